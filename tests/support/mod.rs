@@ -1,0 +1,33 @@
+//! Helpers shared by the tests that run real processes.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Mutex;
+
+/// The path of an example binary of this crate, built (once) if needed, in
+/// the same profile as the tests.
+#[allow(dead_code)]
+pub fn example(name: &str) -> PathBuf {
+    static BUILD: Mutex<()> = Mutex::new(());
+    let _guard = BUILD
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // target/<profile>/deps/<test binary> → target/<profile>/examples/<name>
+    let test_binary = std::env::current_exe().expect("the test binary's path");
+    let profile_directory = test_binary
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>");
+    let binary = profile_directory.join("examples").join(name);
+    if !binary.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = Command::new(cargo);
+        build.args(["build", "--quiet", "--example", name]);
+        if profile_directory.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo build");
+        assert!(status.success(), "cargo build --example {name} failed");
+    }
+    binary
+}

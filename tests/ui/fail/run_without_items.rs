@@ -1,0 +1,5 @@
+use sekoia_automation::Module;
+
+fn main() {
+    let _ = Module::<()>::new().run();
+}

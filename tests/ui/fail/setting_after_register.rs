@@ -1,0 +1,22 @@
+use sekoia_automation::{Action, ActionContext, Module, Outcome};
+
+struct Ping;
+
+impl Action for Ping {
+    type ModuleConfiguration = ();
+    type Arguments = serde_json::Value;
+    type Results = serde_json::Value;
+    const NAME: &'static str = "Ping";
+    const DESCRIPTION: &'static str = "Pong";
+
+    fn run(&self, _: &ActionContext<'_, ()>, args: serde_json::Value) -> Outcome<serde_json::Value> {
+        Outcome::success(args)
+    }
+}
+
+fn main() {
+    let _ = Module::<()>::new()
+        .register("ping", Ping)
+        .configuration_root("/tmp/too-late")
+        .run();
+}
