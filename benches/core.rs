@@ -1,1 +1,107 @@
-fn main() {}
+//! Hot paths of an action run: `cargo bench --bench core`.
+//!
+//! - `finished_body`: an `Outcome` with results, branches and 20 log records
+//!   turned into the finished PATCH body;
+//! - `persistent_json_save_1mb`: an atomic, fsynced save of a 1 MB state;
+//! - `json_result_10mb`: a 10 MB value written as a file result.
+//!
+//! Each group has a baseline measured in the same run: `serde_json::to_vec`
+//! of the same value, and a plain `std::fs::write` of the same bytes.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sekoia_automation::logging::LogRecord;
+use sekoia_automation::report::ActionReport;
+use sekoia_automation::{ActionContext, DataDirectory, Level, Outcome, PersistentJson};
+use serde_json::{Value, json};
+
+fn results(entries: usize) -> Value {
+    Value::Array(
+        (0..entries)
+            .map(|i| json!({"id": format!("alert-{i}"), "score": i % 100, "tags": ["malware", "c2"], "source": {"ip": "10.0.0.1", "port": 443}}))
+            .collect(),
+    )
+}
+
+fn finished_body(c: &mut Criterion) {
+    let value = results(100);
+    let logs: Vec<LogRecord> = (0..20)
+        .map(|i| {
+            let mut record = LogRecord::new(Level::Info, &format!("step {i} done"));
+            record.context.insert("step".into(), i.into());
+            record
+        })
+        .collect();
+    let mut group = c.benchmark_group("finished_body");
+    group.bench_function("outcome_to_body", |b| {
+        b.iter(|| {
+            let outcome = Outcome::success(value.clone())
+                .activate("found")
+                .deactivate("clean");
+            ActionReport::new(outcome, &logs).to_body().unwrap()
+        })
+    });
+    group.bench_function("baseline_serde_json_to_vec", |b| {
+        b.iter(|| serde_json::to_vec(&value.clone()).unwrap())
+    });
+    group.finish();
+}
+
+fn persistent_json_save(c: &mut Criterion) {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("state.json");
+    let state = results(8_000); // ~1 MB
+    let bytes = serde_json::to_vec(&state).unwrap();
+    let mut group = c.benchmark_group("persistent_json_save_1mb");
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.sample_size(20);
+    let mut counter = 0u64;
+    group.bench_function("save", |b| {
+        b.iter(|| {
+            let mut guard: PersistentJson<Value> = PersistentJson::open(&path).unwrap();
+            *guard = state.clone();
+            counter += 1;
+            guard.as_array_mut().unwrap()[0]["score"] = counter.into(); // a real change every time
+            guard.close().unwrap();
+        })
+    });
+    group.bench_function("baseline_fs_write_and_fsync", |b| {
+        b.iter(|| {
+            let file = std::fs::File::create(directory.path().join("plain.json")).unwrap();
+            std::io::Write::write_all(&mut &file, &bytes).unwrap();
+            file.sync_all().unwrap();
+        })
+    });
+    group.finish();
+}
+
+fn json_result(c: &mut Criterion) {
+    let directory = tempfile::tempdir().unwrap();
+    let data = DataDirectory::new(directory.path());
+    let value = results(80_000); // ~10 MB
+    let size = serde_json::to_vec(&value).unwrap().len();
+    let arguments = json!({});
+    let ctx = ActionContext::new(&(), &arguments, &data);
+    let mut group = c.benchmark_group("json_result_10mb");
+    group.throughput(Throughput::Bytes(size as u64));
+    group.sample_size(10);
+    group.bench_function("json_result", |b| {
+        b.iter(|| {
+            let result = ctx.json_result("report", &value).unwrap();
+            let file = result["report_path"].as_str().unwrap();
+            std::fs::remove_file(directory.path().join(file)).unwrap();
+        })
+    });
+    group.bench_function("baseline_to_vec_and_fs_write", |b| {
+        b.iter(|| {
+            std::fs::write(
+                directory.path().join("plain.json"),
+                serde_json::to_vec(&value).unwrap(),
+            )
+            .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, finished_body, persistent_json_save, json_result);
+criterion_main!(benches);

@@ -125,7 +125,8 @@ pub(crate) fn run_validator<V: AccountValidator>(
                 Default::default(),
                 prepared.manifest.secrets(),
             );
-            catch_panic(|| validator.validate(&ctx))?
+            catch_panic(|| validator.validate(&ctx))
+                .map_err(|panic| format!("An unexpected error occurred: {panic}"))?
                 .map_err(|error| redact::scrub(&error.to_string()).into_owned())
         });
     let body = match result {
@@ -151,9 +152,7 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
     callback: &Callback,
     ask_secrets: bool,
 ) -> Result<Prepared<C>, String> {
-    let unexpected =
-        |error: &dyn std::fmt::Display| format!("An unexpected error occurred: {error}");
-    let manifest = environment.manifest().map_err(|e| unexpected(&e))?;
+    let manifest = environment.manifest().map_err(|e| e.to_string())?;
     let body = if ask_secrets && manifest.has_secrets() {
         json!({"status": "running", "need_secrets": true})
     } else {
@@ -162,7 +161,7 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
     let answer = callback
         .client
         .patch_json(&callback.url, &body)
-        .map_err(|e| unexpected(&e))?;
+        .map_err(|e| e.to_string())?;
     let mut secrets = Map::new();
     if manifest.has_secrets() {
         let answer: Value = answer.json().unwrap_or(Value::Null);
@@ -175,16 +174,16 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
                     .collect();
             }
             _ if ask_secrets => {
-                return Err(unexpected(&format!(
+                return Err(format!(
                     "the platform's answer to the running PATCH on {} has no `module_configuration.value` with the secrets",
                     callback.url
-                )));
+                ));
             }
             _ => {}
         }
     }
     let (configuration, raw) =
-        load_configuration::<C>(environment, &manifest, secrets).map_err(|e| unexpected(&e))?;
+        load_configuration::<C>(environment, &manifest, secrets).map_err(|e| e.to_string())?;
     Ok(Prepared {
         manifest,
         configuration,
@@ -194,7 +193,7 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
 
 /// Loads `module_configuration`, merges the secrets (declared keys only),
 /// checks the manifest's required properties and deserializes it.
-fn load_configuration<C: DeserializeOwned + JsonSchema>(
+pub(crate) fn load_configuration<C: DeserializeOwned + JsonSchema>(
     environment: &Environment,
     manifest: &Manifest,
     secrets: Map<String, Value>,
@@ -270,7 +269,7 @@ thread_local! {
 }
 
 /// Runs `f`, turning a panic into `Err("the item panicked at <file:line>: <message>")`.
-fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
@@ -291,9 +290,9 @@ fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
         let location = LAST_PANIC_LOCATION.with(|last| last.borrow_mut().take());
         let message = match location {
             Some(location) => {
-                format!("An unexpected error occurred: the item panicked at {location}: {message}")
+                format!("the item panicked at {location}: {message}")
             }
-            None => format!("An unexpected error occurred: the item panicked: {message}"),
+            None => format!("the item panicked: {message}"),
         };
         redact::scrub(&message).into_owned()
     })

@@ -1,10 +1,11 @@
 //! The HTTP client that talks to the platform (PROTOCOL §2).
 //!
 //! One [`ureq::Agent`] per process, so connections are reused; a bearer token
-//! on every request to the platform; a 30 s timeout; network errors and 5xx
-//! retried up to 10 attempts, waiting `unit × 2^attempt` between them (the
-//! Python SDK's `2^attempt` seconds with the default 1 s unit); 4xx failing at
-//! once with its status kept in the error.
+//! on every request to the platform; a 30 s timeout per phase (connect, send,
+//! receive); network errors and 5xx retried up to 10 attempts, waiting
+//! `unit × 2^attempt` between them (the Python SDK's `2^attempt` seconds with
+//! the default 1 s unit); 4xx failing at once with its status kept in the
+//! error.
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -213,7 +214,14 @@ pub fn shared_agent() -> ureq::Agent {
     AGENT
         .get_or_init(|| {
             ureq::Agent::config_builder()
-                .timeout_global(Some(TIMEOUT))
+                // Per phase, like `requests`' timeout=30 (connect, read). No
+                // global timeout: with one, ureq resolves every request on a
+                // new thread, even on a reused connection.
+                .timeout_connect(Some(TIMEOUT))
+                .timeout_send_request(Some(TIMEOUT))
+                .timeout_send_body(Some(TIMEOUT))
+                .timeout_recv_response(Some(TIMEOUT))
+                .timeout_recv_body(Some(TIMEOUT))
                 .http_status_as_error(false)
                 .user_agent(USER_AGENT)
                 .max_idle_connections_per_host(8)

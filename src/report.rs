@@ -55,10 +55,13 @@ impl ActionReport {
             None | Some(Ok(Value::Null)) => None,
             Some(Ok(value)) if is_valid_results(&value) => Some(value),
             Some(Ok(value)) => {
-                error = Some(format!(
-                    "Results are invalid: '{}'",
-                    python_json::repr(&value)
-                ));
+                // Python writes `f"Results are invalid: '{results}'"`: str(),
+                // so a string shows bare and anything else as its repr.
+                let shown = match &value {
+                    Value::String(text) => text.clone(),
+                    other => python_json::repr(other),
+                };
+                error = Some(format!("Results are invalid: '{shown}'"));
                 None
             }
             Some(Err(serialization)) => {

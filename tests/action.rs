@@ -242,7 +242,7 @@ fn logs_from_the_context_and_the_log_crate_are_collected_in_order() {
     let shape = |line: &str| -> String {
         // `2026-01-02 03:04:05.123456: level: message`: strip the date.
         let (date, rest) = line.split_once(": ").unwrap();
-        assert_eq!(date.len() == 19 || date.len() == 26, true, "{date}");
+        assert!(date.len() == 19 || date.len() == 26, "{date}");
         assert_eq!(&date[10..11], " ");
         rest.to_string()
     };

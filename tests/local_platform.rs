@@ -165,7 +165,10 @@ fn routes_answer_as_the_platform_does() {
     let token = platform.token().to_owned();
 
     let running = patch(&agent, &platform, &json!({"status": "running"}));
-    assert_eq!((running.status, running.body), (200, json!({})));
+    assert_eq!(
+        (running.status, running.body),
+        (200, json!({"module_configuration": {"value": {}}}))
+    );
 
     let secrets = patch(
         &agent,
@@ -185,12 +188,8 @@ fn routes_answer_as_the_platform_does() {
         secrets.body,
         json!({"module_configuration": {"value": {"api_key": "k", "nested": {"a": [1, 2]}}}})
     );
-    // Only `true` asks for secrets.
-    let not_asked = patch(
-        &agent,
-        &platform,
-        &json!({"status": "running", "need_secrets": "yes"}),
-    );
+    // Any other PATCH answers `{}`.
+    let not_asked = patch(&agent, &platform, &json!({"status": "other"}));
     assert_eq!(not_asked.body, json!({}));
 
     let finished = patch(

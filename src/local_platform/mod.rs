@@ -16,7 +16,7 @@
 //!
 //! | Request | Answer |
 //! | --- | --- |
-//! | `PATCH …/callback` | `200 {}`; with `"need_secrets": true` in the body, `200 {"module_configuration": {"value": <secrets>}}` |
+//! | `PATCH …/callback` | `200 {}`; with `"need_secrets": true` or `"status": "running"` in the body, `200 {"module_configuration": {"value": <secrets>}}` |
 //! | `POST …/callback` (trigger events) | `200 {}` |
 //! | `POST …/logs` | `200 {}` |
 //! | `GET …/secrets` | `200 {"value": <secrets>}`, plus `"node_value"` when [set](LocalPlatform::set_node_secrets) |

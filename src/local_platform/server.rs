@@ -145,8 +145,8 @@ impl LocalPlatform {
     }
 
     /// Sets the module secrets, answered by `GET …/secrets` (`value`) and by
-    /// `PATCH …/callback` with `"need_secrets": true`
-    /// (`module_configuration.value`). The default is `{}`.
+    /// `PATCH …/callback` with `"need_secrets": true` or
+    /// `"status": "running"` (`module_configuration.value`). The default is `{}`.
     pub fn set_secrets(&self, value: Value) {
         self.shared.state().secrets = value;
     }
@@ -1034,7 +1034,12 @@ fn plan(head: &Head, body: &mut ParsedBody<'_>, token: &str) -> Planned {
     match (method, route) {
         ("PATCH", "callback") => match body.json() {
             Some(Value::Object(fields)) => {
-                if fields.get("need_secrets") == Some(&Value::Bool(true)) {
+                // The running PATCH answers the secrets: with `need_secrets`
+                // for actions, and without it for the account validator,
+                // which (in the Python SDK) reads them all the same.
+                if fields.get("need_secrets") == Some(&Value::Bool(true))
+                    || fields.get("status") == Some(&Value::String("running".into()))
+                {
                     Planned::ok(Answer::ModuleConfiguration)
                 } else {
                     Planned::ok(Answer::Empty)

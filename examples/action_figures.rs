@@ -1,0 +1,190 @@
+//! The action figures of the README, measured side by side with their floor.
+//!
+//! ```text
+//! cargo run --release --example action_figures [runs]
+//! ```
+//!
+//! Starts the embedded platform, then runs, interleaved, `runs` times each
+//! (default 100): the quickstart action as a separate process (exec to exit,
+//! the running PATCH with `need_secrets` and the finished PATCH), the same
+//! two requests made by a bare `ureq` program (`examples/floor.rs`) and by
+//! `curl`. Prints the median and 90th percentile wall time and the max RSS of
+//! each, and the ratios to the floors measured in the same run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sekoia_automation::local_platform::{LocalPlatform, Sandbox};
+use serde_json::json;
+
+struct Sample {
+    wall: Duration,
+    max_rss_kib: i64,
+}
+
+/// Runs `command` and measures its wall time and max RSS (wait4's rusage).
+#[allow(clippy::zombie_processes)] // wait4 below reaps the child.
+fn measure(command: &mut Command) -> Sample {
+    let start = Instant::now();
+    let child = command.spawn().expect("spawn");
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child and fills a zeroed rusage.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{command:?} failed: {status}"
+    );
+    Sample {
+        wall,
+        max_rss_kib: usage.ru_maxrss,
+    }
+}
+
+fn example(name: &str) -> PathBuf {
+    let directory = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let binary = directory.join(name);
+    if !binary.is_file() {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--release", "--example", name])
+            .status()
+            .expect("cargo build");
+        assert!(status.success());
+    }
+    binary
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let runs: usize = std::env::args()
+        .nth(1)
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(100);
+    if cfg!(debug_assertions) {
+        eprintln!("warning: measure a release build: cargo run --release --example action_figures");
+    }
+    let quickstart = example("quickstart");
+    let floor = example("floor");
+    let curl = which("curl");
+
+    let platform = LocalPlatform::start()?;
+    platform.set_secrets(json!({"api_key": "4f1c-very-secret"}));
+    let sandbox = Sandbox::new(&platform)?;
+    sandbox.write_manifest(&json!({
+        "slug": "quickstart",
+        "configuration": {"properties": {"base_url": {}, "api_key": {}}, "required": ["base_url", "api_key"], "secrets": ["api_key"]}
+    }))?;
+    sandbox.set_json(
+        "module_configuration",
+        &json!({"base_url": "https://intel.example"}),
+    )?;
+    std::fs::write(
+        sandbox.data_directory().join("alerts.json"),
+        json!([{"id": "a1", "score": 12}, {"id": "a2", "score": 91}]).to_string(),
+    )?;
+    sandbox.set_json(
+        "arguments",
+        &json!({"alerts_path": "alerts.json", "threshold": 70}),
+    )?;
+
+    // One run to capture the exact two bodies for the floors.
+    let quickstart_command = || {
+        let mut command = sandbox.command(&quickstart);
+        command.arg("triage").env("RUST_LOG", "off");
+        command
+    };
+    measure(&mut quickstart_command());
+    let bodies = platform.requests();
+    assert_eq!(bodies.len(), 2, "the quickstart action sends two requests");
+    let running = sandbox.path().join("running.json");
+    let finished = sandbox.path().join("finished.json");
+    std::fs::write(&running, &bodies[0].body)?;
+    std::fs::write(&finished, &bodies[1].body)?;
+    let authorization = format!("Authorization: Bearer {}", platform.token());
+    let url = platform.callback_url();
+
+    let mut samples: [Vec<Sample>; 3] = Default::default();
+    for _ in 0..runs {
+        samples[0].push(measure(&mut quickstart_command()));
+        samples[1].push(measure(
+            Command::new(&floor)
+                .env("URL_CALLBACK", &url)
+                .env("TOKEN", platform.token())
+                .env("FLOOR_RUNNING_BODY", &running)
+                .env("FLOOR_FINISHED_BODY", &finished),
+        ));
+        if let Some(curl) = &curl {
+            let mut command = Command::new(curl);
+            for (index, body) in [&running, &finished].into_iter().enumerate() {
+                if index > 0 {
+                    command.arg("--next");
+                }
+                command.args(["-s", "-o", "/dev/null", "-X", "PATCH", "-H", &authorization]);
+                command.args(["-H", "Content-Type: application/json", "--data-binary"]);
+                command.arg(format!("@{}", body.display())).arg(&url);
+            }
+            samples[2].push(measure(&mut command));
+        }
+        platform.clear();
+    }
+
+    println!("{runs} runs each, interleaved, against the embedded platform on 127.0.0.1\n");
+    println!(
+        "{:<34} {:>12} {:>12} {:>14}",
+        "", "median wall", "p90 wall", "max RSS"
+    );
+    let names = [
+        "quickstart action (this crate)",
+        "floor: bare ureq, same 2 PATCH",
+        "floor: curl, same 2 PATCH",
+    ];
+    let mut medians = Vec::new();
+    for (name, samples) in names.iter().zip(&mut samples) {
+        if samples.is_empty() {
+            println!("{name:<34} (curl not found)");
+            continue;
+        }
+        samples.sort_by_key(|s| s.wall);
+        let median = samples[samples.len() / 2].wall;
+        let p90 = samples[samples.len() * 9 / 10].wall;
+        let rss = samples.iter().map(|s| s.max_rss_kib).max().unwrap_or(0);
+        medians.push((median, rss));
+        println!(
+            "{name:<34} {:>9.2} ms {:>9.2} ms {:>10.2} MiB",
+            ms(median),
+            ms(p90),
+            rss as f64 / 1024.0
+        );
+    }
+    println!();
+    let (action_wall, action_rss) = medians[0];
+    for (index, (wall, rss)) in medians.iter().enumerate().skip(1) {
+        println!(
+            "ratio to {}: wall ×{:.2}, max RSS ×{:.2}",
+            if index == 1 { "bare ureq" } else { "curl" },
+            ms(action_wall) / ms(*wall),
+            action_rss as f64 / *rss as f64
+        );
+    }
+    println!("\ntargets: median ≤ 10 ms wall and ≤ 4 MiB max RSS (Python SDK 1.27: 0.76 s, 70 MB)");
+    Ok(())
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|directory| Path::new(directory).join(program))
+        .find(|candidate| candidate.is_file())
+}
