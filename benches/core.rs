@@ -2,11 +2,15 @@
 //!
 //! - `finished_body`: an `Outcome` with results, branches and 20 log records
 //!   turned into the finished PATCH body;
-//! - `persistent_json_save_1mb`: an atomic, fsynced save of a 1 MB state;
+//! - `persistent_json_save_1mb`: an atomic, fsynced save of a 1 MB state
+//!   (changed, and unchanged: no I/O);
 //! - `json_result_10mb`: a 10 MB value written as a file result.
 //!
 //! Each group has a baseline measured in the same run: `serde_json::to_vec`
-//! of the same value, and a plain `std::fs::write` of the same bytes.
+//! of the same value; serialize, write in place and fsync (the Python SDK's
+//! non-atomic way, plus the fsync); `to_vec` and `std::fs::write`.
+
+use std::collections::BTreeMap;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sekoia_automation::logging::LogRecord;
@@ -49,29 +53,44 @@ fn finished_body(c: &mut Criterion) {
 fn persistent_json_save(c: &mut Criterion) {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("state.json");
-    let state = results(8_000); // ~1 MB
-    let bytes = serde_json::to_vec(&state).unwrap();
+    let mut state = PersistentJson::<BTreeMap<String, u64>>::open(&path).unwrap();
+    *state = (0..20_000u64)
+        .map(|i| {
+            (
+                format!("{i:08}-5d6e-4f80-9a1b-{:012x}", i * 7919),
+                1_767_225_600 + i,
+            )
+        })
+        .collect();
+    state.save().unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 900_000, "a ~1 MB state");
     let mut group = c.benchmark_group("persistent_json_save_1mb");
     group.throughput(Throughput::Bytes(bytes.len() as u64));
     group.sample_size(20);
-    let mut counter = 0u64;
-    group.bench_function("save", |b| {
+    let mut tick = 0u64;
+    group.bench_function("save_changed", |b| {
         b.iter(|| {
-            let mut guard: PersistentJson<Value> = PersistentJson::open(&path).unwrap();
-            *guard = state.clone();
-            counter += 1;
-            guard.as_array_mut().unwrap()[0]["score"] = counter.into(); // a real change every time
-            guard.close().unwrap();
+            tick += 1;
+            *state
+                .get_mut("00000000-5d6e-4f80-9a1b-000000000000")
+                .unwrap() = tick;
+            state.save().unwrap();
         })
     });
-    group.bench_function("baseline_fs_write_and_fsync", |b| {
+    group.bench_function("save_unchanged", |b| b.iter(|| state.save().unwrap()));
+    // What the Python SDK does: serialize, truncate and write in place (not
+    // crash-safe), here with an fsync so both reach the disk.
+    group.bench_function("baseline_serialize_write_fsync", |b| {
         b.iter(|| {
+            let bytes = serde_json::to_vec(&*state).unwrap();
             let file = std::fs::File::create(directory.path().join("plain.json")).unwrap();
             std::io::Write::write_all(&mut &file, &bytes).unwrap();
             file.sync_all().unwrap();
         })
     });
     group.finish();
+    state.close().unwrap();
 }
 
 fn json_result(c: &mut Criterion) {

@@ -59,6 +59,11 @@ pub trait Action: 'static {
     const NAME: &'static str;
     /// What the action does.
     const DESCRIPTION: &'static str;
+    /// The output branches the action may activate, listed in its manifest
+    /// (`outputs`). Empty (the default) declares none; when some are
+    /// declared, activating another one at run time is reported with a
+    /// `warning` log (the branch is still sent).
+    const OUTPUTS: &'static [&'static str] = &[];
 
     /// Does the job. A panic is caught and reported as an error.
     fn run(

@@ -31,10 +31,17 @@ pub(crate) fn run_action<A: Action>(action: &A, environment: &Environment) -> Ex
     };
     let capture = Capture::start();
     let (ended, secrets) = execute_action(action, environment, &callback, &capture);
-    let records = capture.records();
+    let mut records = capture.records();
     drop(capture);
     let mut report = match ended {
-        Ok(outcome) => ActionReport::new(outcome, &records),
+        Ok(outcome) => {
+            crate::item_manifest::warn_undeclared_branches(
+                A::OUTPUTS,
+                outcome.outputs(),
+                &mut records,
+            );
+            ActionReport::new(outcome, &records)
+        }
         Err(details) => {
             logging::echo_to_stderr(Level::Error, &details);
             ActionReport::unexpected(&details, &records)

@@ -37,8 +37,48 @@ impl Environment {
         Ok(Callback { client, url })
     }
 
+    /// `url_logs`, else `url_callback` with `/callback` replaced by `/logs`
+    /// (PROTOCOL §1).
+    pub(crate) fn logs_url(&self, callback_url: &str) -> Result<String, ConfigurationError> {
+        Ok(self
+            .source
+            .optional_text("url_logs")?
+            .unwrap_or_else(|| callback_url.replace("/callback", "/logs")))
+    }
+
+    /// `url_secrets`, else `url_callback` with `/callback` replaced by
+    /// `/secrets` (PROTOCOL §1).
+    pub(crate) fn secrets_url(&self, callback_url: &str) -> Result<String, ConfigurationError> {
+        Ok(self
+            .source
+            .optional_text("url_secrets")?
+            .unwrap_or_else(|| callback_url.replace("/callback", "/secrets")))
+    }
+
+    /// A TCP port value (`liveness_port`, `metrics_port`), `default` when
+    /// absent.
+    pub(crate) fn port(&self, name: &str, default: u16) -> Result<u16, ConfigurationError> {
+        match self.source.optional_text(name)? {
+            None => Ok(default),
+            Some(text) => {
+                text.trim()
+                    .parse::<u16>()
+                    .map_err(|error| ConfigurationError::Mismatch {
+                        name: name.into(),
+                        expected: "a TCP port (0 to 65535)".into(),
+                        detail: error.to_string(),
+                        file: self.source.file_for(name),
+                        variable: ConfigurationSource::variable_for(name),
+                    })
+            }
+        }
+    }
+
     pub(crate) fn manifest(&self) -> Result<Manifest, ConfigurationError> {
-        Manifest::load(&self.settings.manifest_path)
+        match self.settings.embedded_manifest {
+            Some(text) if !self.settings.manifest_path.exists() => Manifest::from_embedded(text),
+            _ => Manifest::load(&self.settings.manifest_path),
+        }
     }
 
     /// The data directory, with `sub_folder` when it is set.

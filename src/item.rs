@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use crate::action::Action;
 use crate::environment::Environment;
+use crate::trigger::Trigger;
 use crate::validator::AccountValidator;
 
 /// Marks items registered as actions.
@@ -15,6 +16,9 @@ pub enum ActionKind {}
 /// Marks account validators.
 #[derive(Debug)]
 pub enum ValidatorKind {}
+/// Marks items registered as triggers.
+#[derive(Debug)]
+pub enum TriggerKind {}
 
 /// What kind of item a registration holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,17 +28,19 @@ pub enum ItemKind {
     Action,
     /// An [`AccountValidator`].
     AccountValidator,
+    /// A [`Trigger`].
+    Trigger,
 }
 
 /// An item that can be registered on a `Module<C, _>`.
 ///
-/// Implemented for every [`Action`] whose `ModuleConfiguration` is `C`;
-/// `Kind` only tells the item kinds apart and is inferred. Sealed: implement
-/// [`Action`] instead.
+/// Implemented for every [`Action`] and every [`Trigger`] whose
+/// `ModuleConfiguration` is `C`; `Kind` only tells the item kinds apart and
+/// is inferred. Sealed: implement [`Action`] or [`Trigger`] instead.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be registered on a module whose configuration is `{C}`",
-    label = "this item is not an action of a module configured with `{C}`",
-    note = "an item is registered on the module whose configuration type is its `ModuleConfiguration`: implement `Action` for `{Self}` with `type ModuleConfiguration = {C};`, or register it on the module it was written for"
+    label = "this item is not an action or a trigger of a module configured with `{C}`",
+    note = "an item is registered on the module whose configuration type is its `ModuleConfiguration`: implement `Action` (or `Trigger`) for `{Self}` with `type ModuleConfiguration = {C};`, or register it on the module it was written for"
 )]
 pub trait Item<C, Kind>: sealed::Sealed<Kind> {
     /// Erases the item's type.
@@ -45,6 +51,7 @@ pub trait Item<C, Kind>: sealed::Sealed<Kind> {
 mod sealed {
     pub trait Sealed<Kind> {}
     impl<A: super::Action> Sealed<super::ActionKind> for A {}
+    impl<T: super::Trigger> Sealed<super::TriggerKind> for T {}
     pub trait Same<T> {}
     impl<T> Same<T> for T {}
 }
@@ -72,6 +79,24 @@ where
             A::DESCRIPTION,
             Box::new(ActionItem(self)),
         )
+        .with_manifest(crate::item_manifest::ActionManifest::<A>::boxed())
+    }
+}
+
+impl<C, T> Item<C, TriggerKind> for T
+where
+    T: Trigger,
+    C: SameAs<T::ModuleConfiguration> + 'static,
+{
+    fn into_registration(self, command: &str) -> Registration<C> {
+        Registration::new(
+            command,
+            ItemKind::Trigger,
+            T::NAME,
+            T::DESCRIPTION,
+            Box::new(TriggerItem(self)),
+        )
+        .with_manifest(crate::item_manifest::TriggerManifest::<T>::boxed())
     }
 }
 
@@ -82,6 +107,7 @@ pub struct Registration<C> {
     name: &'static str,
     description: &'static str,
     runner: Box<dyn Runner<C>>,
+    manifest: Box<dyn crate::item_manifest::ItemManifest>,
 }
 
 impl<C> std::fmt::Debug for Registration<C> {
@@ -108,7 +134,18 @@ impl<C> Registration<C> {
             name,
             description,
             runner,
+            manifest: Box::new(crate::item_manifest::NoManifest),
         }
+    }
+
+    fn with_manifest(mut self, manifest: Box<dyn crate::item_manifest::ItemManifest>) -> Self {
+        self.manifest = manifest;
+        self
+    }
+
+    /// What the tooling writes for the item (its manifest file's fields).
+    pub fn manifest(&self) -> &dyn crate::item_manifest::ItemManifest {
+        &*self.manifest
     }
 
     pub(crate) fn validator<V>(validator: V) -> Self
@@ -123,6 +160,7 @@ impl<C> Registration<C> {
             "Check that the module configuration gives access to the service",
             Box::new(ValidatorItem(validator)),
         )
+        .with_manifest(crate::item_manifest::ValidatorManifest::<V>::boxed())
     }
 
     /// The command (`argv[1]`) that selects the item.
@@ -157,6 +195,7 @@ pub(crate) trait Runner<C> {
 
 struct ActionItem<A>(A);
 struct ValidatorItem<V>(V);
+struct TriggerItem<T>(T);
 
 // The runners do not use `C`: registration already checked that it is the
 // item's configuration type.
@@ -169,5 +208,11 @@ impl<C, A: Action> Runner<C> for ActionItem<A> {
 impl<C, V: AccountValidator> Runner<C> for ValidatorItem<V> {
     fn execute(self: Box<Self>, environment: &Environment) -> ExitCode {
         crate::action_runner::run_validator(&self.0, environment)
+    }
+}
+
+impl<C, T: Trigger> Runner<C> for TriggerItem<T> {
+    fn execute(self: Box<Self>, environment: &Environment) -> ExitCode {
+        crate::trigger_runner::run_trigger(self.0, environment)
     }
 }

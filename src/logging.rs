@@ -178,6 +178,35 @@ impl Drop for Capture {
     }
 }
 
+/// Where a trigger's thread sends its `log` crate records: the trigger's log
+/// shipper, which is `Send` (its flusher thread ships them on time even while
+/// the trigger is blocked).
+pub(crate) type Forwarder = std::sync::Arc<dyn Fn(Level, &str) + Send + Sync>;
+
+thread_local! {
+    static FORWARD: RefCell<Option<Forwarder>> = const { RefCell::new(None) };
+}
+
+/// Forwards the `log` crate records emitted on this thread while it lives.
+pub(crate) struct Forward {
+    previous: Option<Forwarder>,
+}
+
+impl Forward {
+    pub(crate) fn start(forwarder: Forwarder) -> Forward {
+        install();
+        let previous = FORWARD.with(|forward| forward.replace(Some(forwarder)));
+        Forward { previous }
+    }
+}
+
+impl Drop for Forward {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        FORWARD.with(|forward| *forward.borrow_mut() = previous);
+    }
+}
+
 /// Targets whose records never go to the platform: dependencies' internals.
 fn is_internal(target: &str) -> bool {
     ["ureq", "rustls", "ureq_proto", "env_logger"]
@@ -201,6 +230,17 @@ pub fn install() {
             stderr: env_logger::Builder::from_env(
                 env_logger::Env::default().default_filter_or("info"),
             )
+            .format(|out, record| {
+                use std::io::Write as _;
+                writeln!(
+                    out,
+                    "[{}Z {} {}] {}",
+                    Timestamp::now().to_iso8601(),
+                    record.level(),
+                    record.target(),
+                    record.args()
+                )
+            })
             .build(),
         });
         if log::set_logger(bridge).is_ok() {
@@ -236,9 +276,10 @@ impl log::Log for Bridge {
 
     fn log(&self, record: &log::Record<'_>) {
         let to_stderr = self.stderr.enabled(record.metadata());
+        let forwarder = FORWARD.with(|forward| forward.borrow().clone());
         let to_platform = record.level() <= log::Level::Info
             && !is_internal(record.target())
-            && CAPTURE.with(|capture| capture.borrow().is_some());
+            && (forwarder.is_some() || CAPTURE.with(|capture| capture.borrow().is_some()));
         if !to_stderr && !to_platform {
             return;
         }
@@ -254,6 +295,9 @@ impl log::Log for Bridge {
                     .line(record.line())
                     .build(),
             );
+        }
+        if let Some(forwarder) = forwarder.filter(|_| to_platform) {
+            forwarder(record.level().into(), &message);
         }
         if to_platform {
             let entry = LogRecord {

@@ -60,6 +60,28 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// Builds a manifest from the text of a `manifest.json` compiled into the
+    /// binary (see [`Module::embedded_manifest`](crate::Module::embedded_manifest)).
+    ///
+    /// ```
+    /// use sekoia_automation::Manifest;
+    /// let manifest = Manifest::from_embedded(r#"{"configuration": {"secrets": ["api_key"]}}"#).unwrap();
+    /// assert_eq!(manifest.secrets(), ["api_key"]);
+    /// assert!(Manifest::from_embedded("{").is_err());
+    /// ```
+    pub fn from_embedded(text: &str) -> Result<Manifest, ConfigurationError> {
+        let error = |detail: String| ConfigurationError::Manifest {
+            path: PathBuf::from("manifest.json (embedded)"),
+            detail,
+        };
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| error(format!("not valid JSON: {e}")))?;
+        Manifest::from_value(value).map_err(|e| match e {
+            ConfigurationError::Manifest { detail, .. } => error(detail),
+            other => other,
+        })
+    }
+
     /// Builds a manifest from its JSON.
     pub fn from_value(value: Value) -> Result<Manifest, ConfigurationError> {
         let error = |detail: &str| ConfigurationError::Manifest {

@@ -156,6 +156,13 @@ impl<C, S: ModuleState> Module<C, S> {
     }
 
     fn push(mut self, registration: Registration<C>) -> Module<C, Registered> {
+        if crate::tooling::is_reserved(registration.command()) {
+            self.problems.push(format!(
+                "the command `{}` is reserved for the module tooling ({}): register the item under another command",
+                registration.command(),
+                crate::tooling::RESERVED_COMMANDS.join(", ")
+            ));
+        }
         if self
             .items
             .iter()
@@ -226,6 +233,17 @@ impl<C, S: ModuleState> Module<C, S> {
         self
     }
 
+    /// Compiles `manifest.json` into the binary: used when there is no file
+    /// at the manifest path, so that an image holding only the binary still
+    /// knows the module's secrets. Pass `include_str!("../manifest.json")`.
+    pub fn embedded_manifest(mut self, text: &'static str) -> Self
+    where
+        S: CanConfigure,
+    {
+        self.settings.embedded_manifest = Some(text);
+        self
+    }
+
     /// Sets the retry backoff unit (default 1 s: waits of 2, 4, 8... s).
     pub fn retry_backoff(mut self, unit: Duration) -> Self
     where
@@ -242,14 +260,27 @@ impl<C, S: ModuleState> Module<C, S> {
     where
         S: CanRun,
     {
-        let command = std::env::args().nth(1).unwrap_or_default();
-        self.run_command(&command)
+        let mut arguments = std::env::args().skip(1);
+        let command = arguments.next().unwrap_or_default();
+        self.run_invocation(&command, arguments.collect())
     }
 
-    /// Runs the item registered under `command`, as if it were `argv[1]`.
+    /// Runs the item registered under `command`, as if it were `argv[1]`
+    /// (a [reserved invocation](crate::tooling) runs with no argument).
     /// An unknown command is reported on stderr, listing the known ones, and
     /// fails with exit code 2.
-    pub fn run_command(mut self, command: &str) -> ExitCode
+    pub fn run_command(self, command: &str) -> ExitCode
+    where
+        S: CanRun,
+    {
+        self.run_invocation(command, Vec::new())
+    }
+
+    /// Runs `command` with the command-line arguments that follow it: one of
+    /// the [reserved invocations](crate::tooling) (`generate-files`,
+    /// `check-module`, `run-local`...), or the item registered under it
+    /// (which ignores the arguments).
+    pub fn run_invocation(mut self, command: &str, arguments: Vec<String>) -> ExitCode
     where
         S: CanRun,
     {
@@ -259,6 +290,11 @@ impl<C, S: ModuleState> Module<C, S> {
                 eprintln!("error: {problem}");
             }
             return ExitCode::from(2);
+        }
+        if let Some(code) =
+            crate::tooling::dispatch(command, &arguments, &self.settings, &self.items)
+        {
+            return code;
         }
         let Some(position) = self.items.iter().position(|item| item.command() == command) else {
             let known: Vec<String> = self.commands().map(|c| format!("`{c}`")).collect();

@@ -142,7 +142,10 @@ mod tests {
     fn the_schema_marks_secret_properties() {
         let schema = schemars::schema_for!(Config);
         let properties = &schema.as_value()["properties"];
-        assert_eq!(properties["api_key"], json!({"type": "string", "secret": true}));
+        assert_eq!(
+            properties["api_key"],
+            json!({"type": "string", "secret": true})
+        );
         assert_eq!(properties["pin"]["secret"], json!(true));
         assert!(properties["url"].get("secret").is_none());
         let mut secrets = secret_properties::<Config>();
@@ -152,10 +155,22 @@ mod tests {
 
     #[test]
     fn debug_of_a_containing_struct_redacts() {
-        let config: Config =
-            serde_json::from_value(json!({"url": "u", "api_key": "k-secret", "password": "p-secret", "pin": 1234})).unwrap();
+        let config: Config = serde_json::from_value(
+            json!({"url": "u", "api_key": "k-secret", "password": "p-secret", "pin": 1234}),
+        )
+        .unwrap();
         let shown = format!("{:?} {:?} {}", config.api_key, config.password, config.pin);
-        assert!(!shown.contains("secret") && !shown.contains("1234"), "{shown}");
-        assert_eq!(config.password.as_ref().map(Secret::expose).map(String::as_str), Some("p-secret"));
+        assert!(
+            !shown.contains("secret") && !shown.contains("1234"),
+            "{shown}"
+        );
+        assert_eq!(
+            config
+                .password
+                .as_ref()
+                .map(Secret::expose)
+                .map(String::as_str),
+            Some("p-secret")
+        );
     }
 }

@@ -47,6 +47,10 @@ pub struct Settings {
     pub manifest_path: PathBuf,
     /// Unit of the exponential backoff: attempt `n` waits `unit × 2^n`.
     pub retry_backoff: Duration,
+    /// The text of `manifest.json` compiled into the binary, used when there
+    /// is no file at `manifest_path` (a scratch image holding only the
+    /// binary); `None` by default.
+    pub embedded_manifest: Option<&'static str>,
 }
 
 impl Default for Settings {
@@ -56,6 +60,7 @@ impl Default for Settings {
             data_directory: PathBuf::from(DEFAULT_DATA),
             manifest_path: PathBuf::from(DEFAULT_MANIFEST),
             retry_backoff: Duration::from_secs(1),
+            embedded_manifest: None,
         }
     }
 }

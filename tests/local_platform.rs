@@ -762,7 +762,7 @@ fn status_fault_applies_n_times_then_normal() {
     let agent = agent();
     platform.inject(Fault::status(503).times(2));
     let answers: Vec<Answer> = (0..3)
-        .map(|_| patch(&agent, &platform, &json!({"status": "running"})))
+        .map(|_| patch(&agent, &platform, &json!({"status": "finished"})))
         .collect();
     assert_eq!(answers[0].status, 503);
     assert_eq!(answers[0].body, json!({"message": "injected fault"}));

@@ -1,0 +1,165 @@
+//! `sekoia-automation new-module`: the scaffolded crate, with this crate as
+//! a path dependency, builds, passes its own tests, runs its action locally
+//! and passes the checks. One test: the nested build takes a while (its
+//! target directory is kept under this crate's, so later runs reuse it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const CLI: &str = env!("CARGO_BIN_EXE_sekoia-automation");
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn nested_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("scaffold-target")
+}
+
+#[test]
+fn a_new_module_builds_passes_its_tests_and_runs() {
+    let parent = tempfile::tempdir().unwrap();
+    let directory = parent.path().join("scaffolded");
+    let output = Command::new(CLI)
+        .args(["new-module"])
+        .arg(&directory)
+        .args([
+            "--name",
+            "Scaffold Test",
+            "--description",
+            "A module from the scaffold",
+        ])
+        .arg("--sekoia-automation-path")
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+
+    for file in [
+        "Cargo.toml",
+        "src/main.rs",
+        "tests/module.rs",
+        "README.md",
+        "Dockerfile",
+        ".dockerignore",
+        ".gitignore",
+        "manifest.json",
+        "action_greet.json",
+        "trigger_ticker.json",
+    ] {
+        assert!(directory.join(file).is_file(), "{file} missing");
+    }
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(directory.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["slug"], "scaffold-test");
+    assert_eq!(manifest["version"], "0.1.0");
+    assert_eq!(
+        manifest["configuration"]["secrets"],
+        serde_json::json!(["api_key"])
+    );
+    let uuid = uuid::Uuid::parse_str(manifest["uuid"].as_str().unwrap()).unwrap();
+    assert_eq!(uuid.get_version_num(), 4, "a fresh uuid");
+    let cargo_toml = std::fs::read_to_string(directory.join("Cargo.toml")).unwrap();
+    assert!(
+        cargo_toml.contains("name = \"scaffold-test\""),
+        "{cargo_toml}"
+    );
+    assert!(cargo_toml.contains(&format!("path = \"{}\"", env!("CARGO_MANIFEST_DIR"))));
+
+    // The image, checked as text (no Docker engine here): a static musl
+    // build, alone in a scratch image, as a non-root user.
+    let dockerfile = std::fs::read_to_string(directory.join("Dockerfile")).unwrap();
+    for needle in [
+        "AS build",
+        "rustup target add x86_64-unknown-linux-musl",
+        "cargo build --release --target x86_64-unknown-linux-musl",
+        "target/x86_64-unknown-linux-musl/release/scaffold-test /module",
+        "\nFROM scratch\n",
+        "COPY --from=build /module /module\n",
+        "USER 65534:65534\n",
+        "ENTRYPOINT [\"/module\"]",
+    ] {
+        assert!(
+            dockerfile.contains(needle),
+            "{needle:?} not in the Dockerfile:\n{dockerfile}"
+        );
+    }
+    let after_scratch = dockerfile.split("FROM scratch").nth(1).unwrap();
+    assert_eq!(
+        after_scratch.matches("COPY").count(),
+        1,
+        "only the binary in the image"
+    );
+    let dockerignore = std::fs::read_to_string(directory.join(".dockerignore")).unwrap();
+    assert!(dockerignore.contains("target/"));
+    let readme = std::fs::read_to_string(directory.join("README.md")).unwrap();
+    assert!(readme.contains("cargo run -- run-local greet name=world"));
+    assert!(readme.contains("cargo test "));
+    assert!(readme.contains("not built by the CI"));
+
+    // The command's strict check passes on the new module.
+    let output = Command::new(CLI)
+        .arg("check")
+        .arg(&directory)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+
+    // A non-empty directory is refused.
+    let output = Command::new(CLI)
+        .arg("new-module")
+        .arg(&directory)
+        .args(["--name", "Again"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).contains("exists and is not empty"),
+        "{}",
+        text(&output)
+    );
+
+    // Its tests pass (this crate as a path dependency, offline: the
+    // dependencies are this crate's, already fetched).
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(&cargo)
+        .args(["test", "--offline", "--quiet"])
+        .current_dir(&directory)
+        .env("CARGO_TARGET_DIR", nested_target())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("3 passed"),
+        "{}",
+        text(&output)
+    );
+
+    // The README's first command: the action against the local platform.
+    let binary = nested_target().join("debug").join("scaffold-test");
+    let output = Command::new(&binary)
+        .args([
+            "run-local",
+            "greet",
+            "name=world",
+            "excitement=1",
+            "-c",
+            r#"{"api_key": "k"}"#,
+            "--json",
+        ])
+        .current_dir(&directory)
+        .env_remove("SEKOIA_AUTOMATION_MANIFEST")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["results"]["message"], "Hello world!");
+    assert_eq!(document["outputs"]["excited"], true);
+}
