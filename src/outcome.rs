@@ -30,7 +30,9 @@ use std::fmt::Display;
 /// assert!(failed.results().is_none());
 /// ```
 ///
-/// A `Result<Outcome<R>, E>` converts too, so branches and `?` mix:
+/// A `Result<Outcome<R>, E>` converts too, so branches and `?` mix (name the
+/// target type, as the return type of `run` does, since both conversions
+/// could apply):
 ///
 /// ```
 /// use sekoia_automation::Outcome;
@@ -41,8 +43,10 @@ use std::fmt::Display;
 ///     Ok(Outcome::success(address.to_string()).activate(branch))
 /// }
 ///
-/// assert_eq!(Outcome::from(check("127.0.0.1")).outputs()[0].0, "local");
-/// assert!(Outcome::from(check("nope")).error().is_some());
+/// let local: Outcome<String> = check("127.0.0.1").into();
+/// assert_eq!(local.outputs()[0].0, "local");
+/// let failed: Outcome<String> = check("nope").into();
+/// assert!(failed.error().is_some());
 /// ```
 #[must_use = "an Outcome is what the action reports: return it from `run`"]
 #[derive(Debug, Clone, PartialEq)]
