@@ -18,7 +18,9 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::http::{HttpError, MAX_ATTEMPTS, Method, PlatformClient, Request, TIMEOUT, USER_AGENT};
+use crate::http::{
+    HttpError, MAX_ATTEMPTS, Method, PlatformClient, Request, TIMEOUT, USER_AGENT, excerpt,
+};
 use crate::secret::Secret;
 
 /// A connection idle for longer is probed before reuse (the server may have
@@ -192,20 +194,6 @@ impl RequestIds {
         self.used += 16;
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
-}
-
-/// The start of an answer's body, for error messages.
-fn excerpt(body: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let mut short: String = text.chars().take(200).collect();
-    if short.len() < text.len() {
-        short.push('…');
-    }
-    Some(short)
 }
 
 /// An answer: its status and body.

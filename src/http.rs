@@ -422,7 +422,8 @@ fn is_retryable(error: &ureq::Error) -> bool {
     )
 }
 
-fn excerpt(body: &[u8]) -> Option<String> {
+/// The start of an answer's body, for error messages.
+pub(crate) fn excerpt(body: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     if text.is_empty() {

@@ -3,9 +3,10 @@
 //! A module is one binary holding **actions** (short programs that read
 //! arguments, do one job and report an [`Outcome`]), **triggers**
 //! (long-running watchers that send events which start playbook runs, see
-//! [`Trigger`]) and, later, connectors. On the wire it is a drop-in replacement for a module written with
-//! the Python SDK: same inputs (`/symphony` files, environment fallback,
-//! `argv[1]`), same requests, same bodies.
+//! [`Trigger`]) and, later, connectors. On the wire it is a drop-in
+//! replacement for a module written with the Python SDK: same inputs
+//! (`/symphony` files, environment fallback, `argv[1]`), same requests, same
+//! bodies.
 //!
 //! # Architecture
 //!
@@ -25,8 +26,10 @@
 //! - The builder: [`module`] ([`Module`] moving through [`Configured`] →
 //!   [`Registered`] → running).
 //! - The wire: [`http`] (the one agent, bearer token, retries),
-//!   [`python_json`] (bodies byte-identical to the Python SDK's), [`logging`]
-//!   (platform log records and the `log` crate bridge), [`timestamp`].
+//!   [`python_json`] (bodies byte-identical to the Python SDK's), [`report`]
+//!   (the finished PATCH), [`logging`] (platform log records and the `log`
+//!   crate bridge), [`redact`] (secrets kept out of logs and errors),
+//!   [`timestamp`].
 //! - Files: [`data_directory`] (paths that never escape it, `write`,
 //!   temporary directories), [`persistent_json`] ([`PersistentJson`]).
 //! - Testing: [`local_platform`] (an embedded Sekoia.io on 127.0.0.1 and a
