@@ -47,7 +47,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::generate::{GeneratedFile, MANIFEST_FILE, read_manifest};
-use crate::item_manifest::{KINDS, SectionContent};
+use crate::item_manifest::{KINDS, SUBSCHEMA_KEYWORDS, SUBSCHEMA_LIST_KEYWORDS, SectionContent};
 use crate::tooling::ModuleItems;
 
 /// One problem found in a module directory.
@@ -214,17 +214,10 @@ fn walk_schema(schema: &Value, path: &str, root: &Value, problems: &mut Vec<Stri
                 Value::Array(schemas) => walk_list(schemas, &here, root, problems),
                 other => walk_schema(other, &here, root, problems),
             },
-            "additionalProperties"
-            | "not"
-            | "if"
-            | "then"
-            | "else"
-            | "contains"
-            | "propertyNames"
-            | "unevaluatedProperties"
-            | "unevaluatedItems"
-            | "additionalItems" => walk_schema(value, &here, root, problems),
-            "anyOf" | "allOf" | "oneOf" | "prefixItems" => match value {
+            keyword if SUBSCHEMA_KEYWORDS.contains(&keyword) => {
+                walk_schema(value, &here, root, problems)
+            }
+            keyword if SUBSCHEMA_LIST_KEYWORDS.contains(&keyword) => match value {
                 Value::Array(schemas) if !schemas.is_empty() => {
                     walk_list(schemas, &here, root, problems)
                 }

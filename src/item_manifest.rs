@@ -490,6 +490,24 @@ pub fn normalize_schema(schema: Value) -> Value {
     schema
 }
 
+/// JSON Schema keywords whose value is one subschema (`items` may also be
+/// a list): what the normalizer and the checker walk into.
+pub(crate) const SUBSCHEMA_KEYWORDS: &[&str] = &[
+    "additionalProperties",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "additionalItems",
+];
+
+/// JSON Schema keywords whose value is a list of subschemas.
+pub(crate) const SUBSCHEMA_LIST_KEYWORDS: &[&str] = &["anyOf", "allOf", "oneOf", "prefixItems"];
+
 fn normalize(schema: Value) -> Value {
     match schema {
         Value::Bool(true) => Value::Object(Map::new()),
@@ -526,17 +544,7 @@ fn normalize_object(mut map: Map<String, Value>) -> Map<String, Value> {
                     sort_keys(definitions);
                 }
             }
-            "items"
-            | "additionalProperties"
-            | "not"
-            | "if"
-            | "then"
-            | "else"
-            | "contains"
-            | "propertyNames"
-            | "unevaluatedProperties"
-            | "unevaluatedItems"
-            | "additionalItems" => match value {
+            keyword if keyword == "items" || SUBSCHEMA_KEYWORDS.contains(&keyword) => match value {
                 Value::Array(schemas) => {
                     for schema in schemas {
                         *schema = normalize(schema.take());
@@ -544,7 +552,7 @@ fn normalize_object(mut map: Map<String, Value>) -> Map<String, Value> {
                 }
                 other => *other = normalize(other.take()),
             },
-            "anyOf" | "allOf" | "oneOf" | "prefixItems" => {
+            keyword if SUBSCHEMA_LIST_KEYWORDS.contains(&keyword) => {
                 if let Value::Array(schemas) = value {
                     for schema in schemas {
                         *schema = normalize(schema.take());

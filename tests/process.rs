@@ -47,11 +47,7 @@ fn values_come_from_files_under_the_root() {
         .arg("triage")
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::assert_success(&output);
     let body = finished(&platform);
     assert_eq!(body["results"]["alerts"], 2);
     assert_eq!(
@@ -84,11 +80,7 @@ fn values_fall_back_to_environment_variables_plain_or_base64() {
         )
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::assert_success(&output);
     let body = finished(&platform);
     assert_eq!(body["results"]["alerts"], 2);
     assert_eq!(body["outputs"], json!({"quiet": true, "escalate": false}));
@@ -112,7 +104,7 @@ fn a_file_wins_over_the_variable() {
         .env("ARGUMENTS", r#"{"alerts": []}"#)
         .output()
         .unwrap();
-    assert!(output.status.success());
+    support::assert_success(&output);
     assert_eq!(finished(&platform)["results"]["alerts"], 2);
 }
 
@@ -183,11 +175,7 @@ fn the_quickstart_demo_runs_end_to_end() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::assert_success(&output);
     assert!(stdout.contains("\"need_secrets\": true"), "{stdout}");
     assert!(
         stdout.contains("\"escalated_path\": \"escalated-"),

@@ -131,11 +131,7 @@ fn a_restarted_trigger_goes_on_from_its_cursor() {
             .arg("poll_alerts")
             .output()
             .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        support::assert_success(&output);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!stderr.contains("process-secret-key"), "{stderr}");
     }
@@ -166,11 +162,7 @@ fn a_restarted_trigger_goes_on_from_its_cursor() {
 fn the_demo_runs_end_to_end() {
     let output = Command::new(support::example("trigger")).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::assert_success(&output);
     assert!(
         stdout.contains("GET /api/v1/symphony/secrets -> 200"),
         "{stdout}"

@@ -31,3 +31,15 @@ pub fn example(name: &str) -> PathBuf {
     }
     binary
 }
+
+/// Asserts that a child process succeeded, showing its stdout and stderr if not.
+#[allow(dead_code)]
+pub fn assert_success(output: &std::process::Output) {
+    assert!(
+        output.status.success(),
+        "{}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
