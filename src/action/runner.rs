@@ -48,7 +48,20 @@ pub(crate) fn run_action<A: Action>(action: &A, environment: &Environment) -> Ex
         }
     };
     report.secrets = secrets;
-    deliver(&callback, &report)
+    match callback.client.patch_json(&callback.url, &report) {
+        Err(error) if error.status() == Some(413) && report.results.is_some() => {
+            // The platform refused the size of the report: close the run
+            // with an error that says so, rather than leave it running.
+            let size = report.to_body().map_or(0, |body| body.len());
+            let refused = report.without_results(format!(
+                "the results are too large for the platform: it refused the {size}-byte report \
+                 (HTTP 413). Return fewer results, or write them to a file with \
+                 `ActionContext::json_result`"
+            ));
+            deliver(&callback, &refused)
+        }
+        sent => settle(sent),
+    }
 }
 
 type Ended<R> = (
@@ -246,7 +259,12 @@ pub(crate) fn load_configuration<C: DeserializeOwned + JsonSchema>(
 
 /// Sends the finished PATCH; a 409 means the run was already closed.
 fn deliver(callback: &Callback, body: &impl Serialize) -> ExitCode {
-    match callback.client.patch_json(&callback.url, body) {
+    settle(callback.client.patch_json(&callback.url, body))
+}
+
+/// The exit code for the finished PATCH's result.
+fn settle(sent: Result<crate::wire::http::Response, crate::wire::http::HttpError>) -> ExitCode {
+    match sent {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) if error.status() == Some(409) => {
             log::info!("the platform had already closed this run (409): {error}");

@@ -153,10 +153,7 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
         let stop = Arc::clone(&stop);
         move |wait| stop.sleep(wait)
     });
-    let events = EventSender::new(&callback.url, &token, client.clone()).with_sleeper({
-        let stop = Arc::clone(&stop);
-        move |wait| stop.sleep(wait)
-    });
+    let events = EventSender::new(&callback.url, client.clone());
     drop(token);
     let runtime = Runtime {
         stop,

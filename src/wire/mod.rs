@@ -9,3 +9,4 @@ pub(crate) mod python_json;
 pub(crate) mod redact;
 pub(crate) mod report;
 pub(crate) mod timestamp;
+pub(crate) mod transport;
