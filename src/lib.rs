@@ -76,6 +76,9 @@
 //! ```
 
 #![warn(missing_docs)]
+// One documented exception: `run-local` sends SIGTERM to the item it runs
+// (kill(2) through libc; std can only SIGKILL a child).
+#![deny(unsafe_code)]
 
 mod action;
 mod config;
