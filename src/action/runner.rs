@@ -150,10 +150,8 @@ pub(crate) fn run_validator<V: AccountValidator>(
                 .map_err(|error| redact::scrub(&error.to_string()).into_owned())
         });
     let body = match result {
-        Ok(()) => json!({"status": "finished", "results": {"success": true}}),
-        Err(error) => {
-            json!({"status": "finished", "results": {"success": false}, "error": redact::scrub(&error)})
-        }
+        Ok(()) => crate::wire::bodies::validation_finished(None),
+        Err(error) => crate::wire::bodies::validation_finished(Some(&redact::scrub(&error))),
     };
     deliver(&callback, &body)
 }
@@ -173,11 +171,7 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
     ask_secrets: bool,
 ) -> Result<Prepared<C>, String> {
     let manifest = environment.manifest().map_err(|e| e.to_string())?;
-    let body = if ask_secrets && manifest.has_secrets() {
-        json!({"status": "running", "need_secrets": true})
-    } else {
-        json!({"status": "running"})
-    };
+    let body = crate::wire::bodies::running(ask_secrets && manifest.has_secrets());
     let answer = callback
         .client
         .patch_json(&callback.url, &body)
@@ -185,8 +179,8 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
     let mut secrets = Map::new();
     if manifest.has_secrets() {
         let answer: Value = answer.json().unwrap_or(Value::Null);
-        match answer.pointer("/module_configuration/value") {
-            Some(Value::Object(values)) => {
+        match crate::wire::bodies::secrets_of_running_answer(&answer) {
+            Some(values) => {
                 secrets = values
                     .iter()
                     .filter(|(name, _)| manifest.secrets().contains(name))

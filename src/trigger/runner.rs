@@ -334,11 +334,7 @@ fn fetch_secrets(client: &PlatformClient, url: &str) -> Result<(Secrets, Secrets
             url: url.to_string(),
             detail: error.to_string(),
         })?;
-    let object = |key: &str| match answer.get(key) {
-        Some(Value::Object(map)) => map.clone(),
-        _ => Map::new(),
-    };
-    let (secrets, node_secrets) = (object("value"), object("node_value"));
+    let (secrets, node_secrets) = crate::wire::bodies::trigger_secrets(&answer);
     for value in secrets.values().chain(node_secrets.values()) {
         redact::register_value(value);
     }
