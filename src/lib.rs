@@ -135,9 +135,9 @@ pub use wire::timestamp::Timestamp;
 /// ```
 ///
 /// Misuse does not compile, and the compiler says why in a sentence: `run`
-/// on a module without items ([`CanRun`]), changing the settings once an
-/// item is registered ([`CanConfigure`]), registering an item written for
-/// another configuration type ([`Item`], [`SameAs`]). A function that
+/// on a module without items ([`CanRun`](typestate::CanRun)), changing the settings once an
+/// item is registered ([`CanConfigure`](typestate::CanConfigure)), registering an item written for
+/// another configuration type ([`Item`](typestate::Item), [`SameAs`](typestate::SameAs)). A function that
 /// returns a module ready to run names its state:
 ///
 /// ```
