@@ -64,6 +64,11 @@ pub trait Action: 'static {
     /// declared, activating another one at run time is reported with a
     /// `warning` log (the branch is still sent).
     const OUTPUTS: &'static [&'static str] = &[];
+    /// What the platform knows the action by, when it already exists (a
+    /// port of a Python module): its uuid, slug and manifest file name,
+    /// kept by `generate-files`. Nothing stated (the default): derived
+    /// from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
+    const IDENTITY: crate::Identity = crate::Identity::new();
 
     /// Does the job. A panic is caught and reported as an error.
     fn run(

@@ -1,16 +1,29 @@
 //! Files generated from the registered items (PROTOCOL §6): one manifest per
-//! item (`action_<name>.json`, `trigger_<name>.json`) and `manifest.json`
+//! item (`action_<name>.json`, `trigger_<name>.json`, or the file the item
+//! states, [`Identity::file`](crate::Identity::file)) and `manifest.json`
 //! updated with the module configuration's schema.
 //!
-//! The output is stable: the same bytes on every run. Files are pretty JSON
-//! (two-space indent, as the Python SDK's `json.dumps(indent=2)`) ending with
-//! a newline. Key order: an item manifest has `name`, `description`, `uuid`,
-//! `docker_parameters`, then its kind's fields (see
-//! [`item_manifest`](crate::item_manifest)); schemas have sorted keys but
-//! properties in field order; `manifest.json` keeps the order of the
-//! existing file, `configuration` replaced in place and
-//! `supports_validation` (`true` when an account validator is registered,
-//! removed otherwise) kept in place or added at the end.
+//! The output is stable: the same bytes on every run. A new file is pretty
+//! JSON (two-space indent, as the Python SDK's `json.dumps(indent=2)`)
+//! ending with a newline, its keys in the order of
+//! [`item_manifest`](crate::item_manifest) (`name`, `description`, `uuid`,
+//! `slug`, `docker_parameters`, then the kind's fields).
+//!
+//! An existing file is the starting point, so that regenerating a module
+//! ported from Python changes nothing in git:
+//! - the code owns `name`, `description`, `uuid`, `slug` (when stated),
+//!   `docker_parameters` and the kind's fields (`outputs` only when the
+//!   action declares branches); in `manifest.json`, `configuration` and
+//!   `supports_validation` (`true` when an account validator is
+//!   registered, removed otherwise). Each is replaced in place, or added at
+//!   the end;
+//! - a schema the code does not state (its type accepts any value:
+//!   `serde_json::Value`, `()`, [`Documented`](crate::Documented)) keeps
+//!   the file's, the schema documented by hand;
+//! - every other key stays as it is, where it is;
+//! - a file whose content does not change keeps its bytes; one that changes
+//!   is written in its own style ([`TextStyle`]: indent, final newline,
+//!   `\uXXXX` escapes as Python's `json.dumps` writes them).
 //!
 //! ```
 //! use sekoia_automation::{generate, tooling::ModuleItems, Action, ActionContext, Module, Outcome};
@@ -47,8 +60,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::item::ItemKind;
-use crate::item_manifest::{file_name, item_uuid, normalize_schema};
-use crate::tooling::ModuleItems;
+use crate::item_manifest::{file_name, item_uuid, states_nothing};
+use crate::tooling::{ItemRef, ModuleItems};
 
 /// The module manifest's file name.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -100,6 +113,18 @@ pub enum GenerateError {
         /// The second item's command.
         second: String,
     },
+    /// An item states a manifest file name without its kind's prefix.
+    #[error(
+        "the item registered under `{command}` states the manifest file `{file}`, which does not start with `{prefix}_`: the tooling finds {prefix} manifests by that prefix; state the file name the module has (`{prefix}_….json`)"
+    )]
+    FilePrefix {
+        /// The stated file.
+        file: String,
+        /// The kind's prefix.
+        prefix: &'static str,
+        /// The item's command.
+        command: String,
+    },
     /// A file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -120,17 +145,148 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// The text of a generated JSON file: pretty, two-space indent, trailing
-/// newline.
+/// The text of a new generated JSON file: pretty, two-space indent,
+/// trailing newline.
 ///
 /// ```
 /// use sekoia_automation::generate::to_file_text;
 /// assert_eq!(to_file_text(&serde_json::json!({"a": [1]})), "{\n  \"a\": [\n    1\n  ]\n}\n");
 /// ```
 pub fn to_file_text(value: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
-    text.push('\n');
-    text
+    TextStyle::default().render(value)
+}
+
+/// How a JSON file is written: what an existing file's text shows, so that
+/// a rewritten file keeps its style.
+///
+/// ```
+/// use sekoia_automation::generate::TextStyle;
+/// use serde_json::json;
+///
+/// // As Python's `json.dumps(manifest, indent=4)` writes it: no final
+/// // newline, non-ASCII characters escaped.
+/// let style = TextStyle::of("{\n    \"name\": \"Caf\\u00e9\"\n}");
+/// assert_eq!(style.render(&json!({"name": "Thé 🍵"})), "{\n    \"name\": \"Th\\u00e9 \\ud83c\\udf75\"\n}");
+/// assert_eq!(TextStyle::default().render(&json!({"name": "Thé"})), "{\n  \"name\": \"Thé\"\n}\n");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TextStyle {
+    /// One level of indentation.
+    pub indent: String,
+    /// Whether the text ends with a newline.
+    pub final_newline: bool,
+    /// Whether characters beyond ASCII are written as `\uXXXX` escapes (the
+    /// default of Python's `json.dumps`).
+    pub ascii_escapes: bool,
+}
+
+impl Default for TextStyle {
+    /// Two spaces, a final newline, UTF-8 as it is.
+    fn default() -> Self {
+        TextStyle {
+            indent: "  ".into(),
+            final_newline: true,
+            ascii_escapes: false,
+        }
+    }
+}
+
+impl TextStyle {
+    /// The style of an existing file: the indent of its first indented
+    /// line (two spaces if none), its final newline, and escapes when the
+    /// text is ASCII and holds `\u` escapes.
+    pub fn of(text: &str) -> Self {
+        let indent = text
+            .lines()
+            .skip(1)
+            .map(|line| &line[..line.len() - line.trim_start().len()])
+            .find(|indent| !indent.is_empty())
+            .unwrap_or("  ")
+            .to_string();
+        TextStyle {
+            indent,
+            final_newline: text.ends_with('\n'),
+            ascii_escapes: text.is_ascii() && text.contains("\\u"),
+        }
+    }
+
+    /// The text of `value` in this style.
+    pub fn render(&self, value: &Value) -> String {
+        use serde::Serialize;
+        let mut bytes = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(self.indent.as_bytes());
+        let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, formatter);
+        let mut text = match value.serialize(&mut serializer) {
+            Ok(()) => String::from_utf8(bytes).unwrap_or_else(|_| value.to_string()),
+            Err(_) => value.to_string(),
+        };
+        if self.ascii_escapes && !text.is_ascii() {
+            // Outside strings, JSON text is ASCII: only string contents
+            // are escaped.
+            let mut escaped = String::with_capacity(text.len() + 16);
+            for character in text.chars() {
+                if character.is_ascii() {
+                    escaped.push(character);
+                } else {
+                    let mut units = [0u16; 2];
+                    for unit in character.encode_utf16(&mut units) {
+                        escaped.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+            }
+            text = escaped;
+        }
+        if self.final_newline {
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// An existing JSON object file: its text and its value.
+struct Existing {
+    text: String,
+    value: Map<String, Value>,
+}
+
+/// The file at `path` if it exists and holds a JSON object.
+fn read_existing(path: &Path) -> Option<Existing> {
+    let text = std::fs::read_to_string(path).ok()?;
+    match serde_json::from_str(&text) {
+        Ok(Value::Object(value)) => Some(Existing { text, value }),
+        _ => None,
+    }
+}
+
+/// The generated fields laid over an existing file: owned keys replaced in
+/// place (or added at the end), a stated-nothing schema (`{}`) leaving the
+/// file's, the other keys kept.
+fn merge(existing: &Map<String, Value>, generated: Map<String, Value>) -> Map<String, Value> {
+    let mut merged = existing.clone();
+    for (key, value) in generated {
+        if states_nothing(&value) && merged.contains_key(&key) {
+            continue;
+        }
+        merged.insert(key, value);
+    }
+    merged
+}
+
+/// The text of a file whose content is `value`: the existing bytes when
+/// the content is unchanged, else `value` in the existing file's style.
+fn file_text(existing: Option<&Existing>, value: Map<String, Value>) -> String {
+    match existing {
+        Some(existing) if existing.value == value && same_order(&existing.value, &value) => {
+            existing.text.clone()
+        }
+        Some(existing) => TextStyle::of(&existing.text).render(&Value::Object(value)),
+        None => to_file_text(&Value::Object(value)),
+    }
+}
+
+fn same_order(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    a.keys().eq(b.keys())
 }
 
 /// Reads `manifest.json` of `directory` as a JSON object.
@@ -182,16 +338,17 @@ pub fn generate(
 ) -> Result<Vec<GeneratedFile>, GenerateError> {
     let existing = read_manifest(directory)?;
     let namespace = module_uuid(&existing, directory)?;
+    let manifest_text = read_existing(&directory.join(MANIFEST_FILE));
+    let manifest = module_manifest(existing, items);
     let mut files = vec![GeneratedFile {
         file_name: MANIFEST_FILE.into(),
-        contents: to_file_text(&Value::Object(module_manifest(existing, items))),
+        contents: file_text(manifest_text.as_ref(), manifest),
     }];
     let mut commands: Vec<(String, &str)> = Vec::new();
     for item in items.iter() {
-        let Some(kind) = item.manifest.kind() else {
+        let Some(file) = manifest_file(item)? else {
             continue;
         };
-        let file = file_name(kind.prefix, item.name);
         if let Some((_, first)) = commands.iter().find(|(name, _)| *name == file) {
             return Err(GenerateError::SameFile {
                 file,
@@ -200,17 +357,57 @@ pub fn generate(
             });
         }
         commands.push((file.clone(), item.command));
+        let existing = read_existing(&directory.join(&file));
+        let generated = item_manifest(&namespace, item);
+        let value = match &existing {
+            Some(existing) => merge(&existing.value, generated),
+            None => generated,
+        };
         files.push(GeneratedFile {
+            contents: file_text(existing.as_ref(), value),
             file_name: file,
-            contents: to_file_text(&Value::Object(item_manifest(&namespace, item))),
         });
     }
     Ok(files)
 }
 
-/// The manifest of one item: `name`, `description`, `uuid`,
-/// `docker_parameters`, then its kind's fields.
-pub fn item_manifest(namespace: &Uuid, item: &crate::tooling::ItemRef<'_>) -> Map<String, Value> {
+/// The manifest file of an item: the one it states, else
+/// `<prefix>_<name>.json`; `None` for an item without a manifest kind.
+pub fn manifest_file(item: &ItemRef<'_>) -> Result<Option<String>, GenerateError> {
+    let Some(kind) = item.manifest.kind() else {
+        return Ok(None);
+    };
+    match item.manifest.identity().stated_file() {
+        None => Ok(Some(file_name(kind.prefix, item.name))),
+        Some(file) => {
+            let prefixed = file
+                .strip_prefix(kind.prefix)
+                .is_some_and(|rest| rest.starts_with('_'));
+            if !prefixed {
+                return Err(GenerateError::FilePrefix {
+                    file: file.to_string(),
+                    prefix: kind.prefix,
+                    command: item.command.to_string(),
+                });
+            }
+            Ok(Some(file.to_string()))
+        }
+    }
+}
+
+/// The uuid of an item: the one it states, else UUIDv5 of its name in the
+/// module's namespace.
+pub fn item_uuid_text(namespace: &Uuid, item: &ItemRef<'_>) -> String {
+    match item.manifest.identity().stated_uuid() {
+        Some(uuid) => uuid.to_string(),
+        None => item_uuid(namespace, item.name).to_string(),
+    }
+}
+
+/// The manifest of one item as the code gives it: `name`, `description`,
+/// `uuid`, `slug` (when stated), `docker_parameters`, then its kind's
+/// fields.
+pub fn item_manifest(namespace: &Uuid, item: &ItemRef<'_>) -> Map<String, Value> {
     let mut manifest = Map::new();
     manifest.insert("name".into(), item.name.into());
     let description = if item.description.is_empty() {
@@ -219,17 +416,18 @@ pub fn item_manifest(namespace: &Uuid, item: &crate::tooling::ItemRef<'_>) -> Ma
         item.description
     };
     manifest.insert("description".into(), description.into());
-    manifest.insert(
-        "uuid".into(),
-        item_uuid(namespace, item.name).to_string().into(),
-    );
+    manifest.insert("uuid".into(), item_uuid_text(namespace, item).into());
+    if let Some(slug) = item.manifest.identity().stated_slug() {
+        manifest.insert("slug".into(), slug.into());
+    }
     manifest.insert("docker_parameters".into(), item.command.into());
     manifest.extend(item.manifest.fields());
     manifest
 }
 
 /// `manifest.json`: the existing one, `configuration` replaced by the module
-/// configuration's schema and `supports_validation` set.
+/// configuration's schema (unless the code states none, `{}`, and the file
+/// has one) and `supports_validation` set.
 pub fn module_manifest(
     mut existing: Map<String, Value>,
     items: &ModuleItems<'_>,
@@ -238,8 +436,10 @@ pub fn module_manifest(
         .iter()
         .next()
         .map(|item| item.manifest.module_configuration())
-        .unwrap_or_else(|| normalize_schema(Value::Bool(true)));
-    existing.insert("configuration".into(), configuration);
+        .unwrap_or_else(|| Value::Object(Map::new()));
+    if !(states_nothing(&configuration) && existing.contains_key("configuration")) {
+        existing.insert("configuration".into(), configuration);
+    }
     if items
         .iter()
         .any(|item| item.kind == ItemKind::AccountValidator)
