@@ -49,7 +49,9 @@
 //!   descriptions are dropped);
 //! - integers and floats without schemars' `format` (`int64`, `uint32`,
 //!   `double`): pydantic's `int` and `float` have none;
-//! - no `$schema` key; a nested `true` schema (any value) as `{}`;
+//! - no `$schema` key; a nested `true` schema (any value) as `{}`, but
+//!   `additionalProperties: true` (a map of any values, pydantic's `dict`)
+//!   as it is;
 //! - keys sorted in every schema object (as pydantic's are), except the
 //!   property names, kept in field order; data (`default`, `enum`,
 //!   `examples`, `const`) left as it is.
@@ -434,6 +436,11 @@ pub fn item_schema<T: JsonSchema>() -> Value {
             // The top-level doc comment is for Rust readers (see the module
             // documentation); pydantic's models rarely have a docstring.
             map.shift_remove("description");
+            // A struct without fields: pydantic's model without fields.
+            if !map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("properties".into(), Value::Object(Map::new()));
+                sort_keys(map);
+            }
         }
     }
     schema
@@ -468,8 +475,9 @@ pub fn configuration_schema<T: JsonSchema>() -> Value {
 
 /// Moves the `secret` markers of a schema's top-level properties (on the
 /// property, or on one of its `anyOf`/`oneOf`/`allOf` members) into a
-/// `secrets` list of property names, in property order. No secret: no
-/// `secrets` key. Returns the names.
+/// `secrets` list of property names, in property order, the schema's last
+/// key (where the Python generator appends it). No secret: no `secrets`
+/// key. Returns the names.
 pub fn extract_secrets(schema: &mut Value) -> Vec<String> {
     let mut secrets = Vec::new();
     if let Some(Value::Object(properties)) = schema.get_mut("properties") {
@@ -482,11 +490,11 @@ pub fn extract_secrets(schema: &mut Value) -> Vec<String> {
     if let Value::Object(map) = schema {
         map.shift_remove("secrets");
         if !secrets.is_empty() {
+            // Last, as the Python generator appends it.
             map.insert(
                 "secrets".into(),
                 secrets.iter().cloned().map(Value::String).collect(),
             );
-            sort_keys(map);
         }
     }
     secrets
@@ -711,6 +719,8 @@ fn normalize_object(mut map: Map<String, Value>) -> Map<String, Value> {
                     sort_keys(definitions);
                 }
             }
+            // pydantic's `dict` keeps `additionalProperties: true`.
+            "additionalProperties" if value == &Value::Bool(true) => {}
             keyword if keyword == "items" || SUBSCHEMA_KEYWORDS.contains(&keyword) => match value {
                 Value::Array(schemas) => {
                     for schema in schemas {
