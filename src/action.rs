@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::data_directory::{DataDirectory, StorageError};
 use crate::logging::{self, Level, LogRecord, Sink};
 use crate::outcome::Outcome;
+use crate::settings::Settings;
 
 /// An action of a module.
 ///
@@ -148,6 +149,7 @@ pub struct ActionContext<'a, C> {
     result_as_file: Cell<bool>,
     updated_secrets: RefCell<Map<String, Value>>,
     secret_names: &'a [String],
+    settings: Settings,
 }
 
 impl<'a, C> ActionContext<'a, C> {
@@ -178,6 +180,7 @@ impl<'a, C> ActionContext<'a, C> {
             data_directory,
             Sink::default(),
             &[],
+            Settings::from_env(),
         )
     }
 
@@ -187,6 +190,7 @@ impl<'a, C> ActionContext<'a, C> {
         data_directory: &'a DataDirectory,
         sink: Sink,
         secret_names: &'a [String],
+        settings: Settings,
     ) -> Self {
         ActionContext {
             configuration,
@@ -196,7 +200,38 @@ impl<'a, C> ActionContext<'a, C> {
             result_as_file: Cell::new(true),
             updated_secrets: RefCell::default(),
             secret_names,
+            settings,
         }
+    }
+
+    /// The context with other settings (a unit test of an action that
+    /// reads [`settings`](Self::settings)).
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The settings the module runs with: the retry backoff unit, the
+    /// data directory, the manifest path... as set on the
+    /// [`Module`](crate::Module) builder or by the `SEKOIA_AUTOMATION_*`
+    /// variables ([`Settings::from_env`] in a context made with
+    /// [`new`](Self::new)). An action that retries a vendor waits in the
+    /// same unit as the SDK's own retries, so that a test that shortens
+    /// one shortens both.
+    ///
+    /// ```
+    /// use sekoia_automation::{ActionContext, DataDirectory, Settings};
+    /// use std::time::Duration;
+    ///
+    /// let data = DataDirectory::new(std::env::temp_dir());
+    /// let arguments = serde_json::json!({});
+    /// let ctx = ActionContext::new(&(), &arguments, &data)
+    ///     .with_settings(Settings::default().retry_backoff(Duration::from_millis(5)));
+    /// let wait = ctx.settings().retry_backoff * 2u32.pow(3);
+    /// assert_eq!(wait, Duration::from_millis(40));
+    /// ```
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// The records logged through this context so far (in a module run, also

@@ -628,6 +628,7 @@ impl AccountValidator for KeyLength {
         match ctx.configuration().api_key.expose().len() {
             8 => Ok(()),
             0 => panic!("empty key"),
+            4 => Err(sekoia_automation::validator::NotValid.into()),
             n => Err(format!("the key has {n} characters, not 8").into()),
         }
     }
@@ -680,6 +681,14 @@ fn account_validation_reports_success_or_the_error() {
     assert_eq!(requests[0].body_text(), r#"{"status": "running"}"#);
     assert_eq!(requests[1].json().unwrap()["results"]["success"], true);
 
+    // `validate()` returning False in Python: no `error` key.
+    let (code, requests) = validate("1234", false);
+    assert_eq!(code, ExitCode::SUCCESS);
+    assert_eq!(
+        requests[1].body_text(),
+        r#"{"status": "finished", "results": {"success": false}}"#
+    );
+
     let (_, requests) = validate("", false);
     let finished = requests[1].json().unwrap();
     assert_eq!(finished["results"]["success"], false);
@@ -702,4 +711,42 @@ fn untyped_results_map_is_accepted() {
     map.insert("k".into(), json!(1));
     let report = sekoia_automation::report::ActionReport::new(Outcome::success(map), &[]);
     assert_eq!(report.results, Some(json!({"k": 1})));
+}
+
+/// Answers with the settings it runs with.
+struct ReadSettings;
+
+impl Action for ReadSettings {
+    type ModuleConfiguration = ();
+    type Arguments = Value;
+    type Results = Value;
+    const NAME: &'static str = "Read settings";
+    const DESCRIPTION: &'static str = "Answer the retry backoff unit";
+
+    fn run(&self, ctx: &ActionContext<'_, ()>, _: Value) -> Outcome<Value> {
+        let settings = ctx.settings();
+        Outcome::success(json!({
+            "backoff_ms": settings.retry_backoff.as_millis() as u64,
+            "data": settings.data_directory.display().to_string(),
+        }))
+    }
+}
+
+#[test]
+fn an_action_reads_the_module_settings_from_its_context() {
+    let setup = Platform::new();
+    setup.arguments(json!({}));
+    let settings = setup
+        .sandbox
+        .settings()
+        .retry_backoff(Duration::from_millis(7));
+    let data = settings.data_directory.display().to_string();
+    let code = Module::<()>::with_settings(settings)
+        .register("read", ReadSettings)
+        .run_command("read");
+    assert_eq!(code, ExitCode::SUCCESS);
+    assert_eq!(
+        setup.finished()["results"],
+        json!({"backoff_ms": 7, "data": data})
+    );
 }
