@@ -43,7 +43,7 @@
 //!   {"type": "null"}], "default": null}`, not required (serde reads a
 //!   missing `Option` field as `None`);
 //! - nested types in `$defs`, referenced as `{"$ref": "#/$defs/Name"}`, each
-//!   definition titled with its name and described by its doc comment;
+//!   definition titled with its name;
 //! - an enum as `{"enum": [...], "type": "string"}` (schemars writes a
 //!   `oneOf` of constants when the variants have doc comments; their
 //!   descriptions are dropped);
@@ -57,12 +57,14 @@
 //!   `examples`, `const`) left as it is.
 //!
 //! What remains different, each on purpose:
-//! - the top-level type's doc comment is not written as the schema's
-//!   `description` (pydantic writes a model's docstring there): Rust
+//! - a type's doc comment (top-level or nested) is not written as its
+//!   `description`, where pydantic writes a model's docstring: Rust
 //!   documents every public type for its readers (`missing_docs`), where a
 //!   Python model rarely has a docstring, and the platform shows the
-//!   item's `DESCRIPTION` and the module's description instead. Nested
-//!   types keep theirs, as pydantic does;
+//!   item's `DESCRIPTION` and the module's description instead. Field doc
+//!   comments are the properties' descriptions, as pydantic's
+//!   `Field(description=...)`. A port of models with docstrings keeps its
+//!   schemas documented by hand ([`Documented`](crate::Documented));
 //! - integers keep the bounds of their Rust type (`u32`: `minimum: 0`;
 //!   `u8`: also `maximum: 255`), real constraints that pydantic writes for
 //!   `Field(ge=0, le=255)`; `i64` is pydantic's plain `int`;
@@ -709,6 +711,9 @@ fn normalize_object(mut map: Map<String, Value>) -> Map<String, Value> {
                     for (name, schema) in definitions.iter_mut() {
                         let mut normalized = normalize(schema.take());
                         if let Value::Object(definition) = &mut normalized {
+                            // A type's doc comment is for Rust readers (see
+                            // the module documentation).
+                            definition.shift_remove("description");
                             if !definition.contains_key("title") {
                                 definition.insert("title".into(), name.clone().into());
                                 sort_keys(definition);

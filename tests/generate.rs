@@ -135,7 +135,7 @@ fn manifests_have_the_python_generator_shape() {
     assert_eq!(arguments["properties"]["threshold"]["default"], "high");
     assert_eq!(
         arguments["$defs"]["Severity"],
-        json!({"description": "How bad an indicator is.", "enum": ["low", "medium", "high"], "title": "Severity", "type": "string"})
+        json!({"enum": ["low", "medium", "high"], "title": "Severity", "type": "string"})
     );
     assert_eq!(
         arguments["properties"]["locations"]["anyOf"],
