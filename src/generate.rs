@@ -15,7 +15,7 @@
 //!   `docker_parameters` and the kind's fields (`outputs` only when the
 //!   action declares branches); in `manifest.json`, `configuration` and
 //!   `supports_validation` (`true` when an account validator is
-//!   registered, removed otherwise). Each is replaced in place, or added at
+//!   registered; a `true` removed otherwise, a `false` kept). Each is replaced in place, or added at
 //!   the end;
 //! - a schema the code does not state (its type accepts any value:
 //!   `serde_json::Value`, `()`, [`Documented`](crate::Documented)) keeps
@@ -61,6 +61,7 @@ use uuid::Uuid;
 
 use crate::item::ItemKind;
 use crate::item_manifest::{file_name, item_uuid, states_nothing};
+pub use crate::manifest_text::TextStyle;
 use crate::tooling::{ItemRef, ModuleItems};
 
 /// The module manifest's file name.
@@ -156,94 +157,6 @@ pub fn to_file_text(value: &Value) -> String {
     TextStyle::default().render(value)
 }
 
-/// How a JSON file is written: what an existing file's text shows, so that
-/// a rewritten file keeps its style.
-///
-/// ```
-/// use sekoia_automation::generate::TextStyle;
-/// use serde_json::json;
-///
-/// // As Python's `json.dumps(manifest, indent=4)` writes it: no final
-/// // newline, non-ASCII characters escaped.
-/// let style = TextStyle::of("{\n    \"name\": \"Caf\\u00e9\"\n}");
-/// assert_eq!(style.render(&json!({"name": "Thé 🍵"})), "{\n    \"name\": \"Th\\u00e9 \\ud83c\\udf75\"\n}");
-/// assert_eq!(TextStyle::default().render(&json!({"name": "Thé"})), "{\n  \"name\": \"Thé\"\n}\n");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TextStyle {
-    /// One level of indentation.
-    pub indent: String,
-    /// Whether the text ends with a newline.
-    pub final_newline: bool,
-    /// Whether characters beyond ASCII are written as `\uXXXX` escapes (the
-    /// default of Python's `json.dumps`).
-    pub ascii_escapes: bool,
-}
-
-impl Default for TextStyle {
-    /// Two spaces, a final newline, UTF-8 as it is.
-    fn default() -> Self {
-        TextStyle {
-            indent: "  ".into(),
-            final_newline: true,
-            ascii_escapes: false,
-        }
-    }
-}
-
-impl TextStyle {
-    /// The style of an existing file: the indent of its first indented
-    /// line (two spaces if none), its final newline, and escapes when the
-    /// text is ASCII and holds `\u` escapes.
-    pub fn of(text: &str) -> Self {
-        let indent = text
-            .lines()
-            .skip(1)
-            .map(|line| &line[..line.len() - line.trim_start().len()])
-            .find(|indent| !indent.is_empty())
-            .unwrap_or("  ")
-            .to_string();
-        TextStyle {
-            indent,
-            final_newline: text.ends_with('\n'),
-            ascii_escapes: text.is_ascii() && text.contains("\\u"),
-        }
-    }
-
-    /// The text of `value` in this style.
-    pub fn render(&self, value: &Value) -> String {
-        use serde::Serialize;
-        let mut bytes = Vec::new();
-        let formatter = serde_json::ser::PrettyFormatter::with_indent(self.indent.as_bytes());
-        let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, formatter);
-        let mut text = match value.serialize(&mut serializer) {
-            Ok(()) => String::from_utf8(bytes).unwrap_or_else(|_| value.to_string()),
-            Err(_) => value.to_string(),
-        };
-        if self.ascii_escapes && !text.is_ascii() {
-            // Outside strings, JSON text is ASCII: only string contents
-            // are escaped.
-            let mut escaped = String::with_capacity(text.len() + 16);
-            for character in text.chars() {
-                if character.is_ascii() {
-                    escaped.push(character);
-                } else {
-                    let mut units = [0u16; 2];
-                    for unit in character.encode_utf16(&mut units) {
-                        escaped.push_str(&format!("\\u{unit:04x}"));
-                    }
-                }
-            }
-            text = escaped;
-        }
-        if self.final_newline {
-            text.push('\n');
-        }
-        text
-    }
-}
-
 /// An existing JSON object file: its text and its value.
 struct Existing {
     text: String,
@@ -274,13 +187,16 @@ fn merge(existing: &Map<String, Value>, generated: Map<String, Value>) -> Map<St
 }
 
 /// The text of a file whose content is `value`: the existing bytes when
-/// the content is unchanged, else `value` in the existing file's style.
+/// the content is unchanged, else the existing text with only the changed
+/// top-level values rewritten, in its style (the whole file in its style
+/// when the text cannot be followed).
 fn file_text(existing: Option<&Existing>, value: Map<String, Value>) -> String {
     match existing {
         Some(existing) if existing.value == value && same_order(&existing.value, &value) => {
             existing.text.clone()
         }
-        Some(existing) => TextStyle::of(&existing.text).render(&Value::Object(value)),
+        Some(existing) => crate::manifest_text::rewrite(&existing.text, &existing.value, &value)
+            .unwrap_or_else(|| TextStyle::of(&existing.text).render(&Value::Object(value))),
         None => to_file_text(&Value::Object(value)),
     }
 }
@@ -445,7 +361,8 @@ pub fn module_manifest(
         .any(|item| item.kind == ItemKind::AccountValidator)
     {
         existing.insert(SUPPORTS_VALIDATION.into(), Value::Bool(true));
-    } else {
+    } else if existing.get(SUPPORTS_VALIDATION) == Some(&Value::Bool(true)) {
+        // The claim is no longer true; a `false` stays as written.
         existing.shift_remove(SUPPORTS_VALIDATION);
     }
     existing

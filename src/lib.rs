@@ -103,6 +103,7 @@ pub mod local_run;
 pub mod log_shipper;
 pub mod logging;
 pub mod manifest;
+pub mod manifest_text;
 pub mod metrics;
 pub mod module;
 pub mod outcome;
