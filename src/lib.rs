@@ -15,7 +15,9 @@
 //!   [`secret`] ([`Secret`] fields of typed configurations).
 //! - Items: [`action`] ([`Action`], [`ActionContext`]), [`outcome`]
 //!   ([`Outcome`]), [`validator`] ([`AccountValidator`]), [`item`] (how items
-//!   are registered, type-erased).
+//!   are registered, type-erased), [`Identity`] (the uuid, slug and manifest
+//!   file an existing item keeps), [`Documented`] (a value whose schema the
+//!   manifest documents by hand).
 //! - Triggers: [`trigger`] ([`Trigger`], [`TriggerError`]),
 //!   [`trigger_context`] ([`TriggerContext`]), [`trigger_runner`] (start,
 //!   run loop, critical rule), [`event_sender`] (events over a keep-alive
@@ -36,10 +38,14 @@
 //!   [`Sandbox`](local_platform::Sandbox) for module tests).
 //! - Tooling: [`tooling`] (the reserved invocations every module binary
 //!   answers), [`item_manifest`] (manifest kinds, schemas in the platform's
-//!   shape), [`generate`] (`generate-files`), [`check`] (`check-module`),
+//!   shape), [`generate`] (`generate-files`), [`manifest_text`] (existing
+//!   manifests rewritten in their style, only what changed),
+//!   [`check`] (`check-module`),
 //!   [`local_run`] (`run-local`), [`documentation`]
 //!   (`generate-documentation`); `scaffold` and the `sekoia-automation`
 //!   command behind the `cli` feature.
+//!
+//! Porting a module from the Python SDK: `docs/migrating.md`.
 //!
 //! # A module
 //!
