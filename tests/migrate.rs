@@ -430,3 +430,15 @@ fn an_account_the_vendor_refuses_is_not_valid_without_an_error() {
         r#"{"status": "finished", "results": {"success": false}}"#
     );
 }
+
+#[test]
+fn the_documentation_reads_the_hand_written_manifests() {
+    let page = sekoia_automation::documentation::from_directory(&fixtures()).unwrap();
+    assert!(page.starts_with("# Tidewatch\n"), "{page}");
+    assert!(
+        page.contains("| `api_key` | `string` | yes |  | Tidewatch API key (secret) |"),
+        "{page}"
+    );
+    assert!(page.contains("Get everything Tidewatch knows about a host"));
+    assert!(page.contains("| `ip` | `string` | yes |  | The IP address of the host |"), "{page}");
+}
