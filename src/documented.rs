@@ -49,8 +49,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// }
 ///
 /// assert_eq!(item_schema::<Documented>(), json!({}));
-/// let answer = Documented(json!({"n": 123456789012345678901234567890u128}));
-/// assert_eq!(serde_json::to_string(&answer)?, r#"{"n":123456789012345678901234567890}"#);
+/// let answer = Documented(json!({"score": 0.30000000000000004, "org": "𝔗idewatch"}));
+/// assert_eq!(serde_json::to_string(&answer)?, r#"{"score":0.30000000000000004,"org":"𝔗idewatch"}"#);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]

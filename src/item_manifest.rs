@@ -467,7 +467,7 @@ pub fn states_nothing(schema: &Value) -> bool {
 ///
 /// let schema = configuration_schema::<Config>();
 /// assert_eq!(schema["secrets"], json!(["api_key"]));
-/// assert_eq!(schema["properties"]["api_key"], json!({"type": "string"}));
+/// assert_eq!(schema["properties"]["api_key"], json!({"title": "Api Key", "type": "string"}));
 /// ```
 pub fn configuration_schema<T: JsonSchema>() -> Value {
     let mut schema = item_schema::<T>();
