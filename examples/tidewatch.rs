@@ -13,10 +13,10 @@
 use std::process::ExitCode;
 
 use schemars::JsonSchema;
-use sekoia_automation::validator::{NotValid, ValidationError};
+use sekoia_automation::typestate::Registered;
 use sekoia_automation::{
-    AccountValidator, Action, ActionContext, Documented, Identity, Module, Outcome, Registered,
-    Secret,
+    AccountValidator, Action, ActionContext, Documented, Identity, Module, NotValid, Outcome,
+    Secret, ValidationError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -120,9 +120,7 @@ fn call_vendor(
     let mut text = String::new();
     if send_body {
         request = request.header("Content-Type", "application/json");
-        // The bytes of `requests`' `json=`: Python's `json.dumps`.
-        text = sekoia_automation::python_json::to_string(&Value::Object(body))
-            .map_err(|error| error.to_string())?;
+        text = python_dumps(&Value::Object(body));
     }
     let request = request.body(text);
     request
@@ -142,6 +140,60 @@ fn call_vendor(
             }
             serde_json::from_str(&text).map_err(|error| error.to_string())
         })
+}
+
+/// The bytes of `requests`' `json=`: Python's `json.dumps` (`", "` and
+/// `": "` separators, characters beyond ASCII as `\uXXXX`).
+fn python_dumps(value: &Value) -> String {
+    struct Python;
+    impl serde_json::ser::Formatter for Python {
+        fn begin_array_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            if first {
+                Ok(())
+            } else {
+                writer.write_all(b", ")
+            }
+        }
+        fn begin_object_key<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            if first {
+                Ok(())
+            } else {
+                writer.write_all(b", ")
+            }
+        }
+        fn begin_object_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+        ) -> std::io::Result<()> {
+            writer.write_all(b": ")
+        }
+    }
+    let mut bytes = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, Python);
+    serde::Serialize::serialize(value, &mut serializer).expect("a JSON value serializes");
+    let mut text = String::with_capacity(bytes.len());
+    for character in String::from_utf8(bytes)
+        .expect("serde_json writes UTF-8")
+        .chars()
+    {
+        if character.is_ascii() {
+            text.push(character);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in character.encode_utf16(&mut units) {
+                text.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    text
 }
 
 /// Python's `str()` of a JSON value, as `requests` puts it in a URL.

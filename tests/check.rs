@@ -8,8 +8,8 @@ mod sample_module;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use sekoia_automation::check::{Problem, Rules, check};
-use sekoia_automation::tooling::ModuleItems;
+use sekoia_automation::unversioned::ModuleItems;
+use sekoia_automation::unversioned::check::{Problem, Rules, check};
 use serde_json::{Value, json};
 
 fn fixtures() -> PathBuf {
@@ -274,9 +274,11 @@ fn manifests_out_of_date_with_the_code() {
     std::fs::write(&path, &text).unwrap();
     assert_eq!(check_sample(directory.path()), Vec::<String>::new());
     let module = sample_module::module();
-    let files =
-        sekoia_automation::generate::generate(directory.path(), &ModuleItems::new(module.items()))
-            .unwrap();
+    let files = sekoia_automation::unversioned::generate::generate(
+        directory.path(),
+        &ModuleItems::new(module.items()),
+    )
+    .unwrap();
     assert_eq!(files[1].contents, text, "the bytes are kept");
 }
 

@@ -16,10 +16,10 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sekoia_automation::check::{Rules, check};
-use sekoia_automation::generate;
-use sekoia_automation::local_platform::{LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::tooling::ModuleItems;
+use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::unversioned::ModuleItems;
+use sekoia_automation::unversioned::check::{Rules, check};
+use sekoia_automation::unversioned::generate;
 use serde_json::{Value, json};
 
 const FILES: [&str; 5] = [
@@ -43,7 +43,7 @@ fn library_copy() -> tempfile::TempDir {
     directory
 }
 
-fn texts(problems: &[sekoia_automation::check::Problem]) -> Vec<String> {
+fn texts(problems: &[sekoia_automation::unversioned::check::Problem]) -> Vec<String> {
     problems.iter().map(ToString::to_string).collect()
 }
 
@@ -433,12 +433,15 @@ fn an_account_the_vendor_refuses_is_not_valid_without_an_error() {
 
 #[test]
 fn the_documentation_reads_the_hand_written_manifests() {
-    let page = sekoia_automation::documentation::from_directory(&fixtures()).unwrap();
+    let page = sekoia_automation::unversioned::documentation::from_directory(&fixtures()).unwrap();
     assert!(page.starts_with("# Tidewatch\n"), "{page}");
     assert!(
         page.contains("| `api_key` | `string` | yes |  | Tidewatch API key (secret) |"),
         "{page}"
     );
     assert!(page.contains("Get everything Tidewatch knows about a host"));
-    assert!(page.contains("| `ip` | `string` | yes |  | The IP address of the host |"), "{page}");
+    assert!(
+        page.contains("| `ip` | `string` | yes |  | The IP address of the host |"),
+        "{page}"
+    );
 }

@@ -6,7 +6,7 @@
 //! there).
 
 use schemars::JsonSchema;
-use sekoia_automation::item_manifest::{configuration_schema, item_schema};
+use sekoia_automation::unversioned::item_manifest::{configuration_schema, item_schema};
 use sekoia_automation::{Documented, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
