@@ -26,7 +26,7 @@
 //!   `results` (the events).
 //!
 //! An existing file keeps its key order and the keys the code does not own
-//! (see [`generate`](crate::generate)).
+//! (see [`generate`](crate::tooling::generate)).
 //!
 //! # Schemas
 //!
