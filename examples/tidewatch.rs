@@ -379,7 +379,12 @@ impl AccountValidator for CheckAccount {
 
 /// The module, its items under the Python module's commands.
 pub fn module() -> Module<Configuration, Registered> {
-    Module::<Configuration>::new()
+    register(Module::<Configuration>::new())
+}
+
+/// Registers the items on `module` (a module with test settings, say).
+pub fn register(module: Module<Configuration>) -> Module<Configuration, Registered> {
+    module
         .register("get-host", GetHost)
         .register("search-hosts", SearchHosts)
         .register("tag-host", TagHost)

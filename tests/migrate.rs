@@ -264,6 +264,8 @@ struct VendorRequest {
     method: String,
     target: String,
     authorization: Option<String>,
+    accept: Option<String>,
+    content_type: Option<String>,
     body: String,
 }
 
@@ -295,6 +297,8 @@ impl FakeVendor {
                 let target = parts.next().unwrap_or_default().to_string();
                 let mut length = 0;
                 let mut authorization = None;
+                let mut accept = None;
+                let mut content_type = None;
                 loop {
                     let mut header = String::new();
                     reader.read_line(&mut header).unwrap();
@@ -306,6 +310,8 @@ impl FakeVendor {
                     match name.to_ascii_lowercase().as_str() {
                         "content-length" => length = value.trim().parse().unwrap(),
                         "authorization" => authorization = Some(value.trim().to_string()),
+                        "accept" => accept = Some(value.trim().to_string()),
+                        "content-type" => content_type = Some(value.trim().to_string()),
                         _ => {}
                     }
                 }
@@ -315,6 +321,8 @@ impl FakeVendor {
                     method,
                     target,
                     authorization,
+                    accept,
+                    content_type,
                     body: String::from_utf8(body).unwrap(),
                 });
                 let _ = write!(
@@ -346,12 +354,8 @@ fn run(vendor: &FakeVendor, command: &str, arguments: Value) -> (ExitCode, Vec<R
         )
         .unwrap();
     sandbox.set_json("arguments", &arguments).unwrap();
-    let code =
-        sekoia_automation::Module::<tidewatch::Configuration>::with_settings(sandbox.settings())
-            .register("get-host", tidewatch::GetHost)
-            .register("tag-host", tidewatch::TagHost)
-            .register_account_validator(tidewatch::CheckAccount)
-            .run_command(command);
+    let code = tidewatch::register(sekoia_automation::Module::with_settings(sandbox.settings()))
+        .run_command(command);
     (code, platform.requests())
 }
 
@@ -444,4 +448,149 @@ fn the_documentation_reads_the_hand_written_manifests() {
         page.contains("| `ip` | `string` | yes |  | The IP address of the host |"),
         "{page}"
     );
+}
+
+/// What one run sent: to the platform (method, path, body) and to the
+/// vendor.
+#[derive(Debug, PartialEq)]
+struct Traffic {
+    platform: Vec<(String, String, String)>,
+    vendor: Vec<(
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+    )>,
+}
+
+fn traffic(platform: &LocalPlatform, vendor: &FakeVendor) -> Traffic {
+    Traffic {
+        platform: platform
+            .requests()
+            .iter()
+            .map(|request| {
+                (
+                    request.method.clone(),
+                    request.path.clone(),
+                    request.body_text(),
+                )
+            })
+            .collect(),
+        vendor: vendor
+            .received()
+            .into_iter()
+            .map(|request| {
+                (
+                    request.method,
+                    request.target,
+                    request.authorization,
+                    request.accept,
+                    request.content_type,
+                    request.body,
+                )
+            })
+            .collect(),
+    }
+}
+
+const SECRETS: &str = r#"{"api_key": "tw-\"quoted\"-key"}"#;
+
+/// The Python original (`tests/fixtures/tidewatch/python/main.py`) run as
+/// the platform runs it: the values in the environment, the manifest in
+/// the working directory.
+fn python_run(python: &str, command: &str, arguments: &Value, answer: &'static str) -> Traffic {
+    let platform = LocalPlatform::start().unwrap();
+    platform.set_secrets(serde_json::from_str(SECRETS).unwrap());
+    let vendor = FakeVendor::start(200, answer, 1);
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixtures().join("manifest.json"),
+        directory.path().join("manifest.json"),
+    )
+    .unwrap();
+    let output = std::process::Command::new(python)
+        .arg(fixtures().join("python/main.py"))
+        .arg(command)
+        .current_dir(directory.path())
+        .env("TOKEN", platform.token())
+        .env("URL_CALLBACK", platform.callback_url())
+        .env(
+            "MODULE_CONFIGURATION",
+            json!({"base_url": vendor.base_url}).to_string(),
+        )
+        .env("ARGUMENTS", arguments.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    traffic(&platform, &vendor)
+}
+
+/// The port, run in process against a sandbox.
+fn rust_run(command: &str, arguments: &Value, answer: &'static str) -> Traffic {
+    let platform = LocalPlatform::start().unwrap();
+    platform.set_secrets(serde_json::from_str(SECRETS).unwrap());
+    let vendor = FakeVendor::start(200, answer, 1);
+    let sandbox = Sandbox::new(&platform).unwrap();
+    std::fs::copy(fixtures().join("manifest.json"), sandbox.manifest_path()).unwrap();
+    sandbox
+        .set_json(
+            "module_configuration",
+            &json!({"base_url": vendor.base_url}),
+        )
+        .unwrap();
+    sandbox.set_json("arguments", arguments).unwrap();
+    let code = tidewatch::register(sekoia_automation::Module::with_settings(sandbox.settings()))
+        .run_command(command);
+    assert_eq!(code, ExitCode::SUCCESS);
+    traffic(&platform, &vendor)
+}
+
+/// The port against the Python original, request by request (the method
+/// of docs/migrating.md §10). Needs a Python with the reference SDK:
+///
+/// ```sh
+/// python3 -m venv /tmp/sdk && /tmp/sdk/bin/pip install sekoia-automation-sdk==1.27.0
+/// TIDEWATCH_PYTHON=/tmp/sdk/bin/python cargo test --test migrate -- --ignored
+/// ```
+#[test]
+#[ignore = "runs the Python original: set TIDEWATCH_PYTHON to a python with sekoia-automation-sdk 1.27.0"]
+fn the_port_sends_what_the_python_original_sends() {
+    let python = std::env::var("TIDEWATCH_PYTHON")
+        .expect("TIDEWATCH_PYTHON: a python with sekoia-automation-sdk==1.27.0");
+    let cases: [(&str, Value, &'static str); 4] = [
+        (
+            "get-host",
+            json!({"ip": "198.51.100.7", "history": true}),
+            r#"{"ip_str": "198.51.100.7", "ports": [22, 443], "score": 0.30000000000000004, "org": "𝔗idewatch \"labs\""}"#,
+        ),
+        (
+            "search-hosts",
+            json!({"query": "port:22 country:FR & more", "page": 2}),
+            r#"{"total": 1, "matches": [{"ip_str": "198.51.100.7"}]}"#,
+        ),
+        (
+            "tag-host",
+            json!({"ip": "198.51.100.7", "tags": ["scanner", "é"]}),
+            r#"{"tags": ["scanner", "é"]}"#,
+        ),
+        (
+            "ResolveDomain",
+            json!({"domain": "tidewatch.example"}),
+            r#"{"domain": "tidewatch.example", "resolutions": [{"address": "198.51.100.7", "first_seen": null}]}"#,
+        ),
+    ];
+    for (command, arguments, answer) in cases {
+        let python = python_run(&python, command, &arguments, answer);
+        let rust = rust_run(command, &arguments, answer);
+        assert_eq!(
+            rust, python,
+            "{command}: the port (left) and the original (right)"
+        );
+    }
 }
