@@ -69,13 +69,15 @@ fn generic_api_call(
 }
 
 /// The vendor's JSON answer (`null` for an empty one), or why there is none.
+/// `generic`: as `GenericAPIAction` sends it (`Accept: application/json`, the
+/// remaining arguments as the JSON body); else as a plain `requests.get`.
 fn call_vendor(
     ctx: &ActionContext<'_, Configuration>,
     verb: &str,
     endpoint: &str,
     query_parameters: &[&str],
     arguments: Value,
-    send_body: bool,
+    generic: bool,
 ) -> Result<Value, String> {
     let mut body: Map<String, Value> = match arguments {
         Value::Object(map) => map,
@@ -112,13 +114,15 @@ fn call_vendor(
     let mut request = ureq::http::Request::builder()
         .method(verb)
         .uri(&url)
-        .header("Accept", "application/json")
+        // `GenericAPIAction` asks for JSON; a plain `requests.get` sends
+        // the `requests` default.
+        .header("Accept", if generic { "application/json" } else { "*/*" })
         .header(
             "Authorization",
             format!("Bearer {}", configuration.api_key.expose()),
         );
     let mut text = String::new();
-    if send_body {
+    if generic {
         request = request.header("Content-Type", "application/json");
         text = python_dumps(&Value::Object(body));
     }

@@ -495,6 +495,13 @@ fn traffic(platform: &LocalPlatform, vendor: &FakeVendor) -> Traffic {
     }
 }
 
+/// The module configuration of a parity run. The Python SDK checks the
+/// required properties before it merges the secrets, so the secret is
+/// there too, replaced by the platform's value.
+fn configuration(vendor: &FakeVendor) -> Value {
+    json!({"base_url": vendor.base_url, "api_key": "replaced by the secret"})
+}
+
 const SECRETS: &str = r#"{"api_key": "tw-\"quoted\"-key"}"#;
 
 /// The Python original (`tests/fixtures/tidewatch/python/main.py`) run as
@@ -516,10 +523,7 @@ fn python_run(python: &str, command: &str, arguments: &Value, answer: &'static s
         .current_dir(directory.path())
         .env("TOKEN", platform.token())
         .env("URL_CALLBACK", platform.callback_url())
-        .env(
-            "MODULE_CONFIGURATION",
-            json!({"base_url": vendor.base_url}).to_string(),
-        )
+        .env("MODULE_CONFIGURATION", configuration(&vendor).to_string())
         .env("ARGUMENTS", arguments.to_string())
         .output()
         .unwrap();
@@ -539,10 +543,7 @@ fn rust_run(command: &str, arguments: &Value, answer: &'static str) -> Traffic {
     let sandbox = Sandbox::new(&platform).unwrap();
     std::fs::copy(fixtures().join("manifest.json"), sandbox.manifest_path()).unwrap();
     sandbox
-        .set_json(
-            "module_configuration",
-            &json!({"base_url": vendor.base_url}),
-        )
+        .set_json("module_configuration", &configuration(&vendor))
         .unwrap();
     sandbox.set_json("arguments", arguments).unwrap();
     let code = tidewatch::register(sekoia_automation::Module::with_settings(sandbox.settings()))
