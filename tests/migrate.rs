@@ -595,3 +595,44 @@ fn the_port_sends_what_the_python_original_sends() {
         );
     }
 }
+
+#[test]
+fn a_trigger_keeps_its_identity_and_documented_configuration() {
+    use sekoia_automation::{Documented, Identity, Module, Trigger, TriggerContext, TriggerError};
+
+    /// Polls Tidewatch's alerts.
+    struct Alerts;
+    impl Trigger for Alerts {
+        type ModuleConfiguration = tidewatch::Configuration;
+        type Configuration = Documented;
+        type Event = Documented;
+        const NAME: &'static str = "Tidewatch alerts";
+        const DESCRIPTION: &'static str = "An event per new alert";
+        const IDENTITY: Identity = Identity::new()
+            .uuid("9c4e2a71-3b8d-4f60-a5e2-7d1c0b9f8e36")
+            .file("trigger_tidewatch_alerts.json");
+
+        fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
+            while ctx.running() {
+                ctx.sleep(Duration::from_secs(60));
+            }
+            Ok(())
+        }
+    }
+
+    let directory = library_copy();
+    let text = "{\n  \"uuid\": \"9c4e2a71-3b8d-4f60-a5e2-7d1c0b9f8e36\",\n  \"name\": \"Tidewatch alerts\",\n  \"description\": \"An event per new alert\",\n  \"docker_parameters\": \"alerts\",\n  \"arguments\": {\"type\": \"object\", \"properties\": {\"frequency\": {\"type\": \"integer\", \"default\": 60}}},\n  \"results\": {}\n}\n";
+    std::fs::write(directory.path().join("trigger_tidewatch_alerts.json"), text).unwrap();
+    let module = tidewatch::register(Module::new()).register("alerts", Alerts);
+    let items = ModuleItems::new(module.items());
+    let files = generate::generate(directory.path(), &items).unwrap();
+    let trigger = files
+        .iter()
+        .find(|file| file.file_name == "trigger_tidewatch_alerts.json")
+        .unwrap();
+    assert_eq!(trigger.contents, text, "kept byte for byte");
+    assert_eq!(
+        texts(&check(directory.path(), Some(&items), &Rules::default())),
+        Vec::<String>::new()
+    );
+}
