@@ -259,7 +259,7 @@ fn the_manifest_only_check_still_finds_the_real_defects() {
 }
 
 /// One request the fake vendor received.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct VendorRequest {
     method: String,
     target: String,
@@ -455,14 +455,7 @@ fn the_documentation_reads_the_hand_written_manifests() {
 #[derive(Debug, PartialEq)]
 struct Traffic {
     platform: Vec<(String, String, String)>,
-    vendor: Vec<(
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        String,
-    )>,
+    vendor: Vec<VendorRequest>,
 }
 
 fn traffic(platform: &LocalPlatform, vendor: &FakeVendor) -> Traffic {
@@ -478,20 +471,7 @@ fn traffic(platform: &LocalPlatform, vendor: &FakeVendor) -> Traffic {
                 )
             })
             .collect(),
-        vendor: vendor
-            .received()
-            .into_iter()
-            .map(|request| {
-                (
-                    request.method,
-                    request.target,
-                    request.authorization,
-                    request.accept,
-                    request.content_type,
-                    request.body,
-                )
-            })
-            .collect(),
+        vendor: vendor.received(),
     }
 }
 
