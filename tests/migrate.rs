@@ -616,3 +616,24 @@ fn a_trigger_keeps_its_identity_and_documented_configuration() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn a_schema_the_file_does_not_give_is_not_added() {
+    let directory = library_copy();
+    let path = directory.path().join("action_tag_tidewatch_host.json");
+    let original = std::fs::read_to_string(&path).unwrap();
+    let without_results = original.replace(",\n  \"results\": {}\n}", "\n}");
+    assert_ne!(without_results, original);
+    std::fs::write(&path, &without_results).unwrap();
+    let mut manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(directory.path().join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    manifest.as_object_mut().unwrap().remove("configuration");
+    let manifest_text = serde_json::to_string_pretty(&manifest).unwrap();
+    std::fs::write(directory.path().join("manifest.json"), &manifest_text).unwrap();
+    let module = tidewatch::module();
+    let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
+    assert_eq!(files[3].contents, without_results, "no `results` added");
+    assert_eq!(files[0].contents, manifest_text, "no `configuration` added");
+}

@@ -442,7 +442,7 @@ impl Checker<'_> {
             ),
             None => self.push(
                 MANIFEST_FILE,
-                "`configuration` is missing: run generate-files",
+                "`configuration` is missing: run generate-files with a typed module configuration, or write the schema (`{\"type\": \"object\", \"properties\": {}}` for a module without configuration)",
             ),
         }
         uuid

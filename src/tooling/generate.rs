@@ -18,8 +18,9 @@
 //!   registered; a `true` removed otherwise, a `false` kept). Each is replaced in place, or added at
 //!   the end;
 //! - a schema the code does not state (its type accepts any value:
-//!   `serde_json::Value`, `()`, [`Documented`](crate::Documented)) keeps
-//!   the file's, the schema documented by hand;
+//!   `serde_json::Value`, `()`, [`Documented`](crate::Documented)) is the
+//!   file's: the schema documented by hand stays, and a file without one
+//!   gets none (a new file gets `{}`, as the Python generator writes);
 //! - every other key stays as it is, where it is;
 //! - a file whose content does not change keeps its bytes; one that changes
 //!   is written in its own style ([`TextStyle`]: indent, final newline,
@@ -174,11 +175,12 @@ fn read_existing(path: &Path) -> Option<Existing> {
 
 /// The generated fields laid over an existing file: owned keys replaced in
 /// place (or added at the end), a stated-nothing schema (`{}`) leaving the
-/// file's, the other keys kept.
+/// file as it is (its schema, or no such key), the other keys kept.
 fn merge(existing: &Map<String, Value>, generated: Map<String, Value>) -> Map<String, Value> {
     let mut merged = existing.clone();
     for (key, value) in generated {
-        if states_nothing(&value) && merged.contains_key(&key) {
+        // A schema the code does not state is the file's to give, or not.
+        if states_nothing(&value) {
             continue;
         }
         merged.insert(key, value);
@@ -344,8 +346,8 @@ pub fn item_manifest(namespace: &Uuid, item: &ItemRef<'_>) -> Map<String, Value>
 }
 
 /// `manifest.json`: the existing one, `configuration` replaced by the module
-/// configuration's schema (unless the code states none, `{}`, and the file
-/// has one) and `supports_validation` set.
+/// configuration's schema (unless the code states none, `{}`) and
+/// `supports_validation` set.
 pub fn module_manifest(
     mut existing: Map<String, Value>,
     items: &ModuleItems<'_>,
@@ -355,7 +357,9 @@ pub fn module_manifest(
         .next()
         .map(|item| item.manifest.module_configuration())
         .unwrap_or_else(|| Value::Object(Map::new()));
-    if !(states_nothing(&configuration) && existing.contains_key("configuration")) {
+    // A configuration the code does not state is the file's (the Python
+    // generator leaves `manifest.json` alone for a module without one).
+    if !states_nothing(&configuration) {
         existing.insert("configuration".into(), configuration);
     }
     if items
