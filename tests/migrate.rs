@@ -637,3 +637,68 @@ fn a_schema_the_file_does_not_give_is_not_added() {
     assert_eq!(files[3].contents, without_results, "no `results` added");
     assert_eq!(files[0].contents, manifest_text, "no `configuration` added");
 }
+
+#[test]
+fn a_uuid_stated_twice_or_the_modules_is_refused() {
+    use sekoia_automation::{Action, ActionContext, Documented, Identity, Module, Outcome};
+
+    /// States the uuid of `GetHost` (a copied `IDENTITY` line).
+    struct Copied;
+    impl Action for Copied {
+        type ModuleConfiguration = tidewatch::Configuration;
+        type Arguments = Documented;
+        type Results = Documented;
+        const NAME: &'static str = "Copied";
+        const DESCRIPTION: &'static str = "A copied identity";
+        const IDENTITY: Identity = Identity::new().uuid("0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52");
+        fn run(
+            &self,
+            _: &ActionContext<'_, tidewatch::Configuration>,
+            _: Documented,
+        ) -> Outcome<Documented> {
+            Outcome::none()
+        }
+    }
+    /// States the module's uuid.
+    struct ModuleUuid;
+    impl Action for ModuleUuid {
+        type ModuleConfiguration = tidewatch::Configuration;
+        type Arguments = Documented;
+        type Results = Documented;
+        const NAME: &'static str = "Module uuid";
+        const DESCRIPTION: &'static str = "The module's uuid";
+        const IDENTITY: Identity = Identity::new().uuid("6a1d4c2e-93b7-4f05-8e61-2c9d0b7a3f58");
+        fn run(
+            &self,
+            _: &ActionContext<'_, tidewatch::Configuration>,
+            _: Documented,
+        ) -> Outcome<Documented> {
+            Outcome::none()
+        }
+    }
+    let directory = library_copy();
+    let module = tidewatch::register(Module::new()).register("copied", Copied);
+    let error =
+        generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the items registered under `get-host` and `copied` both have the uuid 0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52: each item keeps the uuid of its own manifest file; check their `Identity::uuid`"
+    );
+    let module = Module::<tidewatch::Configuration>::new().register("module-uuid", ModuleUuid);
+    let items = ModuleItems::new(module.items());
+    let error = generate::generate(directory.path(), &items).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("the item registered under `module-uuid` states the module's uuid"),
+        "{error}"
+    );
+    // check-module reports it.
+    let problems = texts(&check(directory.path(), Some(&items), &Rules::default()));
+    assert!(
+        problems.last().unwrap().starts_with(
+            "manifest.json: the item registered under `module-uuid` states the module's uuid"
+        ),
+        "{problems:#?}"
+    );
+}

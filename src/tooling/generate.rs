@@ -116,6 +116,28 @@ pub enum GenerateError {
         /// The second item's command.
         second: String,
     },
+    /// Two items have the same uuid (a stated uuid copied twice).
+    #[error(
+        "the items registered under `{first}` and `{second}` both have the uuid {uuid}: each item keeps the uuid of its own manifest file; check their `Identity::uuid`"
+    )]
+    SameUuid {
+        /// The uuid.
+        uuid: String,
+        /// The first item's command.
+        first: String,
+        /// The second item's command.
+        second: String,
+    },
+    /// An item states the module's uuid as its own.
+    #[error(
+        "the item registered under `{command}` states the module's uuid {uuid} as its own: state the `uuid` of the item's manifest file, not the one of manifest.json"
+    )]
+    ModuleUuidStated {
+        /// The uuid.
+        uuid: String,
+        /// The item's command.
+        command: String,
+    },
     /// An item states a manifest file name without its kind's prefix.
     #[error(
         "the item registered under `{command}` states the manifest file `{file}`, which does not start with `{prefix}_`: the tooling finds {prefix} manifests by that prefix; state the file name the module has (`{prefix}_….json`)"
@@ -265,6 +287,7 @@ pub fn generate(
         contents: file_text(manifest_text.as_ref(), manifest),
     }];
     let mut commands: Vec<(String, &str)> = Vec::new();
+    let mut uuids: Vec<(String, &str)> = Vec::new();
     for item in items.iter() {
         let Some(file) = manifest_file(item)? else {
             continue;
@@ -277,6 +300,21 @@ pub fn generate(
             });
         }
         commands.push((file.clone(), item.command));
+        let uuid = item_uuid_text(&namespace, item);
+        if Uuid::parse_str(&uuid).ok() == Some(namespace) {
+            return Err(GenerateError::ModuleUuidStated {
+                uuid,
+                command: item.command.to_string(),
+            });
+        }
+        if let Some((_, first)) = uuids.iter().find(|(other, _)| *other == uuid) {
+            return Err(GenerateError::SameUuid {
+                uuid,
+                first: first.to_string(),
+                second: item.command.to_string(),
+            });
+        }
+        uuids.push((uuid, item.command));
         let existing = read_existing(&directory.join(&file));
         let generated = item_manifest(&namespace, item);
         let value = match &existing {
