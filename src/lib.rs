@@ -31,14 +31,19 @@
 //!   body the module sends, Python-exact JSON, timestamps, redaction.
 //! - `tooling/`: the reserved invocations every module binary answers
 //!   (`generate-files`, `check-module`, `run-local`,
-//!   `generate-documentation`) and the `sekoia-automation` command's
-//!   scaffold; reachable through [`unversioned`], outside the semver promise.
+//!   `generate-documentation`), the manifests they write ([`Identity`]: the
+//!   uuid, slug and file an existing item keeps; [`Documented`]: a value
+//!   whose schema the manifest documents by hand; existing manifests
+//!   rewritten in their own style, only what changed) and the
+//!   `sekoia-automation` command's scaffold; reachable through
+//!   [`unversioned`], outside the semver promise.
 //! - [`testing`]: the embedded local platform, [`Sandbox`](testing::Sandbox)
 //!   and the manual clock, for module tests.
 //!
 //! The folders form layers without loops: `config/` and `storage/` at the
 //! bottom, then `wire/`, `runtime/`, `action/` and `trigger/`, `item/`,
 //! `tooling/` and `module/` on top.
+//! Porting a module from the Python SDK: `docs/migrating.md`.
 //!
 //! # Errors
 //!
@@ -110,7 +115,7 @@ mod wire;
 pub mod testing;
 
 pub use action::outcome::Outcome;
-pub use action::validator::{AccountValidator, ValidationError};
+pub use action::validator::{AccountValidator, NotValid, ValidationError};
 pub use action::{Action, ActionContext, ArgumentError};
 pub use config::secret::Secret;
 pub use config::settings::Settings;
@@ -118,6 +123,8 @@ pub use config::source::ConfigurationError;
 pub use module::Module;
 pub use storage::data_directory::{DataDirectory, StorageError};
 pub use storage::persistent_json::PersistentJson;
+pub use config::documented::Documented;
+pub use config::identity::Identity;
 pub use trigger::context::TriggerContext;
 pub use trigger::stop_signal::StopSignal;
 pub use trigger::{FailureKind, SendEventError, Trigger, TriggerError, TriggerOptions};
@@ -182,6 +189,10 @@ pub mod unversioned {
     /// `generate-files`.
     pub mod generate {
         pub use crate::tooling::generate::*;
+    }
+    /// Manifest kinds and schemas in the platform's (pydantic's) shape.
+    pub mod item_manifest {
+        pub use crate::item::manifest::*;
     }
     /// `generate-documentation`.
     pub mod documentation {

@@ -653,6 +653,7 @@ impl AccountValidator for KeyLength {
         match ctx.configuration().api_key.expose().len() {
             8 => Ok(()),
             0 => panic!("empty key"),
+            4 => Err(sekoia_automation::NotValid.into()),
             n => Err(format!("the key has {n} characters, not 8").into()),
         }
     }
@@ -705,6 +706,14 @@ fn account_validation_reports_success_or_the_error() {
     assert_eq!(requests[0].body_text(), r#"{"status": "running"}"#);
     assert_eq!(requests[1].json().unwrap()["results"]["success"], true);
 
+    // `validate()` returning False in Python: no `error` key.
+    let (code, requests) = validate("1234", false);
+    assert_eq!(code, ExitCode::SUCCESS);
+    assert_eq!(
+        requests[1].body_text(),
+        r#"{"status": "finished", "results": {"success": false}}"#
+    );
+
     let (_, requests) = validate("", false);
     let finished = requests[1].json().unwrap();
     assert_eq!(finished["results"]["success"], false);
@@ -719,4 +728,42 @@ fn a_slow_platform_is_waited_for() {
         .inject(Fault::delay(Duration::from_millis(300)).times(1));
     assert_eq!(setup.run_scripted("list"), ExitCode::SUCCESS);
     assert_eq!(setup.requests().len(), 2);
+}
+
+/// Answers with the settings it runs with.
+struct ReadSettings;
+
+impl Action for ReadSettings {
+    type ModuleConfiguration = ();
+    type Arguments = Value;
+    type Results = Value;
+    const NAME: &'static str = "Read settings";
+    const DESCRIPTION: &'static str = "Answer the retry backoff unit";
+
+    fn run(&self, ctx: &ActionContext<'_, ()>, _: Value) -> Outcome<Value> {
+        let settings = ctx.settings();
+        Outcome::success(json!({
+            "backoff_ms": settings.retry_backoff.as_millis() as u64,
+            "data": settings.data_directory.display().to_string(),
+        }))
+    }
+}
+
+#[test]
+fn an_action_reads_the_module_settings_from_its_context() {
+    let setup = Platform::new();
+    setup.arguments(json!({}));
+    let settings = setup
+        .sandbox
+        .settings()
+        .retry_backoff(Duration::from_millis(7));
+    let data = settings.data_directory.display().to_string();
+    let code = Module::<()>::with_settings(settings)
+        .register("read", ReadSettings)
+        .run_command("read");
+    assert_eq!(code, ExitCode::SUCCESS);
+    assert_eq!(
+        setup.finished()["results"],
+        json!({"backoff_ms": 7, "data": data})
+    );
 }

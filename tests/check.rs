@@ -168,7 +168,7 @@ fn uuids_unique_and_equal_to_the_generated_ones() {
     );
     assert_eq!(
         problems[1],
-        "trigger_watch_indicators.json: `uuid` is 269212e3-9639-58ac-9f87-f87f438ace9b but the item's uuid is 3ed68a26-8e15-5916-9094-e307f82b5b5d (UUIDv5 of its name in the module's uuid)"
+        "trigger_watch_indicators.json: `uuid` is 269212e3-9639-58ac-9f87-f87f438ace9b but the item's uuid is 3ed68a26-8e15-5916-9094-e307f82b5b5d (UUIDv5 of its name in the module's uuid, unless the item states one): if the platform already knows the item by 269212e3-9639-58ac-9f87-f87f438ace9b, state it (`const IDENTITY: Identity = Identity::new().uuid(\"269212e3-9639-58ac-9f87-f87f438ace9b\")`), else run generate-files"
     );
 }
 
@@ -259,17 +259,27 @@ fn manifests_out_of_date_with_the_code() {
             "action_lookup_ip.json: is out of date with the code (`description`, `outputs` differ): run generate-files"
         ]
     );
-    // Same values, other layout: still not what generate-files writes.
+    // Same values, another layout and key order (a file written by hand or
+    // by Python's `json.dumps`): generate-files keeps it, so it is up to date.
     let directory = good_directory();
     let path = directory.path().join("action_lookup_ip.json");
     let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    std::fs::write(&path, value.to_string()).unwrap();
-    assert_eq!(
-        check_sample(directory.path()),
-        [
-            "action_lookup_ip.json: is out of date with the code (its formatting or key order differ): run generate-files"
-        ]
-    );
+    let mut reordered: Vec<(String, Value)> =
+        value.as_object().unwrap().clone().into_iter().collect();
+    reordered.reverse();
+    let reordered: serde_json::Map<String, Value> = reordered.into_iter().collect();
+    let text = serde_json::to_string_pretty(&reordered)
+        .unwrap()
+        .replace("\n  ", "\n    ");
+    std::fs::write(&path, &text).unwrap();
+    assert_eq!(check_sample(directory.path()), Vec::<String>::new());
+    let module = sample_module::module();
+    let files = sekoia_automation::unversioned::generate::generate(
+        directory.path(),
+        &ModuleItems::new(module.items()),
+    )
+    .unwrap();
+    assert_eq!(files[1].contents, text, "the bytes are kept");
 }
 
 #[test]

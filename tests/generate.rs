@@ -136,7 +136,7 @@ fn manifests_have_the_python_generator_shape() {
     assert_eq!(arguments["properties"]["threshold"]["default"], "high");
     assert_eq!(
         arguments["$defs"]["Severity"],
-        json!({"description": "How bad an indicator is.", "enum": ["low", "medium", "high"], "title": "Severity", "type": "string"})
+        json!({"enum": ["low", "medium", "high"], "title": "Severity", "type": "string"})
     );
     assert_eq!(
         arguments["properties"]["locations"]["anyOf"],
@@ -175,7 +175,7 @@ fn manifests_have_the_python_generator_shape() {
     );
     assert_eq!(
         manifest["configuration"]["properties"]["api_key"],
-        json!({"description": "API key of the account.", "type": "string"})
+        json!({"description": "API key of the account.", "title": "Api Key", "type": "string"})
     );
     assert_eq!(
         manifest["configuration"]["required"],
@@ -279,14 +279,15 @@ fn an_empty_description_is_the_name() {
     let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
     let action = parsed(&files, "action_ping.json");
     assert_eq!(action["description"], "Ping");
-    assert_eq!(
-        action["arguments"],
-        json!({"properties": {}, "required": [], "type": "object"})
-    );
+    // Untyped arguments and results: `{}`, as the Python generator writes
+    // for an action without a model.
+    assert_eq!(action["arguments"], json!({}));
+    assert_eq!(action["results"], json!({}));
+    // A module without configuration (`()`) leaves the manifest's alone.
     let manifest = parsed(&files, "manifest.json");
     assert_eq!(
         manifest["configuration"],
-        json!({"properties": {}, "required": [], "type": "object"})
+        json!({"$schema": "http://json-schema.org/draft-07/schema#", "title": "Sample", "type": "object", "properties": {}, "required": []})
     );
     assert!(manifest.get("supports_validation").is_none());
 }

@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::action::outcome::Outcome;
+use crate::config::settings::Settings;
 use crate::storage::data_directory::{DataDirectory, StorageError};
 use crate::wire::logging::{self, Level, LogRecord, Sink};
 
@@ -68,6 +69,11 @@ pub trait Action: 'static {
     /// declared, activating another one at run time is reported with a
     /// `warning` log (the branch is still sent).
     const OUTPUTS: &'static [&'static str] = &[];
+    /// What the platform knows the action by, when it already exists (a
+    /// port of a Python module): its uuid, slug and manifest file name,
+    /// kept by `generate-files`. Nothing stated (the default): derived
+    /// from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
+    const IDENTITY: crate::Identity = crate::Identity::new();
 
     /// Does the job. A panic is caught and reported as an error.
     fn run(
@@ -147,6 +153,7 @@ pub struct ActionContext<'a, C> {
     result_as_file: Cell<bool>,
     updated_secrets: RefCell<Map<String, Value>>,
     secret_names: &'a [String],
+    settings: Settings,
 }
 
 impl<'a, C> ActionContext<'a, C> {
@@ -177,6 +184,7 @@ impl<'a, C> ActionContext<'a, C> {
             data_directory,
             Sink::default(),
             &[],
+            Settings::from_env(),
         )
     }
 
@@ -186,6 +194,7 @@ impl<'a, C> ActionContext<'a, C> {
         data_directory: &'a DataDirectory,
         sink: Sink,
         secret_names: &'a [String],
+        settings: Settings,
     ) -> Self {
         ActionContext {
             configuration,
@@ -195,7 +204,38 @@ impl<'a, C> ActionContext<'a, C> {
             result_as_file: Cell::new(true),
             updated_secrets: RefCell::default(),
             secret_names,
+            settings,
         }
+    }
+
+    /// The context with other settings (a unit test of an action that
+    /// reads [`settings`](Self::settings)).
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The settings the module runs with: the retry backoff unit, the
+    /// data directory, the manifest path... as set on the
+    /// [`Module`](crate::Module) builder or by the `SEKOIA_AUTOMATION_*`
+    /// variables ([`Settings::from_env`] in a context made with
+    /// [`new`](Self::new)). An action that retries a vendor waits in the
+    /// same unit as the SDK's own retries, so that a test that shortens
+    /// one shortens both.
+    ///
+    /// ```
+    /// use sekoia_automation::{ActionContext, DataDirectory, Settings};
+    /// use std::time::Duration;
+    ///
+    /// let data = DataDirectory::new(std::env::temp_dir());
+    /// let arguments = serde_json::json!({});
+    /// let ctx = ActionContext::new(&(), &arguments, &data)
+    ///     .with_settings(Settings::default().retry_backoff(Duration::from_millis(5)));
+    /// let wait = ctx.settings().retry_backoff * 2u32.pow(3);
+    /// assert_eq!(wait, Duration::from_millis(40));
+    /// ```
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// The records logged through this context so far (in a module run, also

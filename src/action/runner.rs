@@ -97,6 +97,7 @@ fn execute_action<A: Action>(
         &data_directory,
         capture.sink().clone(),
         prepared.manifest.secrets(),
+        environment.settings.clone(),
     );
     let outcome = crate::runtime::panic::catch_panic(|| action.run(&ctx, typed_arguments));
     let updated = ctx.take_updated_secrets();
@@ -127,23 +128,33 @@ pub(crate) fn run_validator<V: AccountValidator>(
         Ok(callback) => callback,
         Err(error) => return cannot_report(&error),
     };
-    let result =
-        prepare::<V::ModuleConfiguration>(environment, &callback, false).and_then(|prepared| {
-            let data_directory = environment.data_directory()?;
+    let result = prepare::<V::ModuleConfiguration>(environment, &callback, false)
+        .map_err(Some)
+        .and_then(|prepared| {
+            let data_directory = environment.data_directory().map_err(Some)?;
             let ctx = ActionContext::in_run(
                 &prepared.configuration,
                 &Value::Null,
                 &data_directory,
                 Default::default(),
                 prepared.manifest.secrets(),
+                environment.settings.clone(),
             );
             crate::runtime::panic::catch_panic(|| validator.validate(&ctx))
-                .map_err(|panic| format!("An unexpected error occurred: {panic}"))?
-                .map_err(|error| redact::scrub(&error.to_string()).into_owned())
+                .map_err(|panic| Some(format!("An unexpected error occurred: {panic}")))?
+                .map_err(|error| {
+                    // `NotValid`: `validate()` returning `False` in Python,
+                    // without an error message.
+                    (!error.is::<crate::action::validator::NotValid>())
+                        .then(|| redact::scrub(&error.to_string()).into_owned())
+                })
         });
     let body = match result {
-        Ok(()) => crate::wire::bodies::validation_finished(None),
-        Err(error) => crate::wire::bodies::validation_finished(Some(&redact::scrub(&error))),
+        Ok(()) => crate::wire::bodies::validation_finished(true, None),
+        Err(Some(error)) => {
+            crate::wire::bodies::validation_finished(false, Some(&redact::scrub(&error)))
+        }
+        Err(None) => crate::wire::bodies::validation_finished(false, None),
     };
     deliver(&callback, &body)
 }

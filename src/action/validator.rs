@@ -14,7 +14,9 @@ pub type ValidationError = Box<dyn std::error::Error + Send + Sync>;
 /// credentials. Registered with
 /// [`Module::register_account_validator`](crate::Module::register_account_validator)
 /// under the command `validate_module_configuration`; reports
-/// `{"results": {"success": true|false}, "error"?: "..."}` (PROTOCOL §3).
+/// `{"results": {"success": true|false}, "error"?: "..."}` (PROTOCOL §3):
+/// an error is the `error` message, except [`NotValid`], reported without
+/// one.
 ///
 /// The context is an [`ActionContext`] without arguments.
 ///
@@ -48,6 +50,35 @@ pub trait AccountValidator: 'static {
         ctx: &ActionContext<'_, Self::ModuleConfiguration>,
     ) -> Result<(), ValidationError>;
 }
+
+/// The account is not valid, and there is nothing more to say: the
+/// validator reports `{"success": false}` without an `error`, as a Python
+/// validator whose `validate()` returns `False` without calling
+/// `self.error(...)`. Any other error is reported as the `error` message.
+///
+/// ```
+/// use sekoia_automation::{AccountValidator, ActionContext};
+/// use sekoia_automation::{NotValid, ValidationError};
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Config { tenant: String }
+///
+/// struct CheckTenant;
+///
+/// impl AccountValidator for CheckTenant {
+///     type ModuleConfiguration = Config;
+///
+///     fn validate(&self, ctx: &ActionContext<'_, Config>) -> Result<(), ValidationError> {
+///         if ctx.configuration().tenant.is_empty() {
+///             return Err(NotValid.into());
+///         }
+///         Ok(())
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the module configuration is not valid")]
+pub struct NotValid;
 
 /// The command the platform runs to validate an account.
 pub const VALIDATE_COMMAND: &str = "validate_module_configuration";

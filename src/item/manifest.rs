@@ -10,9 +10,12 @@
 //! # Files (PROTOCOL §6)
 //!
 //! `<prefix>_<name>.json`, `<name>` being the item name lower-cased with
-//! spaces as `_` ([`file_name`]), holds, in this order: `name`,
-//! `description` (the name when empty), `uuid` (UUIDv5 of the item name in
-//! the module's `uuid` namespace, [`item_uuid`]), `docker_parameters` (the
+//! spaces as `_` ([`file_name`]), unless the item states its file
+//! ([`Identity::file`]), holds, in this order: `name`,
+//! `description` (the name when empty), `uuid` (the stated one
+//! ([`Identity::uuid`]), else UUIDv5 of the item name in
+//! the module's `uuid` namespace, [`item_uuid`]), `slug` when the item
+//! states one ([`Identity::slug`]), `docker_parameters` (the
 //! command), then the kind's fields:
 //! - actions: `arguments`, `results`, and `outputs` when the action declares
 //!   branches ([`Action::OUTPUTS`]): an object with one key per branch, in
@@ -22,25 +25,57 @@
 //!   [`Secret`](crate::Secret) fields listed in `arguments.secrets`) and
 //!   `results` (the events).
 //!
+//! An existing file keeps its key order and the keys the code does not own
+//! (see [`generate`](crate::tooling::generate)).
+//!
 //! # Schemas
 //!
-//! [`item_schema`] turns a schemars schema into the shape pydantic's
-//! `model_json_schema()` gives the Python SDK's generator, so that the
-//! platform reads both alike:
+//! [`item_schema`] writes what pydantic v2's `model_json_schema()` writes
+//! for the equivalent model (as the Python SDK's generator calls it),
+//! keyword by keyword; `tests/pydantic.rs` compares both on pinned pydantic
+//! output:
+//! - the top level: `type: object`, `properties` in field order,
+//!   `required` (left out when empty), `title` the type's name;
+//! - each property titled from its name as pydantic does (`api_key` →
+//!   `Api Key`, [`python_title`]), except one whose value is a nested type
+//!   or an enum (a `$ref`, alone or beside `null`);
+//! - an `Option<T>` field as `Optional[T] = None`: `{"anyOf": [<T>,
+//!   {"type": "null"}], "default": null}`, not required (serde reads a
+//!   missing `Option` field as `None`);
 //! - nested types in `$defs`, referenced as `{"$ref": "#/$defs/Name"}`, each
 //!   definition titled with its name;
-//! - an optional value as `{"anyOf": [<value>, {"type": "null"}]}`, its
-//!   `title`, `description` and `default` beside the `anyOf`;
 //! - an enum as `{"enum": [...], "type": "string"}` (schemars writes a
 //!   `oneOf` of constants when the variants have doc comments; their
 //!   descriptions are dropped);
-//! - no `$schema` key; a nested `true` schema (any value) as `{}`;
-//! - the top level an object schema with `type: object`, `properties` and
-//!   `required` (empty ones added; a type without fields, such as `()` or
-//!   `serde_json::Value`, gives the empty object schema);
+//! - integers and floats without schemars' `format` (`int64`, `uint32`,
+//!   `double`): pydantic's `int` and `float` have none;
+//! - no `$schema` key; a nested `true` schema (any value) as `{}`, but
+//!   `additionalProperties: true` (a map of any values, pydantic's `dict`)
+//!   as it is;
 //! - keys sorted in every schema object (as pydantic's are), except the
 //!   property names, kept in field order; data (`default`, `enum`,
 //!   `examples`, `const`) left as it is.
+//!
+//! What remains different, each on purpose:
+//! - a type's doc comment (top-level or nested) is not written as its
+//!   `description`, where pydantic writes a model's docstring: Rust
+//!   documents every public type for its readers (`missing_docs`), where a
+//!   Python model rarely has a docstring, and the platform shows the
+//!   item's `DESCRIPTION` and the module's description instead. Field doc
+//!   comments are the properties' descriptions, as pydantic's
+//!   `Field(description=...)`. A port of models with docstrings keeps its
+//!   schemas documented by hand ([`Documented`](crate::Documented));
+//! - integers keep the bounds of their Rust type (`u32`: `minimum: 0`;
+//!   `u8`: also `maximum: 255`), real constraints that pydantic writes for
+//!   `Field(ge=0, le=255)`; `i64` is pydantic's plain `int`;
+//! - a field with `#[serde(default)]` writes its default value (`[]` for a
+//!   list), as pydantic does for `tags: list[str] = []`; pydantic writes no
+//!   default for `Field(default_factory=list)`;
+//! - a type whose schema accepts any value (`serde_json::Value`, `()`,
+//!   [`Documented`](crate::Documented)) gives `{}`: the schema is then the
+//!   manifest's, kept by `generate-files` (the Python generator writes `{}`
+//!   for an item without a model, and leaves the configuration alone when
+//!   the module has none).
 
 use std::marker::PhantomData;
 
@@ -51,6 +86,7 @@ use uuid::Uuid;
 use crate::action::Action;
 use crate::action::validator::AccountValidator;
 use crate::config::secret::SECRET_SCHEMA_KEY;
+use crate::config::identity::Identity;
 use crate::trigger::Trigger;
 
 /// One kind of item manifest file.
@@ -175,6 +211,12 @@ pub trait ItemManifest {
     /// The module configuration's schema, for `manifest.json`: as
     /// [`configuration_schema`] gives it.
     fn module_configuration(&self) -> Value;
+
+    /// What the item states of its identity (uuid, slug, file name);
+    /// nothing by default.
+    fn identity(&self) -> Identity {
+        Identity::new()
+    }
 }
 
 /// The manifest of an [`Action`].
@@ -211,6 +253,10 @@ impl<A: Action> ItemManifest for ActionManifest<A> {
     fn module_configuration(&self) -> Value {
         configuration_schema::<A::ModuleConfiguration>()
     }
+
+    fn identity(&self) -> Identity {
+        A::IDENTITY
+    }
 }
 
 /// The manifest of a [`Trigger`].
@@ -242,6 +288,10 @@ impl<T: Trigger> ItemManifest for TriggerManifest<T> {
 
     fn module_configuration(&self) -> Value {
         configuration_schema::<T::ModuleConfiguration>()
+    }
+
+    fn identity(&self) -> Identity {
+        T::IDENTITY
     }
 }
 
@@ -305,9 +355,28 @@ pub fn item_uuid(module_uuid: &Uuid, item_name: &str) -> Uuid {
 }
 
 /// The JSON Schema of `T` in the manifest shape described in the [module
-/// documentation](self).
+/// documentation](self): what pydantic writes for the equivalent model.
 pub fn item_schema<T: JsonSchema>() -> Value {
-    normalize_schema(schemars::schema_for!(T).to_value())
+    let mut schema = normalize_schema(schemars::schema_for!(T).to_value());
+    if let Value::Object(map) = &mut schema {
+        if map.get("type") == Some(&Value::String("object".into())) {
+            // The top-level doc comment is for Rust readers (see the module
+            // documentation); pydantic's models rarely have a docstring.
+            map.shift_remove("description");
+            // A struct without fields: pydantic's model without fields.
+            if !map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("properties".into(), Value::Object(Map::new()));
+                sort_keys(map);
+            }
+        }
+    }
+    schema
+}
+
+/// Whether a generated schema states nothing (`{}`: any value), leaving
+/// the manifest's documented schema in place.
+pub fn states_nothing(schema: &Value) -> bool {
+    schema.as_object().is_some_and(Map::is_empty)
 }
 
 /// The schema of a configuration (module or trigger): [`item_schema`], with
@@ -321,8 +390,9 @@ pub fn configuration_schema<T: JsonSchema>() -> Value {
 
 /// Moves the `secret` markers of a schema's top-level properties (on the
 /// property, or on one of its `anyOf`/`oneOf`/`allOf` members) into a
-/// `secrets` list of property names, in property order. No secret: no
-/// `secrets` key. Returns the names.
+/// `secrets` list of property names, in property order, the schema's last
+/// key (where the Python generator appends it). No secret: no `secrets`
+/// key. Returns the names.
 pub fn extract_secrets(schema: &mut Value) -> Vec<String> {
     let mut secrets = Vec::new();
     if let Some(Value::Object(properties)) = schema.get_mut("properties") {
@@ -333,13 +403,13 @@ pub fn extract_secrets(schema: &mut Value) -> Vec<String> {
         }
     }
     if let Value::Object(map) = schema {
-        map.remove("secrets");
+        map.shift_remove("secrets");
         if !secrets.is_empty() {
+            // Last, as the Python generator appends it.
             map.insert(
                 "secrets".into(),
                 secrets.iter().cloned().map(Value::String).collect(),
             );
-            sort_keys(map);
         }
     }
     secrets
@@ -349,12 +419,12 @@ fn remove_secret_marker(property: &mut Value) -> bool {
     let Value::Object(map) = property else {
         return false;
     };
-    let mut found = map.remove(SECRET_SCHEMA_KEY) == Some(Value::Bool(true));
+    let mut found = map.shift_remove(SECRET_SCHEMA_KEY) == Some(Value::Bool(true));
     for combinator in ["anyOf", "oneOf", "allOf"] {
         if let Some(Value::Array(members)) = map.get_mut(combinator) {
             for member in members {
                 if let Value::Object(member) = member {
-                    found |= member.remove(SECRET_SCHEMA_KEY) == Some(Value::Bool(true));
+                    found |= member.shift_remove(SECRET_SCHEMA_KEY) == Some(Value::Bool(true));
                 }
             }
         }
@@ -377,32 +447,100 @@ const ANNOTATIONS: &[&str] = &[
     SECRET_SCHEMA_KEY,
 ];
 
-/// Normalizes a whole schema (see the [module documentation](self)).
+/// Normalizes a whole schema (see the [module documentation](self)). A
+/// schema that accepts any value (`true`, only a `title` or a
+/// `description`, the `null` of `()`) becomes `{}`.
 pub fn normalize_schema(schema: Value) -> Value {
     let mut schema = normalize(schema);
     let Value::Object(map) = &mut schema else {
         return schema;
     };
-    let is_object = map.get("type") == Some(&Value::String("object".into()));
     let is_anything = map
         .keys()
         .all(|key| matches!(key.as_str(), "title" | "description"));
     let is_null = map.get("type") == Some(&Value::String("null".into()));
     if is_anything || is_null {
-        let mut empty = Map::new();
-        empty.insert("properties".into(), Value::Object(Map::new()));
-        empty.insert("required".into(), Value::Array(Vec::new()));
-        empty.insert("type".into(), "object".into());
-        return Value::Object(empty);
-    }
-    if is_object {
-        map.entry("properties")
-            .or_insert_with(|| Value::Object(Map::new()));
-        map.entry("required")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        sort_keys(map);
+        return Value::Object(Map::new());
     }
     schema
+}
+
+/// A property name as pydantic titles it: Python's `name.title()`, `_` as
+/// spaces, trimmed (`api_key` → `Api Key`, `ip_v4` → `Ip V4`, `2fa_code`
+/// → `2Fa Code`).
+pub fn python_title(name: &str) -> String {
+    let mut title = String::with_capacity(name.len());
+    let mut previous_cased = false;
+    for character in name.chars() {
+        if previous_cased {
+            title.extend(character.to_lowercase());
+        } else {
+            title.extend(character.to_uppercase());
+        }
+        previous_cased = character.is_lowercase() || character.is_uppercase();
+    }
+    title.replace('_', " ").trim().to_string()
+}
+
+/// Integer and float formats schemars writes and pydantic does not.
+const NUMBER_FORMATS: &[&str] = &[
+    "int", "int8", "int16", "int32", "int64", "int128", "uint", "uint8", "uint16", "uint32",
+    "uint64", "uint128", "float", "double",
+];
+
+/// pydantic's property shape: a title from the name (not for a nested type
+/// or an enum), `default: null` for an optional value that is not required.
+fn pydantic_properties(map: &mut Map<String, Value>) {
+    let required: Vec<String> = map
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|name| name.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(Value::Object(properties)) = map.get_mut("properties") else {
+        return;
+    };
+    for (name, property) in properties.iter_mut() {
+        let Value::Object(property) = property else {
+            continue;
+        };
+        let mut changed = false;
+        if !property.contains_key("title") && !is_reference(property) {
+            property.insert("title".into(), python_title(name).into());
+            changed = true;
+        }
+        let nullable = property
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|members| {
+                members
+                    .iter()
+                    .any(|member| member.get("type") == Some(&Value::String("null".into())))
+            });
+        if nullable && !property.contains_key("default") && !required.contains(name) {
+            property.insert("default".into(), Value::Null);
+            changed = true;
+        }
+        if changed {
+            sort_keys(property);
+        }
+    }
+}
+
+/// A nested type or an enum, alone or as a member of `anyOf`/`allOf`/
+/// `oneOf` (pydantic writes no title on such a field).
+fn is_reference(property: &Map<String, Value>) -> bool {
+    property.contains_key("$ref")
+        || ["anyOf", "allOf", "oneOf"].iter().any(|combinator| {
+            property
+                .get(*combinator)
+                .and_then(Value::as_array)
+                .is_some_and(|members| members.iter().any(|member| member.get("$ref").is_some()))
+        })
 }
 
 /// JSON Schema keywords whose value is one subschema (`items` may also be
@@ -432,9 +570,28 @@ fn normalize(schema: Value) -> Value {
 }
 
 fn normalize_object(mut map: Map<String, Value>) -> Map<String, Value> {
-    map.remove("$schema");
+    map.shift_remove("$schema");
     nullable_type_as_any_of(&mut map);
     constants_as_enum(&mut map);
+    let is_number = matches!(
+        map.get("type").and_then(Value::as_str),
+        Some("integer" | "number")
+    );
+    if is_number
+        && map
+            .get("format")
+            .and_then(Value::as_str)
+            .is_some_and(|format| NUMBER_FORMATS.contains(&format))
+    {
+        map.shift_remove("format");
+    }
+    if map
+        .get("required")
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+    {
+        map.shift_remove("required");
+    }
     for (key, value) in map.iter_mut() {
         match key.as_str() {
             "properties" | "patternProperties" | "dependentSchemas" => {
@@ -449,6 +606,9 @@ fn normalize_object(mut map: Map<String, Value>) -> Map<String, Value> {
                     for (name, schema) in definitions.iter_mut() {
                         let mut normalized = normalize(schema.take());
                         if let Value::Object(definition) = &mut normalized {
+                            // A type's doc comment is for Rust readers (see
+                            // the module documentation).
+                            definition.shift_remove("description");
                             if !definition.contains_key("title") {
                                 definition.insert("title".into(), name.clone().into());
                                 sort_keys(definition);
@@ -459,6 +619,8 @@ fn normalize_object(mut map: Map<String, Value>) -> Map<String, Value> {
                     sort_keys(definitions);
                 }
             }
+            // pydantic's `dict` keeps `additionalProperties: true`.
+            "additionalProperties" if value == &Value::Bool(true) => {}
             keyword if keyword == "items" || SUBSCHEMA_KEYWORDS.contains(&keyword) => match value {
                 Value::Array(schemas) => {
                     for schema in schemas {
@@ -477,6 +639,7 @@ fn normalize_object(mut map: Map<String, Value>) -> Map<String, Value> {
             _ => {}
         }
     }
+    pydantic_properties(&mut map);
     sort_keys(&mut map);
     map
 }
@@ -502,11 +665,11 @@ fn nullable_type_as_any_of(map: &mut Map<String, Value>) {
         if key == "type" || ANNOTATIONS.contains(&key.as_str()) {
             continue;
         }
-        if let Some(constraint) = map.remove(&key) {
+        if let Some(constraint) = map.shift_remove(&key) {
             value.insert(key, constraint);
         }
     }
-    map.remove("type");
+    map.shift_remove("type");
     let mut null = Map::new();
     null.insert("type".into(), "null".into());
     map.insert(
@@ -540,7 +703,7 @@ fn constants_as_enum(map: &mut Map<String, Value>) {
         values.push(constant.clone());
         kinds.push(member.get("type").cloned());
     }
-    map.remove("oneOf");
+    map.shift_remove("oneOf");
     map.insert("enum".into(), Value::Array(values));
     if let Some(Some(kind)) = kinds.first() {
         if kinds.iter().all(|other| other.as_ref() == Some(kind)) && !map.contains_key("type") {
@@ -572,7 +735,10 @@ mod examples {
 
         let schema = configuration_schema::<Config>();
         assert_eq!(schema["secrets"], json!(["api_key"]));
-        assert_eq!(schema["properties"]["api_key"], json!({"type": "string"}));
+        assert_eq!(
+            schema["properties"]["api_key"],
+            json!({"title": "Api Key", "type": "string"})
+        );
     }
 
     #[test]
@@ -589,26 +755,45 @@ mod examples {
         use crate::item::manifest::item_schema;
         use serde_json::json;
 
+        /// The arguments (a Rust doc comment: not written).
         #[allow(dead_code)] // only its schema is read
         #[derive(schemars::JsonSchema)]
         struct Arguments {
             /// Who to greet.
             name: String,
             times: Option<u32>,
+            verbose: Option<bool>,
         }
 
         let schema = item_schema::<Arguments>();
         assert_eq!(schema["type"], "object");
+        assert_eq!(schema["title"], "Arguments");
+        assert!(schema.get("description").is_none());
         assert_eq!(schema["required"], json!(["name"]));
         assert_eq!(
             schema["properties"]["name"],
-            json!({"description": "Who to greet.", "type": "string"})
+            json!({"description": "Who to greet.", "title": "Name", "type": "string"})
+        );
+        // pydantic: `verbose: Optional[bool] = None`
+        assert_eq!(
+            schema["properties"]["verbose"],
+            json!({"anyOf": [{"type": "boolean"}, {"type": "null"}], "default": null, "title": "Verbose"})
         );
         assert_eq!(
             schema["properties"]["times"]["anyOf"],
-            json!([{"format": "uint32", "minimum": 0, "type": "integer"}, {"type": "null"}])
+            json!([{"minimum": 0, "type": "integer"}, {"type": "null"}])
         );
         assert!(schema.get("$schema").is_none());
+        assert_eq!(item_schema::<serde_json::Value>(), json!({}));
+    }
+
+    #[test]
+    fn python_title_example() {
+        use crate::item::manifest::python_title;
+        assert_eq!(python_title("api_key"), "Api Key");
+        assert_eq!(python_title("baseURL"), "Baseurl");
+        assert_eq!(python_title("_private_2fa"), "Private 2Fa");
+        assert_eq!(python_title("ip_v4"), "Ip V4");
     }
 
     #[test]
@@ -627,9 +812,12 @@ mod examples {
         use serde_json::json;
 
         let schema = normalize_schema(json!({"$schema": "x", "type": "null", "title": "null"}));
+        assert_eq!(schema, json!({}));
         assert_eq!(
-            schema,
-            json!({"properties": {}, "required": [], "type": "object"})
+            normalize_schema(
+                json!({"type": "object", "properties": {"max_2fa": {"type": "integer", "format": "int64"}}, "required": []})
+            ),
+            json!({"properties": {"max_2fa": {"title": "Max 2Fa", "type": "integer"}}, "type": "object"})
         );
     }
 }

@@ -14,7 +14,7 @@
 //!   are `docker_parameters`;
 //! - with the items: each item has its manifest and each manifest an item,
 //!   `docker_parameters` is the command the item is registered under, the
-//!   uuid is the one generated, and every file is what `generate-files`
+//!   uuid is the one generated (or the one the item states), and every file is what `generate-files`
 //!   would write (up to date).
 //!
 //! Module binaries check versions and schemas with the small hand-written
@@ -440,7 +440,7 @@ impl Checker<'_> {
             ),
             None => self.push(
                 MANIFEST_FILE,
-                "`configuration` is missing: run generate-files",
+                "`configuration` is missing: run generate-files with a typed module configuration, or write the schema (`{\"type\": \"object\", \"properties\": {}}` for a module without configuration)",
             ),
         }
         uuid
@@ -590,8 +590,7 @@ fn compare(
     let registered_by_file: HashMap<&str, &str> = items
         .iter()
         .filter_map(|item| {
-            let kind = item.manifest.kind()?;
-            let file = crate::item::manifest::file_name(kind.prefix, item.name);
+            let file = crate::tooling::generate::manifest_file(item).ok()??;
             generated
                 .iter()
                 .find(|generated| generated.file_name == file)
@@ -634,9 +633,11 @@ fn compare(
                 checker.push(
                     &expected.file_name,
                     format!(
-                        "`uuid` is {} but the item's uuid is {} (UUIDv5 of its name in the module's uuid)",
+                        "`uuid` is {} but the item's uuid is {} (UUIDv5 of its name in the module's uuid, unless the item states one): if the platform already knows the item by {}, state it (`const IDENTITY: Identity = Identity::new().uuid(\"{}\")`), else run generate-files",
                         found_uuid.unwrap_or_default(),
-                        wanted_uuid.unwrap_or_default()
+                        wanted_uuid.unwrap_or_default(),
+                        found_uuid.unwrap_or_default(),
+                        found_uuid.unwrap_or_default(),
                     ),
                 );
             }

@@ -1,16 +1,30 @@
 //! Files generated from the registered items (PROTOCOL §6): one manifest per
-//! item (`action_<name>.json`, `trigger_<name>.json`) and `manifest.json`
+//! item (`action_<name>.json`, `trigger_<name>.json`, or the file the item
+//! states, [`Identity::file`](crate::Identity::file)) and `manifest.json`
 //! updated with the module configuration's schema.
 //!
-//! The output is stable: the same bytes on every run. Files are pretty JSON
-//! (two-space indent, as the Python SDK's `json.dumps(indent=2)`) ending with
-//! a newline. Key order: an item manifest has `name`, `description`, `uuid`,
-//! `docker_parameters`, then its kind's fields (see
-//! [`item_manifest`](crate::item::manifest)); schemas have sorted keys but
-//! properties in field order; `manifest.json` keeps the order of the
-//! existing file, `configuration` replaced in place and
-//! `supports_validation` (`true` when an account validator is registered,
-//! removed otherwise) kept in place or added at the end.
+//! The output is stable: the same bytes on every run. A new file is pretty
+//! JSON (two-space indent, as the Python SDK's `json.dumps(indent=2)`)
+//! ending with a newline, its keys in the order of
+//! [`item_manifest`](crate::item::manifest) (`name`, `description`, `uuid`,
+//! `slug`, `docker_parameters`, then the kind's fields).
+//!
+//! An existing file is the starting point, so that regenerating a module
+//! ported from Python changes nothing in git:
+//! - the code owns `name`, `description`, `uuid`, `slug` (when stated),
+//!   `docker_parameters` and the kind's fields (`outputs` only when the
+//!   action declares branches); in `manifest.json`, `configuration` and
+//!   `supports_validation` (`true` when an account validator is
+//!   registered; a `true` removed otherwise, a `false` kept). Each is replaced in place, or added at
+//!   the end;
+//! - a schema the code does not state (its type accepts any value:
+//!   `serde_json::Value`, `()`, [`Documented`](crate::Documented)) is the
+//!   file's: the schema documented by hand stays, and a file without one
+//!   gets none (a new file gets `{}`, as the Python generator writes);
+//! - every other key stays as it is, where it is;
+//! - a file whose content does not change keeps its bytes; one that changes
+//!   is written in its own style ([`TextStyle`]: indent, final newline,
+//!   `\uXXXX` escapes as Python's `json.dumps` writes them).
 //!
 //! ```
 //! use sekoia_automation::unversioned::{ModuleItems, generate};
@@ -47,9 +61,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::item::manifest::{file_name, item_uuid, normalize_schema};
 use crate::item::registration::ItemKind;
-use crate::tooling::ModuleItems;
+use crate::item::manifest::{file_name, item_uuid, states_nothing};
+pub use crate::tooling::manifest_text::TextStyle;
+use crate::tooling::{ItemRef, ModuleItems};
 
 /// The module manifest's file name.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -101,6 +116,40 @@ pub enum GenerateError {
         /// The second item's command.
         second: String,
     },
+    /// Two items have the same uuid (a stated uuid copied twice).
+    #[error(
+        "the items registered under `{first}` and `{second}` both have the uuid {uuid}: each item keeps the uuid of its own manifest file; check their `Identity::uuid`"
+    )]
+    SameUuid {
+        /// The uuid.
+        uuid: String,
+        /// The first item's command.
+        first: String,
+        /// The second item's command.
+        second: String,
+    },
+    /// An item states the module's uuid as its own.
+    #[error(
+        "the item registered under `{command}` states the module's uuid {uuid} as its own: state the `uuid` of the item's manifest file, not the one of manifest.json"
+    )]
+    ModuleUuidStated {
+        /// The uuid.
+        uuid: String,
+        /// The item's command.
+        command: String,
+    },
+    /// An item states a manifest file name without its kind's prefix.
+    #[error(
+        "the item registered under `{command}` states the manifest file `{file}`, which does not start with `{prefix}_`: the tooling finds {prefix} manifests by that prefix; state the file name the module has (`{prefix}_….json`)"
+    )]
+    FilePrefix {
+        /// The stated file.
+        file: String,
+        /// The kind's prefix.
+        prefix: &'static str,
+        /// The item's command.
+        command: String,
+    },
     /// A file could not be written.
     #[error("cannot write {}: {cause}", path.display())]
     Write {
@@ -120,17 +169,66 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// The text of a generated JSON file: pretty, two-space indent, trailing
-/// newline.
+/// The text of a new generated JSON file: pretty, two-space indent,
+/// trailing newline.
 ///
 /// ```
 /// use sekoia_automation::unversioned::generate::to_file_text;
 /// assert_eq!(to_file_text(&serde_json::json!({"a": [1]})), "{\n  \"a\": [\n    1\n  ]\n}\n");
 /// ```
 pub fn to_file_text(value: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
-    text.push('\n');
-    text
+    TextStyle::default().render(value)
+}
+
+/// An existing JSON object file: its text and its value.
+struct Existing {
+    text: String,
+    value: Map<String, Value>,
+}
+
+/// The file at `path` if it exists and holds a JSON object.
+fn read_existing(path: &Path) -> Option<Existing> {
+    let text = std::fs::read_to_string(path).ok()?;
+    match serde_json::from_str(&text) {
+        Ok(Value::Object(value)) => Some(Existing { text, value }),
+        _ => None,
+    }
+}
+
+/// The generated fields laid over an existing file: owned keys replaced in
+/// place (or added at the end), a stated-nothing schema (`{}`) leaving the
+/// file as it is (its schema, or no such key), the other keys kept.
+fn merge(existing: &Map<String, Value>, generated: Map<String, Value>) -> Map<String, Value> {
+    let mut merged = existing.clone();
+    for (key, value) in generated {
+        // A schema the code does not state is the file's to give, or not.
+        if states_nothing(&value) {
+            continue;
+        }
+        merged.insert(key, value);
+    }
+    merged
+}
+
+/// The text of a file whose content is `value`: the existing bytes when
+/// the content is unchanged, else the existing text with only the changed
+/// top-level values rewritten, in its style (the whole file in its style
+/// when the text cannot be followed).
+fn file_text(existing: Option<&Existing>, value: Map<String, Value>) -> String {
+    match existing {
+        Some(existing) if existing.value == value && same_order(&existing.value, &value) => {
+            existing.text.clone()
+        }
+        Some(existing) => {
+            crate::tooling::manifest_text::rewrite(&existing.text, &existing.value, &value)
+                .unwrap_or_else(|| TextStyle::of(&existing.text).render(&Value::Object(value)))
+        }
+        None => to_file_text(&Value::Object(value)),
+    }
+}
+
+fn same_order(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    a.keys().eq(b.keys())
 }
 
 /// Reads `manifest.json` of `directory` as a JSON object.
@@ -182,16 +280,18 @@ pub fn generate(
 ) -> Result<Vec<GeneratedFile>, GenerateError> {
     let existing = read_manifest(directory)?;
     let namespace = module_uuid(&existing, directory)?;
+    let manifest_text = read_existing(&directory.join(MANIFEST_FILE));
+    let manifest = module_manifest(existing, items);
     let mut files = vec![GeneratedFile {
         file_name: MANIFEST_FILE.into(),
-        contents: to_file_text(&Value::Object(module_manifest(existing, items))),
+        contents: file_text(manifest_text.as_ref(), manifest),
     }];
     let mut commands: Vec<(String, &str)> = Vec::new();
+    let mut uuids: Vec<(String, &str)> = Vec::new();
     for item in items.iter() {
-        let Some(kind) = item.manifest.kind() else {
+        let Some(file) = manifest_file(item)? else {
             continue;
         };
-        let file = file_name(kind.prefix, item.name);
         if let Some((_, first)) = commands.iter().find(|(name, _)| *name == file) {
             return Err(GenerateError::SameFile {
                 file,
@@ -200,17 +300,72 @@ pub fn generate(
             });
         }
         commands.push((file.clone(), item.command));
+        let uuid = item_uuid_text(&namespace, item);
+        if Uuid::parse_str(&uuid).ok() == Some(namespace) {
+            return Err(GenerateError::ModuleUuidStated {
+                uuid,
+                command: item.command.to_string(),
+            });
+        }
+        if let Some((_, first)) = uuids.iter().find(|(other, _)| *other == uuid) {
+            return Err(GenerateError::SameUuid {
+                uuid,
+                first: first.to_string(),
+                second: item.command.to_string(),
+            });
+        }
+        uuids.push((uuid, item.command));
+        let existing = read_existing(&directory.join(&file));
+        let generated = item_manifest(&namespace, item);
+        let value = match &existing {
+            Some(existing) => merge(&existing.value, generated),
+            None => generated,
+        };
         files.push(GeneratedFile {
+            contents: file_text(existing.as_ref(), value),
             file_name: file,
-            contents: to_file_text(&Value::Object(item_manifest(&namespace, item))),
         });
     }
     Ok(files)
 }
 
-/// The manifest of one item: `name`, `description`, `uuid`,
-/// `docker_parameters`, then its kind's fields.
-pub fn item_manifest(namespace: &Uuid, item: &crate::tooling::ItemRef<'_>) -> Map<String, Value> {
+/// The manifest file of an item: the one it states, else
+/// `<prefix>_<name>.json`; `None` for an item without a manifest kind.
+pub fn manifest_file(item: &ItemRef<'_>) -> Result<Option<String>, GenerateError> {
+    let Some(kind) = item.manifest.kind() else {
+        return Ok(None);
+    };
+    match item.manifest.identity().stated_file() {
+        None => Ok(Some(file_name(kind.prefix, item.name))),
+        Some(file) => {
+            let prefixed = file
+                .strip_prefix(kind.prefix)
+                .is_some_and(|rest| rest.starts_with('_'));
+            if !prefixed {
+                return Err(GenerateError::FilePrefix {
+                    file: file.to_string(),
+                    prefix: kind.prefix,
+                    command: item.command.to_string(),
+                });
+            }
+            Ok(Some(file.to_string()))
+        }
+    }
+}
+
+/// The uuid of an item: the one it states, else UUIDv5 of its name in the
+/// module's namespace.
+pub fn item_uuid_text(namespace: &Uuid, item: &ItemRef<'_>) -> String {
+    match item.manifest.identity().stated_uuid() {
+        Some(uuid) => uuid.to_string(),
+        None => item_uuid(namespace, item.name).to_string(),
+    }
+}
+
+/// The manifest of one item as the code gives it: `name`, `description`,
+/// `uuid`, `slug` (when stated), `docker_parameters`, then its kind's
+/// fields.
+pub fn item_manifest(namespace: &Uuid, item: &ItemRef<'_>) -> Map<String, Value> {
     let mut manifest = Map::new();
     manifest.insert("name".into(), item.name.into());
     let description = if item.description.is_empty() {
@@ -219,17 +374,18 @@ pub fn item_manifest(namespace: &Uuid, item: &crate::tooling::ItemRef<'_>) -> Ma
         item.description
     };
     manifest.insert("description".into(), description.into());
-    manifest.insert(
-        "uuid".into(),
-        item_uuid(namespace, item.name).to_string().into(),
-    );
+    manifest.insert("uuid".into(), item_uuid_text(namespace, item).into());
+    if let Some(slug) = item.manifest.identity().stated_slug() {
+        manifest.insert("slug".into(), slug.into());
+    }
     manifest.insert("docker_parameters".into(), item.command.into());
     manifest.extend(item.manifest.fields());
     manifest
 }
 
 /// `manifest.json`: the existing one, `configuration` replaced by the module
-/// configuration's schema and `supports_validation` set.
+/// configuration's schema (unless the code states none, `{}`) and
+/// `supports_validation` set.
 pub fn module_manifest(
     mut existing: Map<String, Value>,
     items: &ModuleItems<'_>,
@@ -238,14 +394,19 @@ pub fn module_manifest(
         .iter()
         .next()
         .map(|item| item.manifest.module_configuration())
-        .unwrap_or_else(|| normalize_schema(Value::Bool(true)));
-    existing.insert("configuration".into(), configuration);
+        .unwrap_or_else(|| Value::Object(Map::new()));
+    // A configuration the code does not state is the file's (the Python
+    // generator leaves `manifest.json` alone for a module without one).
+    if !states_nothing(&configuration) {
+        existing.insert("configuration".into(), configuration);
+    }
     if items
         .iter()
         .any(|item| item.kind == ItemKind::AccountValidator)
     {
         existing.insert(SUPPORTS_VALIDATION.into(), Value::Bool(true));
-    } else {
+    } else if existing.get(SUPPORTS_VALIDATION) == Some(&Value::Bool(true)) {
+        // The claim is no longer true; a `false` stays as written.
         existing.shift_remove(SUPPORTS_VALIDATION);
     }
     existing

@@ -28,6 +28,7 @@ pub(crate) mod check;
 pub(crate) mod documentation;
 pub(crate) mod generate;
 pub(crate) mod local_run;
+pub(crate) mod manifest_text;
 #[cfg(feature = "cli")]
 pub(crate) mod scaffold;
 

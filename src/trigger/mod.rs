@@ -90,6 +90,11 @@ pub trait Trigger: 'static {
     const NAME: &'static str;
     /// What the trigger does.
     const DESCRIPTION: &'static str;
+    /// What the platform knows the trigger by, when it already exists (a
+    /// port of a Python module): its uuid, slug and manifest file name,
+    /// kept by `generate-files`. Nothing stated (the default): derived
+    /// from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
+    const IDENTITY: crate::Identity = crate::Identity::new();
 
     /// Watches and sends events, usually in a loop on
     /// [`ctx.running()`](TriggerContext::running). Called again when it

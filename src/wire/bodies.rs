@@ -40,12 +40,13 @@ pub(crate) fn secrets_of_running_answer(answer: &Value) -> Option<&Map<String, V
 }
 
 /// The account validator's finished PATCH: `results.success`, and the
-/// error when it failed.
-pub(crate) fn validation_finished(error: Option<&str>) -> Value {
+/// error when there is one (a Python validator whose `validate()` returns
+/// `False` without calling `self.error(...)` sends none).
+pub(crate) fn validation_finished(success: bool, error: Option<&str>) -> Value {
     match error {
-        None => json!({"status": "finished", "results": {"success": true}}),
+        None => json!({"status": "finished", "results": {"success": success}}),
         Some(error) => {
-            json!({"status": "finished", "results": {"success": false}, "error": error})
+            json!({"status": "finished", "results": {"success": success}, "error": error})
         }
     }
 }
@@ -151,11 +152,15 @@ mod tests {
     #[test]
     fn the_validator_finished_patch_is_the_python_bytes() {
         assert_eq!(
-            text(python_json::to_vec(&validation_finished(None)).unwrap()),
+            text(python_json::to_vec(&validation_finished(true, None)).unwrap()),
             r#"{"status": "finished", "results": {"success": true}}"#
         );
         assert_eq!(
-            text(python_json::to_vec(&validation_finished(Some("bad \"key\" é"))).unwrap()),
+            text(python_json::to_vec(&validation_finished(false, None)).unwrap()),
+            r#"{"status": "finished", "results": {"success": false}}"#
+        );
+        assert_eq!(
+            text(python_json::to_vec(&validation_finished(false, Some("bad \"key\" é"))).unwrap()),
             r#"{"status": "finished", "results": {"success": false}, "error": "bad \"key\" \u00e9"}"#
         );
     }
