@@ -108,10 +108,12 @@ pub mod persistent_json;
 pub mod python_json;
 pub mod redact;
 pub mod report;
+pub mod restart_backoff;
 #[cfg(feature = "cli")]
 pub mod scaffold;
 pub mod secret;
 pub mod settings;
+pub mod stop_grace;
 pub mod stop_signal;
 pub mod timestamp;
 pub mod tooling;
@@ -122,6 +124,7 @@ pub mod validator;
 
 mod action_runner;
 mod environment;
+mod stderr_limit;
 
 pub use action::{Action, ActionContext};
 pub use configuration::{ConfigurationError, ConfigurationSource};

@@ -250,15 +250,19 @@ pub fn install() {
 }
 
 /// Writes a record to stderr (when `RUST_LOG` lets it through) without
-/// collecting it.
+/// collecting it, scrubbed of secrets.
 pub(crate) fn echo_to_stderr(level: Level, message: &str) {
+    let message = redact::scrub(message);
     if let Some(bridge) = BRIDGE.get() {
         let level = level.to_log_level();
         let metadata = log::Metadata::builder()
             .level(level)
             .target("module")
             .build();
-        if bridge.stderr.enabled(&metadata) {
+        if bridge.stderr.enabled(&metadata)
+            && let Some(suppressed) = crate::stderr_limit::admit(&format!("{level} {message}"))
+        {
+            let message = crate::stderr_limit::with_count(message.into_owned(), suppressed);
             bridge.stderr.log(
                 &log::Record::builder()
                     .metadata(metadata)
@@ -285,7 +289,13 @@ impl log::Log for Bridge {
         }
         let message = record.args().to_string();
         let message = redact::scrub(&message);
-        if to_stderr {
+        let admitted = if to_stderr {
+            crate::stderr_limit::admit(&format!("{} {} {message}", record.level(), record.target()))
+        } else {
+            None
+        };
+        if let Some(suppressed) = admitted {
+            let message = crate::stderr_limit::with_count(message.to_string(), suppressed);
             self.stderr.log(
                 &log::Record::builder()
                     .metadata(record.metadata().clone())

@@ -120,6 +120,10 @@ pub struct TriggerOptions {
     /// from another thread (SIGTERM and SIGINT raise it too); a fresh one
     /// by default.
     pub stop: Option<Arc<StopSignal>>,
+    /// From a stop request to the end of the process, at most
+    /// ([`DEFAULT_STOP_GRACE`](crate::stop_grace::DEFAULT_STOP_GRACE), 2 s,
+    /// by default): see [`stop_grace`](crate::stop_grace).
+    pub stop_grace: Duration,
 }
 
 impl Default for TriggerOptions {
@@ -129,6 +133,7 @@ impl Default for TriggerOptions {
             last_heartbeat_threshold: 0,
             clock: Arc::new(SystemClock),
             stop: None,
+            stop_grace: crate::stop_grace::DEFAULT_STOP_GRACE,
         }
     }
 }
@@ -166,6 +171,21 @@ impl TriggerOptions {
     /// ```
     pub fn stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
         self.stop = Some(stop);
+        self
+    }
+
+    /// Sets the [stop grace](crate::stop_grace): the process ends at most
+    /// this long after a stop request, whatever the trigger's code does.
+    ///
+    /// ```
+    /// use sekoia_automation::trigger::TriggerOptions;
+    /// use std::time::Duration;
+    ///
+    /// let options = TriggerOptions::default().stop_grace(Duration::from_secs(10));
+    /// assert_eq!(options.stop_grace, Duration::from_secs(10));
+    /// ```
+    pub fn stop_grace(mut self, grace: Duration) -> Self {
+        self.stop_grace = grace;
         self
     }
 }
@@ -365,6 +385,15 @@ pub enum SendEventError {
         /// The last failure.
         #[source]
         source: HttpError,
+    },
+    /// The trigger is stopping (SIGTERM, SIGINT, `ctx.stop()`): the event
+    /// was not sent. `?` ends `run`, as the stop asks.
+    #[error(
+        "the event `{name}` was not sent: the trigger is stopping (return from `run`; the runtime ends the process within the stop grace)"
+    )]
+    Stopped {
+        /// The event name.
+        name: String,
     },
     /// The directory to remove after the send is the data directory itself.
     #[error(

@@ -141,6 +141,12 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
     ///
     /// As in the Python SDK, the consecutive-error count and the last-event
     /// time are reset when the send starts.
+    ///
+    /// Once the trigger is stopping (SIGTERM, SIGINT, [`stop`](Self::stop)),
+    /// the event is not sent and [`SendEventError::Stopped`] comes back at
+    /// once (also when the stop cuts a send short), so that `?` ends `run`
+    /// within the [stop grace](crate::stop_grace). The Python SDK sends on
+    /// until the platform kills the process.
     pub fn send_event(&self, name: &str, event: &T::Event) -> Result<(), SendEventError> {
         self.send(name, event, None)
     }
@@ -170,6 +176,12 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
         directory: Option<(&Path, bool)>,
     ) -> Result<(), SendEventError> {
         let runtime = self.runtime;
+        let stopped = || SendEventError::Stopped {
+            name: name.to_string(),
+        };
+        if runtime.stop.is_stopped() {
+            return Err(stopped());
+        }
         runtime.health.event_sent();
         let attached = match directory {
             Some((directory, remove)) => {
@@ -197,6 +209,10 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
             source,
         })?;
         if let Err(source) = runtime.events.send(&body) {
+            if runtime.stop.is_stopped() {
+                // Cut short by our own stop: not a platform failure.
+                return Err(stopped());
+            }
             runtime.metrics.event_send_failed();
             return Err(SendEventError::Http {
                 name: name.to_string(),

@@ -20,9 +20,11 @@ use crate::log_shipper::LogShipper;
 use crate::logging::{self, Forward, Level};
 use crate::metrics::{TriggerMetrics, start_metrics};
 use crate::redact;
+use crate::restart_backoff::RestartBackoff;
 use crate::secret::Secret;
 use crate::secret::secret_properties;
-use crate::stop_signal::{SignalListener, StopSignal};
+use crate::stop_grace::{self, Watchdog};
+use crate::stop_signal::{SignalListener, SignalsElsewhere, StopSignal};
 use crate::timestamp::Timestamp;
 use crate::trigger::{CRITICAL_WAIT, FailureKind, SendEventError, Trigger, TriggerError};
 use crate::trigger_context::{Runtime, TriggerContext};
@@ -116,6 +118,8 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
             );
         })
         .ok();
+    // From here on, SIGTERM and SIGINT go to the listener's thread only.
+    let signals_elsewhere = signals.as_ref().map(|_| SignalsElsewhere::block());
     let logs = match LogShipper::start(
         callback.client.clone().with_max_attempts(LOG_ATTEMPTS),
         logs_url,
@@ -126,6 +130,7 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
             return cannot_start(&format!("cannot start the log flusher thread: {error}"));
         }
     };
+    let watchdog = Watchdog::arm(Arc::clone(&stop), options.stop_grace, Arc::clone(&logs));
     let forward = Forward::start({
         let logs = Arc::clone(&logs);
         Arc::new(move |level, message: &str| logs.log(level, message))
@@ -172,7 +177,7 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
     });
     drop(token);
     let runtime = Runtime {
-        stop,
+        stop: Arc::clone(&stop),
         clock,
         health,
         logs: Arc::clone(&logs),
@@ -181,12 +186,16 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
     };
     let code = run_loop(&mut trigger, environment, &runtime, &client, &secrets_url);
 
-    // Exit: logs flushed first, then the listeners closed at once.
+    // Exit: logs flushed first (by the end of the stop grace; what the
+    // platform did not take by then goes to stderr), then the listeners
+    // closed at once.
     drop(forward);
-    logs.shutdown();
+    logs.shutdown_by(stop_grace::flush_deadline(&stop, options.stop_grace));
     drop(liveness);
     drop(exporter);
+    drop(watchdog);
     drop(signals);
+    drop(signals_elsewhere);
     code
 }
 
@@ -222,8 +231,11 @@ fn run_loop<T: Trigger>(
         }
     };
     let mut configurations = None;
+    let mut backoff = RestartBackoff::default();
     while !runtime.stop.is_stopped() {
-        execute_once(
+        let started = runtime.clock.now();
+        let sent_before = runtime.metrics.events_sent();
+        let failed = execute_once(
             trigger,
             environment,
             runtime,
@@ -232,11 +244,24 @@ fn run_loop<T: Trigger>(
             &node_secrets,
             &mut configurations,
         );
-        if runtime.logs.critical_sent() && !runtime.stop.is_stopped() {
+        let ended = runtime.clock.now();
+        let mut wait = backoff.after_run(
+            failed,
+            runtime.metrics.events_sent() > sent_before,
+            clock::elapsed(started, ended),
+        );
+        if runtime.logs.critical_sent() {
             // Keep the trigger from producing more errors until it is
             // stopped (or the wait ends).
-            let until = clock::add(runtime.clock.now(), CRITICAL_WAIT);
-            runtime.stop.sleep_until(&*runtime.clock, until);
+            wait = wait.max(CRITICAL_WAIT);
+        }
+        if !wait.is_zero() && !runtime.stop.is_stopped() {
+            if !runtime.logs.critical_sent() {
+                log::debug!("running the trigger again in {wait:?}");
+            }
+            runtime
+                .stop
+                .sleep_until(&*runtime.clock, clock::add(ended, wait));
         }
     }
     ExitCode::SUCCESS
@@ -247,7 +272,8 @@ type Configurations<T> = (
     <T as Trigger>::Configuration,
 );
 
-/// One call of `run`, and how its end is handled.
+/// One call of `run`, and how its end is handled: whether it failed (a
+/// configuration error, an `Err` or a panic; not a stop).
 fn execute_once<T: Trigger>(
     trigger: &mut T,
     environment: &Environment,
@@ -256,7 +282,7 @@ fn execute_once<T: Trigger>(
     secrets: &Map<String, Value>,
     node_secrets: &Map<String, Value>,
     configurations: &mut Option<Configurations<T>>,
-) {
+) -> bool {
     let loaded = match configurations {
         Some(loaded) => loaded,
         None => match load_configurations::<T>(environment, secrets, node_secrets) {
@@ -265,21 +291,21 @@ fn execute_once<T: Trigger>(
                 log_exception(runtime, &error);
                 log(runtime, Level::Critical, "Configuration error");
                 runtime.metrics.run_failed();
-                return;
+                return true;
             }
         },
     };
     let ctx = TriggerContext::<T>::new(&loaded.0, &loaded.1, data_directory, runtime);
     let error = match crate::action_runner::catch_panic(|| trigger.run(&ctx)) {
-        Ok(Ok(())) => return,
+        Ok(Ok(())) => return false,
         Ok(Err(error)) => error,
         Err(panic) => TriggerError::msg(panic),
     };
-    runtime.metrics.run_failed();
     if runtime.stop.is_stopped() && is_interrupted(&error) {
         log::debug!("stopping: {error}");
-        return;
+        return false;
     }
+    runtime.metrics.run_failed();
     match error.kind() {
         FailureKind::Configuration => {
             log_exception(runtime, &error);
@@ -308,16 +334,20 @@ fn execute_once<T: Trigger>(
             }
         }
     }
+    true
 }
 
-/// A send abandoned because the trigger is stopping.
+/// A send refused or abandoned because the trigger is stopping.
 fn is_interrupted(error: &TriggerError) -> bool {
     matches!(
         error.downcast_ref::<SendEventError>(),
-        Some(SendEventError::Http {
-            source: HttpError::Interrupted { .. },
-            ..
-        })
+        Some(
+            SendEventError::Stopped { .. }
+                | SendEventError::Http {
+                    source: HttpError::Interrupted { .. },
+                    ..
+                }
+        )
     )
 }
 
@@ -404,9 +434,12 @@ fn load_trigger_configuration<C: DeserializeOwned + schemars::JsonSchema>(
             }
         }
     }
+    for value in node_secrets.values() {
+        redact::register_value(value);
+    }
     for secret in secret_properties::<C>() {
         if let Some(value) = raw.get(&secret) {
-            redact::register_value(value);
+            redact::register_declared(&secret, value);
         }
     }
     C::deserialize(&raw).map_err(|error| ConfigurationError::Mismatch {
@@ -423,7 +456,10 @@ fn cannot_start(error: &str) -> ExitCode {
         Level::Critical,
         &format!("cannot start the trigger: {error}"),
     );
-    eprintln!("error: cannot start the trigger: {error}");
+    eprintln!(
+        "error: cannot start the trigger: {}",
+        redact::scrub(error)
+    );
     ExitCode::FAILURE
 }
 
