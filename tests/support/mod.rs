@@ -4,12 +4,13 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
 
-/// The path of an example binary of this crate, built (once) if needed, in
-/// the same profile as the tests.
+/// The path of an example binary of this crate, brought up to date (once
+/// per test binary: `cargo test --test x` does not rebuild examples, and a
+/// stale one would test old code), in the same profile as the tests.
 #[allow(dead_code)]
 pub fn example(name: &str) -> PathBuf {
-    static BUILD: Mutex<()> = Mutex::new(());
-    let _guard = BUILD
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut built = BUILT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     // target/<profile>/deps/<test binary> → target/<profile>/examples/<name>
@@ -19,7 +20,8 @@ pub fn example(name: &str) -> PathBuf {
         .and_then(|deps| deps.parent())
         .expect("target/<profile>");
     let binary = profile_directory.join("examples").join(name);
-    if !binary.is_file() {
+    if !built.iter().any(|known| known == name) {
+        built.push(name.to_string());
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut build = Command::new(cargo);
         build.args(["build", "--quiet", "--example", name]);
