@@ -124,6 +124,7 @@ pub mod validator;
 
 mod action_runner;
 mod environment;
+mod finite;
 mod stderr_limit;
 
 pub use action::{Action, ActionContext};

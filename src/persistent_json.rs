@@ -196,8 +196,10 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// # Errors
     ///
     /// [`StorageError::Serialize`] when the value cannot be serialized to
-    /// JSON (e.g. a map whose keys are not strings); [`StorageError::Io`] when
-    /// writing fails. In both cases the file keeps its previous content.
+    /// JSON (e.g. a map whose keys are not strings);
+    /// [`StorageError::NotFinite`] when it holds a NaN or infinite float
+    /// (JSON would turn it into `null`); [`StorageError::Io`] when writing
+    /// fails. In every case the file keeps its previous content.
     ///
     /// # Example
     ///
@@ -214,6 +216,12 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn save(&mut self) -> Result<(), StorageError> {
+        if let Some(at) = crate::finite::first_non_finite(&self.value) {
+            return Err(StorageError::NotFinite {
+                path: self.path.clone(),
+                at,
+            });
+        }
         let bytes = serde_json::to_vec(&self.value).map_err(|source| StorageError::Serialize {
             path: self.path.clone(),
             source,
