@@ -56,10 +56,6 @@ impl Walker<'_> {
         }
         Err(Found(Some(if at.is_empty() { "the value".into() } else { at })))
     }
-
-    fn child(&mut self) -> Walker<'_> {
-        Walker { path: self.path }
-    }
 }
 
 macro_rules! ok {

@@ -13,6 +13,9 @@ pub const MANIFEST_VARIABLE: &str = "SEKOIA_AUTOMATION_MANIFEST";
 /// Environment variable that overrides the retry backoff unit, in milliseconds
 /// (default 1000: the Python SDK waits `2^attempt` seconds).
 pub const BACKOFF_VARIABLE: &str = "SEKOIA_AUTOMATION_BACKOFF_MS";
+/// Environment variable that stops a trigger once it sent this many events
+/// (`run-local --events N`): the next `send_event` is refused as after a stop.
+pub const MAX_EVENTS_VARIABLE: &str = "SEKOIA_AUTOMATION_MAX_EVENTS";
 
 /// Default configuration root, as mounted by the platform.
 pub const DEFAULT_ROOT: &str = "/symphony";
@@ -51,6 +54,9 @@ pub struct Settings {
     /// is no file at `manifest_path` (a scratch image holding only the
     /// binary); `None` by default.
     pub embedded_manifest: Option<&'static str>,
+    /// A trigger stops itself once it sent this many events (`run-local
+    /// --events N`); `None` (the default): no limit.
+    pub max_events: Option<u64>,
 }
 
 impl Default for Settings {
@@ -61,6 +67,7 @@ impl Default for Settings {
             manifest_path: PathBuf::from(DEFAULT_MANIFEST),
             retry_backoff: Duration::from_secs(1),
             embedded_manifest: None,
+            max_events: None,
         }
     }
 }
@@ -84,6 +91,11 @@ impl Settings {
             .and_then(|value| value.to_str().and_then(|text| text.parse::<u64>().ok()))
         {
             settings.retry_backoff = Duration::from_millis(millis);
+        }
+        if let Some(events) = var(MAX_EVENTS_VARIABLE)
+            .and_then(|value| value.to_str().and_then(|text| text.parse::<u64>().ok()))
+        {
+            settings.max_events = Some(events);
         }
         settings
     }

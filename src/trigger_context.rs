@@ -28,6 +28,8 @@ pub(crate) struct Runtime {
     pub(crate) metrics: Arc<TriggerMetrics>,
     /// Sends the events; its backoff waits end when the trigger stops.
     pub(crate) events: EventSender,
+    /// Stop once this many events were sent (`run-local --events N`).
+    pub(crate) max_events: Option<u64>,
 }
 
 /// What a trigger can use while it runs: its typed configurations, sending
@@ -220,6 +222,12 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
             });
         }
         runtime.metrics.event_sent();
+        if runtime
+            .max_events
+            .is_some_and(|limit| runtime.metrics.events_sent() >= limit)
+        {
+            runtime.stop.stop();
+        }
         if let Some((_, path, true)) = attached {
             std::fs::remove_dir_all(&path).map_err(|source| SendEventError::RemoveDirectory {
                 name: name.to_string(),

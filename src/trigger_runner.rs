@@ -183,6 +183,7 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
         logs: Arc::clone(&logs),
         metrics,
         events,
+        max_events: environment.settings.max_events,
     };
     let code = run_loop(&mut trigger, environment, &runtime, &client, &secrets_url);
 
