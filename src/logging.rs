@@ -230,6 +230,10 @@ pub fn install() {
             stderr: env_logger::Builder::from_env(
                 env_logger::Env::default().default_filter_or("info"),
             )
+            // Written through `eprint!`: the same bytes on stderr, and
+            // captured by the test harness when a module's tests run it
+            // in-process (a green test run stays quiet).
+            .is_test(true)
             .format(|out, record| {
                 use std::io::Write as _;
                 writeln!(

@@ -25,6 +25,24 @@ pub fn example(name: &str) -> PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut build = Command::new(cargo);
         build.args(["build", "--quiet", "--example", name]);
+        // The variables `cargo test` sets for the test process: a build
+        // script that tracks one (ring's tracks CARGO_MANIFEST_DIR) would
+        // otherwise rebuild, here and again at the next `cargo build`.
+        for (variable, _) in std::env::vars_os() {
+            let name = variable.to_string_lossy();
+            if name.starts_with("CARGO_PKG_")
+                || name.starts_with("CARGO_MANIFEST_")
+                || [
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "CARGO_RUSTC_CURRENT_DIR",
+                ]
+                .contains(&name.as_ref())
+            {
+                build.env_remove(&variable);
+            }
+        }
         if profile_directory.ends_with("release") {
             build.arg("--release");
         }
