@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use schemars::JsonSchema;
-use sekoia_automation::event_sender::EventSender;
-use sekoia_automation::http::{Method, Request};
-use sekoia_automation::local_platform::LocalPlatform;
-use sekoia_automation::trigger_context::event_body;
-use sekoia_automation::{PlatformClient, Secret};
+use sekoia_automation::Secret;
+use sekoia_automation::testing::LocalPlatform;
+use sekoia_automation::unversioned::wire::EventSender;
+use sekoia_automation::unversioned::wire::PlatformClient;
+use sekoia_automation::unversioned::wire::event_body;
+use sekoia_automation::unversioned::wire::{Method, Request};
 use serde::Serialize;
 
 #[derive(Serialize, JsonSchema)]
@@ -87,7 +88,7 @@ fn loopback(c: &mut Criterion) {
     let body = event_body("alert", &alert(1), &uuid::Uuid::new_v4().to_string(), None).unwrap();
     let token = Secret::new(platform.token().to_string());
     let client = PlatformClient::new(token.clone());
-    let sender = EventSender::new(&url, &token, client.clone());
+    let sender = EventSender::new(&url, client.clone());
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()

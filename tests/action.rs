@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use schemars::JsonSchema;
-use sekoia_automation::local_platform::{Fault, LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::validator::ValidationError;
+use sekoia_automation::ValidationError;
+use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::{AccountValidator, Action, ActionContext, Level, Module, Outcome, Secret};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 #[derive(Deserialize, JsonSchema)]
 struct Config {
@@ -412,6 +412,31 @@ fn a_dropped_connection_is_retried() {
 }
 
 #[test]
+fn results_refused_as_too_large_close_the_run_with_an_error_that_says_so() {
+    let setup = Platform::new();
+    setup.platform.inject(
+        Fault::status(413)
+            .times(1)
+            .on_method("PATCH")
+            .when_json("status", json!("finished")),
+    );
+    assert_eq!(setup.run_scripted("list"), ExitCode::SUCCESS);
+    let requests = setup.requests();
+    let statuses: Vec<u16> = requests.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 413, 200], "the 413 was not retried");
+    let refused = requests[1].json().unwrap();
+    assert_eq!(refused["results"], json!([{"a": 1}, {"b": 2}]));
+    let finished = setup.finished();
+    assert_eq!(finished["status"], "finished");
+    assert!(finished.get("results").is_none(), "{finished}");
+    let error = finished["error"].as_str().unwrap();
+    assert!(
+        error.contains("results are too large") && error.contains("HTTP 413"),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_4xx_is_not_retried_and_keeps_its_status() {
     let setup = Platform::new();
     setup.platform.inject(
@@ -694,12 +719,4 @@ fn a_slow_platform_is_waited_for() {
         .inject(Fault::delay(Duration::from_millis(300)).times(1));
     assert_eq!(setup.run_scripted("list"), ExitCode::SUCCESS);
     assert_eq!(setup.requests().len(), 2);
-}
-
-#[test]
-fn untyped_results_map_is_accepted() {
-    let mut map = Map::new();
-    map.insert("k".into(), json!(1));
-    let report = sekoia_automation::report::ActionReport::new(Outcome::success(map), &[]);
-    assert_eq!(report.results, Some(json!({"k": 1})));
 }

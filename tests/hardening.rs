@@ -9,8 +9,8 @@ use std::io::Read;
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use sekoia_automation::local_platform::{Fault, LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::stop_grace::DEFAULT_STOP_GRACE;
+use sekoia_automation::TriggerOptions;
+use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -126,7 +126,7 @@ fn assert_stopped_in_time(status: ExitStatus, stderr: &str, elapsed: Duration, w
         "{when}: {status}\n{stderr}"
     );
     assert!(
-        elapsed <= DEFAULT_STOP_GRACE + SLACK,
+        elapsed <= TriggerOptions::default().stop_grace + SLACK,
         "{when}: exited {elapsed:?} after SIGTERM\n{stderr}"
     );
 }
@@ -261,6 +261,26 @@ fn ten_thousand_queued_logs_on_a_slow_endpoint_do_not_hold_the_exit() {
     assert!(stderr.contains(": record 9999\n"), "the last record is kept");
 }
 
+/// `secret` inside a JSON string as the Python SDK writes it
+/// (`ensure_ascii`: `\u00e9`, surrogate pairs beyond the BMP).
+fn python_escaped(secret: &str) -> String {
+    let mut escaped = String::new();
+    for character in secret.chars() {
+        match character {
+            '"' => escaped.push_str("\\\""),
+            '\\' => escaped.push_str("\\\\"),
+            ' '..='~' => escaped.push(character),
+            _ => {
+                let mut units = [0u16; 2];
+                for unit in character.encode_utf16(&mut units) {
+                    escaped.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    escaped
+}
+
 /// Every form a secret takes in text.
 fn forms(secret: &str) -> Vec<String> {
     let unquote = |text: String| text[1..text.len() - 1].to_string();
@@ -277,7 +297,7 @@ fn forms(secret: &str) -> Vec<String> {
     vec![
         secret.to_string(),
         unquote(serde_json::to_string(secret).unwrap()),
-        unquote(sekoia_automation::python_json::to_string(secret).unwrap()),
+        python_escaped(secret),
         unquote(format!("{secret:?}")),
         percent.replace("%20", "+"),
         percent,

@@ -7,7 +7,7 @@ mod support;
 use std::process::{ExitCode, Stdio};
 use std::time::Duration;
 
-use sekoia_automation::local_platform::{Fault, LocalPlatform, Sandbox};
+use sekoia_automation::testing::{Fault, LocalPlatform, Sandbox};
 use sekoia_automation::{
     Action, ActionContext, Module, Outcome, Trigger, TriggerContext, TriggerError,
 };

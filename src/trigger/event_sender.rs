@@ -1,0 +1,141 @@
+//! How a trigger's events reach `url_callback`: each body gets its
+//! `request_id` and goes through the crate's one client and retry loop
+//! ([`PlatformClient::send`]): the same body, so the same `request_id`, for
+//! network errors and 5xx, a 4xx at once (PROTOCOL §2), over the agent's
+//! keep-alive connection, with the per-attempt deadline.
+
+use std::cell::RefCell;
+use std::io::Read;
+use std::time::Duration;
+
+use crate::wire::http::{HttpError, Method, PlatformClient, Request};
+
+/// Sends event bodies to `url_callback` with the §2 retries. Used from one
+/// thread (it is not `Sync`).
+pub struct EventSender {
+    ids: RefCell<RequestIds>,
+    url: String,
+    client: PlatformClient,
+}
+
+impl std::fmt::Debug for EventSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventSender")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventSender {
+    /// A sender to `url` through `client` (its token, backoff, deadline and
+    /// how it waits between attempts).
+    pub fn new(url: &str, client: PlatformClient) -> Self {
+        EventSender {
+            ids: RefCell::new(RequestIds::new()),
+            url: url.to_string(),
+            client,
+        }
+    }
+
+    /// Replaces how the sender waits between attempts: the function sleeps
+    /// for the duration and returns `false` to abandon the send (a stopping
+    /// trigger).
+    pub fn with_sleeper(
+        mut self,
+        sleeper: impl Fn(Duration) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.client = self.client.with_sleeper(sleeper);
+        self
+    }
+
+    /// A fresh UUIDv4 for an event's `request_id`.
+    pub fn request_id(&self) -> uuid::Uuid {
+        self.ids.borrow_mut().next()
+    }
+
+    /// `POST url_callback` with `body`, retried as PROTOCOL §2 says.
+    pub fn send(&self, body: &[u8]) -> Result<(), HttpError> {
+        self.client
+            .send(&Request::new(Method::Post, &self.url).body(body))
+            .map(drop)
+    }
+}
+
+/// UUIDv4s from the operating system's randomness, read 4 KiB at a time
+/// (one system call per 256 ids instead of one per id).
+struct RequestIds {
+    source: Option<std::fs::File>,
+    buffer: Box<[u8; 4096]>,
+    used: usize,
+}
+
+impl RequestIds {
+    fn new() -> Self {
+        RequestIds {
+            source: std::fs::File::open("/dev/urandom").ok(),
+            buffer: Box::new([0; 4096]),
+            used: 4096,
+        }
+    }
+
+    fn next(&mut self) -> uuid::Uuid {
+        if self.used == self.buffer.len() {
+            let filled = self
+                .source
+                .as_mut()
+                .is_some_and(|source| source.read_exact(&mut self.buffer[..]).is_ok());
+            if !filled {
+                self.source = None;
+                return uuid::Uuid::new_v4();
+            }
+            self.used = 0;
+        }
+        let mut bytes = [0; 16];
+        bytes.copy_from_slice(&self.buffer[self.used..self.used + 16]);
+        self.used += 16;
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_distinct_version_4_uuids() {
+        let mut ids = RequestIds::new();
+        let all: std::collections::HashSet<uuid::Uuid> = (0..1000).map(|_| ids.next()).collect();
+        assert_eq!(all.len(), 1000);
+        assert!(
+            all.iter()
+                .all(|id| id.get_version_num() == 4 && id.get_variant() == uuid::Variant::RFC4122)
+        );
+    }
+}
+
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn event_sender_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::testing::LocalPlatform;
+        use crate::trigger::event_sender::EventSender;
+        use crate::{Secret, wire::http::PlatformClient};
+
+        let platform = LocalPlatform::start()?;
+        let token = Secret::new(platform.token().to_string());
+        let sender = EventSender::new(&platform.callback_url(), PlatformClient::new(token.clone()));
+        let request_id = sender.request_id().to_string();
+        let body = crate::trigger::context::event_body(
+            "alert",
+            &serde_json::json!({}),
+            &request_id,
+            None,
+        )?;
+        sender.send(&body)?;
+        assert_eq!(
+            platform.requests()[0].json().unwrap()["request_id"],
+            request_id
+        );
+        Ok(())
+    }
+}
