@@ -323,9 +323,11 @@ impl LogShipper {
             if let Some(flusher) = flusher {
                 let _ = flusher.join();
             }
-            return;
+        } else {
+            drop(state);
         }
-        drop(state);
+        // What the platform did not take (a failed final flush, or one still
+        // running at the deadline) goes to stderr, not into silence.
         self.abandon_to_stderr();
     }
 
