@@ -111,7 +111,14 @@ impl Trigger for Misbehaving {
                 }
                 Ok(())
             }
-            "failing" => Err(TriggerError::msg("the vendor answered 401")),
+            "failing" => {
+                static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                if run % 2 == 0 {
+                    panic!("the vendor's answer cannot be parsed (run {run})");
+                }
+                Err(TriggerError::msg(format!("the vendor answered 401 (run {run})")))
+            }
             "leaky" => {
                 let config = ctx.module_configuration();
                 for leak in leaks(config) {

@@ -129,6 +129,8 @@ fn assert_stopped_in_time(status: ExitStatus, stderr: &str, elapsed: Duration, w
         elapsed <= TriggerOptions::default().stop_grace + SLACK,
         "{when}: exited {elapsed:?} after SIGTERM\n{stderr}"
     );
+    // A figure, shown with `--nocapture`.
+    eprintln!("{when}: exited {elapsed:?} after SIGTERM");
 }
 
 /// Nothing of our own stop reads as a platform failure.
@@ -346,4 +348,39 @@ fn secrets_never_reach_stderr_or_a_request_in_any_form() {
             "{stderr}"
         );
     }
+}
+
+#[test]
+fn a_failing_trigger_is_restarted_after_a_growing_backoff_not_at_once() {
+    let (platform, sandbox) = setup();
+    set_mode(&sandbox, json!({"mode": "failing"}));
+    let running = spawn(&sandbox, "misbehave");
+    let failed = |run: u32| {
+        let suffix = format!("(run {run})");
+        move |requests: &[RecordedRequest]| {
+            requests
+                .iter()
+                .filter(|request| request.route() == "logs")
+                .filter_map(RecordedRequest::json)
+                .any(|body| body.to_string().contains(&suffix))
+        }
+    };
+    // Runs 1 and 2 at once, run 3 a second later: wait for it.
+    assert!(platform.wait_for(WAIT, failed(3)));
+    // Run 4 comes 2 s after run 3: stop before.
+    terminate(&running);
+    let (status, stderr, _) = finish(running);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let runs = logs(&platform)
+        .iter()
+        .filter(|log| {
+            log["message"]
+                .as_str()
+                .is_some_and(|message| message.starts_with("An exception occurred"))
+        })
+        .count();
+    assert!((3..=4).contains(&runs), "{runs} runs");
+    // The panics are on stderr, scrubbed and bounded.
+    assert!(stderr.contains("panicked at"), "{stderr}");
+    assert!(stderr.matches("panicked at").count() <= 2, "{stderr}");
 }
