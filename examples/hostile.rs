@@ -69,7 +69,10 @@ fn leaks(config: &Config) -> Vec<String> {
     vec![
         format!("calling the vendor with key {key}"),
         format!("the password is {password:?}"),
-        format!("the configuration is {}", json!({"passphrase": passphrase, "password": password})),
+        format!(
+            "the configuration is {}",
+            json!({"passphrase": passphrase, "password": password})
+        ),
         format!(
             "GET https://vendor.example/api?key={}&pass={}",
             url_encode(passphrase),
@@ -117,7 +120,9 @@ impl Trigger for Misbehaving {
                 if run % 2 == 0 {
                     panic!("the vendor's answer cannot be parsed (run {run})");
                 }
-                Err(TriggerError::msg(format!("the vendor answered 401 (run {run})")))
+                Err(TriggerError::msg(format!(
+                    "the vendor answered 401 (run {run})"
+                )))
             }
             "leaky" => {
                 let config = ctx.module_configuration();
@@ -139,7 +144,9 @@ impl Trigger for Misbehaving {
                     }
                 }
             }
-            other => Err(TriggerError::configuration(format!("unknown mode `{other}`"))),
+            other => Err(TriggerError::configuration(format!(
+                "unknown mode `{other}`"
+            ))),
         }
     }
 }

@@ -146,7 +146,10 @@ fn assert_no_failure_reported(platform: &LocalPlatform, stderr: &str, when: &str
         );
         assert!(!message.contains("Interrupted"), "{when}: {log}");
     }
-    assert!(!stderr.contains("An exception occurred"), "{when}: {stderr}");
+    assert!(
+        !stderr.contains("An exception occurred"),
+        "{when}: {stderr}"
+    );
     assert!(!stderr.contains("os error 4"), "{when}: {stderr}");
 }
 
@@ -260,7 +263,10 @@ fn ten_thousand_queued_logs_on_a_slow_endpoint_do_not_hold_the_exit() {
         "{}",
         &stderr[..stderr.len().min(2000)]
     );
-    assert!(stderr.contains(": record 9999\n"), "the last record is kept");
+    assert!(
+        stderr.contains(": record 9999\n"),
+        "the last record is kept"
+    );
 }
 
 /// `secret` inside a JSON string as the Python SDK writes it
@@ -330,7 +336,10 @@ fn secrets_never_reach_stderr_or_a_request_in_any_form() {
     assert_no_secret(&action_stderr, "the action's stderr");
     let requests = platform.requests();
     for request in &requests {
-        assert_no_secret(&request.body_text(), &format!("{} {}", request.method, request.path));
+        assert_no_secret(
+            &request.body_text(),
+            &format!("{} {}", request.method, request.path),
+        );
     }
     // Not vacuous: the leaks were there, scrubbed.
     let bodies: String = requests.iter().map(RecordedRequest::body_text).collect();
@@ -343,7 +352,9 @@ fn secrets_never_reach_stderr_or_a_request_in_any_form() {
     // The short secret is named, once per process, never shown.
     for stderr in [&trigger_stderr, &action_stderr] {
         assert_eq!(
-            stderr.matches("the secret `pin` is shorter than 4 bytes").count(),
+            stderr
+                .matches("the secret `pin` is shorter than 4 bytes")
+                .count(),
             1,
             "{stderr}"
         );

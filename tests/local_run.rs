@@ -202,7 +202,10 @@ fn a_trigger_as_json_until_a_timeout() {
     assert!(!events.is_empty(), "{document}");
     assert_eq!(events[0]["name"], "indicator 1");
     assert_eq!(events[0]["event"]["value"], "10.0.0.1");
-    let printed: Vec<&Value> = progress.iter().filter_map(|line| line.get("event")).collect();
+    let printed: Vec<&Value> = progress
+        .iter()
+        .filter_map(|line| line.get("event"))
+        .collect();
     assert_eq!(printed.len(), events.len(), "{stdout}");
     assert_eq!(*printed[0], events[0]);
 }
@@ -228,8 +231,14 @@ fn a_trigger_with_a_configuration_error_fails_instead_of_hanging() {
         stdout.contains("stopping (a critical log: the trigger cannot work)"),
         "{stdout}"
     );
-    assert!(stdout.contains(": critical: Configuration error"), "{stdout}");
-    assert!(stdout.trim_end().ends_with("failure (exit code 0)"), "{stdout}");
+    assert!(
+        stdout.contains(": critical: Configuration error"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.trim_end().ends_with("failure (exit code 0)"),
+        "{stdout}"
+    );
 }
 
 #[test]

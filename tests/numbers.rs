@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::{
-    Action, ActionContext, Module, Outcome, PersistentJson, StorageError, Trigger,
-    TriggerContext, TriggerError,
+    Action, ActionContext, Module, Outcome, PersistentJson, StorageError, Trigger, TriggerContext,
+    TriggerError,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -52,7 +52,12 @@ fn fifty_thousand_floats_parse_exactly() {
     assert_eq!(changed, 0, "floats changed by parsing");
     let as_values: Value = serde_json::from_str(&text).unwrap();
     let again: Vec<f64> = serde_json::from_value(as_values).unwrap();
-    assert!(values.iter().zip(&again).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(
+        values
+            .iter()
+            .zip(&again)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -139,7 +144,10 @@ fn a_trigger_sends_numbers_exactly() {
     let platform = LocalPlatform::start().unwrap();
     let sandbox = Sandbox::new(&platform).unwrap();
     sandbox
-        .set("trigger_configuration", &format!(r#"{{"numbers": {NUMBERS}}}"#))
+        .set(
+            "trigger_configuration",
+            &format!(r#"{{"numbers": {NUMBERS}}}"#),
+        )
         .unwrap();
     sandbox.set("liveness_port", "0").unwrap();
     sandbox.set("metrics_port", "0").unwrap();
@@ -177,7 +185,10 @@ fn a_non_finite_float_is_refused_at_save_and_the_file_kept() {
         let message = error.to_string();
         assert!(message.contains("state.json"), "{message}");
         assert!(message.contains("`rates[1]`"), "{message}");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), r#"{"rates":[1.5]}"#);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            r#"{"rates":[1.5]}"#
+        );
     }
     state.discard();
     // The file still opens.

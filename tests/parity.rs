@@ -123,17 +123,20 @@ fn the_secrets_get_is_retried_like_any_request() {
             "configuration": {"properties": {"api_key": {}}, "secrets": ["api_key"]}
         }))
         .unwrap();
-    sandbox.set_json("module_configuration", &json!({})).unwrap();
-    sandbox.set_json("trigger_configuration", &json!({})).unwrap();
+    sandbox
+        .set_json("module_configuration", &json!({}))
+        .unwrap();
+    sandbox
+        .set_json("trigger_configuration", &json!({}))
+        .unwrap();
     sandbox.set("liveness_port", "0").unwrap();
     sandbox.set("metrics_port", "0").unwrap();
     platform.inject(Fault::status(503).times(2).on_path_suffix("/secrets"));
     platform.inject(Fault::drop_connection().on_path_suffix("/secrets"));
-    let code = Module::<Value>::with_settings(
-        sandbox.settings().retry_backoff(Duration::from_millis(1)),
-    )
-    .register("once", Once)
-    .run_command("once");
+    let code =
+        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
+            .register("once", Once)
+            .run_command("once");
     assert_eq!(code, ExitCode::SUCCESS);
     let routes: Vec<(String, u16)> = platform
         .requests()

@@ -255,8 +255,12 @@ fn a_stop_wakes_a_sleeping_trigger_at_once() {
 /// little more to see whether another run starts: the runs started.
 fn runs_after_failure(env: &Env, runs: &AtomicU32, run: u32) -> u32 {
     let suffix = format!("(run {run})");
-    assert!(env.wait_for_log(|log| log["level"] == "error"
-        && log["message"].as_str().is_some_and(|m| m.ends_with(&suffix))));
+    assert!(env.wait_for_log(|log| {
+        log["level"] == "error"
+            && log["message"]
+                .as_str()
+                .is_some_and(|m| m.ends_with(&suffix))
+    }));
     std::thread::sleep(Duration::from_millis(150));
     runs.load(Ordering::SeqCst)
 }
@@ -275,7 +279,9 @@ fn a_failing_run_is_restarted_after_a_growing_backoff_woken_by_a_stop() {
                 if run == 3 {
                     panic!("the vendor's answer cannot be parsed (run {run})");
                 }
-                Err(TriggerError::msg(format!("the vendor answered 401 (run {run})")))
+                Err(TriggerError::msg(format!(
+                    "the vendor answered 401 (run {run})"
+                )))
             })
             .with_options(TriggerOptions::default().clock(clock).stop_signal(stop))
         }
@@ -315,7 +321,9 @@ fn a_run_that_sent_an_event_resets_the_backoff() {
                 runs.store(run, Ordering::SeqCst);
                 match run {
                     // Two failures: the next one would wait 1 s...
-                    1 | 2 => Err(TriggerError::msg(format!("the vendor answered 401 (run {run})"))),
+                    1 | 2 => Err(TriggerError::msg(format!(
+                        "the vendor answered 401 (run {run})"
+                    ))),
                     // ...but this run sent an event: it restarts at once.
                     3 => {
                         ctx.send_event("alert", &json!({"run": run}))?;
@@ -330,8 +338,12 @@ fn a_run_that_sent_an_event_resets_the_backoff() {
             .with_options(TriggerOptions::default().clock(clock))
         }
     });
-    assert!(env.wait_for_log(|log| log["level"] == "error"
-        && log["message"].as_str().is_some_and(|m| m.ends_with("(run 2)"))));
+    assert!(env.wait_for_log(|log| {
+        log["level"] == "error"
+            && log["message"]
+                .as_str()
+                .is_some_and(|m| m.ends_with("(run 2)"))
+    }));
     clock.advance(Duration::from_secs(1));
     assert_eq!(join(handle), ExitCode::SUCCESS);
     assert_eq!(runs.load(Ordering::SeqCst), 4);
@@ -358,7 +370,8 @@ fn send_event_after_a_stop_refuses_at_once_and_is_not_a_failure() {
     assert!(env.requests("callback").is_empty(), "nothing was sent");
     let logs = env.logs();
     assert!(
-        logs.iter().all(|log| log["level"] != "error" && log["level"] != "warning"),
+        logs.iter()
+            .all(|log| log["level"] != "error" && log["level"] != "warning"),
         "a stop is not reported as a failure: {logs:?}"
     );
 }

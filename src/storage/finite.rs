@@ -54,7 +54,11 @@ impl Walker<'_> {
                 at.push_str(part);
             }
         }
-        Err(Found(Some(if at.is_empty() { "the value".into() } else { at })))
+        Err(Found(Some(if at.is_empty() {
+            "the value".into()
+        } else {
+            at
+        })))
     }
 }
 
@@ -237,13 +241,11 @@ impl ser::SerializeMap for Compound<'_> {
     type Error = Found;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Found> {
-        self.key = Some(
-            match serde_json::to_value(key) {
-                Ok(serde_json::Value::String(text)) => text,
-                Ok(other) => other.to_string(),
-                Err(_) => "?".to_string(),
-            },
-        );
+        self.key = Some(match serde_json::to_value(key) {
+            Ok(serde_json::Value::String(text)) => text,
+            Ok(other) => other.to_string(),
+            Err(_) => "?".to_string(),
+        });
         Ok(())
     }
 

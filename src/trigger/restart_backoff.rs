@@ -28,7 +28,12 @@ pub(crate) struct RestartBackoff {
 
 impl RestartBackoff {
     /// What to wait before the next run, given how the last one went.
-    pub(crate) fn after_run(&mut self, failed: bool, sent_events: bool, lasted: Duration) -> Duration {
+    pub(crate) fn after_run(
+        &mut self,
+        failed: bool,
+        sent_events: bool,
+        lasted: Duration,
+    ) -> Duration {
         if sent_events || lasted >= LONG_RUN {
             self.next = None;
         }

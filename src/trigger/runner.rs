@@ -441,10 +441,7 @@ fn cannot_start(error: &str) -> ExitCode {
         Level::Critical,
         &format!("cannot start the trigger: {error}"),
     );
-    eprintln!(
-        "error: cannot start the trigger: {}",
-        redact::scrub(error)
-    );
+    eprintln!("error: cannot start the trigger: {}", redact::scrub(error));
     ExitCode::FAILURE
 }
 

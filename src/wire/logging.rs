@@ -264,7 +264,8 @@ pub(crate) fn echo_to_stderr(level: Level, message: &str) {
             .target("module")
             .build();
         if bridge.stderr.enabled(&metadata)
-            && let Some(suppressed) = crate::wire::stderr_limit::admit(&format!("{level} {message}"))
+            && let Some(suppressed) =
+                crate::wire::stderr_limit::admit(&format!("{level} {message}"))
         {
             let message = crate::wire::stderr_limit::with_count(message.into_owned(), suppressed);
             bridge.stderr.log(
@@ -294,7 +295,11 @@ impl log::Log for Bridge {
         let message = record.args().to_string();
         let message = redact::scrub(&message);
         let admitted = if to_stderr {
-            crate::wire::stderr_limit::admit(&format!("{} {} {message}", record.level(), record.target()))
+            crate::wire::stderr_limit::admit(&format!(
+                "{} {} {message}",
+                record.level(),
+                record.target()
+            ))
         } else {
             None
         };

@@ -281,7 +281,10 @@ mod examples {
     #[test]
     fn numbers_as_python_writes_them() {
         use crate::wire::python_json::{python_float, python_number, to_string};
-        assert_eq!(python_number("12345678901234567890123"), "12345678901234567890123");
+        assert_eq!(
+            python_number("12345678901234567890123"),
+            "12345678901234567890123"
+        );
         assert_eq!(python_number("1E5"), "100000.0");
         assert_eq!(python_float(255.66666666666666), "255.66666666666666");
         assert_eq!(python_float(1e22), "1e+22");

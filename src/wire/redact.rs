@@ -39,7 +39,7 @@ pub fn register(secret: &str) {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut added = false;
     for form in escaped_forms(secret) {
-        if form.len() >= MIN_LEN && !secrets.iter().any(|known| *known == form) {
+        if form.len() >= MIN_LEN && !secrets.contains(&form) {
             secrets.push(form);
             added = true;
         }
@@ -63,7 +63,9 @@ pub(crate) fn register_declared(name: &str, value: &Value) {
         return;
     }
     static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    let mut warned = WARNED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut warned = WARNED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if warned.iter().any(|known| known == name) {
         return;
     }

@@ -73,8 +73,17 @@ mod tests {
         }
         assert_eq!(admit("stderr_limit test: another line"), Some(0));
         // Once the window has passed, the line is written with the count.
-        SEEN.lock().unwrap().as_mut().unwrap().get_mut(line).unwrap().until = Instant::now();
+        SEEN.lock()
+            .unwrap()
+            .as_mut()
+            .unwrap()
+            .get_mut(line)
+            .unwrap()
+            .until = Instant::now();
         assert_eq!(admit(line), Some(1000));
-        assert!(with_count(line.to_string(), 1000).ends_with("left out 1000 time(s) in the last minute)"));
+        assert!(
+            with_count(line.to_string(), 1000)
+                .ends_with("left out 1000 time(s) in the last minute)")
+        );
     }
 }
