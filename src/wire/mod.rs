@@ -3,6 +3,7 @@
 //! [`report`], [`logging`]), timestamps in the platform's format
 //! ([`timestamp`]) and secrets kept out of every body ([`redact`]).
 
+pub(crate) mod bodies;
 pub(crate) mod http;
 pub(crate) mod logging;
 pub(crate) mod python_json;
