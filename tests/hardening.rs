@@ -395,3 +395,27 @@ fn a_failing_trigger_is_restarted_after_a_growing_backoff_not_at_once() {
     assert!(stderr.contains("panicked at"), "{stderr}");
     assert!(stderr.matches("panicked at").count() <= 2, "{stderr}");
 }
+
+#[test]
+fn the_token_is_never_printed_when_the_end_of_the_run_cannot_be_reported() {
+    let (platform, sandbox) = setup();
+    // A URL that carries the token (some proxies want it so), and a
+    // platform that refuses the finished PATCH.
+    sandbox
+        .set(
+            "url_callback",
+            &format!("{}?token={}", platform.callback_url(), platform.token()),
+        )
+        .unwrap();
+    sandbox.set_json("arguments", &json!({})).unwrap();
+    platform.inject(
+        Fault::status(400)
+            .on_method("PATCH")
+            .when_json("status", json!("finished")),
+    );
+    let (status, stderr, _) = finish(spawn(&sandbox, "leaky_action"));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot report the end of the run"), "{stderr}");
+    assert!(!stderr.contains(platform.token()), "{stderr}");
+    assert_no_secret(&stderr, "stderr");
+}
