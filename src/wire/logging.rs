@@ -230,10 +230,12 @@ pub fn install() {
             stderr: env_logger::Builder::from_env(
                 env_logger::Env::default().default_filter_or("info"),
             )
-            // Written through `eprint!`: the same bytes on stderr, and
-            // captured by the test harness when a module's tests run it
-            // in-process (a green test run stays quiet).
-            .is_test(true)
+            // Debug builds (tests, `cargo run`) write through `eprint!`:
+            // the same bytes on stderr, captured by the test harness when a
+            // module's tests run it in-process (a green run stays quiet).
+            // Release builds (what the platform runs) write straight to
+            // stderr: `eprint!` would panic on a broken stderr.
+            .is_test(cfg!(debug_assertions))
             .format(|out, record| {
                 use std::io::Write as _;
                 writeln!(
