@@ -415,7 +415,10 @@ fn the_token_is_never_printed_when_the_end_of_the_run_cannot_be_reported() {
     );
     let (status, stderr, _) = finish(spawn(&sandbox, "leaky_action"));
     assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("cannot report the end of the run"), "{stderr}");
+    assert!(
+        stderr.contains("cannot report the end of the run"),
+        "{stderr}"
+    );
     assert!(!stderr.contains(platform.token()), "{stderr}");
     assert_no_secret(&stderr, "stderr");
 }
