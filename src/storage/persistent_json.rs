@@ -227,7 +227,7 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
         }
         let bytes = serde_json::to_vec(&self.value).map_err(|source| StorageError::Serialize {
             path: self.path.clone(),
-            source,
+            cause: source,
         })?;
         if self.on_disk.as_deref() == Some(bytes.as_slice()) {
             return Ok(());
@@ -366,7 +366,7 @@ fn parse<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, StorageErr
         };
         StorageError::CorruptJson {
             path: path.to_owned(),
-            source,
+            cause: source,
         }
     })
 }

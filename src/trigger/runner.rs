@@ -328,7 +328,7 @@ fn is_interrupted(error: &TriggerError) -> bool {
         Some(
             SendEventError::Stopped { .. }
                 | SendEventError::Http {
-                    source: HttpError::Interrupted { .. },
+                    cause: HttpError::Interrupted { .. },
                     ..
                 }
         )
