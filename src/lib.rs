@@ -98,8 +98,12 @@
 //! ```
 
 #![warn(missing_docs)]
-// One documented exception: `run-local` sends SIGTERM to the item it runs
-// (kill(2) through libc; std can only SIGKILL a child).
+// Documented exceptions, each a libc call std has no safe form of:
+// `run-local` sends SIGTERM to the item it runs (kill(2); std can only
+// SIGKILL a child); a trigger keeps SIGTERM and SIGINT off its own thread
+// (pthread_sigmask(3): a signal there would cut its socket reads short);
+// a `PersistentJson` save locks its temporary file (flock(2): the next open
+// tells an abandoned one from a save in progress).
 #![deny(unsafe_code)]
 
 mod action;

@@ -151,7 +151,7 @@ fn a_trigger_prints_each_event_and_stops_after_n() {
         directory.path(),
         &[
             "watch",
-            "interval_ms=10",
+            "interval_ms=0",
             "-c",
             CONFIGURATION,
             "--events",
@@ -173,10 +173,9 @@ fn a_trigger_prints_each_event_and_stops_after_n() {
         "{stdout}"
     );
     assert!(stdout.contains("event #3 `indicator 3`"), "{stdout}");
-    assert!(
-        stdout.contains("stopping (enough events): SIGTERM sent"),
-        "{stdout}"
-    );
+    // Exactly 3, even at full speed: the trigger stops itself.
+    assert!(!stdout.contains("event #4"), "{stdout}");
+    assert!(stdout.contains("events sent: 3\n"), "{stdout}");
     assert!(
         stdout.trim_end().ends_with("success (exit code 0)"),
         "{stdout}"
@@ -191,12 +190,55 @@ fn a_trigger_as_json_until_a_timeout() {
         &["watch", "-c", CONFIGURATION, "--timeout", "0.5", "--json"],
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // JSON lines as the run goes, the summary last.
+    let stdout = text(&output.stdout);
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let (document, progress) = lines.split_last().unwrap();
     assert_eq!(document["kind"], "trigger");
     let events = document["events"].as_array().unwrap();
     assert!(!events.is_empty(), "{document}");
     assert_eq!(events[0]["name"], "indicator 1");
     assert_eq!(events[0]["event"]["value"], "10.0.0.1");
+    let printed: Vec<&Value> = progress
+        .iter()
+        .filter_map(|line| line.get("event"))
+        .collect();
+    assert_eq!(printed.len(), events.len(), "{stdout}");
+    assert_eq!(*printed[0], events[0]);
+}
+
+#[test]
+fn a_trigger_with_a_configuration_error_fails_instead_of_hanging() {
+    let directory = module_directory();
+    let output = run_local(
+        directory.path(),
+        &[
+            "watch",
+            "interval_ms=\"often\"",
+            "-c",
+            CONFIGURATION,
+            // A bound for the test only: the run ends long before.
+            "--timeout",
+            "60",
+        ],
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("stopping (a critical log: the trigger cannot work)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(": critical: Configuration error"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.trim_end().ends_with("failure (exit code 0)"),
+        "{stdout}"
+    );
 }
 
 #[test]

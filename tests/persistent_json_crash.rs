@@ -184,13 +184,19 @@ fn a_killed_writer_leaves_a_complete_file() {
     }
 
     let elapsed = started.elapsed();
-    let interrupted_saves = fs::read_dir(directory.path())
-        .unwrap()
-        .filter(|entry| {
-            let name = entry.as_ref().unwrap().file_name();
-            name.to_string_lossy().ends_with(".tmp")
-        })
-        .count();
+    let temporary_files = || {
+        fs::read_dir(directory.path())
+            .unwrap()
+            .filter(|entry| {
+                let name = entry.as_ref().unwrap().file_name();
+                name.to_string_lossy().ends_with(".tmp")
+            })
+            .count()
+    };
+    let interrupted_saves = temporary_files();
+    // The next open removes what the killed writers left.
+    PersistentJson::<State>::open(&path).unwrap().discard();
+    assert_eq!(temporary_files(), 0, "temporary files left after an open");
     eprintln!(
         "{KILLS} kills in {elapsed:?}: {last_counter} saves, {kills_after_progress} kills after \
          progress, {interrupted_saves} saves interrupted between the temporary file and the rename"

@@ -691,10 +691,13 @@ fn stale_temporary_files_are_removed_when_opening() {
         .root()
         .join(format!(".other.json.{}.tmp", uuid::Uuid::new_v4()));
     let unrelated = data.root().join(".context.json.not-a-uuid.tmp");
+    let abandoned = data
+        .root()
+        .join(format!(".context.json.{}.tmp", uuid::Uuid::new_v4()));
     let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
-    for file in [&stale, &recent, &other, &unrelated] {
+    for file in [&stale, &recent, &other, &unrelated, &abandoned] {
         fs::write(file, "{\"partial").unwrap();
-        if file != &recent {
+        if file != &recent && file != &abandoned {
             fs::File::options()
                 .write(true)
                 .open(file)
@@ -703,10 +706,19 @@ fn stale_temporary_files_are_removed_when_opening() {
                 .unwrap();
         }
     }
+    // A save in progress holds a lock on its temporary file.
+    let writer = fs::File::open(&recent).unwrap();
+    {
+        use std::os::fd::AsRawFd as _;
+        // SAFETY: flock(2) on a descriptor owned by `writer`.
+        assert_eq!(unsafe { libc::flock(writer.as_raw_fd(), libc::LOCK_EX) }, 0);
+    }
     let state = PersistentJson::<Checkpoint>::open(&path).unwrap();
     assert_eq!(*state, Checkpoint::default());
     assert!(!stale.exists());
-    assert!(recent.exists(), "may belong to a save in progress");
+    assert!(!abandoned.exists(), "recent, but its writer is gone");
+    assert!(recent.exists(), "a save in progress");
+    drop(writer);
     assert!(other.exists() && unrelated.exists(), "not ours");
     state.discard();
 }

@@ -250,3 +250,128 @@ fn a_stop_wakes_a_sleeping_trigger_at_once() {
     assert!(!full && !running);
     assert!(elapsed < Duration::from_secs(10));
 }
+
+/// Waits (bounded) until run `run` has failed (its error logged), then a
+/// little more to see whether another run starts: the runs started.
+fn runs_after_failure(env: &Env, runs: &AtomicU32, run: u32) -> u32 {
+    let suffix = format!("(run {run})");
+    assert!(env.wait_for_log(|log| {
+        log["level"] == "error"
+            && log["message"]
+                .as_str()
+                .is_some_and(|m| m.ends_with(&suffix))
+    }));
+    std::thread::sleep(Duration::from_millis(150));
+    runs.load(Ordering::SeqCst)
+}
+
+#[test]
+fn a_failing_run_is_restarted_after_a_growing_backoff_woken_by_a_stop() {
+    let env = Env::new();
+    let clock = Arc::new(ManualClock::starting_now());
+    let stop = Arc::new(StopSignal::new());
+    let runs = Arc::new(AtomicU32::new(0));
+    let handle = env.spawn({
+        let (clock, stop, runs) = (Arc::clone(&clock), Arc::clone(&stop), Arc::clone(&runs));
+        move || {
+            Scripted::new(move |_, run| {
+                runs.store(run, Ordering::SeqCst);
+                if run == 3 {
+                    panic!("the vendor's answer cannot be parsed (run {run})");
+                }
+                Err(TriggerError::msg(format!(
+                    "the vendor answered 401 (run {run})"
+                )))
+            })
+            .with_options(TriggerOptions::default().clock(clock).stop_signal(stop))
+        }
+    });
+    // The first failure restarts at once, the second after 1 s (on the
+    // trigger's clock), the third (a panic) after 2 s, then 4 s.
+    assert!(runs_after_failure(&env, &runs, 1) >= 2);
+    assert_eq!(runs_after_failure(&env, &runs, 2), 2);
+    clock.advance(Duration::from_millis(999));
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(runs_after_failure(&env, &runs, 3), 3);
+    clock.advance(Duration::from_millis(1999));
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(runs.load(Ordering::SeqCst), 3);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(runs_after_failure(&env, &runs, 4), 4);
+    clock.advance(Duration::from_secs(3));
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(runs.load(Ordering::SeqCst), 4);
+    // A stop ends the wait at once.
+    stop.stop();
+    assert_eq!(join(handle), ExitCode::SUCCESS);
+    assert_eq!(runs.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn a_run_that_sent_an_event_resets_the_backoff() {
+    let env = Env::new();
+    let clock = Arc::new(ManualClock::starting_now());
+    let runs = Arc::new(AtomicU32::new(0));
+    let handle = env.spawn({
+        let (clock, runs) = (Arc::clone(&clock), Arc::clone(&runs));
+        move || {
+            Scripted::new(move |ctx, run| {
+                runs.store(run, Ordering::SeqCst);
+                match run {
+                    // Two failures: the next one would wait 1 s...
+                    1 | 2 => Err(TriggerError::msg(format!(
+                        "the vendor answered 401 (run {run})"
+                    ))),
+                    // ...but this run sent an event: it restarts at once.
+                    3 => {
+                        ctx.send_event("alert", &json!({"run": run}))?;
+                        Err(TriggerError::msg("the vendor answered 401"))
+                    }
+                    _ => {
+                        ctx.stop();
+                        Ok(())
+                    }
+                }
+            })
+            .with_options(TriggerOptions::default().clock(clock))
+        }
+    });
+    assert!(env.wait_for_log(|log| {
+        log["level"] == "error"
+            && log["message"]
+                .as_str()
+                .is_some_and(|m| m.ends_with("(run 2)"))
+    }));
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(join(handle), ExitCode::SUCCESS);
+    assert_eq!(runs.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn send_event_after_a_stop_refuses_at_once_and_is_not_a_failure() {
+    let env = Env::new();
+    let refused = Arc::new(Mutex::new(None));
+    let code = env.run(Scripted::new({
+        let refused = Arc::clone(&refused);
+        move |ctx, _| {
+            ctx.stop();
+            let error = ctx.send_event("alert", &json!({})).unwrap_err();
+            *refused.lock().unwrap() = Some(error.to_string());
+            assert!(matches!(error, SendEventError::Stopped { .. }));
+            assert_eq!(error.status(), None);
+            Err(error.into())
+        }
+    }));
+    assert_eq!(code, ExitCode::SUCCESS);
+    let refused = refused.lock().unwrap().clone().unwrap();
+    assert!(refused.contains("the trigger is stopping"), "{refused}");
+    assert!(env.requests("callback").is_empty(), "nothing was sent");
+    let logs = env.logs();
+    assert!(
+        logs.iter()
+            .all(|log| log["level"] != "error" && log["level"] != "warning"),
+        "a stop is not reported as a failure: {logs:?}"
+    );
+}

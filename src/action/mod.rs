@@ -281,7 +281,6 @@ impl<'a, C> ActionContext<'a, C> {
         context: impl Serialize,
     ) {
         let message = message.as_ref();
-        logging::echo_to_stderr(level, message);
         let mut record = LogRecord::new(level, message);
         match serde_json::to_value(context) {
             Ok(Value::Object(map)) => record.context = map,
@@ -295,6 +294,7 @@ impl<'a, C> ActionContext<'a, C> {
                     .insert("context_error".into(), error.to_string().into());
             }
         }
+        logging::echo_to_stderr(level, &record.message);
         self.sink.borrow_mut().push(record);
     }
 

@@ -240,7 +240,10 @@ fn cannot_report(error: &ConfigurationError) -> ExitCode {
         Level::Critical,
         &format!("cannot report to the platform: {error}"),
     );
-    eprintln!("error: cannot report to the platform: {error}");
+    eprintln!(
+        "error: cannot report to the platform: {}",
+        redact::scrub(&error.to_string())
+    );
     ExitCode::FAILURE
 }
 

@@ -13,6 +13,9 @@ pub const MANIFEST_VARIABLE: &str = "SEKOIA_AUTOMATION_MANIFEST";
 /// Environment variable that overrides the retry backoff unit, in milliseconds
 /// (default 1000: the Python SDK waits `2^attempt` seconds).
 pub const BACKOFF_VARIABLE: &str = "SEKOIA_AUTOMATION_BACKOFF_MS";
+/// Environment variable that stops a trigger once it sent this many events
+/// (`run-local --events N`): the next `send_event` is refused as after a stop.
+pub const MAX_EVENTS_VARIABLE: &str = "SEKOIA_AUTOMATION_MAX_EVENTS";
 
 /// Environment variable that overrides the overall deadline of one request
 /// attempt, in milliseconds (default 30,000: the Python SDK's timeout).
@@ -61,6 +64,9 @@ pub struct Settings {
     /// is no file at `manifest_path` (a scratch image holding only the
     /// binary); `None` by default.
     pub embedded_manifest: Option<&'static str>,
+    /// A trigger stops itself once it sent this many events (`run-local
+    /// --events N`); `None` (the default): no limit.
+    pub max_events: Option<u64>,
 }
 
 impl Default for Settings {
@@ -72,6 +78,7 @@ impl Default for Settings {
             retry_backoff: Duration::from_secs(1),
             request_deadline: DEFAULT_DEADLINE,
             embedded_manifest: None,
+            max_events: None,
         }
     }
 }
@@ -102,6 +109,11 @@ impl Settings {
             .filter(|millis| *millis > 0)
         {
             settings.request_deadline = Duration::from_millis(millis);
+        }
+        if let Some(events) = var(MAX_EVENTS_VARIABLE)
+            .and_then(|value| value.to_str().and_then(|text| text.parse::<u64>().ok()))
+        {
+            settings.max_events = Some(events);
         }
         settings
     }

@@ -260,7 +260,21 @@ impl<C, S: ModuleState> Module<C, S> {
     where
         S: CanRun,
     {
-        let mut arguments = std::env::args().skip(1);
+        crate::trigger::stop_grace::own_process();
+        let mut arguments = Vec::new();
+        for (position, argument) in std::env::args_os().enumerate().skip(1) {
+            match argument.into_string() {
+                Ok(argument) => arguments.push(argument),
+                Err(argument) => {
+                    eprintln!(
+                        "error: the command-line argument {position} ({}) is not valid UTF-8: give the item's command and options in UTF-8",
+                        argument.to_string_lossy()
+                    );
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        let mut arguments = arguments.into_iter();
         let command = arguments.next().unwrap_or_default();
         self.run_invocation(&command, arguments.collect())
     }

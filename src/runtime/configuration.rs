@@ -45,7 +45,7 @@ pub(crate) fn load_module_configuration<C: DeserializeOwned + JsonSchema>(
         .chain(secret_properties::<C>())
     {
         if let Some(value) = raw.get(&secret) {
-            redact::register_value(value);
+            redact::register_declared(&secret, value);
         }
     }
     manifest.check_required(&raw)?;
@@ -86,9 +86,12 @@ pub(crate) fn load_trigger_configuration<C: DeserializeOwned + JsonSchema>(
             }
         }
     }
+    for value in node_secrets.values() {
+        redact::register_value(value);
+    }
     for secret in secret_properties::<C>() {
         if let Some(value) = raw.get(&secret) {
-            redact::register_value(value);
+            redact::register_declared(&secret, value);
         }
     }
     C::deserialize(&raw).map_err(|error| ConfigurationError::Mismatch {

@@ -28,9 +28,34 @@ impl Environment {
     }
 
     /// The token (registered as a secret to scrub) and `url_callback`.
+    ///
+    /// One trailing newline is removed from the token, as a mounted secret
+    /// file often ends with one; a token that still cannot be sent in an
+    /// `Authorization` header is an error naming `token` (never showing it).
     pub(crate) fn callback(&self) -> Result<Callback, ConfigurationError> {
-        let token = self.source.text("token")?;
+        let mut token = self.source.text("token")?;
+        if token.ends_with('\n') {
+            token.pop();
+            if token.ends_with('\r') {
+                token.pop();
+            }
+        }
         redact::register(&token);
+        if let Some(position) = token
+            .bytes()
+            .position(|byte| !(byte == b' ' || byte.is_ascii_graphic()))
+        {
+            return Err(ConfigurationError::Mismatch {
+                name: "token".into(),
+                expected: "a bearer token".into(),
+                detail: format!(
+                    "byte {position} of {} is a control or non-ASCII character, which an HTTP header cannot carry: check the token file or variable",
+                    token.len()
+                ),
+                file: self.source.file_for("token"),
+                variable: ConfigurationSource::variable_for("token"),
+            });
+        }
         let url = self.source.text("url_callback")?;
         let client = PlatformClient::new(Secret::new(token))
             .with_backoff(self.settings.retry_backoff)

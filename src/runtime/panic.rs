@@ -11,19 +11,53 @@ thread_local! {
     static LAST_PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Runs `f`, turning a panic into `Err("the item panicked at <file:line>: <message>")`.
-pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+/// Installs, once, the panic hook of a module run: it remembers where the
+/// panic happened (for [`catch_panic`]'s message) and prints the panic to
+/// stderr as the default hook does, but scrubbed of secrets, and at most
+/// once a minute per distinct message and place (a trigger panicking in a
+/// loop does not flood stderr).
+pub(crate) fn install_panic_hook() {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let location = info
                 .location()
                 .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            let message = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "Box<dyn Any>".into());
+            let thread = std::thread::current();
+            let line = format!(
+                "thread '{}' panicked at {}:\n{}",
+                thread.name().unwrap_or("<unnamed>"),
+                location.as_deref().unwrap_or("<unknown>"),
+                redact::scrub(&message)
+            );
             LAST_PANIC_LOCATION.with(|last| *last.borrow_mut() = location);
-            previous(info);
+            if let Some(suppressed) = crate::wire::stderr_limit::admit(&line) {
+                let line = crate::wire::stderr_limit::with_count(line, suppressed);
+                let backtrace = std::backtrace::Backtrace::capture();
+                if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+                    eprintln!(
+                        "{line}\nstack backtrace:\n{}",
+                        redact::scrub(&backtrace.to_string())
+                    );
+                } else {
+                    eprintln!(
+                        "{line}\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace"
+                    );
+                }
+            }
         }));
     });
+}
+
+/// Runs `f`, turning a panic into `Err("the item panicked at <file:line>: <message>")`.
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    install_panic_hook();
     catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         let message = payload
             .downcast_ref::<&str>()

@@ -165,6 +165,19 @@ pub enum StorageError {
         /// Serde's error.
         cause: serde_json::Error,
     },
+    /// The value holds a NaN or infinite float, which JSON cannot hold
+    /// (serde_json would write `null`, changing the value and making a
+    /// typed file unreadable). Nothing was written.
+    #[error(
+        "cannot save `{}`: `{at}` is NaN or infinite, which JSON cannot hold; nothing was written (the file keeps its previous content): store a finite number or none",
+        path.display()
+    )]
+    NotFinite {
+        /// The file the value was for.
+        path: PathBuf,
+        /// Where the float is in the value (`rates[2]`, `the value`).
+        at: String,
+    },
     /// A file system operation failed.
     #[error("cannot {operation} `{}`: {cause}", path.display())]
     Io {

@@ -4,4 +4,5 @@
 //! runs).
 
 pub(crate) mod data_directory;
+pub(crate) mod finite;
 pub(crate) mod persistent_json;

@@ -25,8 +25,10 @@ use serde::de::DeserializeOwned;
 use crate::storage::data_directory::{StorageError, real_location};
 
 /// Temporary files left by a process killed in the middle of a save are
-/// removed by the next [`PersistentJson::open`] once they are this old (a
-/// younger one may belong to a save in progress in another process).
+/// removed by the next [`PersistentJson::open`] once their writer is gone
+/// (a save holds an exclusive `flock` on its temporary file until the
+/// rename: a file nobody locks has no writer), or once they are this old
+/// (where locks are not available).
 const STALE_TEMPORARY_FILE: Duration = Duration::from_secs(3600);
 
 /// A value of type `T` kept in a JSON file: an RAII guard that loads the file
@@ -109,8 +111,9 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// save). The parent directory is created if missing. When `path` is a
     /// symbolic link, the file it leads to is read, and replaced by the
     /// saves (the link stays). Temporary files
-    /// left by a process killed while saving this file more than an hour ago
-    /// are removed.
+    /// left by a process killed while saving this file are removed once
+    /// their writer is gone (no process holds the lock a save takes on its
+    /// temporary file), or after an hour.
     ///
     /// # Errors
     ///
@@ -196,8 +199,10 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// # Errors
     ///
     /// [`StorageError::Serialize`] when the value cannot be serialized to
-    /// JSON (e.g. a map whose keys are not strings); [`StorageError::Io`] when
-    /// writing fails. In both cases the file keeps its previous content.
+    /// JSON (e.g. a map whose keys are not strings);
+    /// [`StorageError::NotFinite`] when it holds a NaN or infinite float
+    /// (JSON would turn it into `null`); [`StorageError::Io`] when writing
+    /// fails. In every case the file keeps its previous content.
     ///
     /// # Example
     ///
@@ -214,6 +219,12 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn save(&mut self) -> Result<(), StorageError> {
+        if let Some(at) = crate::storage::finite::first_non_finite(&self.value) {
+            return Err(StorageError::NotFinite {
+                path: self.path.clone(),
+                at,
+            });
+        }
         let bytes = serde_json::to_vec(&self.value).map_err(|source| StorageError::Serialize {
             path: self.path.clone(),
             cause: source,
@@ -407,8 +418,9 @@ fn is_temporary_name(candidate: &std::ffi::OsStr, name: &std::ffi::OsStr) -> boo
         .is_some_and(|id| uuid::Uuid::try_parse(id).is_ok())
 }
 
-/// Removes the temporary files of `name` in `directory` older than
-/// [`STALE_TEMPORARY_FILE`], best effort (failures are logged as warnings).
+/// Removes the temporary files of `name` in `directory` whose writer is
+/// gone or older than [`STALE_TEMPORARY_FILE`], best effort (failures are
+/// logged as warnings).
 fn remove_stale_temporary_files(directory: &Path, name: &std::ffi::OsStr) {
     let entries = match fs::read_dir(directory) {
         Ok(entries) => entries,
@@ -432,14 +444,15 @@ fn remove_stale_temporary_files(directory: &Path, name: &std::ffi::OsStr) {
                 now.duration_since(modified)
                     .is_ok_and(|age| age >= STALE_TEMPORARY_FILE)
             });
-        if stale {
-            let path = entry.path();
-            if let Err(error) = fs::remove_file(&path) {
-                log::warn!(
-                    "cannot remove the stale temporary file `{}`: {error}",
-                    path.display()
-                );
-            }
+        let path = entry.path();
+        if (stale || writer_gone(&path))
+            && let Err(error) = fs::remove_file(&path)
+            && error.kind() != io::ErrorKind::NotFound
+        {
+            log::warn!(
+                "cannot remove the stale temporary file `{}`: {error}",
+                path.display()
+            );
         }
     }
 }
@@ -451,13 +464,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
         path: path.to_owned(),
     })?;
     let directory = parent_directory(path);
-    let temporary = directory.join(temporary_name(name));
-
-    let mut file = fs::File::options()
-        .write(true)
-        .create_new(true)
-        .open(&temporary)
-        .map_err(|e| StorageError::io("create the temporary file", &temporary, e))?;
+    let (temporary, mut file) = create_locked_temporary(directory, name)?;
     let written = file
         .write_all(bytes)
         .map_err(|e| StorageError::io("write the temporary file", &temporary, e))
@@ -480,6 +487,70 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
         return Err(error);
     }
     sync_directory(directory)
+}
+
+/// Creates a new temporary file for a save of `name`, locked: the lock, held
+/// until the file is closed (after the rename), tells a later `open` that it
+/// still has a writer. An `open` that removed it between its creation and
+/// the lock (it looked abandoned) is detected, and another one is made.
+fn create_locked_temporary(
+    directory: &Path,
+    name: &std::ffi::OsStr,
+) -> Result<(PathBuf, fs::File), StorageError> {
+    let mut attempts = 0;
+    loop {
+        let temporary = directory.join(temporary_name(name));
+        let file = fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+            .map_err(|e| StorageError::io("create the temporary file", &temporary, e))?;
+        attempts += 1;
+        if !lock(&file, false) || still_linked(&file, &temporary) || attempts >= 3 {
+            return Ok((temporary, file));
+        }
+    }
+}
+
+/// Whether `path` still names the file open as `file`.
+#[cfg(unix)]
+fn still_linked(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_linked(_file: &fs::File, _path: &Path) -> bool {
+    true
+}
+
+/// Takes an exclusive `flock` on `file` (held until it is closed); with
+/// `try_only`, without waiting: whether it was taken.
+#[cfg(unix)]
+#[allow(unsafe_code)] // flock(2): see the crate root.
+fn lock(file: &fs::File, try_only: bool) -> bool {
+    use std::os::fd::AsRawFd as _;
+    let operation = if try_only {
+        libc::LOCK_EX | libc::LOCK_NB
+    } else {
+        libc::LOCK_EX
+    };
+    // SAFETY: flock(2) on a file descriptor owned by `file`.
+    unsafe { libc::flock(file.as_raw_fd(), operation) == 0 }
+}
+
+#[cfg(not(unix))]
+fn lock(_file: &fs::File, _try_only: bool) -> bool {
+    false
+}
+
+/// Whether the temporary file at `path` has no writer any more: nobody
+/// holds the lock its save took (the writer was killed).
+fn writer_gone(path: &Path) -> bool {
+    fs::File::open(path).is_ok_and(|file| lock(&file, true))
 }
 
 /// Flushes the directory entry of a rename to disk.

@@ -14,7 +14,7 @@
 //!   -t, --timeout SECONDS            stop the item after SECONDS
 //!       --root DIR                   use this configuration root (default: a temporary one)
 //!       --data DIR                   use this data directory (default: a temporary one)
-//!       --json                       print one JSON document instead of text
+//!       --json                       print JSON instead of text (a trigger: JSON lines as it goes)
 //!       --keep                       keep the temporary directories
 //! ```
 //!
@@ -31,10 +31,15 @@
 //! ships; for an action, the results, branches, error and logs of its
 //! finished PATCH. With `--json`, one document at the end:
 //! `{"command", "kind", "success", "exit_code", "results", "error",
-//! "outputs", "logs", "events", "stderr"}`. A trigger runs until Ctrl-C, its
-//! own stop, `--events` or `--timeout` (it is then sent SIGTERM and stops as
-//! on the platform). The exit code is 0 when the item succeeded: an action
-//! finished without error, a trigger stopped cleanly.
+//! "outputs", "logs", "events", "stderr"}`; for a trigger, it is the last
+//! line of JSON lines printed as the run goes, one `{"event": {...}}` or
+//! `{"log": {...}}` each. A trigger runs until Ctrl-C, its own stop,
+//! `--events` (it stops itself after exactly N events: the next
+//! `send_event` is refused as after a stop), `--timeout` (it is then sent
+//! SIGTERM and stops as on the platform), or a `critical` log (a
+//! configuration error: the run fails). The exit code is 0 when the item
+//! succeeded: an action finished without error, a trigger stopped cleanly
+//! without a critical log.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -47,7 +52,8 @@ use serde_json::{Map, Value, json};
 
 use crate::config::manifest::Manifest;
 use crate::config::settings::{
-    BACKOFF_VARIABLE, DATA_VARIABLE, MANIFEST_VARIABLE, ROOT_VARIABLE, Settings,
+    BACKOFF_VARIABLE, DATA_VARIABLE, MANIFEST_VARIABLE, MAX_EVENTS_VARIABLE, ROOT_VARIABLE,
+    Settings,
 };
 use crate::item::registration::ItemKind;
 use crate::testing::{LocalPlatform, RecordedRequest};
@@ -95,7 +101,7 @@ pub const USAGE: &str = "usage: <module> run-local COMMAND [KEY=VALUE ...] [OPTI
   -t, --timeout SECONDS            stop the item after SECONDS
       --root DIR                   use this configuration root (default: a temporary one)
       --data DIR                   use this data directory (default: a temporary one)
-      --json                       print one JSON document instead of text
+      --json                       print JSON instead of text (a trigger: JSON lines as it goes)
       --keep                       keep the temporary directories
 ";
 
@@ -328,7 +334,8 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
 
     let manifest_path = std::path::absolute(&settings.manifest_path)
         .unwrap_or_else(|_| settings.manifest_path.clone());
-    let mut child = spawn(item.command, &directories, &manifest_path)?;
+    let max_events = options.events.filter(|_| item.kind == ItemKind::Trigger);
+    let mut child = spawn(item.command, &directories, &manifest_path, max_events)?;
     let stderr = collect(child.stderr.take());
     let stdout = collect(child.stdout.take());
     let (status, seen) = watch(&platform, &mut child, item.kind, options);
@@ -340,7 +347,7 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
     let error = finished.get("error").cloned().unwrap_or(Value::Null);
     let success = exit_code == Some(0)
         && match item.kind {
-            ItemKind::Trigger => true,
+            ItemKind::Trigger => !seen.critical(),
             _ => seen.finished.is_some() && error.is_null(),
         };
     if options.json {
@@ -369,10 +376,15 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
             "stdout": stdout,
             "stderr": stderr,
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&document).unwrap_or_default()
-        );
+        if item.kind == ItemKind::Trigger {
+            // The last of the JSON lines.
+            println!("{document}");
+        } else {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&document).unwrap_or_default()
+            );
+        }
     } else {
         print_summary(
             item.kind, &seen, &finished, &stdout, &stderr, success, exit_code,
@@ -401,9 +413,18 @@ fn this_binary() -> Result<PathBuf, String> {
         .map_err(|error| format!("cannot find this module's binary: {error}"))
 }
 
-fn spawn(command: &str, directories: &Directories, manifest: &Path) -> Result<Child, String> {
+fn spawn(
+    command: &str,
+    directories: &Directories,
+    manifest: &Path,
+    max_events: Option<u64>,
+) -> Result<Child, String> {
     let binary = this_binary()?;
-    Command::new(&binary)
+    let mut process = Command::new(&binary);
+    if let Some(events) = max_events {
+        process.env(MAX_EVENTS_VARIABLE, events.to_string());
+    }
+    process
         .arg(command)
         .env(ROOT_VARIABLE, &directories.root)
         .env(DATA_VARIABLE, &directories.data)
@@ -469,7 +490,7 @@ fn watch(
         let status = child.try_wait().ok().flatten();
         let requests = platform.requests();
         for request in &requests[handled.min(requests.len())..] {
-            record(request, &mut seen, options.json);
+            record(request, &mut seen, options.json, kind);
         }
         handled = requests.len();
         if let Some(status) = status {
@@ -482,11 +503,18 @@ fn watch(
         let timed_out = options
             .timeout
             .is_some_and(|timeout| started.elapsed() >= timeout);
+        let critical = kind == ItemKind::Trigger && seen.critical();
         match stopped_at {
-            None if enough_events || timed_out || interrupted.load(Ordering::Relaxed) => {
+            None if enough_events
+                || timed_out
+                || critical
+                || interrupted.load(Ordering::Relaxed) =>
+            {
                 if !options.json {
                     let why = if enough_events {
                         "enough events"
+                    } else if critical {
+                        "a critical log: the trigger cannot work"
                     } else if timed_out {
                         "timeout"
                     } else {
@@ -506,7 +534,20 @@ fn watch(
     }
 }
 
-fn record(request: &RecordedRequest, seen: &mut Seen, quiet: bool) {
+impl Seen {
+    /// Whether the trigger logged a `critical` (a configuration error...).
+    fn critical(&self) -> bool {
+        self.logs
+            .iter()
+            .any(|log| log.get("level").and_then(Value::as_str) == Some("critical"))
+    }
+}
+
+/// Records what the platform received; prints it as text, or as JSON lines
+/// for a trigger run with `--json`.
+fn record(request: &RecordedRequest, seen: &mut Seen, json: bool, kind: ItemKind) {
+    let quiet = json;
+    let lines = json && kind == ItemKind::Trigger;
     let Some(body) = request.json() else {
         return;
     };
@@ -520,6 +561,9 @@ fn record(request: &RecordedRequest, seen: &mut Seen, quiet: bool) {
                 if let Some(value) = body.get(key) {
                     event.insert(key.into(), value.clone());
                 }
+            }
+            if lines {
+                println!("{}", json!({"event": &event}));
             }
             seen.events.push(Value::Object(event));
             if !quiet {
@@ -544,6 +588,9 @@ fn record(request: &RecordedRequest, seen: &mut Seen, quiet: bool) {
                 .flatten()
             {
                 seen.logs.push(log.clone());
+                if lines {
+                    println!("{}", json!({"log": log}));
+                }
                 if !quiet {
                     let text = |key: &str| {
                         log.get(key)

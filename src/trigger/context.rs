@@ -28,6 +28,8 @@ pub(crate) struct Runtime {
     pub(crate) metrics: Arc<TriggerMetrics>,
     /// Sends the events; its backoff waits end when the trigger stops.
     pub(crate) events: EventSender,
+    /// Stop once this many events were sent (`run-local --events N`).
+    pub(crate) max_events: Option<u64>,
 }
 
 /// What a trigger can use while it runs: its typed configurations, sending
@@ -107,6 +109,12 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
     ///
     /// As in the Python SDK, the consecutive-error count and the last-event
     /// time are reset when the send starts.
+    ///
+    /// Once the trigger is stopping (SIGTERM, SIGINT, [`stop`](Self::stop)),
+    /// the event is not sent and [`SendEventError::Stopped`] comes back at
+    /// once (also when the stop cuts a send short), so that `?` ends `run`
+    /// within the [stop grace](crate::Trigger#stopping). The Python SDK sends on
+    /// until the platform kills the process.
     pub fn send_event(&self, name: &str, event: &T::Event) -> Result<(), SendEventError> {
         self.send(name, event, None)
     }
@@ -136,6 +144,12 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
         directory: Option<(&Path, bool)>,
     ) -> Result<(), SendEventError> {
         let runtime = self.runtime;
+        let stopped = || SendEventError::Stopped {
+            name: name.to_string(),
+        };
+        if runtime.stop.is_stopped() {
+            return Err(stopped());
+        }
         runtime.health.event_sent();
         let attached = match directory {
             Some((directory, remove)) => {
@@ -163,6 +177,10 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
             cause: source,
         })?;
         if let Err(source) = runtime.events.send(&body) {
+            if runtime.stop.is_stopped() {
+                // Cut short by our own stop: not a platform failure.
+                return Err(stopped());
+            }
             runtime.metrics.event_send_failed();
             return Err(SendEventError::Http {
                 name: name.to_string(),
@@ -170,6 +188,12 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
             });
         }
         runtime.metrics.event_sent();
+        if runtime
+            .max_events
+            .is_some_and(|limit| runtime.metrics.events_sent() >= limit)
+        {
+            runtime.stop.stop();
+        }
         if let Some((_, path, true)) = attached {
             std::fs::remove_dir_all(&path).map_err(|source| SendEventError::RemoveDirectory {
                 name: name.to_string(),

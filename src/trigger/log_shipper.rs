@@ -12,7 +12,10 @@
 //!   holds at most [`MAX_QUEUED`] records (the oldest non-critical ones are
 //!   dropped, and counted, beyond).
 //! - [`shutdown`](LogShipper::shutdown) (or dropping) sends what is queued
-//!   before returning, retrying for at most [`SHUTDOWN_GRACE`].
+//!   before returning, retrying for at most [`SHUTDOWN_GRACE`];
+//!   [`shutdown_by`](LogShipper::shutdown_by) returns by a deadline whatever
+//!   the platform does (a stalled endpoint, thousands of queued records),
+//!   writing the records it could not send to stderr: never into silence.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -57,7 +60,13 @@ struct State {
     /// Passes of the flusher completed.
     passes: u64,
     /// Records taken from the queue and not yet sent or put back.
-    in_flight: usize,
+    in_flight: Vec<Entry>,
+    /// The flusher thread ended (its final flush done).
+    finished: bool,
+    /// When the final flush must give up.
+    final_deadline: Option<Instant>,
+    /// The records left were written to stderr: nothing more is sent.
+    abandoned: bool,
     closing: bool,
 }
 
@@ -141,7 +150,10 @@ impl LogShipper {
                 urgent: false,
                 last_flush: clock.now(),
                 passes: 0,
-                in_flight: 0,
+                in_flight: Vec::new(),
+                finished: false,
+                final_deadline: None,
+                abandoned: false,
                 closing: false,
             }),
             changed: Condvar::new(),
@@ -219,7 +231,7 @@ impl LogShipper {
     #[cfg(test)]
     pub fn pending(&self) -> usize {
         let state = self.inner.lock();
-        state.queue.len() + state.in_flight
+        state.queue.len() + state.in_flight.len()
     }
 
     /// The counters, for the metrics.
@@ -240,7 +252,7 @@ impl LogShipper {
         inner.changed.notify_all();
         // A pass that had already started may miss the latest records: wait
         // for the queue to empty or for a pass that started after this call.
-        while !(state.queue.is_empty() && state.in_flight == 0)
+        while !(state.queue.is_empty() && state.in_flight.is_empty())
             && state.passes < start + 2
             && !state.closing
         {
@@ -259,20 +271,84 @@ impl LogShipper {
     /// Sends what is queued (retrying for at most [`SHUTDOWN_GRACE`]) and
     /// stops the flusher. Records logged afterwards are dropped.
     pub fn shutdown(&self) {
+        self.shutdown_by(Instant::now() + SHUTDOWN_GRACE);
+    }
+
+    /// Sends what is queued and stops the flusher, returning by `deadline`
+    /// whatever the platform does: the records not sent by then (a stalled
+    /// or slow logs endpoint) are written to stderr, and the flusher is left
+    /// to end on its own. Records logged afterwards are dropped.
+    pub fn shutdown_by(&self, deadline: Instant) {
         {
             let mut state = self.inner.lock();
             state.closing = true;
+            if state.final_deadline.is_none() {
+                state.final_deadline = Some(deadline);
+            }
             self.inner.changed.notify_all();
         }
         self.inner.closing.stop();
-        let flusher = self
-            .flusher
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(flusher) = flusher {
-            let _ = flusher.join();
+        let mut state = self.inner.lock();
+        while !state.finished && !state.abandoned {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                break;
+            }
+            state = self
+                .inner
+                .changed
+                .wait_timeout(state, remaining)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
+        if state.finished {
+            drop(state);
+            let flusher = self
+                .flusher
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(flusher) = flusher {
+                let _ = flusher.join();
+            }
+        } else {
+            drop(state);
+        }
+        // What the platform did not take (a failed final flush, or one still
+        // running at the deadline) goes to stderr, not into silence.
+        self.abandon_to_stderr();
+    }
+
+    /// Takes every record not sent yet (queued or in a request still
+    /// running) and writes them to stderr; nothing more is sent. Used when
+    /// the process exits before the platform took them.
+    pub(crate) fn abandon_to_stderr(&self) {
+        let left: Vec<Entry> = {
+            let mut state = self.inner.lock();
+            if state.abandoned {
+                return;
+            }
+            state.abandoned = true;
+            state.closing = true;
+            let mut left = std::mem::take(&mut state.in_flight);
+            left.extend(state.queue.drain(..));
+            self.inner.changed.notify_all();
+            left
+        };
+        if left.is_empty() {
+            return;
+        }
+        use std::io::Write as _;
+        let mut stderr = io::stderr().lock();
+        let _ = writeln!(
+            stderr,
+            "{} log record(s) could not be sent to the platform before exit:",
+            left.len()
+        );
+        for entry in &left {
+            let _ = writeln!(stderr, "{}Z {}: {}", entry.date, entry.level, entry.message);
+        }
+        let _ = stderr.flush();
     }
 }
 
@@ -345,10 +421,12 @@ impl Inner {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
+        let deadline = state
+            .final_deadline
+            .unwrap_or_else(|| Instant::now() + SHUTDOWN_GRACE);
         drop(state);
         // The final flush: a fresh deadline-bound client, since `closing`
         // now cuts every wait of the usual one.
-        let deadline = Instant::now() + SHUTDOWN_GRACE;
         let client = self.client.clone().with_sleeper(move |wait| {
             let now = Instant::now();
             if now + wait > deadline {
@@ -360,6 +438,7 @@ impl Inner {
         self.send_queued(&client, usize::MAX);
         let mut state = self.lock();
         state.passes += 1;
+        state.finished = true;
         self.changed.notify_all();
     }
 
@@ -372,11 +451,12 @@ impl Inner {
             let batch: Vec<Entry> = {
                 let mut state = self.lock();
                 let count = state.queue.len().min(MAX_BATCH).min(remaining);
-                if count == 0 {
+                if count == 0 || state.abandoned {
                     return true;
                 }
-                state.in_flight = count;
-                state.queue.drain(..count).collect()
+                let batch: Vec<Entry> = state.queue.drain(..count).collect();
+                state.in_flight = batch.clone();
+                batch
             };
             let body = crate::wire::bodies::logs_body(&batch.iter().collect::<Vec<_>>());
             let result = match body {
@@ -386,7 +466,11 @@ impl Inner {
                 Err(error) => Err(error.to_string()),
             };
             let mut state = self.lock();
-            state.in_flight = 0;
+            if state.abandoned {
+                // Written to stderr meanwhile: the process is exiting.
+                return true;
+            }
+            state.in_flight.clear();
             match result {
                 Ok(_) => {
                     remaining -= batch.len();
@@ -421,6 +505,27 @@ impl Inner {
 
 #[cfg(test)]
 mod examples {
+    #[test]
+    fn shutdown_by_returns_by_the_deadline() -> Result<(), std::io::Error> {
+        use crate::config::secret::Secret;
+        use crate::trigger::clock::SystemClock;
+        use crate::trigger::log_shipper::LogShipper;
+        use crate::wire::http::PlatformClient;
+        use crate::wire::logging::Level;
+        use std::sync::Arc;
+        use std::time::{Duration, Instant};
+
+        // Nothing listens there: the record cannot be sent.
+        let client = PlatformClient::new(Secret::new("t".to_string()));
+        let shipper = LogShipper::start(client, "http://127.0.0.1:9/logs", Arc::new(SystemClock))?;
+        shipper.log(Level::Info, "written to stderr at the deadline");
+        let started = Instant::now();
+        shipper.shutdown_by(started + Duration::from_millis(200));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(shipper.pending(), 0, "written to stderr, not kept");
+        Ok(())
+    }
+
     #[test]
     fn log_shipper_example() -> Result<(), std::io::Error> {
         use crate::testing::LocalPlatform;

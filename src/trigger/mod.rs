@@ -15,7 +15,9 @@ pub(crate) mod log_shipper;
 #[cfg(test)]
 mod log_shipper_tests;
 pub(crate) mod metrics;
+pub(crate) mod restart_backoff;
 pub(crate) mod runner;
+pub(crate) mod stop_grace;
 pub(crate) mod stop_signal;
 
 use std::error::Error as StdError;
@@ -100,6 +102,32 @@ pub trait Trigger: 'static {
     /// [`ctx.running()`](TriggerContext::running). Called again when it
     /// returns or fails, until the trigger is stopped. A panic is caught and
     /// counted as a failure.
+    ///
+    /// # Failures
+    ///
+    /// The Python SDK calls `run` again at once after it fails, so a `run`
+    /// that fails early (a vendor answering 401 to a `?`, a refused event,
+    /// a panic) hammers the vendor, the platform and the logs thousands of
+    /// times a second. Here a failed run (an `Err` or a panic) is started
+    /// again at once the first time, then after 1 s, 2 s, 4 s... up to 60 s
+    /// while the failures go on; the waits start over once a run sends an
+    /// event or lasts 60 s, and a stop ends a wait at once. A run that
+    /// returns `Ok(())` is started again at once, as in the Python SDK.
+    ///
+    /// # Stopping
+    ///
+    /// Once a stop is requested (SIGTERM, SIGINT,
+    /// [`ctx.stop()`](TriggerContext::stop)), the process ends within the
+    /// [stop grace](TriggerOptions::stop_grace) (2 s by default) whatever
+    /// `run` does. [`send_event`](TriggerContext::send_event) then refuses at
+    /// once with [`SendEventError::Stopped`], so a loop that never looks at
+    /// `ctx.running()` ends at its next `?`; the logs queued are shipped
+    /// until shortly before the end of the grace, and what the platform did
+    /// not take by then is written to stderr; a `run` still busy at the end
+    /// of the grace (it ignores the stop, or is blocked in its own I/O) is
+    /// cut short: the process exits with code 0, as a stopped trigger does,
+    /// saying why on stderr. The Python SDK only sets a flag: a loop that
+    /// never looks at it runs on until the platform kills the process.
     fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError>;
 
     /// The runtime's settings for this trigger; the defaults suit most.
@@ -136,6 +164,12 @@ pub struct TriggerOptions {
     /// from another thread (SIGTERM and SIGINT raise it too); a fresh one
     /// by default.
     pub stop: Option<Arc<StopSignal>>,
+    /// From a stop request to the end of the process, at most (2 s by
+    /// default): see [Stopping](Trigger#stopping). The process is only cut
+    /// short when the module owns it ([`Module::run`](crate::Module::run));
+    /// a trigger run in-process by `run_command` (tests) is reported on
+    /// stderr instead.
+    pub stop_grace: Duration,
 }
 
 impl Default for TriggerOptions {
@@ -145,6 +179,7 @@ impl Default for TriggerOptions {
             last_heartbeat_threshold: 0,
             clock: Arc::new(SystemClock),
             stop: None,
+            stop_grace: crate::trigger::stop_grace::DEFAULT_STOP_GRACE,
         }
     }
 }
@@ -182,6 +217,21 @@ impl TriggerOptions {
     /// ```
     pub fn stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
         self.stop = Some(stop);
+        self
+    }
+
+    /// Sets the [stop grace](Trigger#stopping): the process ends at most
+    /// this long after a stop request, whatever the trigger's code does.
+    ///
+    /// ```
+    /// use sekoia_automation::TriggerOptions;
+    /// use std::time::Duration;
+    ///
+    /// let options = TriggerOptions::default().stop_grace(Duration::from_secs(10));
+    /// assert_eq!(options.stop_grace, Duration::from_secs(10));
+    /// ```
+    pub fn stop_grace(mut self, grace: Duration) -> Self {
+        self.stop_grace = grace;
         self
     }
 }
@@ -378,6 +428,15 @@ pub enum SendEventError {
         name: String,
         /// The last failure.
         cause: HttpError,
+    },
+    /// The trigger is stopping (SIGTERM, SIGINT, `ctx.stop()`): the event
+    /// was not sent. `?` ends `run`, as the stop asks.
+    #[error(
+        "the event `{name}` was not sent: the trigger is stopping (return from `run`; the runtime ends the process within the stop grace)"
+    )]
+    Stopped {
+        /// The event name.
+        name: String,
     },
     /// The directory to remove after the send is the data directory itself.
     #[error(

@@ -18,7 +18,9 @@ use crate::trigger::event_sender::EventSender;
 use crate::trigger::liveness::{Health, start_liveness};
 use crate::trigger::log_shipper::LogShipper;
 use crate::trigger::metrics::{TriggerMetrics, start_metrics};
-use crate::trigger::stop_signal::{SignalListener, StopSignal};
+use crate::trigger::restart_backoff::RestartBackoff;
+use crate::trigger::stop_grace::{self, Watchdog};
+use crate::trigger::stop_signal::{SignalListener, SignalsElsewhere, StopSignal};
 use crate::trigger::{CRITICAL_WAIT, FailureKind, SendEventError, Trigger, TriggerError};
 use crate::wire::http::{HttpError, PlatformClient};
 use crate::wire::logging::{self, Forward, Level};
@@ -101,6 +103,8 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
             );
         })
         .ok();
+    // From here on, SIGTERM and SIGINT go to the listener's thread only.
+    let signals_elsewhere = signals.as_ref().map(|_| SignalsElsewhere::block());
     let logs = match LogShipper::start(
         callback.client.clone().with_max_attempts(LOG_ATTEMPTS),
         logs_url,
@@ -111,6 +115,7 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
             return cannot_start(&format!("cannot start the log flusher thread: {error}"));
         }
     };
+    let watchdog = Watchdog::arm(Arc::clone(&stop), options.stop_grace, Arc::clone(&logs));
     let forward = Forward::start({
         let logs = Arc::clone(&logs);
         Arc::new(move |level, message: &str| logs.log(level, message))
@@ -154,21 +159,26 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
     let events = EventSender::new(&callback.url, client.clone());
     drop(token);
     let runtime = Runtime {
-        stop,
+        stop: Arc::clone(&stop),
         clock,
         health,
         logs: Arc::clone(&logs),
         metrics,
         events,
+        max_events: environment.settings.max_events,
     };
     let code = run_loop(&mut trigger, environment, &runtime, &client, &secrets_url);
 
-    // Exit: logs flushed first, then the listeners closed at once.
+    // Exit: logs flushed first (by the end of the stop grace; what the
+    // platform did not take by then goes to stderr), then the listeners
+    // closed at once.
     drop(forward);
-    logs.shutdown();
+    logs.shutdown_by(stop_grace::flush_deadline(&stop, options.stop_grace));
     drop(liveness);
     drop(exporter);
+    drop(watchdog);
     drop(signals);
+    drop(signals_elsewhere);
     code
 }
 
@@ -205,8 +215,11 @@ fn run_loop<T: Trigger>(
         }
     };
     let mut configurations = None;
+    let mut backoff = RestartBackoff::default();
     while !runtime.stop.is_stopped() {
-        execute_once(
+        let started = runtime.clock.now();
+        let sent_before = runtime.metrics.events_sent();
+        let failed = execute_once(
             trigger,
             environment,
             runtime,
@@ -215,11 +228,24 @@ fn run_loop<T: Trigger>(
             &node_secrets,
             &mut configurations,
         );
-        if runtime.logs.critical_sent() && !runtime.stop.is_stopped() {
+        let ended = runtime.clock.now();
+        let mut wait = backoff.after_run(
+            failed,
+            runtime.metrics.events_sent() > sent_before,
+            clock::elapsed(started, ended),
+        );
+        if runtime.logs.critical_sent() {
             // Keep the trigger from producing more errors until it is
             // stopped (or the wait ends).
-            let until = clock::add(runtime.clock.now(), CRITICAL_WAIT);
-            runtime.stop.sleep_until(&*runtime.clock, until);
+            wait = wait.max(CRITICAL_WAIT);
+        }
+        if !wait.is_zero() && !runtime.stop.is_stopped() {
+            if !runtime.logs.critical_sent() {
+                log::debug!("running the trigger again in {wait:?}");
+            }
+            runtime
+                .stop
+                .sleep_until(&*runtime.clock, clock::add(ended, wait));
         }
     }
     ExitCode::SUCCESS
@@ -230,7 +256,8 @@ type Configurations<T> = (
     <T as Trigger>::Configuration,
 );
 
-/// One call of `run`, and how its end is handled.
+/// One call of `run`, and how its end is handled: whether it failed (a
+/// configuration error, an `Err` or a panic; not a stop).
 fn execute_once<T: Trigger>(
     trigger: &mut T,
     environment: &Environment,
@@ -239,7 +266,7 @@ fn execute_once<T: Trigger>(
     secrets: &Map<String, Value>,
     node_secrets: &Map<String, Value>,
     configurations: &mut Option<Configurations<T>>,
-) {
+) -> bool {
     let loaded = match configurations {
         Some(loaded) => loaded,
         None => match load_configurations::<T>(environment, secrets, node_secrets) {
@@ -248,21 +275,21 @@ fn execute_once<T: Trigger>(
                 log_exception(runtime, &error);
                 log(runtime, Level::Critical, "Configuration error");
                 runtime.metrics.run_failed();
-                return;
+                return true;
             }
         },
     };
     let ctx = TriggerContext::<T>::new(&loaded.0, &loaded.1, data_directory, runtime);
     let error = match crate::runtime::panic::catch_panic(|| trigger.run(&ctx)) {
-        Ok(Ok(())) => return,
+        Ok(Ok(())) => return false,
         Ok(Err(error)) => error,
         Err(panic) => TriggerError::msg(panic),
     };
-    runtime.metrics.run_failed();
     if runtime.stop.is_stopped() && is_interrupted(&error) {
         log::debug!("stopping: {error}");
-        return;
+        return false;
     }
+    runtime.metrics.run_failed();
     match error.kind() {
         FailureKind::Configuration => {
             log_exception(runtime, &error);
@@ -291,16 +318,20 @@ fn execute_once<T: Trigger>(
             }
         }
     }
+    true
 }
 
-/// A send abandoned because the trigger is stopping.
+/// A send refused or abandoned because the trigger is stopping.
 fn is_interrupted(error: &TriggerError) -> bool {
     matches!(
         error.downcast_ref::<SendEventError>(),
-        Some(SendEventError::Http {
-            cause: HttpError::Interrupted { .. },
-            ..
-        })
+        Some(
+            SendEventError::Stopped { .. }
+                | SendEventError::Http {
+                    cause: HttpError::Interrupted { .. },
+                    ..
+                }
+        )
     )
 }
 
@@ -343,7 +374,7 @@ fn cannot_start(error: &str) -> ExitCode {
         Level::Critical,
         &format!("cannot start the trigger: {error}"),
     );
-    eprintln!("error: cannot start the trigger: {error}");
+    eprintln!("error: cannot start the trigger: {}", redact::scrub(error));
     ExitCode::FAILURE
 }
 

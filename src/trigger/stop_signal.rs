@@ -7,7 +7,7 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,8 @@ use crate::wire::timestamp::Timestamp;
 #[derive(Debug, Default)]
 pub struct StopSignal {
     stopped: AtomicBool,
+    /// When the flag was first raised.
+    stopped_at: OnceLock<Instant>,
     lock: Mutex<()>,
     changed: Condvar,
 }
@@ -47,8 +49,53 @@ impl StopSignal {
     /// Raises the flag and wakes every waiter. Raising it again does nothing.
     pub fn stop(&self) {
         let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = self.stopped_at.set(Instant::now());
         self.stopped.store(true, Ordering::SeqCst);
         self.changed.notify_all();
+    }
+
+    /// When the flag was first raised, `None` while it is not.
+    ///
+    /// ```
+    /// use sekoia_automation::StopSignal;
+    /// let stop = StopSignal::new();
+    /// assert!(stop.stopped_at().is_none());
+    /// stop.stop();
+    /// assert!(stop.stopped_at().is_some());
+    /// ```
+    pub fn stopped_at(&self) -> Option<Instant> {
+        self.stopped_at.get().copied()
+    }
+
+    /// Wakes the waiters of [`wait_for`](Self::wait_for) so that they check
+    /// their condition again, without raising the flag.
+    pub(crate) fn wake(&self) {
+        let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.changed.notify_all();
+    }
+
+    /// Waits until `done()` holds (checked when [`wake`](Self::wake) or
+    /// [`stop`](Self::stop) is called) or `deadline` passes: whether `done()`
+    /// holds at the end.
+    pub(crate) fn wait_for(&self, done: impl Fn() -> bool, deadline: Option<Instant>) -> bool {
+        let mut guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if done() {
+                return true;
+            }
+            let remaining = match deadline {
+                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                None => Duration::from_secs(86_400),
+            };
+            if remaining.is_zero() {
+                return false;
+            }
+            guard = self
+                .changed
+                .wait_timeout(guard, remaining)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
     }
 
     /// Whether the flag is raised.
@@ -138,6 +185,52 @@ impl Drop for SignalListener {
         self.handle.close();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+    }
+}
+
+/// Keeps SIGTERM and SIGINT from being delivered to the calling thread (and
+/// to the threads it starts) while it lives, so that they go to the
+/// [`SignalListener`]'s thread: a stop never interrupts the trigger's own
+/// system calls (a socket read with a timeout fails with `EINTR` when a
+/// signal lands on its thread, which would read as a network failure).
+/// Dropping it restores the thread's previous mask.
+pub(crate) struct SignalsElsewhere {
+    #[cfg(unix)]
+    previous: libc::sigset_t,
+}
+
+impl SignalsElsewhere {
+    /// Blocks SIGTERM and SIGINT on the calling thread.
+    #[allow(unsafe_code)] // pthread_sigmask(3): see the crate root.
+    pub(crate) fn block() -> SignalsElsewhere {
+        #[cfg(unix)]
+        {
+            // SAFETY: sigset_t is plain data, initialized by sigemptyset
+            // before use; pthread_sigmask only reads `set` and writes
+            // `previous`.
+            unsafe {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                let mut previous: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                libc::sigaddset(&mut set, libc::SIGTERM);
+                libc::sigaddset(&mut set, libc::SIGINT);
+                libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut previous);
+                SignalsElsewhere { previous }
+            }
+        }
+        #[cfg(not(unix))]
+        SignalsElsewhere {}
+    }
+}
+
+impl Drop for SignalsElsewhere {
+    #[allow(unsafe_code)] // pthread_sigmask(3): see the crate root.
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        // SAFETY: restores the mask saved by `block` on this thread.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &self.previous, std::ptr::null_mut());
         }
     }
 }

@@ -230,6 +230,12 @@ pub fn install() {
             stderr: env_logger::Builder::from_env(
                 env_logger::Env::default().default_filter_or("info"),
             )
+            // Debug builds (tests, `cargo run`) write through `eprint!`:
+            // the same bytes on stderr, captured by the test harness when a
+            // module's tests run it in-process (a green run stays quiet).
+            // Release builds (what the platform runs) write straight to
+            // stderr: `eprint!` would panic on a broken stderr.
+            .is_test(cfg!(debug_assertions))
             .format(|out, record| {
                 use std::io::Write as _;
                 writeln!(
@@ -250,15 +256,20 @@ pub fn install() {
 }
 
 /// Writes a record to stderr (when `RUST_LOG` lets it through) without
-/// collecting it.
+/// collecting it, scrubbed of secrets.
 pub(crate) fn echo_to_stderr(level: Level, message: &str) {
+    let message = redact::scrub(message);
     if let Some(bridge) = BRIDGE.get() {
         let level = level.to_log_level();
         let metadata = log::Metadata::builder()
             .level(level)
             .target("module")
             .build();
-        if bridge.stderr.enabled(&metadata) {
+        if bridge.stderr.enabled(&metadata)
+            && let Some(suppressed) =
+                crate::wire::stderr_limit::admit(&format!("{level} {message}"))
+        {
+            let message = crate::wire::stderr_limit::with_count(message.into_owned(), suppressed);
             bridge.stderr.log(
                 &log::Record::builder()
                     .metadata(metadata)
@@ -285,7 +296,17 @@ impl log::Log for Bridge {
         }
         let message = record.args().to_string();
         let message = redact::scrub(&message);
-        if to_stderr {
+        let admitted = if to_stderr {
+            crate::wire::stderr_limit::admit(&format!(
+                "{} {} {message}",
+                record.level(),
+                record.target()
+            ))
+        } else {
+            None
+        };
+        if let Some(suppressed) = admitted {
+            let message = crate::wire::stderr_limit::with_count(message.to_string(), suppressed);
             self.stderr.log(
                 &log::Record::builder()
                     .metadata(record.metadata().clone())

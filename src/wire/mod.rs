@@ -9,5 +9,6 @@ pub(crate) mod logging;
 pub(crate) mod python_json;
 pub(crate) mod redact;
 pub(crate) mod report;
+pub(crate) mod stderr_limit;
 pub(crate) mod timestamp;
 pub(crate) mod transport;

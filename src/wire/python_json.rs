@@ -79,6 +79,25 @@ impl Formatter for PythonFormatter {
         writer.write_all(&bytes[start..])
     }
 
+    fn write_f64<W: ?Sized + Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        writer.write_all(python_float(value).as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
+        // Python floats are doubles: an f32 is widened, as Python would see it.
+        self.write_f64(writer, f64::from(value))
+    }
+
+    /// A number carried as its text (`arbitrary_precision`): see
+    /// [`python_number`].
+    fn write_number_str<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        value: &str,
+    ) -> io::Result<()> {
+        writer.write_all(python_number(value).as_bytes())
+    }
+
     fn write_char_escape<W: ?Sized + Write>(
         &mut self,
         writer: &mut W,
@@ -99,6 +118,66 @@ impl Formatter for PythonFormatter {
     }
 }
 
+/// A JSON number's text as Python writes the number it parses to: an
+/// integer as is (Python's ints have no limit), any other number as the
+/// float it is (`1E5` → `100000.0`, `9007199254740993.0` →
+/// `9007199254740992.0`).
+pub fn python_number(text: &str) -> String {
+    let integer = text
+        .strip_prefix('-')
+        .unwrap_or(text)
+        .bytes()
+        .all(|b| b.is_ascii_digit());
+    match text.parse::<f64>() {
+        Ok(float) if !integer && float.is_finite() => python_float(float),
+        _ => text.to_string(),
+    }
+}
+
+/// A float as Python's `repr()` (and `json.dumps`) writes it: the shortest
+/// digits that read back to the same value, in fixed notation when the
+/// decimal exponent is from -4 to 15, else as `1e+22` / `1e-05`.
+pub fn python_float(value: f64) -> String {
+    if !value.is_finite() {
+        // json.dumps writes these (the platform refuses them): never sent,
+        // serde_json writes `null` before this is called.
+        return if value.is_nan() {
+            "NaN".into()
+        } else if value > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    // `{:e}` gives the shortest round-trip digits: `2.5566666666666666e2`.
+    let scientific = format!("{:e}", value.abs());
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let sign = if value.is_sign_negative() { "-" } else { "" };
+    if (-4..16).contains(&exponent) {
+        let text = if exponent >= 0 {
+            let point = exponent as usize + 1;
+            if digits.len() <= point {
+                format!("{digits}{}.0", "0".repeat(point - digits.len()))
+            } else {
+                format!("{}.{}", &digits[..point], &digits[point..])
+            }
+        } else {
+            format!("0.{}{digits}", "0".repeat((-exponent - 1) as usize))
+        };
+        format!("{sign}{text}")
+    } else {
+        let mantissa = if digits.len() > 1 {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        } else {
+            digits
+        };
+        let exponent_sign = if exponent < 0 { '-' } else { '+' };
+        format!("{sign}{mantissa}e{exponent_sign}{:02}", exponent.abs())
+    }
+}
+
 /// Prints a JSON value as Python's `repr()` prints the equivalent object.
 pub fn repr(value: &Value) -> String {
     let mut out = String::new();
@@ -111,7 +190,7 @@ fn write_repr(value: &Value, out: &mut String) {
         Value::Null => out.push_str("None"),
         Value::Bool(true) => out.push_str("True"),
         Value::Bool(false) => out.push_str("False"),
-        Value::Number(number) => out.push_str(&number.to_string()),
+        Value::Number(number) => out.push_str(&python_number(&number.to_string())),
         Value::String(text) => write_str_repr(text, out),
         Value::Array(items) => {
             out.push('[');
@@ -199,6 +278,31 @@ mod tests {
 
 #[cfg(test)]
 mod examples {
+    #[test]
+    fn numbers_as_python_writes_them() {
+        use crate::wire::python_json::{python_float, python_number, to_string};
+        assert_eq!(
+            python_number("12345678901234567890123"),
+            "12345678901234567890123"
+        );
+        assert_eq!(python_number("1E5"), "100000.0");
+        assert_eq!(python_float(255.66666666666666), "255.66666666666666");
+        assert_eq!(python_float(1e22), "1e+22");
+        assert_eq!(python_float(1e16), "1e+16");
+        assert_eq!(python_float(123456789012345.6), "123456789012345.6");
+        assert_eq!(python_float(0.0001), "0.0001");
+        assert_eq!(python_float(0.00001), "1e-05");
+        assert_eq!(python_float(-2.5e-300), "-2.5e-300");
+        assert_eq!(python_float(100.0), "100.0");
+        assert_eq!(python_float(-0.0), "-0.0");
+        // Expected strings produced by CPython 3.11 `json.dumps(json.loads(text))`.
+        let text = r#"[255.66666666666666, 9007199254740993.0, 12345678901234567890123, -98765432109876543210987654321, 0.1, 1E5, 1e22, 1e-7, 5e-324, 1.7976931348623157e308, 18446744073709551615, -9223372036854775808, 3]"#;
+        let python = r#"[255.66666666666666, 9007199254740992.0, 12345678901234567890123, -98765432109876543210987654321, 0.1, 100000.0, 1e+22, 1e-07, 5e-324, 1.7976931348623157e+308, 18446744073709551615, -9223372036854775808, 3]"#;
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(to_string(&value).unwrap(), python);
+        assert_eq!(to_string(&[1e22f64, 0.5]).unwrap(), "[1e+22, 0.5]");
+    }
+
     #[test]
     fn repr_example() {
         use crate::wire::python_json::repr;

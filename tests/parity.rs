@@ -1,0 +1,163 @@
+//! Parity with the Python SDK where the platform can see it: the token file
+//! read as a mounted secret, the secrets GET retried, arguments that are not
+//! UTF-8 refused without a panic.
+
+mod support;
+
+use std::process::{ExitCode, Stdio};
+use std::time::Duration;
+
+use sekoia_automation::testing::{Fault, LocalPlatform, Sandbox};
+use sekoia_automation::{
+    Action, ActionContext, Module, Outcome, Trigger, TriggerContext, TriggerError,
+};
+use serde_json::{Value, json};
+
+struct Done;
+
+impl Action for Done {
+    type ModuleConfiguration = ();
+    type Arguments = Value;
+    type Results = Value;
+    const NAME: &'static str = "Done";
+    const DESCRIPTION: &'static str = "Finish at once";
+
+    fn run(&self, _: &ActionContext<'_, ()>, _: Value) -> Outcome<Value> {
+        Outcome::success(json!({"done": true}))
+    }
+}
+
+fn action_sandbox() -> (LocalPlatform, Sandbox) {
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = Sandbox::new(&platform).unwrap();
+    sandbox.set_json("arguments", &json!({})).unwrap();
+    (platform, sandbox)
+}
+
+#[test]
+fn a_token_file_ending_with_a_newline_is_used_without_it() {
+    let (platform, sandbox) = action_sandbox();
+    for ending in ["\n", "\r\n"] {
+        platform.clear();
+        sandbox
+            .set("token", &format!("{}{ending}", platform.token()))
+            .unwrap();
+        let code = Module::<()>::with_settings(sandbox.settings())
+            .register("done", Done)
+            .run_command("done");
+        assert_eq!(code, ExitCode::SUCCESS, "{ending:?}");
+        let requests = platform.requests();
+        assert_eq!(requests.len(), 2, "{ending:?}");
+        for request in &requests {
+            assert_eq!(
+                request.header("authorization"),
+                Some(format!("Bearer {}", platform.token()).as_str())
+            );
+        }
+    }
+}
+
+#[test]
+fn a_token_a_header_cannot_carry_is_named_not_the_url() {
+    let (platform, sandbox) = action_sandbox();
+    sandbox
+        .set("token", "first-line-of-token\nsecond-line-of-token")
+        .unwrap();
+    let output = sandbox
+        .command(support::example("hostile"))
+        .arg("leaky_action")
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("`token`"), "{stderr}");
+    assert!(stderr.contains("an HTTP header cannot carry"), "{stderr}");
+    assert!(!stderr.contains("url_callback"), "{stderr}");
+    assert!(!stderr.contains("line-of-token"), "never shown: {stderr}");
+    assert!(platform.requests().is_empty());
+}
+
+#[test]
+fn an_argument_that_is_not_utf8_is_refused_without_a_panic() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let (platform, sandbox) = action_sandbox();
+    let output = sandbox
+        .command(support::example("hostile"))
+        .arg(std::ffi::OsStr::from_bytes(b"leaky_\xffaction"))
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not valid UTF-8"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(platform.requests().is_empty());
+}
+
+struct Once;
+
+impl Trigger for Once {
+    type ModuleConfiguration = Value;
+    type Configuration = Value;
+    type Event = Value;
+    const NAME: &'static str = "Once";
+    const DESCRIPTION: &'static str = "Send one event with a secret and stop";
+
+    fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
+        let key = ctx.module_configuration()["api_key"].clone();
+        ctx.send_event("got", &json!({"has_key": key.is_string()}))?;
+        ctx.stop();
+        Ok(())
+    }
+}
+
+#[test]
+fn the_secrets_get_is_retried_like_any_request() {
+    let platform = LocalPlatform::start().unwrap();
+    platform.set_secrets(json!({"api_key": "retried-secret-value"}));
+    let sandbox = Sandbox::new(&platform).unwrap();
+    sandbox
+        .write_manifest(&json!({
+            "slug": "once",
+            "configuration": {"properties": {"api_key": {}}, "secrets": ["api_key"]}
+        }))
+        .unwrap();
+    sandbox
+        .set_json("module_configuration", &json!({}))
+        .unwrap();
+    sandbox
+        .set_json("trigger_configuration", &json!({}))
+        .unwrap();
+    sandbox.set("liveness_port", "0").unwrap();
+    sandbox.set("metrics_port", "0").unwrap();
+    platform.inject(Fault::status(503).times(2).on_path_suffix("/secrets"));
+    platform.inject(Fault::drop_connection().on_path_suffix("/secrets"));
+    let code =
+        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
+            .register("once", Once)
+            .run_command("once");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let routes: Vec<(String, u16)> = platform
+        .requests()
+        .iter()
+        .filter(|request| request.route() != "logs")
+        .map(|request| (request.route().to_string(), request.status))
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            ("secrets".to_string(), 503),
+            ("secrets".to_string(), 503),
+            ("secrets".to_string(), 0),
+            ("secrets".to_string(), 200),
+            ("callback".to_string(), 200),
+        ]
+    );
+    let event = platform
+        .requests()
+        .into_iter()
+        .find(|request| request.route() == "callback")
+        .unwrap();
+    assert_eq!(event.json().unwrap()["event"], json!({"has_key": true}));
+}
