@@ -119,6 +119,7 @@ pub mod trigger;
 pub mod trigger_context;
 pub mod trigger_runner;
 pub mod validator;
+pub mod vendor;
 
 mod action_runner;
 mod environment;

@@ -68,6 +68,15 @@ impl Formatter for PythonFormatter {
         writer.write_all(b": ")
     }
 
+    fn write_f64<W: ?Sized + Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        writer.write_all(float_repr(value).as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
+        // Python has no f32: the value is widened, as `float(numpy.float32)`.
+        self.write_f64(writer, f64::from(value))
+    }
+
     fn write_string_fragment<W: ?Sized + Write>(
         &mut self,
         writer: &mut W,
@@ -109,6 +118,64 @@ impl Formatter for PythonFormatter {
     }
 }
 
+/// Python's `repr(float)`: the shortest digits that read back to the same
+/// float, positional from 1e-4 up to 1e16, else with an exponent of at
+/// least two digits (`1e+16`, `1e-05`).
+///
+/// ```
+/// use sekoia_automation::python_json::float_repr;
+/// assert_eq!(float_repr(100.0), "100.0");
+/// assert_eq!(float_repr(0.1), "0.1");
+/// assert_eq!(float_repr(1e16), "1e+16");
+/// assert_eq!(float_repr(1.5e-5), "1.5e-05");
+/// assert_eq!(float_repr(-0.0), "-0.0");
+/// ```
+pub fn float_repr(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".into();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    // `{:e}` prints the shortest round-trip digits: "-1.2345e-5".
+    let formatted = format!("{value:e}");
+    let (mantissa, exponent) = formatted.split_once('e').unwrap_or((&formatted, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let point = exponent + 1; // digits before the decimal point
+    let mut out = String::from(sign);
+    if !(-4 < point && point <= 16) {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let exponent = point - 1;
+        out.push_str(&format!(
+            "e{}{:02}",
+            if exponent < 0 { '-' } else { '+' },
+            exponent.abs()
+        ));
+    } else if point <= 0 {
+        out.push_str("0.");
+        out.push_str(&"0".repeat((-point) as usize));
+        out.push_str(&digits);
+    } else if point as usize >= digits.len() {
+        out.push_str(&digits);
+        out.push_str(&"0".repeat(point as usize - digits.len()));
+        out.push_str(".0");
+    } else {
+        out.push_str(&digits[..point as usize]);
+        out.push('.');
+        out.push_str(&digits[point as usize..]);
+    }
+    out
+}
+
 /// Prints a JSON value as Python's `repr()` prints the equivalent object.
 ///
 /// ```
@@ -128,7 +195,10 @@ fn write_repr(value: &Value, out: &mut String) {
         Value::Null => out.push_str("None"),
         Value::Bool(true) => out.push_str("True"),
         Value::Bool(false) => out.push_str("False"),
-        Value::Number(number) => out.push_str(&number.to_string()),
+        Value::Number(number) => match number.as_f64() {
+            Some(float) if number.is_f64() => out.push_str(&float_repr(float)),
+            _ => out.push_str(&number.to_string()),
+        },
         Value::String(text) => write_str_repr(text, out),
         Value::Array(items) => {
             out.push('[');
@@ -200,6 +270,7 @@ mod tests {
             ),
             (json!("emoji 😀 ü"), r#""emoji \ud83d\ude00 \u00fc""#),
             (json!([]), "[]"),
+            (json!([1e16, 1.5e-5, 0.0001, 100.0, 1e22]), "[1e+16, 1.5e-05, 0.0001, 100.0, 1e+22]"),
         ];
         for (value, expected) in cases {
             assert_eq!(to_string(&value).unwrap(), expected);
