@@ -302,6 +302,13 @@ impl VendorClientBuilder {
         {
             check_header(name, value)?;
         }
+        match self.auth.as_ref().map(|auth| &auth.0) {
+            Some(AuthKind::Bearer(value) | AuthKind::Basic(value)) => {
+                check_header("Authorization", value.expose())?
+            }
+            Some(AuthKind::Header(name, key)) => check_header(name, key.expose())?,
+            _ => {}
+        }
         let agent = ureq::Agent::config_builder()
             .timeout_connect(Some(self.timeout))
             .timeout_send_request(Some(self.timeout))
@@ -335,10 +342,13 @@ fn check_header(name: &str, value: &str) -> Result<(), VendorError> {
         name: name.to_string(),
         detail: "not a valid header name".into(),
     })?;
-    ureq::http::HeaderValue::from_str(value).map_err(|_| VendorError::InvalidHeader {
-        name: name.to_string(),
-        detail: "the value holds a control character or a non-visible byte".into(),
-    })?;
+    // ureq sends visible ASCII only (as RFC 9110 recommends).
+    if !value.bytes().all(|byte| byte == b'\t' || (b' '..=b'~').contains(&byte)) {
+        return Err(VendorError::InvalidHeader {
+            name: name.to_string(),
+            detail: "the value holds a control or non-ASCII character: encode it as the vendor documents (percent-encoding, base64...)".into(),
+        });
+    }
     Ok(())
 }
 
@@ -434,7 +444,11 @@ impl VendorClient {
             let mut secrets = auth.secret_values();
             secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
             for secret in secrets.iter().filter(|secret| secret.len() >= 4) {
-                for form in [secret.clone(), url::quote_plus(secret)] {
+                let escaped = serde_json::to_string(secret).unwrap_or_default();
+                let in_json = escaped.trim_matches('"').to_string();
+                let in_python_json = crate::python_json::to_string(secret).unwrap_or_default();
+                let in_python_json = in_python_json.trim_matches('"').to_string();
+                for form in [secret.clone(), url::quote_plus(secret), in_json, in_python_json] {
                     if text.contains(&form) {
                         text = text.replace(&form, redact::MARKER);
                     }
