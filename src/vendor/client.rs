@@ -724,8 +724,9 @@ impl VendorClient {
                 return Err(deadline_error(attempts, last_failure));
             }
             log::warn!(
-                "{method} {shown_url}: attempt {attempts} failed ({}); retrying in {wait:?}",
-                last_failure.as_deref().unwrap_or("")
+                "{method} {shown_url}: attempt {attempts} failed ({}); retrying in {:.3} s",
+                last_failure.as_deref().unwrap_or(""),
+                wait.as_secs_f64()
             );
             if !self.sleep(wait) {
                 return Err(VendorError::Interrupted {
