@@ -488,6 +488,12 @@ impl VendorRequest {
         self
     }
 
+    /// Adds a query parameter already encoded (name and value).
+    pub(crate) fn encoded_query(mut self, name: String, value: String) -> Self {
+        self.query.push((name, value));
+        self
+    }
+
     /// Adds a header to this request.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
@@ -697,6 +703,7 @@ impl VendorClient {
                     }
                     last_failure = Some(format!("HTTP {status}"));
                     let asked = retry_after
+                        .filter(|_| policy.honours_retry_after())
                         .filter(|_| super::retry::RETRY_AFTER_STATUSES.contains(&status))
                         .and_then(|value| parse_retry_after(value, SystemTime::now()))
                         .filter(|wait| !wait.is_zero());
@@ -723,11 +730,13 @@ impl VendorClient {
             if Instant::now() + wait > deadline_at {
                 return Err(deadline_error(attempts, last_failure));
             }
-            log::warn!(
-                "{method} {shown_url}: attempt {attempts} failed ({}); retrying in {:.3} s",
-                last_failure.as_deref().unwrap_or(""),
-                wait.as_secs_f64()
-            );
+            if policy.logs_retries() {
+                log::warn!(
+                    "{method} {shown_url}: attempt {attempts} failed ({}); retrying in {:.3} s",
+                    last_failure.as_deref().unwrap_or(""),
+                    wait.as_secs_f64()
+                );
+            }
             if !self.sleep(wait) {
                 return Err(VendorError::Interrupted {
                     method,

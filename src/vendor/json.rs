@@ -237,6 +237,46 @@ impl Json {
         }
     }
 
+    /// Converts to a [`serde_json::Value`]: integers beyond 64 bits become
+    /// the nearest float there (a `Value` cannot hold them), so keep the
+    /// `Json` for what goes on the wire.
+    pub fn to_value(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Json::Null => Value::Null,
+            Json::Bool(flag) => Value::Bool(*flag),
+            Json::Number(number) => {
+                if let Some(small) = number.as_i64() {
+                    small.into()
+                } else if let Some(big) = number.integer.then(|| number.text.parse::<u64>().ok()).flatten() {
+                    big.into()
+                } else {
+                    serde_json::Number::from_f64(number.as_f64()).map_or(Value::Null, Value::Number)
+                }
+            }
+            Json::String(text) => Value::String(text.clone()),
+            Json::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
+            Json::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(key, value)| (key.clone(), value.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Python's truthiness: `null`, `false`, `0`, `0.0`, `""`, `[]` and `{}` are false.
+    pub fn is_truthy(&self) -> bool {
+        match self {
+            Json::Null => false,
+            Json::Bool(flag) => *flag,
+            Json::Number(number) => number.as_f64() != 0.0,
+            Json::String(text) => !text.is_empty(),
+            Json::Array(items) => !items.is_empty(),
+            Json::Object(members) => !members.is_empty(),
+        }
+    }
+
     /// Converts a [`serde_json::Value`] (whose numbers are already i64, u64
     /// or f64).
     pub fn from_value(value: &serde_json::Value) -> Json {

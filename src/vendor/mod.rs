@@ -20,8 +20,11 @@
 //!   expiry;
 //! - [`VendorError`]: the status, method, URL and a body excerpt, secrets
 //!   scrubbed;
-//! - [`Pages`]: next-link and cursor pagination.
+//! - [`Pages`]: next-link and cursor pagination;
+//! - [`ApiAction`]: the Python SDK's `GenericAPIAction` (a declarative
+//!   HTTP action) on this client, with the reference's vendor traffic.
 
+mod api_action;
 mod auth;
 mod client;
 mod error;
@@ -32,6 +35,7 @@ mod retry;
 mod retry_after;
 pub mod url;
 
+pub use api_action::{ApiAction, ApiArguments, ApiAuthentication, ApiResults};
 pub use auth::{Auth, OAuth2ClientCredentials};
 pub use client::{
     DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Method, VendorClient,

@@ -43,6 +43,9 @@ pub struct RetryPolicy {
     status_forcelist: Vec<u16>,
     retry_after_max: Duration,
     all_methods: bool,
+    wait_after_first: bool,
+    respect_retry_after: bool,
+    log_retries: bool,
 }
 
 /// The statuses whose `Retry-After` header is honoured.
@@ -57,6 +60,9 @@ impl Default for RetryPolicy {
             status_forcelist: vec![429, 500, 502, 503, 504],
             retry_after_max: Duration::from_secs(300),
             all_methods: false,
+            wait_after_first: false,
+            respect_retry_after: true,
+            log_retries: true,
         }
     }
 }
@@ -109,6 +115,36 @@ impl RetryPolicy {
         self
     }
 
+    /// Waits after the first failure too: `backoff_factor × 2^(n−1)` from
+    /// n = 1 (tenacity's `wait_exponential`), where urllib3 retries the
+    /// first failure at once.
+    pub fn wait_after_first_failure(mut self, wait: bool) -> Self {
+        self.wait_after_first = wait;
+        self
+    }
+
+    /// Whether `Retry-After` is honoured (default yes, as urllib3; the
+    /// Python SDK's `GenericAPIAction` ignores it).
+    pub fn respect_retry_after(mut self, respect: bool) -> Self {
+        self.respect_retry_after = respect;
+        self
+    }
+
+    /// Whether each retry is logged as a warning (default yes, as urllib3
+    /// does; an action's logs then show them).
+    pub fn log_retries(mut self, log: bool) -> Self {
+        self.log_retries = log;
+        self
+    }
+
+    pub(crate) fn logs_retries(&self) -> bool {
+        self.log_retries
+    }
+
+    pub(crate) fn honours_retry_after(&self) -> bool {
+        self.respect_retry_after
+    }
+
     /// The number of retries.
     pub fn max_retries(&self) -> u32 {
         self.retries
@@ -121,7 +157,7 @@ impl RetryPolicy {
 
     /// The wait after `failures` consecutive failed attempts.
     pub fn backoff(&self, failures: u32) -> Duration {
-        if failures <= 1 {
+        if failures == 0 || (failures == 1 && !self.wait_after_first) {
             return Duration::ZERO;
         }
         let factor = 1u32.checked_shl(failures - 1).unwrap_or(u32::MAX);
@@ -139,7 +175,9 @@ impl RetryPolicy {
     pub fn retries_status(&self, method: Method, status: u16, has_retry_after: bool) -> bool {
         self.method_retryable(method)
             && (self.status_forcelist.contains(&status)
-                || (has_retry_after && RETRY_AFTER_STATUSES.contains(&status)))
+                || (self.respect_retry_after
+                    && has_retry_after
+                    && RETRY_AFTER_STATUSES.contains(&status)))
     }
 
     /// Whether a transport failure of this kind is retried.
@@ -177,6 +215,17 @@ mod tests {
                 .retry_all_methods(true)
                 .retries_status(Method::Post, 500, false)
         );
+    }
+
+    #[test]
+    fn tenacity_waits() {
+        // wait_exponential(multiplier=2, min=2, max=300) after attempts 1..=9.
+        let policy = RetryPolicy::default()
+            .backoff_factor(Duration::from_secs(2))
+            .backoff_max(Duration::from_secs(300))
+            .wait_after_first_failure(true);
+        let waits: Vec<u64> = (1..=9).map(|n| policy.backoff(n).as_secs()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32, 64, 128, 256, 300]);
     }
 
     #[test]
