@@ -27,23 +27,22 @@ use crate::redact;
 /// assert_eq!(report.error.as_deref(), Some("Results are invalid: 'text'"));
 /// assert!(report.results.is_none());
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ActionReport {
     status: &'static str,
-    /// The results, a JSON object or a list of objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The results, a JSON object or a list of objects. When they hold an
+    /// integer beyond 64 bits (a float here), the body carries the exact
+    /// text the action's results were written as instead.
     pub results: Option<Value>,
+    /// The results as written, kept when a `Value` would round an integer.
+    results_body: Option<String>,
     /// The error message, scrubbed of secrets.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The logs, one line per record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub logs: Option<String>,
     /// The branches set.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub outputs: Option<Map<String, Value>>,
     /// The module's secret values, when the action updated one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Map<String, Value>>,
 }
 
@@ -51,7 +50,18 @@ impl ActionReport {
     /// Validates the outcome's results and gathers the report.
     pub fn new<R: Serialize>(outcome: Outcome<R>, logs: &[LogRecord]) -> Self {
         let (results, mut error, outputs) = outcome.into_parts();
-        let results = match results.map(|results| serde_json::to_value(&results)) {
+        // Written once as the wire will carry it (exact numbers), read back
+        // for the checks.
+        let written = results.map(|results| python_json::to_string(&results));
+        // Kept only when a `Value` would round some integer (a Python int
+        // beyond 64 bits).
+        let results_body = match &written {
+            Some(Ok(text)) if has_long_integer(text) => Some(text.clone()),
+            _ => None,
+        };
+        let results = match written.map(|written| {
+            written.and_then(|text| serde_json::from_str::<Value>(&text))
+        }) {
             None | Some(Ok(Value::Null)) => None,
             Some(Ok(value)) if is_valid_results(&value) => Some(value),
             Some(Ok(value)) => {
@@ -75,9 +85,11 @@ impl ActionReport {
                 .map(|(branch, active)| (branch, Value::Bool(active)))
                 .collect()
         });
+        let results_body = results_body.filter(|_| results.is_some());
         ActionReport {
             status: "finished",
             results,
+            results_body,
             error: error.map(|message| redact::scrub(&message).into_owned()),
             logs: format_action_logs(logs),
             outputs,
@@ -100,11 +112,97 @@ impl ActionReport {
     }
 }
 
+/// Whether JSON text holds a run of 19 digits or more outside strings: an
+/// integer that may not fit 64 bits (Python's float reprs have at most 17
+/// significant digits, so such a run is always an integer).
+fn has_long_integer(text: &str) -> bool {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut digits = 0;
+    for byte in text.bytes() {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits >= 19 {
+                    return true;
+                }
+            }
+            b'"' => {
+                in_string = true;
+                digits = 0;
+            }
+            _ => digits = 0,
+        }
+    }
+    false
+}
+
+impl Serialize for ActionReport {
+    /// The Python SDK's key order; absent fields left out.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("status", self.status)?;
+        match (&self.results, &self.results_body) {
+            (Some(_), Some(text)) => {
+                let raw = serde_json::value::RawValue::from_string(text.clone())
+                    .map_err(serde::ser::Error::custom)?;
+                map.serialize_entry("results", &raw)?;
+            }
+            (Some(results), None) => map.serialize_entry("results", results)?,
+            (None, _) => {}
+        }
+        if let Some(error) = &self.error {
+            map.serialize_entry("error", error)?;
+        }
+        if let Some(logs) = &self.logs {
+            map.serialize_entry("logs", logs)?;
+        }
+        if let Some(outputs) = &self.outputs {
+            map.serialize_entry("outputs", outputs)?;
+        }
+        if let Some(secrets) = &self.secrets {
+            map.serialize_entry("secrets", secrets)?;
+        }
+        map.end()
+    }
+}
+
 /// An object, or a list whose items are all objects.
 fn is_valid_results(value: &Value) -> bool {
     match value {
         Value::Object(_) => true,
         Value::Array(items) => items.iter().all(Value::is_object),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_beyond_64_bits_reach_the_wire_exactly() {
+        let json: crate::vendor::Json =
+            r#"{"id": 123456789012345678901234567890, "ids": [18446744073709551616], "s": "12345678901234567890123"}"#
+                .parse()
+                .unwrap();
+        let report = ActionReport::new(Outcome::success(json), &[]);
+        assert_eq!(
+            String::from_utf8(report.to_body().unwrap()).unwrap(),
+            r#"{"status": "finished", "results": {"id": 123456789012345678901234567890, "ids": [18446744073709551616], "s": "12345678901234567890123"}}"#
+        );
+        assert!(has_long_integer("[1234567890123456789]"));
+        assert!(!has_long_integer(r#"["1234567890123456789", 0.30000000000000004]"#));
+        assert!(!has_long_integer(r#"["a\"1234567890123456789"]"#));
     }
 }
