@@ -613,10 +613,11 @@ impl VendorClient {
         let deadline_at = started + deadline;
         let method = request.method;
         let url = request.full_url()?;
-        let shown_url = self.scrub(&url);
+        // Scrubbed only when shown (errors, logs): not on the fast path.
+        let shown_url = || self.scrub(&url);
         if let Some(detail) = &request.body_error {
             return Err(VendorError::Body {
-                url: shown_url,
+                url: shown_url(),
                 source: serde::ser::Error::custom(detail),
             });
         }
@@ -630,7 +631,7 @@ impl VendorClient {
         let mut last_failure: Option<String> = None;
         let deadline_error = |attempts: u32, last: Option<String>| VendorError::DeadlineExceeded {
             method,
-            url: shown_url.clone(),
+            url: shown_url(),
             attempts,
             deadline,
             last,
@@ -645,11 +646,11 @@ impl VendorClient {
                 if Instant::now() + wait > deadline_at {
                     return Err(deadline_error(attempts, last_failure));
                 }
-                log::debug!("{method} {shown_url}: rate limit reached, waiting {wait:?}");
+                log::debug!("{method} {}: rate limit reached, waiting {wait:?}", shown_url());
                 if !self.sleep(wait) {
                     return Err(VendorError::Interrupted {
                         method,
-                        url: shown_url,
+                        url: shown_url(),
                         attempts,
                     });
                 }
@@ -657,7 +658,7 @@ impl VendorClient {
             if self.is_stopped() {
                 return Err(VendorError::Interrupted {
                     method,
-                    url: shown_url,
+                    url: shown_url(),
                     attempts,
                 });
             }
@@ -718,7 +719,7 @@ impl VendorClient {
                     {
                         return Err(VendorError::Transport {
                             method,
-                            url: shown_url,
+                            url: shown_url(),
                             attempts,
                             source: error,
                         });
@@ -732,7 +733,8 @@ impl VendorClient {
             }
             if policy.logs_retries() {
                 log::warn!(
-                    "{method} {shown_url}: attempt {attempts} failed ({}); retrying in {:.3} s",
+                    "{method} {}: attempt {attempts} failed ({}); retrying in {:.3} s",
+                    shown_url(),
                     last_failure.as_deref().unwrap_or(""),
                     wait.as_secs_f64()
                 );
@@ -740,7 +742,7 @@ impl VendorClient {
             if !self.sleep(wait) {
                 return Err(VendorError::Interrupted {
                     method,
-                    url: shown_url,
+                    url: shown_url(),
                     attempts,
                 });
             }

@@ -160,9 +160,14 @@ impl FakeVendor {
                     let scripted = state.script.lock().unwrap().pop_front();
                     let reply = scripted.unwrap_or_else(|| (state.handler)(&recorded));
                     state.recorded.lock().unwrap().push(recorded);
-                    // Each answer on its own thread: a slow one does not
-                    // hold the next request.
-                    std::thread::spawn(move || answer(request, reply));
+                    // A slow answer on its own thread: it does not hold
+                    // the next request.
+                    match reply {
+                        Reply::Slow(..) => {
+                            std::thread::spawn(move || answer(request, reply));
+                        }
+                        reply => answer(request, reply),
+                    }
                 }
             })
         };
