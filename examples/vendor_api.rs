@@ -19,13 +19,12 @@ use std::time::Duration;
 
 use fake_vendor::{FakeVendor, Recorded, Reply};
 use schemars::JsonSchema;
-use sekoia_automation::local_platform::{LocalPlatform, Sandbox};
-use sekoia_automation::settings::Settings;
+use sekoia_automation::testing::{LocalPlatform, Sandbox};
 use sekoia_automation::vendor::{
     Auth, Pagination, RateLimit, VendorClient, VendorClientBuilder, VendorError,
 };
 use sekoia_automation::{
-    Action, ActionContext, Level, Manifest, Module, Outcome, Secret, Trigger, TriggerContext,
+    Action, ActionContext, Level, Module, Outcome, Secret, Settings, Trigger, TriggerContext,
     TriggerError,
 };
 use serde::{Deserialize, Serialize};
@@ -44,10 +43,9 @@ struct Config {
 /// the module's `User-Agent`, the vendor's documented limit of 5 requests
 /// per second.
 fn vendor_client(config: &Config) -> VendorClientBuilder {
-    let manifest = Manifest::load(&Settings::from_env().manifest_path).unwrap_or_default();
     VendorClient::builder()
         .base_url(&config.base_url)
-        .user_agent_from(&manifest)
+        .user_agent_from_manifest(Settings::from_env().manifest_path)
         .auth(Auth::bearer(config.api_key.clone()))
         .rate_limit(RateLimit::per_second(5))
 }
@@ -148,7 +146,7 @@ impl Trigger for PollAlerts {
     }
 }
 
-fn module() -> Module<Config, sekoia_automation::Registered> {
+fn module() -> Module<Config, sekoia_automation::typestate::Registered> {
     Module::<Config>::new()
         .register("get_alert", GetAlert)
         .register("poll_alerts", PollAlerts)

@@ -7,12 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fake_vendor::{DroppingVendor, FakeVendor, Reply, closed_port_url};
-use sekoia_automation::stop_signal::StopSignal;
 use sekoia_automation::vendor::{
     Auth, Json, Method, OAuth2ClientCredentials, Pagination, RateLimit, RetryPolicy,
     TransportKind, VendorClient, VendorClientBuilder, VendorError,
 };
-use sekoia_automation::{Manifest, Secret};
+use sekoia_automation::{Secret, StopSignal};
 
 /// The default policy with millisecond waits, so that tests stay short.
 fn fast_retries() -> RetryPolicy {
@@ -259,7 +258,8 @@ fn the_stop_signal_wakes_a_retry_wait() {
 #[test]
 fn authentication_headers_and_the_manifest_user_agent() {
     let vendor = FakeVendor::start(ok);
-    let manifest = Manifest::from_value(serde_json::json!({"slug": "acme", "version": "2.1.0"})).unwrap();
+    let manifest = std::env::temp_dir().join(format!("vendor-manifest-{}.json", std::process::id()));
+    std::fs::write(&manifest, r#"{"slug": "acme", "version": "2.1.0", "name": "Acme"}"#).unwrap();
     let secret = || Secret::new("p\"ss w0rd".to_string());
     let auths = [
         Auth::bearer(secret()),
@@ -267,7 +267,7 @@ fn authentication_headers_and_the_manifest_user_agent() {
         Auth::api_key_header("X-Api-Key", secret()),
     ];
     for auth in auths {
-        builder(&vendor.url).user_agent_from(&manifest).auth(auth).build().unwrap().get("me").send().unwrap();
+        builder(&vendor.url).user_agent_from_manifest(&manifest).auth(auth).build().unwrap().get("me").send().unwrap();
     }
     let requests = vendor.requests();
     assert_eq!(requests[0].header("authorization"), Some("Bearer p\"ss w0rd"));
@@ -281,6 +281,7 @@ fn authentication_headers_and_the_manifest_user_agent() {
     assert!(matches!(error, VendorError::InvalidHeader { .. }), "{error:?}");
     assert_eq!(vendor.requests().len(), 3);
     assert!(requests.iter().all(|r| r.header("user-agent") == Some("sekoiaio-connector/acme-2.1.0")));
+    std::fs::remove_file(&manifest).unwrap();
 }
 
 #[test]
@@ -344,7 +345,7 @@ fn json_bodies_are_written_as_python_and_answers_read_exactly() {
         .unwrap();
     assert_eq!(answer["id"].to_string(), "123456789012345678901234567890");
     assert_eq!(
-        sekoia_automation::python_json::to_string(&answer).unwrap(),
+        answer.to_python_json(),
         r#"{"id": 123456789012345678901234567890, "score": 100.0, "name": "\ud83d\ude00"}"#
     );
     let request = &vendor.requests()[0];

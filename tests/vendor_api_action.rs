@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use fake_vendor::{FakeVendor, Recorded, Reply};
 use schemars::JsonSchema;
-use sekoia_automation::local_platform::{LocalPlatform, Sandbox};
+use sekoia_automation::testing::{LocalPlatform, Sandbox};
 use sekoia_automation::vendor::{ApiAction, ApiAuthentication, Method};
 use sekoia_automation::{Module, Secret};
 use serde::{Deserialize, Serialize};

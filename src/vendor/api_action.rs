@@ -15,12 +15,12 @@ use super::error::VendorError;
 use super::json::Json;
 use super::retry::RetryPolicy;
 use super::url;
+use crate::action::outcome::Outcome;
 use crate::action::{Action, ActionContext};
-use crate::data_directory::DataDirectory;
-use crate::logging::Level;
-use crate::outcome::Outcome;
-use crate::settings::Settings;
-use crate::stop_signal::{SignalListener, StopSignal};
+use crate::config::settings::Settings;
+use crate::storage::data_directory::DataDirectory;
+use crate::trigger::stop_signal::{SignalListener, StopSignal};
+use crate::wire::logging::Level;
 
 /// How an [`ApiAction`] authenticates, from the module configuration's
 /// `api_key`, `username` and `password` (the reference's `authentication`,
@@ -459,7 +459,7 @@ fn run<T: ApiAction>(
         }
     }
     let query = encode_params(&params);
-    let body = crate::python_json::to_vec(&Json::Object(body(&arguments, ctx.data_directory())?))
+    let body = crate::wire::python_json::to_vec(&Json::Object(body(&arguments, ctx.data_directory())?))
         .map_err(|error| format!("the request body cannot be written: {error}"))?;
 
     // SIGTERM/SIGINT wake the waits between attempts while the request runs.
@@ -637,7 +637,7 @@ mod tests {
         );
         let body = Json::Object(body(&arguments, &data).unwrap());
         assert_eq!(
-            crate::python_json::to_string(&body).unwrap(),
+            crate::wire::python_json::to_string(&body).unwrap(),
             r#"{"bundle": {"id": 18446744073709551616}, "other_path": "missing.json", "nested": {"k": 1}, "n": 2}"#
         );
         let null = members(r#"{"x": null}"#);

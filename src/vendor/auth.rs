@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::secret::Secret;
+use crate::Secret;
 
 /// How a [`VendorClient`](super::VendorClient) authenticates: built from
 /// [`Secret`] values, never printed (`Debug` shows the scheme only), and

@@ -14,9 +14,8 @@ use super::rate_limit::{RateLimit, RateLimiter};
 use super::retry::RetryPolicy;
 use super::retry_after::parse_retry_after;
 use super::url;
-use crate::manifest::Manifest;
-use crate::redact;
-use crate::stop_signal::StopSignal;
+use crate::trigger::stop_signal::StopSignal;
+use crate::wire::redact;
 
 /// An HTTP method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -196,17 +195,18 @@ impl Default for VendorClientBuilder {
     }
 }
 
-/// The Python SDK's `http_default_headers` `User-Agent`:
-/// `sekoiaio-connector/<slug>-<version>` (`None` for a missing field, as Python prints it).
+/// The Python SDK's `http_default_headers` `User-Agent` for a module
+/// manifest: `sekoiaio-connector/<slug>-<version>` (`None` for a missing
+/// field, as Python prints it).
 ///
 /// ```
-/// use sekoia_automation::Manifest;
 /// use sekoia_automation::vendor::connector_user_agent;
-/// let manifest = Manifest::from_value(serde_json::json!({"slug": "acme", "version": "1.4.0"})).unwrap();
+/// let manifest = serde_json::json!({"slug": "acme", "version": "1.4.0"});
 /// assert_eq!(connector_user_agent(&manifest), "sekoiaio-connector/acme-1.4.0");
+/// assert_eq!(connector_user_agent(&serde_json::json!({})), "sekoiaio-connector/None-None");
 /// ```
-pub fn connector_user_agent(manifest: &Manifest) -> String {
-    let shown = |key: &str| match manifest.raw().get(key) {
+pub fn connector_user_agent(manifest: &serde_json::Value) -> String {
+    let shown = |key: &str| match manifest.get(key) {
         None | Some(serde_json::Value::Null) => "None".to_string(),
         Some(serde_json::Value::String(text)) => text.clone(),
         Some(other) => Json::from_value(other).to_python_str(),
@@ -229,9 +229,23 @@ impl VendorClientBuilder {
     }
 
     /// `User-Agent: sekoiaio-connector/<slug>-<version>` from the module's
-    /// manifest, as the Python SDK's `http_default_headers`.
-    pub fn user_agent_from(self, manifest: &Manifest) -> Self {
-        let user_agent = connector_user_agent(manifest);
+    /// manifest at `path`, as the Python SDK's `http_default_headers` (a
+    /// missing or unreadable manifest gives `None-None`, as Python would).
+    ///
+    /// ```no_run
+    /// use sekoia_automation::Settings;
+    /// use sekoia_automation::vendor::VendorClient;
+    /// let client = VendorClient::builder()
+    ///     .user_agent_from_manifest(Settings::from_env().manifest_path)
+    ///     .build()?;
+    /// # Ok::<(), sekoia_automation::vendor::VendorError>(())
+    /// ```
+    pub fn user_agent_from_manifest(self, path: impl AsRef<std::path::Path>) -> Self {
+        let manifest = std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or(serde_json::Value::Null);
+        let user_agent = connector_user_agent(&manifest);
         self.user_agent(user_agent)
     }
 
@@ -446,7 +460,7 @@ impl VendorClient {
             for secret in secrets.iter().filter(|secret| secret.len() >= 4) {
                 let escaped = serde_json::to_string(secret).unwrap_or_default();
                 let in_json = escaped.trim_matches('"').to_string();
-                let in_python_json = crate::python_json::to_string(secret).unwrap_or_default();
+                let in_python_json = crate::wire::python_json::to_string(secret).unwrap_or_default();
                 let in_python_json = in_python_json.trim_matches('"').to_string();
                 for form in [secret.clone(), url::quote_plus(secret), in_json, in_python_json] {
                     if text.contains(&form) {
@@ -503,7 +517,7 @@ impl VendorRequest {
     /// A JSON body, written as Python's `json.dumps` (and `requests`'
     /// `json=`) writes it, with `Content-Type: application/json`.
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
-        match crate::python_json::to_vec(body) {
+        match crate::wire::python_json::to_vec(body) {
             Ok(bytes) => {
                 self.body = Some(bytes);
                 self.headers
@@ -755,7 +769,7 @@ impl VendorClient {
             url: self.scrub(&response.url),
             status: response.status,
             attempts: response.attempts,
-            excerpt: crate::http::excerpt(&response.body).map(|text| self.scrub(&text)),
+            excerpt: crate::wire::http::excerpt(&response.body).map(|text| self.scrub(&text)),
             body: response.body,
         }
     }
@@ -986,7 +1000,7 @@ impl VendorResponse {
             method: self.method,
             url: redact::scrub(&self.url).into_owned(),
             detail,
-            excerpt: crate::http::excerpt(&self.body).map(|text| redact::scrub(&text).into_owned()),
+            excerpt: crate::wire::http::excerpt(&self.body).map(|text| redact::scrub(&text).into_owned()),
         }
     }
 }

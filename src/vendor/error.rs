@@ -8,8 +8,8 @@ use super::client::Method;
 /// Why a request to a vendor's API failed.
 ///
 /// Every variant names the method and the URL (query values of the client's
-/// own secrets, and every secret the module registered with
-/// [`redact`](crate::redact), replaced by `[REDACTED]`), and the number of
+/// own secrets, and every secret value of the module configuration,
+/// replaced by `[REDACTED]`), and the number of
 /// attempts made. [`status`](VendorError::status) gives the HTTP status of a
 /// vendor that answered.
 ///

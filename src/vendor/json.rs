@@ -12,7 +12,7 @@ use serde::{Serialize, Serializer};
 /// [`serde_json::Value`] would round it to a float), floats parsed to the
 /// nearest `f64`, keys in document order (a repeated key keeps its first
 /// place and its last value). It serializes back as Python's `json.dumps`
-/// writes it (with [`python_json`](crate::python_json)): the vendor's
+/// writes it ([`to_python_json`](Json::to_python_json)): the vendor's
 /// numbers reach the platform unchanged.
 ///
 /// ```
@@ -21,7 +21,7 @@ use serde::{Serialize, Serializer};
 /// let answer: Json = r#"{"id": 123456789012345678901234567890, "score": 1E2, "tags": ["a"]}"#.parse().unwrap();
 /// assert_eq!(answer["id"].to_string(), "123456789012345678901234567890");
 /// assert_eq!(
-///     sekoia_automation::python_json::to_string(&answer).unwrap(),
+///     answer.to_python_json(),
 ///     r#"{"id": 123456789012345678901234567890, "score": 100.0, "tags": ["a"]}"#
 /// );
 /// assert_eq!(answer["tags"][0].as_str(), Some("a"));
@@ -99,6 +99,18 @@ impl Json {
             return Err(parser.error("trailing characters after the value"));
         }
         Ok(value)
+    }
+
+    /// The value written as Python's `json.dumps` writes it (`", "` and
+    /// `": "` separators, non-ASCII escaped), numbers exact.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::Json;
+    /// let value: Json = r#"{"a":[1,2.50],"é":null}"#.parse().unwrap();
+    /// assert_eq!(value.to_python_json(), r#"{"a": [1, 2.5], "\u00e9": null}"#);
+    /// ```
+    pub fn to_python_json(&self) -> String {
+        crate::wire::python_json::to_string(self).unwrap_or_default()
     }
 
     /// The member `key` of an object.
@@ -208,7 +220,7 @@ impl Json {
             Json::Bool(false) => out.push_str("False"),
             Json::Number(number) => out.push_str(&number.text),
             Json::String(text) => {
-                out.push_str(&crate::python_json::repr(&serde_json::Value::String(text.clone())))
+                out.push_str(&crate::wire::python_json::repr(&serde_json::Value::String(text.clone())))
             }
             Json::Array(items) => {
                 out.push('[');
@@ -226,7 +238,7 @@ impl Json {
                     if index > 0 {
                         out.push_str(", ");
                     }
-                    out.push_str(&crate::python_json::repr(&serde_json::Value::String(
+                    out.push_str(&crate::wire::python_json::repr(&serde_json::Value::String(
                         key.clone(),
                     )));
                     out.push_str(": ");
@@ -285,7 +297,7 @@ impl Json {
             serde_json::Value::Bool(flag) => Json::Bool(*flag),
             serde_json::Value::Number(number) => Json::Number(match number.as_f64() {
                 Some(float) if number.is_f64() => JsonNumber {
-                    text: crate::python_json::float_repr(float),
+                    text: crate::wire::python_json::float_repr(float),
                     integer: false,
                 },
                 _ => JsonNumber {
@@ -561,7 +573,7 @@ impl Parser<'_> {
         let text = if integer {
             if text == "-0" { "0".to_string() } else { text.to_string() }
         } else {
-            crate::python_json::float_repr(text.parse::<f64>().unwrap_or(f64::NAN))
+            crate::wire::python_json::float_repr(text.parse::<f64>().unwrap_or(f64::NAN))
         };
         Ok(Json::Number(JsonNumber { text, integer }))
     }
@@ -664,7 +676,7 @@ mod tests {
         ];
         for (input, expected) in cases {
             let value: Json = input.parse().unwrap();
-            assert_eq!(crate::python_json::to_string(&value).unwrap(), expected);
+            assert_eq!(crate::wire::python_json::to_string(&value).unwrap(), expected);
         }
     }
 

@@ -4,7 +4,7 @@
 //!
 //! - [`VendorClient`] / [`VendorClientBuilder`]: base URL, `User-Agent`
 //!   (`sekoiaio-connector/<slug>-<version>` from the manifest with
-//!   [`user_agent_from`](VendorClientBuilder::user_agent_from)), headers,
+//!   [`user_agent_from_manifest`](VendorClientBuilder::user_agent_from_manifest)), headers,
 //!   a timeout per phase and an overall deadline per request, JSON bodies
 //!   written as Python writes them, answers read as typed values or as
 //!   exact [`Json`];
@@ -14,7 +14,7 @@
 //!   statuses and dropped connections for idempotent ones, waits 0, 2, 4,
 //!   8, 16 s, `Retry-After` ([`parse_retry_after`]) honoured on 413/429/503
 //!   and capped; every wait is woken by the module's
-//!   [`StopSignal`](crate::stop_signal::StopSignal);
+//!   [`StopSignal`](crate::StopSignal);
 //! - [`Auth`]: bearer, basic, API key in a header or the query, OAuth2
 //!   client credentials ([`OAuth2ClientCredentials`]) refreshed *before*
 //!   expiry;
@@ -28,12 +28,12 @@ mod api_action;
 mod auth;
 mod client;
 mod error;
-pub mod json;
+mod json;
 mod pagination;
 mod rate_limit;
 mod retry;
 mod retry_after;
-pub mod url;
+mod url;
 
 pub use api_action::{ApiAction, ApiArguments, ApiAuthentication, ApiResults};
 pub use auth::{Auth, OAuth2ClientCredentials};

@@ -11,8 +11,7 @@ fn always_safe(byte: u8) -> bool {
 /// `urllib.parse.quote_plus(text)`: UTF-8, `+` for spaces, `%XX` for
 /// everything but letters, digits and `_.-~`.
 ///
-/// ```
-/// use sekoia_automation::vendor::url::quote_plus;
+/// ```text
 /// assert_eq!(quote_plus("a b/é~*"), "a+b%2F%C3%A9~%2A");
 /// ```
 pub fn quote_plus(text: &str) -> String {
@@ -39,8 +38,7 @@ fn push_percent(out: &mut String, byte: u8) {
 /// `posixpath.join(base, tail)` for a relative `tail`: the Python SDK's
 /// `urljoin` (which is `posixpath.join`).
 ///
-/// ```
-/// use sekoia_automation::vendor::url::join;
+/// ```text
 /// assert_eq!(join("https://api.example.com/v2", "alerts/1"), "https://api.example.com/v2/alerts/1");
 /// assert_eq!(join("https://api.example.com/v2/", "alerts"), "https://api.example.com/v2/alerts");
 /// assert_eq!(join("https://api.example.com", ""), "https://api.example.com/");
@@ -62,8 +60,7 @@ pub fn join(base: &str, tail: &str) -> String {
 /// percent-encoded, `%XX` of unreserved characters decoded, an empty path
 /// made `/`, the fragment dropped (it is never sent).
 ///
-/// ```
-/// use sekoia_automation::vendor::url::prepare;
+/// ```text
 /// assert_eq!(
 ///     prepare("HTTPS://API.Example.com/v1/./a b/../%7euser", Some("q=x+y")).unwrap(),
 ///     "https://api.example.com/v1/~user?q=x+y"

@@ -1,0 +1,223 @@
+//! The body of an action's finished PATCH (PROTOCOL §3).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::action::outcome::Outcome;
+use crate::wire::logging::{LogRecord, format_action_logs};
+use crate::wire::python_json;
+use crate::wire::redact;
+
+/// What an action reports when it finishes, validated and ready to send:
+/// `{"status": "finished"}` plus `results`, `error`, `logs`, `outputs` and
+/// `secrets`, each only when set, in the Python SDK's key order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionReport {
+    status: &'static str,
+    /// The results, a JSON object or a list of objects. When they hold an
+    /// integer beyond 64 bits (a float here), the body carries the exact
+    /// text the action's results were written as instead.
+    pub results: Option<Value>,
+    /// The results as written, kept when a `Value` would round an integer.
+    results_body: Option<String>,
+    /// The error message, scrubbed of secrets.
+    pub error: Option<String>,
+    /// The logs, one line per record.
+    pub logs: Option<String>,
+    /// The branches set.
+    pub outputs: Option<Map<String, Value>>,
+    /// The module's secret values, when the action updated one.
+    pub secrets: Option<Map<String, Value>>,
+}
+
+impl ActionReport {
+    /// Validates the outcome's results and gathers the report.
+    pub fn new<R: Serialize>(outcome: Outcome<R>, logs: &[LogRecord]) -> Self {
+        let (results, mut error, outputs) = outcome.into_parts();
+        // Written once as the wire will carry it (exact numbers), read back
+        // for the checks.
+        let written = results.map(|results| python_json::to_string(&results));
+        // Kept only when a `Value` would round some integer (a Python int
+        // beyond 64 bits).
+        let results_body = match &written {
+            Some(Ok(text)) if has_long_integer(text) => Some(text.clone()),
+            _ => None,
+        };
+        let results = match written.map(|written| {
+            written.and_then(|text| serde_json::from_str::<Value>(&text))
+        }) {
+            None | Some(Ok(Value::Null)) => None,
+            Some(Ok(value)) if is_valid_results(&value) => Some(value),
+            Some(Ok(value)) => {
+                // Python writes `f"Results are invalid: '{results}'"`: str(),
+                // so a string shows bare and anything else as its repr.
+                let shown = match &value {
+                    Value::String(text) => text.clone(),
+                    other => python_json::repr(other),
+                };
+                error = Some(format!("Results are invalid: '{shown}'"));
+                None
+            }
+            Some(Err(serialization)) => {
+                error = Some(format!("Results are invalid: '{serialization}'"));
+                None
+            }
+        };
+        let outputs = (!outputs.is_empty()).then(|| {
+            outputs
+                .into_iter()
+                .map(|(branch, active)| (branch, Value::Bool(active)))
+                .collect()
+        });
+        let results_body = results_body.filter(|_| results.is_some());
+        ActionReport {
+            status: "finished",
+            results,
+            results_body,
+            error: error.map(|message| redact::scrub(&message).into_owned()),
+            logs: format_action_logs(logs),
+            outputs,
+            secrets: None,
+        }
+    }
+
+    /// The report of an action that failed outside its own code (bad
+    /// configuration, panic...): `An unexpected error occurred: <details>`.
+    pub fn unexpected(details: &str, logs: &[LogRecord]) -> Self {
+        ActionReport::new(
+            Outcome::<()>::failure(format!("An unexpected error occurred: {details}")),
+            logs,
+        )
+    }
+
+    /// The JSON body, byte-identical to the Python SDK's.
+    pub fn to_body(&self) -> serde_json::Result<Vec<u8>> {
+        python_json::to_vec(self)
+    }
+}
+
+/// Whether JSON text holds a run of 19 digits or more outside strings: an
+/// integer that may not fit 64 bits (Python's float reprs have at most 17
+/// significant digits, so such a run is always an integer).
+fn has_long_integer(text: &str) -> bool {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut digits = 0;
+    for byte in text.bytes() {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits >= 19 {
+                    return true;
+                }
+            }
+            b'"' => {
+                in_string = true;
+                digits = 0;
+            }
+            _ => digits = 0,
+        }
+    }
+    false
+}
+
+impl Serialize for ActionReport {
+    /// The Python SDK's key order; absent fields left out.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("status", self.status)?;
+        match (&self.results, &self.results_body) {
+            (Some(_), Some(text)) => {
+                let raw = serde_json::value::RawValue::from_string(text.clone())
+                    .map_err(serde::ser::Error::custom)?;
+                map.serialize_entry("results", &raw)?;
+            }
+            (Some(results), None) => map.serialize_entry("results", results)?,
+            (None, _) => {}
+        }
+        if let Some(error) = &self.error {
+            map.serialize_entry("error", error)?;
+        }
+        if let Some(logs) = &self.logs {
+            map.serialize_entry("logs", logs)?;
+        }
+        if let Some(outputs) = &self.outputs {
+            map.serialize_entry("outputs", outputs)?;
+        }
+        if let Some(secrets) = &self.secrets {
+            map.serialize_entry("secrets", secrets)?;
+        }
+        map.end()
+    }
+}
+
+/// An object, or a list whose items are all objects.
+fn is_valid_results(value: &Value) -> bool {
+    match value {
+        Value::Object(_) => true,
+        Value::Array(items) => items.iter().all(Value::is_object),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn action_report_example() {
+        use crate::{Outcome, wire::report::ActionReport};
+        use serde_json::json;
+
+        let report = ActionReport::new(
+            Outcome::success(json!({"ip": "1.2.3.4"})).activate("found"),
+            &[],
+        );
+        assert_eq!(
+            report.to_body().unwrap(),
+            br#"{"status": "finished", "results": {"ip": "1.2.3.4"}, "outputs": {"found": true}}"#
+        );
+
+        // Results must be an object or a list of objects.
+        let report = ActionReport::new(Outcome::success("text"), &[]);
+        assert_eq!(report.error.as_deref(), Some("Results are invalid: 'text'"));
+        assert!(report.results.is_none());
+    }
+
+    #[test]
+    fn untyped_results_map_is_accepted() {
+        let mut map = serde_json::Map::new();
+        map.insert("k".into(), serde_json::json!(1));
+        let report = crate::wire::report::ActionReport::new(crate::Outcome::success(map), &[]);
+        assert_eq!(report.results, Some(serde_json::json!({"k": 1})));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_beyond_64_bits_reach_the_wire_exactly() {
+        let json: crate::vendor::Json =
+            r#"{"id": 123456789012345678901234567890, "ids": [18446744073709551616], "s": "12345678901234567890123"}"#
+                .parse()
+                .unwrap();
+        let report = ActionReport::new(Outcome::success(json), &[]);
+        assert_eq!(
+            String::from_utf8(report.to_body().unwrap()).unwrap(),
+            r#"{"status": "finished", "results": {"id": 123456789012345678901234567890, "ids": [18446744073709551616], "s": "12345678901234567890123"}}"#
+        );
+        assert!(has_long_integer("[1234567890123456789]"));
+        assert!(!has_long_integer(r#"["1234567890123456789", 0.30000000000000004]"#));
+        assert!(!has_long_integer(r#"["a\"1234567890123456789"]"#));
+    }
+}
