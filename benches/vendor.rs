@@ -9,8 +9,10 @@
 //!   normalization, secret-scrubbing setup and the answer's headers copied.
 //!
 //! Both in the same run against the same server; the figure is the ratio.
-//! The machine is shared, so each measured request is paired with an
-//! unmeasured one of the other kind: both figures see the same load.
+//! The machine is shared and its load drifts between criterion's two
+//! measurement windows, so the bench first prints a paired figure: 3,000
+//! pairs of one bare and one client request back to back, the median of
+//! each and the median of the per-pair ratios (`paired overhead`).
 
 #[path = "../tests/support/fake_vendor.rs"]
 mod fake_vendor;
@@ -24,7 +26,10 @@ use sekoia_automation::vendor::{Auth, RateLimit, VendorClient};
 
 fn per_request(c: &mut Criterion) {
     let vendor = FakeVendor::start(|_| {
-        Reply::json(200, r#"{"id": "alert-1", "score": 42, "tags": ["malware", "c2"]}"#)
+        Reply::json(
+            200,
+            r#"{"id": "alert-1", "score": 42, "tags": ["malware", "c2"]}"#,
+        )
     });
     let url = format!("{}/api/v1/alerts/1", vendor.url);
     let timeout = Some(Duration::from_secs(30));
@@ -44,10 +49,6 @@ fn per_request(c: &mut Criterion) {
         .build()
         .unwrap();
 
-    let mut group = c.benchmark_group("vendor_get");
-    group.sample_size(50);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(4));
     let bare = || {
         let mut response = agent
             .get(&url)
@@ -63,6 +64,40 @@ fn per_request(c: &mut Criterion) {
         assert_eq!(response.status(), 200);
         response.into_body()
     };
+    // Paired: both kinds under the same load, one right after the other.
+    let mut bare_times = Vec::new();
+    let mut client_times = Vec::new();
+    let mut ratios = Vec::new();
+    for pair in 0..3_200 {
+        let started = Instant::now();
+        std::hint::black_box(bare());
+        let bare_time = started.elapsed();
+        let started = Instant::now();
+        std::hint::black_box(with_client());
+        let client_time = started.elapsed();
+        if pair >= 200 {
+            bare_times.push(bare_time);
+            client_times.push(client_time);
+            ratios.push(client_time.as_secs_f64() / bare_time.as_secs_f64());
+        }
+    }
+    let median = |values: &mut Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let mut bare_us: Vec<f64> = bare_times.iter().map(|d| d.as_secs_f64() * 1e6).collect();
+    let mut client_us: Vec<f64> = client_times.iter().map(|d| d.as_secs_f64() * 1e6).collect();
+    println!(
+        "paired (3,000 pairs): bare ureq median {:.1} µs, vendor client median {:.1} µs, paired overhead (median ratio) {:+.1}%",
+        median(&mut bare_us),
+        median(&mut client_us),
+        (median(&mut ratios) - 1.0) * 100.0
+    );
+
+    let mut group = c.benchmark_group("vendor_get");
+    group.sample_size(50);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(4));
     group.bench_function("bare_ureq", |b| {
         b.iter_custom(|iters| {
             let mut measured = Duration::ZERO;

@@ -87,7 +87,11 @@ fn get_alert(ctx: &ActionContext<'_, Config>, id: &str) -> Result<Outcome<Alert>
     let client = vendor_client(ctx.configuration()).build()?;
     let alert: Alert = client.get(format!("alerts/{id}")).send_json()?;
     ctx.log(Level::Info, format!("alert {} read", alert.id));
-    let branch = if alert.severity >= 80 { "critical" } else { "other" };
+    let branch = if alert.severity >= 80 {
+        "critical"
+    } else {
+        "other"
+    };
     Ok(Outcome::success(alert).activate(branch))
 }
 
@@ -173,10 +177,22 @@ fn vendor(request: &Recorded) -> Reply {
     }
     match request.url.as_str() {
         "/v1/alerts/A-2" => Reply::json(200, alert(2).to_string()),
-        "/v1/alerts?limit=2" => Reply::json(200, json!({"items": [alert(1), alert(2)], "next_cursor": "p2"}).to_string()),
-        "/v1/alerts?limit=2&cursor=p2" => Reply::json(200, json!({"items": [alert(3), alert(4)], "next_cursor": "p3"}).to_string()),
-        "/v1/alerts?limit=2&cursor=p3" => Reply::json(200, json!({"items": [alert(5)], "next_cursor": null}).to_string()),
-        other => Reply::json(404, json!({"message": format!("no route {other}")}).to_string()),
+        "/v1/alerts?limit=2" => Reply::json(
+            200,
+            json!({"items": [alert(1), alert(2)], "next_cursor": "p2"}).to_string(),
+        ),
+        "/v1/alerts?limit=2&cursor=p2" => Reply::json(
+            200,
+            json!({"items": [alert(3), alert(4)], "next_cursor": "p3"}).to_string(),
+        ),
+        "/v1/alerts?limit=2&cursor=p3" => Reply::json(
+            200,
+            json!({"items": [alert(5)], "next_cursor": null}).to_string(),
+        ),
+        other => Reply::json(
+            404,
+            json!({"message": format!("no route {other}")}).to_string(),
+        ),
     }
 }
 
@@ -208,11 +224,17 @@ fn demo() -> Result<ExitCode, Box<dyn std::error::Error>> {
     // The action: the first answer is a 503, retried at once (urllib3's
     // first backoff is 0 s).
     vendor.script([Reply::status(503)]);
-    let status = sandbox.command(std::env::current_exe()?).arg("get_alert").status()?;
+    let status = sandbox
+        .command(std::env::current_exe()?)
+        .arg("get_alert")
+        .status()?;
     println!("module `vendor_api get_alert` exited with {status}");
     all_ok &= status.success();
     // The trigger: its second page is first answered 429 + Retry-After: 1.
-    let mut child = sandbox.command(std::env::current_exe()?).arg("poll_alerts").spawn()?;
+    let mut child = sandbox
+        .command(std::env::current_exe()?)
+        .arg("poll_alerts")
+        .spawn()?;
     let started = std::time::Instant::now();
     let mut scripted = false;
     let status = loop {
@@ -245,7 +267,10 @@ fn demo() -> Result<ExitCode, Box<dyn std::error::Error>> {
     println!("\nthe platform received:");
     let mut events = 0;
     for request in platform.requests() {
-        println!("  {} {} -> {}", request.method, request.path, request.status);
+        println!(
+            "  {} {} -> {}",
+            request.method, request.path, request.status
+        );
         if let Some(body) = request.json() {
             if body.get("event").is_some() {
                 events += 1;

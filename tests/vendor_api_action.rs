@@ -63,11 +63,44 @@ macro_rules! api_action {
     };
 }
 
-api_action!(UpdateAlert, Method::Post, "/alerts/{uuid}/comments", &["verbose", "tags"], ApiAuthentication::Default);
-api_action!(ListAlerts, Method::Get, "alerts", &[], ApiAuthentication::Default);
-api_action!(DeleteAlert, Method::Delete, "alerts/{uuid}", &[], ApiAuthentication::Default);
-api_action!(BasicGet, Method::Get, "me", &[], ApiAuthentication::Basic { header: None });
-api_action!(KeyInQuery, Method::Get, "lookup", &["q"], ApiAuthentication::ApiKey { header: Some("X-Key"), query: Some("key") });
+api_action!(
+    UpdateAlert,
+    Method::Post,
+    "/alerts/{uuid}/comments",
+    &["verbose", "tags"],
+    ApiAuthentication::Default
+);
+api_action!(
+    ListAlerts,
+    Method::Get,
+    "alerts",
+    &[],
+    ApiAuthentication::Default
+);
+api_action!(
+    DeleteAlert,
+    Method::Delete,
+    "alerts/{uuid}",
+    &[],
+    ApiAuthentication::Default
+);
+api_action!(
+    BasicGet,
+    Method::Get,
+    "me",
+    &[],
+    ApiAuthentication::Basic { header: None }
+);
+api_action!(
+    KeyInQuery,
+    Method::Get,
+    "lookup",
+    &["q"],
+    ApiAuthentication::ApiKey {
+        header: Some("X-Key"),
+        query: Some("key")
+    }
+);
 
 struct Setup {
     platform: LocalPlatform,
@@ -90,9 +123,16 @@ fn setup(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static, secrets: 
         }))
         .unwrap();
     sandbox
-        .set_json("module_configuration", &json!({"base_url": format!("{}/api/v2", vendor.url), "username": "ann"}))
+        .set_json(
+            "module_configuration",
+            &json!({"base_url": format!("{}/api/v2", vendor.url), "username": "ann"}),
+        )
         .unwrap();
-    Setup { platform, sandbox, vendor }
+    Setup {
+        platform,
+        sandbox,
+        vendor,
+    }
 }
 
 impl Setup {
@@ -101,12 +141,24 @@ impl Setup {
         Module::<Config>::with_settings(self.sandbox.settings())
             .register("item", action)
             .run_command("item");
-        let finished = self.platform.requests().into_iter().rev().find(|r| r.method == "PATCH").unwrap();
+        let finished = self
+            .platform
+            .requests()
+            .into_iter()
+            .rev()
+            .find(|r| r.method == "PATCH")
+            .unwrap();
         serde_json::from_slice(&finished.body).unwrap()
     }
 
     fn finished_body(&self) -> String {
-        self.platform.requests().into_iter().rev().find(|r| r.method == "PATCH").unwrap().body_text()
+        self.platform
+            .requests()
+            .into_iter()
+            .rev()
+            .find(|r| r.method == "PATCH")
+            .unwrap()
+            .body_text()
     }
 }
 
@@ -117,10 +169,19 @@ fn logs(finished: &Value) -> String {
 #[test]
 fn a_post_sends_the_reference_request_and_returns_the_vendor_json_exactly() {
     let setup = setup(
-        |_| Reply::json(200, r#"{"id":123456789012345678901234567890,"score":1E2,"ok":true}"#),
+        |_| {
+            Reply::json(
+                200,
+                r#"{"id":123456789012345678901234567890,"score":1E2,"ok":true}"#,
+            )
+        },
         json!({"api_key": "key-\"q\"-123"}),
     );
-    std::fs::write(setup.sandbox.data_directory().join("bundle.json"), r#"{"objects": [{"n": 1.5e-7}]}"#).unwrap();
+    std::fs::write(
+        setup.sandbox.data_directory().join("bundle.json"),
+        r#"{"objects": [{"n": 1.5e-7}]}"#,
+    )
+    .unwrap();
     setup.run(
         UpdateAlert,
         r#"{"uuid": "a b/é", "verbose": true, "tags": ["x y", "z"], "comment": "héllo 😀", "bundle_path": "bundle.json", "author": {"name": "ann"}, "skipped_path": "nope.json"}"#,
@@ -129,16 +190,24 @@ fn a_post_sends_the_reference_request_and_returns_the_vendor_json_exactly() {
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     assert_eq!(request.method, "POST");
-    assert_eq!(request.url, "/api/v2/alerts/a%20b/%C3%A9/comments?verbose=True&tags=x+y&tags=z");
+    assert_eq!(
+        request.url,
+        "/api/v2/alerts/a%20b/%C3%A9/comments?verbose=True&tags=x+y&tags=z"
+    );
     assert_eq!(request.header("accept"), Some("application/json"));
-    assert_eq!(request.header("authorization"), Some("Bearer key-\"q\"-123"));
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer key-\"q\"-123")
+    );
     assert_eq!(request.header("content-type"), Some("application/json"));
     assert_eq!(
         request.text(),
         r#"{"comment": "h\u00e9llo \ud83d\ude00", "bundle": {"objects": [{"n": 1.5e-07}]}, "author": {"name": "ann"}, "skipped_path": "nope.json"}"#
     );
     assert!(
-        setup.finished_body().contains(r#""results": {"id": 123456789012345678901234567890, "score": 100.0, "ok": true}"#),
+        setup.finished_body().contains(
+            r#""results": {"id": 123456789012345678901234567890, "score": 100.0, "ok": true}"#
+        ),
         "{}",
         setup.finished_body()
     );
@@ -149,9 +218,16 @@ fn a_get_carries_an_empty_json_body_and_a_204_has_no_results() {
     let setup = setup(|_| Reply::status(204), json!({}));
     let finished = setup.run(ListAlerts, "{}");
     let request = &setup.vendor.requests()[0];
-    assert_eq!((request.method.as_str(), request.url.as_str()), ("GET", "/api/v2/alerts"));
+    assert_eq!(
+        (request.method.as_str(), request.url.as_str()),
+        ("GET", "/api/v2/alerts")
+    );
     assert_eq!(request.text(), "{}");
-    assert_eq!(request.header("authorization"), None, "no api_key, no header");
+    assert_eq!(
+        request.header("authorization"),
+        None,
+        "no api_key, no header"
+    );
     assert_eq!(finished, json!({"status": "finished"}));
 }
 
@@ -162,7 +238,10 @@ fn a_4xx_ends_the_action_with_the_vendor_message_and_the_reference_log() {
         json!({"api_key": "key-123456"}),
     );
     let finished = setup.run(DeleteAlert, r#"{"uuid": "u1", "force": false}"#);
-    assert_eq!(finished["error"], "alert not found (status code: 404, attempts: 1, retries: 0)");
+    assert_eq!(
+        finished["error"],
+        "alert not found (status code: 404, attempts: 1, retries: 0)"
+    );
     assert!(finished.get("results").is_none());
     let logs = logs(&finished);
     assert!(
@@ -181,7 +260,10 @@ fn a_4xx_without_message_names_the_url() {
     let finished = setup.run(ListAlerts, "{}");
     assert_eq!(
         finished["error"],
-        format!("HTTP Request failed: {}/api/v2/alerts (status code: 400, attempts: 1, retries: 0)", setup.vendor.url)
+        format!(
+            "HTTP Request failed: {}/api/v2/alerts (status code: 400, attempts: 1, retries: 0)",
+            setup.vendor.url
+        )
     );
     assert!(logs(&finished).contains(r#""response": "not json""#));
 }
@@ -210,12 +292,17 @@ fn transport_failures_are_retried_and_reported_with_an_unknown_status() {
     let setup = setup(|_| Reply::json(200, "{}"), json!({}));
     // A base URL where nothing listens.
     let closed = fake_vendor::closed_port_url();
-    setup.sandbox.set_json("module_configuration", &json!({"base_url": closed})).unwrap();
+    setup
+        .sandbox
+        .set_json("module_configuration", &json!({"base_url": closed}))
+        .unwrap();
     let finished = setup.run(ListAlerts, "{}");
     let error = finished["error"].as_str().unwrap();
     assert_eq!(
         error,
-        format!("HTTP Request failed after 10 attempts (9 retries): {closed}/alerts (last status code: unknown)")
+        format!(
+            "HTTP Request failed after 10 attempts (9 retries): {closed}/alerts (last status code: unknown)"
+        )
     );
     assert!(logs(&finished).contains(r#""status": null, "underlying_error": "#));
     assert!(logs(&finished).contains(r#""exception_type": "ConnectionError"}"#));
@@ -229,21 +316,30 @@ fn a_retry_that_recovers_succeeds_and_a_retried_delete_404_is_a_success() {
     assert_eq!(finished["results"], json!({"done": 1}), "{finished}");
     assert_eq!(setup.vendor.requests().len(), 2);
 
-    setup.vendor.script([Reply::status(500), Reply::json(404, r#"{"message": "gone"}"#)]);
+    setup.vendor.script([
+        Reply::status(500),
+        Reply::json(404, r#"{"message": "gone"}"#),
+    ]);
     let finished = setup.run(DeleteAlert, r#"{"uuid": "u1"}"#);
     assert_eq!(finished, json!({"status": "finished"}));
 }
 
 #[test]
 fn basic_and_api_key_authentication() {
-    let setup = setup(|_| Reply::json(200, "{}"), json!({"password": "pässword", "api_key": "k y+1"}));
+    let setup = setup(
+        |_| Reply::json(200, "{}"),
+        json!({"password": "pässword", "api_key": "k y+1"}),
+    );
     let finished = setup.run(BasicGet, "{}");
     assert!(finished.get("error").is_none(), "{finished}");
     let finished = setup.run(KeyInQuery, r#"{"q": "1.2.3.4", "other": 5}"#);
     assert!(finished.get("error").is_none(), "{finished}");
     let requests = setup.vendor.requests();
     // aiohttp BasicAuth("ann", "pässword").encode(): Latin-1.
-    assert_eq!(requests[0].header("authorization"), Some("Basic YW5uOnDkc3N3b3Jk"));
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some("Basic YW5uOnDkc3N3b3Jk")
+    );
     assert_eq!(requests[1].url, "/api/v2/lookup?key=k+y%2B1&q=1.2.3.4");
     assert_eq!(requests[1].header("x-key"), Some("k y+1"));
     assert_eq!(requests[1].header("authorization"), None);
@@ -253,7 +349,12 @@ fn basic_and_api_key_authentication() {
 fn a_null_argument_fails_as_the_reference_does_without_a_request() {
     let setup = setup(|_| Reply::json(200, "{}"), json!({}));
     let finished = setup.run(ListAlerts, r#"{"other": null}"#);
-    assert!(finished["error"].as_str().unwrap().starts_with("An unexpected error occurred: the argument `other` is null"));
+    assert!(
+        finished["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("An unexpected error occurred: the argument `other` is null")
+    );
     assert!(setup.vendor.requests().is_empty());
 }
 

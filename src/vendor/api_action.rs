@@ -248,7 +248,10 @@ impl<T: ApiAction> Action for T {
 type Members = Vec<(String, Json)>;
 
 fn get<'a>(members: &'a [(String, Json)], key: &str) -> Option<&'a Json> {
-    members.iter().find(|(name, _)| name == key).map(|(_, value)| value)
+    members
+        .iter()
+        .find(|(name, _)| name == key)
+        .map(|(_, value)| value)
 }
 
 fn pop(members: &mut Members, key: &str) -> Option<Json> {
@@ -321,7 +324,11 @@ enum Missing {
 }
 
 /// The reference's `json_argument(name, arguments)`.
-fn json_argument(name: &str, arguments: &[(String, Json)], data: &DataDirectory) -> Result<Json, Missing> {
+fn json_argument(
+    name: &str,
+    arguments: &[(String, Json)],
+    data: &DataDirectory,
+) -> Result<Json, Missing> {
     if let Some(value) = get(arguments, name).filter(|value| !value.is_null()) {
         return Ok(value.clone());
     }
@@ -343,7 +350,11 @@ fn body(arguments: &[(String, Json)], data: &DataDirectory) -> Result<Members, S
     let mut body = Members::new();
     for (key, value) in arguments {
         if let Json::Object(inner) = value {
-            insert(&mut body, key.clone(), Json::Object(self::body(inner, data)?));
+            insert(
+                &mut body,
+                key.clone(),
+                Json::Object(self::body(inner, data)?),
+            );
             continue;
         }
         let name = key.replace("_path", "");
@@ -371,7 +382,10 @@ fn auth_headers(
     match authentication {
         ApiAuthentication::Default => {
             if let Some(key) = value("api_key").filter(|key| key.is_truthy()) {
-                headers.push(("Authorization".into(), format!("Bearer {}", key.to_python_str())));
+                headers.push((
+                    "Authorization".into(),
+                    format!("Bearer {}", key.to_python_str()),
+                ));
             }
         }
         ApiAuthentication::Basic { header } => {
@@ -384,8 +398,13 @@ fn auth_headers(
             if login.contains(':') {
                 return Err("A \":\" is not allowed in login (RFC 1945#section-11.1)".into());
             }
-            if !format!("{login}{password}").chars().all(|c| (c as u32) < 0x100) {
-                return Err("the username and password must be Latin-1 for basic authentication".into());
+            if !format!("{login}{password}")
+                .chars()
+                .all(|c| (c as u32) < 0x100)
+            {
+                return Err(
+                    "the username and password must be Latin-1 for basic authentication".into(),
+                );
             }
             headers.push((
                 header.unwrap_or("Authorization").into(),
@@ -443,15 +462,24 @@ fn run<T: ApiAction>(
     let mut endpoint = T::ENDPOINT.to_string();
     for name in placeholders(T::ENDPOINT) {
         let value = pop(&mut arguments, name).ok_or_else(|| {
-            format!("the endpoint `{}` needs the argument `{name}`: give it", T::ENDPOINT)
+            format!(
+                "the endpoint `{}` needs the argument `{name}`: give it",
+                T::ENDPOINT
+            )
         })?;
         endpoint = endpoint.replacen(&format!("{{{name}}}"), &value.to_python_str(), 1);
     }
     let target = url::join(&base, endpoint.trim_start_matches('/'));
 
     let mut params = Members::new();
-    if let ApiAuthentication::ApiKey { query: Some(name), .. } = T::AUTHENTICATION {
-        params.push((name.to_string(), config.get("api_key").cloned().unwrap_or_default()));
+    if let ApiAuthentication::ApiKey {
+        query: Some(name), ..
+    } = T::AUTHENTICATION
+    {
+        params.push((
+            name.to_string(),
+            config.get("api_key").cloned().unwrap_or_default(),
+        ));
     }
     for name in T::QUERY_PARAMETERS {
         if let Some(value) = pop(&mut arguments, name) {
@@ -459,8 +487,9 @@ fn run<T: ApiAction>(
         }
     }
     let query = encode_params(&params);
-    let body = crate::wire::python_json::to_vec(&Json::Object(body(&arguments, ctx.data_directory())?))
-        .map_err(|error| format!("the request body cannot be written: {error}"))?;
+    let body =
+        crate::wire::python_json::to_vec(&Json::Object(body(&arguments, ctx.data_directory())?))
+            .map_err(|error| format!("the request body cannot be written: {error}"))?;
 
     // SIGTERM/SIGINT wake the waits between attempts while the request runs.
     let stop = Arc::new(StopSignal::new());
@@ -509,9 +538,18 @@ fn run<T: ApiAction>(
                 reason(status),
                 response.url()
             );
-            Ok(retry_error(ctx, &target, &arguments, attempts, Some(status), Some((underlying, "HTTPError"))))
+            Ok(retry_error(
+                ctx,
+                &target,
+                &arguments,
+                attempts,
+                Some(status),
+                Some((underlying, "HTTPError")),
+            ))
         }
-        Err(VendorError::Transport { attempts, source, .. }) => Ok(retry_error(
+        Err(VendorError::Transport {
+            attempts, source, ..
+        }) => Ok(retry_error(
             ctx,
             &target,
             &arguments,
@@ -578,7 +616,10 @@ fn retry_error<C, R>(
         "HTTP Request failed after {attempts} attempts ({retries} retries): {url} (last status code: {code})"
     );
     let (error, kind) = match underlying {
-        Some((error, kind)) => (serde_json::Value::from(error), serde_json::Value::from(kind)),
+        Some((error, kind)) => (
+            serde_json::Value::from(error),
+            serde_json::Value::from(kind),
+        ),
         None => (serde_json::Value::Null, serde_json::Value::Null),
     };
     let mut context = serde_json::Map::new();
@@ -586,7 +627,10 @@ fn retry_error<C, R>(
     context.insert("arguments".into(), arguments.clone());
     context.insert("retries".into(), retries.into());
     context.insert("attempts".into(), attempts.into());
-    context.insert("status".into(), status.map_or(serde_json::Value::Null, Into::into));
+    context.insert(
+        "status".into(),
+        status.map_or(serde_json::Value::Null, Into::into),
+    );
     context.insert("underlying_error".into(), error);
     context.insert("exception_type".into(), kind);
     ctx.log_with_context(Level::Error, &message, context);
@@ -630,7 +674,11 @@ mod tests {
     fn the_body_reads_path_arguments_and_keeps_the_rest() {
         let directory = std::env::temp_dir().join(format!("api-action-{}", std::process::id()));
         std::fs::create_dir_all(&directory).unwrap();
-        std::fs::write(directory.join("bundle.json"), r#"{"id": 18446744073709551616}"#).unwrap();
+        std::fs::write(
+            directory.join("bundle.json"),
+            r#"{"id": 18446744073709551616}"#,
+        )
+        .unwrap();
         let data = DataDirectory::new(&directory);
         let arguments = members(
             r#"{"bundle_path": "bundle.json", "other_path": "missing.json", "nested": {"k": 1}, "n": 2}"#,

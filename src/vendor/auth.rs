@@ -93,7 +93,9 @@ impl Auth {
         match &self.0 {
             AuthKind::Bearer(value) | AuthKind::Basic(value) => {
                 let value = value.expose();
-                let bare = value.split_once(' ').map_or(value.as_str(), |(_, rest)| rest);
+                let bare = value
+                    .split_once(' ')
+                    .map_or(value.as_str(), |(_, rest)| rest);
                 vec![value.clone(), bare.to_string()]
             }
             AuthKind::Header(_, key) | AuthKind::Query(_, key) => vec![key.expose().clone()],
@@ -284,7 +286,10 @@ mod tests {
     #[test]
     fn basic_is_latin1_when_it_fits() {
         // requests: _basic_auth_str("user", "pässword") encodes Latin-1.
-        assert_eq!(basic_header("user", "pässword"), "Basic dXNlcjpw5HNzd29yZA==");
+        assert_eq!(
+            basic_header("user", "pässword"),
+            "Basic dXNlcjpw5HNzd29yZA=="
+        );
         assert_eq!(basic_header("u", "€"), "Basic dTrigqw=");
     }
 

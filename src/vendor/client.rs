@@ -309,11 +309,10 @@ impl VendorClientBuilder {
                 detail,
             })?;
         }
-        for (name, value) in self
-            .headers
-            .iter()
-            .chain(std::iter::once(&("User-Agent".to_string(), self.user_agent.clone())))
-        {
+        for (name, value) in self.headers.iter().chain(std::iter::once(&(
+            "User-Agent".to_string(),
+            self.user_agent.clone(),
+        ))) {
             check_header(name, value)?;
         }
         match self.auth.as_ref().map(|auth| &auth.0) {
@@ -352,12 +351,17 @@ impl VendorClientBuilder {
 }
 
 fn check_header(name: &str, value: &str) -> Result<(), VendorError> {
-    ureq::http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| VendorError::InvalidHeader {
-        name: name.to_string(),
-        detail: "not a valid header name".into(),
+    ureq::http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        VendorError::InvalidHeader {
+            name: name.to_string(),
+            detail: "not a valid header name".into(),
+        }
     })?;
     // ureq sends visible ASCII only (as RFC 9110 recommends).
-    if !value.bytes().all(|byte| byte == b'\t' || (b' '..=b'~').contains(&byte)) {
+    if !value
+        .bytes()
+        .all(|byte| byte == b'\t' || (b' '..=b'~').contains(&byte))
+    {
         return Err(VendorError::InvalidHeader {
             name: name.to_string(),
             detail: "the value holds a control or non-ASCII character: encode it as the vendor documents (percent-encoding, base64...)".into(),
@@ -460,9 +464,15 @@ impl VendorClient {
             for secret in secrets.iter().filter(|secret| secret.len() >= 4) {
                 let escaped = serde_json::to_string(secret).unwrap_or_default();
                 let in_json = escaped.trim_matches('"').to_string();
-                let in_python_json = crate::wire::python_json::to_string(secret).unwrap_or_default();
+                let in_python_json =
+                    crate::wire::python_json::to_string(secret).unwrap_or_default();
                 let in_python_json = in_python_json.trim_matches('"').to_string();
-                for form in [secret.clone(), url::quote_plus(secret), in_json, in_python_json] {
+                for form in [
+                    secret.clone(),
+                    url::quote_plus(secret),
+                    in_json,
+                    in_python_json,
+                ] {
                     if text.contains(&form) {
                         text = text.replace(&form, redact::MARKER);
                     }
@@ -483,7 +493,10 @@ impl VendorClient {
     }
 
     fn is_stopped(&self) -> bool {
-        self.inner.stop.as_ref().is_some_and(|stop| stop.is_stopped())
+        self.inner
+            .stop
+            .as_ref()
+            .is_some_and(|stop| stop.is_stopped())
     }
 }
 
@@ -497,8 +510,10 @@ impl VendorRequest {
     /// Adds a query parameter, encoded as `requests` encodes `params`
     /// (`+` for spaces, UTF-8 percent-encoding).
     pub fn query(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
-        self.query
-            .push((url::quote_plus(name.as_ref()), url::quote_plus(value.as_ref())));
+        self.query.push((
+            url::quote_plus(name.as_ref()),
+            url::quote_plus(value.as_ref()),
+        ));
         self
     }
 
@@ -546,7 +561,8 @@ impl VendorRequest {
     /// A raw body with its content type.
     pub fn body(mut self, body: impl Into<Vec<u8>>, content_type: impl Into<String>) -> Self {
         self.body = Some(body.into());
-        self.headers.push(("Content-Type".into(), content_type.into()));
+        self.headers
+            .push(("Content-Type".into(), content_type.into()));
         self
     }
 
@@ -595,7 +611,11 @@ impl VendorRequest {
                 ));
             }
         }
-        query.extend(self.query.iter().map(|(name, value)| format!("{name}={value}")));
+        query.extend(
+            self.query
+                .iter()
+                .map(|(name, value)| format!("{name}={value}")),
+        );
         let query = query.join("&");
         joined = url::prepare(&joined, Some(&query)).map_err(|detail| VendorError::InvalidUrl {
             url: self.client.scrub(&joined),
@@ -660,7 +680,10 @@ impl VendorClient {
                 if Instant::now() + wait > deadline_at {
                     return Err(deadline_error(attempts, last_failure));
                 }
-                log::debug!("{method} {}: rate limit reached, waiting {wait:?}", shown_url());
+                log::debug!(
+                    "{method} {}: rate limit reached, waiting {wait:?}",
+                    shown_url()
+                );
                 if !self.sleep(wait) {
                     return Err(VendorError::Interrupted {
                         method,
@@ -686,7 +709,8 @@ impl VendorClient {
                 None
             };
             attempts += 1;
-            let outcome = self.attempt(request, &url, authorization.as_deref(), remaining, attempts);
+            let outcome =
+                self.attempt(request, &url, authorization.as_deref(), remaining, attempts);
             let wait = match outcome {
                 Attempt::Answer(response) => {
                     let status = response.status;
@@ -778,7 +802,9 @@ impl VendorClient {
     /// fetching an OAuth2 token when needed.
     fn authorization(&self, deadline_at: Instant) -> Result<Option<String>, VendorError> {
         match self.inner.auth.as_ref().map(|auth| &auth.0) {
-            Some(AuthKind::Bearer(value) | AuthKind::Basic(value)) => Ok(Some(value.expose().clone())),
+            Some(AuthKind::Bearer(value) | AuthKind::Basic(value)) => {
+                Ok(Some(value.expose().clone()))
+            }
             Some(AuthKind::Header(_, key)) => Ok(Some(key.expose().clone())),
             Some(AuthKind::OAuth2(state)) => match state.fresh(Instant::now()) {
                 Some(header) => Ok(Some(header)),
@@ -788,7 +814,11 @@ impl VendorClient {
         }
     }
 
-    fn fetch_token(&self, state: &OAuth2State, deadline_at: Instant) -> Result<String, VendorError> {
+    fn fetch_token(
+        &self,
+        state: &OAuth2State,
+        deadline_at: Instant,
+    ) -> Result<String, VendorError> {
         let config = &state.config;
         let mut request = self
             .post(config.token_url.clone())
@@ -933,7 +963,9 @@ fn host_key(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let authority = &rest[..end];
-    authority.rsplit_once('@').map_or(authority, |(_, host)| host)
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
 }
 
 impl VendorResponse {
@@ -1000,7 +1032,8 @@ impl VendorResponse {
             method: self.method,
             url: redact::scrub(&self.url).into_owned(),
             detail,
-            excerpt: crate::wire::http::excerpt(&self.body).map(|text| redact::scrub(&text).into_owned()),
+            excerpt: crate::wire::http::excerpt(&self.body)
+                .map(|text| redact::scrub(&text).into_owned()),
         }
     }
 }

@@ -86,7 +86,9 @@ pub enum VendorError {
         attempts: u32,
     },
     /// The URL cannot be used.
-    #[error("the URL `{url}` cannot be used: {detail}. Give an absolute http(s) URL, or a path with a base URL set on the client")]
+    #[error(
+        "the URL `{url}` cannot be used: {detail}. Give an absolute http(s) URL, or a path with a base URL set on the client"
+    )]
     InvalidUrl {
         /// The URL, secrets scrubbed.
         url: String,
@@ -123,7 +125,9 @@ pub enum VendorError {
         source: serde_json::Error,
     },
     /// An OAuth2 access token could not be obtained.
-    #[error("cannot get an OAuth2 access token from {token_url}: {detail}. Check the client id, secret and scope")]
+    #[error(
+        "cannot get an OAuth2 access token from {token_url}: {detail}. Check the client id, secret and scope"
+    )]
     Token {
         /// The token endpoint.
         token_url: String,
@@ -131,7 +135,9 @@ pub enum VendorError {
         detail: String,
     },
     /// A pagination helper reached its page limit.
-    #[error("pagination of {url} stopped after {pages} pages, its limit: raise it with `max_pages` if the vendor really has more")]
+    #[error(
+        "pagination of {url} stopped after {pages} pages, its limit: raise it with `max_pages` if the vendor really has more"
+    )]
     TooManyPages {
         /// The first page's URL, secrets scrubbed.
         url: String,
@@ -256,9 +262,9 @@ fn classify(error: &ureq::Error) -> TransportKind {
         }
         ureq::Error::Timeout(_) => TransportKind::Timeout,
         ureq::Error::Io(io) => match io.kind() {
-            ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable | ErrorKind::NotConnected => {
-                TransportKind::Connect
-            }
+            ErrorKind::ConnectionRefused
+            | ErrorKind::AddrNotAvailable
+            | ErrorKind::NotConnected => TransportKind::Connect,
             _ => TransportKind::AfterSend,
         },
         ureq::Error::Protocol(_) | ureq::Error::BodyStalled => TransportKind::AfterSend,

@@ -91,7 +91,11 @@ static NULL: Json = Json::Null;
 impl Json {
     /// Parses a JSON document (UTF-8, surrounding whitespace allowed).
     pub fn parse(bytes: &[u8]) -> Result<Json, JsonError> {
-        let mut parser = Parser { bytes, at: 0, depth: 0 };
+        let mut parser = Parser {
+            bytes,
+            at: 0,
+            depth: 0,
+        };
         parser.skip_whitespace();
         let value = parser.value()?;
         parser.skip_whitespace();
@@ -219,9 +223,9 @@ impl Json {
             Json::Bool(true) => out.push_str("True"),
             Json::Bool(false) => out.push_str("False"),
             Json::Number(number) => out.push_str(&number.text),
-            Json::String(text) => {
-                out.push_str(&crate::wire::python_json::repr(&serde_json::Value::String(text.clone())))
-            }
+            Json::String(text) => out.push_str(&crate::wire::python_json::repr(
+                &serde_json::Value::String(text.clone()),
+            )),
             Json::Array(items) => {
                 out.push('[');
                 for (index, item) in items.iter().enumerate() {
@@ -260,7 +264,11 @@ impl Json {
             Json::Number(number) => {
                 if let Some(small) = number.as_i64() {
                     small.into()
-                } else if let Some(big) = number.integer.then(|| number.text.parse::<u64>().ok()).flatten() {
+                } else if let Some(big) = number
+                    .integer
+                    .then(|| number.text.parse::<u64>().ok())
+                    .flatten()
+                {
                     big.into()
                 } else {
                     serde_json::Number::from_f64(number.as_f64()).map_or(Value::Null, Value::Number)
@@ -306,7 +314,9 @@ impl Json {
                 },
             }),
             serde_json::Value::String(text) => Json::String(text.clone()),
-            serde_json::Value::Array(items) => Json::Array(items.iter().map(Json::from_value).collect()),
+            serde_json::Value::Array(items) => {
+                Json::Array(items.iter().map(Json::from_value).collect())
+            }
             serde_json::Value::Object(map) => Json::Object(
                 map.iter()
                     .map(|(key, value)| (key.clone(), Json::from_value(value)))
@@ -571,7 +581,11 @@ impl Parser<'_> {
         // ASCII by construction.
         let text = std::str::from_utf8(&self.bytes[start..self.at]).unwrap_or("0");
         let text = if integer {
-            if text == "-0" { "0".to_string() } else { text.to_string() }
+            if text == "-0" {
+                "0".to_string()
+            } else {
+                text.to_string()
+            }
         } else {
             crate::wire::python_json::float_repr(text.parse::<f64>().unwrap_or(f64::NAN))
         };
@@ -676,13 +690,26 @@ mod tests {
         ];
         for (input, expected) in cases {
             let value: Json = input.parse().unwrap();
-            assert_eq!(crate::wire::python_json::to_string(&value).unwrap(), expected);
+            assert_eq!(
+                crate::wire::python_json::to_string(&value).unwrap(),
+                expected
+            );
         }
     }
 
     #[test]
     fn rejects_what_python_rejects() {
-        for bad in ["", "01", "[1,]", "{\"a\" 1}", "\"\u{1}\"", "1.", "-", "[1] x", "tru"] {
+        for bad in [
+            "",
+            "01",
+            "[1,]",
+            "{\"a\" 1}",
+            "\"\u{1}\"",
+            "1.",
+            "-",
+            "[1] x",
+            "tru",
+        ] {
             assert!(Json::parse(bad.as_bytes()).is_err(), "{bad:?}");
         }
         let deep = "[".repeat(600) + &"]".repeat(600);

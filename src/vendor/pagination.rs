@@ -145,7 +145,9 @@ fn absolute(link: String, page_url: &str) -> String {
     } else {
         // Relative to the page's directory.
         let path_end = rest.find('?').unwrap_or(rest.len());
-        let directory = rest[..path_end].rsplit_once('/').map_or(host, |(dir, _)| dir);
+        let directory = rest[..path_end]
+            .rsplit_once('/')
+            .map_or(host, |(dir, _)| dir);
         format!("{scheme}://{directory}/{link}")
     }
 }
@@ -216,12 +218,22 @@ mod tests {
     #[test]
     fn link_headers_and_relative_links() {
         assert_eq!(
-            link_next(r#"<https://a/x?page=1>; rel="prev", <https://a/x?page=3>; rel="next""#).as_deref(),
+            link_next(r#"<https://a/x?page=1>; rel="prev", <https://a/x?page=3>; rel="next""#)
+                .as_deref(),
             Some("https://a/x?page=3")
         );
         assert_eq!(link_next(r#"<https://a/x>; rel="last""#), None);
-        assert_eq!(absolute("/v2/x?p=2".into(), "http://h:1/v2/x?p=1"), "http://h:1/v2/x?p=2");
-        assert_eq!(absolute("x?p=2".into(), "http://h:1/v2/x?p=1"), "http://h:1/v2/x?p=2");
-        assert_eq!(absolute("https://o/y".into(), "http://h:1/v2/x"), "https://o/y");
+        assert_eq!(
+            absolute("/v2/x?p=2".into(), "http://h:1/v2/x?p=1"),
+            "http://h:1/v2/x?p=2"
+        );
+        assert_eq!(
+            absolute("x?p=2".into(), "http://h:1/v2/x?p=1"),
+            "http://h:1/v2/x?p=2"
+        );
+        assert_eq!(
+            absolute("https://o/y".into(), "http://h:1/v2/x"),
+            "https://o/y"
+        );
     }
 }

@@ -77,9 +77,7 @@ pub fn prepare(url: &str, query: Option<&str>) -> Result<String, String> {
     if scheme != "http" && scheme != "https" {
         return Err(format!("the scheme `{scheme}` is not http or https"));
     }
-    let authority_end = rest
-        .find(['/', '\\', '?', '#'])
-        .unwrap_or(rest.len());
+    let authority_end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
     let (authority, rest) = rest.split_at(authority_end);
     let (rest, _fragment) = rest.split_once('#').unwrap_or((rest, ""));
     let (path, existing_query) = match rest.split_once('?') {
@@ -149,8 +147,7 @@ fn split_port(host_port: &str) -> Result<(&str, Option<&str>), String> {
             let port = &host_port[at + 1..];
             if port.is_empty() {
                 Ok((&host_port[..at], None))
-            } else if port.bytes().all(|byte| byte.is_ascii_digit())
-                && port.parse::<u16>().is_ok()
+            } else if port.bytes().all(|byte| byte.is_ascii_digit()) && port.parse::<u16>().is_ok()
             {
                 Ok((&host_port[..at], Some(port)))
             } else {
@@ -243,7 +240,8 @@ fn unquote_unreserved(text: &str) -> String {
     let mut at = 0;
     while at < bytes.len() {
         if bytes[at] == b'%' && is_percent_escape(bytes, at) {
-            let value = hex_value(bytes[at + 1]).unwrap_or(0) * 16 + hex_value(bytes[at + 2]).unwrap_or(0);
+            let value =
+                hex_value(bytes[at + 1]).unwrap_or(0) * 16 + hex_value(bytes[at + 2]).unwrap_or(0);
             if always_safe(value) {
                 out.push(value as char);
             } else {
@@ -268,10 +266,18 @@ mod tests {
         // Expected values printed by requests 2.34 / urllib3 2.7:
         // requests.Request("GET", url, params=...).prepare().url
         let cases = [
-            ("http://127.0.0.1:9/a/{x}/b", None, "http://127.0.0.1:9/a/%7Bx%7D/b"),
+            (
+                "http://127.0.0.1:9/a/{x}/b",
+                None,
+                "http://127.0.0.1:9/a/%7Bx%7D/b",
+            ),
             ("http://h/a%2fb%zz", None, "http://h/a%252Fb%25zz"),
             ("http://h/a%2fb%41", None, "http://h/a%2FbA"),
-            ("http://h/ü/\"q\"", Some("k=v"), "http://h/%C3%BC/%22q%22?k=v"),
+            (
+                "http://h/ü/\"q\"",
+                Some("k=v"),
+                "http://h/%C3%BC/%22q%22?k=v",
+            ),
             ("http://h/../../x/./y/..", None, "http://h/x/"),
             ("http://h/p?x=a b&y=%7e", None, "http://h/p?x=a%20b&y=~"),
             ("http://user:pa ss@H/", None, "http://user:pa%20ss@h/"),

@@ -245,7 +245,10 @@ mod tests {
             ),
             (json!("emoji 😀 ü"), r#""emoji \ud83d\ude00 \u00fc""#),
             (json!([]), "[]"),
-            (json!([1e16, 1.5e-5, 0.0001, 100.0, 1e22]), "[1e+16, 1.5e-05, 0.0001, 100.0, 1e+22]"),
+            (
+                json!([1e16, 1.5e-5, 0.0001, 100.0, 1e22]),
+                "[1e+16, 1.5e-05, 0.0001, 100.0, 1e+22]",
+            ),
         ];
         for (value, expected) in cases {
             assert_eq!(to_string(&value).unwrap(), expected);

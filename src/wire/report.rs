@@ -43,9 +43,9 @@ impl ActionReport {
             Some(Ok(text)) if has_long_integer(text) => Some(text.clone()),
             _ => None,
         };
-        let results = match written.map(|written| {
-            written.and_then(|text| serde_json::from_str::<Value>(&text))
-        }) {
+        let results = match written
+            .map(|written| written.and_then(|text| serde_json::from_str::<Value>(&text)))
+        {
             None | Some(Ok(Value::Null)) => None,
             Some(Ok(value)) if is_valid_results(&value) => Some(value),
             Some(Ok(value)) => {
@@ -217,7 +217,9 @@ mod tests {
             r#"{"status": "finished", "results": {"id": 123456789012345678901234567890, "ids": [18446744073709551616], "s": "12345678901234567890123"}}"#
         );
         assert!(has_long_integer("[1234567890123456789]"));
-        assert!(!has_long_integer(r#"["1234567890123456789", 0.30000000000000004]"#));
+        assert!(!has_long_integer(
+            r#"["1234567890123456789", 0.30000000000000004]"#
+        ));
         assert!(!has_long_integer(r#"["a\"1234567890123456789"]"#));
     }
 }

@@ -27,6 +27,8 @@ pub struct Recorded {
     pub body: Vec<u8>,
     /// When it arrived.
     pub at: Instant,
+    /// The client's address (a new port is a new connection).
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 impl Recorded {
@@ -156,6 +158,7 @@ impl FakeVendor {
                             .collect(),
                         body,
                         at: Instant::now(),
+                        peer: request.remote_addr().copied(),
                     };
                     let scripted = state.script.lock().unwrap().pop_front();
                     let reply = scripted.unwrap_or_else(|| (state.handler)(&recorded));
