@@ -111,6 +111,7 @@ impl Reply {
 type Handler = dyn Fn(&Recorded) -> Reply + Send + Sync;
 
 struct State {
+    recording: AtomicBool,
     recorded: Mutex<Vec<Recorded>>,
     script: Mutex<VecDeque<Reply>>,
     handler: Box<Handler>,
@@ -132,6 +133,7 @@ impl FakeVendor {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1"));
         let port = server.server_addr().to_ip().expect("an IP address").port();
         let state = Arc::new(State {
+            recording: AtomicBool::new(true),
             recorded: Mutex::new(Vec::new()),
             script: Mutex::new(VecDeque::new()),
             handler: Box::new(handler),
@@ -162,7 +164,9 @@ impl FakeVendor {
                     };
                     let scripted = state.script.lock().unwrap().pop_front();
                     let reply = scripted.unwrap_or_else(|| (state.handler)(&recorded));
-                    state.recorded.lock().unwrap().push(recorded);
+                    if state.recording.load(Ordering::Relaxed) {
+                        state.recorded.lock().unwrap().push(recorded);
+                    }
                     // A slow answer on its own thread: it does not hold
                     // the next request.
                     match reply {
@@ -185,6 +189,11 @@ impl FakeVendor {
     /// The next answers, in order, before the handler's.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         self.state.script.lock().unwrap().extend(replies);
+    }
+
+    /// Stops recording requests (a bench sending thousands).
+    pub fn stop_recording(&self) {
+        self.state.recording.store(false, Ordering::Relaxed);
     }
 
     /// The requests received so far.
