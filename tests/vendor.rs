@@ -105,6 +105,9 @@ fn exhausted_retries_report_status_method_url_and_a_scrubbed_excerpt() {
     );
     assert!(!message.contains("s3cr3t"), "{message}");
     assert_eq!(vendor.requests().len(), 6, "5 retries");
+    // Debug shows the body's length, not its bytes.
+    let debug = format!("{error:?}");
+    assert!(debug.contains("AnswerBody(") && !debug.contains("s3cr3t"), "{debug}");
     // The raw body stays available to the caller.
     assert!(String::from_utf8_lossy(error.body().unwrap()).contains("bad key"));
 }

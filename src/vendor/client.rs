@@ -794,7 +794,7 @@ impl VendorClient {
             status: response.status,
             attempts: response.attempts,
             excerpt: crate::wire::http::excerpt(&response.body).map(|text| self.scrub(&text)),
-            body: response.body,
+            body: super::error::AnswerBody(response.body),
         }
     }
 

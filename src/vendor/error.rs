@@ -38,8 +38,9 @@ pub enum VendorError {
         attempts: u32,
         /// The start of the answer's body, secrets scrubbed.
         excerpt: Option<String>,
-        /// The whole answer's body, as received (it may hold secrets: do not log it).
-        body: Vec<u8>,
+        /// The whole answer's body, as received (it may hold secrets: its
+        /// `Debug` shows only its length).
+        body: AnswerBody,
     },
     /// No answer: connection refused or dropped, timeout of a phase, DNS...
     #[error(
@@ -165,7 +166,7 @@ impl VendorError {
     /// The error answer's body, as received, if the vendor answered one.
     pub fn body(&self) -> Option<&[u8]> {
         match self {
-            VendorError::Status { body, .. } => Some(body),
+            VendorError::Status { body, .. } => Some(&body.0),
             _ => None,
         }
     }
@@ -179,6 +180,24 @@ impl VendorError {
             | VendorError::Interrupted { attempts, .. } => Some(*attempts),
             _ => None,
         }
+    }
+}
+
+/// The body of an error answer, as received. It may echo secrets, so its
+/// `Debug` shows only its length; read it with [`as_bytes`](AnswerBody::as_bytes).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AnswerBody(pub(crate) Vec<u8>);
+
+impl AnswerBody {
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AnswerBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AnswerBody({} bytes)", self.0.len())
     }
 }
 

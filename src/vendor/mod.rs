@@ -41,7 +41,7 @@ pub use client::{
     DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Method, VendorClient,
     VendorClientBuilder, VendorRequest, VendorResponse, connector_user_agent,
 };
-pub use error::{TransportError, TransportKind, VendorError};
+pub use error::{AnswerBody, TransportError, TransportKind, VendorError};
 pub use json::{Json, JsonError, JsonNumber};
 pub use pagination::{Pages, Pagination};
 pub use rate_limit::RateLimit;
