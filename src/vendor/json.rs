@@ -182,7 +182,7 @@ impl Json {
     /// use sekoia_automation::vendor::Json;
     /// let mut value: Json = "[18446744073709551616, 7]".parse().unwrap();
     /// value.stringify_big_integers();
-    /// assert_eq!(value.to_string(), r#"["18446744073709551616", 7]"#);
+    /// assert_eq!(value.to_python_json(), r#"["18446744073709551616", 7]"#);
     /// ```
     pub fn stringify_big_integers(&mut self) {
         match self {
