@@ -2,6 +2,7 @@
 
 #[path = "support/fake_vendor.rs"]
 mod fake_vendor;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,7 +108,10 @@ fn exhausted_retries_report_status_method_url_and_a_scrubbed_excerpt() {
     assert_eq!(vendor.requests().len(), 6, "5 retries");
     // Debug shows the body's length, not its bytes.
     let debug = format!("{error:?}");
-    assert!(debug.contains("AnswerBody(") && !debug.contains("s3cr3t"), "{debug}");
+    assert!(
+        debug.contains("AnswerBody(") && !debug.contains("s3cr3t"),
+        "{debug}"
+    );
     // The raw body stays available to the caller.
     assert!(String::from_utf8_lossy(error.body().unwrap()).contains("bad key"));
 }
@@ -552,4 +556,24 @@ fn pages_follow_cursors_and_next_links() {
         results[3],
         Err(VendorError::TooManyPages { pages: 3, .. })
     ));
+}
+
+#[test]
+fn the_vendor_api_example_runs_end_to_end() {
+    let output = std::process::Command::new(support::example("vendor_api"))
+        .output()
+        .expect("run the vendor_api example");
+    support::assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("5 events sent"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "GET /v1/alerts?limit=2&cursor=p2 (user-agent: sekoiaio-connector/acme-1.2.0)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#""results":{"id":"A-2","severity":46,"title":"alert number 2"}"#),
+        "{stdout}"
+    );
 }

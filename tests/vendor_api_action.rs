@@ -12,7 +12,7 @@ use std::time::Duration;
 use fake_vendor::{FakeVendor, Recorded, Reply};
 use schemars::JsonSchema;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
-use sekoia_automation::vendor::{ApiAction, ApiAuthentication, Method};
+use sekoia_automation::vendor::{Api, ApiAction, ApiAuthentication, Method};
 use sekoia_automation::{Module, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -139,7 +139,7 @@ impl Setup {
     fn run<A: ApiAction<ModuleConfiguration = Config>>(&self, action: A, arguments: &str) -> Value {
         self.sandbox.set("arguments", arguments).unwrap();
         Module::<Config>::with_settings(self.sandbox.settings())
-            .register("item", action)
+            .register("item", Api(action))
             .run_command("item");
         let finished = self
             .platform

@@ -52,8 +52,8 @@ pub enum ApiAuthentication {
 }
 
 /// A declarative HTTP action, as the Python SDK's `GenericAPIAction`:
-/// state the verb, the endpoint and the query parameters, and every
-/// [`ApiAction`] is an [`Action`] whose request is the reference's, byte
+/// state the verb, the endpoint and the query parameters, and register it
+/// wrapped in [`Api`]: an [`Action`] whose request is the reference's, byte
 /// for byte on what it sets:
 ///
 /// - URL: the configuration's `base_url` (else [`BASE_URL`](Self::BASE_URL))
@@ -85,7 +85,7 @@ pub enum ApiAuthentication {
 /// `base_url`, `api_key`, `username` and `password` are read by name).
 ///
 /// ```
-/// use sekoia_automation::vendor::{ApiAction, ApiAuthentication, Method};
+/// use sekoia_automation::vendor::{Api, ApiAction, ApiAuthentication, Method};
 /// use sekoia_automation::{Module, Secret};
 /// use schemars::JsonSchema;
 /// use serde::{Deserialize, Serialize};
@@ -117,7 +117,7 @@ pub enum ApiAuthentication {
 ///     const AUTHENTICATION: ApiAuthentication = ApiAuthentication::ApiKey { header: None, query: Some("key") };
 /// }
 ///
-/// let module = Module::<Config>::new().register("get_host", GetHost);
+/// let module = Module::<Config>::new().register("get_host", Api(GetHost));
 /// # let _ = module;
 /// ```
 pub trait ApiAction: 'static {
@@ -226,7 +226,15 @@ impl<R: JsonSchema> JsonSchema for ApiResults<R> {
     }
 }
 
-impl<T: ApiAction> Action for T {
+/// Registers an [`ApiAction`] as an [`Action`]:
+/// `module.register("get_host", Api(GetHost))`.
+///
+/// A wrapper rather than a blanket implementation, so that the compiler's
+/// messages about a type that is not an [`Action`] stay about [`Action`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Api<T>(pub T);
+
+impl<T: ApiAction> Action for Api<T> {
     type ModuleConfiguration = T::ModuleConfiguration;
     type Arguments = ApiArguments<T::Arguments>;
     type Results = ApiResults<T::Results>;
@@ -238,7 +246,7 @@ impl<T: ApiAction> Action for T {
         ctx: &ActionContext<'_, Self::ModuleConfiguration>,
         _arguments: Self::Arguments,
     ) -> Outcome<Self::Results> {
-        match run::<T>(self, ctx) {
+        match run::<T>(&self.0, ctx) {
             Ok(outcome) => outcome,
             Err(message) => Outcome::failure(format!("An unexpected error occurred: {message}")),
         }
