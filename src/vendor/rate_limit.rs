@@ -83,9 +83,12 @@ impl RateLimiter {
             return Duration::ZERO;
         }
         let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
-        let windows = hosts
-            .entry(host.to_string())
-            .or_insert_with(|| vec![VecDeque::new(); self.limits.len()]);
+        if !hosts.contains_key(host) {
+            hosts.insert(host.to_string(), vec![VecDeque::new(); self.limits.len()]);
+        }
+        let Some(windows) = hosts.get_mut(host) else {
+            return Duration::ZERO;
+        };
         let mut wait = Duration::ZERO;
         for (limit, window) in self.limits.iter().zip(windows.iter_mut()) {
             while window
