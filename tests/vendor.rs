@@ -236,10 +236,10 @@ fn dropped_connections_are_retried_for_get_not_for_post() {
         .unwrap_err();
     match &error {
         VendorError::Transport {
-            attempts, source, ..
+            attempts, cause, ..
         } => {
             assert_eq!(*attempts, 1);
-            assert_eq!(source.kind(), TransportKind::AfterSend);
+            assert_eq!(cause.kind(), TransportKind::AfterSend);
         }
         other => panic!("{other:?}"),
     }
@@ -257,12 +257,12 @@ fn refused_connections_are_retried_for_every_method() {
     match &error {
         VendorError::Transport {
             attempts,
-            source,
+            cause,
             method,
             ..
         } => {
             assert_eq!((*attempts, *method), (6, Method::Post));
-            assert_eq!(source.kind(), TransportKind::Connect);
+            assert_eq!(cause.kind(), TransportKind::Connect);
         }
         other => panic!("{other:?}"),
     }

@@ -556,14 +556,14 @@ fn run<T: ApiAction>(
             ))
         }
         Err(VendorError::Transport {
-            attempts, source, ..
+            attempts, cause, ..
         }) => Ok(retry_error(
             ctx,
             &target,
             &arguments,
             attempts,
             None,
-            Some((source.to_string(), source.python_exception_name())),
+            Some((cause.to_string(), cause.python_exception_name())),
         )),
         Err(other) => Err(other.to_string()),
     }

@@ -652,7 +652,7 @@ impl VendorClient {
         if let Some(detail) = &request.body_error {
             return Err(VendorError::Body {
                 url: shown_url(),
-                source: serde::ser::Error::custom(detail),
+                cause: serde::ser::Error::custom(detail),
             });
         }
         for (name, value) in &request.headers {
@@ -759,7 +759,7 @@ impl VendorClient {
                             method,
                             url: shown_url(),
                             attempts,
-                            source: error,
+                            cause: error,
                         });
                     }
                     last_failure = Some(self.scrub(&error.to_string()));

@@ -44,7 +44,7 @@ pub enum VendorError {
     },
     /// No answer: connection refused or dropped, timeout of a phase, DNS...
     #[error(
-        "{method} {url} failed after {attempts} attempt(s): {source}. Check that the vendor's API is reachable from the module"
+        "{method} {url} failed after {attempts} attempt(s): {cause}. Check that the vendor's API is reachable from the module"
     )]
     Transport {
         /// The method.
@@ -53,9 +53,8 @@ pub enum VendorError {
         url: String,
         /// Attempts made.
         attempts: u32,
-        /// The last transport error.
-        #[source]
-        source: TransportError,
+        /// The last transport error (printed in the message).
+        cause: TransportError,
     },
     /// The request's overall deadline passed (waits included).
     #[error(
@@ -117,13 +116,12 @@ pub enum VendorError {
         excerpt: Option<String>,
     },
     /// The request body could not be serialized.
-    #[error("cannot serialize the JSON body of the request to {url}: {source}")]
+    #[error("cannot serialize the JSON body of the request to {url}: {cause}")]
     Body {
         /// The URL, secrets scrubbed.
         url: String,
-        /// Serde's error.
-        #[source]
-        source: serde_json::Error,
+        /// Serde's error (printed in the message).
+        cause: serde_json::Error,
     },
     /// An OAuth2 access token could not be obtained.
     #[error(
@@ -266,11 +264,8 @@ impl fmt::Display for TransportError {
     }
 }
 
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.inner.source()
-    }
-}
+/// Its message already says what its cause says: no `source`.
+impl std::error::Error for TransportError {}
 
 fn classify(error: &ureq::Error) -> TransportKind {
     use std::io::ErrorKind;
