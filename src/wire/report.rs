@@ -34,18 +34,24 @@ impl ActionReport {
     /// Validates the outcome's results and gathers the report.
     pub fn new<R: Serialize>(outcome: Outcome<R>, logs: &[LogRecord]) -> Self {
         let (results, mut error, outputs) = outcome.into_parts();
-        // Written once as the wire will carry it (exact numbers), read back
-        // for the checks.
-        let written = results.map(|results| python_json::to_string(&results));
-        // Kept only when a `Value` would round some integer (a Python int
-        // beyond 64 bits).
-        let results_body = match &written {
-            Some(Ok(text)) if has_long_integer(text) => Some(text.clone()),
-            _ => None,
+        // A `Value` holds integers up to 64 bits: larger ones fail to
+        // convert (128-bit) or come back as huge floats (beyond). Then the
+        // results are written as the wire will carry them, exact, and read
+        // back for the checks.
+        let (written, results_body) = match results.as_ref().map(serde_json::to_value) {
+            None => (None, None),
+            Some(Ok(value)) if !has_huge_float(&value) => (Some(Ok(value)), None),
+            Some(_) => match results.as_ref().map(python_json::to_string) {
+                Some(Ok(text)) => {
+                    let value = serde_json::from_str::<Value>(&text);
+                    let body = has_long_integer(&text).then_some(text);
+                    (Some(value), body)
+                }
+                Some(Err(error)) => (Some(Err(error)), None),
+                None => (None, None),
+            },
         };
-        let results = match written
-            .map(|written| written.and_then(|text| serde_json::from_str::<Value>(&text)))
-        {
+        let results = match written {
             None | Some(Ok(Value::Null)) => None,
             Some(Ok(value)) if is_valid_results(&value) => Some(value),
             Some(Ok(value)) => {
@@ -103,6 +109,19 @@ impl ActionReport {
     /// The JSON body, byte-identical to the Python SDK's.
     pub fn to_body(&self) -> serde_json::Result<Vec<u8>> {
         python_json::to_vec(self)
+    }
+}
+
+/// Whether a value holds a float beyond the 128-bit integers (where an
+/// integer written as raw digits comes back from `to_value`).
+fn has_huge_float(value: &Value) -> bool {
+    match value {
+        Value::Number(number) => number
+            .as_f64()
+            .is_some_and(|float| number.is_f64() && float.abs() >= 1.7e38),
+        Value::Array(items) => items.iter().any(has_huge_float),
+        Value::Object(map) => map.values().any(has_huge_float),
+        _ => false,
     }
 }
 
@@ -225,6 +244,15 @@ mod tests {
         assert_eq!(
             String::from_utf8(report.to_body().unwrap()).unwrap(),
             r#"{"status": "finished", "results": {"id": 123456789012345678901234567890, "ids": [18446744073709551616], "s": "12345678901234567890123"}}"#
+        );
+        let beyond_128_bits: crate::vendor::Json =
+            r#"{"n": 1234567890123456789012345678901234567890123, "f": 2.5}"#
+                .parse()
+                .unwrap();
+        let report = ActionReport::new(Outcome::success(beyond_128_bits), &[]);
+        assert_eq!(
+            String::from_utf8(report.to_body().unwrap()).unwrap(),
+            r#"{"status": "finished", "results": {"n": 1234567890123456789012345678901234567890123, "f": 2.5}}"#
         );
         assert!(has_long_integer("[1234567890123456789]"));
         assert!(!has_long_integer(
