@@ -3,7 +3,6 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::action::outcome::Outcome;
 use crate::wire::logging::{LogRecord, format_action_logs};
 use crate::wire::python_json;
 use crate::wire::redact;
@@ -32,26 +31,13 @@ pub struct ActionReport {
 
 impl ActionReport {
     /// Validates the outcome's results and gathers the report.
-    pub fn new<R: Serialize>(outcome: Outcome<R>, logs: &[LogRecord]) -> Self {
-        let (results, mut error, outputs) = outcome.into_parts();
-        // A `Value` holds integers up to 64 bits: larger ones fail to
-        // convert (128-bit) or come back as huge floats (beyond). Then the
-        // results are written as the wire will carry them, exact, and read
-        // back for the checks.
-        let (written, results_body) = match results.as_ref().map(serde_json::to_value) {
-            None => (None, None),
-            Some(Ok(value)) if !has_huge_float(&value) => (Some(Ok(value)), None),
-            Some(_) => match results.as_ref().map(python_json::to_string) {
-                Some(Ok(text)) => {
-                    let value = serde_json::from_str::<Value>(&text);
-                    let body = has_long_integer(&text).then_some(text);
-                    (Some(value), body)
-                }
-                Some(Err(error)) => (Some(Err(error)), None),
-                None => (None, None),
-            },
-        };
-        let results = match written {
+    pub fn new(
+        results: Option<serde_json::Result<Value>>,
+        mut error: Option<String>,
+        outputs: Vec<(String, bool)>,
+        logs: &[LogRecord],
+    ) -> Self {
+        let results = match results {
             None | Some(Ok(Value::Null)) => None,
             Some(Ok(value)) if is_valid_results(&value) => Some(value),
             Some(Ok(value)) => {
@@ -75,11 +61,10 @@ impl ActionReport {
                 .map(|(branch, active)| (branch, Value::Bool(active)))
                 .collect()
         });
-        let results_body = results_body.filter(|_| results.is_some());
         ActionReport {
             status: "finished",
             results,
-            results_body,
+            results_body: None,
             error: error.map(|message| redact::scrub(&message).into_owned()),
             logs: format_action_logs(logs),
             outputs,
@@ -87,11 +72,20 @@ impl ActionReport {
         }
     }
 
+    /// Keeps the results as `text`, written as the wire carries them, when
+    /// a `Value` could not hold one of their integers (see [`convert_results`]).
+    pub(crate) fn with_results_text(mut self, text: Option<String>) -> Self {
+        self.results_body = text.filter(|_| self.results.is_some());
+        self
+    }
+
     /// The report of an action that failed outside its own code (bad
     /// configuration, panic...): `An unexpected error occurred: <details>`.
     pub fn unexpected(details: &str, logs: &[LogRecord]) -> Self {
         ActionReport::new(
-            Outcome::<()>::failure(format!("An unexpected error occurred: {details}")),
+            None,
+            Some(format!("An unexpected error occurred: {details}")),
+            Vec::new(),
             logs,
         )
     }
@@ -109,6 +103,26 @@ impl ActionReport {
     /// The JSON body, byte-identical to the Python SDK's.
     pub fn to_body(&self) -> serde_json::Result<Vec<u8>> {
         python_json::to_vec(self)
+    }
+}
+
+/// An action's results for the report: the `Value` for the checks and, when
+/// a `Value` cannot hold one of their integers (beyond 64 bits: `to_value`
+/// fails on 128-bit ones and rounds larger ones to huge floats), the text
+/// the wire carries, exact.
+pub(crate) fn convert_results<R: Serialize>(
+    results: &R,
+) -> (serde_json::Result<Value>, Option<String>) {
+    match serde_json::to_value(results) {
+        Ok(value) if !has_huge_float(&value) => (Ok(value), None),
+        _ => match python_json::to_string(results) {
+            Ok(text) => {
+                let value = serde_json::from_str::<Value>(&text);
+                let exact = has_long_integer(&text).then_some(text);
+                (value, exact)
+            }
+            Err(error) => (Err(error), None),
+        },
     }
 }
 
@@ -203,20 +217,18 @@ fn is_valid_results(value: &Value) -> bool {
 mod examples {
     #[test]
     fn action_report_example() {
-        use crate::{Outcome, wire::report::ActionReport};
+        use crate::Outcome;
         use serde_json::json;
 
-        let report = ActionReport::new(
-            Outcome::success(json!({"ip": "1.2.3.4"})).activate("found"),
-            &[],
-        );
+        let report =
+            (Outcome::success(json!({"ip": "1.2.3.4"})).activate("found")).into_report(&[]);
         assert_eq!(
             report.to_body().unwrap(),
             br#"{"status": "finished", "results": {"ip": "1.2.3.4"}, "outputs": {"found": true}}"#
         );
 
         // Results must be an object or a list of objects.
-        let report = ActionReport::new(Outcome::success("text"), &[]);
+        let report = (Outcome::success("text")).into_report(&[]);
         assert_eq!(report.error.as_deref(), Some("Results are invalid: 'text'"));
         assert!(report.results.is_none());
     }
@@ -225,7 +237,7 @@ mod examples {
     fn untyped_results_map_is_accepted() {
         let mut map = serde_json::Map::new();
         map.insert("k".into(), serde_json::json!(1));
-        let report = crate::wire::report::ActionReport::new(crate::Outcome::success(map), &[]);
+        let report = crate::Outcome::success(map).into_report(&[]);
         assert_eq!(report.results, Some(serde_json::json!({"k": 1})));
     }
 }
@@ -240,7 +252,7 @@ mod tests {
             r#"{"id": 123456789012345678901234567890, "ids": [18446744073709551616], "s": "12345678901234567890123"}"#
                 .parse()
                 .unwrap();
-        let report = ActionReport::new(Outcome::success(json), &[]);
+        let report = crate::Outcome::success(json).into_report(&[]);
         assert_eq!(
             String::from_utf8(report.to_body().unwrap()).unwrap(),
             r#"{"status": "finished", "results": {"id": 123456789012345678901234567890, "ids": [18446744073709551616], "s": "12345678901234567890123"}}"#
@@ -249,7 +261,7 @@ mod tests {
             r#"{"n": 1234567890123456789012345678901234567890123, "f": 2.5}"#
                 .parse()
                 .unwrap();
-        let report = ActionReport::new(Outcome::success(beyond_128_bits), &[]);
+        let report = crate::Outcome::success(beyond_128_bits).into_report(&[]);
         assert_eq!(
             String::from_utf8(report.to_body().unwrap()).unwrap(),
             r#"{"status": "finished", "results": {"n": 1234567890123456789012345678901234567890123, "f": 2.5}}"#
