@@ -29,6 +29,10 @@
 //! - `storage/`: [`DataDirectory`] and [`PersistentJson`].
 //! - `wire/` (PROTOCOL §2): the one HTTP client and its retry loop, every
 //!   body the module sends, Python-exact JSON, timestamps, redaction.
+//! - [`vendor`]: the client a module uses toward its vendor's API (rate
+//!   limits, urllib3-style retries, `Retry-After`, authentication, deadline,
+//!   pagination, exact JSON) and [`ApiAction`](vendor::ApiAction), the
+//!   Python SDK's `GenericAPIAction`.
 //! - `tooling/`: the reserved invocations every module binary answers
 //!   (`generate-files`, `check-module`, `run-local`,
 //!   `generate-documentation`), the manifests they write ([`Identity`]: the
@@ -115,6 +119,8 @@ mod storage;
 mod tooling;
 mod trigger;
 mod wire;
+
+pub mod vendor;
 
 pub mod testing;
 

@@ -158,12 +158,12 @@ impl<R: serde::Serialize> Outcome<R> {
         logs: &[crate::wire::logging::LogRecord],
     ) -> crate::wire::report::ActionReport {
         let (results, error, outputs) = self.into_parts();
-        crate::wire::report::ActionReport::new(
-            results.map(|results| serde_json::to_value(&results)),
-            error,
-            outputs,
-            logs,
-        )
+        let (results, exact) = match results.as_ref().map(crate::wire::report::convert_results) {
+            Some((value, exact)) => (Some(value), exact),
+            None => (None, None),
+        };
+        crate::wire::report::ActionReport::new(results, error, outputs, logs)
+            .with_results_text(exact)
     }
 }
 

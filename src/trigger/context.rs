@@ -268,6 +268,13 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
         self.runtime.stop.stop();
     }
 
+    /// The trigger's stop signal, for what waits on the trigger's behalf: a
+    /// [`VendorClient`](crate::vendor::VendorClient) given it wakes from its
+    /// retry and rate-limit waits when the trigger stops.
+    pub fn stop_signal(&self) -> Arc<StopSignal> {
+        Arc::clone(&self.runtime.stop)
+    }
+
     /// Marks the trigger as alive, for the liveness endpoint's
     /// `last_heartbeat_threshold`.
     pub fn heartbeat(&self) {

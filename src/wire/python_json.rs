@@ -262,10 +262,23 @@ mod tests {
             ),
             (json!("emoji 😀 ü"), r#""emoji \ud83d\ude00 \u00fc""#),
             (json!([]), "[]"),
+            (
+                json!([1e16, 1.5e-5, 0.0001, 100.0, 1e22]),
+                "[1e+16, 1.5e-05, 0.0001, 100.0, 1e+22]",
+            ),
         ];
         for (value, expected) in cases {
             assert_eq!(to_string(&value).unwrap(), expected);
         }
+    }
+
+    #[test]
+    fn floats_as_python_repr() {
+        assert_eq!(python_float(100.0), "100.0");
+        assert_eq!(python_float(0.1), "0.1");
+        assert_eq!(python_float(1e16), "1e+16");
+        assert_eq!(python_float(1.5e-5), "1.5e-05");
+        assert_eq!(python_float(-0.0), "-0.0");
     }
 
     #[test]

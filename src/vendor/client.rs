@@ -1,0 +1,1050 @@
+//! [`VendorClient`]: the HTTP client a module uses to call its vendor's API.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::auth::{Auth, AuthKind, OAuth2State};
+use super::error::{TransportError, VendorError};
+use super::json::Json;
+use super::rate_limit::{RateLimit, RateLimiter};
+use super::retry::RetryPolicy;
+use super::retry_after::parse_retry_after;
+use super::url;
+use crate::trigger::stop_signal::StopSignal;
+use crate::wire::redact;
+
+/// An HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `HEAD`.
+    Head,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+    /// `OPTIONS`.
+    Options,
+}
+
+impl Method {
+    /// The method's name, upper-case.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+        }
+    }
+
+    /// Parses a method name, in any case (`"get"`, `"POST"`).
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::Method;
+    /// assert_eq!(Method::parse("delete"), Some(Method::Delete));
+    /// assert_eq!(Method::parse("BREW"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<Method> {
+        [
+            Method::Get,
+            Method::Head,
+            Method::Post,
+            Method::Put,
+            Method::Patch,
+            Method::Delete,
+            Method::Options,
+        ]
+        .into_iter()
+        .find(|method| method.as_str().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether sending it twice has the effect of sending it once
+    /// (urllib3's default `allowed_methods`: all but `POST` and `PATCH`).
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, Method::Post | Method::Patch)
+    }
+
+    fn to_http(self) -> ureq::http::Method {
+        match self {
+            Method::Get => ureq::http::Method::GET,
+            Method::Head => ureq::http::Method::HEAD,
+            Method::Post => ureq::http::Method::POST,
+            Method::Put => ureq::http::Method::PUT,
+            Method::Patch => ureq::http::Method::PATCH,
+            Method::Delete => ureq::http::Method::DELETE,
+            Method::Options => ureq::http::Method::OPTIONS,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The default timeout of each phase of an attempt (connect, send, wait
+/// for the answer, read it).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default overall deadline of a request, retries and waits included.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(600);
+/// The default largest answer read.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A client for a vendor's API: per-host rate limits, urllib3-style retries
+/// honouring `Retry-After`, authentication from [`Secret`](crate::Secret)
+/// values, an overall deadline per request, waits woken by the module's
+/// [`StopSignal`], errors that say what failed with secrets scrubbed.
+///
+/// Cheap to clone (the clones share connections, rate windows and tokens)
+/// and usable from several threads.
+///
+/// ```no_run
+/// use sekoia_automation::Secret;
+/// use sekoia_automation::vendor::{Auth, RateLimit, VendorClient};
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// struct Alert { id: String }
+///
+/// let client = VendorClient::builder()
+///     .base_url("https://api.example.com/v2")
+///     .user_agent("sekoiaio-connector/example-1.0.0")
+///     .auth(Auth::bearer(Secret::new("api-key".to_string())))
+///     .rate_limit(RateLimit::per_second(10))
+///     .rate_limit(RateLimit::per_hour(5000))
+///     .build()?;
+/// let alerts: Vec<Alert> = client.get("alerts").query("status", "open").send_json()?;
+/// # Ok::<(), sekoia_automation::vendor::VendorError>(())
+/// ```
+#[derive(Clone)]
+pub struct VendorClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agent: ureq::Agent,
+    base_url: Option<String>,
+    user_agent: String,
+    auth: Option<Auth>,
+    headers: Vec<(String, String)>,
+    limiter: RateLimiter,
+    retry: RetryPolicy,
+    timeout: Duration,
+    deadline: Duration,
+    stop: Option<Arc<StopSignal>>,
+    max_response_bytes: u64,
+}
+
+impl fmt::Debug for VendorClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VendorClient")
+            .field("base_url", &self.inner.base_url)
+            .field("user_agent", &self.inner.user_agent)
+            .field("auth", &self.inner.auth)
+            .field("retry", &self.inner.retry)
+            .field("timeout", &self.inner.timeout)
+            .field("deadline", &self.inner.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`VendorClient`]; see [`VendorClient::builder`].
+#[derive(Debug, Clone)]
+pub struct VendorClientBuilder {
+    base_url: Option<String>,
+    user_agent: String,
+    auth: Option<Auth>,
+    headers: Vec<(String, String)>,
+    limits: Vec<RateLimit>,
+    retry: RetryPolicy,
+    timeout: Duration,
+    deadline: Duration,
+    stop: Option<Arc<StopSignal>>,
+    max_response_bytes: u64,
+}
+
+impl Default for VendorClientBuilder {
+    fn default() -> Self {
+        VendorClientBuilder {
+            base_url: None,
+            user_agent: concat!("sekoia-automation-rust/", env!("CARGO_PKG_VERSION")).into(),
+            auth: None,
+            headers: Vec::new(),
+            limits: Vec::new(),
+            retry: RetryPolicy::default(),
+            timeout: DEFAULT_TIMEOUT,
+            deadline: DEFAULT_DEADLINE,
+            stop: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+/// The Python SDK's `http_default_headers` `User-Agent` for a module
+/// manifest: `sekoiaio-connector/<slug>-<version>` (`None` for a missing
+/// field, as Python prints it).
+///
+/// ```
+/// use sekoia_automation::vendor::connector_user_agent;
+/// let manifest = serde_json::json!({"slug": "acme", "version": "1.4.0"});
+/// assert_eq!(connector_user_agent(&manifest), "sekoiaio-connector/acme-1.4.0");
+/// assert_eq!(connector_user_agent(&serde_json::json!({})), "sekoiaio-connector/None-None");
+/// ```
+pub fn connector_user_agent(manifest: &serde_json::Value) -> String {
+    let shown = |key: &str| match manifest.get(key) {
+        None | Some(serde_json::Value::Null) => "None".to_string(),
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(other) => Json::from_value(other).to_python_str(),
+    };
+    format!("sekoiaio-connector/{}-{}", shown("slug"), shown("version"))
+}
+
+impl VendorClientBuilder {
+    /// The URL that relative request paths are joined to (as `posixpath.join`:
+    /// `base/path`).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The `User-Agent` header (default `sekoia-automation-rust/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// `User-Agent: sekoiaio-connector/<slug>-<version>` from the module's
+    /// manifest at `path`, as the Python SDK's `http_default_headers` (a
+    /// missing or unreadable manifest gives `None-None`, as Python would).
+    ///
+    /// ```no_run
+    /// use sekoia_automation::Settings;
+    /// use sekoia_automation::vendor::VendorClient;
+    /// let client = VendorClient::builder()
+    ///     .user_agent_from_manifest(Settings::from_env().manifest_path)
+    ///     .build()?;
+    /// # Ok::<(), sekoia_automation::vendor::VendorError>(())
+    /// ```
+    pub fn user_agent_from_manifest(self, path: impl AsRef<std::path::Path>) -> Self {
+        let manifest = std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or(serde_json::Value::Null);
+        let user_agent = connector_user_agent(&manifest);
+        self.user_agent(user_agent)
+    }
+
+    /// How requests authenticate.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// A header sent with every request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a per-host rate limit; several combine (10/s and 5000/h).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.limits.push(limit);
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The timeout of each phase of an attempt (default 30 s, as `requests`' `timeout=30`).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The overall deadline of a request, its retries and waits included
+    /// (default 10 min).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The module's stop signal: raising it wakes every wait (retry
+    /// backoff, `Retry-After`, rate limit) and ends the request with
+    /// [`VendorError::Interrupted`].
+    pub fn stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// The largest answer body read (default 256 MiB).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Builds the client. Fails when the base URL is not an http(s) URL or
+    /// a header cannot be sent.
+    pub fn build(self) -> Result<VendorClient, VendorError> {
+        if let Some(base) = &self.base_url {
+            url::prepare(base, None).map_err(|detail| VendorError::InvalidUrl {
+                url: redact::scrub(base).into_owned(),
+                detail,
+            })?;
+        }
+        for (name, value) in self.headers.iter().chain(std::iter::once(&(
+            "User-Agent".to_string(),
+            self.user_agent.clone(),
+        ))) {
+            check_header(name, value)?;
+        }
+        match self.auth.as_ref().map(|auth| &auth.0) {
+            Some(AuthKind::Bearer(value) | AuthKind::Basic(value)) => {
+                check_header("Authorization", value.expose())?
+            }
+            Some(AuthKind::Header(name, key)) => check_header(name, key.expose())?,
+            _ => {}
+        }
+        let agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(self.timeout))
+            .timeout_send_request(Some(self.timeout))
+            .timeout_send_body(Some(self.timeout))
+            .timeout_recv_response(Some(self.timeout))
+            .timeout_recv_body(Some(self.timeout))
+            .http_status_as_error(false)
+            .max_idle_connections_per_host(8)
+            .build()
+            .into();
+        Ok(VendorClient {
+            inner: Arc::new(Inner {
+                agent,
+                base_url: self.base_url,
+                user_agent: self.user_agent,
+                auth: self.auth,
+                headers: self.headers,
+                limiter: RateLimiter::new(self.limits),
+                retry: self.retry,
+                timeout: self.timeout,
+                deadline: self.deadline,
+                stop: self.stop,
+                max_response_bytes: self.max_response_bytes,
+            }),
+        })
+    }
+}
+
+fn check_header(name: &str, value: &str) -> Result<(), VendorError> {
+    ureq::http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        VendorError::InvalidHeader {
+            name: name.to_string(),
+            detail: "not a valid header name".into(),
+        }
+    })?;
+    // ureq sends visible ASCII only (as RFC 9110 recommends).
+    if !value
+        .bytes()
+        .all(|byte| byte == b'\t' || (b' '..=b'~').contains(&byte))
+    {
+        return Err(VendorError::InvalidHeader {
+            name: name.to_string(),
+            detail: "the value holds a control or non-ASCII character: encode it as the vendor documents (percent-encoding, base64...)".into(),
+        });
+    }
+    Ok(())
+}
+
+/// One request being built; send it with [`send`](VendorRequest::send),
+/// [`send_json`](VendorRequest::send_json) or
+/// [`send_exact_json`](VendorRequest::send_exact_json).
+#[derive(Debug, Clone)]
+#[must_use = "a request does nothing until it is sent"]
+pub struct VendorRequest {
+    client: VendorClient,
+    pub(crate) method: Method,
+    pub(crate) url: String,
+    pub(crate) query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+    body_error: Option<String>,
+    error_for_status: bool,
+    authenticate: bool,
+}
+
+/// An answer of the vendor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorResponse {
+    method: Method,
+    url: String,
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    attempts: u32,
+}
+
+impl VendorClient {
+    /// A builder with the defaults: no base URL, no authentication, no rate
+    /// limit, [`RetryPolicy::default`], 30 s per phase, a 10 min deadline.
+    pub fn builder() -> VendorClientBuilder {
+        VendorClientBuilder::default()
+    }
+
+    /// A request; `url` is absolute (`https://…`) or a path joined to the base URL.
+    pub fn request(&self, method: Method, url: impl Into<String>) -> VendorRequest {
+        VendorRequest {
+            client: self.clone(),
+            method,
+            url: url.into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+            body_error: None,
+            error_for_status: true,
+            authenticate: true,
+        }
+    }
+
+    /// `GET url`.
+    pub fn get(&self, url: impl Into<String>) -> VendorRequest {
+        self.request(Method::Get, url)
+    }
+
+    /// `POST url`.
+    pub fn post(&self, url: impl Into<String>) -> VendorRequest {
+        self.request(Method::Post, url)
+    }
+
+    /// `PUT url`.
+    pub fn put(&self, url: impl Into<String>) -> VendorRequest {
+        self.request(Method::Put, url)
+    }
+
+    /// `PATCH url`.
+    pub fn patch(&self, url: impl Into<String>) -> VendorRequest {
+        self.request(Method::Patch, url)
+    }
+
+    /// `DELETE url`.
+    pub fn delete(&self, url: impl Into<String>) -> VendorRequest {
+        self.request(Method::Delete, url)
+    }
+
+    /// `HEAD url`.
+    pub fn head(&self, url: impl Into<String>) -> VendorRequest {
+        self.request(Method::Head, url)
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// `text` with the client's own secrets and every registered secret replaced.
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        if let Some(auth) = &self.inner.auth {
+            let mut secrets = auth.secret_values();
+            secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+            for secret in secrets.iter().filter(|secret| secret.len() >= 4) {
+                let escaped = serde_json::to_string(secret).unwrap_or_default();
+                let in_json = escaped.trim_matches('"').to_string();
+                let in_python_json =
+                    crate::wire::python_json::to_string(secret).unwrap_or_default();
+                let in_python_json = in_python_json.trim_matches('"').to_string();
+                for form in [
+                    secret.clone(),
+                    url::quote_plus(secret),
+                    in_json,
+                    in_python_json,
+                ] {
+                    if text.contains(&form) {
+                        text = text.replace(&form, redact::MARKER);
+                    }
+                }
+            }
+        }
+        redact::scrub(&text).into_owned()
+    }
+
+    fn sleep(&self, duration: Duration) -> bool {
+        match &self.inner.stop {
+            Some(stop) => stop.sleep(duration),
+            None => {
+                std::thread::sleep(duration);
+                true
+            }
+        }
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.inner
+            .stop
+            .as_ref()
+            .is_some_and(|stop| stop.is_stopped())
+    }
+}
+
+/// What one attempt gave.
+enum Attempt {
+    Answer(VendorResponse),
+    Failed(TransportError),
+}
+
+impl VendorRequest {
+    /// Adds a query parameter, encoded as `requests` encodes `params`
+    /// (`+` for spaces, UTF-8 percent-encoding).
+    pub fn query(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        self.query.push((
+            url::quote_plus(name.as_ref()),
+            url::quote_plus(value.as_ref()),
+        ));
+        self
+    }
+
+    /// Adds a query parameter already encoded (name and value).
+    pub(crate) fn encoded_query(mut self, name: String, value: String) -> Self {
+        self.query.push((name, value));
+        self
+    }
+
+    /// Adds a header to this request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// A JSON body, written as Python's `json.dumps` (and `requests`'
+    /// `json=`) writes it, with `Content-Type: application/json`.
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
+        match crate::wire::python_json::to_vec(body) {
+            Ok(bytes) => {
+                self.body = Some(bytes);
+                self.headers
+                    .push(("Content-Type".into(), "application/json".into()));
+            }
+            Err(error) => self.body_error = Some(error.to_string()),
+        }
+        self
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`, `+` for spaces).
+    pub fn form(mut self, fields: &[(&str, &str)]) -> Self {
+        let encoded = fields
+            .iter()
+            .map(|(name, value)| format!("{}={}", url::quote_plus(name), url::quote_plus(value)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.body = Some(encoded.into_bytes());
+        self.headers.push((
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
+        self
+    }
+
+    /// A raw body with its content type.
+    pub fn body(mut self, body: impl Into<Vec<u8>>, content_type: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self.headers
+            .push(("Content-Type".into(), content_type.into()));
+        self
+    }
+
+    /// Hands error statuses (4xx, and 5xx once retries are exhausted) back
+    /// as a [`VendorResponse`] instead of a [`VendorError::Status`].
+    pub fn allow_error_status(mut self) -> Self {
+        self.error_for_status = false;
+        self
+    }
+
+    /// Sends without the client's authentication.
+    pub fn without_auth(mut self) -> Self {
+        self.authenticate = false;
+        self
+    }
+
+    /// Sends the request, retrying as the client's policy says.
+    pub fn send(self) -> Result<VendorResponse, VendorError> {
+        self.client.clone().execute(&self)
+    }
+
+    /// Sends the request and parses the answer as `T` (an empty body as `null`).
+    pub fn send_json<T: DeserializeOwned>(self) -> Result<T, VendorError> {
+        self.send()?.json()
+    }
+
+    /// Sends the request and parses the answer as [`Json`], numbers exact.
+    pub fn send_exact_json(self) -> Result<Json, VendorError> {
+        self.send()?.exact_json()
+    }
+
+    /// The URL sent, before normalization: base joined, query appended.
+    pub(crate) fn full_url(&self) -> Result<String, VendorError> {
+        let client = &self.client.inner;
+        let mut joined = match (&client.base_url, self.url.contains("://")) {
+            (Some(base), false) => url::join(base, self.url.trim_start_matches('/')),
+            _ => self.url.clone(),
+        };
+        let mut query: Vec<String> = Vec::new();
+        if self.authenticate {
+            if let Some(Auth(AuthKind::Query(name, key))) = &client.auth {
+                query.push(format!(
+                    "{}={}",
+                    url::quote_plus(name),
+                    url::quote_plus(key.expose())
+                ));
+            }
+        }
+        query.extend(
+            self.query
+                .iter()
+                .map(|(name, value)| format!("{name}={value}")),
+        );
+        let query = query.join("&");
+        joined = url::prepare(&joined, Some(&query)).map_err(|detail| VendorError::InvalidUrl {
+            url: self.client.scrub(&joined),
+            detail,
+        })?;
+        Ok(joined)
+    }
+
+    pub(crate) fn set_query(&mut self, name: &str, value: &str) {
+        let name = url::quote_plus(name);
+        self.query.retain(|(existing, _)| *existing != name);
+        self.query.push((name, url::quote_plus(value)));
+    }
+
+    pub(crate) fn set_url(&mut self, url: String) {
+        self.url = url;
+        self.query.clear();
+    }
+
+    pub(crate) fn client(&self) -> &VendorClient {
+        &self.client
+    }
+}
+
+impl VendorClient {
+    fn execute(&self, request: &VendorRequest) -> Result<VendorResponse, VendorError> {
+        let started = Instant::now();
+        let deadline = self.inner.deadline;
+        let deadline_at = started + deadline;
+        let method = request.method;
+        let url = request.full_url()?;
+        // Scrubbed only when shown (errors, logs): not on the fast path.
+        let shown_url = || self.scrub(&url);
+        if let Some(detail) = &request.body_error {
+            return Err(VendorError::Body {
+                url: shown_url(),
+                cause: serde::ser::Error::custom(detail),
+            });
+        }
+        for (name, value) in &request.headers {
+            check_header(name, value)?;
+        }
+        let host = host_key(&url);
+        let policy = &self.inner.retry;
+        let mut attempts = 0u32;
+        let mut fresh_token_tried = false;
+        let mut last_failure: Option<String> = None;
+        let deadline_error = |attempts: u32, last: Option<String>| VendorError::DeadlineExceeded {
+            method,
+            url: shown_url(),
+            attempts,
+            deadline,
+            last,
+        };
+        loop {
+            // The rate limit, then the attempt.
+            loop {
+                let wait = self.inner.limiter.try_acquire(host, Instant::now());
+                if wait.is_zero() {
+                    break;
+                }
+                if Instant::now() + wait > deadline_at {
+                    return Err(deadline_error(attempts, last_failure));
+                }
+                log::debug!(
+                    "{method} {}: rate limit reached, waiting {wait:?}",
+                    shown_url()
+                );
+                if !self.sleep(wait) {
+                    return Err(VendorError::Interrupted {
+                        method,
+                        url: shown_url(),
+                        attempts,
+                    });
+                }
+            }
+            if self.is_stopped() {
+                return Err(VendorError::Interrupted {
+                    method,
+                    url: shown_url(),
+                    attempts,
+                });
+            }
+            let remaining = deadline_at.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(deadline_error(attempts, last_failure));
+            }
+            let authorization = if request.authenticate {
+                self.authorization(deadline_at)?
+            } else {
+                None
+            };
+            attempts += 1;
+            let outcome =
+                self.attempt(request, &url, authorization.as_deref(), remaining, attempts);
+            let wait = match outcome {
+                Attempt::Answer(response) => {
+                    let status = response.status;
+                    if status == 429 {
+                        self.inner.limiter.fill(host, Instant::now());
+                    }
+                    if status == 401 && !fresh_token_tried {
+                        if let (Some(Auth(AuthKind::OAuth2(state))), Some(header)) =
+                            (&self.inner.auth, &authorization)
+                        {
+                            state.invalidate(header);
+                            fresh_token_tried = true;
+                            attempts -= 1;
+                            continue;
+                        }
+                    }
+                    if status < 400 {
+                        return Ok(response);
+                    }
+                    let retry_after = response.header("Retry-After");
+                    if attempts > policy.max_retries()
+                        || !policy.retries_status(method, status, retry_after.is_some())
+                    {
+                        return if request.error_for_status {
+                            Err(self.status_error(response))
+                        } else {
+                            Ok(response)
+                        };
+                    }
+                    last_failure = Some(format!("HTTP {status}"));
+                    let asked = retry_after
+                        .filter(|_| policy.honours_retry_after())
+                        .filter(|_| super::retry::RETRY_AFTER_STATUSES.contains(&status))
+                        .and_then(|value| parse_retry_after(value, SystemTime::now()))
+                        .filter(|wait| !wait.is_zero());
+                    match asked {
+                        Some(asked) => asked.min(policy.retry_after_cap()),
+                        None => policy.backoff(attempts),
+                    }
+                }
+                Attempt::Failed(error) => {
+                    if attempts > policy.max_retries()
+                        || !policy.retries_transport(method, error.kind())
+                    {
+                        return Err(VendorError::Transport {
+                            method,
+                            url: shown_url(),
+                            attempts,
+                            cause: error,
+                        });
+                    }
+                    last_failure = Some(self.scrub(&error.to_string()));
+                    policy.backoff(attempts)
+                }
+            };
+            if Instant::now() + wait > deadline_at {
+                return Err(deadline_error(attempts, last_failure));
+            }
+            if policy.logs_retries() {
+                log::warn!(
+                    "{method} {}: attempt {attempts} failed ({}); retrying in {:.3} s",
+                    shown_url(),
+                    last_failure.as_deref().unwrap_or(""),
+                    wait.as_secs_f64()
+                );
+            }
+            if !self.sleep(wait) {
+                return Err(VendorError::Interrupted {
+                    method,
+                    url: shown_url(),
+                    attempts,
+                });
+            }
+        }
+    }
+
+    fn status_error(&self, response: VendorResponse) -> VendorError {
+        VendorError::Status {
+            method: response.method,
+            url: self.scrub(&response.url),
+            status: response.status,
+            attempts: response.attempts,
+            excerpt: crate::wire::http::excerpt(&response.body).map(|text| self.scrub(&text)),
+            body: super::error::AnswerBody(response.body),
+        }
+    }
+
+    /// The `Authorization` (or API-key) header value for the next attempt,
+    /// fetching an OAuth2 token when needed.
+    fn authorization(&self, deadline_at: Instant) -> Result<Option<String>, VendorError> {
+        match self.inner.auth.as_ref().map(|auth| &auth.0) {
+            Some(AuthKind::Bearer(value) | AuthKind::Basic(value)) => {
+                Ok(Some(value.expose().clone()))
+            }
+            Some(AuthKind::Header(_, key)) => Ok(Some(key.expose().clone())),
+            Some(AuthKind::OAuth2(state)) => match state.fresh(Instant::now()) {
+                Some(header) => Ok(Some(header)),
+                None => self.fetch_token(state, deadline_at).map(Some),
+            },
+            Some(AuthKind::Query(..)) | None => Ok(None),
+        }
+    }
+
+    fn fetch_token(
+        &self,
+        state: &OAuth2State,
+        deadline_at: Instant,
+    ) -> Result<String, VendorError> {
+        let config = &state.config;
+        let mut request = self
+            .post(config.token_url.clone())
+            .without_auth()
+            .body(config.form(), "application/x-www-form-urlencoded")
+            .header("Accept", "application/json");
+        if !config.credentials_in_body {
+            request = request.header(
+                "Authorization",
+                super::auth::basic_header(&config.client_id, config.client_secret.expose()),
+            );
+        }
+        let fetched_at = Instant::now();
+        let token_error = |detail: String| VendorError::Token {
+            token_url: self.scrub(&config.token_url),
+            detail: self.scrub(&detail),
+        };
+        if fetched_at >= deadline_at {
+            return Err(token_error("the request's deadline passed".into()));
+        }
+        let answer = self
+            .execute(&request)
+            .and_then(|response| response.exact_json())
+            .map_err(|error| token_error(error.to_string()))?;
+        let Some(token) = answer["access_token"].as_str() else {
+            return Err(token_error(
+                "the answer has no `access_token` string".into(),
+            ));
+        };
+        let expires_in = match &answer["expires_in"] {
+            Json::Number(number) => Some(number.as_f64()),
+            Json::String(text) => text.trim().parse::<f64>().ok(),
+            _ => None,
+        }
+        .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+        .map(|seconds| Duration::from_secs_f64(seconds.min(1e9)));
+        Ok(state.store(token, expires_in, fetched_at))
+    }
+
+    fn attempt(
+        &self,
+        request: &VendorRequest,
+        url: &str,
+        authorization: Option<&str>,
+        remaining: Duration,
+        attempts: u32,
+    ) -> Attempt {
+        let inner = &self.inner;
+        let mut builder = ureq::http::Request::builder()
+            .method(request.method.to_http())
+            .uri(url)
+            .header("User-Agent", &inner.user_agent);
+        for (name, value) in &inner.headers {
+            builder = builder.header(name, value);
+        }
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(value) = authorization {
+            let name = match inner.auth.as_ref().map(|auth| &auth.0) {
+                Some(AuthKind::Header(name, _)) => name.as_str(),
+                _ => "Authorization",
+            };
+            builder = builder.header(name, value);
+        }
+        let result = match &request.body {
+            Some(body) => builder
+                .body(body.as_slice())
+                .map_err(ureq::Error::from)
+                .and_then(|http| self.run(http, remaining)),
+            None => builder
+                .body(())
+                .map_err(ureq::Error::from)
+                .and_then(|http| self.run(http, remaining)),
+        };
+        let mut response = match result {
+            Ok(response) => response,
+            Err(error) => return Attempt::Failed(TransportError::new(error)),
+        };
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_string(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = if request.method == Method::Head {
+            Vec::new()
+        } else {
+            match response
+                .body_mut()
+                .with_config()
+                .limit(inner.max_response_bytes)
+                .read_to_vec()
+            {
+                Ok(body) => body,
+                Err(error) => return Attempt::Failed(TransportError::new(error)),
+            }
+        };
+        Attempt::Answer(VendorResponse {
+            method: request.method,
+            url: url.to_string(),
+            status,
+            headers,
+            body,
+            attempts,
+        })
+    }
+
+    fn run<S: ureq::AsSendBody>(
+        &self,
+        request: ureq::http::Request<S>,
+        remaining: Duration,
+    ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        let inner = &self.inner;
+        // Five phases of at most `timeout` each: only a deadline closer than
+        // that needs per-request timeouts (which cost a resolver thread).
+        if remaining >= inner.timeout.saturating_mul(5) {
+            return inner.agent.run(request);
+        }
+        let phase = Some(inner.timeout.min(remaining));
+        let request = inner
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(remaining))
+            .timeout_connect(phase)
+            .timeout_send_request(phase)
+            .timeout_send_body(phase)
+            .timeout_recv_response(phase)
+            .timeout_recv_body(phase)
+            .build();
+        inner.agent.run(request)
+    }
+}
+
+/// `host[:port]` of a prepared URL, the rate limiter's key.
+fn host_key(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+}
+
+impl VendorResponse {
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The URL answered (secrets included: do not log it as is).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The attempts it took.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Every header, names lower-case, in the order received.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Takes the body.
+    pub fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body parsed as `T`; an empty body parses as `null` (so as `()` or `Option`).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, VendorError> {
+        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
+            b"null"
+        } else {
+            &self.body
+        };
+        serde_json::from_slice(body).map_err(|error| self.json_error(error.to_string()))
+    }
+
+    /// The body parsed as [`Json`], integers of any size exact.
+    pub fn exact_json(&self) -> Result<Json, VendorError> {
+        Json::parse(&self.body).map_err(|error| self.json_error(error.to_string()))
+    }
+
+    fn json_error(&self, detail: String) -> VendorError {
+        VendorError::InvalidJson {
+            method: self.method,
+            url: redact::scrub(&self.url).into_owned(),
+            detail,
+            excerpt: crate::wire::http::excerpt(&self.body)
+                .map(|text| redact::scrub(&text).into_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_keys() {
+        assert_eq!(host_key("http://127.0.0.1:8080/a?b"), "127.0.0.1:8080");
+        assert_eq!(host_key("https://u:p@api.example.com?x"), "api.example.com");
+    }
+}

@@ -1,0 +1,367 @@
+//! `ApiAction` (the Python SDK's `GenericAPIAction`) in-process against
+//! the embedded platform and a fake vendor API: the vendor receives the
+//! reference's requests, the platform the reference's results and errors.
+//! The expected bytes were captured from `sekoia-automation-sdk` 1.27.0's
+//! `GenericAPIAction` run against the same fake vendor.
+
+#[path = "support/fake_vendor.rs"]
+mod fake_vendor;
+
+use std::time::Duration;
+
+use fake_vendor::{FakeVendor, Recorded, Reply};
+use schemars::JsonSchema;
+use sekoia_automation::testing::{LocalPlatform, Sandbox};
+use sekoia_automation::vendor::{Api, ApiAction, ApiAuthentication, Method};
+use sekoia_automation::{Module, Secret};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+struct Config {
+    base_url: String,
+    #[serde(default)]
+    api_key: Option<Secret<String>>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<Secret<String>>,
+}
+
+/// The manifest's description of the arguments.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct Arguments {
+    uuid: String,
+}
+
+/// The manifest's description of the results.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct Results {
+    id: u64,
+}
+
+macro_rules! api_action {
+    ($name:ident, $verb:expr, $endpoint:expr, $query:expr, $auth:expr) => {
+        struct $name;
+        impl ApiAction for $name {
+            type ModuleConfiguration = Config;
+            type Arguments = Arguments;
+            type Results = Results;
+            const NAME: &'static str = stringify!($name);
+            const DESCRIPTION: &'static str = "test";
+            const VERB: Method = $verb;
+            const ENDPOINT: &'static str = $endpoint;
+            const QUERY_PARAMETERS: &'static [&'static str] = $query;
+            const AUTHENTICATION: ApiAuthentication = $auth;
+            const TIMEOUT: Duration = Duration::from_secs(5);
+            fn wait_unit(&self) -> Duration {
+                Duration::from_millis(1)
+            }
+        }
+    };
+}
+
+api_action!(
+    UpdateAlert,
+    Method::Post,
+    "/alerts/{uuid}/comments",
+    &["verbose", "tags"],
+    ApiAuthentication::Default
+);
+api_action!(
+    ListAlerts,
+    Method::Get,
+    "alerts",
+    &[],
+    ApiAuthentication::Default
+);
+api_action!(
+    DeleteAlert,
+    Method::Delete,
+    "alerts/{uuid}",
+    &[],
+    ApiAuthentication::Default
+);
+api_action!(
+    BasicGet,
+    Method::Get,
+    "me",
+    &[],
+    ApiAuthentication::Basic { header: None }
+);
+api_action!(
+    KeyInQuery,
+    Method::Get,
+    "lookup",
+    &["q"],
+    ApiAuthentication::ApiKey {
+        header: Some("X-Key"),
+        query: Some("key")
+    }
+);
+
+struct Setup {
+    platform: LocalPlatform,
+    sandbox: Sandbox,
+    vendor: FakeVendor,
+}
+
+fn setup(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static, secrets: Value) -> Setup {
+    let vendor = FakeVendor::start(handler);
+    let platform = LocalPlatform::start().unwrap();
+    platform.set_secrets(secrets);
+    let sandbox = Sandbox::new(&platform).unwrap();
+    sandbox
+        .write_manifest(&json!({
+            "slug": "acme", "version": "1.0.0",
+            "configuration": {
+                "properties": {"base_url": {"type": "string"}, "api_key": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"}},
+                "required": ["base_url"], "secrets": ["api_key", "password"]
+            }
+        }))
+        .unwrap();
+    sandbox
+        .set_json(
+            "module_configuration",
+            &json!({"base_url": format!("{}/api/v2", vendor.url), "username": "ann"}),
+        )
+        .unwrap();
+    Setup {
+        platform,
+        sandbox,
+        vendor,
+    }
+}
+
+impl Setup {
+    fn run<A: ApiAction<ModuleConfiguration = Config>>(&self, action: A, arguments: &str) -> Value {
+        self.sandbox.set("arguments", arguments).unwrap();
+        Module::<Config>::with_settings(self.sandbox.settings())
+            .register("item", Api(action))
+            .run_command("item");
+        let finished = self
+            .platform
+            .requests()
+            .into_iter()
+            .rev()
+            .find(|r| r.method == "PATCH")
+            .unwrap();
+        serde_json::from_slice(&finished.body).unwrap()
+    }
+
+    fn finished_body(&self) -> String {
+        self.platform
+            .requests()
+            .into_iter()
+            .rev()
+            .find(|r| r.method == "PATCH")
+            .unwrap()
+            .body_text()
+    }
+}
+
+fn logs(finished: &Value) -> String {
+    finished["logs"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_post_sends_the_reference_request_and_returns_the_vendor_json_exactly() {
+    let setup = setup(
+        |_| {
+            Reply::json(
+                200,
+                r#"{"id":123456789012345678901234567890,"score":1E2,"ok":true}"#,
+            )
+        },
+        json!({"api_key": "key-\"q\"-123"}),
+    );
+    std::fs::write(
+        setup.sandbox.data_directory().join("bundle.json"),
+        r#"{"objects": [{"n": 1.5e-7}]}"#,
+    )
+    .unwrap();
+    setup.run(
+        UpdateAlert,
+        r#"{"uuid": "a b/é", "verbose": true, "tags": ["x y", "z"], "comment": "héllo 😀", "bundle_path": "bundle.json", "author": {"name": "ann"}, "skipped_path": "nope.json"}"#,
+    );
+    let requests = setup.vendor.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(
+        request.url,
+        "/api/v2/alerts/a%20b/%C3%A9/comments?verbose=True&tags=x+y&tags=z"
+    );
+    assert_eq!(request.header("accept"), Some("application/json"));
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer key-\"q\"-123")
+    );
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(
+        request.text(),
+        r#"{"comment": "h\u00e9llo \ud83d\ude00", "bundle": {"objects": [{"n": 1.5e-07}]}, "author": {"name": "ann"}, "skipped_path": "nope.json"}"#
+    );
+    assert!(
+        setup.finished_body().contains(
+            r#""results": {"id": 123456789012345678901234567890, "score": 100.0, "ok": true}"#
+        ),
+        "{}",
+        setup.finished_body()
+    );
+}
+
+#[test]
+fn a_get_carries_an_empty_json_body_and_a_204_has_no_results() {
+    let setup = setup(|_| Reply::status(204), json!({}));
+    let finished = setup.run(ListAlerts, "{}");
+    let request = &setup.vendor.requests()[0];
+    assert_eq!(
+        (request.method.as_str(), request.url.as_str()),
+        ("GET", "/api/v2/alerts")
+    );
+    assert_eq!(request.text(), "{}");
+    assert_eq!(
+        request.header("authorization"),
+        None,
+        "no api_key, no header"
+    );
+    assert_eq!(finished, json!({"status": "finished"}));
+}
+
+#[test]
+fn a_4xx_ends_the_action_with_the_vendor_message_and_the_reference_log() {
+    let setup = setup(
+        |_| Reply::json(404, r#"{"message": "alert not found", "code": 7}"#),
+        json!({"api_key": "key-123456"}),
+    );
+    let finished = setup.run(DeleteAlert, r#"{"uuid": "u1", "force": false}"#);
+    assert_eq!(
+        finished["error"],
+        "alert not found (status code: 404, attempts: 1, retries: 0)"
+    );
+    assert!(finished.get("results").is_none());
+    let logs = logs(&finished);
+    assert!(
+        logs.ends_with(&format!(
+            ": error: alert not found (status code: 404, attempts: 1, retries: 0) - Context: {{\"url\": \"{}/api/v2/alerts/u1\", \"arguments\": {{\"force\": false}}, \"response\": {{\"message\": \"alert not found\", \"code\": 7}}, \"retries\": 0, \"attempts\": 1, \"status\": 404}}\n",
+            setup.vendor.url
+        )),
+        "{logs}"
+    );
+    assert_eq!(setup.vendor.requests().len(), 1, "a 4xx is not retried");
+}
+
+#[test]
+fn a_4xx_without_message_names_the_url() {
+    let setup = setup(|_| Reply::json(400, "not json"), json!({}));
+    let finished = setup.run(ListAlerts, "{}");
+    assert_eq!(
+        finished["error"],
+        format!(
+            "HTTP Request failed: {}/api/v2/alerts (status code: 400, attempts: 1, retries: 0)",
+            setup.vendor.url
+        )
+    );
+    assert!(logs(&finished).contains(r#""response": "not json""#));
+}
+
+#[test]
+fn five_hundreds_are_retried_ten_times_with_the_reference_message() {
+    let setup = setup(|_| Reply::json(503, "{}"), json!({}));
+    let finished = setup.run(UpdateAlert, r#"{"uuid": "u1"}"#);
+    assert_eq!(setup.vendor.requests().len(), 10, "POST too");
+    let url = format!("{}/api/v2/alerts/u1/comments", setup.vendor.url);
+    assert_eq!(
+        finished["error"],
+        format!("HTTP Request failed after 10 attempts (9 retries): {url} (last status code: 503)")
+    );
+    assert!(
+        logs(&finished).contains(&format!(
+            r#"- Context: {{"url": "{url}", "arguments": {{}}, "retries": 9, "attempts": 10, "status": 503, "underlying_error": "503 Server Error: Service Unavailable for url: {url}", "exception_type": "HTTPError"}}"#
+        )),
+        "{}",
+        logs(&finished)
+    );
+}
+
+#[test]
+fn transport_failures_are_retried_and_reported_with_an_unknown_status() {
+    let setup = setup(|_| Reply::json(200, "{}"), json!({}));
+    // A base URL where nothing listens.
+    let closed = fake_vendor::closed_port_url();
+    setup
+        .sandbox
+        .set_json("module_configuration", &json!({"base_url": closed}))
+        .unwrap();
+    let finished = setup.run(ListAlerts, "{}");
+    let error = finished["error"].as_str().unwrap();
+    assert_eq!(
+        error,
+        format!(
+            "HTTP Request failed after 10 attempts (9 retries): {closed}/alerts (last status code: unknown)"
+        )
+    );
+    assert!(logs(&finished).contains(r#""status": null, "underlying_error": "#));
+    assert!(logs(&finished).contains(r#""exception_type": "ConnectionError"}"#));
+}
+
+#[test]
+fn a_retry_that_recovers_succeeds_and_a_retried_delete_404_is_a_success() {
+    let setup = setup(|_| Reply::json(200, r#"{"done": 1}"#), json!({}));
+    setup.vendor.script([Reply::status(502)]);
+    let finished = setup.run(ListAlerts, "{}");
+    assert_eq!(finished["results"], json!({"done": 1}), "{finished}");
+    assert_eq!(setup.vendor.requests().len(), 2);
+
+    setup.vendor.script([
+        Reply::status(500),
+        Reply::json(404, r#"{"message": "gone"}"#),
+    ]);
+    let finished = setup.run(DeleteAlert, r#"{"uuid": "u1"}"#);
+    assert_eq!(finished, json!({"status": "finished"}));
+}
+
+#[test]
+fn basic_and_api_key_authentication() {
+    let setup = setup(
+        |_| Reply::json(200, "{}"),
+        json!({"password": "pässword", "api_key": "k y+1"}),
+    );
+    let finished = setup.run(BasicGet, "{}");
+    assert!(finished.get("error").is_none(), "{finished}");
+    let finished = setup.run(KeyInQuery, r#"{"q": "1.2.3.4", "other": 5}"#);
+    assert!(finished.get("error").is_none(), "{finished}");
+    let requests = setup.vendor.requests();
+    // aiohttp BasicAuth("ann", "pässword").encode(): Latin-1.
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some("Basic YW5uOnDkc3N3b3Jk")
+    );
+    assert_eq!(requests[1].url, "/api/v2/lookup?key=k+y%2B1&q=1.2.3.4");
+    assert_eq!(requests[1].header("x-key"), Some("k y+1"));
+    assert_eq!(requests[1].header("authorization"), None);
+}
+
+#[test]
+fn a_null_argument_fails_as_the_reference_does_without_a_request() {
+    let setup = setup(|_| Reply::json(200, "{}"), json!({}));
+    let finished = setup.run(ListAlerts, r#"{"other": null}"#);
+    assert!(
+        finished["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("An unexpected error occurred: the argument `other` is null")
+    );
+    assert!(setup.vendor.requests().is_empty());
+}
+
+#[test]
+fn the_manifest_schemas_are_the_declared_ones() {
+    let arguments = schemars::schema_for!(sekoia_automation::vendor::ApiArguments<Arguments>);
+    assert_eq!(arguments.as_value()["properties"]["uuid"]["type"], "string");
+    let results = schemars::schema_for!(sekoia_automation::vendor::ApiResults<Results>);
+    assert!(results.as_value()["properties"]["id"].is_object());
+}
