@@ -85,8 +85,8 @@ use uuid::Uuid;
 
 use crate::action::Action;
 use crate::action::validator::AccountValidator;
-use crate::config::secret::SECRET_SCHEMA_KEY;
 use crate::config::identity::Identity;
+use crate::config::secret::SECRET_SCHEMA_KEY;
 use crate::trigger::Trigger;
 
 /// One kind of item manifest file.

@@ -61,8 +61,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::item::registration::ItemKind;
 use crate::item::manifest::{file_name, item_uuid, states_nothing};
+use crate::item::registration::ItemKind;
 pub use crate::tooling::manifest_text::TextStyle;
 use crate::tooling::{ItemRef, ModuleItems};
 

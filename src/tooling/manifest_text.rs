@@ -147,7 +147,10 @@ pub(crate) fn rewrite(
                 };
             }
             Some(value) => {
-                if old.get(&member.key) != Some(value) {
+                if !old
+                    .get(&member.key)
+                    .is_some_and(|old| same_json(old, value))
+                {
                     result.push_str(&text[position..member.value.start]);
                     result.push_str(&style.render_member(value));
                     position = member.value.end;
@@ -180,6 +183,36 @@ pub(crate) fn rewrite(
     }
     result.push_str(&text[position..]);
     Some(result)
+}
+
+/// Whether two JSON values say the same thing. Numbers are compared by
+/// value, not by their text (`arbitrary_precision` keeps the text: `-1.5e3`
+/// and `-1500.0` are the same float), but an integer never equals a float,
+/// as Python's `json.dumps` writes `1` and `1.0` differently.
+fn same_json(a: &Value, b: &Value) -> bool {
+    fn is_integer(text: &str) -> bool {
+        !text.contains(['.', 'e', 'E'])
+    }
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.to_string(), y.to_string());
+            match (is_integer(&x), is_integer(&y)) {
+                (true, true) => x == y,
+                (false, false) => x.parse::<f64>().ok() == y.parse::<f64>().ok(),
+                _ => false,
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((kx, vx), (ky, vy))| kx == ky && same_json(vx, vy))
+        }
+        _ => a == b,
+    }
 }
 
 /// The top-level members of an object's text and the position of its
