@@ -52,7 +52,8 @@ enum Command {
         /// The module's slug (derived from the name when absent).
         #[arg(long)]
         slug: Option<String>,
-        /// Depend on a local checkout of sekoia-automation instead of crates.io.
+        /// Depend on this checkout of sekoia-automation. By default: the checkout this command
+        /// was built from, or the crates.io release when it was installed from crates.io.
         #[arg(long, value_name = "PATH")]
         sekoia_automation_path: Option<PathBuf>,
     },

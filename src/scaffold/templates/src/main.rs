@@ -93,7 +93,7 @@ pub struct TickerConfiguration {
 }
 
 fn default_interval() -> f64 {
-    60.0
+    1.0
 }
 
 /// An event: one tick.
