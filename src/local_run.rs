@@ -32,9 +32,11 @@
 //! finished PATCH. With `--json`, one document at the end:
 //! `{"command", "kind", "success", "exit_code", "results", "error",
 //! "outputs", "logs", "events", "stderr"}`. A trigger runs until Ctrl-C, its
-//! own stop, `--events` or `--timeout` (it is then sent SIGTERM and stops as
-//! on the platform). The exit code is 0 when the item succeeded: an action
-//! finished without error, a trigger stopped cleanly.
+//! own stop, `--events`, `--timeout` or its first `critical` log (it is then
+//! sent SIGTERM and stops as on the platform, where a critical log would make
+//! it wait 120 s before running again). The exit code is 0 when the item
+//! succeeded: an action finished without error, a trigger stopped cleanly
+//! without logging `critical`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -217,6 +219,9 @@ struct Seen {
     events: Vec<Value>,
     logs: Vec<Value>,
     finished: Option<Value>,
+    /// The first `critical` log of a trigger: on the platform it would now
+    /// wait 120 s and run again; a local run stops there.
+    critical: Option<String>,
 }
 
 /// `run-local`: parses the options, runs the item, prints.
@@ -355,7 +360,7 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
     let error = finished.get("error").cloned().unwrap_or(Value::Null);
     let success = exit_code == Some(0)
         && match item.kind {
-            ItemKind::Trigger => true,
+            ItemKind::Trigger => seen.critical.is_none(),
             _ => seen.finished.is_some() && error.is_null(),
         };
     if options.json {
@@ -492,11 +497,18 @@ fn watch(
         let timed_out = options
             .timeout
             .is_some_and(|timeout| started.elapsed() >= timeout);
+        let critical = kind == ItemKind::Trigger && seen.critical.is_some();
         match stopped_at {
-            None if enough_events || timed_out || interrupted.load(Ordering::Relaxed) => {
+            None if enough_events
+                || timed_out
+                || critical
+                || interrupted.load(Ordering::Relaxed) =>
+            {
                 if !options.json {
                     let why = if enough_events {
                         "enough events"
+                    } else if critical {
+                        "the trigger logged `critical`, on the platform it would wait 120 s and run again"
                     } else if timed_out {
                         "timeout"
                     } else {
@@ -554,6 +566,16 @@ fn record(request: &RecordedRequest, seen: &mut Seen, quiet: bool) {
                 .flatten()
             {
                 seen.logs.push(log.clone());
+                if seen.critical.is_none()
+                    && log.get("level").and_then(Value::as_str) == Some("critical")
+                {
+                    seen.critical = Some(
+                        log.get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                    );
+                }
                 if !quiet {
                     let text = |key: &str| {
                         log.get(key)

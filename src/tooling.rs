@@ -2,7 +2,7 @@
 //!
 //! | invocation | what it does |
 //! | --- | --- |
-//! | `generate-files [DIR]` | writes `manifest.json` and the item manifests ([`generate`](crate::generate)) |
+//! | `generate-files [DIR]` | writes `manifest.json` and the item manifests ([`generate`](crate::generate)); a missing `manifest.json` is started ([`starter_manifest`](crate::generate::starter_manifest)) |
 //! | `check-module [DIR]` | checks the module directory against the code ([`check`](crate::check)); exit 1 with the list of problems |
 //! | `run-local COMMAND [OPTIONS]` | runs one item against the embedded local platform ([`local_run`](crate::local_run)) |
 //! | `generate-documentation [DIR] [--output FILE]` | writes the module's Markdown page ([`documentation`](crate::documentation)) |
@@ -208,6 +208,22 @@ fn generate_files(items: &ModuleItems<'_>, settings: &Settings, arguments: &[Str
         Ok(directory) => module_directory(settings, directory),
         Err(code) => return code,
     };
+    let manifest_path = directory.join(crate::generate::MANIFEST_FILE);
+    if !manifest_path.exists() {
+        // A module written by hand: start its manifest, with a fresh uuid.
+        let starter = crate::generate::starter_manifest(&program_name());
+        let text = crate::generate::to_file_text(&serde_json::Value::Object(starter));
+        if let Err(error) = std::fs::write(&manifest_path, text) {
+            return usage_error(&format!(
+                "cannot write {}: {error}",
+                manifest_path.display()
+            ));
+        }
+        eprintln!(
+            "note: {} did not exist: started it with a fresh uuid; review its name, slug and description, and keep it (the uuid names the module on the platform)",
+            manifest_path.display()
+        );
+    }
     let files = match crate::generate::generate(&directory, items) {
         Ok(files) => files,
         Err(error) => return usage_error(&error.to_string()),

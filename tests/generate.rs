@@ -225,6 +225,47 @@ fn a_missing_manifest_is_an_error_that_says_what_to_do() {
 }
 
 #[test]
+fn generate_files_starts_a_missing_manifest_and_keeps_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let run = || {
+        sample_module::module().run_invocation(
+            "generate-files",
+            vec![directory.path().display().to_string()],
+        )
+    };
+    assert_eq!(
+        format!("{:?}", run()),
+        format!("{:?}", std::process::ExitCode::SUCCESS)
+    );
+    let read = || -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(directory.path().join("manifest.json")).unwrap(),
+        )
+        .unwrap()
+    };
+    let manifest = read();
+    let uuid = uuid::Uuid::parse_str(manifest["uuid"].as_str().unwrap()).unwrap();
+    assert_eq!(uuid.get_version_num(), 4, "a fresh uuid");
+    assert_eq!(manifest["version"], "0.1.0");
+    let slug = manifest["slug"].as_str().unwrap();
+    assert!(
+        sekoia_automation::check::is_valid_slug(slug),
+        "{slug} breaks the platform's rule"
+    );
+    assert_eq!(
+        manifest["configuration"]["required"],
+        json!(["base_url", "api_key"]),
+        "the configuration comes from the code"
+    );
+    for name in &EXPECTED[1..] {
+        assert!(directory.path().join(name).is_file(), "{name}");
+    }
+    // A second run keeps the module's identity.
+    run();
+    assert_eq!(read()["uuid"], manifest["uuid"]);
+}
+
+#[test]
 fn the_documentation_is_the_expected_page() {
     let directory = module_directory();
     let files = generate_in(directory.path());

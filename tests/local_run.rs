@@ -200,6 +200,30 @@ fn a_trigger_as_json_until_a_timeout() {
 }
 
 #[test]
+fn a_trigger_without_its_module_configuration_stops_at_its_critical_log() {
+    // No `-c`: the module configuration lacks its required fields. On the
+    // platform the trigger would log critical and wait 120 s; locally the
+    // run stops there and fails, rather than waiting for events.
+    let directory = module_directory();
+    let output = run_local(directory.path(), &["watch", "--events", "3", "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["success"], false);
+    assert_eq!(document["events"], json!([]));
+    let critical: Vec<&Value> = document["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|log| log["level"] == "critical")
+        .collect();
+    assert_eq!(critical.len(), 1, "{document}");
+    assert!(
+        critical[0]["message"].as_str().unwrap().contains("api_key"),
+        "{document}"
+    );
+}
+
+#[test]
 fn given_directories_are_used_and_kept() {
     let directory = module_directory();
     let root = directory.path().join("symphony");

@@ -184,27 +184,14 @@ pub enum ScaffoldError {
 /// The crate name for a module name: lower-case, runs of other characters
 /// as `-`; prefixed with `m` when it would start with a digit.
 pub fn crate_name(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let out = out.trim_end_matches('-').to_string();
-    if out.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("m{out}")
-    } else {
-        out
-    }
+    generate::slug(name)
 }
 
 /// The slug for a module name: as [`crate_name`] (the Python SDK's
 /// template lower-cases and replaces spaces by `-`), so that it matches the
 /// platform's slug rule.
 pub fn slug(name: &str) -> String {
-    crate_name(name)
+    generate::slug(name)
 }
 
 fn toml_string(text: &str) -> String {
