@@ -210,16 +210,23 @@ fn a_trigger_without_its_module_configuration_stops_at_its_critical_log() {
     let document: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(document["success"], false);
     assert_eq!(document["events"], json!([]));
-    let critical: Vec<&Value> = document["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|log| log["level"] == "critical")
-        .collect();
-    assert_eq!(critical.len(), 1, "{document}");
-    assert!(
-        critical[0]["message"].as_str().unwrap().contains("api_key"),
+    let logs = document["logs"].as_array().unwrap();
+    let with_level = |level: &str| -> Vec<&str> {
+        logs.iter()
+            .filter(|log| log["level"] == level)
+            .map(|log| log["message"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        with_level("critical"),
+        ["Configuration error"],
         "{document}"
+    );
+    assert!(
+        with_level("error")
+            .iter()
+            .any(|message| message.contains("api_key") && message.contains("module_configuration")),
+        "the error names what is missing: {document}"
     );
 }
 
