@@ -216,9 +216,56 @@ fn is_internal(target: &str) -> bool {
 
 struct Bridge {
     stderr: env_logger::Logger,
+    /// The same, writing through `eprint!`, which a test harness captures.
+    captured: env_logger::Logger,
+}
+
+impl Bridge {
+    fn stderr(&self) -> &env_logger::Logger {
+        if CAPTURED.load(std::sync::atomic::Ordering::Relaxed) {
+            &self.captured
+        } else {
+            &self.stderr
+        }
+    }
 }
 
 static BRIDGE: OnceLock<Bridge> = OnceLock::new();
+static CAPTURED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The stderr logger: `[<date>Z LEVEL target] message`, filtered by
+/// `RUST_LOG` (default `info`); with `for_tests`, written with `eprint!`.
+fn stderr_logger(for_tests: bool) -> env_logger::Logger {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format(|out, record| {
+            use std::io::Write as _;
+            writeln!(
+                out,
+                "[{}Z {} {}] {}",
+                Timestamp::now().to_iso8601(),
+                record.level(),
+                record.target(),
+                record.args()
+            )
+        })
+        .is_test(for_tests)
+        .build()
+}
+
+/// Sends the module's stderr log through `eprint!`, which the Rust test
+/// harness captures: it is then shown only for a failing test, as
+/// `env_logger`'s `is_test` does. Call it first in tests that run items
+/// in-process (a module run as a child process has its own stderr); what
+/// reaches the platform is unchanged.
+///
+/// ```
+/// sekoia_automation::logging::capture_stderr_in_tests();
+/// log::error!("a fault this test injected on purpose"); // shown only if the test fails
+/// ```
+pub fn capture_stderr_in_tests() {
+    CAPTURED.store(true, std::sync::atomic::Ordering::Relaxed);
+    install();
+}
 
 /// Installs the bridge as the `log` crate's logger, once per process. When the
 /// program already installed another logger, that one stays and only
@@ -227,21 +274,8 @@ pub fn install() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         let bridge = BRIDGE.get_or_init(|| Bridge {
-            stderr: env_logger::Builder::from_env(
-                env_logger::Env::default().default_filter_or("info"),
-            )
-            .format(|out, record| {
-                use std::io::Write as _;
-                writeln!(
-                    out,
-                    "[{}Z {} {}] {}",
-                    Timestamp::now().to_iso8601(),
-                    record.level(),
-                    record.target(),
-                    record.args()
-                )
-            })
-            .build(),
+            stderr: stderr_logger(false),
+            captured: stderr_logger(true),
         });
         if log::set_logger(bridge).is_ok() {
             log::set_max_level(bridge.stderr.filter().max(log::LevelFilter::Info));
@@ -258,8 +292,8 @@ pub(crate) fn echo_to_stderr(level: Level, message: &str) {
             .level(level)
             .target("module")
             .build();
-        if bridge.stderr.enabled(&metadata) {
-            bridge.stderr.log(
+        if bridge.stderr().enabled(&metadata) {
+            bridge.stderr().log(
                 &log::Record::builder()
                     .metadata(metadata)
                     .args(format_args!("{message}"))
@@ -271,11 +305,11 @@ pub(crate) fn echo_to_stderr(level: Level, message: &str) {
 
 impl log::Log for Bridge {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Info || self.stderr.enabled(metadata)
+        metadata.level() <= log::Level::Info || self.stderr().enabled(metadata)
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        let to_stderr = self.stderr.enabled(record.metadata());
+        let to_stderr = self.stderr().enabled(record.metadata());
         let forwarder = FORWARD.with(|forward| forward.borrow().clone());
         let to_platform = record.level() <= log::Level::Info
             && !is_internal(record.target())
@@ -286,7 +320,7 @@ impl log::Log for Bridge {
         let message = record.args().to_string();
         let message = redact::scrub(&message);
         if to_stderr {
-            self.stderr.log(
+            self.stderr().log(
                 &log::Record::builder()
                     .metadata(record.metadata().clone())
                     .args(format_args!("{message}"))
@@ -315,6 +349,6 @@ impl log::Log for Bridge {
     }
 
     fn flush(&self) {
-        self.stderr.flush();
+        self.stderr().flush();
     }
 }

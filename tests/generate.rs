@@ -42,6 +42,7 @@ const EXPECTED: [&str; 3] = [
 
 #[test]
 fn generated_files_are_the_expected_ones() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let directory = module_directory();
     let files = generate_in(directory.path());
     let names: Vec<&str> = files.iter().map(|file| file.file_name.as_str()).collect();
@@ -58,6 +59,7 @@ fn generated_files_are_the_expected_ones() {
 
 #[test]
 fn writing_twice_gives_the_same_bytes() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let directory = module_directory();
     let files = generate_in(directory.path());
     assert_eq!(
@@ -92,6 +94,7 @@ fn parsed(files: &[GeneratedFile], name: &str) -> Value {
 
 #[test]
 fn item_uuids_are_uuid5_of_the_name_in_the_module_namespace() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let directory = module_directory();
     let files = generate_in(directory.path());
     // Python: str(uuid5(UUID("2b6d6b4e-3f1c-4c1e-9f43-1d2c5e6a7b80"), name))
@@ -107,6 +110,7 @@ fn item_uuids_are_uuid5_of_the_name_in_the_module_namespace() {
 
 #[test]
 fn manifests_have_the_python_generator_shape() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let directory = module_directory();
     let files = generate_in(directory.path());
     let action = parsed(&files, "action_lookup_ip.json");
@@ -185,6 +189,7 @@ fn manifests_have_the_python_generator_shape() {
 
 #[test]
 fn generate_files_invocation_writes_into_the_module_directory() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let directory = module_directory();
     let code = sample_module::module().run_invocation(
         "generate-files",
@@ -216,6 +221,7 @@ fn generate_files_invocation_writes_into_the_module_directory() {
 
 #[test]
 fn a_missing_manifest_is_an_error_that_says_what_to_do() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let directory = tempfile::tempdir().unwrap();
     let module = sample_module::module();
     let error =
@@ -226,6 +232,7 @@ fn a_missing_manifest_is_an_error_that_says_what_to_do() {
 
 #[test]
 fn generate_files_starts_a_missing_manifest_and_keeps_it() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let directory = tempfile::tempdir().unwrap();
     let run = || {
         sample_module::module().run_invocation(
@@ -267,6 +274,7 @@ fn generate_files_starts_a_missing_manifest_and_keeps_it() {
 
 #[test]
 fn the_documentation_is_the_expected_page() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let directory = module_directory();
     let files = generate_in(directory.path());
     let page = documentation::from_generated(&files).unwrap();
@@ -301,6 +309,7 @@ impl Action for Ping {
 
 #[test]
 fn registering_under_a_reserved_command_is_refused() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     for reserved in sekoia_automation::tooling::RESERVED_COMMANDS {
         let code = Module::<()>::new()
             .register(reserved, Ping)
@@ -314,6 +323,7 @@ fn registering_under_a_reserved_command_is_refused() {
 
 #[test]
 fn an_empty_description_is_the_name() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let directory = module_directory();
     let module = Module::<()>::new().register("ping", Ping);
     let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
@@ -333,6 +343,7 @@ fn an_empty_description_is_the_name() {
 
 #[test]
 fn an_undeclared_branch_is_reported_and_still_sent() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let platform = LocalPlatform::start().unwrap();
     let sandbox = Sandbox::new(&platform).unwrap();
     sandbox.set_json("arguments", &json!({})).unwrap();
@@ -362,6 +373,7 @@ fn an_undeclared_branch_is_reported_and_still_sent() {
 
 #[test]
 fn the_embedded_manifest_is_used_when_there_is_no_file() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let platform = LocalPlatform::start().unwrap();
     platform.set_secrets(json!({"api_key": "from-the-platform"}));
     let sandbox = Sandbox::new(&platform).unwrap();

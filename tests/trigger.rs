@@ -169,6 +169,7 @@ fn join(handle: JoinHandle<ExitCode>) -> ExitCode {
 
 #[test]
 fn an_event_is_a_python_body_posted_after_the_secrets_get() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let code = env.run(Scripted::new(|ctx, _| {
         ctx.send_event(
@@ -203,6 +204,7 @@ fn an_event_is_a_python_body_posted_after_the_secrets_get() {
 
 #[test]
 fn module_secrets_are_merged_and_node_secrets_overlaid_without_nulls() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     env.platform
         .set_secrets(json!({"api_key": "module-secret-value-1", "region": "eu"}));
@@ -259,6 +261,7 @@ fn module_secrets_are_merged_and_node_secrets_overlaid_without_nulls() {
 
 #[test]
 fn without_node_value_the_configuration_is_kept() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     env.sandbox
         .set_json("trigger_configuration", &json!({"password": "as-written"}))
@@ -278,6 +281,7 @@ fn without_node_value_the_configuration_is_kept() {
 
 #[test]
 fn two_thousand_events_through_a_flaky_platform_all_arrive_once() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     env.platform.seed(20_260_102);
     env.platform.inject(
@@ -346,6 +350,7 @@ fn two_thousand_events_through_a_flaky_platform_all_arrive_once() {
 
 #[test]
 fn a_4xx_fails_at_once_and_counts() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     env.platform.inject(
         Fault::status(400)
@@ -390,6 +395,7 @@ fn a_4xx_fails_at_once_and_counts() {
 
 #[test]
 fn a_5xx_is_retried_with_the_same_request_id_and_not_counted() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     env.platform.inject(
         Fault::status(503)
@@ -428,6 +434,7 @@ fn a_5xx_is_retried_with_the_same_request_id_and_not_counted() {
 
 #[test]
 fn a_dropped_connection_is_retried() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     env.platform.inject(
         Fault::drop_connection()
@@ -451,6 +458,7 @@ fn a_dropped_connection_is_retried() {
 
 #[test]
 fn directories_are_attached_relative_removed_on_request_and_escapes_refused() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     env.platform.inject(
         Fault::status(400)
@@ -574,6 +582,7 @@ fn directories_are_attached_relative_removed_on_request_and_escapes_refused() {
 
 #[test]
 fn a_configuration_error_is_critical_once_and_the_loop_waits_for_a_stop() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let clock = Arc::new(ManualClock::starting_now());
     let runs = Arc::new(AtomicU32::new(0));
@@ -645,6 +654,7 @@ impl Trigger for TypedTrigger {
 
 #[test]
 fn an_invalid_trigger_configuration_is_critical_and_names_the_value() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     env.sandbox
         .set_json("trigger_configuration", &json!({"frequency": "often"}))
@@ -730,6 +740,7 @@ fn critical_scenario(
 
 #[test]
 fn five_consecutive_errors_after_thirty_minutes_without_events_are_critical() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let (env, clock, handle) = critical_scenario(Duration::from_secs(7 * 60), 6);
     assert!(env.wait_for_log(|log| log["level"] == "critical"));
     // The sixth failure comes after the wait; no second critical.
@@ -752,6 +763,7 @@ fn five_consecutive_errors_after_thirty_minutes_without_events_are_critical() {
 
 #[test]
 fn errors_in_the_first_thirty_minutes_are_never_critical() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let (env, _clock, handle) = critical_scenario(Duration::from_secs(60), 8);
     assert_eq!(
         join(handle),
@@ -768,6 +780,7 @@ fn errors_in_the_first_thirty_minutes_are_never_critical() {
 
 #[test]
 fn a_panicking_run_is_a_counted_failure_and_runs_again() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let counts = Arc::new(Mutex::new(Vec::new()));
     let code = env.run(Scripted::new({
@@ -791,6 +804,7 @@ fn a_panicking_run_is_a_counted_failure_and_runs_again() {
 
 #[test]
 fn a_stop_wakes_a_sleeping_trigger_at_once() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let stop = Arc::new(StopSignal::new());
     let slept = Arc::new(Mutex::new(None));
@@ -819,6 +833,7 @@ fn a_stop_wakes_a_sleeping_trigger_at_once() {
 
 #[test]
 fn logs_leave_while_the_trigger_is_blocked_in_its_own_io() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let clock = Arc::new(ManualClock::starting_now());
     let (go, wait) = channel::<()>();
@@ -869,6 +884,7 @@ fn clock_date(log: &Value) -> Value {
 
 #[test]
 fn queued_logs_are_flushed_before_exit() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let code = env.run(Scripted::new(|ctx, _| {
         for n in 0..7 {
@@ -911,6 +927,7 @@ fn batches(env: &Env) -> Vec<Vec<Value>> {
 
 #[test]
 fn logs_go_in_batches_of_fifty_or_every_five_seconds() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let clock = Arc::new(ManualClock::starting_now());
     let logs = shipper(&env, &clock, 1);
@@ -962,6 +979,7 @@ fn logs_go_in_batches_of_fifty_or_every_five_seconds() {
 
 #[test]
 fn the_same_record_is_not_queued_again_within_a_minute() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let clock = Arc::new(ManualClock::starting_now());
     let logs = shipper(&env, &clock, 1);
@@ -995,6 +1013,7 @@ fn the_same_record_is_not_queued_again_within_a_minute() {
 
 #[test]
 fn only_one_critical_is_sent_and_it_is_never_rate_limited() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let clock = Arc::new(ManualClock::starting_now());
     let logs = shipper(&env, &clock, 1);
@@ -1026,6 +1045,7 @@ fn only_one_critical_is_sent_and_it_is_never_rate_limited() {
 
 #[test]
 fn a_failed_log_send_is_put_back_and_shutdown_flushes() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let clock = Arc::new(ManualClock::starting_now());
     let logs = shipper(&env, &clock, 1);
@@ -1113,6 +1133,7 @@ fn get(port: u16, path: &str) -> (u16, String, String) {
 
 #[test]
 fn health_turns_500_when_a_threshold_passes_and_other_paths_are_404() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let (liveness, metrics) = (free_port(), free_port());
     env.sandbox
@@ -1203,6 +1224,7 @@ fn health_turns_500_when_a_threshold_passes_and_other_paths_are_404() {
 
 #[test]
 fn the_error_count_is_reported_by_health_and_metrics() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let (liveness, metrics) = (free_port(), free_port());
     env.sandbox
@@ -1248,6 +1270,7 @@ fn the_error_count_is_reported_by_health_and_metrics() {
 
 #[test]
 fn missing_secrets_endpoint_fails_the_start() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     env.platform
         .inject(Fault::status(404).on_path_suffix("/secrets"));
@@ -1264,6 +1287,7 @@ fn missing_secrets_endpoint_fails_the_start() {
 
 #[test]
 fn url_logs_and_url_secrets_may_be_given() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let base = env.platform.base_url();
     env.sandbox
@@ -1289,6 +1313,7 @@ fn url_logs_and_url_secrets_may_be_given() {
 
 #[test]
 fn a_busy_monitoring_port_is_logged_and_the_trigger_runs_on() {
+    sekoia_automation::logging::capture_stderr_in_tests();
     let env = Env::new();
     let busy = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     let port = busy.local_addr().unwrap().port();
