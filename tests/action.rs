@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use schemars::JsonSchema;
-use sekoia_automation::local_platform::{Fault, LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::validator::ValidationError;
+use sekoia_automation::ValidationError;
+use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::{AccountValidator, Action, ActionContext, Level, Module, Outcome, Secret};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 #[derive(Deserialize, JsonSchema)]
 struct Config {
@@ -152,7 +152,7 @@ impl Platform {
 
 #[test]
 fn a_run_is_a_running_then_a_finished_patch_with_python_bodies() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     assert_eq!(setup.run_scripted("branches"), ExitCode::SUCCESS);
     let requests = setup.requests();
@@ -175,7 +175,7 @@ fn a_run_is_a_running_then_a_finished_patch_with_python_bodies() {
 
 #[test]
 fn results_lists_and_partial_success() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.run_scripted("list");
     assert_eq!(
@@ -200,7 +200,7 @@ fn results_lists_and_partial_success() {
 
 #[test]
 fn invalid_results_are_replaced_by_the_error() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     assert_eq!(setup.run_scripted("string"), ExitCode::SUCCESS);
     assert_eq!(
@@ -218,7 +218,7 @@ fn invalid_results_are_replaced_by_the_error() {
 
 #[test]
 fn a_panicking_action_still_reports_finished_with_the_error() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     assert_eq!(setup.run_scripted("panic"), ExitCode::SUCCESS);
     let finished = setup.finished();
@@ -237,7 +237,7 @@ fn a_panicking_action_still_reports_finished_with_the_error() {
 
 #[test]
 fn logs_from_the_context_and_the_log_crate_are_collected_in_order() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.run_scripted("logs");
     let logs = setup.finished()["logs"].as_str().unwrap().to_string();
@@ -261,7 +261,7 @@ fn logs_from_the_context_and_the_log_crate_are_collected_in_order() {
 
 #[test]
 fn secrets_are_requested_and_merged_for_declared_keys_only() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::with_secrets();
     setup.arguments(json!({"x": 1}));
     assert_eq!(setup.run_echo(), ExitCode::SUCCESS);
@@ -300,7 +300,7 @@ fn secrets_are_requested_and_merged_for_declared_keys_only() {
 
 #[test]
 fn a_secret_never_reaches_the_logs_or_the_error() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     struct Leaky;
     impl Action for Leaky {
         type ModuleConfiguration = Config;
@@ -333,7 +333,7 @@ fn a_secret_never_reaches_the_logs_or_the_error() {
 
 #[test]
 fn missing_required_property_is_a_reported_error() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::with_secrets();
     setup.platform.set_secrets(json!({}));
     setup.arguments(json!({}));
@@ -347,7 +347,7 @@ fn missing_required_property_is_a_reported_error() {
 
 #[test]
 fn missing_configuration_names_the_file_and_the_variable() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.arguments(json!({}));
     setup.run_echo();
@@ -373,7 +373,7 @@ fn missing_configuration_names_the_file_and_the_variable() {
 
 #[test]
 fn arguments_of_the_wrong_shape_are_a_clear_error() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.arguments(json!({"mode": 3}));
     Module::<()>::with_settings(setup.sandbox.settings())
@@ -388,7 +388,7 @@ fn arguments_of_the_wrong_shape_are_a_clear_error() {
 
 #[test]
 fn a_503_is_retried_with_the_same_body() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.platform.inject(
         Fault::status(503)
@@ -412,7 +412,7 @@ fn a_503_is_retried_with_the_same_body() {
 
 #[test]
 fn a_dropped_connection_is_retried() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup
         .platform
@@ -425,7 +425,7 @@ fn a_dropped_connection_is_retried() {
 
 #[test]
 fn a_4xx_is_not_retried_and_keeps_its_status() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.platform.inject(
         Fault::status(400)
@@ -446,7 +446,7 @@ fn a_4xx_is_not_retried_and_keeps_its_status() {
 
 #[test]
 fn a_409_on_the_finished_patch_is_ignored() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.platform.inject(
         Fault::status(409)
@@ -460,7 +460,7 @@ fn a_409_on_the_finished_patch_is_ignored() {
 
 #[test]
 fn an_undeliverable_finished_patch_fails_the_process() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.platform.inject(
         Fault::status(403)
@@ -479,7 +479,7 @@ fn an_undeliverable_finished_patch_fails_the_process() {
 
 #[test]
 fn json_arguments_inline_answer_inline_and_files_answer_files() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.arguments(json!({"mode": "json-argument", "data": [1, 2]}));
     Module::<()>::with_settings(setup.sandbox.settings())
@@ -516,7 +516,7 @@ fn json_arguments_inline_answer_inline_and_files_answer_files() {
 
 #[test]
 fn argument_paths_that_leave_the_data_directory_are_refused() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let outside = std::env::temp_dir().join(format!("outside-{}.json", uuid::Uuid::new_v4()));
     std::fs::write(&outside, r#"{"stolen": true}"#).unwrap();
     let setup = Platform::new();
@@ -542,7 +542,7 @@ fn argument_paths_that_leave_the_data_directory_are_refused() {
 
 #[test]
 fn a_missing_argument_file_is_a_clear_error() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.arguments(json!({"mode": "json-argument", "data_path": "absent.json"}));
     Module::<()>::with_settings(setup.sandbox.settings())
@@ -557,7 +557,7 @@ fn a_missing_argument_file_is_a_clear_error() {
 
 #[test]
 fn sub_folder_moves_the_data_directory() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.sandbox.set("sub_folder", "tenant-a").unwrap();
     let folder = setup.sandbox.data_directory().join("tenant-a");
@@ -574,7 +574,7 @@ fn sub_folder_moves_the_data_directory() {
 
 #[test]
 fn updated_secrets_are_sent_with_the_finished_patch() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     struct Rotate;
     impl Action for Rotate {
         type ModuleConfiguration = Config;
@@ -603,7 +603,7 @@ fn updated_secrets_are_sent_with_the_finished_patch() {
 
 #[test]
 fn the_command_selects_the_item_and_unknown_commands_fail() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.arguments(json!({"mode": "list"}));
     let module = || {
@@ -628,7 +628,7 @@ fn the_command_selects_the_item_and_unknown_commands_fail() {
 
 #[test]
 fn without_token_the_action_cannot_report_and_fails() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup.sandbox.remove("token").unwrap();
     setup.arguments(json!({"mode": "list"}));
@@ -683,7 +683,7 @@ fn validate(key: &str, secrets: bool) -> (ExitCode, Vec<RecordedRequest>) {
 
 #[test]
 fn account_validation_reports_success_or_the_error() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let (code, requests) = validate("12345678", false);
     assert_eq!(code, ExitCode::SUCCESS);
     assert_eq!(requests[0].body_text(), r#"{"status": "running"}"#);
@@ -711,20 +711,11 @@ fn account_validation_reports_success_or_the_error() {
 
 #[test]
 fn a_slow_platform_is_waited_for() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let setup = Platform::new();
     setup
         .platform
         .inject(Fault::delay(Duration::from_millis(300)).times(1));
     assert_eq!(setup.run_scripted("list"), ExitCode::SUCCESS);
     assert_eq!(setup.requests().len(), 2);
-}
-
-#[test]
-fn untyped_results_map_is_accepted() {
-    sekoia_automation::logging::capture_stderr_in_tests();
-    let mut map = Map::new();
-    map.insert("k".into(), json!(1));
-    let report = sekoia_automation::report::ActionReport::new(Outcome::success(map), &[]);
-    assert_eq!(report.results, Some(json!({"k": 1})));
 }

@@ -8,10 +8,11 @@ mod sample_module;
 
 use std::path::{Path, PathBuf};
 
-use sekoia_automation::generate::{self, GeneratedFile};
-use sekoia_automation::local_platform::{LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::tooling::ModuleItems;
-use sekoia_automation::{Action, ActionContext, Module, Outcome, documentation};
+use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::unversioned::ModuleItems;
+use sekoia_automation::unversioned::documentation;
+use sekoia_automation::unversioned::generate::{self, GeneratedFile};
+use sekoia_automation::{Action, ActionContext, Module, Outcome};
 use serde_json::{Value, json};
 
 fn fixtures() -> PathBuf {
@@ -42,7 +43,7 @@ const EXPECTED: [&str; 3] = [
 
 #[test]
 fn generated_files_are_the_expected_ones() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let directory = module_directory();
     let files = generate_in(directory.path());
     let names: Vec<&str> = files.iter().map(|file| file.file_name.as_str()).collect();
@@ -59,7 +60,7 @@ fn generated_files_are_the_expected_ones() {
 
 #[test]
 fn writing_twice_gives_the_same_bytes() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let directory = module_directory();
     let files = generate_in(directory.path());
     assert_eq!(
@@ -94,7 +95,7 @@ fn parsed(files: &[GeneratedFile], name: &str) -> Value {
 
 #[test]
 fn item_uuids_are_uuid5_of_the_name_in_the_module_namespace() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let directory = module_directory();
     let files = generate_in(directory.path());
     // Python: str(uuid5(UUID("2b6d6b4e-3f1c-4c1e-9f43-1d2c5e6a7b80"), name))
@@ -110,7 +111,7 @@ fn item_uuids_are_uuid5_of_the_name_in_the_module_namespace() {
 
 #[test]
 fn manifests_have_the_python_generator_shape() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let directory = module_directory();
     let files = generate_in(directory.path());
     let action = parsed(&files, "action_lookup_ip.json");
@@ -189,7 +190,7 @@ fn manifests_have_the_python_generator_shape() {
 
 #[test]
 fn generate_files_invocation_writes_into_the_module_directory() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let directory = module_directory();
     let code = sample_module::module().run_invocation(
         "generate-files",
@@ -221,7 +222,7 @@ fn generate_files_invocation_writes_into_the_module_directory() {
 
 #[test]
 fn a_missing_manifest_is_an_error_that_says_what_to_do() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let directory = tempfile::tempdir().unwrap();
     let module = sample_module::module();
     let error =
@@ -232,7 +233,7 @@ fn a_missing_manifest_is_an_error_that_says_what_to_do() {
 
 #[test]
 fn generate_files_starts_a_missing_manifest_and_keeps_it() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let directory = tempfile::tempdir().unwrap();
     let run = || {
         sample_module::module().run_invocation(
@@ -256,7 +257,7 @@ fn generate_files_starts_a_missing_manifest_and_keeps_it() {
     assert_eq!(manifest["version"], "0.1.0");
     let slug = manifest["slug"].as_str().unwrap();
     assert!(
-        sekoia_automation::check::is_valid_slug(slug),
+        sekoia_automation::unversioned::check::is_valid_slug(slug),
         "{slug} breaks the platform's rule"
     );
     assert_eq!(
@@ -274,7 +275,7 @@ fn generate_files_starts_a_missing_manifest_and_keeps_it() {
 
 #[test]
 fn the_documentation_is_the_expected_page() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let directory = module_directory();
     let files = generate_in(directory.path());
     let page = documentation::from_generated(&files).unwrap();
@@ -309,8 +310,8 @@ impl Action for Ping {
 
 #[test]
 fn registering_under_a_reserved_command_is_refused() {
-    sekoia_automation::logging::capture_stderr_in_tests();
-    for reserved in sekoia_automation::tooling::RESERVED_COMMANDS {
+    sekoia_automation::testing::capture_stderr_in_tests();
+    for reserved in sekoia_automation::unversioned::RESERVED_COMMANDS {
         let code = Module::<()>::new()
             .register(reserved, Ping)
             .run_command("anything");
@@ -323,7 +324,7 @@ fn registering_under_a_reserved_command_is_refused() {
 
 #[test]
 fn an_empty_description_is_the_name() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let directory = module_directory();
     let module = Module::<()>::new().register("ping", Ping);
     let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
@@ -343,7 +344,7 @@ fn an_empty_description_is_the_name() {
 
 #[test]
 fn an_undeclared_branch_is_reported_and_still_sent() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let platform = LocalPlatform::start().unwrap();
     let sandbox = Sandbox::new(&platform).unwrap();
     sandbox.set_json("arguments", &json!({})).unwrap();
@@ -373,7 +374,7 @@ fn an_undeclared_branch_is_reported_and_still_sent() {
 
 #[test]
 fn the_embedded_manifest_is_used_when_there_is_no_file() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let platform = LocalPlatform::start().unwrap();
     platform.set_secrets(json!({"api_key": "from-the-platform"}));
     let sandbox = Sandbox::new(&platform).unwrap();

@@ -12,12 +12,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use sekoia_automation::clock::{Clock, ManualClock};
-use sekoia_automation::local_platform::{Fault, LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::log_shipper::LogShipper;
-use sekoia_automation::stop_signal::StopSignal;
-use sekoia_automation::trigger::{SendEventError, TriggerOptions};
-use sekoia_automation::{Level, Module, PlatformClient, Secret, Settings};
+use sekoia_automation::StopSignal;
+use sekoia_automation::testing::{Clock, ManualClock};
+use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::{Level, Module, Settings, Timestamp};
+use sekoia_automation::{SendEventError, TriggerOptions};
 use sekoia_automation::{Trigger, TriggerContext, TriggerError};
 use serde_json::{Value, json};
 
@@ -169,7 +168,7 @@ fn join(handle: JoinHandle<ExitCode>) -> ExitCode {
 
 #[test]
 fn an_event_is_a_python_body_posted_after_the_secrets_get() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     let code = env.run(Scripted::new(|ctx, _| {
         ctx.send_event(
@@ -204,7 +203,7 @@ fn an_event_is_a_python_body_posted_after_the_secrets_get() {
 
 #[test]
 fn module_secrets_are_merged_and_node_secrets_overlaid_without_nulls() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     env.platform
         .set_secrets(json!({"api_key": "module-secret-value-1", "region": "eu"}));
@@ -261,7 +260,7 @@ fn module_secrets_are_merged_and_node_secrets_overlaid_without_nulls() {
 
 #[test]
 fn without_node_value_the_configuration_is_kept() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     env.sandbox
         .set_json("trigger_configuration", &json!({"password": "as-written"}))
@@ -281,7 +280,7 @@ fn without_node_value_the_configuration_is_kept() {
 
 #[test]
 fn two_thousand_events_through_a_flaky_platform_all_arrive_once() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     env.platform.seed(20_260_102);
     env.platform.inject(
@@ -350,7 +349,7 @@ fn two_thousand_events_through_a_flaky_platform_all_arrive_once() {
 
 #[test]
 fn a_4xx_fails_at_once_and_counts() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     env.platform.inject(
         Fault::status(400)
@@ -395,7 +394,7 @@ fn a_4xx_fails_at_once_and_counts() {
 
 #[test]
 fn a_5xx_is_retried_with_the_same_request_id_and_not_counted() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     env.platform.inject(
         Fault::status(503)
@@ -434,7 +433,7 @@ fn a_5xx_is_retried_with_the_same_request_id_and_not_counted() {
 
 #[test]
 fn a_dropped_connection_is_retried() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     env.platform.inject(
         Fault::drop_connection()
@@ -458,7 +457,7 @@ fn a_dropped_connection_is_retried() {
 
 #[test]
 fn directories_are_attached_relative_removed_on_request_and_escapes_refused() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     env.platform.inject(
         Fault::status(400)
@@ -582,7 +581,7 @@ fn directories_are_attached_relative_removed_on_request_and_escapes_refused() {
 
 #[test]
 fn a_configuration_error_is_critical_once_and_the_loop_waits_for_a_stop() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     let clock = Arc::new(ManualClock::starting_now());
     let runs = Arc::new(AtomicU32::new(0));
@@ -654,7 +653,7 @@ impl Trigger for TypedTrigger {
 
 #[test]
 fn an_invalid_trigger_configuration_is_critical_and_names_the_value() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     env.sandbox
         .set_json("trigger_configuration", &json!({"frequency": "often"}))
@@ -740,7 +739,7 @@ fn critical_scenario(
 
 #[test]
 fn five_consecutive_errors_after_thirty_minutes_without_events_are_critical() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let (env, clock, handle) = critical_scenario(Duration::from_secs(7 * 60), 6);
     assert!(env.wait_for_log(|log| log["level"] == "critical"));
     // The sixth failure comes after the wait; no second critical.
@@ -763,7 +762,7 @@ fn five_consecutive_errors_after_thirty_minutes_without_events_are_critical() {
 
 #[test]
 fn errors_in_the_first_thirty_minutes_are_never_critical() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let (env, _clock, handle) = critical_scenario(Duration::from_secs(60), 8);
     assert_eq!(
         join(handle),
@@ -780,7 +779,7 @@ fn errors_in_the_first_thirty_minutes_are_never_critical() {
 
 #[test]
 fn a_panicking_run_is_a_counted_failure_and_runs_again() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     let counts = Arc::new(Mutex::new(Vec::new()));
     let code = env.run(Scripted::new({
@@ -804,7 +803,7 @@ fn a_panicking_run_is_a_counted_failure_and_runs_again() {
 
 #[test]
 fn a_stop_wakes_a_sleeping_trigger_at_once() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     let stop = Arc::new(StopSignal::new());
     let slept = Arc::new(Mutex::new(None));
@@ -833,7 +832,7 @@ fn a_stop_wakes_a_sleeping_trigger_at_once() {
 
 #[test]
 fn logs_leave_while_the_trigger_is_blocked_in_its_own_io() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     let clock = Arc::new(ManualClock::starting_now());
     let (go, wait) = channel::<()>();
@@ -884,7 +883,7 @@ fn clock_date(log: &Value) -> Value {
 
 #[test]
 fn queued_logs_are_flushed_before_exit() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     let code = env.run(Scripted::new(|ctx, _| {
         for n in 0..7 {
@@ -901,169 +900,6 @@ fn queued_logs_are_flushed_before_exit() {
         .collect();
     let expected: Vec<Value> = (0..7).map(|n| json!(format!("record {n}"))).collect();
     assert_eq!(messages, expected);
-}
-
-// ---- The log shipper's rules, on a manual clock ----
-
-fn shipper(env: &Env, clock: &Arc<ManualClock>, attempts: u32) -> LogShipper {
-    let client = PlatformClient::new(Secret::new(env.platform.token().to_string()))
-        .with_backoff(Duration::from_millis(1))
-        .with_max_attempts(attempts);
-    LogShipper::start(
-        client,
-        env.platform.logs_url(),
-        Arc::clone(clock) as Arc<dyn Clock>,
-    )
-    .unwrap()
-}
-
-fn batches(env: &Env) -> Vec<Vec<Value>> {
-    env.requests("logs")
-        .iter()
-        .filter(|request| request.status == 200)
-        .map(|request| request.json().unwrap()["logs"].as_array().unwrap().clone())
-        .collect()
-}
-
-#[test]
-fn logs_go_in_batches_of_fifty_or_every_five_seconds() {
-    sekoia_automation::logging::capture_stderr_in_tests();
-    let env = Env::new();
-    let clock = Arc::new(ManualClock::starting_now());
-    let logs = shipper(&env, &clock, 1);
-    for n in 0..49 {
-        logs.log(Level::Info, &format!("record {n}"));
-    }
-    std::thread::sleep(Duration::from_millis(100));
-    assert!(env.platform.requests().is_empty(), "49 records wait");
-    logs.log(Level::Debug, "record 49");
-    assert!(env.platform.wait_for(WAIT, |requests| requests.len() == 1));
-    assert_eq!(batches(&env)[0].len(), 50, "a full batch leaves at once");
-
-    let logged_at = clock.now().to_iso8601();
-    logs.log(Level::Warning, "alone");
-    clock.advance(Duration::from_millis(4900));
-    std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(env.platform.requests().len(), 1, "not yet 5 s");
-    clock.advance(Duration::from_millis(100));
-    assert!(env.platform.wait_for(WAIT, |requests| requests.len() == 2));
-    let batch = &batches(&env)[1];
-    assert_eq!(batch.len(), 1);
-    assert_eq!(batch[0]["level"], "warning");
-    assert_eq!(batch[0]["date"], json!(logged_at), "the date it was logged");
-
-    // A backlog larger than a batch goes as several batches of at most 50.
-    env.platform
-        .inject(Fault::status(503).on_path_suffix("/logs"));
-    for n in 0..60 {
-        logs.log(Level::Info, &format!("backlog {n}"));
-    }
-    assert!(
-        env.platform.wait_for(WAIT, |requests| requests.len() == 3),
-        "the failed full batch"
-    );
-    logs.flush();
-    let sizes: Vec<usize> = batches(&env).iter().map(Vec::len).collect();
-    assert_eq!(sizes, [50, 1, 50, 10]);
-    let backlog: Vec<Value> = batches(&env)[2..]
-        .iter()
-        .flatten()
-        .map(|log| log["message"].clone())
-        .collect();
-    let expected: Vec<Value> = (0..60).map(|n| json!(format!("backlog {n}"))).collect();
-    assert_eq!(backlog, expected, "put back in order after the failure");
-    assert_eq!(logs.counters().sent(), 111);
-    assert_eq!(logs.counters().failed_requests(), 1);
-    logs.shutdown();
-}
-
-#[test]
-fn the_same_record_is_not_queued_again_within_a_minute() {
-    sekoia_automation::logging::capture_stderr_in_tests();
-    let env = Env::new();
-    let clock = Arc::new(ManualClock::starting_now());
-    let logs = shipper(&env, &clock, 1);
-    logs.log(Level::Info, "polling");
-    logs.log(Level::Info, "polling");
-    logs.log(Level::Warning, "polling"); // another level: another record
-    clock.advance(Duration::from_secs(59));
-    logs.log(Level::Info, "polling");
-    clock.advance(Duration::from_secs(1));
-    logs.log(Level::Info, "polling"); // 60 s later: again
-    logs.log(Level::Error, "down");
-    logs.log(Level::Error, "down");
-    logs.flush();
-    let sent: Vec<(Value, Value)> = batches(&env)
-        .iter()
-        .flatten()
-        .map(|log| (log["level"].clone(), log["message"].clone()))
-        .collect();
-    assert_eq!(
-        sent,
-        [
-            (json!("info"), json!("polling")),
-            (json!("warning"), json!("polling")),
-            (json!("info"), json!("polling")),
-            (json!("error"), json!("down")),
-        ]
-    );
-    assert_eq!(logs.counters().rate_limited(), 3);
-    logs.shutdown();
-}
-
-#[test]
-fn only_one_critical_is_sent_and_it_is_never_rate_limited() {
-    sekoia_automation::logging::capture_stderr_in_tests();
-    let env = Env::new();
-    let clock = Arc::new(ManualClock::starting_now());
-    let logs = shipper(&env, &clock, 1);
-    logs.log(Level::Critical, "cannot authenticate");
-    assert!(
-        env.platform.wait_for(WAIT, |requests| requests.len() == 1),
-        "at once"
-    );
-    assert!(logs.critical_sent());
-    logs.log(Level::Critical, "cannot authenticate"); // downgraded
-    logs.log(Level::Critical, "cannot authenticate"); // downgraded, then limited
-    logs.log(Level::Critical, "still failing");
-    logs.flush();
-    let sent: Vec<(Value, Value)> = batches(&env)
-        .iter()
-        .flatten()
-        .map(|log| (log["level"].clone(), log["message"].clone()))
-        .collect();
-    assert_eq!(
-        sent,
-        [
-            (json!("critical"), json!("cannot authenticate")),
-            (json!("error"), json!("cannot authenticate")),
-            (json!("error"), json!("still failing")),
-        ]
-    );
-    logs.shutdown();
-}
-
-#[test]
-fn a_failed_log_send_is_put_back_and_shutdown_flushes() {
-    sekoia_automation::logging::capture_stderr_in_tests();
-    let env = Env::new();
-    let clock = Arc::new(ManualClock::starting_now());
-    let logs = shipper(&env, &clock, 1);
-    env.platform
-        .inject(Fault::status(500).on_path_suffix("/logs"));
-    logs.log(Level::Error, "first");
-    assert!(env.platform.wait_for(WAIT, |requests| requests.len() == 1));
-    logs.log(Level::Info, "second");
-    assert_eq!(logs.pending(), 2, "put back");
-    logs.shutdown();
-    // The final flush sends both, in order.
-    let sent: Vec<Value> = batches(&env)
-        .iter()
-        .flatten()
-        .map(|log| log["message"].clone())
-        .collect();
-    assert_eq!(sent, [json!("first"), json!("second")]);
-    assert_eq!(logs.pending(), 0);
 }
 
 // ---- Liveness and metrics ----
@@ -1133,7 +969,7 @@ fn get(port: u16, path: &str) -> (u16, String, String) {
 
 #[test]
 fn health_turns_500_when_a_threshold_passes_and_other_paths_are_404() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     let (liveness, metrics) = (free_port(), free_port());
     env.sandbox
@@ -1142,8 +978,8 @@ fn health_turns_500_when_a_threshold_passes_and_other_paths_are_404() {
     env.sandbox
         .set("metrics_port", &metrics.to_string())
         .unwrap();
-    let clock = Arc::new(ManualClock::new(sekoia_automation::clock::at_micros(
-        1_767_323_045_000_000,
+    let clock = Arc::new(ManualClock::new(Timestamp::from(
+        std::time::UNIX_EPOCH + Duration::from_micros(1_767_323_045_000_000),
     )));
     let (commands, receiver) = channel();
     let (done, finished) = channel();
@@ -1224,7 +1060,7 @@ fn health_turns_500_when_a_threshold_passes_and_other_paths_are_404() {
 
 #[test]
 fn the_error_count_is_reported_by_health_and_metrics() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     let (liveness, metrics) = (free_port(), free_port());
     env.sandbox
@@ -1270,7 +1106,7 @@ fn the_error_count_is_reported_by_health_and_metrics() {
 
 #[test]
 fn missing_secrets_endpoint_fails_the_start() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     env.platform
         .inject(Fault::status(404).on_path_suffix("/secrets"));
@@ -1287,7 +1123,7 @@ fn missing_secrets_endpoint_fails_the_start() {
 
 #[test]
 fn url_logs_and_url_secrets_may_be_given() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     let base = env.platform.base_url();
     env.sandbox
@@ -1313,7 +1149,7 @@ fn url_logs_and_url_secrets_may_be_given() {
 
 #[test]
 fn a_busy_monitoring_port_is_logged_and_the_trigger_runs_on() {
-    sekoia_automation::logging::capture_stderr_in_tests();
+    sekoia_automation::testing::capture_stderr_in_tests();
     let env = Env::new();
     let busy = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     let port = busy.local_addr().unwrap().port();

@@ -3,10 +3,12 @@
 //! items, compiles and keeps what it was given. Kept out of trybuild so that
 //! its compile-fail run only type-checks (`cargo check`), never builds.
 
-use sekoia_automation::{Action, ActionContext, Module, Outcome, Registered, Secret};
+use sekoia_automation::typestate::Registered;
+use sekoia_automation::{Action, ActionContext, Module, Outcome, Secret};
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Config {
+    #[allow(dead_code)] // never run: only its type matters here
     api_key: Secret<String>,
 }
 
