@@ -15,17 +15,17 @@
 //!
 //! - `module/`: the [`Module`] builder and its [`typestate`] (configured →
 //!   registered → running), and how items are registered, type-erased.
-//! - `config/` (PROTOCOL §1): settings, the `/symphony` file / environment
+//! - `config/` ([protocol §1](crate::protocol#1-inputs)): settings, the `/symphony` file / environment
 //!   source, `manifest.json`, [`Secret`].
 //! - `runtime/`: what every item kind runs in (configuration loading, the
 //!   secrets, the platform client).
 //! - `action/`: [`Action`], [`ActionContext`], [`Outcome`],
-//!   [`AccountValidator`] and the action runner (PROTOCOL §3).
-//! - `trigger/` (PROTOCOL §4): [`Trigger`], [`TriggerContext`], the runner
+//!   [`AccountValidator`] and the action runner ([protocol §3](crate::protocol#3-actions)).
+//! - `trigger/` ([protocol §4](crate::protocol#4-triggers)): [`Trigger`], [`TriggerContext`], the runner
 //!   (start, run loop, critical rule), event sending, log shipping, the
 //!   `/health` and metrics listener, the stop signal, the clock.
 //! - `storage/`: [`DataDirectory`] and [`PersistentJson`].
-//! - `wire/` (PROTOCOL §2): the one HTTP client and its retry loop, every
+//! - `wire/` ([protocol §2](crate::protocol#2-requests-to-the-platform)): the one HTTP client and its retry loop, every
 //!   body the module sends, Python-exact JSON, timestamps, redaction.
 //! - `tooling/`: the reserved invocations every module binary answers
 //!   (`generate-files`, `check-module`, `run-local`,
@@ -33,6 +33,8 @@
 //!   scaffold; reachable through [`unversioned`], outside the semver promise.
 //! - [`testing`]: the embedded local platform, [`Sandbox`](testing::Sandbox)
 //!   and the manual clock, for module tests.
+//! - [`protocol`]: the wire protocol all of it implements, cited as
+//!   "protocol §N" (the repository's `docs/protocol.md`).
 //!
 //! # A module
 //!
@@ -87,6 +89,11 @@ mod trigger;
 mod wire;
 
 pub mod testing;
+
+/// The wire protocol between a module and the platform, as this crate
+/// implements it.
+#[doc = include_str!("../docs/protocol.md")]
+pub mod protocol {}
 
 pub use action::outcome::Outcome;
 pub use action::validator::{AccountValidator, ValidationError};

@@ -1,4 +1,4 @@
-//! Files generated from the sample module's types (PROTOCOL §6), compared
+//! Files generated from the sample module's types (docs/protocol.md §6), compared
 //! with the expected files checked in under `tests/fixtures/sample_module/`;
 //! reserved commands; undeclared branches reported at run time.
 

@@ -1,5 +1,5 @@
 //! The quickstart module as a real process: `argv[1]` dispatch, the
-//! environment fallback of PROTOCOL §1, exit codes, and the demo end to end.
+//! environment fallback of docs/protocol.md §1, exit codes, and the demo end to end.
 
 mod support;
 

@@ -1,4 +1,4 @@
-//! Triggers in-process against the embedded platform (PROTOCOL §4): real
+//! Triggers in-process against the embedded platform (docs/protocol.md §4): real
 //! loopback HTTP, real files in a sandbox, a manual clock where time rules
 //! are checked. Every wait is bounded.
 

@@ -1,4 +1,4 @@
-//! Files generated from the registered items (PROTOCOL §6): one manifest per
+//! Files generated from the registered items ([protocol §6](crate::protocol#6-files-the-tooling-writes)): one manifest per
 //! item (`action_<name>.json`, `trigger_<name>.json`) and `manifest.json`
 //! updated with the module configuration's schema.
 //!

@@ -7,7 +7,7 @@
 //! an item kind (connectors, say) adds one `ManifestKind`, one `ItemManifest`
 //! implementation and one entry in `KINDS`, without touching the others.
 //!
-//! # Files (PROTOCOL §6)
+//! # Files ([protocol §6](crate::protocol#6-files-the-tooling-writes))
 //!
 //! `<prefix>_<name>.json`, `<name>` being the item name lower-cased with
 //! spaces as `_` ([`file_name`]), holds, in this order: `name`,

@@ -1,4 +1,4 @@
-//! How a trigger's events reach `url_callback`: PROTOCOL §2's retries (the
+//! How a trigger's events reach `url_callback`: [protocol §2](crate::protocol#2-requests-to-the-platform)'s retries (the
 //! same body, so the same `request_id`, for network errors and 5xx; a 4xx at
 //! once) over a lean HTTP/1.1 keep-alive connection.
 //!
@@ -95,7 +95,7 @@ impl EventSender {
         self.ids.borrow_mut().next()
     }
 
-    /// `POST url_callback` with `body`, retried as PROTOCOL §2 says.
+    /// `POST url_callback` with `body`, retried as [protocol §2](crate::protocol#2-requests-to-the-platform) says.
     pub fn send(&self, body: &[u8]) -> Result<(), HttpError> {
         let Some(fast) = &self.fast else {
             return self
