@@ -184,10 +184,10 @@ fn strict_schema(schema: &Value) -> Vec<String> {
         Ok(Err(problem)) => problems.push(problem),
         Err(_) => problems.push("its `$schema` names no known JSON Schema draft".into()),
     }
-    if problems.is_empty() {
-        if let Err(error) = jsonschema::validator_for(schema) {
-            problems.push(format!("/: {error}"));
-        }
+    if problems.is_empty()
+        && let Err(error) = jsonschema::validator_for(schema)
+    {
+        problems.push(format!("/: {error}"));
     }
     problems
 }

@@ -477,11 +477,11 @@ fn normalize_object(mut map: Map<String, Value>) -> Map<String, Value> {
                 if let Value::Object(definitions) = value {
                     for (name, schema) in definitions.iter_mut() {
                         let mut normalized = normalize(schema.take());
-                        if let Value::Object(definition) = &mut normalized {
-                            if !definition.contains_key("title") {
-                                definition.insert("title".into(), name.clone().into());
-                                sort_keys(definition);
-                            }
+                        if let Value::Object(definition) = &mut normalized
+                            && !definition.contains_key("title")
+                        {
+                            definition.insert("title".into(), name.clone().into());
+                            sort_keys(definition);
                         }
                         *schema = normalized;
                     }
@@ -571,10 +571,11 @@ fn constants_as_enum(map: &mut Map<String, Value>) {
     }
     map.remove("oneOf");
     map.insert("enum".into(), Value::Array(values));
-    if let Some(Some(kind)) = kinds.first() {
-        if kinds.iter().all(|other| other.as_ref() == Some(kind)) && !map.contains_key("type") {
-            map.insert("type".into(), kind.clone());
-        }
+    if let Some(Some(kind)) = kinds.first()
+        && kinds.iter().all(|other| other.as_ref() == Some(kind))
+        && !map.contains_key("type")
+    {
+        map.insert("type".into(), kind.clone());
     }
 }
 
