@@ -78,6 +78,9 @@
 //! ```
 
 #![warn(missing_docs)]
+// One documented exception: `run-local` sends SIGTERM to the item it runs
+// (kill(2) through libc; std can only SIGKILL a child).
+#![deny(unsafe_code)]
 
 mod action;
 mod config;
@@ -113,6 +116,40 @@ pub use wire::timestamp::Timestamp;
 
 /// The builder's states and the traits that tie them together: what a
 /// [`Module`] can do depends on its state, checked at compile time.
+///
+/// ```text
+/// Module::<Config>::new()          Module<Config, Configured>   settings may change
+///     .register("cmd", Item)       Module<Config, Registered>   more items may be registered
+///     .run()                       ExitCode                     the item selected by argv[1] runs
+/// ```
+///
+/// Misuse does not compile, and the compiler says why in a sentence: `run`
+/// on a module without items ([`CanRun`]), changing the settings once an
+/// item is registered ([`CanConfigure`]), registering an item written for
+/// another configuration type ([`Item`], [`SameAs`]). A function that
+/// returns a module ready to run names its state:
+///
+/// ```
+/// use sekoia_automation::typestate::Registered;
+/// use sekoia_automation::{Action, ActionContext, Module, Outcome};
+///
+/// struct Ping;
+/// impl Action for Ping {
+///     type ModuleConfiguration = ();
+///     type Arguments = serde_json::Value;
+///     type Results = serde_json::Value;
+///     const NAME: &'static str = "Ping";
+///     const DESCRIPTION: &'static str = "Answer pong";
+///     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Outcome<serde_json::Value> {
+///         Outcome::none()
+///     }
+/// }
+///
+/// fn module() -> Module<(), Registered> {
+///     Module::<()>::new().register("ping", Ping)
+/// }
+/// # let _ = module();
+/// ```
 pub mod typestate {
     pub use crate::module::item::{ActionKind, Item, SameAs, TriggerKind, ValidatorKind};
     pub use crate::module::{CanConfigure, CanRun, Configured, ModuleState, Registered};
