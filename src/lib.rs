@@ -36,6 +36,17 @@
 //! - [`protocol`]: the wire protocol all of it implements, cited as
 //!   "protocol §N" (the repository's `docs/protocol.md`).
 //!
+//! # Errors
+//!
+//! Error messages say what was wrong, with which file, key or URL, and what
+//! to do. They are reported as one line (to the platform, on stderr), so
+//! each error prints its cause in its message and does not also return it
+//! from `source()`: a reporter that prints the chain never prints a cause
+//! twice. The cause is kept typed (`cause` fields: `std::io::Error`,
+//! `serde_json::Error`, [`HttpError`]...); where a field holds text instead,
+//! the text is composed by the crate or scrubbed of secrets (a serde message
+//! may quote a secret value).
+//!
 //! # A module
 //!
 //! ```no_run

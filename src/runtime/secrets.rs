@@ -23,7 +23,7 @@ pub(crate) fn fetch_secrets(
         .map_err(|error| HttpError::InvalidResponse {
             method: crate::wire::http::Method::Get,
             url: url.to_string(),
-            detail: error.to_string(),
+            cause: error,
         })?;
     let (secrets, node_secrets) = crate::wire::bodies::trigger_secrets(&answer);
     for value in secrets.values().chain(node_secrets.values()) {

@@ -160,13 +160,13 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
         )
         .map_err(|source| SendEventError::Serialize {
             name: name.to_string(),
-            source,
+            cause: source,
         })?;
         if let Err(source) = runtime.events.send(&body) {
             runtime.metrics.event_send_failed();
             return Err(SendEventError::Http {
                 name: name.to_string(),
-                source,
+                cause: source,
             });
         }
         runtime.metrics.event_sent();
@@ -174,7 +174,7 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
             std::fs::remove_dir_all(&path).map_err(|source| SendEventError::RemoveDirectory {
                 name: name.to_string(),
                 directory: path,
-                source,
+                cause: source,
             })?;
         }
         Ok(())
@@ -204,7 +204,7 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
                 .resolve(relative)
                 .map_err(|source| SendEventError::Refused {
                     name: name.to_string(),
-                    source,
+                    cause: source,
                 })?;
         if !path.is_dir() {
             return Err(SendEventError::InvalidDirectory {

@@ -298,7 +298,7 @@ fn is_interrupted(error: &TriggerError) -> bool {
     matches!(
         error.downcast_ref::<SendEventError>(),
         Some(SendEventError::Http {
-            source: HttpError::Interrupted { .. },
+            cause: HttpError::Interrupted { .. },
             ..
         })
     )

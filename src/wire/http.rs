@@ -69,7 +69,7 @@ pub enum HttpError {
     },
     /// No answer: connection refused or dropped, timeout, DNS...
     #[error(
-        "{method} {url} failed after {attempts} attempt(s): {source}. Check that the platform is reachable"
+        "{method} {url} failed after {attempts} attempt(s): {cause}. Check that the platform is reachable"
     )]
     Transport {
         /// The method.
@@ -79,8 +79,7 @@ pub enum HttpError {
         /// Attempts made.
         attempts: u32,
         /// The last error.
-        #[source]
-        source: TransportError,
+        cause: TransportError,
     },
     /// Retrying was abandoned because the item is stopping.
     #[error(
@@ -105,23 +104,22 @@ pub enum HttpError {
         detail: String,
     },
     /// The answer is not the JSON that was expected.
-    #[error("{method} {url} answered a body that is not the expected JSON: {detail}")]
+    #[error("{method} {url} answered a body that is not the expected JSON: {cause}")]
     InvalidResponse {
         /// The method.
         method: Method,
         /// The URL.
         url: String,
-        /// What is wrong.
-        detail: String,
+        /// The parser's error.
+        cause: serde_json::Error,
     },
     /// The request body could not be serialized.
-    #[error("cannot serialize the request body for {url}: {source}")]
+    #[error("cannot serialize the request body for {url}: {cause}")]
     Body {
         /// The URL.
         url: String,
         /// Serde's error.
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
 }
 
@@ -286,7 +284,7 @@ impl PlatformClient {
     ) -> Result<Response, HttpError> {
         let bytes = crate::wire::python_json::to_vec(body).map_err(|source| HttpError::Body {
             url: url.to_string(),
-            source,
+            cause: source,
         })?;
         self.send(&Request::new(method, url).body(&bytes))
     }
@@ -314,7 +312,7 @@ impl PlatformClient {
                     method: request.method,
                     url: request.url.to_string(),
                     attempts: attempt,
-                    source: TransportError(source),
+                    cause: TransportError(source),
                 },
                 Err(source) => {
                     return Err(HttpError::InvalidUrl {
