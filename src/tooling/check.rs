@@ -46,11 +46,9 @@ use std::process::ExitCode;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::item::manifest::{KINDS, SUBSCHEMA_KEYWORDS, SUBSCHEMA_LIST_KEYWORDS, SectionContent};
 use crate::tooling::ModuleItems;
 use crate::tooling::generate::{GeneratedFile, MANIFEST_FILE, read_manifest};
-use crate::tooling::item_manifest::{
-    KINDS, SUBSCHEMA_KEYWORDS, SUBSCHEMA_LIST_KEYWORDS, SectionContent,
-};
 
 /// One problem found in a module directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -326,7 +324,7 @@ pub fn item_files(directory: &Path) -> Vec<String> {
     files
 }
 
-fn kind_of(file: &str) -> Option<&'static crate::tooling::item_manifest::ManifestKind> {
+fn kind_of(file: &str) -> Option<&'static crate::item::manifest::ManifestKind> {
     KINDS.iter().copied().find(|kind| {
         file.strip_prefix(kind.prefix)
             .and_then(|rest| rest.strip_prefix('_'))
@@ -593,7 +591,7 @@ fn compare(
         .iter()
         .filter_map(|item| {
             let kind = item.manifest.kind()?;
-            let file = crate::tooling::item_manifest::file_name(kind.prefix, item.name);
+            let file = crate::item::manifest::file_name(kind.prefix, item.name);
             generated
                 .iter()
                 .find(|generated| generated.file_name == file)

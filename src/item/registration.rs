@@ -79,7 +79,7 @@ where
             A::DESCRIPTION,
             Box::new(ActionItem(self)),
         )
-        .with_manifest(crate::tooling::item_manifest::ActionManifest::<A>::boxed())
+        .with_manifest(crate::item::manifest::ActionManifest::<A>::boxed())
     }
 }
 
@@ -96,7 +96,7 @@ where
             T::DESCRIPTION,
             Box::new(TriggerItem(self)),
         )
-        .with_manifest(crate::tooling::item_manifest::TriggerManifest::<T>::boxed())
+        .with_manifest(crate::item::manifest::TriggerManifest::<T>::boxed())
     }
 }
 
@@ -107,7 +107,7 @@ pub struct Registration<C> {
     name: &'static str,
     description: &'static str,
     runner: Box<dyn Runner<C>>,
-    manifest: Box<dyn crate::tooling::item_manifest::ItemManifest>,
+    manifest: Box<dyn crate::item::manifest::ItemManifest>,
 }
 
 impl<C> std::fmt::Debug for Registration<C> {
@@ -134,20 +134,17 @@ impl<C> Registration<C> {
             name,
             description,
             runner,
-            manifest: Box::new(crate::tooling::item_manifest::NoManifest),
+            manifest: Box::new(crate::item::manifest::NoManifest),
         }
     }
 
-    fn with_manifest(
-        mut self,
-        manifest: Box<dyn crate::tooling::item_manifest::ItemManifest>,
-    ) -> Self {
+    fn with_manifest(mut self, manifest: Box<dyn crate::item::manifest::ItemManifest>) -> Self {
         self.manifest = manifest;
         self
     }
 
     /// What the tooling writes for the item (its manifest file's fields).
-    pub fn manifest(&self) -> &dyn crate::tooling::item_manifest::ItemManifest {
+    pub fn manifest(&self) -> &dyn crate::item::manifest::ItemManifest {
         &*self.manifest
     }
 
@@ -163,7 +160,7 @@ impl<C> Registration<C> {
             "Check that the module configuration gives access to the service",
             Box::new(ValidatorItem(validator)),
         )
-        .with_manifest(crate::tooling::item_manifest::ValidatorManifest::<V>::boxed())
+        .with_manifest(crate::item::manifest::ValidatorManifest::<V>::boxed())
     }
 
     /// The command (`argv[1]`) that selects the item.
