@@ -7,7 +7,7 @@
 //! Starts the embedded platform, then runs, interleaved, `runs` times each
 //! (default 100): the quickstart action as a separate process (exec to exit,
 //! the running PATCH with `need_secrets` and the finished PATCH), the same
-//! two requests made by a bare `ureq` program (`examples/floor.rs`) and by
+//! two requests made by a bare `ureq` program (`benches/floor.rs`) and by
 //! `curl`. Prints the median and 90th percentile wall time and the max RSS of
 //! each, and the ratios to the floors measured in the same run.
 
@@ -61,6 +61,30 @@ fn example(name: &str) -> PathBuf {
     binary
 }
 
+/// The floor program (`benches/floor.rs`), built in release: a bench
+/// target's binary has a hashed name, which cargo reports.
+fn floor() -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "build",
+            "--release",
+            "--bench",
+            "floor",
+            "--message-format=json",
+        ])
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    if !output.status.success() {
+        return Err("cargo build --release --bench floor failed".into());
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["target"]["name"] == "floor")
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| "cargo reported no executable for the floor bench".into())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = std::env::args()
         .nth(1)
@@ -71,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("warning: measure a release build: cargo run --release --example action_figures");
     }
     let quickstart = example("quickstart");
-    let floor = example("floor");
+    let floor = floor()?;
     let curl = which("curl");
 
     let platform = LocalPlatform::start()?;

@@ -7,7 +7,7 @@
 # dependency), builds it with a static glibc (`+crt-static`; the Dockerfile
 # uses musl, a target this machine cannot download), then, as root:
 # `chroot` into a directory holding only the binary, as user 65534, with the
-# configuration in environment variables (PROTOCOL §1), and runs its action
+# configuration in environment variables (docs/protocol.md §1), and runs its action
 # and its trigger against `sekoia-automation local-platform` on 127.0.0.1
 # (chroot keeps the network namespace). Prints the binary's size.
 #

@@ -17,17 +17,17 @@
 //!   registered → running).
 //! - `item/`: how items are registered (type-erased) and the manifests that
 //!   describe them in the platform's shape.
-//! - `config/` (PROTOCOL §1): settings, the `/symphony` file / environment
+//! - `config/` ([protocol §1](crate::protocol#1-inputs)): settings, the `/symphony` file / environment
 //!   source, `manifest.json`, [`Secret`].
 //! - `runtime/`: what every item kind runs in (configuration loading, the
 //!   secrets, the platform client).
 //! - `action/`: [`Action`], [`ActionContext`], [`Outcome`],
-//!   [`AccountValidator`] and the action runner (PROTOCOL §3).
-//! - `trigger/` (PROTOCOL §4): [`Trigger`], [`TriggerContext`], the runner
+//!   [`AccountValidator`] and the action runner ([protocol §3](crate::protocol#3-actions)).
+//! - `trigger/` ([protocol §4](crate::protocol#4-triggers)): [`Trigger`], [`TriggerContext`], the runner
 //!   (start, run loop, critical rule), event sending, log shipping, the
 //!   `/health` and metrics listener, the stop signal, the clock.
 //! - `storage/`: [`DataDirectory`] and [`PersistentJson`].
-//! - `wire/` (PROTOCOL §2): the one HTTP client and its retry loop, every
+//! - `wire/` ([protocol §2](crate::protocol#2-requests-to-the-platform)): the one HTTP client and its retry loop, every
 //!   body the module sends, Python-exact JSON, timestamps, redaction.
 //! - [`vendor`]: the client a module uses toward its vendor's API (rate
 //!   limits, urllib3-style retries, `Retry-After`, authentication, deadline,
@@ -43,6 +43,8 @@
 //!   [`unversioned`], outside the semver promise.
 //! - [`testing`]: the embedded local platform, [`Sandbox`](testing::Sandbox)
 //!   and the manual clock, for module tests.
+//! - [`protocol`]: the wire protocol all of it implements, cited as
+//!   "protocol §N" (the repository's `docs/protocol.md`).
 //!
 //! The folders form layers without loops: `config/` and `storage/` at the
 //! bottom, then `wire/`, `runtime/`, `action/` and `trigger/`, `item/`,
@@ -123,6 +125,11 @@ mod wire;
 pub mod vendor;
 
 pub mod testing;
+
+/// The wire protocol between a module and the platform, as this crate
+/// implements it.
+#[doc = include_str!("../docs/protocol.md")]
+pub mod protocol {}
 
 pub use action::outcome::Outcome;
 pub use action::validator::{AccountValidator, NotValid, ValidationError};

@@ -1,4 +1,4 @@
-//! Actions in-process against the embedded platform (PROTOCOL §1–3): real
+//! Actions in-process against the embedded platform (docs/protocol.md §1–3): real
 //! loopback HTTP, real files in a sandbox.
 
 use std::process::ExitCode;

@@ -1,4 +1,4 @@
-//! Files generated from the sample module's types (PROTOCOL §6), compared
+//! Files generated from the sample module's types (docs/protocol.md §6), compared
 //! with the expected files checked in under `tests/fixtures/sample_module/`;
 //! reserved commands; undeclared branches reported at run time.
 
@@ -223,6 +223,47 @@ fn a_missing_manifest_is_an_error_that_says_what_to_do() {
         generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap_err();
     assert!(error.to_string().contains("manifest.json"), "{error}");
     assert!(error.to_string().contains("new-module"), "{error}");
+}
+
+#[test]
+fn generate_files_starts_a_missing_manifest_and_keeps_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let run = || {
+        sample_module::module().run_invocation(
+            "generate-files",
+            vec![directory.path().display().to_string()],
+        )
+    };
+    assert_eq!(
+        format!("{:?}", run()),
+        format!("{:?}", std::process::ExitCode::SUCCESS)
+    );
+    let read = || -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(directory.path().join("manifest.json")).unwrap(),
+        )
+        .unwrap()
+    };
+    let manifest = read();
+    let uuid = uuid::Uuid::parse_str(manifest["uuid"].as_str().unwrap()).unwrap();
+    assert_eq!(uuid.get_version_num(), 4, "a fresh uuid");
+    assert_eq!(manifest["version"], "0.1.0");
+    let slug = manifest["slug"].as_str().unwrap();
+    assert!(
+        sekoia_automation::unversioned::check::is_valid_slug(slug),
+        "{slug} breaks the platform's rule"
+    );
+    assert_eq!(
+        manifest["configuration"]["required"],
+        json!(["base_url", "api_key"]),
+        "the configuration comes from the code"
+    );
+    for name in &EXPECTED[1..] {
+        assert!(directory.path().join(name).is_file(), "{name}");
+    }
+    // A second run keeps the module's identity.
+    run();
+    assert_eq!(read()["uuid"], manifest["uuid"]);
 }
 
 #[test]

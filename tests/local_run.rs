@@ -242,6 +242,37 @@ fn a_trigger_with_a_configuration_error_fails_instead_of_hanging() {
 }
 
 #[test]
+fn a_trigger_without_its_module_configuration_stops_at_its_critical_log() {
+    // No `-c`: the module configuration lacks its required fields. On the
+    // platform the trigger would log critical and wait 120 s; locally the
+    // run stops there and fails, rather than waiting for events.
+    let directory = module_directory();
+    let output = run_local(directory.path(), &["watch", "--events", "3", "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["success"], false);
+    assert_eq!(document["events"], json!([]));
+    let logs = document["logs"].as_array().unwrap();
+    let with_level = |level: &str| -> Vec<&str> {
+        logs.iter()
+            .filter(|log| log["level"] == level)
+            .map(|log| log["message"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        with_level("critical"),
+        ["Configuration error"],
+        "{document}"
+    );
+    assert!(
+        with_level("error")
+            .iter()
+            .any(|message| message.contains("api_key") && message.contains("module_configuration")),
+        "the error names what is missing: {document}"
+    );
+}
+
+#[test]
 fn given_directories_are_used_and_kept() {
     let directory = module_directory();
     let root = directory.path().join("symphony");

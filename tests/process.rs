@@ -1,5 +1,5 @@
 //! The quickstart module as a real process: `argv[1]` dispatch, the
-//! environment fallback of PROTOCOL §1, exit codes, and the demo end to end.
+//! environment fallback of docs/protocol.md §1, exit codes, and the demo end to end.
 
 mod support;
 
@@ -166,6 +166,56 @@ fn an_unknown_command_exits_2_listing_the_known_ones() {
         stderr.contains("unknown command `triag`") && stderr.contains("`triage`"),
         "{stderr}"
     );
+    assert!(platform.requests().is_empty());
+}
+
+#[test]
+fn help_lists_the_items_and_the_tooling() {
+    let (platform, sandbox) = setup();
+    for flag in ["--help", "-h", "help-module"] {
+        let output = sandbox
+            .command(support::example("quickstart"))
+            .arg(flag)
+            .output()
+            .unwrap();
+        support::assert_success(&output);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        for needle in [
+            "usage: quickstart COMMAND",
+            "triage",
+            "action",
+            "generate-files [DIR]",
+            "check-module [DIR]",
+            "run-local COMMAND [OPTIONS]",
+            "generate-documentation [DIR]",
+        ] {
+            assert!(
+                stdout.contains(needle),
+                "{flag}: {needle:?} not in\n{stdout}"
+            );
+        }
+    }
+    assert!(platform.requests().is_empty());
+}
+
+#[test]
+fn no_command_prints_the_help_on_stderr_and_exits_2() {
+    let (platform, sandbox) = setup();
+    // The quickstart runs its demo without arguments; an empty argv[1] is
+    // what `Module::run` sees when a module is called bare.
+    let output = sandbox
+        .command(support::example("quickstart"))
+        .arg("")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("triage") && stderr.contains("run-local COMMAND"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("error: no command given"), "{stderr}");
+    assert!(output.stdout.is_empty());
     assert!(platform.requests().is_empty());
 }
 

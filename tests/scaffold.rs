@@ -1,6 +1,7 @@
-//! `sekoia-automation new-module`: the scaffolded crate, with this crate as
-//! a path dependency, builds, passes its own tests, runs its action locally
-//! and passes the checks. One test: the nested build takes a while (its
+//! `sekoia-automation new-module`: the scaffolded crate, with no flag beyond
+//! the README's, depends on this checkout, builds, passes its own tests,
+//! runs its action and its trigger locally as its README says, and passes
+//! the checks. One test: the nested build takes a while (its
 //! target directory is kept under this crate's, so later runs reuse it).
 
 use std::path::{Path, PathBuf};
@@ -35,8 +36,6 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
             "--description",
             "A module from the scaffold",
         ])
-        .arg("--sekoia-automation-path")
-        .arg(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
@@ -71,7 +70,10 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         cargo_toml.contains("name = \"scaffold-test\""),
         "{cargo_toml}"
     );
-    assert!(cargo_toml.contains(&format!("path = \"{}\"", env!("CARGO_MANIFEST_DIR"))));
+    assert!(
+        cargo_toml.contains(&format!("path = \"{}\"", env!("CARGO_MANIFEST_DIR"))),
+        "by default, the checkout the command was built from: {cargo_toml}"
+    );
 
     // The image, checked as text (no Docker engine here): a static musl
     // build, alone in a scratch image, as a non-root user.
@@ -162,4 +164,37 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
     let document: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(document["results"]["message"], "Hello world!");
     assert_eq!(document["outputs"]["excited"], true);
+
+    // The README's trigger command: three ticks with the default interval.
+    let output = Command::new(&binary)
+        .args([
+            "run-local",
+            "ticker",
+            "--events",
+            "3",
+            "--json",
+            "-c",
+            r#"{"api_key": "k"}"#,
+        ])
+        .current_dir(&directory)
+        .env_remove("SEKOIA_AUTOMATION_MANIFEST")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let numbers: Vec<&Value> = document["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| &event["event"]["number"])
+        .collect();
+    assert_eq!(numbers, [1, 2, 3], "{document}");
+
+    // `--help` lists the items and the tooling.
+    let output = Command::new(&binary).arg("--help").output().unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let help = String::from_utf8_lossy(&output.stdout);
+    for needle in ["greet", "ticker", "generate-files", "run-local COMMAND"] {
+        assert!(help.contains(needle), "{needle:?} not in {help}");
+    }
 }

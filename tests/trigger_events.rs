@@ -1,4 +1,4 @@
-//! A trigger's events (PROTOCOL §2, §4): the body, the retries, the
+//! A trigger's events (docs/protocol.md §2, §4): the body, the retries, the
 //! request ids, attached directories; real loopback HTTP.
 
 #[path = "support/trigger.rs"]

@@ -1,4 +1,4 @@
-//! A trigger's start (PROTOCOL §4): the secrets GET, the configuration
+//! A trigger's start (docs/protocol.md §4): the secrets GET, the configuration
 //! merged with the secrets, the endpoints.
 
 #[path = "support/trigger.rs"]

@@ -298,7 +298,7 @@ impl<'a, C> ActionContext<'a, C> {
         self.sink.borrow_mut().push(record);
     }
 
-    /// A JSON argument given inline or in a file (PROTOCOL §3): the value of
+    /// A JSON argument given inline or in a file ([protocol §3](crate::protocol#3-actions)): the value of
     /// `name` if present and not null (then [`json_result`](Self::json_result)
     /// answers inline), else the JSON file at `<data>/<name_path>` (then
     /// results go to a file). A path that leaves the data directory is refused.
@@ -361,7 +361,7 @@ impl<'a, C> ActionContext<'a, C> {
             })
     }
 
-    /// A result given inline or in a file (PROTOCOL §3):
+    /// A result given inline or in a file ([protocol §3](crate::protocol#3-actions)):
     /// `{"<name>_path": "<name>-<uuid4>.json"}` with the file written in the
     /// data directory, or `{"<name>": value}` when the last
     /// [`json_argument`](Self::json_argument) was inline. File is the default.

@@ -1,4 +1,4 @@
-//! The lifecycle of an action and of an account validator (PROTOCOL §3):
+//! The lifecycle of an action and of an account validator ([protocol §3](crate::protocol#3-actions)):
 //! running PATCH (secrets fetched and merged), the item's code, finished PATCH.
 
 use std::process::ExitCode;

@@ -14,7 +14,7 @@ pub type ValidationError = Box<dyn std::error::Error + Send + Sync>;
 /// credentials. Registered with
 /// [`Module::register_account_validator`](crate::Module::register_account_validator)
 /// under the command `validate_module_configuration`; reports
-/// `{"results": {"success": true|false}, "error"?: "..."}` (PROTOCOL §3):
+/// `{"results": {"success": true|false}, "error"?: "..."}` ([protocol §3](crate::protocol#3-actions)):
 /// an error is the `error` message, except [`NotValid`], reported without
 /// one.
 ///

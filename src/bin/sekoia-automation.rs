@@ -52,7 +52,8 @@ enum Command {
         /// The module's slug (derived from the name when absent).
         #[arg(long)]
         slug: Option<String>,
-        /// Depend on a local checkout of sekoia-automation instead of crates.io.
+        /// Depend on this checkout of sekoia-automation. By default: the checkout this command
+        /// was built from, or the crates.io release when it was installed from crates.io.
         #[arg(long, value_name = "PATH")]
         sekoia_automation_path: Option<PathBuf>,
     },
@@ -151,7 +152,7 @@ fn new_module(
                 println!("wrote {}", directory.join(file).display());
             }
             println!(
-                "\nnext:\n  cd {}\n  cargo run -- run-local greet name=world -c '{{\"api_key\": \"k\"}}'\n  cargo test",
+                "\nnext:\n  cd {}\n  cargo build && cargo test\n  cargo run -- run-local greet name=world -c '{{\"api_key\": \"k\"}}'\n  cargo run -- run-local ticker --events 3 -c '{{\"api_key\": \"k\"}}'",
                 directory.display()
             );
             ExitCode::SUCCESS
@@ -183,10 +184,10 @@ fn strict_schema(schema: &Value) -> Vec<String> {
         Ok(Err(problem)) => problems.push(problem),
         Err(_) => problems.push("its `$schema` names no known JSON Schema draft".into()),
     }
-    if problems.is_empty() {
-        if let Err(error) = jsonschema::validator_for(schema) {
-            problems.push(format!("/: {error}"));
-        }
+    if problems.is_empty()
+        && let Err(error) = jsonschema::validator_for(schema)
+    {
+        problems.push(format!("/: {error}"));
     }
     problems
 }

@@ -1,4 +1,4 @@
-//! Inputs (PROTOCOL §1): where things are ([`settings`]), the `/symphony`
+//! Inputs ([protocol §1](crate::protocol#1-inputs)): where things are ([`settings`]), the `/symphony`
 //! file / environment source of every value ([`source`]), the module's
 //! `manifest.json` ([`manifest`]) and the [`Secret`](secret::Secret) fields
 //! of typed configurations ([`secret`]), and what an item's manifests say

@@ -1,5 +1,5 @@
 //! The configuration source: a file under the configuration root, else an
-//! environment variable (PROTOCOL §1).
+//! environment variable ([protocol §1](crate::protocol#1-inputs)).
 
 use std::path::PathBuf;
 

@@ -7,7 +7,7 @@
 //! an item kind (connectors, say) adds one `ManifestKind`, one `ItemManifest`
 //! implementation and one entry in `KINDS`, without touching the others.
 //!
-//! # Files (PROTOCOL §6)
+//! # Files ([protocol §6](crate::protocol#6-files-the-tooling-writes))
 //!
 //! `<prefix>_<name>.json`, `<name>` being the item name lower-cased with
 //! spaces as `_` ([`file_name`]), unless the item states its file
@@ -705,10 +705,11 @@ fn constants_as_enum(map: &mut Map<String, Value>) {
     }
     map.shift_remove("oneOf");
     map.insert("enum".into(), Value::Array(values));
-    if let Some(Some(kind)) = kinds.first() {
-        if kinds.iter().all(|other| other.as_ref() == Some(kind)) && !map.contains_key("type") {
-            map.insert("type".into(), kind.clone());
-        }
+    if let Some(Some(kind)) = kinds.first()
+        && kinds.iter().all(|other| other.as_ref() == Some(kind))
+        && !map.contains_key("type")
+    {
+        map.insert("type".into(), kind.clone());
     }
 }
 

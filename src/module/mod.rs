@@ -305,6 +305,9 @@ impl<C, S: ModuleState> Module<C, S> {
             }
             return ExitCode::from(2);
         }
+        if let Some(code) = crate::tooling::help_request(command, &self.items) {
+            return code;
+        }
         if let Some(code) =
             crate::tooling::dispatch(command, &arguments, &self.settings, &self.items)
         {
@@ -313,7 +316,7 @@ impl<C, S: ModuleState> Module<C, S> {
         let Some(position) = self.items.iter().position(|item| item.command() == command) else {
             let known: Vec<String> = self.commands().map(|c| format!("`{c}`")).collect();
             eprintln!(
-                "error: unknown command `{command}`: this module knows {}. Give one of them as the first argument",
+                "error: unknown command `{command}`: this module knows {}. Give one of them as the first argument (`--help` lists them with the tooling)",
                 known.join(", ")
             );
             return ExitCode::from(2);

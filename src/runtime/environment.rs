@@ -64,7 +64,7 @@ impl Environment {
     }
 
     /// `url_logs`, else `url_callback` with `/callback` replaced by `/logs`
-    /// (PROTOCOL §1).
+    /// ([protocol §1](crate::protocol#1-inputs)).
     pub(crate) fn logs_url(&self, callback_url: &str) -> Result<String, ConfigurationError> {
         Ok(self
             .source
@@ -73,7 +73,7 @@ impl Environment {
     }
 
     /// `url_secrets`, else `url_callback` with `/callback` replaced by
-    /// `/secrets` (PROTOCOL §1).
+    /// `/secrets` ([protocol §1](crate::protocol#1-inputs)).
     pub(crate) fn secrets_url(&self, callback_url: &str) -> Result<String, ConfigurationError> {
         Ok(self
             .source

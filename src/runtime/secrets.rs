@@ -1,4 +1,4 @@
-//! The secrets fetch (PROTOCOL §1, §4): the platform holds the values of
+//! The secrets fetch ([protocol](crate::protocol) §1, §4): the platform holds the values of
 //! the properties `manifest.json` declares secret; every value fetched is
 //! registered to be scrubbed from logs and errors.
 

@@ -1,6 +1,6 @@
 //! The data directory: where actions and triggers exchange files
 //! (`/symphony_data` in production, plus `sub_folder` when it is set,
-//! PROTOCOL §1 and §4).
+//! [protocol](crate::protocol) §1 and §4).
 //!
 //! Paths that actions and triggers exchange are relative to it.
 //! [`DataDirectory::resolve`] is the security boundary: no path it accepts
@@ -241,7 +241,7 @@ impl DataDirectory {
         DataDirectory { root: root.into() }
     }
 
-    /// The data directory narrowed to the `sub_folder` setting (PROTOCOL §1):
+    /// The data directory narrowed to the `sub_folder` setting ([protocol §1](crate::protocol#1-inputs)):
     /// paths are then relative to `<root>/<sub_folder>`, and may not leave it.
     ///
     /// An empty `sub_folder` means no sub-folder (as in the Python SDK, where

@@ -2,7 +2,7 @@
 //! saved atomically, at the latest when dropped.
 //!
 //! It replaces the Python SDK's `PersistentJSON` (used for connector
-//! checkpoints such as `context.json`, PROTOCOL §5) and fixes its two ways of
+//! checkpoints such as `context.json`, [protocol §5](crate::protocol#5-connectors)) and fixes its two ways of
 //! losing data:
 //!
 //! - a file that cannot be parsed is an error that names it, never a silent

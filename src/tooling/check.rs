@@ -142,12 +142,12 @@ pub fn semver_problem(version: &str) -> Result<(), String> {
             ));
         }
     }
-    if let Some(build) = build {
-        if !build.split('.').all(identifier) {
-            return Err(format!(
-                "the build metadata `{build}` must be dot-separated alphanumeric identifiers"
-            ));
-        }
+    if let Some(build) = build
+        && !build.split('.').all(identifier)
+    {
+        return Err(format!(
+            "the build metadata `{build}` must be dot-separated alphanumeric identifiers"
+        ));
     }
     Ok(())
 }
@@ -232,10 +232,10 @@ fn walk_schema(schema: &Value, path: &str, root: &Value, problems: &mut Vec<Stri
 fn keyword_problem(key: &str, value: &Value, root: &Value) -> Option<String> {
     let (valid, expected) = match key {
         "type" => {
-            if let Value::String(kind) = value {
-                if !TYPES.contains(&kind.as_str()) {
-                    return Some(format!("`{kind}` is not a JSON Schema type"));
-                }
+            if let Value::String(kind) = value
+                && !TYPES.contains(&kind.as_str())
+            {
+                return Some(format!("`{kind}` is not a JSON Schema type"));
             }
             let valid = match value {
                 Value::String(_) => true,
@@ -495,13 +495,13 @@ impl Checker<'_> {
                 }
             }
         }
-        if let Some(command) = manifest.get("docker_parameters").and_then(Value::as_str) {
-            if let Some(first) = commands.insert(command.to_string(), file.to_string()) {
-                self.push(
+        if let Some(command) = manifest.get("docker_parameters").and_then(Value::as_str)
+            && let Some(first) = commands.insert(command.to_string(), file.to_string())
+        {
+            self.push(
                     file,
                     format!("`docker_parameters` `{command}` is also the one of {first}: each item needs its own command"),
                 );
-            }
         }
         if let Some(kind) = kind_of(file) {
             for section in kind.sections {

@@ -278,11 +278,11 @@ fn schema_tables(page: &mut String, schema: &Value) {
                 if shown.contains(&reference) {
                     continue;
                 }
-                if let Some(definition) = resolve(schema, &reference) {
-                    if has_properties(definition) {
-                        shown.push(reference.clone());
-                        pending.push((definition_name(&reference).to_string(), definition));
-                    }
+                if let Some(definition) = resolve(schema, &reference)
+                    && has_properties(definition)
+                {
+                    shown.push(reference.clone());
+                    pending.push((definition_name(&reference).to_string(), definition));
                 }
             }
         }
@@ -358,10 +358,10 @@ fn type_of(schema: &Value, root: &Value) -> String {
                 .join(" or ");
         }
     }
-    if let Some(members) = schema.get("allOf").and_then(Value::as_array) {
-        if let [single] = members.as_slice() {
-            return type_of(single, root);
-        }
+    if let Some(members) = schema.get("allOf").and_then(Value::as_array)
+        && let [single] = members.as_slice()
+    {
+        return type_of(single, root);
     }
     match schema.get("type") {
         Some(Value::String(kind)) if kind == "array" => match schema.get("items") {

@@ -1,4 +1,4 @@
-//! Files generated from the registered items (PROTOCOL §6): one manifest per
+//! Files generated from the registered items ([protocol §6](crate::protocol#6-files-the-tooling-writes)): one manifest per
 //! item (`action_<name>.json`, `trigger_<name>.json`, or the file the item
 //! states, [`Identity::file`](crate::Identity::file)) and `manifest.json`
 //! updated with the module configuration's schema.
@@ -78,7 +78,7 @@ pub const SUPPORTS_VALIDATION: &str = "supports_validation";
 pub enum GenerateError {
     /// There is no `manifest.json` to start from.
     #[error(
-        "there is no {} : the module manifest (with `name`, `slug`, `uuid`, `version`) must exist before the files are generated; `sekoia-automation new-module` writes one",
+        "there is no {}: the module manifest (with `name`, `slug`, `uuid`, `version`) must exist first; the module's `generate-files` starts one, `sekoia-automation new-module` writes one with a new module",
         path.display()
     )]
     ManifestMissing {
@@ -229,6 +229,58 @@ fn file_text(existing: Option<&Existing>, value: Map<String, Value>) -> String {
 
 fn same_order(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
     a.keys().eq(b.keys())
+}
+
+/// A first `manifest.json` for a module that has none: `name` as given,
+/// `slug` derived from it (lower-case letters and digits, other runs as
+/// `-`, an `m` in front of a leading digit), a fresh UUIDv4, `version`
+/// 0.1.0, the name as `description`. `generate-files` writes it when the
+/// module directory has no manifest yet; review the name, slug and
+/// description, then keep the file: the uuid names the module on the
+/// platform and seeds its items' uuids.
+///
+/// ```
+/// let manifest = sekoia_automation::unversioned::generate::starter_manifest("My Service 2");
+/// assert_eq!(manifest["name"], "My Service 2");
+/// assert_eq!(manifest["slug"], "my-service-2");
+/// assert_eq!(manifest["version"], "0.1.0");
+/// assert!(uuid::Uuid::parse_str(manifest["uuid"].as_str().unwrap()).is_ok());
+/// ```
+pub fn starter_manifest(name: &str) -> Map<String, Value> {
+    let mut manifest = Map::new();
+    manifest.insert("name".into(), name.into());
+    manifest.insert("description".into(), name.into());
+    manifest.insert("slug".into(), slug(name).into());
+    manifest.insert("version".into(), "0.1.0".into());
+    manifest.insert("uuid".into(), Uuid::new_v4().to_string().into());
+    manifest.insert("categories".into(), Value::Array(Vec::new()));
+    manifest
+}
+
+/// The slug for a module name: lower-case ASCII letters and digits, every
+/// other run of characters as one `-`, prefixed with `m` when it would
+/// start with a digit (the platform's slug rule wants a letter first).
+///
+/// ```
+/// use sekoia_automation::unversioned::generate::slug;
+/// assert_eq!(slug("My Module 2"), "my-module-2");
+/// assert_eq!(slug("42 Things!"), "m42-things");
+/// ```
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("m{out}")
+    } else {
+        out
+    }
 }
 
 /// Reads `manifest.json` of `directory` as a JSON object.

@@ -2,11 +2,11 @@
 //!
 //! | invocation | what it does |
 //! | --- | --- |
-//! | `generate-files [DIR]` | writes `manifest.json` and the item manifests ([`generate`](crate::tooling::generate)) |
+//! | `generate-files [DIR]` | writes `manifest.json` and the item manifests ([`generate`](crate::tooling::generate)); a missing `manifest.json` is started ([`starter_manifest`](crate::tooling::generate::starter_manifest)) |
 //! | `check-module [DIR]` | checks the module directory against the code ([`check`](crate::tooling::check)); exit 1 with the list of problems |
 //! | `run-local COMMAND [OPTIONS]` | runs one item against the embedded local platform ([`local_run`](crate::tooling::local_run)) |
 //! | `generate-documentation [DIR] [--output FILE]` | writes the module's Markdown page ([`documentation`](crate::tooling::documentation)) |
-//! | `help-module` | lists the items and these invocations |
+//! | `help-module`, `--help`, `-h` | lists the items and these invocations ([`help`]); with no argument at all, the same on stderr and exit 2 (unless an item is registered under the empty command) |
 //!
 //! `DIR`, the module directory, defaults to the directory of the manifest
 //! path (`manifest.json` in the working directory unless
@@ -217,6 +217,22 @@ fn generate_files(items: &ModuleItems<'_>, settings: &Settings, arguments: &[Str
         Ok(directory) => module_directory(settings, directory),
         Err(code) => return code,
     };
+    let manifest_path = directory.join(crate::tooling::generate::MANIFEST_FILE);
+    if !manifest_path.exists() {
+        // A module written by hand: start its manifest, with a fresh uuid.
+        let starter = crate::tooling::generate::starter_manifest(&program_name());
+        let text = crate::tooling::generate::to_file_text(&serde_json::Value::Object(starter));
+        if let Err(error) = std::fs::write(&manifest_path, text) {
+            return usage_error(&format!(
+                "cannot write {}: {error}",
+                manifest_path.display()
+            ));
+        }
+        eprintln!(
+            "note: {} did not exist: started it with a fresh uuid; review its name, slug and description, and keep it (the uuid names the module on the platform)",
+            manifest_path.display()
+        );
+    }
     let files = match crate::tooling::generate::generate(&directory, items) {
         Ok(files) => files,
         Err(error) => return usage_error(&error.to_string()),
@@ -320,21 +336,130 @@ pub(crate) fn kind_name(kind: ItemKind) -> &'static str {
     }
 }
 
-fn print_help(items: &ModuleItems<'_>) {
-    println!("items (the first argument selects one):");
+/// The module's help: its items (with their kind and name) and the
+/// reserved invocations, as `--help`, `-h`, `help-module` and a bare call
+/// print it.
+pub(crate) fn help(program: &str, items: &ModuleItems<'_>) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let _ = writeln!(text, "usage: {program} COMMAND [ARGUMENTS]\n");
+    let _ = writeln!(
+        text,
+        "Items (the platform runs `{program} COMMAND` with its configuration in /symphony):"
+    );
     for item in items.iter() {
+        let command = if item.command.is_empty() {
+            "(no command)"
+        } else {
+            item.command
+        };
         let kind = kind_name(item.kind);
-        println!("  {:<32} {kind}: {}", item.command, item.name);
+        let _ = writeln!(
+            text,
+            "  {command:<38} {kind} \"{}\": {}",
+            item.name, item.description
+        );
     }
-    println!("tooling:");
-    println!(
-        "  {GENERATE_FILES} [DIR]                     write manifest.json and the item manifests"
+    let _ = writeln!(text, "\nTooling:");
+    for (usage, what) in [
+        (
+            format!("{GENERATE_FILES} [DIR]"),
+            "write manifest.json and the item manifests from the code",
+        ),
+        (
+            format!("{CHECK_MODULE} [DIR]"),
+            "check the module directory against the code",
+        ),
+        (
+            format!("{RUN_LOCAL} COMMAND [OPTIONS]"),
+            "run one item against an embedded local platform (run-local --help)",
+        ),
+        (
+            format!("{GENERATE_DOCUMENTATION} [DIR] [-o FILE]"),
+            "write the module's Markdown page",
+        ),
+        (format!("{HELP_MODULE}, --help, -h"), "print this help"),
+    ] {
+        let _ = writeln!(text, "  {usage:<38} {what}");
+    }
+    let _ = write!(
+        text,
+        "\nDIR is the module directory (default: the directory of the manifest, ./manifest.json)."
     );
-    println!(
-        "  {CHECK_MODULE} [DIR]                       check the module directory against the code"
-    );
-    println!(
-        "  {RUN_LOCAL} COMMAND [OPTIONS]              run one item against a local platform ({RUN_LOCAL} --help)"
-    );
-    println!("  {GENERATE_DOCUMENTATION} [DIR] [-o FILE]   write the module's Markdown page");
+    text
+}
+
+/// The name this binary was called by, for the help.
+fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .as_deref()
+        .map(Path::new)
+        .and_then(Path::file_name)
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "module".into())
+}
+
+fn print_help(items: &ModuleItems<'_>) {
+    println!("{}", help(&program_name(), items));
+}
+
+/// What a call without a command, or with `--help`, prints; `None` when
+/// `command` selects an item or a reserved invocation.
+pub(crate) fn help_request<C>(
+    command: &str,
+    registrations: &[Registration<C>],
+) -> Option<ExitCode> {
+    let items = ModuleItems::new(registrations);
+    match command {
+        "--help" | "-h" => {
+            print_help(&items);
+            Some(ExitCode::SUCCESS)
+        }
+        "" if items.find("").is_none() => {
+            eprintln!("{}", help(&program_name(), &items));
+            eprintln!("error: no command given: give an item's command as the first argument");
+            Some(ExitCode::from(2))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Action, ActionContext, Module, Outcome};
+
+    struct Ping;
+
+    impl Action for Ping {
+        type ModuleConfiguration = ();
+        type Arguments = serde_json::Value;
+        type Results = serde_json::Value;
+        const NAME: &'static str = "Ping";
+        const DESCRIPTION: &'static str = "Answer pong";
+        fn run(
+            &self,
+            _: &ActionContext<'_, ()>,
+            _: serde_json::Value,
+        ) -> Outcome<serde_json::Value> {
+            Outcome::none()
+        }
+    }
+
+    #[test]
+    fn the_help_lists_the_items_then_every_reserved_invocation() {
+        let module = Module::<()>::new().register("ping", Ping);
+        let text = help("my-module", &ModuleItems::new(module.items()));
+        assert!(text.starts_with("usage: my-module COMMAND [ARGUMENTS]\n"));
+        assert!(
+            text.contains("  ping ") && text.contains("action \"Ping\": Answer pong"),
+            "{text}"
+        );
+        let tooling = &text[text.find("Tooling:").expect("a tooling section")..];
+        for command in RESERVED_COMMANDS {
+            assert!(tooling.contains(command), "{command} missing from {text}");
+        }
+        assert!(tooling.contains("--help"), "{text}");
+    }
 }

@@ -36,8 +36,8 @@ pub(crate) struct Runtime {
 /// events, the stop flag and an interruptible sleep, heartbeats, logs, and
 /// the data directory.
 ///
-/// Logs go to the platform's `url_logs` (batched, rate-limited, PROTOCOL
-/// §4) and to stderr; the `log` crate's macros called on the trigger's thread
+/// Logs go to the platform's `url_logs` (batched, rate-limited, [protocol §4](crate::protocol#4-triggers))
+/// and to stderr; the `log` crate's macros called on the trigger's thread
 /// (`log::info!`...) take the same way.
 ///
 /// ```no_run

@@ -1,7 +1,7 @@
 //! How a trigger's events reach `url_callback`: each body gets its
 //! `request_id` and goes through the crate's one client and retry loop
 //! ([`PlatformClient::send`]): the same body, so the same `request_id`, for
-//! network errors and 5xx, a 4xx at once (PROTOCOL §2), over the agent's
+//! network errors and 5xx, a 4xx at once ([protocol §2](crate::protocol#2-requests-to-the-platform)), over the agent's
 //! keep-alive connection, with the per-attempt deadline.
 
 use std::cell::RefCell;
@@ -53,7 +53,7 @@ impl EventSender {
         self.ids.borrow_mut().next()
     }
 
-    /// `POST url_callback` with `body`, retried as PROTOCOL §2 says.
+    /// `POST url_callback` with `body`, retried as [protocol §2](crate::protocol#2-requests-to-the-platform) says.
     pub fn send(&self, body: &[u8]) -> Result<(), HttpError> {
         self.client
             .send(&Request::new(Method::Post, &self.url).body(body))

@@ -1,4 +1,4 @@
-//! A trigger's liveness (PROTOCOL §4): the [`Health`] it keeps (last event,
+//! A trigger's liveness ([protocol §4](crate::protocol#4-triggers)): the [`Health`] it keeps (last event,
 //! last heartbeat, consecutive errors) and the HTTP endpoint on
 //! `liveness_port` that the orchestrator probes.
 //!

@@ -1,4 +1,4 @@
-//! [`LogShipper`]: a trigger's logs on their way to `url_logs` (PROTOCOL §4).
+//! [`LogShipper`]: a trigger's logs on their way to `url_logs` ([protocol §4](crate::protocol#4-triggers)).
 //!
 //! - Records are queued and sent by a background flusher thread, in
 //!   batches of at most [`MAX_BATCH`]: at once when the batch is full or the
@@ -175,7 +175,7 @@ impl LogShipper {
         })
     }
 
-    /// Queues a record (PROTOCOL §4 rules: downgrade of a second
+    /// Queues a record ([protocol §4](crate::protocol#4-triggers) rules: downgrade of a second
     /// `critical`, rate limit, immediate send of `error` and `critical`).
     /// Secret values are scrubbed from the message. Never blocks on the
     /// network.

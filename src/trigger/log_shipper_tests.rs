@@ -1,5 +1,5 @@
 //! The log shipper's rules, on a manual clock, against the embedded
-//! platform (PROTOCOL §4 logs).
+//! platform ([protocol §4](crate::protocol#4-triggers) logs).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! [`SendEventError`]: why an event was not sent; [`TriggerOptions`]: the
 //! runtime's per-trigger settings (liveness thresholds, clock).
 //!
-//! The runtime (PROTOCOL §4) fetches the secrets, then calls
+//! The runtime ([protocol §4](crate::protocol#4-triggers)) fetches the secrets, then calls
 //! [`Trigger::run`] again whenever it returns or fails, until the trigger is
 //! stopped (SIGTERM, SIGINT, or [`TriggerContext::stop`]).
 
@@ -236,7 +236,7 @@ impl TriggerOptions {
     }
 }
 
-/// How the runtime treats a failed run (PROTOCOL §4).
+/// How the runtime treats a failed run ([protocol §4](crate::protocol#4-triggers)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FailureKind {
@@ -484,5 +484,5 @@ impl SendEventError {
 }
 
 /// How long the run loop waits for a stop after a critical log before it
-/// runs the trigger again (PROTOCOL §4).
+/// runs the trigger again ([protocol §4](crate::protocol#4-triggers)).
 pub const CRITICAL_WAIT: Duration = Duration::from_secs(120);

@@ -1,4 +1,4 @@
-//! The lifecycle of a trigger (PROTOCOL §4): start (signals, log shipper,
+//! The lifecycle of a trigger ([protocol §4](crate::protocol#4-triggers)): start (signals, log shipper,
 //! liveness and metrics endpoints, secrets GET), the run loop with its
 //! critical rule, and the clean exit (logs flushed, listeners closed).
 
@@ -40,7 +40,7 @@ pub const CRITICAL_UPTIME_CAP: Duration = Duration::from_secs(5 * 24 * 3600);
 /// Attempts of one log request (the shipper retries the batch later).
 const LOG_ATTEMPTS: u32 = 5;
 
-/// Whether an error is critical (PROTOCOL §4): at least 5 consecutive
+/// Whether an error is critical ([protocol §4](crate::protocol#4-triggers)): at least 5 consecutive
 /// counted errors, no critical log sent yet, the trigger up for 30 minutes,
 /// and no event sent for a fifth of its uptime (uptime capped at 5 days).
 ///

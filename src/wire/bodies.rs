@@ -1,5 +1,5 @@
 //! Every body the module sends to the platform, and every platform answer
-//! it reads, in one place (PROTOCOL §2–4). Bodies are written by
+//! it reads, in one place ([protocol](crate::protocol) §2–4). Bodies are written by
 //! [`python_json`](super::python_json), so each is byte-identical to the
 //! Python SDK 1.27's; the tests below pin the bytes. The action's finished
 //! PATCH, the largest, has its own file ([`report`](super::report)).

@@ -1,4 +1,4 @@
-//! The HTTP client that talks to the platform (PROTOCOL §2).
+//! The HTTP client that talks to the platform ([protocol §2](crate::protocol#2-requests-to-the-platform)).
 //!
 //! One keep-alive agent per process (see [`transport`](super::transport)),
 //! so connections are reused; a bearer token on every request to the

@@ -1,4 +1,4 @@
-//! The wire (PROTOCOL §2–4): the one HTTP client and its retry loop
+//! The wire ([protocol](crate::protocol) §2–4): the one HTTP client and its retry loop
 //! ([`http`]), bodies byte-identical to the Python SDK's ([`python_json`],
 //! [`report`], [`logging`]), timestamps in the platform's format
 //! ([`timestamp`]) and secrets kept out of every body ([`redact`]).

@@ -1,4 +1,4 @@
-//! The body of an action's finished PATCH (PROTOCOL §3).
+//! The body of an action's finished PATCH ([protocol §3](crate::protocol#3-actions)).
 
 use serde::Serialize;
 use serde_json::{Map, Value};

@@ -1,7 +1,7 @@
 //! The ureq agent behind every outgoing request, and the two things it does
 //! beyond ureq's defaults.
 //!
-//! - **One overall deadline per attempt** (default 30 s, PROTOCOL §2): the
+//! - **One overall deadline per attempt** (default 30 s, [protocol §2](crate::protocol#2-requests-to-the-platform)): the
 //!   agent's global timeout, which bounds the whole exchange however the
 //!   server trickles its answer. ureq resolves host names on a thread of its
 //!   own once a timeout is set; IP literals (the in-cluster platform, the

@@ -2,7 +2,9 @@
 //!
 //! `sekoia-automation new-module DIR --name NAME --description TEXT` writes
 //! into `DIR`:
-//! - `Cargo.toml` (depending on this crate, from crates.io or a path),
+//! - `Cargo.toml` (depending on this crate: by default the checkout the
+//!   command was built from, or its version on crates.io when the command
+//!   was installed from crates.io; see [`Dependency::this_build`]),
 //!   `src/main.rs` with one action (`greet`) and one trigger (`ticker`), and
 //!   `tests/module.rs` running them against the embedded platform;
 //! - `manifest.json` (a fresh uuid, `version` 0.1.0, the slug derived from
@@ -53,6 +55,34 @@ impl Dependency {
         Dependency::Registry(env!("CARGO_PKG_VERSION").into())
     }
 
+    /// The crate this code was built from: its checkout as a path, when it
+    /// was built from a checkout that is still there (the crate is not on
+    /// crates.io yet, and a module built next to a checkout should use that
+    /// very code); its version on crates.io when it was built from a
+    /// published package (`cargo install sekoia-automation`), which holds a
+    /// `Cargo.toml.orig` that a checkout never has.
+    ///
+    /// ```
+    /// use sekoia_automation::unversioned::scaffold::Dependency;
+    /// match Dependency::this_build() {
+    ///     Dependency::Path(path) => assert!(path.join("Cargo.toml").is_file()),
+    ///     Dependency::Registry(version) => assert_eq!(version, env!("CARGO_PKG_VERSION")),
+    /// }
+    /// ```
+    pub fn this_build() -> Self {
+        Self::for_source(Path::new(env!("CARGO_MANIFEST_DIR")))
+    }
+
+    fn for_source(directory: &Path) -> Self {
+        let checkout =
+            directory.join("Cargo.toml").is_file() && !directory.join("Cargo.toml.orig").exists();
+        if checkout {
+            Dependency::Path(directory.to_path_buf())
+        } else {
+            Self::this_version()
+        }
+    }
+
     fn toml(&self) -> String {
         match self {
             Dependency::Registry(version) => format!("{{ version = {} }}", toml_string(version)),
@@ -80,15 +110,15 @@ pub struct NewModule {
 }
 
 impl NewModule {
-    /// A module named `name` in `directory`, depending on this crate's
-    /// version.
+    /// A module named `name` in `directory`, depending on the crate this
+    /// code was built from ([`Dependency::this_build`]).
     pub fn new(directory: impl Into<PathBuf>, name: impl Into<String>) -> Self {
         NewModule {
             directory: directory.into(),
             name: name.into(),
             description: String::new(),
             slug: None,
-            dependency: Dependency::this_version(),
+            dependency: Dependency::this_build(),
         }
     }
 
@@ -153,27 +183,14 @@ pub enum ScaffoldError {
 /// The crate name for a module name: lower-case, runs of other characters
 /// as `-`; prefixed with `m` when it would start with a digit.
 pub fn crate_name(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let out = out.trim_end_matches('-').to_string();
-    if out.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("m{out}")
-    } else {
-        out
-    }
+    generate::slug(name)
 }
 
 /// The slug for a module name: as [`crate_name`] (the Python SDK's
 /// template lower-cases and replaces spaces by `-`), so that it matches the
 /// platform's slug rule.
 pub fn slug(name: &str) -> String {
-    crate_name(name)
+    generate::slug(name)
 }
 
 fn toml_string(text: &str) -> String {
@@ -283,4 +300,45 @@ fn write_file(directory: &Path, name: &Path, contents: &str) -> Result<(), Scaff
         std::fs::create_dir_all(parent).map_err(error)?;
     }
     std::fs::write(&path, contents).map_err(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkout_is_a_path_dependency_and_a_published_package_a_version() {
+        let checkout = tempfile::tempdir().unwrap();
+        std::fs::write(checkout.path().join("Cargo.toml"), "[package]\n").unwrap();
+        assert_eq!(
+            Dependency::for_source(checkout.path()),
+            Dependency::Path(checkout.path().to_path_buf())
+        );
+
+        let package = tempfile::tempdir().unwrap();
+        std::fs::write(package.path().join("Cargo.toml"), "[package]\n").unwrap();
+        std::fs::write(package.path().join("Cargo.toml.orig"), "[package]\n").unwrap();
+        assert_eq!(
+            Dependency::for_source(package.path()),
+            Dependency::Registry(env!("CARGO_PKG_VERSION").into())
+        );
+
+        let gone = checkout.path().join("moved-away");
+        assert_eq!(
+            Dependency::for_source(&gone),
+            Dependency::Registry(env!("CARGO_PKG_VERSION").into())
+        );
+    }
+
+    #[test]
+    fn the_dependency_is_written_as_toml() {
+        assert_eq!(
+            Dependency::Path(PathBuf::from("/src/a \"b\"")).toml(),
+            r#"{ path = "/src/a \"b\"" }"#
+        );
+        assert_eq!(
+            Dependency::Registry("0.1.0".into()).toml(),
+            r#"{ version = "0.1.0" }"#
+        );
+    }
 }

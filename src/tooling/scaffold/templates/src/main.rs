@@ -1,7 +1,7 @@
 //! A Sekoia.io playbook module: one action (`greet`) and one trigger
 //! (`ticker`), built with the `sekoia-automation` crate.
 //!
-//! `<binary> help-module` lists the items and the tooling: `generate-files`
+//! `<binary> --help` lists the items and the tooling: `generate-files`
 //! (the manifests, from these types), `check-module`, `run-local` (one item
 //! against an embedded local platform) and `generate-documentation`.
 
@@ -84,7 +84,7 @@ impl Action for Greet {
 /// The configuration of the ticker trigger.
 #[derive(Deserialize, JsonSchema)]
 pub struct TickerConfiguration {
-    /// Seconds between two ticks.
+    /// Seconds between two ticks (1 by default).
     #[serde(default = "default_interval")]
     pub interval_seconds: f64,
     /// Stop after this many ticks; none: tick until stopped.
@@ -93,7 +93,7 @@ pub struct TickerConfiguration {
 }
 
 fn default_interval() -> f64 {
-    60.0
+    1.0
 }
 
 /// An event: one tick.
