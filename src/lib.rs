@@ -27,7 +27,8 @@
 //!   (start, run loop, critical rule), event sending, log shipping, the
 //!   `/health` and metrics listener, the stop signal, the clock.
 //! - `storage/`: [`DataDirectory`] and [`PersistentJson`].
-//! - `wire/` ([protocol §2](crate::protocol#2-requests-to-the-platform)): the one HTTP client and its retry loop, every
+//! - `wire/` ([protocol §2](crate::protocol#2-requests-to-the-platform)): the HTTP client and its one retry loop (the ureq
+//!   agent; the events' keep-alive connection, same deadline rules), every
 //!   body the module sends, Python-exact JSON, timestamps, redaction.
 //! - [`vendor`]: the client a module uses toward its vendor's API (rate
 //!   limits, urllib3-style retries, `Retry-After`, authentication, deadline,
