@@ -249,7 +249,10 @@ fn a_trigger_without_its_module_configuration_stops_at_its_critical_log() {
     let directory = module_directory();
     let output = run_local(directory.path(), &["watch", "--events", "3", "--json"]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
-    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // A trigger's --json prints JSON lines as it goes, the summary last.
+    let stdout = text(&output.stdout);
+    let summary = stdout.lines().last().unwrap_or_default();
+    let document: Value = serde_json::from_str(summary).unwrap();
     assert_eq!(document["success"], false);
     assert_eq!(document["events"], json!([]));
     let logs = document["logs"].as_array().unwrap();
