@@ -344,7 +344,15 @@ fn a_run_that_sent_an_event_resets_the_backoff() {
                 .as_str()
                 .is_some_and(|m| m.ends_with("(run 2)"))
     }));
-    clock.advance(Duration::from_secs(1));
+    // The log can arrive before the runner starts its 1 s wait: advance
+    // the clock until run 3 has begun (bounded), then no more, so run 4
+    // can only come from the reset.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while runs.load(Ordering::SeqCst) < 3 {
+        assert!(std::time::Instant::now() < deadline, "run 3 never started");
+        clock.advance(Duration::from_secs(1));
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert_eq!(join(handle), ExitCode::SUCCESS);
     assert_eq!(runs.load(Ordering::SeqCst), 4);
 }
