@@ -258,7 +258,10 @@ fn a_trigger_without_its_module_configuration_stops_at_its_critical_log() {
         .collect();
     let (document, progress) = lines.split_last().unwrap();
     assert_eq!(progress.len(), 2, "{stdout}");
-    assert!(progress.iter().all(|line| line.get("log").is_some()), "{stdout}");
+    assert!(
+        progress.iter().all(|line| line.get("log").is_some()),
+        "{stdout}"
+    );
     assert_eq!(document["success"], false);
     assert_eq!(document["events"], json!([]));
     let logs = document["logs"].as_array().unwrap();

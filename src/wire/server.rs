@@ -251,8 +251,7 @@ impl HttpConnection {
         // Trailer fields, ignored, up to the empty line.
         let mut total = 0;
         loop {
-            let read =
-                self.read_limited_line((max_head - total) as u64 + 1, "trailer too long")?;
+            let read = self.read_limited_line((max_head - total) as u64 + 1, "trailer too long")?;
             total += read;
             if total > max_head {
                 return Err(ParseError::HeadTooLarge);
