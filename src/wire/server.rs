@@ -78,7 +78,7 @@ enum Framing {
 #[derive(Debug)]
 pub(crate) struct Refused {
     pub(crate) error: ParseError,
-    pub(crate) head: Option<Head>,
+    pub(crate) head: Option<Box<Head>>,
 }
 
 /// A response to write.
@@ -143,7 +143,7 @@ impl HttpConnection {
             Ok(body) => Ok(Some((head, body))),
             Err(error) => Err(Refused {
                 error,
-                head: Some(head),
+                head: Some(Box::new(head)),
             }),
         }
     }
