@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::fault::{self, Effect, Fault, Rng, splitmix64};
 use super::recorded::{RecordedRequest, last_segment};
-use crate::wire::server::{Head, HttpConnection, Limits, Refused, Response};
+use crate::wire::server::{AcceptLoop, Head, HttpConnection, Limits, Refused, Response};
 
 /// The largest request head (request line and header fields) the platform
 /// reads; a larger one is answered `431` and the connection closed.
@@ -48,7 +48,7 @@ const READ_BUFFER_BYTES: usize = 64 * 1024;
 pub struct LocalPlatform {
     shared: Arc<Shared>,
     address: SocketAddr,
-    accept: Option<JoinHandle<()>>,
+    accept: AcceptLoop,
 }
 
 impl std::fmt::Debug for LocalPlatform {
@@ -89,16 +89,22 @@ impl LocalPlatform {
             }),
             life_changed: Condvar::new(),
         });
-        let accept = thread::Builder::new()
-            .name("local-platform-accept".to_owned())
-            .spawn({
+        let accept = AcceptLoop::spawn(
+            "local-platform-accept",
+            listener,
+            {
                 let shared = Arc::clone(&shared);
-                move || accept_loop(&listener, &shared)
-            })?;
+                move || shared.life().stopped
+            },
+            {
+                let shared = Arc::clone(&shared);
+                move |stream| accept_connection(&shared, stream)
+            },
+        )?;
         Ok(LocalPlatform {
             shared,
             address,
-            accept: Some(accept),
+            accept,
         })
     }
 
@@ -250,18 +256,10 @@ impl Drop for LocalPlatform {
             }
         }
         self.shared.life_changed.notify_all();
-        if let Some(accept) = self.accept.take() {
-            // Wake the accept loop, which then sees `stopped` and returns,
-            // closing the listener.
-            match TcpStream::connect_timeout(&self.address, Duration::from_secs(1)) {
-                Ok(waker) => {
-                    let _ = accept.join();
-                    drop(waker);
-                }
-                Err(error) => {
-                    log::debug!("local platform: accept thread left running: {error}");
-                }
-            }
+        // Wake the accept loop, which then sees `stopped` and returns,
+        // closing the listener.
+        if let Err(error) = self.accept.stop(Duration::from_secs(1)) {
+            log::debug!("local platform: accept thread left running: {error}");
         }
         let deadline = Instant::now() + STOP_GRACE;
         let mut life = self.shared.life();
@@ -395,48 +393,36 @@ impl State {
     }
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    for incoming in listener.incoming() {
-        let stream = match incoming {
-            Ok(stream) => stream,
-            Err(error) => {
-                if shared.life().stopped {
-                    return;
-                }
-                log::warn!("local platform: accept failed: {error}");
-                // Out of file descriptors and the like: do not spin.
-                thread::sleep(Duration::from_millis(10));
-                continue;
-            }
-        };
-        let mut life = shared.life();
-        if life.stopped {
+/// Registers an accepted connection and starts its thread (the accept loop
+/// is the shared one of `wire::server`).
+fn accept_connection(shared: &Arc<Shared>, stream: TcpStream) {
+    let mut life = shared.life();
+    if life.stopped {
+        return;
+    }
+    let registered = match stream.try_clone() {
+        Ok(registered) => registered,
+        Err(error) => {
+            log::warn!("local platform: cannot clone a connection: {error}");
             return;
         }
-        let registered = match stream.try_clone() {
-            Ok(registered) => registered,
-            Err(error) => {
-                log::warn!("local platform: cannot clone a connection: {error}");
-                continue;
-            }
-        };
-        let id = life.next_id;
-        life.next_id += 1;
-        life.handles.retain(|handle| !handle.is_finished());
-        let worker = Arc::clone(shared);
-        let spawned = thread::Builder::new()
-            .name("local-platform-connection".to_owned())
-            .spawn(move || {
-                serve(&worker, stream);
-                worker.connection_ended(id);
-            });
-        match spawned {
-            Ok(handle) => {
-                life.connections.insert(id, registered);
-                life.handles.push(handle);
-            }
-            Err(error) => log::warn!("local platform: cannot start a connection thread: {error}"),
+    };
+    let id = life.next_id;
+    life.next_id += 1;
+    life.handles.retain(|handle| !handle.is_finished());
+    let worker = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name("local-platform-connection".to_owned())
+        .spawn(move || {
+            serve(&worker, stream);
+            worker.connection_ended(id);
+        });
+    match spawned {
+        Ok(handle) => {
+            life.connections.insert(id, registered);
+            life.handles.push(handle);
         }
+        Err(error) => log::warn!("local platform: cannot start a connection thread: {error}"),
     }
 }
 

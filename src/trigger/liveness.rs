@@ -12,10 +12,9 @@
 //! thread, one short connection at a time, closed at once when dropped.
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::wire::bodies::HealthBody;
@@ -23,7 +22,7 @@ use crate::wire::bodies::HealthBody;
 use crate::trigger::clock::{self, Clock};
 use crate::trigger::log_shipper::LogShipper;
 use crate::wire::logging::Level;
-use crate::wire::server::{HttpConnection, Limits, Response};
+use crate::wire::server::{AcceptLoop, HttpConnection, Limits, Response};
 use crate::wire::timestamp::Timestamp;
 
 /// What the liveness endpoint reports: when the trigger last sent an event
@@ -216,15 +215,15 @@ type Handler = Box<dyn Fn(&str, &str) -> Reply + Send>;
 /// close`. Dropping it closes the listener at once (no polling interval to
 /// wait out) and joins the thread.
 pub(crate) struct MonitoringServer {
-    address: SocketAddr,
+    port: u16,
     stopping: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    accept: AcceptLoop,
 }
 
 impl std::fmt::Debug for MonitoringServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MonitoringServer")
-            .field("address", &self.address)
+            .field("port", &self.port)
             .finish_non_exhaustive()
     }
 }
@@ -237,46 +236,37 @@ impl MonitoringServer {
         handler: impl Fn(&str, &str) -> Reply + Send + 'static,
     ) -> io::Result<MonitoringServer> {
         let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, port))?;
-        let address = listener.local_addr()?;
+        let port = listener.local_addr()?.port();
         let stopping = Arc::new(AtomicBool::new(false));
         let handler: Handler = Box::new(handler);
-        let thread = std::thread::Builder::new().name(name.into()).spawn({
-            let stopping = Arc::clone(&stopping);
-            move || {
-                for stream in listener.incoming() {
-                    if stopping.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    if let Ok(stream) = stream {
-                        let _ = serve(stream, &handler);
-                    }
-                }
-            }
-        })?;
+        let accept = AcceptLoop::spawn(
+            name,
+            listener,
+            {
+                let stopping = Arc::clone(&stopping);
+                move || stopping.load(Ordering::SeqCst)
+            },
+            move |stream| {
+                let _ = serve(stream, &handler);
+            },
+        )?;
         Ok(MonitoringServer {
-            address,
+            port,
             stopping,
-            thread: Some(thread),
+            accept,
         })
     }
 
     /// The port it listens on.
     pub(crate) fn port(&self) -> u16 {
-        self.address.port()
+        self.port
     }
 }
 
 impl Drop for MonitoringServer {
     fn drop(&mut self) {
         self.stopping.store(true, Ordering::SeqCst);
-        // Wake the blocking accept: it then sees the flag and returns,
-        // closing the listener.
-        let wake = SocketAddr::from((Ipv4Addr::LOCALHOST, self.address.port()));
-        if TcpStream::connect_timeout(&wake, Duration::from_millis(500)).is_ok()
-            && let Some(thread) = self.thread.take()
-        {
-            let _ = thread.join();
-        }
+        let _ = self.accept.stop(Duration::from_millis(500));
     }
 }
 

@@ -1,6 +1,8 @@
 //! The one HTTP/1.1 server codec for incoming requests, shared by the
 //! trigger's liveness and metrics endpoints and by the local platform
-//! ([`crate::testing::LocalPlatform`]): request head and body parsing with
+//! ([`crate::testing::LocalPlatform`]): the accept loop ([`AcceptLoop`]:
+//! its thread, back-off on accept errors, prompt wake-up and join when
+//! stopped), request head and body parsing with
 //! limits (RFC 9112: request line, header fields, `Content-Length` or
 //! `chunked`, `Expect: 100-continue`), keep-alive decisions, response
 //! writing in one write call and the lingering close after an error answer.
@@ -15,7 +17,8 @@
 //! keeps its connections to itself, so it serves neither of these.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 /// What is read and discarded from a client before closing on an error, so
@@ -23,6 +26,65 @@ use std::time::{Duration, Instant};
 const LINGER_BYTES: usize = 1 << 20;
 const LINGER_TIME: Duration = Duration::from_secs(1);
 const MAX_CHUNK_LINE_BYTES: u64 = 4096;
+
+/// How long the accept loop waits after an accept error (out of file
+/// descriptors and the like), so as not to spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// A listener's accept loop on its own thread: each connection accepted is
+/// handed to `serve` (which serves it inline or hands it to a thread of its
+/// own) until `stopped` holds. Stopping is the owner's flag, then
+/// [`stop`](AcceptLoop::stop), which wakes the blocking accept at once (no
+/// polling interval to wait out) and joins the thread, closing the listener.
+pub(crate) struct AcceptLoop {
+    port: u16,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl AcceptLoop {
+    /// Spawns the thread `name` accepting on `listener`.
+    pub(crate) fn spawn(
+        name: &str,
+        listener: TcpListener,
+        stopped: impl Fn() -> bool + Send + 'static,
+        mut serve: impl FnMut(TcpStream) + Send + 'static,
+    ) -> io::Result<AcceptLoop> {
+        let port = listener.local_addr()?.port();
+        let label = name.to_owned();
+        let thread = thread::Builder::new().name(label.clone()).spawn(move || {
+            for incoming in listener.incoming() {
+                if stopped() {
+                    return;
+                }
+                match incoming {
+                    Ok(stream) => serve(stream),
+                    Err(error) => {
+                        log::warn!("{label}: accept failed: {error}");
+                        thread::sleep(ACCEPT_BACKOFF);
+                    }
+                }
+            }
+        })?;
+        Ok(AcceptLoop {
+            port,
+            thread: Some(thread),
+        })
+    }
+
+    /// Wakes the loop, whose `stopped` must now hold, and joins it; when the
+    /// wake-up connection fails within `wake_timeout`, the thread is left
+    /// running (it ends at its next connection) and the error returned.
+    pub(crate) fn stop(&mut self, wake_timeout: Duration) -> io::Result<()> {
+        let Some(thread) = self.thread.take() else {
+            return Ok(());
+        };
+        let wake = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let waker = TcpStream::connect_timeout(&wake, wake_timeout)?;
+        let _ = thread.join();
+        drop(waker);
+        Ok(())
+    }
+}
 
 /// The limits of one server.
 #[derive(Debug, Clone, Copy)]
@@ -504,6 +566,115 @@ fn reason(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    const TEST_LIMITS: Limits = Limits {
+        max_head: 256,
+        max_body: 16,
+        read_buffer: 64,
+        timeout: Some(Duration::from_secs(10)),
+        head_too_large: "head too large",
+        body_too_large: "body too large",
+    };
+
+    /// An echo server on the accept loop: each request is answered with its
+    /// method, path and body; refusals with their status and message.
+    fn echo_server(stopped: &Arc<AtomicBool>) -> (u16, AcceptLoop) {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let flag = Arc::clone(stopped);
+        let accept = AcceptLoop::spawn(
+            "echo",
+            listener,
+            move || flag.load(Ordering::SeqCst),
+            |stream| {
+                let mut http = HttpConnection::new(stream, TEST_LIMITS).unwrap();
+                loop {
+                    match http.read_request() {
+                        Ok(Some((head, body))) => {
+                            let mut text = format!("{} {} ", head.method, head.path).into_bytes();
+                            text.extend_from_slice(&body);
+                            let keep_alive = head.keep_alive();
+                            http.write_response(&Response {
+                                status: 200,
+                                content_type: "text/plain",
+                                body: &text,
+                                keep_alive,
+                                http10: head.http10,
+                                head_only: false,
+                            })
+                            .unwrap();
+                            if !keep_alive {
+                                return;
+                            }
+                        }
+                        Ok(None) => return,
+                        Err(refused) => {
+                            let (status, message) = http.refusal(refused.error).unwrap();
+                            http.write_response(&Response {
+                                status,
+                                content_type: "text/plain",
+                                body: message.as_bytes(),
+                                keep_alive: false,
+                                http10: false,
+                                head_only: false,
+                            })
+                            .unwrap();
+                            http.linger_close();
+                            return;
+                        }
+                    }
+                }
+            },
+        )
+        .unwrap();
+        (port, accept)
+    }
+
+    fn exchange(port: u16, request: &[u8]) -> String {
+        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(request).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    #[test]
+    fn keep_alive_chunked_bodies_limits_and_stop() {
+        let stopped = Arc::new(AtomicBool::new(false));
+        let (port, mut accept) = echo_server(&stopped);
+        // Two requests on one connection, the second chunked and closing.
+        let answer = exchange(
+            port,
+            b"POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc\
+              POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+              2\r\nxy\r\n1;ext\r\nz\r\n0\r\n\r\n",
+        );
+        assert_eq!(
+            answer,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nPOST /a abc\
+             HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nPOST /b xyz"
+        );
+        // The limits, with each server's own messages.
+        let too_large = exchange(port, b"POST /c HTTP/1.1\r\nContent-Length: 17\r\n\r\n");
+        assert!(
+            too_large.starts_with("HTTP/1.1 413 Content Too Large\r\n")
+                && too_large.ends_with("\r\n\r\nbody too large"),
+            "{too_large}"
+        );
+        let long_head = format!("GET /{} HTTP/1.1\r\n\r\n", "x".repeat(300));
+        let refused = exchange(port, long_head.as_bytes());
+        assert!(refused.starts_with("HTTP/1.1 431 "), "{refused}");
+        assert!(exchange(port, b"GET / HTTP/2.0\r\n\r\n").starts_with("HTTP/1.1 501 "));
+        // Stopping wakes the accept loop, joins it and closes the listener.
+        stopped.store(true, Ordering::SeqCst);
+        accept.stop(Duration::from_secs(1)).unwrap();
+        assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err());
+    }
 
     #[test]
     fn request_lines() {
