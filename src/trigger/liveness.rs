@@ -275,8 +275,8 @@ fn serve(stream: TcpStream, handler: &Handler) -> io::Result<()> {
     let mut http = HttpConnection::new(stream, LIMITS)?;
     let reply = match http.read_request() {
         Ok(Some((head, _body))) => {
-            // The target as sent (the query included): `/health?x` is not
-            // `/health`, as in the Python SDK's handler.
+            // The target as sent, the query included (as before the shared
+            // codec): `/health?x` is not `/health`.
             let target = match &head.query {
                 Some(query) => format!("{}?{query}", head.path),
                 None => head.path.clone(),
