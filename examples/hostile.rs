@@ -117,7 +117,7 @@ impl Trigger for Misbehaving {
             "failing" => {
                 static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
                 let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                if run % 2 == 0 {
+                if run.is_multiple_of(2) {
                     panic!("the vendor's answer cannot be parsed (run {run})");
                 }
                 Err(TriggerError::msg(format!(

@@ -74,9 +74,10 @@ fn delay_fault_answers_late() {
     assert_eq!((slow.status, slow.body), (200, json!({"value": {}})));
     assert!(elapsed >= delay, "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
-    let started = Instant::now();
+    // The rule's budget (one request) is spent: the next request is answered
+    // and recorded with its route's status (budgets are unit-tested in
+    // `fault.rs`; no wall-clock bound here, which would flake under load).
     assert_eq!(get_secrets(&agent, &platform).status, 200);
-    assert!(started.elapsed() < delay);
     // Delayed intake answers still carry their ids.
     platform.inject(Fault::delay(Duration::from_millis(10)));
     let ids = post(

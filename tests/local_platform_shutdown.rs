@@ -5,6 +5,11 @@ mod local_platform_support;
 
 use local_platform_support::*;
 
+/// What `LocalPlatform`'s docs promise for a drop: the listener woken (a
+/// connect of at most 1 s) and "at most about two seconds" for the connection
+/// threads. The point is that a drop does not wait on idle connections.
+const DROP_BOUND: Duration = Duration::from_secs(3);
+
 #[test]
 fn drop_does_not_hang_on_idle_connections() {
     let platform = LocalPlatform::start().unwrap();
@@ -24,7 +29,7 @@ fn drop_does_not_hang_on_idle_connections() {
     let started = Instant::now();
     drop(platform);
     let elapsed = started.elapsed();
-    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    assert!(elapsed < DROP_BOUND, "{elapsed:?}");
     assert!(closed(&mut idle));
     assert!(closed(&mut partial));
     // The listener is gone.
@@ -49,6 +54,6 @@ fn drop_interrupts_a_delay() {
     assert!(platform.wait_for(TIMEOUT, |requests| requests.len() == 1));
     let started = Instant::now();
     drop(platform);
-    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert!(started.elapsed() < DROP_BOUND);
     assert!(client.join().unwrap().is_err());
 }

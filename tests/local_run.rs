@@ -249,10 +249,19 @@ fn a_trigger_without_its_module_configuration_stops_at_its_critical_log() {
     let directory = module_directory();
     let output = run_local(directory.path(), &["watch", "--events", "3", "--json"]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
-    // A trigger's --json prints JSON lines as it goes, the summary last.
+    // A trigger's `--json` prints JSON lines as the run goes (here its two
+    // logs), the summary document last.
     let stdout = text(&output.stdout);
-    let summary = stdout.lines().last().unwrap_or_default();
-    let document: Value = serde_json::from_str(summary).unwrap();
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let (document, progress) = lines.split_last().unwrap();
+    assert_eq!(progress.len(), 2, "{stdout}");
+    assert!(
+        progress.iter().all(|line| line.get("log").is_some()),
+        "{stdout}"
+    );
     assert_eq!(document["success"], false);
     assert_eq!(document["events"], json!([]));
     let logs = document["logs"].as_array().unwrap();

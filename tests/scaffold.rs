@@ -181,7 +181,10 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
-    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // A trigger's `--json` prints JSON lines as the run goes (events, logs),
+    // the summary document last.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let document: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
     let numbers: Vec<&Value> = document["events"]
         .as_array()
         .unwrap()

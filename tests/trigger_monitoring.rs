@@ -62,7 +62,11 @@ fn get(port: u16, path: &str) -> (u16, String, String) {
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     let content_type = head
         .lines()
-        .find_map(|line| line.strip_prefix("content-type: "))
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-type")
+                .then(|| value.trim())
+        })
         .unwrap_or("")
         .to_string();
     (status, content_type, body.to_string())

@@ -358,16 +358,16 @@ pub fn item_uuid(module_uuid: &Uuid, item_name: &str) -> Uuid {
 /// documentation](self): what pydantic writes for the equivalent model.
 pub fn item_schema<T: JsonSchema>() -> Value {
     let mut schema = normalize_schema(schemars::schema_for!(T).to_value());
-    if let Value::Object(map) = &mut schema {
-        if map.get("type") == Some(&Value::String("object".into())) {
-            // The top-level doc comment is for Rust readers (see the module
-            // documentation); pydantic's models rarely have a docstring.
-            map.shift_remove("description");
-            // A struct without fields: pydantic's model without fields.
-            if !map.contains_key("properties") && !map.contains_key("additionalProperties") {
-                map.insert("properties".into(), Value::Object(Map::new()));
-                sort_keys(map);
-            }
+    if let Value::Object(map) = &mut schema
+        && map.get("type") == Some(&Value::String("object".into()))
+    {
+        // The top-level doc comment is for Rust readers (see the module
+        // documentation); pydantic's models rarely have a docstring.
+        map.shift_remove("description");
+        // A struct without fields: pydantic's model without fields.
+        if !map.contains_key("properties") && !map.contains_key("additionalProperties") {
+            map.insert("properties".into(), Value::Object(Map::new()));
+            sort_keys(map);
         }
     }
     schema

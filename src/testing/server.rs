@@ -1,9 +1,11 @@
 //! The HTTP/1.1 server behind [`LocalPlatform`]: listener, connection
-//! threads, request parsing and the routes of the module protocol.
+//! threads and the routes of the module protocol; requests are read and
+//! answers written by the crate's one server codec (`wire::server`), shared
+//! with the trigger's liveness and metrics endpoints.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
@@ -16,6 +18,7 @@ use uuid::Uuid;
 
 use super::fault::{self, Effect, Fault, Rng, splitmix64};
 use super::recorded::{RecordedRequest, last_segment};
+use crate::wire::server::{AcceptLoop, Head, HttpConnection, Limits, Refused, Response};
 
 /// The largest request head (request line and header fields) the platform
 /// reads; a larger one is answered `431` and the connection closed.
@@ -30,11 +33,6 @@ const INTAKE_PREFIX: &str = "/intake";
 /// How long dropping the platform waits for connection threads to end.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 const READ_BUFFER_BYTES: usize = 64 * 1024;
-const MAX_CHUNK_LINE_BYTES: u64 = 4096;
-/// What is read and discarded from a client before closing on an error, so
-/// that the error response is not destroyed by a TCP reset.
-const LINGER_BYTES: usize = 1 << 20;
-const LINGER_TIME: Duration = Duration::from_secs(1);
 
 /// An embedded Sekoia.io platform on `127.0.0.1`: it answers a module's
 /// requests as the real platform does (see the [module docs](super)) and
@@ -50,7 +48,7 @@ const LINGER_TIME: Duration = Duration::from_secs(1);
 pub struct LocalPlatform {
     shared: Arc<Shared>,
     address: SocketAddr,
-    accept: Option<JoinHandle<()>>,
+    accept: AcceptLoop,
 }
 
 impl std::fmt::Debug for LocalPlatform {
@@ -91,16 +89,22 @@ impl LocalPlatform {
             }),
             life_changed: Condvar::new(),
         });
-        let accept = thread::Builder::new()
-            .name("local-platform-accept".to_owned())
-            .spawn({
+        let accept = AcceptLoop::spawn(
+            "local-platform-accept",
+            listener,
+            {
                 let shared = Arc::clone(&shared);
-                move || accept_loop(&listener, &shared)
-            })?;
+                move || shared.life().stopped
+            },
+            {
+                let shared = Arc::clone(&shared);
+                move |stream| accept_connection(&shared, stream)
+            },
+        )?;
         Ok(LocalPlatform {
             shared,
             address,
-            accept: Some(accept),
+            accept,
         })
     }
 
@@ -252,18 +256,10 @@ impl Drop for LocalPlatform {
             }
         }
         self.shared.life_changed.notify_all();
-        if let Some(accept) = self.accept.take() {
-            // Wake the accept loop, which then sees `stopped` and returns,
-            // closing the listener.
-            match TcpStream::connect_timeout(&self.address, Duration::from_secs(1)) {
-                Ok(waker) => {
-                    let _ = accept.join();
-                    drop(waker);
-                }
-                Err(error) => {
-                    log::debug!("local platform: accept thread left running: {error}");
-                }
-            }
+        // Wake the accept loop, which then sees `stopped` and returns,
+        // closing the listener.
+        if let Err(error) = self.accept.stop(Duration::from_secs(1)) {
+            log::debug!("local platform: accept thread left running: {error}");
         }
         let deadline = Instant::now() + STOP_GRACE;
         let mut life = self.shared.life();
@@ -397,269 +393,85 @@ impl State {
     }
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    for incoming in listener.incoming() {
-        let stream = match incoming {
-            Ok(stream) => stream,
-            Err(error) => {
-                if shared.life().stopped {
-                    return;
-                }
-                log::warn!("local platform: accept failed: {error}");
-                // Out of file descriptors and the like: do not spin.
-                thread::sleep(Duration::from_millis(10));
-                continue;
-            }
-        };
-        let mut life = shared.life();
-        if life.stopped {
+/// Registers an accepted connection and starts its thread (the accept loop
+/// is the shared one of `wire::server`).
+fn accept_connection(shared: &Arc<Shared>, stream: TcpStream) {
+    let mut life = shared.life();
+    if life.stopped {
+        return;
+    }
+    let registered = match stream.try_clone() {
+        Ok(registered) => registered,
+        Err(error) => {
+            log::warn!("local platform: cannot clone a connection: {error}");
             return;
         }
-        let registered = match stream.try_clone() {
-            Ok(registered) => registered,
-            Err(error) => {
-                log::warn!("local platform: cannot clone a connection: {error}");
-                continue;
-            }
-        };
-        let id = life.next_id;
-        life.next_id += 1;
-        life.handles.retain(|handle| !handle.is_finished());
-        let worker = Arc::clone(shared);
-        let spawned = thread::Builder::new()
-            .name("local-platform-connection".to_owned())
-            .spawn(move || {
-                serve(&worker, stream);
-                worker.connection_ended(id);
-            });
-        match spawned {
-            Ok(handle) => {
-                life.connections.insert(id, registered);
-                life.handles.push(handle);
-            }
-            Err(error) => log::warn!("local platform: cannot start a connection thread: {error}"),
+    };
+    let id = life.next_id;
+    life.next_id += 1;
+    life.handles.retain(|handle| !handle.is_finished());
+    let worker = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name("local-platform-connection".to_owned())
+        .spawn(move || {
+            serve(&worker, stream);
+            worker.connection_ended(id);
+        });
+    match spawned {
+        Ok(handle) => {
+            life.connections.insert(id, registered);
+            life.handles.push(handle);
         }
+        Err(error) => log::warn!("local platform: cannot start a connection thread: {error}"),
     }
 }
 
 fn serve(shared: &Shared, stream: TcpStream) {
-    let result = (|| {
-        let peer = stream.peer_addr()?;
-        stream.set_nodelay(true)?;
-        let reader = BufReader::with_capacity(READ_BUFFER_BYTES, stream.try_clone()?);
+    let result = HttpConnection::new(stream, LIMITS).and_then(|http| {
         Connection {
             shared,
-            reader,
-            writer: stream,
-            peer,
-            line: Vec::with_capacity(256),
-            out: Vec::with_capacity(1024),
+            http,
             body_out: Vec::with_capacity(1024),
             ids: IdGenerator::new(),
         }
         .run()
-    })();
+    });
     if let Err(error) = result {
         log::debug!("local platform: connection ended: {error}");
     }
 }
 
+/// The platform's limits on the shared codec: no timeouts (a test holds a
+/// connection as long as it likes; dropping the platform closes them all).
+const LIMITS: Limits = Limits {
+    max_head: MAX_HEAD_BYTES,
+    max_body: MAX_BODY_BYTES,
+    read_buffer: READ_BUFFER_BYTES,
+    timeout: None,
+    head_too_large: "request head larger than 64 KiB",
+    body_too_large: "request body larger than 64 MiB",
+};
+
 /// One client connection: requests are read and answered in turn.
 struct Connection<'a> {
     shared: &'a Shared,
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-    peer: SocketAddr,
-    /// Reused line buffer.
-    line: Vec<u8>,
-    /// Reused response buffer (head and body, written at once).
-    out: Vec<u8>,
+    http: HttpConnection,
     /// Reused response body buffer.
     body_out: Vec<u8>,
     ids: IdGenerator,
 }
 
-/// Why a request could not be read.
-#[derive(Debug)]
-enum ParseError {
-    Io(io::Error),
-    Malformed(&'static str),
-    Unsupported(&'static str),
-    HeadTooLarge,
-    BodyTooLarge,
-}
-
-impl From<io::Error> for ParseError {
-    fn from(error: io::Error) -> Self {
-        ParseError::Io(error)
-    }
-}
-
-/// A request line and its header fields.
-struct Head {
-    method: String,
-    path: String,
-    query: Option<String>,
-    http10: bool,
-    headers: Vec<(String, String)>,
-}
-
-/// How the request body is delimited.
-enum Framing {
-    Empty,
-    Length(u64),
-    Chunked,
-}
-
 impl Connection<'_> {
     fn run(&mut self) -> io::Result<()> {
         loop {
-            let head = match self.read_head() {
-                Ok(Some(head)) => head,
+            let (head, body) = match self.http.read_request() {
+                Ok(Some(request)) => request,
                 Ok(None) => return Ok(()),
-                Err(error) => return self.refuse(error, None),
-            };
-            let body = match head
-                .framing()
-                .and_then(|framing| self.read_body(&head, framing))
-            {
-                Ok(body) => body,
-                Err(error) => return self.refuse(error, Some(head)),
+                Err(refused) => return self.refuse(refused),
             };
             if !self.handle(head, body)? {
                 return Ok(());
             }
-        }
-    }
-
-    /// Reads a request head; `None` when the client closed the connection
-    /// between requests.
-    fn read_head(&mut self) -> Result<Option<Head>, ParseError> {
-        let mut total = 0;
-        let mut request_line: Option<(String, String, Option<String>, bool)> = None;
-        let mut headers = Vec::new();
-        loop {
-            self.line.clear();
-            let limit = (MAX_HEAD_BYTES - total) as u64 + 1;
-            let read = (&mut self.reader)
-                .take(limit)
-                .read_until(b'\n', &mut self.line)?;
-            if read == 0 {
-                if total == 0 {
-                    return Ok(None);
-                }
-                return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
-            }
-            total += read;
-            if total > MAX_HEAD_BYTES {
-                return Err(ParseError::HeadTooLarge);
-            }
-            if self.line.last() != Some(&b'\n') {
-                return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
-            }
-            let line = trim_line_end(&self.line);
-            if request_line.is_none() {
-                // Empty lines before the request line are ignored (RFC 9112 §2.2).
-                if !line.is_empty() {
-                    request_line = Some(parse_request_line(line)?);
-                }
-            } else if line.is_empty() {
-                break;
-            } else {
-                headers.push(parse_header(line)?);
-            }
-        }
-        let (method, path, query, http10) = request_line.expect("read before the end of the head");
-        Ok(Some(Head {
-            method,
-            path,
-            query,
-            http10,
-            headers,
-        }))
-    }
-
-    fn read_body(&mut self, head: &Head, framing: Framing) -> Result<Vec<u8>, ParseError> {
-        match framing {
-            Framing::Empty => Ok(Vec::new()),
-            Framing::Length(length) => {
-                if length > MAX_BODY_BYTES as u64 {
-                    return Err(ParseError::BodyTooLarge);
-                }
-                if head.expects_continue() {
-                    self.writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-                }
-                let mut body = vec![0; length as usize];
-                self.reader.read_exact(&mut body)?;
-                Ok(body)
-            }
-            Framing::Chunked => {
-                if head.expects_continue() {
-                    self.writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-                }
-                self.read_chunked()
-            }
-        }
-    }
-
-    fn read_chunked(&mut self) -> Result<Vec<u8>, ParseError> {
-        let mut body = Vec::new();
-        loop {
-            self.read_limited_line(MAX_CHUNK_LINE_BYTES, "chunk size line too long")?;
-            let line = trim_line_end(&self.line);
-            let size = line.split(|&byte| byte == b';').next().unwrap_or_default();
-            let size = std::str::from_utf8(size)
-                .map_err(|_| ParseError::Malformed("invalid chunk size"))?
-                .trim_matches([' ', '\t']);
-            if size.is_empty() || !size.bytes().all(|byte| byte.is_ascii_hexdigit()) {
-                return Err(ParseError::Malformed("invalid chunk size"));
-            }
-            let size = u64::from_str_radix(size, 16).map_err(|_| ParseError::BodyTooLarge)?;
-            if size == 0 {
-                break;
-            }
-            if size > (MAX_BODY_BYTES - body.len()) as u64 {
-                return Err(ParseError::BodyTooLarge);
-            }
-            let start = body.len();
-            body.resize(start + size as usize, 0);
-            self.reader.read_exact(&mut body[start..])?;
-            self.read_limited_line(3, "chunk not followed by CRLF")?;
-            if !trim_line_end(&self.line).is_empty() {
-                return Err(ParseError::Malformed("chunk not followed by CRLF"));
-            }
-        }
-        // Trailer fields, ignored, up to the empty line.
-        let mut total = 0;
-        loop {
-            let read =
-                self.read_limited_line((MAX_HEAD_BYTES - total) as u64 + 1, "trailer too long")?;
-            total += read;
-            if total > MAX_HEAD_BYTES {
-                return Err(ParseError::HeadTooLarge);
-            }
-            if trim_line_end(&self.line).is_empty() {
-                return Ok(body);
-            }
-        }
-    }
-
-    /// Reads one line into `self.line`, at most `limit` bytes.
-    fn read_limited_line(
-        &mut self,
-        limit: u64,
-        too_long: &'static str,
-    ) -> Result<usize, ParseError> {
-        self.line.clear();
-        let read = (&mut self.reader)
-            .take(limit)
-            .read_until(b'\n', &mut self.line)?;
-        if self.line.last() == Some(&b'\n') {
-            Ok(read)
-        } else if read as u64 == limit {
-            Err(ParseError::Malformed(too_long))
-        } else {
-            Err(io::Error::from(io::ErrorKind::UnexpectedEof).into())
         }
     }
 
@@ -698,7 +510,7 @@ impl Connection<'_> {
                 headers: head.headers,
                 body,
                 status,
-                peer: self.peer,
+                peer: self.http.peer(),
                 received_at,
             });
             notify = state.waiters > 0;
@@ -708,12 +520,12 @@ impl Connection<'_> {
         }
         match effect {
             Some(Effect::DropConnection) => {
-                let _ = self.writer.shutdown(Shutdown::Both);
+                self.http.abort();
                 return Ok(false);
             }
             Some(Effect::Delay(duration)) => {
                 if shared.sleep(duration) {
-                    let _ = self.writer.shutdown(Shutdown::Both);
+                    self.http.abort();
                     return Ok(false);
                 }
             }
@@ -723,23 +535,21 @@ impl Connection<'_> {
         {
             write_event_ids(&mut self.body_out, *count, &mut self.ids);
         }
-        self.write_response(status, keep_alive, http10, head_only)?;
-        if !keep_alive {
-            let _ = self.writer.shutdown(Shutdown::Write);
-        }
+        self.http.write_response(&Response {
+            status,
+            content_type: JSON,
+            body: &self.body_out,
+            keep_alive,
+            http10,
+            head_only,
+        })?;
         Ok(keep_alive)
     }
 
     /// Answers an unreadable request with an error and closes the connection.
-    fn refuse(&mut self, error: ParseError, head: Option<Head>) -> io::Result<()> {
-        let (status, message) = match error {
-            ParseError::Io(error) => return Err(error),
-            ParseError::Malformed(message) => (400, message),
-            ParseError::Unsupported(message) => (501, message),
-            ParseError::HeadTooLarge => (431, "request head larger than 64 KiB"),
-            ParseError::BodyTooLarge => (413, "request body larger than 64 MiB"),
-        };
-        if let Some(head) = head {
+    fn refuse(&mut self, refused: Refused) -> io::Result<()> {
+        let (status, message) = self.http.refusal(refused.error)?;
+        if let Some(head) = refused.head {
             self.shared.record(RecordedRequest {
                 method: head.method,
                 path: head.path,
@@ -747,202 +557,34 @@ impl Connection<'_> {
                 headers: head.headers,
                 body: Vec::new(),
                 status,
-                peer: self.peer,
+                peer: self.http.peer(),
                 received_at: Instant::now(),
             });
         }
         self.body_out.clear();
         write_message(&mut self.body_out, message);
-        self.write_response(status, false, false, false)?;
-        self.linger_close();
+        self.http.write_response(&Response {
+            status,
+            content_type: JSON,
+            body: &self.body_out,
+            keep_alive: false,
+            http10: false,
+            head_only: false,
+        })?;
+        self.http.linger_close();
         Ok(())
     }
-
-    /// Writes the response in `body_out` with one write call (without the
-    /// body for `HEAD`, as HTTP requires).
-    fn write_response(
-        &mut self,
-        status: u16,
-        keep_alive: bool,
-        http10: bool,
-        head_only: bool,
-    ) -> io::Result<()> {
-        let no_body = status == 204 || status == 304;
-        self.out.clear();
-        write!(self.out, "HTTP/1.1 {status} {}\r\n", reason(status))?;
-        if no_body {
-            self.out
-                .extend_from_slice(b"Content-Type: application/json\r\n");
-        } else {
-            write!(
-                self.out,
-                "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                self.body_out.len()
-            )?;
-        }
-        if !keep_alive {
-            self.out.extend_from_slice(b"Connection: close\r\n");
-        } else if http10 {
-            self.out.extend_from_slice(b"Connection: keep-alive\r\n");
-        }
-        self.out.extend_from_slice(b"\r\n");
-        if !no_body && !head_only {
-            self.out.extend_from_slice(&self.body_out);
-        }
-        self.writer.write_all(&self.out)
-    }
-
-    /// Closes after an error answer: stop writing, then read (briefly, and a
-    /// bounded amount) what the client still sends, so that closing with
-    /// unread data does not reset the connection before the client reads the
-    /// answer.
-    fn linger_close(&mut self) {
-        let _ = self.writer.shutdown(Shutdown::Write);
-        let _ = self
-            .writer
-            .set_read_timeout(Some(Duration::from_millis(100)));
-        let deadline = Instant::now() + LINGER_TIME;
-        let mut drained = 0;
-        let mut scratch = [0; 8192];
-        while drained < LINGER_BYTES && Instant::now() < deadline {
-            match self.reader.read(&mut scratch) {
-                Ok(0) | Err(_) => break,
-                Ok(read) => drained += read,
-            }
-        }
-    }
 }
 
-impl Head {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(header, _)| header.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
+const JSON: &str = "application/json";
 
-    /// The comma-separated elements of every field named `name`.
-    fn list<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(header, _)| header.eq_ignore_ascii_case(name))
-            .flat_map(|(_, value)| value.split(','))
-            .map(str::trim)
-            .filter(|element| !element.is_empty())
-    }
-
-    fn keep_alive(&self) -> bool {
-        let mut close = false;
-        let mut keep_alive = false;
-        for option in self.list("connection") {
-            close |= option.eq_ignore_ascii_case("close");
-            keep_alive |= option.eq_ignore_ascii_case("keep-alive");
-        }
-        !close && (!self.http10 || keep_alive)
-    }
-
-    fn expects_continue(&self) -> bool {
-        !self.http10
-            && self
-                .header("expect")
-                .is_some_and(|expect| expect.trim().eq_ignore_ascii_case("100-continue"))
-    }
-
-    fn framing(&self) -> Result<Framing, ParseError> {
-        if let Some(last) = self.list("transfer-encoding").last() {
-            return if last.eq_ignore_ascii_case("chunked") {
-                Ok(Framing::Chunked)
-            } else {
-                Err(ParseError::Unsupported("unsupported transfer coding"))
-            };
-        }
-        let mut length = None;
-        for value in self.list("content-length") {
-            if value.is_empty() || !value.bytes().all(|byte| byte.is_ascii_digit()) {
-                return Err(ParseError::Malformed("invalid Content-Length"));
-            }
-            // Too many digits to fit: certainly too large.
-            let value = value.parse::<u64>().map_err(|_| ParseError::BodyTooLarge)?;
-            if length.is_some_and(|length| length != value) {
-                return Err(ParseError::Malformed("conflicting Content-Length"));
-            }
-            length = Some(value);
-        }
-        Ok(match length {
-            None | Some(0) => Framing::Empty,
-            Some(length) => Framing::Length(length),
+/// Whether `head` carries `Authorization: Bearer <token>`.
+fn authorized(head: &Head, token: &str) -> bool {
+    head.header("authorization")
+        .and_then(|value| value.trim().split_once(' '))
+        .is_some_and(|(scheme, value)| {
+            scheme.eq_ignore_ascii_case("bearer") && value.trim() == token
         })
-    }
-
-    fn authorized(&self, token: &str) -> bool {
-        self.header("authorization")
-            .and_then(|value| value.trim().split_once(' '))
-            .is_some_and(|(scheme, value)| {
-                scheme.eq_ignore_ascii_case("bearer") && value.trim() == token
-            })
-    }
-}
-
-fn trim_line_end(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// `METHOD SP request-target SP HTTP-version` → method, path, query, HTTP/1.0.
-fn parse_request_line(line: &[u8]) -> Result<(String, String, Option<String>, bool), ParseError> {
-    let line =
-        std::str::from_utf8(line).map_err(|_| ParseError::Malformed("invalid request line"))?;
-    let mut parts = line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(ParseError::Malformed("invalid request line"));
-    };
-    if method.is_empty() || !method.bytes().all(|byte| byte.is_ascii_graphic()) {
-        return Err(ParseError::Malformed("invalid method"));
-    }
-    let http10 = match version {
-        "HTTP/1.1" => false,
-        "HTTP/1.0" => true,
-        _ => return Err(ParseError::Unsupported("unsupported HTTP version")),
-    };
-    // Absolute form (`http://host/path`), as sent to proxies.
-    let target = match target.split_once("://") {
-        Some((_, rest)) if !target.starts_with('/') => match rest.find('/') {
-            Some(slash) => &rest[slash..],
-            None => "/",
-        },
-        _ => target,
-    };
-    if !target.starts_with('/') {
-        return Err(ParseError::Malformed("invalid request target"));
-    }
-    let target = target.split('#').next().unwrap_or(target);
-    let (path, query) = match target.split_once('?') {
-        Some((path, query)) => (path, Some(query.to_owned())),
-        None => (target, None),
-    };
-    Ok((method.to_owned(), path.to_owned(), query, http10))
-}
-
-/// `name: value` → (name, value trimmed).
-fn parse_header(line: &[u8]) -> Result<(String, String), ParseError> {
-    if line.starts_with(b" ") || line.starts_with(b"\t") {
-        return Err(ParseError::Malformed("obsolete header line folding"));
-    }
-    let colon = line
-        .iter()
-        .position(|&byte| byte == b':')
-        .ok_or(ParseError::Malformed("header line without a colon"))?;
-    let name = &line[..colon];
-    if name.is_empty() || !name.iter().all(|&byte| byte.is_ascii_graphic()) {
-        return Err(ParseError::Malformed("invalid header name"));
-    }
-    let value = String::from_utf8_lossy(&line[colon + 1..]);
-    Ok((
-        String::from_utf8_lossy(name).into_owned(),
-        value.trim_matches([' ', '\t']).to_owned(),
-    ))
 }
 
 /// The request body, parsed as JSON on first use.
@@ -1028,7 +670,7 @@ fn plan(head: &Head, body: &mut ParsedBody<'_>, token: &str) -> Planned {
         (method, route),
         ("PATCH" | "POST", "callback") | ("POST", "logs") | ("GET", "secrets")
     );
-    if authenticated && !head.authorized(token) {
+    if authenticated && !authorized(head, token) {
         return Planned::message(401, "missing or invalid bearer token");
     }
     match (method, route) {
@@ -1125,63 +767,9 @@ impl IdGenerator {
     }
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        410 => "Gone",
-        413 => "Content Too Large",
-        422 => "Unprocessable Content",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Unknown",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn request_lines() {
-        let (method, path, query, http10) =
-            parse_request_line(b"PATCH /api/v1/symphony/callback?a=1&b HTTP/1.1").unwrap();
-        assert_eq!(method, "PATCH");
-        assert_eq!(path, "/api/v1/symphony/callback");
-        assert_eq!(query.as_deref(), Some("a=1&b"));
-        assert!(!http10);
-        let (_, path, query, http10) =
-            parse_request_line(b"GET http://127.0.0.1:1/intake/batch HTTP/1.0").unwrap();
-        assert_eq!(path, "/intake/batch");
-        assert_eq!(query, None);
-        assert!(http10);
-        assert!(parse_request_line(b"GET /").is_err());
-        assert!(parse_request_line(b"GET / HTTP/2.0").is_err());
-        assert!(parse_request_line(b"GET nope HTTP/1.1").is_err());
-    }
-
-    #[test]
-    fn header_lines() {
-        let (name, value) = parse_header(b"X-Thing:  a value \t").unwrap();
-        assert_eq!((name.as_str(), value.as_str()), ("X-Thing", "a value"));
-        assert!(parse_header(b" folded").is_err());
-        assert!(parse_header(b"No colon").is_err());
-        assert!(parse_header(b"Bad Name: x").is_err());
-    }
 
     #[test]
     fn event_count() {

@@ -7,14 +7,14 @@
 //! "last_heartbeat_threshold", "error_count"}`; any other path answers 404
 //! `{"status_code": 404, "reason": "Endpoint doesn't exist"}`.
 //!
-//! The endpoint (and the metrics one) is a small server of its own: one thread,
-//! one short connection at a time, closed at once when dropped.
+//! The endpoint (and the metrics one) is a small server on the crate's one
+//! HTTP/1.1 codec (`wire::server`, shared with the local platform): one
+//! thread, one short connection at a time, closed at once when dropped.
 
-use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::wire::bodies::HealthBody;
@@ -22,6 +22,7 @@ use crate::wire::bodies::HealthBody;
 use crate::trigger::clock::{self, Clock};
 use crate::trigger::log_shipper::LogShipper;
 use crate::wire::logging::Level;
+use crate::wire::server::{AcceptLoop, HttpConnection, Limits, Response};
 use crate::wire::timestamp::Timestamp;
 
 /// What the liveness endpoint reports: when the trigger last sent an event
@@ -168,6 +169,8 @@ pub(crate) fn start_liveness(
     })
 }
 
+const TEXT: &str = "text/plain; charset=utf-8";
+
 /// An answer of a [`MonitoringServer`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Reply {
@@ -188,32 +191,39 @@ impl Reply {
     pub(crate) fn unsupported(method: &str) -> Reply {
         Reply {
             status: 501,
-            content_type: "text/plain; charset=utf-8",
+            content_type: TEXT,
             body: format!("Unsupported method ('{method}')").into_bytes(),
         }
     }
 }
 
-/// Largest request head read; the rest is ignored.
-const MAX_HEAD: usize = 8 * 1024;
-/// How long a client may take to send its request or read the answer.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(1);
+/// The monitoring endpoints' limits on the shared codec: probes send short
+/// heads and no body, and each gets a second to send it and read the answer.
+const LIMITS: Limits = Limits {
+    max_head: 8 * 1024,
+    max_body: 8 * 1024,
+    read_buffer: 1024,
+    timeout: Some(Duration::from_secs(1)),
+    head_too_large: "Request head larger than 8 KiB",
+    body_too_large: "Request body larger than 8 KiB",
+};
 
 type Handler = Box<dyn Fn(&str, &str) -> Reply + Send>;
 
-/// A minimal HTTP/1.1 server for probes: one thread, one connection at a
-/// time, `Connection: close`. Dropping it closes the listener at once (no
-/// polling interval to wait out) and joins the thread.
+/// A minimal HTTP/1.1 server for probes, on the crate's one server codec
+/// (`wire::server`): one thread, one connection at a time, `Connection:
+/// close`. Dropping it closes the listener at once (no polling interval to
+/// wait out) and joins the thread.
 pub(crate) struct MonitoringServer {
-    address: SocketAddr,
+    port: u16,
     stopping: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    accept: AcceptLoop,
 }
 
 impl std::fmt::Debug for MonitoringServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MonitoringServer")
-            .field("address", &self.address)
+            .field("port", &self.port)
             .finish_non_exhaustive()
     }
 }
@@ -226,99 +236,78 @@ impl MonitoringServer {
         handler: impl Fn(&str, &str) -> Reply + Send + 'static,
     ) -> io::Result<MonitoringServer> {
         let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, port))?;
-        let address = listener.local_addr()?;
+        let port = listener.local_addr()?.port();
         let stopping = Arc::new(AtomicBool::new(false));
         let handler: Handler = Box::new(handler);
-        let thread = std::thread::Builder::new().name(name.into()).spawn({
-            let stopping = Arc::clone(&stopping);
-            move || {
-                for stream in listener.incoming() {
-                    if stopping.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    if let Ok(stream) = stream {
-                        let _ = serve(stream, &handler);
-                    }
-                }
-            }
-        })?;
+        let accept = AcceptLoop::spawn(
+            name,
+            listener,
+            {
+                let stopping = Arc::clone(&stopping);
+                move || stopping.load(Ordering::SeqCst)
+            },
+            move |stream| {
+                let _ = serve(stream, &handler);
+            },
+        )?;
         Ok(MonitoringServer {
-            address,
+            port,
             stopping,
-            thread: Some(thread),
+            accept,
         })
     }
 
     /// The port it listens on.
     pub(crate) fn port(&self) -> u16 {
-        self.address.port()
+        self.port
     }
 }
 
 impl Drop for MonitoringServer {
     fn drop(&mut self) {
         self.stopping.store(true, Ordering::SeqCst);
-        // Wake the blocking accept: it then sees the flag and returns,
-        // closing the listener.
-        let wake = SocketAddr::from((Ipv4Addr::LOCALHOST, self.address.port()));
-        if TcpStream::connect_timeout(&wake, Duration::from_millis(500)).is_ok()
-            && let Some(thread) = self.thread.take()
-        {
-            let _ = thread.join();
-        }
+        let _ = self.accept.stop(Duration::from_millis(500));
     }
 }
 
-/// Reads one request head and answers it.
-fn serve(mut stream: TcpStream, handler: &Handler) -> io::Result<()> {
-    stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
-    stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
-    let mut head = Vec::with_capacity(512);
-    let mut buffer = [0u8; 1024];
-    while !head.windows(4).any(|window| window == b"\r\n\r\n") && head.len() < MAX_HEAD {
-        let read = stream.read(&mut buffer)?;
-        if read == 0 {
-            break;
+/// Reads one request and answers it, closing the connection.
+fn serve(stream: TcpStream, handler: &Handler) -> io::Result<()> {
+    let mut http = HttpConnection::new(stream, LIMITS)?;
+    let reply = match http.read_request() {
+        Ok(Some((head, _body))) => {
+            // The target as sent, the query included (as before the shared
+            // codec): `/health?x` is not `/health`.
+            let target = match &head.query {
+                Some(query) => format!("{}?{query}", head.path),
+                None => head.path.clone(),
+            };
+            handler(&head.method, &target)
         }
-        head.extend_from_slice(&buffer[..read]);
-    }
-    let text = String::from_utf8_lossy(&head);
-    let mut parts = text.lines().next().unwrap_or("").split_whitespace();
-    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        return write_reply(
-            &mut stream,
-            &Reply {
-                status: 400,
-                content_type: "text/plain; charset=utf-8",
-                body: b"Bad request".to_vec(),
-            },
-        );
+        Ok(None) => return Ok(()),
+        Err(refused) => {
+            let (status, message) = http.refusal(refused.error)?;
+            let reply = Reply {
+                status,
+                content_type: TEXT,
+                body: message.as_bytes().to_vec(),
+            };
+            write_reply(&mut http, &reply)?;
+            http.linger_close();
+            return Ok(());
+        }
     };
-    let reply = handler(method, target);
-    write_reply(&mut stream, &reply)
+    write_reply(&mut http, &reply)
 }
 
-fn write_reply(stream: &mut TcpStream, reply: &Reply) -> io::Result<()> {
-    let reason = match reply.status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        _ => "",
-    };
-    let mut answer = format!(
-        "HTTP/1.1 {} {reason}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        reply.status,
-        reply.content_type,
-        reply.body.len()
-    )
-    .into_bytes();
-    answer.extend_from_slice(&reply.body);
-    stream.write_all(&answer)?;
-    stream.flush()?;
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-    Ok(())
+fn write_reply(http: &mut HttpConnection, reply: &Reply) -> io::Result<()> {
+    http.write_response(&Response {
+        status: reply.status,
+        content_type: reply.content_type,
+        body: &reply.body,
+        keep_alive: false,
+        http10: false,
+        head_only: false,
+    })
 }
 
 #[cfg(test)]

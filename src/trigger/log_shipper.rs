@@ -338,17 +338,27 @@ impl LogShipper {
         if left.is_empty() {
             return;
         }
-        use std::io::Write as _;
-        let mut stderr = io::stderr().lock();
-        let _ = writeln!(
-            stderr,
-            "{} log record(s) could not be sent to the platform before exit:",
+        use std::fmt::Write as _;
+        let mut text = format!(
+            "{} log record(s) could not be sent to the platform before exit:\n",
             left.len()
         );
         for entry in &left {
-            let _ = writeln!(stderr, "{}Z {}: {}", entry.date, entry.level, entry.message);
+            let _ = writeln!(text, "{}Z {}: {}", entry.date, entry.level, entry.message);
         }
-        let _ = stderr.flush();
+        if cfg!(debug_assertions) {
+            // Debug builds (tests, `cargo run`) write through `eprint!`, as
+            // the log bridge does: captured by the test harness, so a green
+            // run stays quiet.
+            eprint!("{text}");
+        } else {
+            // Release builds write straight to stderr: `eprint!` would panic
+            // on a broken stderr.
+            use std::io::Write as _;
+            let mut stderr = io::stderr().lock();
+            let _ = stderr.write_all(text.as_bytes());
+            let _ = stderr.flush();
+        }
     }
 }
 

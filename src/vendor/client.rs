@@ -602,14 +602,14 @@ impl VendorRequest {
             _ => self.url.clone(),
         };
         let mut query: Vec<String> = Vec::new();
-        if self.authenticate {
-            if let Some(Auth(AuthKind::Query(name, key))) = &client.auth {
-                query.push(format!(
-                    "{}={}",
-                    url::quote_plus(name),
-                    url::quote_plus(key.expose())
-                ));
-            }
+        if self.authenticate
+            && let Some(Auth(AuthKind::Query(name, key))) = &client.auth
+        {
+            query.push(format!(
+                "{}={}",
+                url::quote_plus(name),
+                url::quote_plus(key.expose())
+            ));
         }
         query.extend(
             self.query
@@ -717,15 +717,15 @@ impl VendorClient {
                     if status == 429 {
                         self.inner.limiter.fill(host, Instant::now());
                     }
-                    if status == 401 && !fresh_token_tried {
-                        if let (Some(Auth(AuthKind::OAuth2(state))), Some(header)) =
+                    if status == 401
+                        && !fresh_token_tried
+                        && let (Some(Auth(AuthKind::OAuth2(state))), Some(header)) =
                             (&self.inner.auth, &authorization)
-                        {
-                            state.invalidate(header);
-                            fresh_token_tried = true;
-                            attempts -= 1;
-                            continue;
-                        }
+                    {
+                        state.invalidate(header);
+                        fresh_token_tried = true;
+                        attempts -= 1;
+                        continue;
                     }
                     if status < 400 {
                         return Ok(response);

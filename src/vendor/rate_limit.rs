@@ -97,10 +97,10 @@ impl RateLimiter {
             {
                 window.pop_front();
             }
-            if window.len() >= limit.limit as usize {
-                if let Some(oldest) = window.front() {
-                    wait = wait.max((*oldest + limit.period).saturating_duration_since(now));
-                }
+            if window.len() >= limit.limit as usize
+                && let Some(oldest) = window.front()
+            {
+                wait = wait.max((*oldest + limit.period).saturating_duration_since(now));
             }
         }
         if wait.is_zero() {
