@@ -88,6 +88,7 @@ pub mod action;
 pub mod check;
 pub mod clock;
 pub mod configuration;
+pub mod connector;
 pub mod data_directory;
 pub mod documentation;
 pub mod event_sender;
@@ -125,6 +126,7 @@ mod environment;
 
 pub use action::{Action, ActionContext};
 pub use configuration::{ConfigurationError, ConfigurationSource};
+pub use connector::{Acknowledgement, Connector, ConnectorContext, PushError};
 pub use data_directory::{DataDirectory, StorageError};
 pub use http::{HttpError, PlatformClient};
 pub use logging::Level;

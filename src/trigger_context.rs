@@ -28,6 +28,10 @@ pub(crate) struct Runtime {
     pub(crate) metrics: Arc<TriggerMetrics>,
     /// Sends the events; its backoff waits end when the trigger stops.
     pub(crate) events: EventSender,
+    /// Where the item's values are read (connectors read their own).
+    pub(crate) source: crate::configuration::ConfigurationSource,
+    /// The retry backoff unit (1 s on the platform).
+    pub(crate) backoff_unit: Duration,
 }
 
 /// What a trigger can use while it runs: its typed configurations, sending
@@ -121,6 +125,11 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
             data_directory,
             runtime,
         }
+    }
+
+    /// The runtime behind the context.
+    pub(crate) fn runtime(&self) -> &'a Runtime {
+        self.runtime
     }
 
     /// The trigger configuration (`trigger_configuration`, node secrets

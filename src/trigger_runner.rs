@@ -178,6 +178,8 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
         logs: Arc::clone(&logs),
         metrics,
         events,
+        source: environment.source.clone(),
+        backoff_unit: environment.settings.retry_backoff,
     };
     let code = run_loop(&mut trigger, environment, &runtime, &client, &secrets_url);
 

@@ -1,0 +1,241 @@
+//! One chunk to the intake: `POST <intake>/batch` and its retry loop
+//! (PROTOCOL-connectors §2.3, §2.5, with the flaws F2 and F10 fixed).
+//!
+//! - Headers: `User-Agent: sekoiaio-connector-<intake_key>`,
+//!   `Content-Type: application/json`; no `Authorization` (the intake key in
+//!   the body authenticates). Through the process's one HTTP agent
+//!   ([`shared_agent`](crate::http::shared_agent)): 30 s per phase,
+//!   connections reused.
+//! - Retried: network errors, 408, 429 (waiting its `Retry-After` seconds
+//!   when given) and 5xx; waits of 1, 2, 4, 8, then 10 s (times the
+//!   module's backoff unit), until an attempt fails an hour (the deadline)
+//!   after the first one started. Every wait ends at once when the
+//!   connector stops.
+//! - Any other 4xx (400, 401, 403, 404, 413...) fails the chunk at once:
+//!   sending the same bytes again cannot succeed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::connector::acknowledgement::{ChunkStatus, IntakeId};
+use crate::stop_signal::StopSignal;
+
+/// The Python SDK's retry deadline.
+pub const RETRY_DEADLINE: Duration = Duration::from_secs(3600);
+/// The largest intake answer read.
+const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Waits after the `attempt`-th failure, in backoff units: 1, 2, 4, 8, 10...
+///
+/// ```
+/// use sekoia_automation::connector::backoff_units;
+/// let waits: Vec<u32> = (1..=7).map(backoff_units).collect();
+/// assert_eq!(waits, [1, 2, 4, 8, 10, 10, 10]);
+/// ```
+pub fn backoff_units(attempt: u32) -> u32 {
+    1u32.checked_shl(attempt.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .clamp(1, 10)
+}
+
+/// Whether a status is retried.
+pub(crate) fn is_retried(status: u16) -> bool {
+    status == 408 || status == 429 || status >= 500
+}
+
+/// The intake's endpoint for one connector.
+#[derive(Debug)]
+pub(crate) struct IntakeClient {
+    pub(crate) url: String,
+    user_agent: String,
+    agent: ureq::Agent,
+    pub(crate) backoff_unit: Duration,
+    pub(crate) deadline: Duration,
+    pub(crate) stop: Arc<StopSignal>,
+}
+
+/// What one chunk's sending came to.
+#[derive(Debug)]
+pub(crate) struct Sent {
+    pub(crate) status: ChunkStatus,
+    pub(crate) ids: Vec<IntakeId>,
+}
+
+#[derive(Deserialize)]
+struct BatchAnswer {
+    #[serde(default)]
+    event_ids: Vec<String>,
+}
+
+enum Attempt {
+    Done(u16, Vec<u8>),
+    Retry { failure: String, after: Option<Duration> },
+}
+
+impl IntakeClient {
+    pub(crate) fn new(
+        url: String,
+        intake_key: &str,
+        backoff_unit: Duration,
+        deadline: Duration,
+        stop: Arc<StopSignal>,
+    ) -> Self {
+        IntakeClient {
+            url,
+            user_agent: format!("sekoiaio-connector-{intake_key}"),
+            agent: crate::http::shared_agent(),
+            backoff_unit,
+            deadline,
+            stop,
+        }
+    }
+
+    /// Sends one chunk with its retries; `events` is its event count,
+    /// `keep_ids` whether to keep the ids answered.
+    pub(crate) fn send(&self, body: &[u8], events: u32, keep_ids: bool) -> Sent {
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            if self.stop.is_stopped() {
+                return stopped();
+            }
+            attempt += 1;
+            let (failure, after) = match self.attempt(body) {
+                Attempt::Done(status, answer) if (200..300).contains(&status) => {
+                    return Sent {
+                        status: ChunkStatus::Acknowledged,
+                        ids: if keep_ids {
+                            ids(&answer, events)
+                        } else {
+                            Vec::new()
+                        },
+                    };
+                }
+                Attempt::Done(status, answer) => {
+                    return Sent {
+                        status: ChunkStatus::Refused {
+                            status,
+                            message: crate::http::excerpt(&answer),
+                        },
+                        ids: Vec::new(),
+                    };
+                }
+                Attempt::Retry { failure, after } => (failure, after),
+            };
+            if started.elapsed() >= self.deadline {
+                log::error!(
+                    "POST {} failed for good after {attempt} attempts: {failure}",
+                    self.url
+                );
+                return Sent {
+                    status: ChunkStatus::GaveUp {
+                        attempts: attempt,
+                        last: failure,
+                    },
+                    ids: Vec::new(),
+                };
+            }
+            let wait = after.unwrap_or_else(|| self.backoff_unit * backoff_units(attempt));
+            let wait = wait.min(self.deadline.saturating_sub(started.elapsed()).max(self.backoff_unit));
+            log::debug!("POST {}: {failure}; retrying in {wait:?}", self.url);
+            if !self.stop.sleep(wait) {
+                return stopped();
+            }
+        }
+    }
+
+    fn attempt(&self, body: &[u8]) -> Attempt {
+        let sent = self
+            .agent
+            .post(&self.url)
+            .header("User-Agent", &self.user_agent)
+            .header("Content-Type", "application/json")
+            .send(body);
+        let mut response = match sent {
+            Ok(response) => response,
+            Err(error) => {
+                return Attempt::Retry {
+                    failure: error.to_string(),
+                    after: None,
+                };
+            }
+        };
+        let status = response.status().as_u16();
+        let after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let answer = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_vec();
+        match answer {
+            Ok(answer) if is_retried(status) => Attempt::Retry {
+                failure: format!(
+                    "HTTP {status}{}",
+                    crate::http::excerpt(&answer)
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                ),
+                after: if status == 429 || status == 503 { after } else { None },
+            },
+            Ok(answer) => Attempt::Done(status, answer),
+            // A 2xx whose body was cut: the intake has the events (PROTOCOL
+            // §2.6 keeps them too), their ids are lost.
+            Err(_) if (200..300).contains(&status) => Attempt::Done(status, Vec::new()),
+            Err(error) => Attempt::Retry {
+                failure: format!("HTTP {status}, answer unreadable: {error}"),
+                after: None,
+            },
+        }
+    }
+}
+
+fn stopped() -> Sent {
+    Sent {
+        status: ChunkStatus::Stopped,
+        ids: Vec::new(),
+    }
+}
+
+/// The answer's `event_ids`, kept only when there is one per event.
+fn ids(answer: &[u8], events: u32) -> Vec<IntakeId> {
+    match serde_json::from_slice::<BatchAnswer>(answer) {
+        Ok(answer) if answer.event_ids.len() == events as usize => {
+            answer.event_ids.iter().map(|id| IntakeId::new(id)).collect()
+        }
+        Ok(answer) => {
+            log::warn!(
+                "the intake answered {} ids for {events} events: their ids are not kept",
+                answer.event_ids.len()
+            );
+            Vec::new()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The batch URL: the base joined with `batch` as a POSIX path join (a `/`
+/// inserted unless the base ends with one), PROTOCOL-connectors §1.3.
+///
+/// ```
+/// use sekoia_automation::connector::batch_url;
+/// assert_eq!(batch_url("https://intake.sekoia.io"), "https://intake.sekoia.io/batch");
+/// assert_eq!(batch_url("https://intake.sekoia.io/"), "https://intake.sekoia.io/batch");
+/// assert_eq!(
+///     batch_url("https://intake.fra2.sekoia.io/api/v1/intake-http"),
+///     "https://intake.fra2.sekoia.io/api/v1/intake-http/batch"
+/// );
+/// ```
+pub fn batch_url(base: &str) -> String {
+    if base.ends_with('/') {
+        format!("{base}batch")
+    } else {
+        format!("{base}/batch")
+    }
+}
