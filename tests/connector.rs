@@ -125,7 +125,10 @@ fn the_batch_body_and_headers_are_the_python_sdks() {
             json!({"n": null}),
         ];
         let acknowledged = ctx.push_events(&events).expect("all acknowledged");
-        acknowledged.ids().map(ToString::to_string).collect::<Vec<_>>()
+        acknowledged
+            .ids()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
     });
     let batches = env.batches();
     assert_eq!(batches.len(), 1);
@@ -137,7 +140,10 @@ fn the_batch_body_and_headers_are_the_python_sdks() {
         batch.body_text(),
         r#"{"intake_key": "KEY123", "jsons": ["{\"a\":\"\u00e9\\\"x\",\"b\":1}", "raw line \u00e9", "{\"n\":null}"]}"#
     );
-    assert_eq!(batch.header("user-agent"), Some("sekoiaio-connector-KEY123"));
+    assert_eq!(
+        batch.header("user-agent"),
+        Some("sekoiaio-connector-KEY123")
+    );
     assert_eq!(batch.header("content-type"), Some("application/json"));
     assert_eq!(batch.header("authorization"), None);
     // One id per event, in order, as the intake answered them.
@@ -155,13 +161,15 @@ fn non_ascii_astral_and_plain_string_events_are_escaped_once_in_the_outer_body()
             big: f64,
             small: f64,
         }
-        let _ = ctx.push_events([Json(Event {
-            text: "😀 \u{2028}/\t\"",
-            big: 1e16,
-            small: 1.5e-7,
-        })])
-        .expect("acknowledged");
-        let _ = ctx.push_events(["plain <150>Nov 28 host app: naïve 😀 {not json"])
+        let _ = ctx
+            .push_events([Json(Event {
+                text: "😀 \u{2028}/\t\"",
+                big: 1e16,
+                small: 1.5e-7,
+            })])
+            .expect("acknowledged");
+        let _ = ctx
+            .push_events(["plain <150>Nov 28 host app: naïve 😀 {not json"])
             .expect("acknowledged");
     });
     let batches = env.batches();
@@ -174,7 +182,10 @@ fn non_ascii_astral_and_plain_string_events_are_escaped_once_in_the_outer_body()
         r#"{"intake_key": "KEY123", "jsons": ["plain <150>Nov 28 host app: na\u00efve \ud83d\ude00 {not json"]}"#
     );
     // What the intake decodes is the event's compact JSON, byte for byte.
-    let jsons = batches[0].json().unwrap()["jsons"][0].as_str().unwrap().to_string();
+    let jsons = batches[0].json().unwrap()["jsons"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(
         jsons,
         "{\"text\":\"😀 \u{2028}/\\t\\\"\",\"big\":1e+16,\"small\":1.5e-7}"
@@ -216,7 +227,10 @@ fn the_connector_configuration_falls_back_to_the_trigger_configuration() {
     let env = Env::new();
     env.sandbox.remove("connector_configuration").unwrap();
     env.sandbox
-        .set_json("trigger_configuration", &json!({"intake_key": "FROM-TRIGGER", "frequency": 7}))
+        .set_json(
+            "trigger_configuration",
+            &json!({"intake_key": "FROM-TRIGGER", "frequency": 7}),
+        )
         .unwrap();
     let (key, frequency) = run_step(&env, ConnectorOptions::default(), |ctx| {
         (ctx.intake_key().to_string(), ctx.configured_frequency())
@@ -249,22 +263,45 @@ fn oversized_events_by_characters_or_bytes_are_refused_and_reported() {
             .ok();
         (outcomes, message, except)
     });
-    assert!(outcomes[0].starts_with("Acknowledged(Some("), "{outcomes:?}");
+    assert!(
+        outcomes[0].starts_with("Acknowledged(Some("),
+        "{outcomes:?}"
+    );
     assert_eq!(
         outcomes[1],
-        format!("{:?}", EventOutcome::Refused(&Refusal::TooLarge { chars: 250_001, bytes: 250_001 }))
+        format!(
+            "{:?}",
+            EventOutcome::Refused(&Refusal::TooLarge {
+                chars: 250_001,
+                bytes: 250_001
+            })
+        )
     );
     assert_eq!(
         outcomes[2],
-        format!("{:?}", EventOutcome::Refused(&Refusal::TooLarge { chars: 100_000, bytes: 300_000 }))
+        format!(
+            "{:?}",
+            EventOutcome::Refused(&Refusal::TooLarge {
+                chars: 100_000,
+                bytes: 300_000
+            })
+        )
     );
     assert!(outcomes[3].starts_with("Acknowledged(Some("));
     assert!(outcomes[4].starts_with("Acknowledged(Some("));
-    assert!(error.starts_with("2 of 5 events were not delivered to the intake: 2 refused before sending"), "{error}");
+    assert!(
+        error.starts_with(
+            "2 of 5 events were not delivered to the intake: 2 refused before sending"
+        ),
+        "{error}"
+    );
     assert_eq!(except, Some(5));
     let batches = env.batches();
     assert_eq!(batches.len(), 1);
-    let jsons = batches[0].json().unwrap()["jsons"].as_array().unwrap().len();
+    let jsons = batches[0].json().unwrap()["jsons"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(jsons, 3);
 }
 
@@ -278,7 +315,11 @@ fn a_4xx_fails_its_chunk_at_once_and_408_429_5xx_and_drops_are_retried() {
         let outcome = format!("{:?}", error.report().outcome(1));
         (outcome, error.acknowledged_prefix().is_none())
     });
-    assert!(rejected.0.starts_with("Rejected { status: 400"), "{}", rejected.0);
+    assert!(
+        rejected.0.starts_with("Rejected { status: 400"),
+        "{}",
+        rejected.0
+    );
     assert!(rejected.1, "nothing acknowledged: no acknowledgement");
     assert_eq!(env.batches().len(), 1, "a 400 is not retried");
 
@@ -290,12 +331,19 @@ fn a_4xx_fails_its_chunk_at_once_and_408_429_5xx_and_drops_are_retried() {
     env.platform
         .inject(Fault::drop_connection().on_path_suffix("/batch"));
     let ids = run_step(&env, ConnectorOptions::default(), |ctx| {
-        ctx.push_events(["x"]).expect("acknowledged after the retries").ids().count()
+        ctx.push_events(["x"])
+            .expect("acknowledged after the retries")
+            .ids()
+            .count()
     });
     assert_eq!(ids, 1);
     let statuses: Vec<u16> = env.batches().iter().map(|b| b.status).collect();
     assert_eq!(statuses, [408, 429, 500, 503, 0, 200]);
-    assert!(env.batches().windows(2).all(|pair| pair[0].body == pair[1].body));
+    assert!(
+        env.batches()
+            .windows(2)
+            .all(|pair| pair[0].body == pair[1].body)
+    );
 }
 
 #[test]
@@ -309,7 +357,10 @@ fn a_chunk_failing_past_the_deadline_is_given_up_and_reported() {
         format!("{:?} / {error}", error.report().outcome(0))
     });
     assert!(outcome.starts_with("GaveUp { attempts: "), "{outcome}");
-    assert!(outcome.contains("given up after the retry deadline (last failure: HTTP 502"), "{outcome}");
+    assert!(
+        outcome.contains("given up after the retry deadline (last failure: HTTP 502"),
+        "{outcome}"
+    );
     assert!(env.batches().len() >= 2);
 }
 
@@ -327,7 +378,10 @@ fn a_stop_wakes_the_retry_waits_and_nothing_counts_as_delivered() {
     let out = Arc::clone(&result);
     let mut connector = Scripted::new(move |ctx| {
         let error = ctx.push_events(["x", "y"]).expect_err("stopped");
-        *out.lock().unwrap() = Some((error.is_stopped(), format!("{:?}", error.report().outcome(0))));
+        *out.lock().unwrap() = Some((
+            error.is_stopped(),
+            format!("{:?}", error.report().outcome(0)),
+        ));
         Ok(())
     });
     connector.options = options;
@@ -357,15 +411,24 @@ fn checkpoints_share_one_context_file_and_advance_with_acknowledgements() {
     )
     .unwrap();
     run_step(&env, ConnectorOptions::default(), |ctx| {
-        let mut tenant1 = ctx.checkpoint_datetime().subkey("tenant1").ignore_older_than(None);
-        let mut tenant2 = ctx.checkpoint_datetime().subkey("tenant2").ignore_older_than(None);
+        let mut tenant1 = ctx
+            .checkpoint_datetime()
+            .subkey("tenant1")
+            .ignore_older_than(None);
+        let mut tenant2 = ctx
+            .checkpoint_datetime()
+            .subkey("tenant2")
+            .ignore_older_than(None);
         let mut cursor = ctx.checkpoint_cursor::<Value>().subkey("s");
         let start = tenant1.offset().unwrap();
         assert_eq!(start.to_iso8601(), "2026-11-28T04:37:29.565514");
         let acknowledged = ctx.push_events(["e1"]).unwrap();
         let later = sekoia_automation::clock::add(start, Duration::from_secs(10));
         assert!(tenant1.advance(later, &acknowledged).unwrap());
-        assert!(!tenant1.advance(start, &acknowledged).unwrap(), "never backwards");
+        assert!(
+            !tenant1.advance(start, &acknowledged).unwrap(),
+            "never backwards"
+        );
         // A fresh checkpoint starts 5 minutes ago; 2030-01-01 is after that.
         tenant2.offset().unwrap();
         let future = sekoia_automation::clock::at_micros(1_893_456_000_000_000);
@@ -404,7 +467,9 @@ fn the_connector_metrics_and_the_modules_share_one_exposition() {
             )
             .unwrap();
         own.inc_by(&[ctx.intake_key()], 2.0);
-        let clash = ctx.metrics().gauge("symphony_module_common_discarded_events", "x", &[]);
+        let clash = ctx
+            .metrics()
+            .gauge("symphony_module_common_discarded_events", "x", &[]);
         assert!(clash.is_err(), "a type clash is the module's error");
         let _ = ctx.push_events(["ok".to_string(), "x".repeat(300_000)]);
         ctx.count_forwarded(2);
@@ -424,7 +489,11 @@ fn the_connector_metrics_and_the_modules_share_one_exposition() {
     ] {
         assert!(text.contains(line), "{line:?} missing from\n{text}");
     }
-    assert_eq!(text.matches("# TYPE symphony_module_common_forwarded_events_total").count(), 1);
+    assert_eq!(
+        text.matches("# TYPE symphony_module_common_forwarded_events_total")
+            .count(),
+        1
+    );
 }
 
 /// PROTOCOL: 100,000 events through a platform answering 30% 5xx, 5%
@@ -435,19 +504,32 @@ fn the_connector_metrics_and_the_modules_share_one_exposition() {
 fn a_hundred_thousand_events_through_a_faulty_intake_are_accounted_for_exactly() {
     let env = Env::new();
     env.platform.seed(8);
-    env.platform
-        .inject(Fault::status(413).always().on_path_suffix("/batch").with_probability(0.01));
-    env.platform
-        .inject(Fault::drop_connection().always().on_path_suffix("/batch").with_probability(0.05));
-    env.platform
-        .inject(Fault::status(503).always().on_path_suffix("/batch").with_probability(0.3));
+    env.platform.inject(
+        Fault::status(413)
+            .always()
+            .on_path_suffix("/batch")
+            .with_probability(0.01),
+    );
+    env.platform.inject(
+        Fault::drop_connection()
+            .always()
+            .on_path_suffix("/batch")
+            .with_probability(0.05),
+    );
+    env.platform.inject(
+        Fault::status(503)
+            .always()
+            .on_path_suffix("/batch")
+            .with_probability(0.3),
+    );
     const PUSHES: u64 = 100;
     const PER_PUSH: u64 = 1_000;
     let options = ConnectorOptions::default().retry_deadline(Duration::from_millis(30));
     let reported = run_step(&env, options, |ctx| {
         let mut reported: Vec<(u64, String)> = Vec::new();
         for push in 0..PUSHES {
-            let events = (0..PER_PUSH).map(move |n| json!({"n": push * PER_PUSH + n, "pad": "x".repeat(40)}));
+            let events = (0..PER_PUSH)
+                .map(move |n| json!({"n": push * PER_PUSH + n, "pad": "x".repeat(40)}));
             let report = match ctx.push_events(events) {
                 Ok(acknowledged) => acknowledged.into_report(),
                 Err(error) => error.into_report(),
@@ -488,7 +570,10 @@ fn a_hundred_thousand_events_through_a_faulty_intake_are_accounted_for_exactly()
         if label == "acknowledged" {
             assert_eq!(on_intake, 1, "event {n} reported acknowledged");
         } else {
-            assert_eq!(on_intake, 0, "event {n} reported {label} but the intake has it");
+            assert_eq!(
+                on_intake, 0,
+                "event {n} reported {label} but the intake has it"
+            );
         }
         if dropped.contains_key(n) && on_intake == 1 {
             // Sent on a connection that dropped, then again: the intake may
@@ -499,8 +584,13 @@ fn a_hundred_thousand_events_through_a_faulty_intake_are_accounted_for_exactly()
     }
     let acknowledged = counts.get("acknowledged").copied().unwrap_or(0);
     assert!(acknowledged > 90_000, "{counts:?}");
-    assert!(counts.keys().all(|label| label == "acknowledged"
-        || label == "rejected 413"
-        || label == "gave up"), "{counts:?}");
-    eprintln!("100,000 events: {counts:?}, possible duplicates after a dropped connection: {duplicates}");
+    assert!(
+        counts
+            .keys()
+            .all(|label| label == "acknowledged" || label == "rejected 413" || label == "gave up"),
+        "{counts:?}"
+    );
+    eprintln!(
+        "100,000 events: {counts:?}, possible duplicates after a dropped connection: {duplicates}"
+    );
 }

@@ -77,7 +77,10 @@ pub(crate) enum ChunkStatus {
     /// 2xx: the intake has the events.
     Acknowledged,
     /// A 4xx other than 408 and 429: not retried.
-    Refused { status: u16, message: Option<String> },
+    Refused {
+        status: u16,
+        message: Option<String>,
+    },
     /// Retried failures until the deadline.
     GaveUp { attempts: u32, last: String },
     /// Abandoned because the connector is stopping (never sent, or its
@@ -418,13 +421,20 @@ impl fmt::Display for PushError {
             ));
         }
         if counts.rejected > 0 {
-            let status = self.report.chunks.iter().find_map(|chunk| match &chunk.status {
-                ChunkStatus::Refused { status, message } => Some(format!(
-                    "HTTP {status}{}",
-                    message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
-                )),
-                _ => None,
-            });
+            let status = self
+                .report
+                .chunks
+                .iter()
+                .find_map(|chunk| match &chunk.status {
+                    ChunkStatus::Refused { status, message } => Some(format!(
+                        "HTTP {status}{}",
+                        message
+                            .as_deref()
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default()
+                    )),
+                    _ => None,
+                });
             parts.push(format!(
                 "{} rejected by the intake ({})",
                 counts.rejected,
@@ -432,10 +442,14 @@ impl fmt::Display for PushError {
             ));
         }
         if counts.gave_up > 0 {
-            let last = self.report.chunks.iter().find_map(|chunk| match &chunk.status {
-                ChunkStatus::GaveUp { last, .. } => Some(last.clone()),
-                _ => None,
-            });
+            let last = self
+                .report
+                .chunks
+                .iter()
+                .find_map(|chunk| match &chunk.status {
+                    ChunkStatus::GaveUp { last, .. } => Some(last.clone()),
+                    _ => None,
+                });
             parts.push(format!(
                 "{} given up after the retry deadline (last failure: {})",
                 counts.gave_up,
@@ -501,21 +515,42 @@ mod tests {
             keep_ids: true,
         };
         let outcomes: Vec<_> = report.outcomes().collect();
-        assert_eq!(outcomes[0], EventOutcome::Acknowledged(Some(&IntakeId::new("a"))));
+        assert_eq!(
+            outcomes[0],
+            EventOutcome::Acknowledged(Some(&IntakeId::new("a")))
+        );
         assert_eq!(outcomes[1], EventOutcome::Refused(&too_large));
-        assert_eq!(outcomes[2], EventOutcome::Acknowledged(Some(&IntakeId::new("b"))));
-        assert_eq!(outcomes[3], EventOutcome::Acknowledged(Some(&IntakeId::new("c"))));
-        assert!(matches!(outcomes[4], EventOutcome::Rejected { status: 413, .. }));
+        assert_eq!(
+            outcomes[2],
+            EventOutcome::Acknowledged(Some(&IntakeId::new("b")))
+        );
+        assert_eq!(
+            outcomes[3],
+            EventOutcome::Acknowledged(Some(&IntakeId::new("c")))
+        );
+        assert!(matches!(
+            outcomes[4],
+            EventOutcome::Rejected { status: 413, .. }
+        ));
         assert_eq!(outcomes[6], EventOutcome::Stopped);
         assert_eq!(report.outcome(7), EventOutcome::NotTaken);
         let counts = report.counts();
         assert_eq!(
-            (counts.acknowledged, counts.refused, counts.rejected, counts.stopped),
+            (
+                counts.acknowledged,
+                counts.refused,
+                counts.rejected,
+                counts.stopped
+            ),
             (3, 1, 2, 1)
         );
         assert_eq!(report.acknowledged_prefix(), 1);
         let error = PushError::new(report);
-        assert!(error.to_string().starts_with("4 of 7 events were not delivered"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("4 of 7 events were not delivered")
+        );
         let error = error.acknowledged_except_refused().unwrap_err();
         assert_eq!(error.acknowledged_prefix().unwrap().covered(), 1);
     }

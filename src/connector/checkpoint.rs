@@ -221,9 +221,7 @@ impl DateCheckpoint {
                     Value::String(text) => iso8601::parse(text),
                     // Modules that kept the key by hand sometimes stored
                     // epoch seconds.
-                    Value::Number(number) => number
-                        .as_f64()
-                        .map(|seconds| (seconds * 1e9) as i128),
+                    Value::Number(number) => number.as_f64().map(|seconds| (seconds * 1e9) as i128),
                     _ => None,
                 };
                 let parsed =
@@ -524,7 +522,11 @@ impl<V: Serialize + DeserializeOwned> CheckpointCursor<V> {
     /// # Errors
     ///
     /// `to` cannot be serialized, or the file cannot be read or written.
-    pub fn advance(&mut self, to: V, acknowledged: &impl Acknowledges) -> Result<(), CheckpointError> {
+    pub fn advance(
+        &mut self,
+        to: V,
+        acknowledged: &impl Acknowledges,
+    ) -> Result<(), CheckpointError> {
         let _ = acknowledged.acknowledged();
         self.advance_unacknowledged(to)
     }

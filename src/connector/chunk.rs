@@ -225,7 +225,10 @@ mod tests {
         for chunk in &chunks {
             assert!(chunk.body.len() <= MAX_BODY_BYTES, "{}", chunk.body.len());
             let parsed: serde_json::Value = serde_json::from_slice(&chunk.body).unwrap();
-            assert_eq!(parsed["jsons"].as_array().unwrap().len(), chunk.events as usize);
+            assert_eq!(
+                parsed["jsons"].as_array().unwrap().len(),
+                chunk.events as usize
+            );
             total += chunk.events;
         }
         assert_eq!(total, 40);

@@ -39,7 +39,12 @@ pub(crate) struct Loaded<C> {
     pub(crate) raw: Value,
 }
 
-fn mismatch(source: &ConfigurationSource, name: &str, expected: &str, detail: String) -> ConfigurationError {
+fn mismatch(
+    source: &ConfigurationSource,
+    name: &str,
+    expected: &str,
+    detail: String,
+) -> ConfigurationError {
     ConfigurationError::Mismatch {
         name: name.into(),
         expected: expected.into(),
@@ -87,11 +92,13 @@ pub(crate) fn intake_base(
 ) -> Result<String, ConfigurationError> {
     match intake.intake_server.as_deref() {
         Some(server) if !server.is_empty() => Ok(server.to_string()),
-        _ => source.text(INTAKE_URL).map_err(|_| ConfigurationError::Missing {
-            name: format!("{INTAKE_URL} (or `intake_server` in the connector configuration)"),
-            file: source.file_for(INTAKE_URL),
-            variable: ConfigurationSource::variable_for(INTAKE_URL),
-        }),
+        _ => source
+            .text(INTAKE_URL)
+            .map_err(|_| ConfigurationError::Missing {
+                name: format!("{INTAKE_URL} (or `intake_server` in the connector configuration)"),
+                file: source.file_for(INTAKE_URL),
+                variable: ConfigurationSource::variable_for(INTAKE_URL),
+            }),
     }
 }
 
@@ -161,7 +168,10 @@ mod tests {
         .unwrap();
         let loaded = load::<Own>(&source).unwrap();
         assert_eq!(loaded.intake.intake_key, "T");
-        assert_eq!(frequency(&loaded.raw), Some(std::time::Duration::from_secs(5)));
+        assert_eq!(
+            frequency(&loaded.raw),
+            Some(std::time::Duration::from_secs(5))
+        );
         std::fs::write(
             root.path().join("connector_configuration"),
             r#"{"intake_key": "C", "intake_server": "", "frequency": 1}"#,
@@ -169,11 +179,20 @@ mod tests {
         .unwrap();
         let loaded = load::<Own>(&source).unwrap();
         assert_eq!(loaded.intake.intake_key, "C");
-        let error = intake_base(&source, &loaded.intake).unwrap_err().to_string();
+        let error = intake_base(&source, &loaded.intake)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("intake_url"), "{error}");
         std::fs::write(root.path().join("intake_url"), "http://127.0.0.1:1/intake").unwrap();
-        assert_eq!(intake_base(&source, &loaded.intake).unwrap(), "http://127.0.0.1:1/intake");
-        std::fs::write(root.path().join("connector_configuration"), r#"{"frequency": 1}"#).unwrap();
+        assert_eq!(
+            intake_base(&source, &loaded.intake).unwrap(),
+            "http://127.0.0.1:1/intake"
+        );
+        std::fs::write(
+            root.path().join("connector_configuration"),
+            r#"{"frequency": 1}"#,
+        )
+        .unwrap();
         let error = load::<Own>(&source).unwrap_err().to_string();
         assert!(error.contains("intake_key"), "{error}");
     }

@@ -101,7 +101,10 @@ impl ContextFile {
     ///
     /// As [`read`](Self::read); [`StorageError::Io`] when it cannot be
     /// written (the file keeps its previous content).
-    pub fn update<R>(&self, change: impl FnOnce(&mut Map<String, Value>) -> R) -> Result<R, StorageError> {
+    pub fn update<R>(
+        &self,
+        change: impl FnOnce(&mut Map<String, Value>) -> R,
+    ) -> Result<R, StorageError> {
         let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
         let mut map = self.load()?;
         let before = map.clone();

@@ -120,7 +120,11 @@ pub(crate) fn parse(text: &str) -> Option<Nanos> {
             }
         }
         // 24:00 is midnight of the next day, as isoparse reads it.
-        if hour > 24 || minute > 59 || second > 59 || (hour == 24 && (minute, second, fraction) != (0, 0, 0)) {
+        if hour > 24
+            || minute > 59
+            || second > 59
+            || (hour == 24 && (minute, second, fraction) != (0, 0, 0))
+        {
             return None;
         }
         match bytes.get(at) {
@@ -131,7 +135,11 @@ pub(crate) fn parse(text: &str) -> Option<Nanos> {
                 if bytes.get(at) == Some(&b':') {
                     at += 1;
                 }
-                let minutes = if at < bytes.len() { number(&mut at, 2)? } else { 0 };
+                let minutes = if at < bytes.len() {
+                    number(&mut at, 2)?
+                } else {
+                    0
+                };
                 if hours > 23 || minutes > 59 {
                     return None;
                 }
@@ -207,11 +215,28 @@ mod tests {
             assert_eq!(parse(same), Some(utc), "{same}");
         }
         assert_eq!(parse("2026-11-28"), parse("2026-11-28T00:00:00Z"));
-        assert_eq!(parse("2026-11-28T04:37Z"), Some(utc - 29 * NANOS_PER_SECOND));
+        assert_eq!(
+            parse("2026-11-28T04:37Z"),
+            Some(utc - 29 * NANOS_PER_SECOND)
+        );
         assert_eq!(parse("2026-11-28T04:37:29.5Z"), Some(utc + 500_000_000));
-        assert_eq!(parse("2026-11-28T04:37:29.123456789123Z"), Some(utc + 123_456_789));
-        assert_eq!(parse("2024-02-29T00:00:00Z").map(format).as_deref(), Some("2024-02-29T00:00:00+00:00"));
-        for invalid in ["", "2026-13-01", "2023-02-29", "2026-11-28T25:00", "2026-11-28T04:37:29x", "yesterday", "2026-11-28T04:37:29."] {
+        assert_eq!(
+            parse("2026-11-28T04:37:29.123456789123Z"),
+            Some(utc + 123_456_789)
+        );
+        assert_eq!(
+            parse("2024-02-29T00:00:00Z").map(format).as_deref(),
+            Some("2024-02-29T00:00:00+00:00")
+        );
+        for invalid in [
+            "",
+            "2026-13-01",
+            "2023-02-29",
+            "2026-11-28T25:00",
+            "2026-11-28T04:37:29x",
+            "yesterday",
+            "2026-11-28T04:37:29.",
+        ] {
             assert_eq!(parse(invalid), None, "{invalid}");
         }
     }

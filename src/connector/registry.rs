@@ -212,7 +212,12 @@ impl MetricsRegistry {
     /// # Errors
     ///
     /// The name is registered with another type.
-    pub fn counter(&self, name: &str, help: &str, labels: &[&str]) -> Result<Counter, MetricConflict> {
+    pub fn counter(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+    ) -> Result<Counter, MetricConflict> {
         self.register(name, help, MetricKind::Counter, labels, &[])
             .map(Counter)
     }
@@ -335,7 +340,11 @@ fn render_family(family: &Family, text: &mut String) {
                     let _ = writeln!(text, "{name}_bucket{labels} {}", float(*count as f64));
                 }
                 let labels_inf = labels(label_names, values, Some(("le", "+Inf")));
-                let _ = writeln!(text, "{name}_bucket{labels_inf} {}", float(series.count as f64));
+                let _ = writeln!(
+                    text,
+                    "{name}_bucket{labels_inf} {}",
+                    float(series.count as f64)
+                );
                 let plain = labels(label_names, values, None);
                 let _ = writeln!(text, "{name}_count{plain} {}", float(series.count as f64));
                 let _ = writeln!(text, "{name}_sum{plain} {}", float(series.sum));
@@ -358,10 +367,18 @@ mod tests {
     fn a_name_registered_twice_shares_one_family_and_a_type_clash_disables_nothing() {
         let registry = MetricsRegistry::default();
         let sdk = registry
-            .counter("symphony_module_common_forwarded_events", "Number of events forwarded to Sekoia.io", &["intake_key"])
+            .counter(
+                "symphony_module_common_forwarded_events",
+                "Number of events forwarded to Sekoia.io",
+                &["intake_key"],
+            )
             .unwrap();
         let module = registry
-            .counter("symphony_module_common_forwarded_events", "module's help", &["intake_key"])
+            .counter(
+                "symphony_module_common_forwarded_events",
+                "module's help",
+                &["intake_key"],
+            )
             .unwrap();
         sdk.inc_by(&["K"], 2.0);
         module.inc_by(&["K"], 3.0);
@@ -369,11 +386,19 @@ mod tests {
         let clash = registry
             .gauge("symphony_module_common_forwarded_events", "x", &[])
             .unwrap_err();
-        assert!(clash.to_string().contains("already registered as a counter"));
+        assert!(
+            clash
+                .to_string()
+                .contains("already registered as a counter")
+        );
         sdk.inc_by(&["K"], 1.0);
         let text = registry.render();
         assert!(text.contains("# HELP symphony_module_common_forwarded_events_total Number of events forwarded to Sekoia.io\n# TYPE symphony_module_common_forwarded_events_total counter\nsymphony_module_common_forwarded_events_total{intake_key=\"K\"} 6.0\n"), "{text}");
-        assert_eq!(text.matches("# TYPE symphony_module_common_forwarded_events_total").count(), 1);
+        assert_eq!(
+            text.matches("# TYPE symphony_module_common_forwarded_events_total")
+                .count(),
+            1
+        );
     }
 
     #[test]
@@ -384,7 +409,10 @@ mod tests {
             .unwrap();
         histogram.observe(&["K"], 0.3);
         let text = registry.render();
-        assert!(text.contains("d_bucket{intake_key=\"K\",le=\"0.25\"} 0.0\n"), "{text}");
+        assert!(
+            text.contains("d_bucket{intake_key=\"K\",le=\"0.25\"} 0.0\n"),
+            "{text}"
+        );
         assert!(text.contains("d_bucket{intake_key=\"K\",le=\"0.5\"} 1.0\n"));
         assert!(text.contains("d_bucket{intake_key=\"K\",le=\"+Inf\"} 1.0\nd_count{intake_key=\"K\"} 1.0\nd_sum{intake_key=\"K\"} 0.3\n"));
     }

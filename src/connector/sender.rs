@@ -71,7 +71,10 @@ struct BatchAnswer {
 
 enum Attempt {
     Done(u16, Vec<u8>),
-    Retry { failure: String, after: Option<Duration> },
+    Retry {
+        failure: String,
+        after: Option<Duration>,
+    },
 }
 
 impl IntakeClient {
@@ -138,7 +141,11 @@ impl IntakeClient {
                 };
             }
             let wait = after.unwrap_or_else(|| self.backoff_unit * backoff_units(attempt));
-            let wait = wait.min(self.deadline.saturating_sub(started.elapsed()).max(self.backoff_unit));
+            let wait = wait.min(
+                self.deadline
+                    .saturating_sub(started.elapsed())
+                    .max(self.backoff_unit),
+            );
             log::debug!("POST {}: {failure}; retrying in {wait:?}", self.url);
             if !self.stop.sleep(wait) {
                 return stopped();
@@ -182,7 +189,11 @@ impl IntakeClient {
                         .map(|m| format!(": {m}"))
                         .unwrap_or_default()
                 ),
-                after: if status == 429 || status == 503 { after } else { None },
+                after: if status == 429 || status == 503 {
+                    after
+                } else {
+                    None
+                },
             },
             Ok(answer) => Attempt::Done(status, answer),
             // A 2xx whose body was cut: the intake has the events (PROTOCOL
@@ -206,9 +217,11 @@ fn stopped() -> Sent {
 /// The answer's `event_ids`, kept only when there is one per event.
 fn ids(answer: &[u8], events: u32) -> Vec<IntakeId> {
     match serde_json::from_slice::<BatchAnswer>(answer) {
-        Ok(answer) if answer.event_ids.len() == events as usize => {
-            answer.event_ids.iter().map(|id| IntakeId::new(id)).collect()
-        }
+        Ok(answer) if answer.event_ids.len() == events as usize => answer
+            .event_ids
+            .iter()
+            .map(|id| IntakeId::new(id))
+            .collect(),
         Ok(answer) => {
             log::warn!(
                 "the intake answered {} ids for {events} events: their ids are not kept",
