@@ -98,7 +98,7 @@ pub const USAGE: &str = "usage: <module> run-local COMMAND [KEY=VALUE ...] [OPTI
   -c, --module-configuration JSON|FILE
                                    the module configuration, inline JSON or a JSON file
   -m, --module KEY=VALUE           one module configuration value
-  -n, --events N                   trigger: stop after N events
+  -n, --events N                   trigger: stop after N events; connector: after N acknowledged events
   -t, --timeout SECONDS            stop the item after SECONDS
       --root DIR                   use this configuration root (default: a temporary one)
       --data DIR                   use this data directory (default: a temporary one)

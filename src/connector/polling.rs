@@ -43,6 +43,9 @@ pub(crate) fn run<C: Connector>(
         }
         let frequency = connector.frequency(ctx);
         let wait = frequency.saturating_sub(started.elapsed()).max(MIN_IDLE);
+        if !ctx.running() {
+            break;
+        }
         if count == 0 {
             ctx.log(
                 Level::Info,
