@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sekoia_automation::logging::LogRecord;
-use sekoia_automation::report::ActionReport;
+use sekoia_automation::LogRecord;
+use sekoia_automation::unversioned::wire::ActionReport;
 use sekoia_automation::{ActionContext, DataDirectory, Level, Outcome, PersistentJson};
 use serde_json::{Value, json};
 

@@ -18,8 +18,8 @@ mod sample_module;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sekoia_automation::generate;
-use sekoia_automation::tooling::ModuleItems;
+use sekoia_automation::unversioned::ModuleItems;
+use sekoia_automation::unversioned::generate;
 
 fn generate_sample_module(c: &mut Criterion) {
     let directory = tempfile::tempdir().unwrap();

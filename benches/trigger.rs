@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use schemars::JsonSchema;
-use sekoia_automation::event_sender::EventSender;
-use sekoia_automation::http::{Method, Request};
-use sekoia_automation::local_platform::LocalPlatform;
-use sekoia_automation::trigger_context::event_body;
-use sekoia_automation::{PlatformClient, Secret};
+use sekoia_automation::Secret;
+use sekoia_automation::testing::LocalPlatform;
+use sekoia_automation::unversioned::wire::EventSender;
+use sekoia_automation::unversioned::wire::PlatformClient;
+use sekoia_automation::unversioned::wire::event_body;
+use sekoia_automation::unversioned::wire::{Method, Request};
 use serde::Serialize;
 
 #[derive(Serialize, JsonSchema)]

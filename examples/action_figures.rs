@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sekoia_automation::local_platform::{LocalPlatform, Sandbox};
+use sekoia_automation::testing::{LocalPlatform, Sandbox};
 use serde_json::json;
 
 struct Sample {

@@ -18,15 +18,12 @@
 //! (`kill -9` at random moments, then a restart).
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use schemars::JsonSchema;
-use sekoia_automation::clock::at_micros;
-use sekoia_automation::connector::{
-    Acknowledgement, Connector, ConnectorContext, Json, Page,
-};
-use sekoia_automation::local_platform::{Fault, LocalPlatform, Sandbox};
-use sekoia_automation::timestamp::Timestamp;
+use sekoia_automation::Timestamp;
+use sekoia_automation::testing::{Fault, LocalPlatform, Sandbox};
+use sekoia_automation::{Acknowledgement, Connector, ConnectorContext, Json, Page};
 use sekoia_automation::{Level, Module, TriggerError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -62,7 +59,7 @@ struct FeedEvent {
 
 /// The feed: event `n` happened at 2026-11-28T00:00:00Z + n seconds.
 fn feed_date(n: u64) -> Timestamp {
-    at_micros(1_795_824_000_000_000 + n as i64 * 1_000_000)
+    Timestamp::from(UNIX_EPOCH + Duration::from_secs(1_795_824_000 + n))
 }
 
 fn feed_page(from: u64, to: u64) -> Vec<Json<FeedEvent>> {
@@ -71,7 +68,12 @@ fn feed_page(from: u64, to: u64) -> Vec<Json<FeedEvent>> {
             Json(FeedEvent {
                 id,
                 date: format!("{}Z", feed_date(id).to_iso8601()),
-                message: format!("user{} logged in from 10.0.{}.{} — ok ✓", id % 7, id / 256 % 256, id % 256),
+                message: format!(
+                    "user{} logged in from 10.0.{}.{} — ok ✓",
+                    id % 7,
+                    id / 256 % 256,
+                    id % 256
+                ),
             })
         })
         .collect()
@@ -101,7 +103,10 @@ impl Connector for CollectFeed {
             .stop_after
             .is_some_and(|stop_after| self.pushed >= stop_after)
         {
-            ctx.log(Level::Info, format!("stopping after {} events", self.pushed));
+            ctx.log(
+                Level::Info,
+                format!("stopping after {} events", self.pushed),
+            );
             ctx.stop();
             return Ok(Page::empty());
         }
@@ -150,7 +155,7 @@ impl Connector for CollectFeed {
     }
 }
 
-fn module() -> Module<(), sekoia_automation::Registered> {
+fn module() -> Module<(), sekoia_automation::typestate::Registered> {
     Module::<()>::new().register("collect_feed", CollectFeed::default())
 }
 
@@ -194,7 +199,7 @@ fn demo() -> Result<ExitCode, Box<dyn std::error::Error>> {
         let mut child = sandbox
             .command(std::env::current_exe()?)
             .arg("collect_feed")
-            .env(sekoia_automation::settings::BACKOFF_VARIABLE, "50")
+            .env("SEKOIA_AUTOMATION_BACKOFF_MS", "50")
             .spawn()?;
         let deadline = Instant::now() + Duration::from_secs(60);
         let status = loop {

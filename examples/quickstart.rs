@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 
 use schemars::JsonSchema;
-use sekoia_automation::local_platform::{LocalPlatform, Sandbox};
+use sekoia_automation::testing::{LocalPlatform, Sandbox};
 use sekoia_automation::{Action, ActionContext, Level, Module, Outcome, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -106,7 +106,7 @@ fn triage(
     })
 }
 
-fn module() -> Module<Config, sekoia_automation::Registered> {
+fn module() -> Module<Config, sekoia_automation::typestate::Registered> {
     Module::<Config>::new().register("triage", Triage)
 }
 

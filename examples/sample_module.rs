@@ -14,10 +14,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use schemars::JsonSchema;
-use sekoia_automation::validator::ValidationError;
+use sekoia_automation::ValidationError;
+use sekoia_automation::typestate::Registered;
 use sekoia_automation::{
-    AccountValidator, Action, ActionContext, Module, Outcome, Registered, Secret, Trigger,
-    TriggerContext, TriggerError,
+    AccountValidator, Action, ActionContext, Module, Outcome, Secret, Trigger, TriggerContext,
+    TriggerError,
 };
 use serde::{Deserialize, Serialize};
 

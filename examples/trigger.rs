@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
-use sekoia_automation::local_platform::{LocalPlatform, Sandbox};
+use sekoia_automation::testing::{LocalPlatform, Sandbox};
 use sekoia_automation::{Level, Module, Secret, Trigger, TriggerContext, TriggerError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -133,7 +133,7 @@ impl Trigger for PollAlerts {
     }
 }
 
-fn module() -> Module<Config, sekoia_automation::Registered> {
+fn module() -> Module<Config, sekoia_automation::typestate::Registered> {
     Module::<Config>::new().register("poll_alerts", PollAlerts { sent: 0 })
 }
 

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sekoia_automation::local_platform::{LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use serde_json::json;
 
 fn main() {

@@ -10,36 +10,29 @@
 //!
 //! # Architecture
 //!
-//! - Inputs: [`settings`] (where things are), [`configuration`] (the
-//!   `/symphony` file / environment source), [`manifest`] (`manifest.json`),
-//!   [`secret`] ([`Secret`] fields of typed configurations).
-//! - Items: [`action`] ([`Action`], [`ActionContext`]), [`outcome`]
-//!   ([`Outcome`]), [`validator`] ([`AccountValidator`]), [`item`] (how items
-//!   are registered, type-erased).
-//! - Triggers: [`trigger`] ([`Trigger`], [`TriggerError`]),
-//!   [`trigger_context`] ([`TriggerContext`]), [`trigger_runner`] (start,
-//!   run loop, critical rule), [`event_sender`] (events over a keep-alive
-//!   connection, retried), [`log_shipper`] (batched, rate-limited logs
-//!   with a background flusher), [`liveness`] (`/health`), [`metrics`]
-//!   (Prometheus text), [`stop_signal`] (stop flag, interruptible sleep,
-//!   SIGTERM/SIGINT), [`clock`] (injectable time).
-//! - The builder: [`module`] ([`Module`] moving through [`Configured`] →
-//!   [`Registered`] → running).
-//! - The wire: [`http`] (the one agent, bearer token, retries),
-//!   [`python_json`] (bodies byte-identical to the Python SDK's), [`report`]
-//!   (the finished PATCH), [`logging`] (platform log records and the `log`
-//!   crate bridge), [`redact`] (secrets kept out of logs and errors),
-//!   [`timestamp`].
-//! - Files: [`data_directory`] (paths that never escape it, `write`,
-//!   temporary directories), [`persistent_json`] ([`PersistentJson`]).
-//! - Testing: [`local_platform`] (an embedded Sekoia.io on 127.0.0.1 and a
-//!   [`Sandbox`](local_platform::Sandbox) for module tests).
-//! - Tooling: [`tooling`] (the reserved invocations every module binary
-//!   answers), [`item_manifest`] (manifest kinds, schemas in the platform's
-//!   shape), [`generate`] (`generate-files`), [`check`] (`check-module`),
-//!   [`local_run`] (`run-local`), [`documentation`]
-//!   (`generate-documentation`); `scaffold` and the `sekoia-automation`
-//!   command behind the `cli` feature.
+//! The module tree is the design: one folder per concern, one concept per
+//! file, and this page re-exports what a module author names.
+//!
+//! - `module/`: the [`Module`] builder and its [`typestate`] (configured →
+//!   registered → running), and how items are registered, type-erased.
+//! - `config/` (PROTOCOL §1): settings, the `/symphony` file / environment
+//!   source, `manifest.json`, [`Secret`].
+//! - `runtime/`: what every item kind runs in (configuration loading, the
+//!   secrets, the platform client).
+//! - `action/`: [`Action`], [`ActionContext`], [`Outcome`],
+//!   [`AccountValidator`] and the action runner (PROTOCOL §3).
+//! - `trigger/` (PROTOCOL §4): [`Trigger`], [`TriggerContext`], the runner
+//!   (start, run loop, critical rule), event sending, log shipping, the
+//!   `/health` and metrics listener, the stop signal, the clock.
+//! - `storage/`: [`DataDirectory`] and [`PersistentJson`].
+//! - `wire/` (PROTOCOL §2): the one HTTP client and its retry loop, every
+//!   body the module sends, Python-exact JSON, timestamps, redaction.
+//! - `tooling/`: the reserved invocations every module binary answers
+//!   (`generate-files`, `check-module`, `run-local`,
+//!   `generate-documentation`) and the `sekoia-automation` command's
+//!   scaffold; reachable through [`unversioned`], outside the semver promise.
+//! - [`testing`]: the embedded local platform, [`Sandbox`](testing::Sandbox)
+//!   and the manual clock, for module tests.
 //!
 //! # A module
 //!
@@ -84,61 +77,83 @@
 
 #![warn(missing_docs)]
 
-pub mod action;
-pub mod check;
-pub mod clock;
-pub mod configuration;
-pub mod connector;
-pub mod data_directory;
-pub mod documentation;
-pub mod event_sender;
-pub mod generate;
-pub mod http;
-pub mod item;
-pub mod item_manifest;
-pub mod liveness;
-pub mod local_platform;
-pub mod local_run;
-pub mod log_shipper;
-pub mod logging;
-pub mod manifest;
-pub mod metrics;
-pub mod module;
-pub mod outcome;
-pub mod persistent_json;
-pub mod python_json;
-pub mod redact;
-pub mod report;
-#[cfg(feature = "cli")]
-pub mod scaffold;
-pub mod secret;
-pub mod settings;
-pub mod stop_signal;
-pub mod timestamp;
-pub mod tooling;
-pub mod trigger;
-pub mod trigger_context;
-pub mod trigger_runner;
-pub mod validator;
+mod action;
+mod config;
+mod connector;
+mod module;
+mod runtime;
+mod storage;
+mod tooling;
+mod trigger;
+mod wire;
 
-mod action_runner;
-mod environment;
+pub mod testing;
 
-pub use action::{Action, ActionContext};
-pub use configuration::{ConfigurationError, ConfigurationSource};
-pub use connector::{Acknowledgement, Connector, ConnectorContext, PushError};
-pub use data_directory::{DataDirectory, StorageError};
-pub use http::{HttpError, PlatformClient};
-pub use logging::Level;
-pub use manifest::Manifest;
-pub use module::{Configured, Module, ModuleState, Registered};
-pub use outcome::Outcome;
-pub use persistent_json::PersistentJson;
-pub use secret::Secret;
-pub use settings::Settings;
-pub use trigger::{Trigger, TriggerError};
-pub use trigger_context::TriggerContext;
-pub use validator::AccountValidator;
+pub use action::outcome::Outcome;
+pub use action::validator::{AccountValidator, ValidationError};
+pub use action::{Action, ActionContext, ArgumentError};
+pub use config::secret::Secret;
+pub use config::settings::Settings;
+pub use config::source::ConfigurationError;
+pub use connector::{
+    Acknowledgement, Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError,
+    CheckpointTimestamp, Connector, ConnectorContext, ConnectorOptions, ContextFile, Counter,
+    EventOutcome, Gauge, Histogram, IntakeEvent, IntakeId, Json, MetricConflict, MetricKind,
+    MetricsRegistry, Page, PushCounts, PushError, PushReport, Refusal, TimeUnit,
+};
+pub use module::Module;
+pub use storage::data_directory::{DataDirectory, StorageError};
+pub use storage::persistent_json::PersistentJson;
+pub use trigger::context::TriggerContext;
+pub use trigger::stop_signal::StopSignal;
+pub use trigger::{FailureKind, SendEventError, Trigger, TriggerError, TriggerOptions};
+pub use wire::http::HttpError;
+pub use wire::logging::{Level, LogRecord};
+pub use wire::timestamp::Timestamp;
+
+/// The builder's states and the traits that tie them together: what a
+/// [`Module`] can do depends on its state, checked at compile time.
+pub mod typestate {
+    pub use crate::module::item::{
+        ActionKind, ConnectorKind, Item, SameAs, TriggerKind, ValidatorKind,
+    };
+    pub use crate::module::{CanConfigure, CanRun, Configured, ModuleState, Registered};
+}
+
+/// Entry points of the `sekoia-automation` command and of the benches.
+///
+/// **Outside the semver promise**: anything here may change or go in any
+/// release. Module code never needs it.
+#[doc(hidden)]
+pub mod unversioned {
+    pub use crate::module::item::{ItemKind, Registration};
+    pub use crate::tooling::{ModuleItems, RESERVED_COMMANDS, is_reserved};
+
+    /// `check-module`.
+    pub mod check {
+        pub use crate::tooling::check::*;
+    }
+    /// `generate-files`.
+    pub mod generate {
+        pub use crate::tooling::generate::*;
+    }
+    /// `generate-documentation`.
+    pub mod documentation {
+        pub use crate::tooling::documentation::*;
+    }
+    /// `new-module`.
+    #[cfg(feature = "cli")]
+    pub mod scaffold {
+        pub use crate::tooling::scaffold::*;
+    }
+    /// Internals measured by the benches.
+    pub mod wire {
+        pub use crate::trigger::context::event_body;
+        pub use crate::trigger::event_sender::EventSender;
+        pub use crate::wire::http::{Method, PlatformClient, Request};
+        pub use crate::wire::report::ActionReport;
+    }
+}
 
 /// The README's examples, compiled as doc-tests so it stays true.
 #[cfg(doctest)]

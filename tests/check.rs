@@ -8,8 +8,8 @@ mod sample_module;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use sekoia_automation::check::{Problem, Rules, check};
-use sekoia_automation::tooling::ModuleItems;
+use sekoia_automation::unversioned::ModuleItems;
+use sekoia_automation::unversioned::check::{Problem, Rules, check};
 use serde_json::{Value, json};
 
 fn fixtures() -> PathBuf {

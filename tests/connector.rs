@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sekoia_automation::connector::{
+use sekoia_automation::StopSignal;
+use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::{
     Connector, ConnectorContext, ConnectorOptions, EventOutcome, Json, Refusal,
 };
-use sekoia_automation::local_platform::{Fault, LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::stop_signal::StopSignal;
-use sekoia_automation::{Module, Settings, TriggerError};
+use sekoia_automation::{Module, Settings, Timestamp, TriggerError};
 use serde_json::{Value, json};
 
 type Step = Box<dyn FnMut(&ConnectorContext<'_, Scripted>) -> Result<(), TriggerError> + Send>;
@@ -423,7 +423,7 @@ fn checkpoints_share_one_context_file_and_advance_with_acknowledgements() {
         let start = tenant1.offset().unwrap();
         assert_eq!(start.to_iso8601(), "2026-11-28T04:37:29.565514");
         let acknowledged = ctx.push_events(["e1"]).unwrap();
-        let later = sekoia_automation::clock::add(start, Duration::from_secs(10));
+        let later = Timestamp::from(SystemTime::from(start) + Duration::from_secs(10));
         assert!(tenant1.advance(later, &acknowledged).unwrap());
         assert!(
             !tenant1.advance(start, &acknowledged).unwrap(),
@@ -431,7 +431,7 @@ fn checkpoints_share_one_context_file_and_advance_with_acknowledgements() {
         );
         // A fresh checkpoint starts 5 minutes ago; 2030-01-01 is after that.
         tenant2.offset().unwrap();
-        let future = sekoia_automation::clock::at_micros(1_893_456_000_000_000);
+        let future = Timestamp::from(UNIX_EPOCH + Duration::from_secs(1_893_456_000));
         assert!(tenant2.advance(future, &acknowledged).unwrap());
         cursor.advance(json!({"x": 1}), &acknowledged).unwrap();
         ctx.context_file()

@@ -8,10 +8,11 @@ mod sample_module;
 
 use std::path::{Path, PathBuf};
 
-use sekoia_automation::generate::{self, GeneratedFile};
-use sekoia_automation::local_platform::{LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::tooling::ModuleItems;
-use sekoia_automation::{Action, ActionContext, Module, Outcome, documentation};
+use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::unversioned::ModuleItems;
+use sekoia_automation::unversioned::documentation;
+use sekoia_automation::unversioned::generate::{self, GeneratedFile};
+use sekoia_automation::{Action, ActionContext, Module, Outcome};
 use serde_json::{Value, json};
 
 fn fixtures() -> PathBuf {
@@ -260,7 +261,7 @@ impl Action for Ping {
 
 #[test]
 fn registering_under_a_reserved_command_is_refused() {
-    for reserved in sekoia_automation::tooling::RESERVED_COMMANDS {
+    for reserved in sekoia_automation::unversioned::RESERVED_COMMANDS {
         let code = Module::<()>::new()
             .register(reserved, Ping)
             .run_command("anything");

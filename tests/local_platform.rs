@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use sekoia_automation::local_platform::{Fault, LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(10);

@@ -4,7 +4,7 @@
 mod support;
 
 use base64::Engine as _;
-use sekoia_automation::local_platform::{LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use serde_json::{Value, json};
 
 const MANIFEST: &str = r#"{"slug": "quickstart", "configuration": {"properties": {"base_url": {}, "api_key": {}}, "required": ["base_url", "api_key"], "secrets": ["api_key"]}}"#;

@@ -12,12 +12,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use sekoia_automation::clock::{Clock, ManualClock};
-use sekoia_automation::local_platform::{Fault, LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::log_shipper::LogShipper;
-use sekoia_automation::stop_signal::StopSignal;
-use sekoia_automation::trigger::{SendEventError, TriggerOptions};
-use sekoia_automation::{Level, Module, PlatformClient, Secret, Settings};
+use sekoia_automation::StopSignal;
+use sekoia_automation::testing::{Clock, ManualClock};
+use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::{Level, Module, Settings, Timestamp};
+use sekoia_automation::{SendEventError, TriggerOptions};
 use sekoia_automation::{Trigger, TriggerContext, TriggerError};
 use serde_json::{Value, json};
 
@@ -887,165 +886,6 @@ fn queued_logs_are_flushed_before_exit() {
     assert_eq!(messages, expected);
 }
 
-// ---- The log shipper's rules, on a manual clock ----
-
-fn shipper(env: &Env, clock: &Arc<ManualClock>, attempts: u32) -> LogShipper {
-    let client = PlatformClient::new(Secret::new(env.platform.token().to_string()))
-        .with_backoff(Duration::from_millis(1))
-        .with_max_attempts(attempts);
-    LogShipper::start(
-        client,
-        env.platform.logs_url(),
-        Arc::clone(clock) as Arc<dyn Clock>,
-    )
-    .unwrap()
-}
-
-fn batches(env: &Env) -> Vec<Vec<Value>> {
-    env.requests("logs")
-        .iter()
-        .filter(|request| request.status == 200)
-        .map(|request| request.json().unwrap()["logs"].as_array().unwrap().clone())
-        .collect()
-}
-
-#[test]
-fn logs_go_in_batches_of_fifty_or_every_five_seconds() {
-    let env = Env::new();
-    let clock = Arc::new(ManualClock::starting_now());
-    let logs = shipper(&env, &clock, 1);
-    for n in 0..49 {
-        logs.log(Level::Info, &format!("record {n}"));
-    }
-    std::thread::sleep(Duration::from_millis(100));
-    assert!(env.platform.requests().is_empty(), "49 records wait");
-    logs.log(Level::Debug, "record 49");
-    assert!(env.platform.wait_for(WAIT, |requests| requests.len() == 1));
-    assert_eq!(batches(&env)[0].len(), 50, "a full batch leaves at once");
-
-    let logged_at = clock.now().to_iso8601();
-    logs.log(Level::Warning, "alone");
-    clock.advance(Duration::from_millis(4900));
-    std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(env.platform.requests().len(), 1, "not yet 5 s");
-    clock.advance(Duration::from_millis(100));
-    assert!(env.platform.wait_for(WAIT, |requests| requests.len() == 2));
-    let batch = &batches(&env)[1];
-    assert_eq!(batch.len(), 1);
-    assert_eq!(batch[0]["level"], "warning");
-    assert_eq!(batch[0]["date"], json!(logged_at), "the date it was logged");
-
-    // A backlog larger than a batch goes as several batches of at most 50.
-    env.platform
-        .inject(Fault::status(503).on_path_suffix("/logs"));
-    for n in 0..60 {
-        logs.log(Level::Info, &format!("backlog {n}"));
-    }
-    assert!(
-        env.platform.wait_for(WAIT, |requests| requests.len() == 3),
-        "the failed full batch"
-    );
-    logs.flush();
-    let sizes: Vec<usize> = batches(&env).iter().map(Vec::len).collect();
-    assert_eq!(sizes, [50, 1, 50, 10]);
-    let backlog: Vec<Value> = batches(&env)[2..]
-        .iter()
-        .flatten()
-        .map(|log| log["message"].clone())
-        .collect();
-    let expected: Vec<Value> = (0..60).map(|n| json!(format!("backlog {n}"))).collect();
-    assert_eq!(backlog, expected, "put back in order after the failure");
-    assert_eq!(logs.counters().sent(), 111);
-    assert_eq!(logs.counters().failed_requests(), 1);
-    logs.shutdown();
-}
-
-#[test]
-fn the_same_record_is_not_queued_again_within_a_minute() {
-    let env = Env::new();
-    let clock = Arc::new(ManualClock::starting_now());
-    let logs = shipper(&env, &clock, 1);
-    logs.log(Level::Info, "polling");
-    logs.log(Level::Info, "polling");
-    logs.log(Level::Warning, "polling"); // another level: another record
-    clock.advance(Duration::from_secs(59));
-    logs.log(Level::Info, "polling");
-    clock.advance(Duration::from_secs(1));
-    logs.log(Level::Info, "polling"); // 60 s later: again
-    logs.log(Level::Error, "down");
-    logs.log(Level::Error, "down");
-    logs.flush();
-    let sent: Vec<(Value, Value)> = batches(&env)
-        .iter()
-        .flatten()
-        .map(|log| (log["level"].clone(), log["message"].clone()))
-        .collect();
-    assert_eq!(
-        sent,
-        [
-            (json!("info"), json!("polling")),
-            (json!("warning"), json!("polling")),
-            (json!("info"), json!("polling")),
-            (json!("error"), json!("down")),
-        ]
-    );
-    assert_eq!(logs.counters().rate_limited(), 3);
-    logs.shutdown();
-}
-
-#[test]
-fn only_one_critical_is_sent_and_it_is_never_rate_limited() {
-    let env = Env::new();
-    let clock = Arc::new(ManualClock::starting_now());
-    let logs = shipper(&env, &clock, 1);
-    logs.log(Level::Critical, "cannot authenticate");
-    assert!(
-        env.platform.wait_for(WAIT, |requests| requests.len() == 1),
-        "at once"
-    );
-    assert!(logs.critical_sent());
-    logs.log(Level::Critical, "cannot authenticate"); // downgraded
-    logs.log(Level::Critical, "cannot authenticate"); // downgraded, then limited
-    logs.log(Level::Critical, "still failing");
-    logs.flush();
-    let sent: Vec<(Value, Value)> = batches(&env)
-        .iter()
-        .flatten()
-        .map(|log| (log["level"].clone(), log["message"].clone()))
-        .collect();
-    assert_eq!(
-        sent,
-        [
-            (json!("critical"), json!("cannot authenticate")),
-            (json!("error"), json!("cannot authenticate")),
-            (json!("error"), json!("still failing")),
-        ]
-    );
-    logs.shutdown();
-}
-
-#[test]
-fn a_failed_log_send_is_put_back_and_shutdown_flushes() {
-    let env = Env::new();
-    let clock = Arc::new(ManualClock::starting_now());
-    let logs = shipper(&env, &clock, 1);
-    env.platform
-        .inject(Fault::status(500).on_path_suffix("/logs"));
-    logs.log(Level::Error, "first");
-    assert!(env.platform.wait_for(WAIT, |requests| requests.len() == 1));
-    logs.log(Level::Info, "second");
-    assert_eq!(logs.pending(), 2, "put back");
-    logs.shutdown();
-    // The final flush sends both, in order.
-    let sent: Vec<Value> = batches(&env)
-        .iter()
-        .flatten()
-        .map(|log| log["message"].clone())
-        .collect();
-    assert_eq!(sent, [json!("first"), json!("second")]);
-    assert_eq!(logs.pending(), 0);
-}
-
 // ---- Liveness and metrics ----
 
 enum Command {
@@ -1121,8 +961,8 @@ fn health_turns_500_when_a_threshold_passes_and_other_paths_are_404() {
     env.sandbox
         .set("metrics_port", &metrics.to_string())
         .unwrap();
-    let clock = Arc::new(ManualClock::new(sekoia_automation::clock::at_micros(
-        1_767_323_045_000_000,
+    let clock = Arc::new(ManualClock::new(Timestamp::from(
+        std::time::UNIX_EPOCH + Duration::from_micros(1_767_323_045_000_000),
     )));
     let (commands, receiver) = channel();
     let (done, finished) = channel();

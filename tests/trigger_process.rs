@@ -6,7 +6,7 @@ mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sekoia_automation::local_platform::{LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);

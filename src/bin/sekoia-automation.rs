@@ -14,15 +14,15 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use sekoia_automation::check::{self, Rules};
-use sekoia_automation::local_platform::LocalPlatform;
-use sekoia_automation::scaffold::{self, Dependency, NewModule};
-use sekoia_automation::tooling::ModuleItems;
+use sekoia_automation::testing::LocalPlatform;
+use sekoia_automation::unversioned::ModuleItems;
+use sekoia_automation::unversioned::check::{self, Rules};
+use sekoia_automation::unversioned::scaffold::{self, Dependency, NewModule};
 use serde_json::{Value, json};
 
 /// The template's `src/main.rs`, compiled in: its items give the new
 /// module's item manifests.
-#[path = "../scaffold/templates/src/main.rs"]
+#[path = "../tooling/scaffold/templates/src/main.rs"]
 #[allow(dead_code)]
 mod template;
 
@@ -106,11 +106,11 @@ fn main() -> ExitCode {
             check::report(&directory, &problems)
         }
         Command::Documentation { directory, output } => {
-            match sekoia_automation::documentation::from_directory(&directory) {
+            match sekoia_automation::unversioned::documentation::from_directory(&directory) {
                 Ok(page) => write_output(
                     &page,
                     output.as_deref(),
-                    &directory.join(sekoia_automation::documentation::DEFAULT_FILE),
+                    &directory.join(sekoia_automation::unversioned::documentation::DEFAULT_FILE),
                 ),
                 Err(error) => fail(&error.to_string()),
             }

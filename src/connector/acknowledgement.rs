@@ -13,7 +13,7 @@ use std::fmt;
 /// The id the intake gave an event.
 ///
 /// ```
-/// # let ack: Option<sekoia_automation::connector::Acknowledgement> = None;
+/// # let ack: Option<sekoia_automation::Acknowledgement> = None;
 /// # if let Some(ack) = ack {
 /// for id in ack.report().ids() {
 ///     println!("{id}");
@@ -141,7 +141,7 @@ impl EventOutcome<'_> {
 /// What a push did, event by event.
 ///
 /// ```
-/// # fn show(report: &sekoia_automation::connector::PushReport) {
+/// # fn show(report: &sekoia_automation::PushReport) {
 /// for (index, outcome) in report.outcomes().enumerate() {
 ///     if !outcome.is_acknowledged() {
 ///         eprintln!("event {index}: {outcome:?}");
@@ -304,10 +304,10 @@ impl PushReport {
 
 /// Proof that the intake acknowledged events: every event of a push, or the
 /// part of it a [`PushError`] vouches for. Only a push creates one;
-/// [checkpoints](crate::connector::CheckpointDatetime) advance only with one.
+/// [checkpoints](crate::CheckpointDatetime) advance only with one.
 ///
 /// ```
-/// # use sekoia_automation::connector::*;
+/// # use sekoia_automation::*;
 /// # fn poll(ctx: &ConnectorContext<'_, impl Connector>, checkpoint: &mut CheckpointCursor<String>, events: Vec<String>, next: String) -> Result<(), Box<dyn std::error::Error>> {
 /// let acknowledged = ctx.push_events(events)?;
 /// checkpoint.advance(next, &acknowledged)?;

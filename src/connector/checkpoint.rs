@@ -21,7 +21,7 @@
 //! were lost (the Python SDK's flaw F1) without saying so:
 //!
 //! ```compile_fail
-//! # use sekoia_automation::connector::*;
+//! # use sekoia_automation::*;
 //! # fn poll(ctx: &ConnectorContext<'_, impl Connector>, checkpoint: &mut CheckpointCursor<String>, events: Vec<String>) {
 //! let pushed = ctx.push_events(events); // a Result: not looked at
 //! checkpoint.advance("next-page".to_string(), &pushed); // does not compile
@@ -39,12 +39,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::clock::{Clock, SystemClock};
 use crate::connector::acknowledgement::Acknowledgement;
 use crate::connector::context_file::{CONTEXT_FILE, ContextFile};
 use crate::connector::iso8601::{self, Nanos};
-use crate::data_directory::StorageError;
-use crate::timestamp::Timestamp;
+use crate::storage::data_directory::StorageError;
+use crate::trigger::clock::{Clock, SystemClock};
+use crate::wire::timestamp::Timestamp;
 
 /// The key of datetime and timestamp checkpoints.
 pub const DATE_KEY: &str = "most_recent_date_seen";
@@ -290,7 +290,7 @@ macro_rules! date_settings {
 /// `CheckpointDatetime` keeps it.
 ///
 /// ```
-/// use sekoia_automation::connector::CheckpointDatetime;
+/// use sekoia_automation::CheckpointDatetime;
 /// use std::time::Duration;
 ///
 /// let directory = tempfile::tempdir()?;
@@ -386,7 +386,7 @@ impl TimeUnit {
 /// `CheckpointTimestamp` stores.
 ///
 /// ```
-/// use sekoia_automation::connector::{CheckpointTimestamp, TimeUnit};
+/// use sekoia_automation::{CheckpointTimestamp, TimeUnit};
 ///
 /// let directory = tempfile::tempdir()?;
 /// std::fs::write(directory.path().join("context.json"), r#"{"most_recent_date_seen":"2026-11-28T04:37:29.5+00:00"}"#)?;
@@ -465,7 +465,7 @@ impl CheckpointTimestamp {
 /// `CheckpointCursor` keeps it: `{"cursor": <value>}`.
 ///
 /// ```
-/// use sekoia_automation::connector::CheckpointCursor;
+/// use sekoia_automation::CheckpointCursor;
 ///
 /// let directory = tempfile::tempdir()?;
 /// let mut cursor = CheckpointCursor::<String>::new(directory.path()).subkey("s");

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::configuration::{ConfigurationError, ConfigurationSource};
-use crate::redact;
+use crate::config::source::{ConfigurationError, ConfigurationSource};
+use crate::wire::redact;
 
 /// The value read first.
 pub const CONNECTOR_CONFIGURATION: &str = "connector_configuration";
@@ -66,7 +66,7 @@ pub(crate) fn load<C: DeserializeOwned + JsonSchema>(
             None => return Err(source.missing(CONNECTOR_CONFIGURATION)),
         },
     };
-    for secret in crate::secret::secret_properties::<C>() {
+    for secret in crate::config::secret::secret_properties::<C>() {
         if let Some(value) = raw.get(&secret) {
             redact::register_value(value);
         }
@@ -115,7 +115,7 @@ pub(crate) fn frequency(raw: &Value) -> Option<std::time::Duration> {
 /// with `intake_key` (required) and `intake_server` added when it does not
 /// declare them.
 pub(crate) fn schema<C: JsonSchema>() -> Value {
-    let mut schema = crate::item_manifest::configuration_schema::<C>();
+    let mut schema = crate::tooling::item_manifest::configuration_schema::<C>();
     if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
         let mut with_intake = serde_json::Map::new();
         if !properties.contains_key("intake_server") {

@@ -8,14 +8,14 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-use crate::clock::Clock;
 use crate::connector::acknowledgement::Acknowledgement;
 use crate::connector::context::ConnectorContext;
 use crate::connector::event::IntakeEvent;
 use crate::connector::sender::RETRY_DEADLINE;
-use crate::stop_signal::StopSignal;
-use crate::timestamp::Timestamp;
+use crate::trigger::clock::Clock;
+use crate::trigger::stop_signal::StopSignal;
 use crate::trigger::{TriggerError, TriggerOptions};
+use crate::wire::timestamp::Timestamp;
 
 /// How long chunks in flight get to be answered once the connector stops.
 pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
@@ -42,7 +42,7 @@ pub const SECONDS_WITHOUT_EVENTS: u64 = 6 * 3600;
 /// [`push_events`](ConnectorContext::push_events).
 ///
 /// ```no_run
-/// use sekoia_automation::connector::{Acknowledgement, CheckpointCursor, Connector, ConnectorContext, Page};
+/// use sekoia_automation::{Acknowledgement, CheckpointCursor, Connector, ConnectorContext, Page};
 /// use sekoia_automation::{Module, TriggerError};
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -85,7 +85,7 @@ pub trait Connector: Sized + 'static {
     /// [`ConnectorContext::intake_key`]).
     type Configuration: DeserializeOwned + JsonSchema + 'static;
     /// The events of a [`Page`] (`String`, `serde_json::Value`,
-    /// [`Json<T>`](crate::connector::Json)...).
+    /// [`Json<T>`](crate::Json)...).
     type Event: IntakeEvent;
     /// The connector's name, as shown in the platform.
     const NAME: &'static str;
@@ -141,7 +141,7 @@ pub trait Connector: Sized + 'static {
 /// (for the lag metric), and whether more are waiting (poll again at once).
 ///
 /// ```
-/// use sekoia_automation::connector::Page;
+/// use sekoia_automation::Page;
 /// let page = Page::new(vec!["a".to_string()]).more(true);
 /// assert!(page.more);
 /// ```
@@ -188,7 +188,7 @@ impl<E> Page<E> {
 /// The runtime's settings for one connector.
 ///
 /// ```
-/// use sekoia_automation::connector::ConnectorOptions;
+/// use sekoia_automation::ConnectorOptions;
 /// use std::time::Duration;
 /// let options = ConnectorOptions::default().stop_grace(Duration::from_secs(2));
 /// assert_eq!(options.stop_grace, Duration::from_secs(2));

@@ -16,11 +16,11 @@ use crate::connector::context_file::{CONTEXT_FILE, ContextFile};
 use crate::connector::event::IntakeEvent;
 use crate::connector::item::State;
 use crate::connector::registry::MetricsRegistry;
-use crate::data_directory::DataDirectory;
-use crate::logging::Level;
-use crate::timestamp::Timestamp;
+use crate::storage::data_directory::DataDirectory;
 use crate::trigger::SendEventError;
-use crate::trigger_context::TriggerContext;
+use crate::trigger::context::TriggerContext;
+use crate::wire::logging::Level;
+use crate::wire::timestamp::Timestamp;
 
 /// What a connector can use while it runs: its configuration and intake
 /// key, [`push_events`](Self::push_events), checkpoints in the shared

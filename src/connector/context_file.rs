@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde_json::{Map, Value};
 
-use crate::data_directory::StorageError;
+use crate::storage::data_directory::StorageError;
 
 /// The name of the file in the data directory.
 pub const CONTEXT_FILE: &str = "context.json";
@@ -27,7 +27,7 @@ pub const CONTEXT_FILE: &str = "context.json";
 /// A `context.json` shared by the checkpoints and code of one process.
 ///
 /// ```
-/// use sekoia_automation::connector::ContextFile;
+/// use sekoia_automation::ContextFile;
 /// use serde_json::json;
 ///
 /// let directory = tempfile::tempdir()?;
@@ -118,7 +118,7 @@ impl ContextFile {
                 std::fs::create_dir_all(directory)
                     .map_err(|e| StorageError::io("create the directory", directory, e))?;
             }
-            crate::persistent_json::write_atomically(&self.path, &bytes)?;
+            crate::storage::persistent_json::write_atomically(&self.path, &bytes)?;
         }
         Ok(result)
     }

@@ -25,7 +25,7 @@ use serde_json::ser::{CompactFormatter, Formatter, Serializer};
 /// `Serialize` value as compact JSON) and references to them.
 ///
 /// ```
-/// use sekoia_automation::connector::{IntakeEvent, Json};
+/// use sekoia_automation::{IntakeEvent, Json};
 /// use serde_json::json;
 ///
 /// let mut out = String::new();
@@ -54,7 +54,7 @@ pub trait IntakeEvent {
 /// A serializable value sent as compact JSON.
 ///
 /// ```
-/// use sekoia_automation::connector::{IntakeEvent, Json};
+/// use sekoia_automation::{IntakeEvent, Json};
 /// let mut out = String::new();
 /// Json(vec![1.5e-7, f64::NAN]).write_event(&mut out).unwrap();
 /// assert_eq!(out, "[1.5e-7,null]");
@@ -115,13 +115,7 @@ impl<T: IntakeEvent + ?Sized> IntakeEvent for &T {
 }
 
 /// Appends `value` as `orjson.dumps(value)` writes it.
-///
-/// ```
-/// let mut out = String::new();
-/// sekoia_automation::connector::write_compact(&serde_json::json!({"n": null, "x": [2.5e-5, 1e22]}), &mut out).unwrap();
-/// assert_eq!(out, r#"{"n":null,"x":[0.000025,1e+22]}"#);
-/// ```
-pub fn write_compact<T: Serialize + ?Sized>(
+pub(crate) fn write_compact<T: Serialize + ?Sized>(
     value: &T,
     out: &mut String,
 ) -> Result<(), serde_json::Error> {
@@ -204,6 +198,13 @@ mod tests {
         for (value, expected) in cases {
             assert_eq!(compact(&json!(value)), expected, "{value:e}");
         }
+    }
+
+    #[test]
+    fn nested_values_are_compact() {
+        let mut out = String::new();
+        write_compact(&json!({"n": null, "x": [2.5e-5, 1e22]}), &mut out).unwrap();
+        assert_eq!(out, r#"{"n":null,"x":[0.000025,1e+22]}"#);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! read as `dateutil.parser.isoparse` reads them (plus naive values read as
 //! UTC, **ours**: flaw F16).
 
-use crate::timestamp::Timestamp;
+use crate::wire::timestamp::Timestamp;
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
 
@@ -16,7 +16,7 @@ pub(crate) fn from_timestamp(timestamp: Timestamp) -> Nanos {
 
 pub(crate) fn to_timestamp(nanos: Nanos) -> Timestamp {
     let micros = nanos.div_euclid(1000);
-    crate::clock::at_micros(i64::try_from(micros).unwrap_or(if micros < 0 {
+    crate::trigger::clock::at_micros(i64::try_from(micros).unwrap_or(if micros < 0 {
         i64::MIN
     } else {
         i64::MAX
@@ -30,7 +30,7 @@ pub(crate) fn format(nanos: Nanos) -> String {
     let fraction = nanos.rem_euclid(NANOS_PER_SECOND);
     let days = seconds.div_euclid(86_400) as i64;
     let second_of_day = seconds.rem_euclid(86_400) as i64;
-    let (year, month, day) = crate::timestamp::civil_from_days(days);
+    let (year, month, day) = crate::wire::timestamp::civil_from_days(days);
     let mut text = format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         second_of_day / 3600,

@@ -15,8 +15,8 @@ use crate::connector::metrics::ConnectorMetrics;
 use crate::connector::push::Pusher;
 use crate::connector::registry::MetricsRegistry;
 use crate::connector::sender::{IntakeClient, batch_url};
+use crate::trigger::context::TriggerContext;
 use crate::trigger::{Trigger, TriggerError, TriggerOptions};
-use crate::trigger_context::TriggerContext;
 
 /// The longest pause after failed runs, in backoff units.
 const MAX_FAILURE_PAUSE: u32 = 60;

@@ -18,7 +18,7 @@
 //! # A connector
 //!
 //! ```no_run
-//! use sekoia_automation::connector::{Connector, ConnectorContext};
+//! use sekoia_automation::{Connector, ConnectorContext};
 //! use sekoia_automation::{Module, TriggerError};
 //! use std::time::Duration;
 //!
@@ -70,25 +70,13 @@ pub use acknowledgement::{
     Acknowledgement, EventOutcome, IntakeId, PushCounts, PushError, PushReport, Refusal,
 };
 pub use checkpoint::{
-    Acknowledges, CURSOR_KEY, CheckpointCursor, CheckpointDatetime, CheckpointError,
-    CheckpointTimestamp, DATE_KEY, TimeUnit,
+    Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError, CheckpointTimestamp,
+    TimeUnit,
 };
-pub use chunk::{MAX_BODY_BYTES, MAX_CHUNK_CHARS, MAX_EVENT_BYTES, MAX_EVENT_CHARS};
-pub use configuration::{
-    CONNECTOR_CONFIGURATION, DEFAULT_INTAKE_SERVER, INTAKE_URL, IntakeSettings,
-};
-pub use connector::{
-    Connector, ConnectorOptions, DEFAULT_FREQUENCY, DEFAULT_STOP_GRACE, Page,
-    SECONDS_WITHOUT_EVENTS,
-};
+pub use connector::{Connector, ConnectorOptions, Page};
 pub use context::ConnectorContext;
-pub use context_file::{CONTEXT_FILE, ContextFile};
-pub use event::{IntakeEvent, Json, write_compact};
-pub use metrics::{DISCARDED_EVENTS, EVENTS_LAGS, FORWARD_EVENTS_DURATION, FORWARDED_EVENTS};
-pub use push::MAX_IN_FLIGHT;
-pub use registry::{
-    Counter, DEFAULT_BUCKETS, Gauge, Histogram, MetricConflict, MetricKind, MetricsRegistry,
-};
-pub use sender::{RETRY_DEADLINE, backoff_units, batch_url};
+pub use context_file::ContextFile;
+pub use event::{IntakeEvent, Json};
+pub use registry::{Counter, Gauge, Histogram, MetricConflict, MetricKind, MetricsRegistry};
 
 pub(crate) use configuration::schema as configuration_schema;

@@ -8,8 +8,8 @@ use std::time::Instant;
 use crate::connector::connector::Connector;
 use crate::connector::context::ConnectorContext;
 use crate::connector::item::MIN_IDLE;
-use crate::logging::Level;
 use crate::trigger::TriggerError;
+use crate::wire::logging::Level;
 
 pub(crate) fn run<C: Connector>(
     connector: &mut C,
@@ -51,7 +51,7 @@ pub(crate) fn run<C: Connector>(
                 Level::Info,
                 format!(
                     "Next batch in the future. Waiting {} seconds",
-                    crate::clock::python_seconds(wait)
+                    crate::trigger::clock::python_seconds(wait)
                 ),
             );
         }

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use crate::timestamp::Timestamp;
+use crate::wire::timestamp::Timestamp;
 
 /// The type of a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,13 +154,13 @@ pub const DEFAULT_BUCKETS: &[f64] = &[
 /// metrics on `metrics_port`.
 ///
 /// ```
-/// use sekoia_automation::connector::MetricsRegistry;
+/// use sekoia_automation::MetricsRegistry;
 ///
 /// let registry = MetricsRegistry::global();
 /// let pages = registry.counter("mymodule_pages_fetched", "Pages fetched", &["intake_key"])?;
 /// pages.inc_by(&["KEY"], 1.0);
 /// assert!(registry.render().contains("mymodule_pages_fetched_total{intake_key=\"KEY\"} 1.0\n"));
-/// # Ok::<(), sekoia_automation::connector::MetricConflict>(())
+/// # Ok::<(), sekoia_automation::MetricConflict>(())
 /// ```
 #[derive(Debug, Default)]
 pub struct MetricsRegistry {

@@ -4,7 +4,7 @@
 //! - Headers: `User-Agent: sekoiaio-connector-<intake_key>`,
 //!   `Content-Type: application/json`; no `Authorization` (the intake key in
 //!   the body authenticates). Through the process's one HTTP agent
-//!   ([`shared_agent`](crate::http::shared_agent)): 30 s per phase,
+//!   ([`shared_agent`](crate::wire::http::shared_agent)): 30 s per phase,
 //!   connections reused.
 //! - Retried: network errors, 408, 429 (waiting its `Retry-After` seconds
 //!   when given) and 5xx; waits of 1, 2, 4, 8, then 10 s (times the
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::connector::acknowledgement::{ChunkStatus, IntakeId};
-use crate::stop_signal::StopSignal;
+use crate::trigger::stop_signal::StopSignal;
 
 /// The Python SDK's retry deadline.
 pub const RETRY_DEADLINE: Duration = Duration::from_secs(3600);
@@ -28,13 +28,7 @@ pub const RETRY_DEADLINE: Duration = Duration::from_secs(3600);
 const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Waits after the `attempt`-th failure, in backoff units: 1, 2, 4, 8, 10...
-///
-/// ```
-/// use sekoia_automation::connector::backoff_units;
-/// let waits: Vec<u32> = (1..=7).map(backoff_units).collect();
-/// assert_eq!(waits, [1, 2, 4, 8, 10, 10, 10]);
-/// ```
-pub fn backoff_units(attempt: u32) -> u32 {
+pub(crate) fn backoff_units(attempt: u32) -> u32 {
     1u32.checked_shl(attempt.saturating_sub(1))
         .unwrap_or(u32::MAX)
         .clamp(1, 10)
@@ -88,7 +82,7 @@ impl IntakeClient {
         IntakeClient {
             url,
             user_agent: format!("sekoiaio-connector-{intake_key}"),
-            agent: crate::http::shared_agent(),
+            agent: crate::wire::http::shared_agent(),
             backoff_unit,
             deadline,
             stop,
@@ -120,7 +114,7 @@ impl IntakeClient {
                     return Sent {
                         status: ChunkStatus::Refused {
                             status,
-                            message: crate::http::excerpt(&answer),
+                            message: crate::wire::http::excerpt(&answer),
                         },
                         ids: Vec::new(),
                     };
@@ -185,7 +179,7 @@ impl IntakeClient {
             Ok(answer) if is_retried(status) => Attempt::Retry {
                 failure: format!(
                     "HTTP {status}{}",
-                    crate::http::excerpt(&answer)
+                    crate::wire::http::excerpt(&answer)
                         .map(|m| format!(": {m}"))
                         .unwrap_or_default()
                 ),
@@ -235,20 +229,47 @@ fn ids(answer: &[u8], events: u32) -> Vec<IntakeId> {
 
 /// The batch URL: the base joined with `batch` as a POSIX path join (a `/`
 /// inserted unless the base ends with one), PROTOCOL-connectors §1.3.
-///
-/// ```
-/// use sekoia_automation::connector::batch_url;
-/// assert_eq!(batch_url("https://intake.sekoia.io"), "https://intake.sekoia.io/batch");
-/// assert_eq!(batch_url("https://intake.sekoia.io/"), "https://intake.sekoia.io/batch");
-/// assert_eq!(
-///     batch_url("https://intake.fra2.sekoia.io/api/v1/intake-http"),
-///     "https://intake.fra2.sekoia.io/api/v1/intake-http/batch"
-/// );
-/// ```
-pub fn batch_url(base: &str) -> String {
+pub(crate) fn batch_url(base: &str) -> String {
     if base.ends_with('/') {
         format!("{base}batch")
     } else {
         format!("{base}/batch")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_are_1_2_4_8_then_10_units() {
+        let waits: Vec<u32> = (1..=7).map(backoff_units).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 10, 10, 10]);
+    }
+
+    #[test]
+    fn the_batch_url_is_a_posix_join() {
+        assert_eq!(
+            batch_url("https://intake.sekoia.io"),
+            "https://intake.sekoia.io/batch"
+        );
+        assert_eq!(
+            batch_url("https://intake.sekoia.io/"),
+            "https://intake.sekoia.io/batch"
+        );
+        assert_eq!(
+            batch_url("https://intake.fra2.sekoia.io/api/v1/intake-http"),
+            "https://intake.fra2.sekoia.io/api/v1/intake-http/batch"
+        );
+    }
+
+    #[test]
+    fn only_408_429_and_5xx_are_retried() {
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert!(is_retried(status));
+        }
+        for status in [400, 401, 403, 404, 413, 422] {
+            assert!(!is_retried(status));
+        }
     }
 }

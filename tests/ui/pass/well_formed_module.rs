@@ -25,5 +25,5 @@ fn main() {
         .register("lookup", Lookup)
         .register("again", Lookup);
     let _ = module.commands().count();
-    let _run: fn(Module<Config, sekoia_automation::Registered>) -> std::process::ExitCode = Module::run;
+    let _run: fn(Module<Config, sekoia_automation::typestate::Registered>) -> std::process::ExitCode = Module::run;
 }

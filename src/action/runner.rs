@@ -1,0 +1,306 @@
+//! The lifecycle of an action and of an account validator (PROTOCOL §3):
+//! running PATCH (secrets fetched and merged), the item's code, finished PATCH.
+
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::process::ExitCode;
+use std::sync::Once;
+
+use schemars::JsonSchema;
+use serde::Deserialize as _;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use crate::action::validator::AccountValidator;
+use crate::action::{Action, ActionContext};
+use crate::config::manifest::Manifest;
+use crate::config::secret::secret_properties;
+use crate::config::source::ConfigurationError;
+use crate::runtime::environment::{Callback, Environment};
+use crate::wire::logging::{self, Capture, Level};
+use crate::wire::redact;
+use crate::wire::report::ActionReport;
+
+/// Runs an action and reports to the platform. Exit code: success when the
+/// finished PATCH was delivered (or answered 409: the run was already closed).
+pub(crate) fn run_action<A: Action>(action: &A, environment: &Environment) -> ExitCode {
+    let callback = match environment.callback() {
+        Ok(callback) => callback,
+        Err(error) => return cannot_report(&error),
+    };
+    let capture = Capture::start();
+    let (ended, secrets) = execute_action(action, environment, &callback, &capture);
+    let mut records = capture.records();
+    drop(capture);
+    let mut report = match ended {
+        Ok(outcome) => {
+            crate::tooling::item_manifest::warn_undeclared_branches(
+                A::OUTPUTS,
+                outcome.outputs(),
+                &mut records,
+            );
+            ActionReport::new(outcome, &records)
+        }
+        Err(details) => {
+            logging::echo_to_stderr(Level::Error, &details);
+            ActionReport::unexpected(&details, &records)
+        }
+    };
+    report.secrets = secrets;
+    deliver(&callback, &report)
+}
+
+type Ended<R> = (
+    Result<crate::Outcome<R>, String>,
+    Option<Map<String, Value>>,
+);
+
+fn execute_action<A: Action>(
+    action: &A,
+    environment: &Environment,
+    callback: &Callback,
+    capture: &Capture,
+) -> Ended<A::Results> {
+    let prepared = match prepare::<A::ModuleConfiguration>(environment, callback, true) {
+        Ok(prepared) => prepared,
+        Err(details) => return (Err(details), None),
+    };
+    let arguments = match environment.source.json("arguments") {
+        Ok(arguments) => arguments,
+        Err(error) => return (Err(error.to_string()), None),
+    };
+    let typed_arguments = match A::Arguments::deserialize(&arguments) {
+        Ok(typed) => typed,
+        Err(error) => {
+            return (
+                Err(format!(
+                    "the arguments do not match `{}`: {error}",
+                    std::any::type_name::<A::Arguments>()
+                )),
+                None,
+            );
+        }
+    };
+    let data_directory = match environment.data_directory() {
+        Ok(data_directory) => data_directory,
+        Err(details) => return (Err(details), None),
+    };
+    let ctx = ActionContext::in_run(
+        &prepared.configuration,
+        &arguments,
+        &data_directory,
+        capture.sink().clone(),
+        prepared.manifest.secrets(),
+    );
+    let outcome = catch_panic(|| action.run(&ctx, typed_arguments));
+    let updated = ctx.take_updated_secrets();
+    let secrets = (!updated.is_empty()).then(|| {
+        let mut secrets: Map<String, Value> = prepared
+            .manifest
+            .secrets()
+            .iter()
+            .filter_map(|name| {
+                prepared
+                    .raw
+                    .get(name)
+                    .map(|value| (name.clone(), value.clone()))
+            })
+            .collect();
+        secrets.extend(updated);
+        secrets
+    });
+    (outcome, secrets)
+}
+
+/// Runs the account validator and reports `{"success": bool}`.
+pub(crate) fn run_validator<V: AccountValidator>(
+    validator: &V,
+    environment: &Environment,
+) -> ExitCode {
+    let callback = match environment.callback() {
+        Ok(callback) => callback,
+        Err(error) => return cannot_report(&error),
+    };
+    let result =
+        prepare::<V::ModuleConfiguration>(environment, &callback, false).and_then(|prepared| {
+            let data_directory = environment.data_directory()?;
+            let ctx = ActionContext::in_run(
+                &prepared.configuration,
+                &Value::Null,
+                &data_directory,
+                Default::default(),
+                prepared.manifest.secrets(),
+            );
+            catch_panic(|| validator.validate(&ctx))
+                .map_err(|panic| format!("An unexpected error occurred: {panic}"))?
+                .map_err(|error| redact::scrub(&error.to_string()).into_owned())
+        });
+    let body = match result {
+        Ok(()) => json!({"status": "finished", "results": {"success": true}}),
+        Err(error) => {
+            json!({"status": "finished", "results": {"success": false}, "error": redact::scrub(&error)})
+        }
+    };
+    deliver(&callback, &body)
+}
+
+/// The manifest, the configuration with its secrets merged in.
+struct Prepared<C> {
+    manifest: Manifest,
+    configuration: C,
+    raw: Value,
+}
+
+/// Reads the manifest, sends the running PATCH (asking for the secrets when
+/// the manifest declares some and `ask_secrets`) and loads the configuration.
+fn prepare<C: DeserializeOwned + JsonSchema>(
+    environment: &Environment,
+    callback: &Callback,
+    ask_secrets: bool,
+) -> Result<Prepared<C>, String> {
+    let manifest = environment.manifest().map_err(|e| e.to_string())?;
+    let body = if ask_secrets && manifest.has_secrets() {
+        json!({"status": "running", "need_secrets": true})
+    } else {
+        json!({"status": "running"})
+    };
+    let answer = callback
+        .client
+        .patch_json(&callback.url, &body)
+        .map_err(|e| e.to_string())?;
+    let mut secrets = Map::new();
+    if manifest.has_secrets() {
+        let answer: Value = answer.json().unwrap_or(Value::Null);
+        match answer.pointer("/module_configuration/value") {
+            Some(Value::Object(values)) => {
+                secrets = values
+                    .iter()
+                    .filter(|(name, _)| manifest.secrets().contains(name))
+                    .map(|(name, value)| (name.clone(), value.clone()))
+                    .collect();
+            }
+            _ if ask_secrets => {
+                return Err(format!(
+                    "the platform's answer to the running PATCH on {} has no `module_configuration.value` with the secrets",
+                    callback.url
+                ));
+            }
+            _ => {}
+        }
+    }
+    let (configuration, raw) =
+        load_configuration::<C>(environment, &manifest, secrets).map_err(|e| e.to_string())?;
+    Ok(Prepared {
+        manifest,
+        configuration,
+        raw,
+    })
+}
+
+/// Loads `module_configuration`, merges the secrets (declared keys only),
+/// checks the manifest's required properties and deserializes it.
+pub(crate) fn load_configuration<C: DeserializeOwned + JsonSchema>(
+    environment: &Environment,
+    manifest: &Manifest,
+    secrets: Map<String, Value>,
+) -> Result<(C, Value), ConfigurationError> {
+    let name = "module_configuration";
+    let raw = match environment.source.optional_json(name)? {
+        Some(raw) => raw,
+        None if secrets.is_empty() => {
+            // A module whose configuration type accepts nothing does not read it.
+            if let Ok(configuration) =
+                C::deserialize(&json!({})).or_else(|_| C::deserialize(&Value::Null))
+            {
+                return Ok((configuration, json!({})));
+            }
+            return Err(environment.source.missing(name));
+        }
+        None => json!({}),
+    };
+    let mut raw = raw;
+    if let Value::Object(map) = &mut raw {
+        map.extend(secrets);
+    }
+    for secret in manifest
+        .secrets()
+        .iter()
+        .cloned()
+        .chain(secret_properties::<C>())
+    {
+        if let Some(value) = raw.get(&secret) {
+            redact::register_value(value);
+        }
+    }
+    manifest.check_required(&raw)?;
+    let configuration = C::deserialize(&raw).map_err(|error| ConfigurationError::Mismatch {
+        name: name.into(),
+        expected: std::any::type_name::<C>().into(),
+        detail: redact::scrub(&error.to_string()).into_owned(),
+        file: environment.source.file_for(name),
+        variable: crate::config::source::ConfigurationSource::variable_for(name),
+    })?;
+    Ok((configuration, raw))
+}
+
+/// Sends the finished PATCH; a 409 means the run was already closed.
+fn deliver(callback: &Callback, body: &impl Serialize) -> ExitCode {
+    match callback.client.patch_json(&callback.url, body) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) if error.status() == Some(409) => {
+            log::info!("the platform had already closed this run (409): {error}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            logging::echo_to_stderr(
+                Level::Error,
+                &format!("cannot report the end of the run: {error}"),
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn cannot_report(error: &ConfigurationError) -> ExitCode {
+    logging::echo_to_stderr(
+        Level::Critical,
+        &format!("cannot report to the platform: {error}"),
+    );
+    eprintln!("error: cannot report to the platform: {error}");
+    ExitCode::FAILURE
+}
+
+thread_local! {
+    static LAST_PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Runs `f`, turning a panic into `Err("the item panicked at <file:line>: <message>")`.
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            LAST_PANIC_LOCATION.with(|last| *last.borrow_mut() = location);
+            previous(info);
+        }));
+    });
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a non-text panic payload".into());
+        let location = LAST_PANIC_LOCATION.with(|last| last.borrow_mut().take());
+        let message = match location {
+            Some(location) => {
+                format!("the item panicked at {location}: {message}")
+            }
+            None => format!("the item panicked: {message}"),
+        };
+        redact::scrub(&message).into_owned()
+    })
+}

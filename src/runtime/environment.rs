@@ -1,0 +1,96 @@
+//! What an item runs in: the settings and the values read from the
+//! configuration source that every item kind needs.
+
+use crate::config::manifest::Manifest;
+use crate::config::secret::Secret;
+use crate::config::settings::Settings;
+use crate::config::source::{ConfigurationError, ConfigurationSource};
+use crate::storage::data_directory::DataDirectory;
+use crate::wire::http::PlatformClient;
+use crate::wire::redact;
+
+/// The settings of a running module, and the readers built on them.
+pub(crate) struct Environment {
+    pub(crate) settings: Settings,
+    pub(crate) source: ConfigurationSource,
+}
+
+/// How an item reports to the platform: its client and callback URL.
+pub(crate) struct Callback {
+    pub(crate) client: PlatformClient,
+    pub(crate) url: String,
+}
+
+impl Environment {
+    pub(crate) fn new(settings: Settings) -> Self {
+        let source = ConfigurationSource::new(&settings.configuration_root);
+        Environment { settings, source }
+    }
+
+    /// The token (registered as a secret to scrub) and `url_callback`.
+    pub(crate) fn callback(&self) -> Result<Callback, ConfigurationError> {
+        let token = self.source.text("token")?;
+        redact::register(&token);
+        let url = self.source.text("url_callback")?;
+        let client =
+            PlatformClient::new(Secret::new(token)).with_backoff(self.settings.retry_backoff);
+        Ok(Callback { client, url })
+    }
+
+    /// `url_logs`, else `url_callback` with `/callback` replaced by `/logs`
+    /// (PROTOCOL §1).
+    pub(crate) fn logs_url(&self, callback_url: &str) -> Result<String, ConfigurationError> {
+        Ok(self
+            .source
+            .optional_text("url_logs")?
+            .unwrap_or_else(|| callback_url.replace("/callback", "/logs")))
+    }
+
+    /// `url_secrets`, else `url_callback` with `/callback` replaced by
+    /// `/secrets` (PROTOCOL §1).
+    pub(crate) fn secrets_url(&self, callback_url: &str) -> Result<String, ConfigurationError> {
+        Ok(self
+            .source
+            .optional_text("url_secrets")?
+            .unwrap_or_else(|| callback_url.replace("/callback", "/secrets")))
+    }
+
+    /// A TCP port value (`liveness_port`, `metrics_port`), `default` when
+    /// absent.
+    pub(crate) fn port(&self, name: &str, default: u16) -> Result<u16, ConfigurationError> {
+        match self.source.optional_text(name)? {
+            None => Ok(default),
+            Some(text) => {
+                text.trim()
+                    .parse::<u16>()
+                    .map_err(|error| ConfigurationError::Mismatch {
+                        name: name.into(),
+                        expected: "a TCP port (0 to 65535)".into(),
+                        detail: error.to_string(),
+                        file: self.source.file_for(name),
+                        variable: ConfigurationSource::variable_for(name),
+                    })
+            }
+        }
+    }
+
+    pub(crate) fn manifest(&self) -> Result<Manifest, ConfigurationError> {
+        match self.settings.embedded_manifest {
+            Some(text) if !self.settings.manifest_path.exists() => Manifest::from_embedded(text),
+            _ => Manifest::load(&self.settings.manifest_path),
+        }
+    }
+
+    /// The data directory, with `sub_folder` when it is set.
+    pub(crate) fn data_directory(&self) -> Result<DataDirectory, String> {
+        let root = DataDirectory::new(&self.settings.data_directory);
+        match self
+            .source
+            .optional_text("sub_folder")
+            .map_err(|e| e.to_string())?
+        {
+            Some(sub_folder) => root.with_sub_folder(&sub_folder).map_err(|e| e.to_string()),
+            None => Ok(root),
+        }
+    }
+}

@@ -1,0 +1,605 @@
+//! The data directory: where actions and triggers exchange files
+//! (`/symphony_data` in production, plus `sub_folder` when it is set,
+//! PROTOCOL §1 and §4).
+//!
+//! Paths that actions and triggers exchange are relative to it.
+//! [`DataDirectory::resolve`] is the security boundary: no path it accepts
+//! leaves the data directory, neither lexically (absolute paths, `..`) nor
+//! through a symbolic link. The Python SDK reads any path it is given; this
+//! crate refuses the ones that escape, with an error that says why.
+//!
+//! Besides resolving paths, a [`DataDirectory`] writes result files
+//! ([`write`](DataDirectory::write), [`write_json`](DataDirectory::write_json)),
+//! creates fresh temporary directories
+//! ([`temp_directory`](DataDirectory::temp_directory)) and opens
+//! [`PersistentJson`] files ([`persistent_json`](DataDirectory::persistent_json)).
+
+use std::fs;
+use std::io::{self, Write as _};
+use std::path::{Component, Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::storage::persistent_json::PersistentJson;
+
+/// How many symbolic links [`DataDirectory::resolve`] follows by hand (for
+/// links whose target does not exist yet) before giving up, as the kernel's
+/// `ELOOP` limit.
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// Why a file of the data directory could not be used.
+///
+/// Messages name the path involved, the data directory it is relative to
+/// when there is one, and what to do. They never quote the content of a file.
+///
+/// # Example
+///
+/// ```
+/// use sekoia_automation::{DataDirectory, StorageError};
+///
+/// let data = DataDirectory::new("/symphony_data");
+/// let error = data.resolve("../etc/passwd").unwrap_err();
+/// assert!(matches!(error, StorageError::Escape { .. }));
+/// assert_eq!(
+///     error.to_string(),
+///     "the path `../etc/passwd` leaves the data directory `/symphony_data`: \
+///      give a path relative to it without `..`"
+/// );
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// The path is empty.
+    #[error(
+        "the path is empty: give a path relative to the data directory `{}`, e.g. `results.json`",
+        data_directory.display()
+    )]
+    EmptyPath {
+        /// The data directory the path should have been relative to.
+        data_directory: PathBuf,
+    },
+    /// The path is absolute (or has a root or a drive prefix) where a path
+    /// relative to the data directory is expected.
+    #[error(
+        "the path `{}` is absolute: give a path relative to the data directory `{}` instead",
+        path.display(),
+        data_directory.display()
+    )]
+    AbsolutePath {
+        /// The path as given.
+        path: PathBuf,
+        /// The data directory it should have been relative to.
+        data_directory: PathBuf,
+    },
+    /// The path climbs above the data directory with `..`.
+    #[error(
+        "the path `{}` leaves the data directory `{}`: give a path relative to it without `..`",
+        path.display(),
+        data_directory.display()
+    )]
+    Escape {
+        /// The path as given.
+        path: PathBuf,
+        /// The data directory it leaves.
+        data_directory: PathBuf,
+    },
+    /// The path leaves the data directory through a symbolic link.
+    #[error(
+        "the path `{}` leaves the data directory `{}` through a symbolic link (it leads to `{}`): \
+         give a path whose symbolic links stay inside the data directory",
+        path.display(),
+        data_directory.display(),
+        resolved.display()
+    )]
+    SymlinkEscape {
+        /// The path as given.
+        path: PathBuf,
+        /// The data directory it leaves.
+        data_directory: PathBuf,
+        /// Where the path really leads, symbolic links followed.
+        resolved: PathBuf,
+    },
+    /// The `sub_folder` setting cannot be used as a sub-directory of the data
+    /// directory.
+    #[error("the `sub_folder` setting `{sub_folder}` cannot be used: {reason}")]
+    SubFolder {
+        /// The `sub_folder` value.
+        sub_folder: String,
+        /// Why it was refused (one of the path errors above).
+        reason: Box<StorageError>,
+    },
+    /// A file name is not a single plain name.
+    #[error(
+        "the file name `{filename}` is not a plain file name: give a name without `/`, other than `.` and `..`, e.g. `results.json`"
+    )]
+    InvalidFileName {
+        /// The file name as given.
+        filename: String,
+    },
+    /// The path does not end with a file name (it is empty, or ends with `..`).
+    #[error(
+        "the path `{}` does not name a file: give a path ending with a file name, e.g. `state/context.json`",
+        path.display()
+    )]
+    NotAFile {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// The file is not valid JSON (truncated, empty, not UTF-8, a syntax
+    /// error). It was left untouched.
+    #[error(
+        "the file `{}` is not valid JSON ({source}); it was left untouched: repair it, restore it from a backup, or delete it to start again from the default state",
+        path.display()
+    )]
+    CorruptJson {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error (position only, never content).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file is valid JSON but does not have the shape of the expected
+    /// type. It was left untouched.
+    #[error(
+        "the file `{}` does not hold a `{expected}`: {detail}; it was left untouched: repair it, \
+         or delete it to start again from the default state",
+        path.display()
+    )]
+    WrongShape {
+        /// The file.
+        path: PathBuf,
+        /// The Rust type it should deserialize into.
+        expected: &'static str,
+        /// Serde's message, string values quoted from the file redacted.
+        detail: String,
+    },
+    /// A value could not be serialized to JSON (for example a map whose keys
+    /// are not strings). Nothing was written: the file on disk is untouched.
+    #[error(
+        "cannot serialize the value for `{}` to JSON: {source}; nothing was written",
+        path.display()
+    )]
+    Serialize {
+        /// The file the value was for.
+        path: PathBuf,
+        /// Serde's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A file system operation failed.
+    #[error("cannot {operation} `{}`: {source}", path.display())]
+    Io {
+        /// What was being done, e.g. `read the file`.
+        operation: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl StorageError {
+    pub(crate) fn io(operation: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        StorageError::Io {
+            operation,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// The data directory: the root of the paths that actions and triggers
+/// exchange.
+///
+/// Every path given to it is relative to it and checked by
+/// [`resolve`](DataDirectory::resolve): nothing it accepts leaves it.
+///
+/// # Example
+///
+/// ```
+/// use sekoia_automation::DataDirectory;
+///
+/// let root = std::env::temp_dir().join(format!("sekoia-doc-data-{}", std::process::id()));
+/// let data = DataDirectory::new(&root);
+/// let relative = data.write("hello.txt", "hello")?;
+/// assert_eq!(std::fs::read_to_string(data.resolve(&relative)?)?, "hello");
+/// # std::fs::remove_dir_all(&root)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDirectory {
+    root: PathBuf,
+}
+
+impl DataDirectory {
+    /// A data directory rooted at `root` (`/symphony_data` in production).
+    ///
+    /// Nothing is checked or created yet: the directory is created when a
+    /// file is first written into it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sekoia_automation::DataDirectory;
+    ///
+    /// let data = DataDirectory::new("/symphony_data");
+    /// assert_eq!(data.root(), std::path::Path::new("/symphony_data"));
+    /// ```
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DataDirectory { root: root.into() }
+    }
+
+    /// The data directory narrowed to the `sub_folder` setting (PROTOCOL §1):
+    /// paths are then relative to `<root>/<sub_folder>`, and may not leave it.
+    ///
+    /// An empty `sub_folder` means no sub-folder (as in the Python SDK, where
+    /// an empty value is ignored): the result is the same data directory.
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::SubFolder`] when `sub_folder` is absolute, climbs
+    /// above the data directory with `..`, or leaves it through a symbolic
+    /// link (the Python SDK would silently use a directory elsewhere).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sekoia_automation::DataDirectory;
+    ///
+    /// let data = DataDirectory::new("/symphony_data").with_sub_folder("tenant-a")?;
+    /// assert_eq!(data.root(), std::path::Path::new("/symphony_data/tenant-a"));
+    /// assert!(DataDirectory::new("/symphony_data").with_sub_folder("../etc").is_err());
+    /// # Ok::<(), sekoia_automation::StorageError>(())
+    /// ```
+    pub fn with_sub_folder(&self, sub_folder: &str) -> Result<DataDirectory, StorageError> {
+        if sub_folder.is_empty() {
+            return Ok(self.clone());
+        }
+        match self.resolve(sub_folder) {
+            Ok(root) => Ok(DataDirectory { root }),
+            Err(reason) => Err(StorageError::SubFolder {
+                sub_folder: sub_folder.to_owned(),
+                reason: Box::new(reason),
+            }),
+        }
+    }
+
+    /// The root of the data directory, as given to [`new`](DataDirectory::new)
+    /// (plus the sub-folder, if any).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sekoia_automation::DataDirectory;
+    ///
+    /// assert_eq!(DataDirectory::new("/data").root(), std::path::Path::new("/data"));
+    /// ```
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path of `relative` in the data directory, refusing any path that
+    /// would leave it.
+    ///
+    /// `.` components are dropped and `..` components are applied lexically;
+    /// the result is `<root>/<normalized relative path>`, without `..`. The
+    /// target does not need to exist (it may be a file about to be written);
+    /// its deepest existing ancestor, with symbolic links followed, must be
+    /// inside the data directory (symbolic links followed too). Symbolic links
+    /// that stay inside are fine; a dangling link is followed to where its
+    /// target would be.
+    ///
+    /// The check is made when `resolve` is called: whoever can create
+    /// symbolic links in the data directory concurrently can still race it.
+    ///
+    /// # Errors
+    ///
+    /// - [`StorageError::EmptyPath`] for an empty path;
+    /// - [`StorageError::AbsolutePath`] for an absolute path (or any root or
+    ///   drive prefix component);
+    /// - [`StorageError::Escape`] when `..` climbs above the data directory
+    ///   (`../x`, `a/../../x`);
+    /// - [`StorageError::SymlinkEscape`] when a symbolic link leads outside;
+    /// - [`StorageError::Io`] when the links cannot be followed (permissions,
+    ///   link loops).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sekoia_automation::{DataDirectory, StorageError};
+    ///
+    /// let data = DataDirectory::new("/symphony_data");
+    /// assert_eq!(
+    ///     data.resolve("run/./events.json")?,
+    ///     std::path::Path::new("/symphony_data/run/events.json")
+    /// );
+    /// assert!(matches!(data.resolve("/etc/passwd"), Err(StorageError::AbsolutePath { .. })));
+    /// assert!(matches!(data.resolve("a/../../x"), Err(StorageError::Escape { .. })));
+    /// # Ok::<(), StorageError>(())
+    /// ```
+    pub fn resolve(&self, relative: impl AsRef<Path>) -> Result<PathBuf, StorageError> {
+        let relative = relative.as_ref();
+        if relative.as_os_str().is_empty() {
+            return Err(StorageError::EmptyPath {
+                data_directory: self.root.clone(),
+            });
+        }
+        let mut normalized = PathBuf::new();
+        for component in relative.components() {
+            match component {
+                Component::Prefix(_) | Component::RootDir => {
+                    return Err(StorageError::AbsolutePath {
+                        path: relative.to_owned(),
+                        data_directory: self.root.clone(),
+                    });
+                }
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    if !normalized.pop() {
+                        return Err(StorageError::Escape {
+                            path: relative.to_owned(),
+                            data_directory: self.root.clone(),
+                        });
+                    }
+                }
+                Component::Normal(name) => normalized.push(name),
+            }
+        }
+        let joined = self.root.join(&normalized);
+        if normalized.as_os_str().is_empty() {
+            // `.`, `a/..`: the data directory itself.
+            return Ok(joined);
+        }
+        let real_root = real_location(&self.root, 0)?;
+        let real = real_location(&joined, 0)?;
+        if !real.starts_with(&real_root) {
+            return Err(StorageError::SymlinkEscape {
+                path: relative.to_owned(),
+                data_directory: self.root.clone(),
+                resolved: real,
+            });
+        }
+        Ok(joined)
+    }
+
+    /// Writes `content` to a file named `filename` in a fresh temporary
+    /// directory of the data directory, and returns its path **relative to
+    /// the data directory** (`<uuid4>/<filename>`), as the Python SDK's
+    /// `write(filename, content, temp_dir=True)`.
+    ///
+    /// Each call writes into a new directory, so two calls never collide.
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::InvalidFileName`] when `filename` is not a single plain
+    /// name (empty, contains `/`, `.` or `..`); [`StorageError::Io`] when the
+    /// directory or the file cannot be created or written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sekoia_automation::DataDirectory;
+    ///
+    /// let root = std::env::temp_dir().join(format!("sekoia-doc-write-{}", std::process::id()));
+    /// let data = DataDirectory::new(&root);
+    /// let relative = data.write("report.txt", "all good")?;
+    /// assert!(relative.is_relative());
+    /// assert!(relative.ends_with("report.txt"));
+    /// assert_eq!(std::fs::read(root.join(&relative))?, b"all good");
+    /// # std::fs::remove_dir_all(&root)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write(
+        &self,
+        filename: &str,
+        content: impl AsRef<[u8]>,
+    ) -> Result<PathBuf, StorageError> {
+        check_file_name(filename)?;
+        self.write_checked(filename, content.as_ref())
+    }
+
+    /// Serializes `value` as compact JSON and writes it as
+    /// [`write`](DataDirectory::write) does; returns the path relative to the
+    /// data directory (`<uuid4>/<filename>`).
+    ///
+    /// The value is serialized first: when it cannot be, nothing is created.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](DataDirectory::write), plus [`StorageError::Serialize`]
+    /// when `value` cannot be serialized to JSON.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sekoia_automation::DataDirectory;
+    ///
+    /// let root = std::env::temp_dir().join(format!("sekoia-doc-write-json-{}", std::process::id()));
+    /// let data = DataDirectory::new(&root);
+    /// let relative = data.write_json("events.json", &serde_json::json!([{"id": 1}]))?;
+    /// assert_eq!(std::fs::read_to_string(root.join(&relative))?, r#"[{"id":1}]"#);
+    /// # std::fs::remove_dir_all(&root)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_json<T: Serialize + ?Sized>(
+        &self,
+        filename: &str,
+        value: &T,
+    ) -> Result<PathBuf, StorageError> {
+        check_file_name(filename)?;
+        let bytes = serde_json::to_vec(value).map_err(|source| StorageError::Serialize {
+            path: PathBuf::from(filename),
+            source,
+        })?;
+        self.write_checked(filename, &bytes)
+    }
+
+    fn write_checked(&self, filename: &str, content: &[u8]) -> Result<PathBuf, StorageError> {
+        let directory = self.temp_directory()?;
+        let relative = directory.join(filename);
+        let path = self.root.join(&relative);
+        let written = fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| StorageError::io("create the file", &path, e))
+            .and_then(|mut file| {
+                file.write_all(content)
+                    .map_err(|e| StorageError::io("write the file", &path, e))
+            });
+        if let Err(error) = written {
+            // Leave no partial file behind (best effort).
+            let _ = fs::remove_dir_all(self.root.join(&directory));
+            return Err(error);
+        }
+        Ok(relative)
+    }
+
+    /// Creates a fresh directory `<root>/<uuid4>/` (creating the data
+    /// directory itself first if needed) and returns its path **relative to
+    /// the data directory**: the uuid, as the Python SDK's `temp_directory()`.
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::Io`] when a directory cannot be created.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sekoia_automation::DataDirectory;
+    ///
+    /// let root = std::env::temp_dir().join(format!("sekoia-doc-temp-{}", std::process::id()));
+    /// let data = DataDirectory::new(&root);
+    /// let directory = data.temp_directory()?;
+    /// assert_eq!(directory.components().count(), 1);
+    /// assert!(root.join(&directory).is_dir());
+    /// # std::fs::remove_dir_all(&root)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn temp_directory(&self) -> Result<PathBuf, StorageError> {
+        fs::create_dir_all(&self.root)
+            .map_err(|e| StorageError::io("create the data directory", &self.root, e))?;
+        let relative = PathBuf::from(uuid::Uuid::new_v4().to_string());
+        let path = self.root.join(&relative);
+        fs::create_dir(&path).map_err(|e| StorageError::io("create the directory", &path, e))?;
+        Ok(relative)
+    }
+
+    /// Opens the JSON file at `relative` in the data directory as a
+    /// [`PersistentJson`]: [`resolve`](DataDirectory::resolve), then
+    /// [`PersistentJson::open`].
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`resolve`](DataDirectory::resolve) and of
+    /// [`PersistentJson::open`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use sekoia_automation::DataDirectory;
+    ///
+    /// let root = std::env::temp_dir().join(format!("sekoia-doc-persistent-{}", std::process::id()));
+    /// let data = DataDirectory::new(&root);
+    /// {
+    ///     let mut context = data.persistent_json::<BTreeMap<String, String>>("context.json")?;
+    ///     context.insert("most_recent_date_seen".into(), "2026-01-02T03:04:05Z".into());
+    /// } // saved here
+    /// let context = data.persistent_json::<BTreeMap<String, String>>("context.json")?;
+    /// assert_eq!(context["most_recent_date_seen"], "2026-01-02T03:04:05Z");
+    /// # drop(context);
+    /// # std::fs::remove_dir_all(&root)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn persistent_json<T>(
+        &self,
+        relative: impl AsRef<Path>,
+    ) -> Result<PersistentJson<T>, StorageError>
+    where
+        T: Serialize + DeserializeOwned + Default,
+    {
+        PersistentJson::open(self.resolve(relative)?)
+    }
+}
+
+/// Refuses anything but a single plain file name.
+fn check_file_name(filename: &str) -> Result<(), StorageError> {
+    let separator = filename.contains('/') || (cfg!(windows) && filename.contains('\\'));
+    let special =
+        filename.is_empty() || filename == "." || filename == ".." || filename.contains('\0');
+    let plain = !(separator || special);
+    if plain {
+        Ok(())
+    } else {
+        Err(StorageError::InvalidFileName {
+            filename: filename.to_owned(),
+        })
+    }
+}
+
+/// Where `path` really is, symbolic links followed, even when it does not
+/// exist (yet): the canonical path of its deepest existing ancestor, with the
+/// remaining components appended. A dangling symbolic link is followed to
+/// where its target would be.
+pub(crate) fn real_location(path: &Path, hops: usize) -> Result<PathBuf, StorageError> {
+    let not_found = |e: &io::Error| {
+        matches!(
+            e.kind(),
+            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+        )
+    };
+    let canonicalize_error = match fs::canonicalize(path) {
+        Ok(real) => return Ok(real),
+        Err(e) if not_found(&e) => e,
+        Err(e) => return Err(StorageError::io("follow the symbolic links of", path, e)),
+    };
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            // A dangling link (its target does not exist yet): follow it by hand.
+            if hops >= MAX_SYMLINK_HOPS {
+                return Err(StorageError::io(
+                    "follow the symbolic links of",
+                    path,
+                    io::Error::other("too many levels of symbolic links"),
+                ));
+            }
+            let target = fs::read_link(path)
+                .map_err(|e| StorageError::io("read the symbolic link", path, e))?;
+            let target = match path.parent() {
+                Some(parent) if target.is_relative() => parent.join(target),
+                _ => target,
+            };
+            real_location(&target, hops + 1)
+        }
+        Ok(_) => Err(StorageError::io(
+            "follow the symbolic links of",
+            path,
+            canonicalize_error,
+        )),
+        Err(e) if not_found(&e) => {
+            // Does not exist: locate the parent, then append the last component.
+            let parent = match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            match path.components().next_back() {
+                Some(Component::Normal(name)) => Ok(real_location(parent, hops)?.join(name)),
+                Some(Component::ParentDir) => {
+                    let real = real_location(parent, hops)?;
+                    Ok(real.parent().map(Path::to_path_buf).unwrap_or(real))
+                }
+                Some(Component::CurDir) => real_location(parent, hops),
+                // A root or prefix always exists; nothing else can be last.
+                _ => Err(StorageError::io(
+                    "follow the symbolic links of",
+                    path,
+                    canonicalize_error,
+                )),
+            }
+        }
+        Err(e) => Err(StorageError::io("follow the symbolic links of", path, e)),
+    }
+}

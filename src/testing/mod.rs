@@ -1,0 +1,80 @@
+//! An embedded Sekoia.io platform, on `127.0.0.1`, for tests and local runs.
+//!
+//! [`LocalPlatform`] is a small HTTP/1.1 server playing the platform's side of
+//! the module protocol: it answers what a module sends (status PATCHes, events,
+//! logs, secrets, intake batches), records every request as a
+//! [`RecordedRequest`] for assertions, and can misbehave on demand with
+//! [`Fault`] rules (error statuses, dropped connections, delays, at random or
+//! not). [`Sandbox`] lays out a temporary module environment (configuration
+//! root, data directory, manifest) wired to a platform, so that a module can
+//! run against it in-process or as a child process.
+//!
+//! # Routes
+//!
+//! Any path prefix is accepted: the platform routes on the path's last segment
+//! and the method, ignoring the query string.
+//!
+//! | Request | Answer |
+//! | --- | --- |
+//! | `PATCH …/callback` | `200 {}`; with `"need_secrets": true` or `"status": "running"` in the body, `200 {"module_configuration": {"value": <secrets>}}` |
+//! | `POST …/callback` (trigger events) | `200 {}` |
+//! | `POST …/logs` | `200 {}` |
+//! | `GET …/secrets` | `200 {"value": <secrets>}`, plus `"node_value"` when [set](LocalPlatform::set_node_secrets) |
+//! | `POST …/batch` (connector intake) | `200 {"event_ids": [<one UUIDv4 per element of "jsons">]}`; `400` without a `jsons` list; `413` for a body over [`MAX_BATCH_BYTES`] (10 MiB) |
+//! | anything else | `404` |
+//!
+//! Callback, logs and secrets requests need `Authorization: Bearer <token>`
+//! ([`LocalPlatform::token`]), else `401 {"message": ...}`; intake batches need
+//! none. Callback and logs bodies must be JSON objects, else `400`. Error
+//! answers are `{"message": ...}`. Every answer is JSON with a
+//! `Content-Length`; connections are kept alive (HTTP/1.1 default,
+//! `Connection: close` honoured); request bodies may be chunked;
+//! `Expect: 100-continue` is answered. A request head over
+//! [`MAX_HEAD_BYTES`] is refused with `431`, a body over [`MAX_BODY_BYTES`]
+//! with `413`.
+//!
+//! # Example
+//!
+//! ```
+//! use sekoia_automation::testing::{Fault, LocalPlatform};
+//! use serde_json::json;
+//!
+//! let platform = LocalPlatform::start()?;
+//! platform.set_secrets(json!({"api_key": "s3cr3t"}));
+//!
+//! // What an action sends first, when its manifest declares secrets.
+//! let mut response = ureq::patch(platform.callback_url())
+//!     .header("Authorization", format!("Bearer {}", platform.token()))
+//!     .header("Content-Type", "application/json")
+//!     .send(r#"{"status": "running", "need_secrets": true}"#)?;
+//! assert_eq!(response.status(), 200);
+//! let answer: serde_json::Value =
+//!     serde_json::from_str(&response.body_mut().read_to_string()?)?;
+//! assert_eq!(answer, json!({"module_configuration": {"value": {"api_key": "s3cr3t"}}}));
+//!
+//! let requests = platform.requests();
+//! assert_eq!(requests.len(), 1);
+//! assert_eq!(requests[0].method, "PATCH");
+//! assert_eq!(requests[0].path, "/api/v1/symphony/callback");
+//! assert_eq!(requests[0].json(), Some(json!({"status": "running", "need_secrets": true})));
+//!
+//! // The run was already closed on the platform's side.
+//! platform.inject(Fault::status(409).on_method("PATCH").when_json("status", json!("finished")));
+//! let refused = ureq::patch(platform.callback_url())
+//!     .header("Authorization", format!("Bearer {}", platform.token()))
+//!     .send(r#"{"status": "finished"}"#);
+//! assert!(matches!(refused, Err(ureq::Error::StatusCode(409))));
+//! assert_eq!(platform.requests()[1].status, 409);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod fault;
+mod recorded;
+mod sandbox;
+mod server;
+
+pub use crate::trigger::clock::{Clock, ManualClock, SystemClock};
+pub use fault::Fault;
+pub use recorded::RecordedRequest;
+pub use sandbox::Sandbox;
+pub use server::{LocalPlatform, MAX_BATCH_BYTES, MAX_BODY_BYTES, MAX_HEAD_BYTES};

@@ -1,0 +1,1226 @@
+//! The HTTP/1.1 server behind [`LocalPlatform`]: listener, connection
+//! threads, request parsing and the routes of the module protocol.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::fault::{self, Effect, Fault, Rng, splitmix64};
+use super::recorded::{RecordedRequest, last_segment};
+
+/// The largest request head (request line and header fields) the platform
+/// reads; a larger one is answered `431` and the connection closed.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// The largest request body the platform reads; a larger one is answered
+/// `413` and the connection closed.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// The largest intake batch body accepted; a larger one is answered `413`
+/// (as the intake does).
+pub const MAX_BATCH_BYTES: usize = 10 * 1024 * 1024;
+
+const API_PREFIX: &str = "/api/v1/symphony";
+const INTAKE_PREFIX: &str = "/intake";
+/// How long dropping the platform waits for connection threads to end.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+const READ_BUFFER_BYTES: usize = 64 * 1024;
+const MAX_CHUNK_LINE_BYTES: u64 = 4096;
+/// What is read and discarded from a client before closing on an error, so
+/// that the error response is not destroyed by a TCP reset.
+const LINGER_BYTES: usize = 1 << 20;
+const LINGER_TIME: Duration = Duration::from_secs(1);
+
+/// An embedded Sekoia.io platform on `127.0.0.1`: it answers a module's
+/// requests as the real platform does (see the [module docs](super)) and
+/// records them.
+///
+/// The server runs on its own threads (one accepting, one per connection) from
+/// [`start`](LocalPlatform::start) until the value is dropped. Dropping it
+/// closes the listener and every connection, idle keep-alive ones included,
+/// and waits briefly (at most about two seconds) for the threads to end.
+///
+/// All methods take `&self`: share the platform between threads with a
+/// reference or an `Arc`.
+pub struct LocalPlatform {
+    shared: Arc<Shared>,
+    address: SocketAddr,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for LocalPlatform {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("LocalPlatform")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalPlatform {
+    /// Binds `127.0.0.1` on an ephemeral port and starts serving.
+    ///
+    /// The platform starts with a random bearer [`token`](Self::token), empty
+    /// module secrets (`{}`), no node secrets, no faults and a random
+    /// [`seed`](Self::seed).
+    pub fn start() -> io::Result<LocalPlatform> {
+        let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?;
+        let address = listener.local_addr()?;
+        let (seed, _) = Uuid::new_v4().as_u64_pair();
+        let shared = Arc::new(Shared {
+            token: Uuid::new_v4().to_string(),
+            state: Mutex::new(State {
+                secrets: Value::Object(serde_json::Map::new()),
+                node_secrets: None,
+                requests: Vec::new(),
+                faults: Vec::new(),
+                rng: Rng::new(seed),
+                waiters: 0,
+            }),
+            recorded: Condvar::new(),
+            life: Mutex::new(Life {
+                stopped: false,
+                next_id: 0,
+                connections: HashMap::new(),
+                handles: Vec::new(),
+            }),
+            life_changed: Condvar::new(),
+        });
+        let accept = thread::Builder::new()
+            .name("local-platform-accept".to_owned())
+            .spawn({
+                let shared = Arc::clone(&shared);
+                move || accept_loop(&listener, &shared)
+            })?;
+        Ok(LocalPlatform {
+            shared,
+            address,
+            accept: Some(accept),
+        })
+    }
+
+    /// The address the platform listens on (`127.0.0.1:PORT`).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The module's `url_callback`: `<base>/api/v1/symphony/callback`. It ends
+    /// with `/callback`, so the defaults of `url_logs` and `url_secrets`
+    /// derived from it are [`logs_url`](Self::logs_url) and
+    /// [`secrets_url`](Self::secrets_url).
+    pub fn callback_url(&self) -> String {
+        format!("{}{API_PREFIX}/callback", self.base_url())
+    }
+
+    /// The module's `url_logs`: `<base>/api/v1/symphony/logs`.
+    pub fn logs_url(&self) -> String {
+        format!("{}{API_PREFIX}/logs", self.base_url())
+    }
+
+    /// The module's `url_secrets`: `<base>/api/v1/symphony/secrets`.
+    pub fn secrets_url(&self) -> String {
+        format!("{}{API_PREFIX}/secrets", self.base_url())
+    }
+
+    /// A connector's `intake_url`: `<base>/intake`; events are posted to
+    /// `<intake_url>/batch`.
+    pub fn intake_url(&self) -> String {
+        format!("{}{INTAKE_PREFIX}", self.base_url())
+    }
+
+    /// The bearer token the platform expects on callback, logs and secrets
+    /// requests (a random UUIDv4 string).
+    pub fn token(&self) -> &str {
+        &self.shared.token
+    }
+
+    /// Sets the module secrets, answered by `GET …/secrets` (`value`) and by
+    /// `PATCH …/callback` with `"need_secrets": true` or
+    /// `"status": "running"` (`module_configuration.value`). The default is `{}`.
+    pub fn set_secrets(&self, value: Value) {
+        self.shared.state().secrets = value;
+    }
+
+    /// Sets the trigger's node secrets, answered by `GET …/secrets` as
+    /// `node_value`; `None` (the default) leaves the key out.
+    pub fn set_node_secrets(&self, value: Option<Value>) {
+        self.shared.state().node_secrets = value;
+    }
+
+    /// Every request received since the start (or the last
+    /// [`clear`](Self::clear)), in arrival order, faulted and refused ones
+    /// included.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.state().requests.clone()
+    }
+
+    /// Forgets the recorded requests (faults and secrets are kept).
+    pub fn clear(&self) {
+        self.shared.state().requests.clear();
+    }
+
+    /// Waits until `predicate` holds for the recorded requests, or `timeout`
+    /// passes; returns whether it held.
+    ///
+    /// The predicate is checked at once, then each time requests are recorded
+    /// (no polling). It runs with the platform's state locked: keep it quick,
+    /// and do not call the platform from it.
+    ///
+    /// ```
+    /// # use sekoia_automation::testing::LocalPlatform;
+    /// # use std::time::Duration;
+    /// let platform = LocalPlatform::start()?;
+    /// let url = platform.logs_url();
+    /// let token = platform.token().to_owned();
+    /// std::thread::spawn(move || {
+    ///     ureq::post(url)
+    ///         .header("Authorization", format!("Bearer {token}"))
+    ///         .send(r#"{"logs": []}"#)
+    /// });
+    /// assert!(platform.wait_for(Duration::from_secs(10), |requests| {
+    ///     requests.iter().any(|request| request.path.ends_with("/logs"))
+    /// }));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        predicate: impl Fn(&[RecordedRequest]) -> bool,
+    ) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut state = self.shared.state();
+        loop {
+            if predicate(&state.requests) {
+                return true;
+            }
+            let remaining = match deadline {
+                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                None => Duration::from_secs(3600),
+            };
+            if remaining.is_zero() {
+                return false;
+            }
+            state.waiters += 1;
+            state = self
+                .shared
+                .recorded
+                .wait_timeout(state, remaining)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            state.waiters -= 1;
+        }
+    }
+
+    /// Adds a fault rule, checked after the rules already injected (see
+    /// [`Fault`]). A rule with no budget (`times(0)`) is ignored.
+    pub fn inject(&self, fault: Fault) {
+        if !fault.is_spent() {
+            self.shared.state().faults.push(fault);
+        }
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.shared.state().faults.clear();
+    }
+
+    /// Reseeds the generator behind [`Fault::with_probability`]: with the same
+    /// seed and the same requests in the same order, the same requests are
+    /// faulted.
+    pub fn seed(&self, seed: u64) {
+        self.shared.state().rng = Rng::new(seed);
+    }
+}
+
+impl Drop for LocalPlatform {
+    fn drop(&mut self) {
+        {
+            let mut life = self.shared.life();
+            life.stopped = true;
+            for connection in life.connections.values() {
+                let _ = connection.shutdown(Shutdown::Both);
+            }
+        }
+        self.shared.life_changed.notify_all();
+        if let Some(accept) = self.accept.take() {
+            // Wake the accept loop, which then sees `stopped` and returns,
+            // closing the listener.
+            match TcpStream::connect_timeout(&self.address, Duration::from_secs(1)) {
+                Ok(waker) => {
+                    let _ = accept.join();
+                    drop(waker);
+                }
+                Err(error) => {
+                    log::debug!("local platform: accept thread left running: {error}");
+                }
+            }
+        }
+        let deadline = Instant::now() + STOP_GRACE;
+        let mut life = self.shared.life();
+        while !life.connections.is_empty() {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                break;
+            }
+            life = self
+                .shared
+                .life_changed
+                .wait_timeout(life, remaining)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        let all_closed = life.connections.is_empty();
+        let handles = std::mem::take(&mut life.handles);
+        drop(life);
+        for handle in handles {
+            if all_closed || handle.is_finished() {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+/// What the server threads share with the [`LocalPlatform`] handle.
+struct Shared {
+    token: String,
+    state: Mutex<State>,
+    /// Notified each time a request is recorded, when `State::waiters > 0`.
+    recorded: Condvar,
+    life: Mutex<Life>,
+    /// Notified when the platform stops and when a connection ends.
+    life_changed: Condvar,
+}
+
+/// Configuration and records, under one lock.
+struct State {
+    secrets: Value,
+    node_secrets: Option<Value>,
+    requests: Vec<RecordedRequest>,
+    faults: Vec<Fault>,
+    rng: Rng,
+    /// Threads in [`LocalPlatform::wait_for`]: `recorded` is only notified
+    /// when there are some (a notification costs a system call).
+    waiters: usize,
+}
+
+/// The connections alive, to close them when the platform stops.
+struct Life {
+    stopped: bool,
+    next_id: u64,
+    /// A handle on each open connection's socket, to shut it down.
+    connections: HashMap<u64, TcpStream>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn life(&self) -> MutexGuard<'_, Life> {
+        self.life.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits `duration` unless the platform stops first; true when it stopped.
+    fn sleep(&self, duration: Duration) -> bool {
+        let deadline = Instant::now().checked_add(duration);
+        let mut life = self.life();
+        while !life.stopped {
+            let remaining = match deadline {
+                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                None => Duration::from_secs(3600),
+            };
+            if remaining.is_zero() {
+                return false;
+            }
+            life = self
+                .life_changed
+                .wait_timeout(life, remaining)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+
+    fn connection_ended(&self, id: u64) {
+        self.life().connections.remove(&id);
+        self.life_changed.notify_all();
+    }
+
+    fn record(&self, request: RecordedRequest) {
+        let mut state = self.state();
+        state.requests.push(request);
+        let notify = state.waiters > 0;
+        drop(state);
+        if notify {
+            self.recorded.notify_all();
+        }
+    }
+}
+
+impl State {
+    /// The effect of the first rule that applies to this request, consuming
+    /// one unit of its budget.
+    fn take_fault(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &mut ParsedBody<'_>,
+    ) -> Option<Effect> {
+        let mut index = 0;
+        while index < self.faults.len() {
+            let rule = &self.faults[index];
+            let matches = !rule.is_spent()
+                && rule.matches_target(method, path)
+                && (!rule.has_json_conditions() || rule.matches_json(body.json()));
+            let probability = rule.probability();
+            if matches && probability.is_none_or(|p| self.rng.next_f64() < p) {
+                let effect = self.faults[index].effect();
+                if self.faults[index].consume() {
+                    let _spent = self.faults.remove(index);
+                }
+                return Some(effect);
+            }
+            index += 1;
+        }
+        None
+    }
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    for incoming in listener.incoming() {
+        let stream = match incoming {
+            Ok(stream) => stream,
+            Err(error) => {
+                if shared.life().stopped {
+                    return;
+                }
+                log::warn!("local platform: accept failed: {error}");
+                // Out of file descriptors and the like: do not spin.
+                thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        let mut life = shared.life();
+        if life.stopped {
+            return;
+        }
+        let registered = match stream.try_clone() {
+            Ok(registered) => registered,
+            Err(error) => {
+                log::warn!("local platform: cannot clone a connection: {error}");
+                continue;
+            }
+        };
+        let id = life.next_id;
+        life.next_id += 1;
+        life.handles.retain(|handle| !handle.is_finished());
+        let worker = Arc::clone(shared);
+        let spawned = thread::Builder::new()
+            .name("local-platform-connection".to_owned())
+            .spawn(move || {
+                serve(&worker, stream);
+                worker.connection_ended(id);
+            });
+        match spawned {
+            Ok(handle) => {
+                life.connections.insert(id, registered);
+                life.handles.push(handle);
+            }
+            Err(error) => log::warn!("local platform: cannot start a connection thread: {error}"),
+        }
+    }
+}
+
+fn serve(shared: &Shared, stream: TcpStream) {
+    let result = (|| {
+        let peer = stream.peer_addr()?;
+        stream.set_nodelay(true)?;
+        let reader = BufReader::with_capacity(READ_BUFFER_BYTES, stream.try_clone()?);
+        Connection {
+            shared,
+            reader,
+            writer: stream,
+            peer,
+            line: Vec::with_capacity(256),
+            out: Vec::with_capacity(1024),
+            body_out: Vec::with_capacity(1024),
+            ids: IdGenerator::new(),
+        }
+        .run()
+    })();
+    if let Err(error) = result {
+        log::debug!("local platform: connection ended: {error}");
+    }
+}
+
+/// One client connection: requests are read and answered in turn.
+struct Connection<'a> {
+    shared: &'a Shared,
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    peer: SocketAddr,
+    /// Reused line buffer.
+    line: Vec<u8>,
+    /// Reused response buffer (head and body, written at once).
+    out: Vec<u8>,
+    /// Reused response body buffer.
+    body_out: Vec<u8>,
+    ids: IdGenerator,
+}
+
+/// Why a request could not be read.
+#[derive(Debug)]
+enum ParseError {
+    Io(io::Error),
+    Malformed(&'static str),
+    Unsupported(&'static str),
+    HeadTooLarge,
+    BodyTooLarge,
+}
+
+impl From<io::Error> for ParseError {
+    fn from(error: io::Error) -> Self {
+        ParseError::Io(error)
+    }
+}
+
+/// A request line and its header fields.
+struct Head {
+    method: String,
+    path: String,
+    query: Option<String>,
+    http10: bool,
+    headers: Vec<(String, String)>,
+}
+
+/// How the request body is delimited.
+enum Framing {
+    Empty,
+    Length(u64),
+    Chunked,
+}
+
+impl Connection<'_> {
+    fn run(&mut self) -> io::Result<()> {
+        loop {
+            let head = match self.read_head() {
+                Ok(Some(head)) => head,
+                Ok(None) => return Ok(()),
+                Err(error) => return self.refuse(error, None),
+            };
+            let body = match head
+                .framing()
+                .and_then(|framing| self.read_body(&head, framing))
+            {
+                Ok(body) => body,
+                Err(error) => return self.refuse(error, Some(head)),
+            };
+            if !self.handle(head, body)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads a request head; `None` when the client closed the connection
+    /// between requests.
+    fn read_head(&mut self) -> Result<Option<Head>, ParseError> {
+        let mut total = 0;
+        let mut request_line: Option<(String, String, Option<String>, bool)> = None;
+        let mut headers = Vec::new();
+        loop {
+            self.line.clear();
+            let limit = (MAX_HEAD_BYTES - total) as u64 + 1;
+            let read = (&mut self.reader)
+                .take(limit)
+                .read_until(b'\n', &mut self.line)?;
+            if read == 0 {
+                if total == 0 {
+                    return Ok(None);
+                }
+                return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+            }
+            total += read;
+            if total > MAX_HEAD_BYTES {
+                return Err(ParseError::HeadTooLarge);
+            }
+            if self.line.last() != Some(&b'\n') {
+                return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+            }
+            let line = trim_line_end(&self.line);
+            if request_line.is_none() {
+                // Empty lines before the request line are ignored (RFC 9112 §2.2).
+                if !line.is_empty() {
+                    request_line = Some(parse_request_line(line)?);
+                }
+            } else if line.is_empty() {
+                break;
+            } else {
+                headers.push(parse_header(line)?);
+            }
+        }
+        let (method, path, query, http10) = request_line.expect("read before the end of the head");
+        Ok(Some(Head {
+            method,
+            path,
+            query,
+            http10,
+            headers,
+        }))
+    }
+
+    fn read_body(&mut self, head: &Head, framing: Framing) -> Result<Vec<u8>, ParseError> {
+        match framing {
+            Framing::Empty => Ok(Vec::new()),
+            Framing::Length(length) => {
+                if length > MAX_BODY_BYTES as u64 {
+                    return Err(ParseError::BodyTooLarge);
+                }
+                if head.expects_continue() {
+                    self.writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+                }
+                let mut body = vec![0; length as usize];
+                self.reader.read_exact(&mut body)?;
+                Ok(body)
+            }
+            Framing::Chunked => {
+                if head.expects_continue() {
+                    self.writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+                }
+                self.read_chunked()
+            }
+        }
+    }
+
+    fn read_chunked(&mut self) -> Result<Vec<u8>, ParseError> {
+        let mut body = Vec::new();
+        loop {
+            self.read_limited_line(MAX_CHUNK_LINE_BYTES, "chunk size line too long")?;
+            let line = trim_line_end(&self.line);
+            let size = line.split(|&byte| byte == b';').next().unwrap_or_default();
+            let size = std::str::from_utf8(size)
+                .map_err(|_| ParseError::Malformed("invalid chunk size"))?
+                .trim_matches([' ', '\t']);
+            if size.is_empty() || !size.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+                return Err(ParseError::Malformed("invalid chunk size"));
+            }
+            let size = u64::from_str_radix(size, 16).map_err(|_| ParseError::BodyTooLarge)?;
+            if size == 0 {
+                break;
+            }
+            if size > (MAX_BODY_BYTES - body.len()) as u64 {
+                return Err(ParseError::BodyTooLarge);
+            }
+            let start = body.len();
+            body.resize(start + size as usize, 0);
+            self.reader.read_exact(&mut body[start..])?;
+            self.read_limited_line(3, "chunk not followed by CRLF")?;
+            if !trim_line_end(&self.line).is_empty() {
+                return Err(ParseError::Malformed("chunk not followed by CRLF"));
+            }
+        }
+        // Trailer fields, ignored, up to the empty line.
+        let mut total = 0;
+        loop {
+            let read =
+                self.read_limited_line((MAX_HEAD_BYTES - total) as u64 + 1, "trailer too long")?;
+            total += read;
+            if total > MAX_HEAD_BYTES {
+                return Err(ParseError::HeadTooLarge);
+            }
+            if trim_line_end(&self.line).is_empty() {
+                return Ok(body);
+            }
+        }
+    }
+
+    /// Reads one line into `self.line`, at most `limit` bytes.
+    fn read_limited_line(
+        &mut self,
+        limit: u64,
+        too_long: &'static str,
+    ) -> Result<usize, ParseError> {
+        self.line.clear();
+        let read = (&mut self.reader)
+            .take(limit)
+            .read_until(b'\n', &mut self.line)?;
+        if self.line.last() == Some(&b'\n') {
+            Ok(read)
+        } else if read as u64 == limit {
+            Err(ParseError::Malformed(too_long))
+        } else {
+            Err(io::Error::from(io::ErrorKind::UnexpectedEof).into())
+        }
+    }
+
+    /// Routes, applies faults, records and answers one request; false when
+    /// the connection must close.
+    fn handle(&mut self, head: Head, body: Vec<u8>) -> io::Result<bool> {
+        let received_at = Instant::now();
+        let shared = self.shared;
+        let keep_alive = head.keep_alive();
+        let http10 = head.http10;
+        let head_only = head.method == "HEAD";
+        let mut parsed = ParsedBody::new(&body);
+        let planned = plan(&head, &mut parsed, &shared.token);
+        let effect;
+        let status;
+        let notify;
+        {
+            let mut state = shared.state();
+            effect = state.take_fault(&head.method, &head.path, &mut parsed);
+            self.body_out.clear();
+            status = match effect {
+                Some(Effect::Status(code)) => {
+                    self.body_out.extend_from_slice(fault::INJECTED_BODY);
+                    code
+                }
+                Some(Effect::DropConnection) => 0,
+                Some(Effect::Delay(_)) | None => {
+                    write_answer(&planned.answer, &state, &mut self.body_out);
+                    planned.status
+                }
+            };
+            state.requests.push(RecordedRequest {
+                method: head.method,
+                path: head.path,
+                query: head.query,
+                headers: head.headers,
+                body,
+                status,
+                peer: self.peer,
+                received_at,
+            });
+            notify = state.waiters > 0;
+        }
+        if notify {
+            shared.recorded.notify_all();
+        }
+        match effect {
+            Some(Effect::DropConnection) => {
+                let _ = self.writer.shutdown(Shutdown::Both);
+                return Ok(false);
+            }
+            Some(Effect::Delay(duration)) => {
+                if shared.sleep(duration) {
+                    let _ = self.writer.shutdown(Shutdown::Both);
+                    return Ok(false);
+                }
+            }
+            Some(Effect::Status(_)) | None => {}
+        }
+        if let (Answer::EventIds(count), None | Some(Effect::Delay(_))) = (&planned.answer, effect)
+        {
+            write_event_ids(&mut self.body_out, *count, &mut self.ids);
+        }
+        self.write_response(status, keep_alive, http10, head_only)?;
+        if !keep_alive {
+            let _ = self.writer.shutdown(Shutdown::Write);
+        }
+        Ok(keep_alive)
+    }
+
+    /// Answers an unreadable request with an error and closes the connection.
+    fn refuse(&mut self, error: ParseError, head: Option<Head>) -> io::Result<()> {
+        let (status, message) = match error {
+            ParseError::Io(error) => return Err(error),
+            ParseError::Malformed(message) => (400, message),
+            ParseError::Unsupported(message) => (501, message),
+            ParseError::HeadTooLarge => (431, "request head larger than 64 KiB"),
+            ParseError::BodyTooLarge => (413, "request body larger than 64 MiB"),
+        };
+        if let Some(head) = head {
+            self.shared.record(RecordedRequest {
+                method: head.method,
+                path: head.path,
+                query: head.query,
+                headers: head.headers,
+                body: Vec::new(),
+                status,
+                peer: self.peer,
+                received_at: Instant::now(),
+            });
+        }
+        self.body_out.clear();
+        write_message(&mut self.body_out, message);
+        self.write_response(status, false, false, false)?;
+        self.linger_close();
+        Ok(())
+    }
+
+    /// Writes the response in `body_out` with one write call (without the
+    /// body for `HEAD`, as HTTP requires).
+    fn write_response(
+        &mut self,
+        status: u16,
+        keep_alive: bool,
+        http10: bool,
+        head_only: bool,
+    ) -> io::Result<()> {
+        let no_body = status == 204 || status == 304;
+        self.out.clear();
+        write!(self.out, "HTTP/1.1 {status} {}\r\n", reason(status))?;
+        if no_body {
+            self.out
+                .extend_from_slice(b"Content-Type: application/json\r\n");
+        } else {
+            write!(
+                self.out,
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                self.body_out.len()
+            )?;
+        }
+        if !keep_alive {
+            self.out.extend_from_slice(b"Connection: close\r\n");
+        } else if http10 {
+            self.out.extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        self.out.extend_from_slice(b"\r\n");
+        if !no_body && !head_only {
+            self.out.extend_from_slice(&self.body_out);
+        }
+        self.writer.write_all(&self.out)
+    }
+
+    /// Closes after an error answer: stop writing, then read (briefly, and a
+    /// bounded amount) what the client still sends, so that closing with
+    /// unread data does not reset the connection before the client reads the
+    /// answer.
+    fn linger_close(&mut self) {
+        let _ = self.writer.shutdown(Shutdown::Write);
+        let _ = self
+            .writer
+            .set_read_timeout(Some(Duration::from_millis(100)));
+        let deadline = Instant::now() + LINGER_TIME;
+        let mut drained = 0;
+        let mut scratch = [0; 8192];
+        while drained < LINGER_BYTES && Instant::now() < deadline {
+            match self.reader.read(&mut scratch) {
+                Ok(0) | Err(_) => break,
+                Ok(read) => drained += read,
+            }
+        }
+    }
+}
+
+impl Head {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The comma-separated elements of every field named `name`.
+    fn list<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(header, _)| header.eq_ignore_ascii_case(name))
+            .flat_map(|(_, value)| value.split(','))
+            .map(str::trim)
+            .filter(|element| !element.is_empty())
+    }
+
+    fn keep_alive(&self) -> bool {
+        let mut close = false;
+        let mut keep_alive = false;
+        for option in self.list("connection") {
+            close |= option.eq_ignore_ascii_case("close");
+            keep_alive |= option.eq_ignore_ascii_case("keep-alive");
+        }
+        !close && (!self.http10 || keep_alive)
+    }
+
+    fn expects_continue(&self) -> bool {
+        !self.http10
+            && self
+                .header("expect")
+                .is_some_and(|expect| expect.trim().eq_ignore_ascii_case("100-continue"))
+    }
+
+    fn framing(&self) -> Result<Framing, ParseError> {
+        if let Some(last) = self.list("transfer-encoding").last() {
+            return if last.eq_ignore_ascii_case("chunked") {
+                Ok(Framing::Chunked)
+            } else {
+                Err(ParseError::Unsupported("unsupported transfer coding"))
+            };
+        }
+        let mut length = None;
+        for value in self.list("content-length") {
+            if value.is_empty() || !value.bytes().all(|byte| byte.is_ascii_digit()) {
+                return Err(ParseError::Malformed("invalid Content-Length"));
+            }
+            // Too many digits to fit: certainly too large.
+            let value = value.parse::<u64>().map_err(|_| ParseError::BodyTooLarge)?;
+            if length.is_some_and(|length| length != value) {
+                return Err(ParseError::Malformed("conflicting Content-Length"));
+            }
+            length = Some(value);
+        }
+        Ok(match length {
+            None | Some(0) => Framing::Empty,
+            Some(length) => Framing::Length(length),
+        })
+    }
+
+    fn authorized(&self, token: &str) -> bool {
+        self.header("authorization")
+            .and_then(|value| value.trim().split_once(' '))
+            .is_some_and(|(scheme, value)| {
+                scheme.eq_ignore_ascii_case("bearer") && value.trim() == token
+            })
+    }
+}
+
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// `METHOD SP request-target SP HTTP-version` → method, path, query, HTTP/1.0.
+fn parse_request_line(line: &[u8]) -> Result<(String, String, Option<String>, bool), ParseError> {
+    let line =
+        std::str::from_utf8(line).map_err(|_| ParseError::Malformed("invalid request line"))?;
+    let mut parts = line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ParseError::Malformed("invalid request line"));
+    };
+    if method.is_empty() || !method.bytes().all(|byte| byte.is_ascii_graphic()) {
+        return Err(ParseError::Malformed("invalid method"));
+    }
+    let http10 = match version {
+        "HTTP/1.1" => false,
+        "HTTP/1.0" => true,
+        _ => return Err(ParseError::Unsupported("unsupported HTTP version")),
+    };
+    // Absolute form (`http://host/path`), as sent to proxies.
+    let target = match target.split_once("://") {
+        Some((_, rest)) if !target.starts_with('/') => match rest.find('/') {
+            Some(slash) => &rest[slash..],
+            None => "/",
+        },
+        _ => target,
+    };
+    if !target.starts_with('/') {
+        return Err(ParseError::Malformed("invalid request target"));
+    }
+    let target = target.split('#').next().unwrap_or(target);
+    let (path, query) = match target.split_once('?') {
+        Some((path, query)) => (path, Some(query.to_owned())),
+        None => (target, None),
+    };
+    Ok((method.to_owned(), path.to_owned(), query, http10))
+}
+
+/// `name: value` → (name, value trimmed).
+fn parse_header(line: &[u8]) -> Result<(String, String), ParseError> {
+    if line.starts_with(b" ") || line.starts_with(b"\t") {
+        return Err(ParseError::Malformed("obsolete header line folding"));
+    }
+    let colon = line
+        .iter()
+        .position(|&byte| byte == b':')
+        .ok_or(ParseError::Malformed("header line without a colon"))?;
+    let name = &line[..colon];
+    if name.is_empty() || !name.iter().all(|&byte| byte.is_ascii_graphic()) {
+        return Err(ParseError::Malformed("invalid header name"));
+    }
+    let value = String::from_utf8_lossy(&line[colon + 1..]);
+    Ok((
+        String::from_utf8_lossy(name).into_owned(),
+        value.trim_matches([' ', '\t']).to_owned(),
+    ))
+}
+
+/// The request body, parsed as JSON on first use.
+struct ParsedBody<'a> {
+    bytes: &'a [u8],
+    json: Option<Option<Value>>,
+}
+
+impl<'a> ParsedBody<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        ParsedBody { bytes, json: None }
+    }
+
+    fn json(&mut self) -> Option<&Value> {
+        let bytes = self.bytes;
+        self.json
+            .get_or_insert_with(|| serde_json::from_slice(bytes).ok())
+            .as_ref()
+    }
+
+    /// The number of elements of the `jsons` list of an intake batch, without
+    /// building the events.
+    fn event_count(&mut self) -> Option<usize> {
+        #[derive(Deserialize)]
+        struct Batch {
+            jsons: Vec<IgnoredAny>,
+        }
+        if let Some(parsed) = &self.json {
+            return parsed.as_ref()?.get("jsons")?.as_array().map(Vec::len);
+        }
+        // A struct also deserializes from a JSON array: require an object.
+        if self.bytes.trim_ascii_start().first() != Some(&b'{') {
+            return None;
+        }
+        serde_json::from_slice::<Batch>(self.bytes)
+            .ok()
+            .map(|batch| batch.jsons.len())
+    }
+}
+
+/// A response decided from the request alone, before faults.
+struct Planned {
+    status: u16,
+    answer: Answer,
+}
+
+/// The body of a routed response.
+enum Answer {
+    /// `{}`
+    Empty,
+    /// `{"message": ...}`
+    Message(Cow<'static, str>),
+    /// `{"module_configuration": {"value": <secrets>}}`
+    ModuleConfiguration,
+    /// `{"value": <secrets>, "node_value"?: <node secrets>}`
+    Secrets,
+    /// `{"event_ids": [<n UUIDv4>]}`
+    EventIds(usize),
+}
+
+impl Planned {
+    fn ok(answer: Answer) -> Planned {
+        Planned {
+            status: 200,
+            answer,
+        }
+    }
+
+    fn message(status: u16, message: impl Into<Cow<'static, str>>) -> Planned {
+        Planned {
+            status,
+            answer: Answer::Message(message.into()),
+        }
+    }
+}
+
+/// The routes: the path's last segment and the method decide.
+fn plan(head: &Head, body: &mut ParsedBody<'_>, token: &str) -> Planned {
+    const NOT_AN_OBJECT: &str = "the body must be a JSON object";
+    let method = head.method.as_str();
+    let route = last_segment(&head.path);
+    let authenticated = matches!(
+        (method, route),
+        ("PATCH" | "POST", "callback") | ("POST", "logs") | ("GET", "secrets")
+    );
+    if authenticated && !head.authorized(token) {
+        return Planned::message(401, "missing or invalid bearer token");
+    }
+    match (method, route) {
+        ("PATCH", "callback") => match body.json() {
+            Some(Value::Object(fields)) => {
+                // The running PATCH answers the secrets: with `need_secrets`
+                // for actions, and without it for the account validator,
+                // which (in the Python SDK) reads them all the same.
+                if fields.get("need_secrets") == Some(&Value::Bool(true))
+                    || fields.get("status") == Some(&Value::String("running".into()))
+                {
+                    Planned::ok(Answer::ModuleConfiguration)
+                } else {
+                    Planned::ok(Answer::Empty)
+                }
+            }
+            _ => Planned::message(400, NOT_AN_OBJECT),
+        },
+        ("POST", "callback" | "logs") => match body.json() {
+            Some(Value::Object(_)) => Planned::ok(Answer::Empty),
+            _ => Planned::message(400, NOT_AN_OBJECT),
+        },
+        ("GET", "secrets") => Planned::ok(Answer::Secrets),
+        ("POST", "batch") if body.bytes.len() > MAX_BATCH_BYTES => Planned::message(
+            413,
+            "the batch body is larger than 10 MiB: send fewer events per request",
+        ),
+        ("POST", "batch") => match body.event_count() {
+            Some(count) => Planned::ok(Answer::EventIds(count)),
+            None => Planned::message(400, "the body must be a JSON object with a \"jsons\" list"),
+        },
+        _ => Planned::message(404, format!("no route for {method} {}", head.path)),
+    }
+}
+
+/// Writes the answers that read the state (all but event ids).
+fn write_answer(answer: &Answer, state: &State, out: &mut Vec<u8>) {
+    fn json(out: &mut Vec<u8>, value: &Value) {
+        serde_json::to_writer(out, value).expect("a JSON value serializes");
+    }
+    match answer {
+        Answer::Empty => out.extend_from_slice(b"{}"),
+        Answer::Message(message) => write_message(out, message),
+        Answer::ModuleConfiguration => {
+            out.extend_from_slice(br#"{"module_configuration":{"value":"#);
+            json(out, &state.secrets);
+            out.extend_from_slice(b"}}");
+        }
+        Answer::Secrets => {
+            out.extend_from_slice(br#"{"value":"#);
+            json(out, &state.secrets);
+            if let Some(node_secrets) = &state.node_secrets {
+                out.extend_from_slice(br#","node_value":"#);
+                json(out, node_secrets);
+            }
+            out.push(b'}');
+        }
+        Answer::EventIds(_) => {}
+    }
+}
+
+fn write_message(out: &mut Vec<u8>, message: &str) {
+    out.extend_from_slice(br#"{"message":"#);
+    serde_json::to_writer(&mut *out, message).expect("a string serializes");
+    out.push(b'}');
+}
+
+fn write_event_ids(out: &mut Vec<u8>, count: usize, ids: &mut IdGenerator) {
+    out.reserve(16 + count * 39);
+    out.extend_from_slice(br#"{"event_ids":["#);
+    let mut buffer = Uuid::encode_buffer();
+    for index in 0..count {
+        if index > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(ids.next().hyphenated().encode_lower(&mut buffer).as_bytes());
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"]}");
+}
+
+/// UUIDv4 event ids without a system call each: splitmix64 seeded from the
+/// system's random source once per connection.
+struct IdGenerator(u64);
+
+impl IdGenerator {
+    fn new() -> Self {
+        let (high, low) = Uuid::new_v4().as_u64_pair();
+        IdGenerator(high ^ low.rotate_left(29))
+    }
+
+    fn next(&mut self) -> Uuid {
+        let mut bytes = [0; 16];
+        bytes[..8].copy_from_slice(&splitmix64(&mut self.0).to_le_bytes());
+        bytes[8..].copy_from_slice(&splitmix64(&mut self.0).to_le_bytes());
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        413 => "Content Too Large",
+        422 => "Unprocessable Content",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_lines() {
+        let (method, path, query, http10) =
+            parse_request_line(b"PATCH /api/v1/symphony/callback?a=1&b HTTP/1.1").unwrap();
+        assert_eq!(method, "PATCH");
+        assert_eq!(path, "/api/v1/symphony/callback");
+        assert_eq!(query.as_deref(), Some("a=1&b"));
+        assert!(!http10);
+        let (_, path, query, http10) =
+            parse_request_line(b"GET http://127.0.0.1:1/intake/batch HTTP/1.0").unwrap();
+        assert_eq!(path, "/intake/batch");
+        assert_eq!(query, None);
+        assert!(http10);
+        assert!(parse_request_line(b"GET /").is_err());
+        assert!(parse_request_line(b"GET / HTTP/2.0").is_err());
+        assert!(parse_request_line(b"GET nope HTTP/1.1").is_err());
+    }
+
+    #[test]
+    fn header_lines() {
+        let (name, value) = parse_header(b"X-Thing:  a value \t").unwrap();
+        assert_eq!((name.as_str(), value.as_str()), ("X-Thing", "a value"));
+        assert!(parse_header(b" folded").is_err());
+        assert!(parse_header(b"No colon").is_err());
+        assert!(parse_header(b"Bad Name: x").is_err());
+    }
+
+    #[test]
+    fn event_count() {
+        assert_eq!(
+            ParsedBody::new(br#"{"jsons": ["a", "b"]}"#).event_count(),
+            Some(2)
+        );
+        assert_eq!(
+            ParsedBody::new(br#" {"intake_key": "k", "jsons": []}"#).event_count(),
+            Some(0)
+        );
+        assert_eq!(
+            ParsedBody::new(br#"{"intake_key": "k"}"#).event_count(),
+            None
+        );
+        assert_eq!(ParsedBody::new(br#"[["a"]]"#).event_count(), None);
+        assert_eq!(ParsedBody::new(b"nope").event_count(), None);
+    }
+
+    #[test]
+    fn event_ids_are_distinct_v4() {
+        let mut ids = IdGenerator::new();
+        let mut out = Vec::new();
+        write_event_ids(&mut out, 1000, &mut ids);
+        let value: Value = serde_json::from_slice(&out).unwrap();
+        let list = value["event_ids"].as_array().unwrap();
+        let unique: std::collections::HashSet<_> =
+            list.iter().map(|id| id.as_str().unwrap()).collect();
+        assert_eq!(unique.len(), 1000);
+        for id in unique {
+            assert_eq!(Uuid::parse_str(id).unwrap().get_version_num(), 4);
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The reserved invocations every module binary answers, besides its items.
+//!
+//! | invocation | what it does |
+//! | --- | --- |
+//! | `generate-files [DIR]` | writes `manifest.json` and the item manifests ([`generate`](crate::tooling::generate)) |
+//! | `check-module [DIR]` | checks the module directory against the code ([`check`](crate::tooling::check)); exit 1 with the list of problems |
+//! | `run-local COMMAND [OPTIONS]` | runs one item against the embedded local platform ([`local_run`](crate::tooling::local_run)) |
+//! | `generate-documentation [DIR] [--output FILE]` | writes the module's Markdown page ([`documentation`](crate::tooling::documentation)) |
+//! | `help-module` | lists the items and these invocations |
+//!
+//! `DIR`, the module directory, defaults to the directory of the manifest
+//! path (`manifest.json` in the working directory unless
+//! `SEKOIA_AUTOMATION_MANIFEST` or
+//! [`Module::manifest_path`](crate::Module::manifest_path) says otherwise).
+//! Registering an item under one of [`RESERVED_COMMANDS`] is refused: the
+//! module reports it and exits with code 2.
+//!
+//! ```no_run
+//! # use sekoia_automation::{Module, Action};
+//! # fn module() -> Module<(), sekoia_automation::typestate::Registered> { unimplemented!() }
+//! // $ my-module generate-files          # writes ./manifest.json, ./action_*.json...
+//! // $ my-module check-module            # exit 0, or 1 and a list of problems
+//! // $ my-module run-local greet name=world
+//! let code = module().run_invocation("check-module", vec!["path/to/module".into()]);
+//! ```
+
+pub(crate) mod check;
+pub(crate) mod documentation;
+pub(crate) mod generate;
+pub(crate) mod item_manifest;
+pub(crate) mod local_run;
+#[cfg(feature = "cli")]
+pub(crate) mod scaffold;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::config::settings::Settings;
+use crate::module::item::{ItemKind, Registration};
+use crate::tooling::item_manifest::ItemManifest;
+
+/// Generates the module's files: `generate-files [DIR]`.
+pub const GENERATE_FILES: &str = "generate-files";
+/// Checks the module directory: `check-module [DIR]`.
+pub const CHECK_MODULE: &str = "check-module";
+/// Runs one item locally: `run-local COMMAND [OPTIONS]`.
+pub const RUN_LOCAL: &str = "run-local";
+/// Writes the documentation: `generate-documentation [DIR] [--output FILE]`.
+pub const GENERATE_DOCUMENTATION: &str = "generate-documentation";
+/// Lists the items and the reserved invocations.
+pub const HELP_MODULE: &str = "help-module";
+
+/// The commands reserved for the tooling: no item may be registered under
+/// one of them.
+pub const RESERVED_COMMANDS: &[&str] = &[
+    GENERATE_FILES,
+    CHECK_MODULE,
+    RUN_LOCAL,
+    GENERATE_DOCUMENTATION,
+    HELP_MODULE,
+];
+
+/// Whether `command` is reserved for the tooling.
+///
+/// ```
+/// use sekoia_automation::unversioned::is_reserved;
+/// assert!(is_reserved("generate-files"));
+/// assert!(!is_reserved("greet"));
+/// ```
+pub fn is_reserved(command: &str) -> bool {
+    RESERVED_COMMANDS.contains(&command)
+}
+
+/// One registered item, as the tooling sees it (no generics).
+#[derive(Clone, Copy)]
+pub struct ItemRef<'a> {
+    /// The command (`argv[1]`) it is registered under.
+    pub command: &'a str,
+    /// Its kind.
+    pub kind: ItemKind,
+    /// Its name.
+    pub name: &'a str,
+    /// Its description.
+    pub description: &'a str,
+    /// What its manifest holds.
+    pub manifest: &'a dyn ItemManifest,
+}
+
+impl std::fmt::Debug for ItemRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ItemRef")
+            .field("command", &self.command)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The registered items of a module, as the tooling sees them.
+///
+/// ```
+/// use sekoia_automation::unversioned::ModuleItems;
+/// use sekoia_automation::{Action, ActionContext, Module, Outcome};
+/// # struct Ping;
+/// # impl Action for Ping {
+/// #     type ModuleConfiguration = ();
+/// #     type Arguments = serde_json::Value;
+/// #     type Results = serde_json::Value;
+/// #     const NAME: &'static str = "Ping";
+/// #     const DESCRIPTION: &'static str = "Answer pong";
+/// #     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Outcome<serde_json::Value> { Outcome::none() }
+/// # }
+/// let module = Module::<()>::new().register("ping", Ping);
+/// let items = ModuleItems::new(module.items());
+/// assert_eq!(items.find("ping").unwrap().name, "Ping");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ModuleItems<'a> {
+    items: Vec<ItemRef<'a>>,
+}
+
+impl<'a> ModuleItems<'a> {
+    /// The items of a module ([`Module::items`](crate::Module::items)).
+    pub fn new<C>(registrations: &'a [Registration<C>]) -> Self {
+        ModuleItems {
+            items: registrations
+                .iter()
+                .map(|registration| ItemRef {
+                    command: registration.command(),
+                    kind: registration.kind(),
+                    name: registration.name(),
+                    description: registration.description(),
+                    manifest: registration.manifest(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The items, in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = &ItemRef<'a>> {
+        self.items.iter()
+    }
+
+    /// The item registered under `command`.
+    pub fn find(&self, command: &str) -> Option<&ItemRef<'a>> {
+        self.items.iter().find(|item| item.command == command)
+    }
+
+    /// The registered commands, quoted and comma-separated (for messages).
+    pub fn command_list(&self) -> String {
+        self.items
+            .iter()
+            .map(|item| format!("`{}`", item.command))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The module directory: `argument` when given, else the directory of the
+/// manifest path (the working directory for a bare `manifest.json`).
+pub fn module_directory(settings: &Settings, argument: Option<&str>) -> PathBuf {
+    if let Some(directory) = argument {
+        return PathBuf::from(directory);
+    }
+    match settings.manifest_path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Runs the reserved invocation `command` with the arguments that follow it;
+/// `None` when `command` is not reserved.
+pub(crate) fn dispatch<C>(
+    command: &str,
+    arguments: &[String],
+    settings: &Settings,
+    registrations: &[Registration<C>],
+) -> Option<ExitCode> {
+    if !is_reserved(command) {
+        return None;
+    }
+    let items = ModuleItems::new(registrations);
+    let code = match command {
+        GENERATE_FILES => generate_files(&items, settings, arguments),
+        CHECK_MODULE => check_module(&items, settings, arguments),
+        RUN_LOCAL => crate::tooling::local_run::main(&items, settings, arguments),
+        GENERATE_DOCUMENTATION => generate_documentation(&items, settings, arguments),
+        _ => {
+            print_help(&items);
+            ExitCode::SUCCESS
+        }
+    };
+    Some(code)
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+/// `[DIR]`: at most one positional argument, no option.
+fn directory_argument<'a>(
+    invocation: &str,
+    arguments: &'a [String],
+) -> Result<Option<&'a str>, ExitCode> {
+    match arguments {
+        [] => Ok(None),
+        [directory] if !directory.starts_with('-') => Ok(Some(directory)),
+        _ => Err(usage_error(&format!(
+            "`{invocation}` takes one optional argument, the module directory: `{invocation} [DIR]`"
+        ))),
+    }
+}
+
+fn generate_files(items: &ModuleItems<'_>, settings: &Settings, arguments: &[String]) -> ExitCode {
+    let directory = match directory_argument(GENERATE_FILES, arguments) {
+        Ok(directory) => module_directory(settings, directory),
+        Err(code) => return code,
+    };
+    let files = match crate::tooling::generate::generate(&directory, items) {
+        Ok(files) => files,
+        Err(error) => return usage_error(&error.to_string()),
+    };
+    let changed = match crate::tooling::generate::write(&directory, &files) {
+        Ok(changed) => changed,
+        Err(error) => return usage_error(&error.to_string()),
+    };
+    for (file, changed) in files.iter().zip(changed) {
+        let state = if changed { "wrote" } else { "unchanged" };
+        println!("{state:>9} {}", directory.join(&file.file_name).display());
+    }
+    for stale in crate::tooling::check::stale_files(&directory, &files) {
+        eprintln!(
+            "warning: {} matches no registered item: remove it if the item is gone",
+            directory.join(stale).display()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn check_module(items: &ModuleItems<'_>, settings: &Settings, arguments: &[String]) -> ExitCode {
+    let directory = match directory_argument(CHECK_MODULE, arguments) {
+        Ok(directory) => module_directory(settings, directory),
+        Err(code) => return code,
+    };
+    let problems = crate::tooling::check::check(
+        &directory,
+        Some(items),
+        &crate::tooling::check::Rules::default(),
+    );
+    crate::tooling::check::report(&directory, &problems)
+}
+
+fn generate_documentation(
+    items: &ModuleItems<'_>,
+    settings: &Settings,
+    arguments: &[String],
+) -> ExitCode {
+    let mut directory = None;
+    let mut output = None;
+    let mut rest = arguments.iter();
+    while let Some(argument) = rest.next() {
+        match argument.as_str() {
+            "--output" | "-o" => match rest.next() {
+                Some(path) => output = Some(path.clone()),
+                None => return usage_error("`--output` needs a file (`-` for stdout)"),
+            },
+            other if !other.starts_with('-') && directory.is_none() => {
+                directory = Some(other.to_string());
+            }
+            other => {
+                return usage_error(&format!(
+                    "unexpected `{other}`: `{GENERATE_DOCUMENTATION} [DIR] [--output FILE]`"
+                ));
+            }
+        }
+    }
+    let directory = module_directory(settings, directory.as_deref());
+    let files = match crate::tooling::generate::generate(&directory, items) {
+        Ok(files) => files,
+        Err(error) => return usage_error(&error.to_string()),
+    };
+    let page = match crate::tooling::documentation::from_generated(&files) {
+        Ok(page) => page,
+        Err(error) => return usage_error(&error.to_string()),
+    };
+    write_output(
+        &page,
+        output.as_deref(),
+        &directory.join(crate::tooling::documentation::DEFAULT_FILE),
+    )
+}
+
+/// Writes `text` to `output` (`-`: stdout), else to `default`.
+pub(crate) fn write_output(text: &str, output: Option<&str>, default: &Path) -> ExitCode {
+    match output {
+        Some("-") => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let path = output.map_or_else(|| default.to_path_buf(), PathBuf::from);
+            match std::fs::write(&path, text) {
+                Ok(()) => {
+                    println!("wrote {}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => usage_error(&format!("cannot write {}: {error}", path.display())),
+            }
+        }
+    }
+}
+
+/// A kind's name, for messages.
+pub(crate) fn kind_name(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Action => "action",
+        ItemKind::Trigger => "trigger",
+        ItemKind::Connector => "connector",
+        ItemKind::AccountValidator => "account validator",
+    }
+}
+
+fn print_help(items: &ModuleItems<'_>) {
+    println!("items (the first argument selects one):");
+    for item in items.iter() {
+        let kind = kind_name(item.kind);
+        println!("  {:<32} {kind}: {}", item.command, item.name);
+    }
+    println!("tooling:");
+    println!(
+        "  {GENERATE_FILES} [DIR]                     write manifest.json and the item manifests"
+    );
+    println!(
+        "  {CHECK_MODULE} [DIR]                       check the module directory against the code"
+    );
+    println!(
+        "  {RUN_LOCAL} COMMAND [OPTIONS]              run one item against a local platform ({RUN_LOCAL} --help)"
+    );
+    println!("  {GENERATE_DOCUMENTATION} [DIR] [-o FILE]   write the module's Markdown page");
+}

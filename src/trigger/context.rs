@@ -1,0 +1,350 @@
+//! [`TriggerContext`]: what a [`Trigger`] can use while it runs.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::storage::data_directory::{DataDirectory, StorageError};
+use crate::storage::persistent_json::PersistentJson;
+use crate::trigger::clock::{self, Clock};
+use crate::trigger::event_sender::EventSender;
+use crate::trigger::liveness::Health;
+use crate::trigger::log_shipper::LogShipper;
+use crate::trigger::metrics::TriggerMetrics;
+use crate::trigger::stop_signal::StopSignal;
+use crate::trigger::{SendEventError, Trigger};
+use crate::wire::logging::{self, Level};
+use crate::wire::timestamp::Timestamp;
+
+/// The runtime behind the contexts of one trigger process.
+pub(crate) struct Runtime {
+    pub(crate) stop: Arc<StopSignal>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) health: Arc<Health>,
+    pub(crate) logs: Arc<LogShipper>,
+    pub(crate) metrics: Arc<TriggerMetrics>,
+    /// Sends the events; its backoff waits end when the trigger stops.
+    pub(crate) events: EventSender,
+    /// Where the item's values are read (connectors read their own).
+    pub(crate) source: crate::config::source::ConfigurationSource,
+    /// The retry backoff unit (1 s on the platform).
+    pub(crate) backoff_unit: Duration,
+}
+
+/// What a trigger can use while it runs: its typed configurations, sending
+/// events, the stop flag and an interruptible sleep, heartbeats, logs, and
+/// the data directory.
+///
+/// Logs go to the platform's `url_logs` (batched, rate-limited, PROTOCOL
+/// §4) and to stderr; the `log` crate's macros called on the trigger's thread
+/// (`log::info!`...) take the same way.
+///
+/// ```no_run
+/// # use sekoia_automation::{Trigger, TriggerContext, TriggerError, Level};
+/// # struct Poller;
+/// # impl Trigger for Poller {
+/// #     type ModuleConfiguration = ();
+/// #     type Configuration = serde_json::Value;
+/// #     type Event = serde_json::Value;
+/// #     const NAME: &'static str = "Poller";
+/// #     const DESCRIPTION: &'static str = "Poll";
+/// fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
+///     #[derive(Default, serde::Serialize, serde::Deserialize)]
+///     struct Cursor { last_id: u64 }
+///     let mut cursor = ctx.persistent_json::<Cursor>("cursor.json")?;
+///     while ctx.running() {
+///         cursor.last_id += 1;
+///         let file = ctx.write("alert.json", format!("{{\"id\": {}}}", cursor.last_id))?;
+///         let directory = file.parent().unwrap();
+///         ctx.send_event_with_directory("alert", &serde_json::json!({"id": cursor.last_id}), directory, true)?;
+///         cursor.save()?;
+///         ctx.heartbeat();
+///         ctx.sleep(std::time::Duration::from_secs(60));
+///     }
+///     ctx.log(Level::Info, "stopping");
+///     Ok(())
+/// }
+/// # }
+/// ```
+pub struct TriggerContext<'a, T: Trigger + ?Sized> {
+    module_configuration: &'a T::ModuleConfiguration,
+    configuration: &'a T::Configuration,
+    data_directory: &'a DataDirectory,
+    runtime: &'a Runtime,
+}
+
+/// The body of an event, keys in the Python SDK's order.
+#[derive(Serialize)]
+struct EventBody<'a, E: ?Sized> {
+    name: &'a str,
+    event: &'a E,
+    request_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    directory: Option<&'a str>,
+}
+
+/// Serializes an event request body as the Python SDK does:
+/// `{"name": ..., "event": ..., "request_id": ..., "directory"?: ...}`.
+///
+/// ```
+/// let body = sekoia_automation::unversioned::wire::event_body(
+///     "alert", &serde_json::json!({"ip": "1.2.3.4"}), "0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70", None,
+/// ).unwrap();
+/// assert_eq!(
+///     String::from_utf8(body).unwrap(),
+///     r#"{"name": "alert", "event": {"ip": "1.2.3.4"}, "request_id": "0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70"}"#
+/// );
+/// ```
+pub fn event_body<E: Serialize + ?Sized>(
+    name: &str,
+    event: &E,
+    request_id: &str,
+    directory: Option<&str>,
+) -> serde_json::Result<Vec<u8>> {
+    crate::wire::python_json::to_vec(&EventBody {
+        name,
+        event,
+        request_id,
+        directory,
+    })
+}
+
+impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
+    pub(crate) fn new(
+        module_configuration: &'a T::ModuleConfiguration,
+        configuration: &'a T::Configuration,
+        data_directory: &'a DataDirectory,
+        runtime: &'a Runtime,
+    ) -> Self {
+        TriggerContext {
+            module_configuration,
+            configuration,
+            data_directory,
+            runtime,
+        }
+    }
+
+    /// The runtime behind the context.
+    pub(crate) fn runtime(&self) -> &'a Runtime {
+        self.runtime
+    }
+
+    /// The trigger configuration (`trigger_configuration`, node secrets
+    /// overlaid).
+    pub fn configuration(&self) -> &T::Configuration {
+        self.configuration
+    }
+
+    /// The module configuration (module secrets merged in).
+    pub fn module_configuration(&self) -> &T::ModuleConfiguration {
+        self.module_configuration
+    }
+
+    /// Sends an event: `POST url_callback` with
+    /// `{"name", "event", "request_id"}`. Network errors and 5xx answers are
+    /// retried with the same body, so the same `request_id` (the platform
+    /// drops duplicates); a 4xx fails at once with its status.
+    ///
+    /// As in the Python SDK, the consecutive-error count and the last-event
+    /// time are reset when the send starts.
+    pub fn send_event(&self, name: &str, event: &T::Event) -> Result<(), SendEventError> {
+        self.send(name, event, None)
+    }
+
+    /// Sends an event with a directory of the data directory attached (its
+    /// files become the run's storage): `directory` is relative to the data
+    /// directory (or absolute inside it) and must exist; it is sent relative.
+    /// With `remove_directory`, it is deleted once the event is sent (and
+    /// kept when the send failed, for the next attempt).
+    ///
+    /// A missing directory or one that leaves the data directory is an
+    /// error, and nothing is sent.
+    pub fn send_event_with_directory(
+        &self,
+        name: &str,
+        event: &T::Event,
+        directory: impl AsRef<Path>,
+        remove_directory: bool,
+    ) -> Result<(), SendEventError> {
+        self.send(name, event, Some((directory.as_ref(), remove_directory)))
+    }
+
+    fn send(
+        &self,
+        name: &str,
+        event: &T::Event,
+        directory: Option<(&Path, bool)>,
+    ) -> Result<(), SendEventError> {
+        let runtime = self.runtime;
+        runtime.health.event_sent();
+        let attached = match directory {
+            Some((directory, remove)) => {
+                let (relative, path) = self.attachable(name, directory)?;
+                if remove && relative == "." {
+                    return Err(SendEventError::RemoveDataDirectory {
+                        name: name.to_string(),
+                    });
+                }
+                Some((relative, path, remove))
+            }
+            None => None,
+        };
+        let request_id = runtime.events.request_id();
+        let mut request_id_text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let request_id = request_id.hyphenated().encode_lower(&mut request_id_text);
+        let body = event_body(
+            name,
+            event,
+            request_id,
+            attached.as_ref().map(|(relative, _, _)| relative.as_str()),
+        )
+        .map_err(|source| SendEventError::Serialize {
+            name: name.to_string(),
+            source,
+        })?;
+        if let Err(source) = runtime.events.send(&body) {
+            runtime.metrics.event_send_failed();
+            return Err(SendEventError::Http {
+                name: name.to_string(),
+                source,
+            });
+        }
+        runtime.metrics.event_sent();
+        if let Some((_, path, true)) = attached {
+            std::fs::remove_dir_all(&path).map_err(|source| SendEventError::RemoveDirectory {
+                name: name.to_string(),
+                directory: path,
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The directory to attach, checked to exist inside the data directory:
+    /// its relative form (sent) and its path.
+    fn attachable(
+        &self,
+        name: &str,
+        directory: &Path,
+    ) -> Result<(String, PathBuf), SendEventError> {
+        let root = self.data_directory.root();
+        // An absolute path inside the data directory is accepted, as the
+        // Python SDK does; `resolve` checks the rest (`..`, symbolic links).
+        let relative = match directory.strip_prefix(root) {
+            Ok(inside) if directory.is_absolute() => inside,
+            _ => directory,
+        };
+        let relative = if relative.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            relative
+        };
+        let path =
+            self.data_directory
+                .resolve(relative)
+                .map_err(|source| SendEventError::Refused {
+                    name: name.to_string(),
+                    source,
+                })?;
+        if !path.is_dir() {
+            return Err(SendEventError::InvalidDirectory {
+                name: name.to_string(),
+                directory: directory.to_owned(),
+                data_directory: root.to_owned(),
+            });
+        }
+        let sent = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .components()
+            .filter_map(|component| match component {
+                Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        // Python's `Path.relative_to(...).as_posix()` of the root itself.
+        let sent = if sent.is_empty() {
+            ".".to_string()
+        } else {
+            sent
+        };
+        Ok((sent, path))
+    }
+
+    /// Whether the trigger should go on: false once it is stopped (SIGTERM,
+    /// SIGINT or [`stop`](Self::stop)).
+    pub fn running(&self) -> bool {
+        !self.runtime.stop.is_stopped()
+    }
+
+    /// Stops the trigger: [`running`](Self::running) turns false, sleeps
+    /// end, and the runtime does not call `run` again.
+    pub fn stop(&self) {
+        self.runtime.stop.stop();
+    }
+
+    /// Marks the trigger as alive, for the liveness endpoint's
+    /// `last_heartbeat_threshold`.
+    pub fn heartbeat(&self) {
+        self.runtime.health.heartbeat();
+    }
+
+    /// Sleeps `duration`, or less when the trigger is stopped: `true` when
+    /// the whole duration passed, `false` when stopped.
+    pub fn sleep(&self, duration: Duration) -> bool {
+        let runtime = self.runtime;
+        let deadline = clock::add(runtime.clock.now(), duration);
+        runtime.stop.sleep_until(&*runtime.clock, deadline)
+    }
+
+    /// The current time, on the runtime's clock.
+    pub fn now(&self) -> Timestamp {
+        self.runtime.clock.now()
+    }
+
+    /// Logs a message to the platform (batched; `error` and `critical` at
+    /// once) and to stderr. Secret values are scrubbed.
+    pub fn log(&self, level: Level, message: impl AsRef<str>) {
+        let message = message.as_ref();
+        logging::echo_to_stderr(level, &crate::wire::redact::scrub(message));
+        self.runtime.logs.log(level, message);
+    }
+
+    /// Consecutive counted errors since the last event.
+    pub fn error_count(&self) -> u64 {
+        self.runtime.health.error_count()
+    }
+
+    /// The data directory (`/symphony_data`, plus `sub_folder`).
+    pub fn data_directory(&self) -> &DataDirectory {
+        self.data_directory
+    }
+
+    /// Writes `content` to `<uuid4>/<filename>` in the data directory and
+    /// returns that path, relative to it; attach its directory
+    /// (`path.parent()`) to an event with
+    /// [`send_event_with_directory`](Self::send_event_with_directory).
+    pub fn write(
+        &self,
+        filename: &str,
+        content: impl AsRef<[u8]>,
+    ) -> Result<PathBuf, StorageError> {
+        self.data_directory.write(filename, content)
+    }
+
+    /// Opens a JSON file of the data directory as a [`PersistentJson`]: a
+    /// cursor that survives restarts, saved atomically.
+    pub fn persistent_json<V>(
+        &self,
+        relative: impl AsRef<Path>,
+    ) -> Result<PersistentJson<V>, StorageError>
+    where
+        V: Serialize + DeserializeOwned + Default,
+    {
+        self.data_directory.persistent_json(relative)
+    }
+}

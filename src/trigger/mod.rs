@@ -1,0 +1,428 @@
+//! [`Trigger`]: a long-running item that watches something and sends events
+//! that start playbook runs; [`TriggerError`]: why one run of it failed;
+//! [`SendEventError`]: why an event was not sent; [`TriggerOptions`]: the
+//! runtime's per-trigger settings (liveness thresholds, clock).
+//!
+//! The runtime (PROTOCOL §4) fetches the secrets, then calls
+//! [`Trigger::run`] again whenever it returns or fails, until the trigger is
+//! stopped (SIGTERM, SIGINT, or [`TriggerContext::stop`]).
+
+pub(crate) mod clock;
+pub(crate) mod context;
+pub(crate) mod event_sender;
+pub(crate) mod liveness;
+pub(crate) mod log_shipper;
+#[cfg(test)]
+mod log_shipper_tests;
+pub(crate) mod metrics;
+pub(crate) mod runner;
+pub(crate) mod stop_signal;
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::config::source::ConfigurationError;
+use crate::storage::data_directory::StorageError;
+use crate::trigger::clock::{Clock, SystemClock};
+use crate::trigger::context::TriggerContext;
+use crate::trigger::stop_signal::StopSignal;
+use crate::wire::http::HttpError;
+
+/// A trigger of a module.
+///
+/// `ModuleConfiguration` ties it to one module (it can only be registered on a
+/// [`Module`](crate::Module) of that configuration type), `Configuration` is
+/// the trigger's own configuration (`trigger_configuration`; [`Secret`](crate::Secret)
+/// fields allowed) and `Event` the type of the events it sends: sending
+/// anything else does not compile. Use [`serde_json::Value`] for untyped ones.
+///
+/// ```no_run
+/// use sekoia_automation::{Level, Module, Trigger, TriggerContext, TriggerError};
+/// use serde::{Deserialize, Serialize};
+/// use std::time::Duration;
+///
+/// #[derive(Deserialize, schemars::JsonSchema)]
+/// struct Configuration { frequency: u64 }
+///
+/// #[derive(Serialize, schemars::JsonSchema)]
+/// struct Tick { count: u64 }
+///
+/// struct Ticker { count: u64 }
+///
+/// impl Trigger for Ticker {
+///     type ModuleConfiguration = ();
+///     type Configuration = Configuration;
+///     type Event = Tick;
+///     const NAME: &'static str = "Ticker";
+///     const DESCRIPTION: &'static str = "Send a tick every `frequency` seconds";
+///
+///     fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
+///         while ctx.running() {
+///             self.count += 1;
+///             ctx.send_event("tick", &Tick { count: self.count })?;
+///             ctx.heartbeat();
+///             ctx.sleep(Duration::from_secs(ctx.configuration().frequency));
+///         }
+///         ctx.log(Level::Info, "stopped");
+///         Ok(())
+///     }
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     Module::<()>::new().register("ticker", Ticker { count: 0 }).run()
+/// }
+/// ```
+pub trait Trigger: 'static {
+    /// The configuration of the module this trigger belongs to.
+    type ModuleConfiguration: DeserializeOwned + JsonSchema + 'static;
+    /// The trigger's configuration (the `trigger_configuration` value).
+    type Configuration: DeserializeOwned + JsonSchema + 'static;
+    /// The events it sends.
+    type Event: Serialize + JsonSchema;
+    /// The trigger's name, as shown in the playbook editor.
+    const NAME: &'static str;
+    /// What the trigger does.
+    const DESCRIPTION: &'static str;
+
+    /// Watches and sends events, usually in a loop on
+    /// [`ctx.running()`](TriggerContext::running). Called again when it
+    /// returns or fails, until the trigger is stopped. A panic is caught and
+    /// counted as a failure.
+    fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError>;
+
+    /// The runtime's settings for this trigger; the defaults suit most.
+    fn options(&self) -> TriggerOptions {
+        TriggerOptions::default()
+    }
+}
+
+/// The runtime's settings for one trigger.
+///
+/// ```
+/// use sekoia_automation::testing::ManualClock;
+/// use sekoia_automation::TriggerOptions;
+/// use std::sync::Arc;
+///
+/// let options = TriggerOptions::default()
+///     .seconds_without_events(3600)
+///     .last_heartbeat_threshold(300)
+///     .clock(Arc::new(ManualClock::starting_now()));
+/// assert_eq!(options.last_heartbeat_threshold, 300);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TriggerOptions {
+    /// Seconds without a sent event after which `/health` answers 500;
+    /// 0 (the default): never.
+    pub seconds_without_events: u64,
+    /// Seconds without a [`heartbeat`](TriggerContext::heartbeat) after which
+    /// `/health` answers 500; 0 (the default): never.
+    pub last_heartbeat_threshold: u64,
+    /// Where the runtime reads the time (the system clock by default).
+    pub clock: Arc<dyn Clock>,
+    /// The trigger's stop flag, when the program wants to stop the trigger
+    /// from another thread (SIGTERM and SIGINT raise it too); a fresh one
+    /// by default.
+    pub stop: Option<Arc<StopSignal>>,
+}
+
+impl Default for TriggerOptions {
+    fn default() -> Self {
+        TriggerOptions {
+            seconds_without_events: 0,
+            last_heartbeat_threshold: 0,
+            clock: Arc::new(SystemClock),
+            stop: None,
+        }
+    }
+}
+
+impl TriggerOptions {
+    /// Sets [`seconds_without_events`](Self::seconds_without_events).
+    pub fn seconds_without_events(mut self, seconds: u64) -> Self {
+        self.seconds_without_events = seconds;
+        self
+    }
+
+    /// Sets [`last_heartbeat_threshold`](Self::last_heartbeat_threshold).
+    pub fn last_heartbeat_threshold(mut self, seconds: u64) -> Self {
+        self.last_heartbeat_threshold = seconds;
+        self
+    }
+
+    /// Sets the clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets the stop flag: raising it stops the trigger as SIGTERM does.
+    ///
+    /// ```
+    /// use sekoia_automation::StopSignal;
+    /// use sekoia_automation::TriggerOptions;
+    /// use std::sync::Arc;
+    ///
+    /// let stop = Arc::new(StopSignal::new());
+    /// let options = TriggerOptions::default().stop_signal(Arc::clone(&stop));
+    /// // From another thread: stop.stop();
+    /// assert!(options.stop.is_some());
+    /// ```
+    pub fn stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+}
+
+/// How the runtime treats a failed run (PROTOCOL §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The configuration is wrong: logged as `critical`, not counted.
+    Configuration,
+    /// Any other failure: logged and counted toward the critical rule,
+    /// except failed event sends with a status of 500 or more (the
+    /// platform's trouble, not the trigger's).
+    Failure,
+}
+
+/// Why one run of a trigger failed: any error (`?` converts it), marked as a
+/// configuration error or not.
+///
+/// A [`ConfigurationError`] converts to a configuration error, everything
+/// else to a failure; [`TriggerError::configuration`] marks one explicitly.
+///
+/// ```
+/// use sekoia_automation::{FailureKind, TriggerError};
+///
+/// fn parse(text: &str) -> Result<u32, TriggerError> {
+///     Ok(text.parse::<u32>()?)
+/// }
+/// let error = parse("x").unwrap_err();
+/// assert_eq!(error.kind(), FailureKind::Failure);
+/// assert!(error.to_string().contains("invalid digit"));
+///
+/// let error = TriggerError::configuration("`frequency` must be positive: set it in the trigger configuration");
+/// assert_eq!(error.kind(), FailureKind::Configuration);
+/// ```
+pub struct TriggerError {
+    kind: FailureKind,
+    error: Box<dyn StdError + Send + Sync + 'static>,
+}
+
+#[derive(Debug)]
+struct Message(String);
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for Message {}
+
+impl TriggerError {
+    /// A configuration error: the runtime logs it as `critical`.
+    pub fn configuration(message: impl Into<String>) -> Self {
+        TriggerError {
+            kind: FailureKind::Configuration,
+            error: Box::new(Message(message.into())),
+        }
+    }
+
+    /// A failure described by a message.
+    pub fn msg(message: impl Into<String>) -> Self {
+        TriggerError {
+            kind: FailureKind::Failure,
+            error: Box::new(Message(message.into())),
+        }
+    }
+
+    /// How the runtime treats it.
+    pub fn kind(&self) -> FailureKind {
+        self.kind
+    }
+
+    /// The HTTP status of a failed event send, `500` when the platform could
+    /// not be reached; `None` for other errors.
+    ///
+    /// ```
+    /// use sekoia_automation::TriggerError;
+    /// assert_eq!(TriggerError::msg("boom").status(), None);
+    /// ```
+    pub fn status(&self) -> Option<u16> {
+        self.error
+            .downcast_ref::<SendEventError>()
+            .and_then(SendEventError::status)
+    }
+
+    /// Whether it counts toward the consecutive errors of the critical rule:
+    /// not a configuration error, not a failed send with a status ≥ 500.
+    ///
+    /// ```
+    /// use sekoia_automation::TriggerError;
+    /// assert!(TriggerError::msg("boom").counts());
+    /// assert!(!TriggerError::configuration("bad").counts());
+    /// ```
+    pub fn counts(&self) -> bool {
+        self.kind == FailureKind::Failure && self.status().is_none_or(|status| status < 500)
+    }
+
+    /// The underlying error.
+    pub fn error(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        &*self.error
+    }
+
+    /// The underlying error, if it is an `E`.
+    ///
+    /// ```
+    /// use sekoia_automation::{SendEventError, TriggerError};
+    /// let error = TriggerError::from(std::io::Error::other("disk full"));
+    /// assert!(error.downcast_ref::<std::io::Error>().is_some());
+    /// assert!(error.downcast_ref::<SendEventError>().is_none());
+    /// ```
+    pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
+        self.error.downcast_ref::<E>()
+    }
+}
+
+impl<E: StdError + Send + Sync + 'static> From<E> for TriggerError {
+    fn from(error: E) -> Self {
+        let error: Box<dyn StdError + Send + Sync + 'static> = Box::new(error);
+        let kind = if error.is::<ConfigurationError>() {
+            FailureKind::Configuration
+        } else {
+            FailureKind::Failure
+        };
+        TriggerError { kind, error }
+    }
+}
+
+impl fmt::Display for TriggerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)?;
+        let mut source = self.error.source();
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            // thiserror messages often embed their source already.
+            if !self.error.to_string().contains(&text) {
+                write!(f, ": {text}")?;
+            }
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for TriggerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TriggerError")
+            .field("kind", &self.kind)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+/// Why an event was not sent (or its directory not removed).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendEventError {
+    /// The event does not serialize to JSON.
+    #[error("the event `{name}` cannot be serialized to JSON: {source}")]
+    Serialize {
+        /// The event name.
+        name: String,
+        /// Serde's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The directory to attach is not a directory of the data directory.
+    #[error(
+        "cannot attach `{}` to the event `{name}`: it is not a directory under the data directory `{}`; create it there first (e.g. with `ctx.write`)",
+        directory.display(),
+        data_directory.display()
+    )]
+    InvalidDirectory {
+        /// The event name.
+        name: String,
+        /// The directory as given.
+        directory: PathBuf,
+        /// The data directory.
+        data_directory: PathBuf,
+    },
+    /// The directory to attach leaves the data directory (absolute, `..`,
+    /// symlink): refused, nothing sent.
+    #[error("cannot attach a directory to the event `{name}`: {source}")]
+    Refused {
+        /// The event name.
+        name: String,
+        /// Why the path was refused.
+        #[source]
+        source: StorageError,
+    },
+    /// The platform refused the event (4xx), or could not be reached or kept
+    /// failing (network errors, 5xx) through every attempt.
+    #[error("the event `{name}` was not sent: {source}")]
+    Http {
+        /// The event name.
+        name: String,
+        /// The last failure.
+        #[source]
+        source: HttpError,
+    },
+    /// The directory to remove after the send is the data directory itself.
+    #[error(
+        "the event `{name}` would remove the whole data directory once sent: attach a sub-directory (e.g. the parent of a file written with `ctx.write`), or do not ask for its removal"
+    )]
+    RemoveDataDirectory {
+        /// The event name.
+        name: String,
+    },
+    /// The event was sent but its directory could not be removed.
+    #[error(
+        "the event `{name}` was sent but its directory `{}` could not be removed: {source}",
+        directory.display()
+    )]
+    RemoveDirectory {
+        /// The event name.
+        name: String,
+        /// The directory.
+        directory: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl SendEventError {
+    /// The platform's status for a failed send: the answered status, or 500
+    /// when it could not be reached (as the Python SDK counts it); `None`
+    /// when the event never left.
+    ///
+    /// ```
+    /// use sekoia_automation::SendEventError;
+    /// let error = SendEventError::InvalidDirectory {
+    ///     name: "alert".into(),
+    ///     directory: "missing".into(),
+    ///     data_directory: "/symphony_data".into(),
+    /// };
+    /// assert_eq!(error.status(), None);
+    /// ```
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            SendEventError::Http { source, .. } => Some(source.status().unwrap_or(500)),
+            _ => None,
+        }
+    }
+}
+
+/// How long the run loop waits for a stop after a critical log before it
+/// runs the trigger again (PROTOCOL §4).
+pub const CRITICAL_WAIT: Duration = Duration::from_secs(120);

@@ -1,0 +1,485 @@
+//! The lifecycle of a trigger (PROTOCOL §4): start (signals, log shipper,
+//! liveness and metrics endpoints, secrets GET), the run loop with its
+//! critical rule, and the clean exit (logs flushed, listeners closed).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use crate::config::secret::Secret;
+use crate::config::secret::secret_properties;
+use crate::config::source::{ConfigurationError, ConfigurationSource};
+use crate::runtime::environment::Environment;
+use crate::storage::data_directory::DataDirectory;
+use crate::trigger::clock;
+use crate::trigger::context::{Runtime, TriggerContext};
+use crate::trigger::event_sender::EventSender;
+use crate::trigger::liveness::{Health, start_liveness};
+use crate::trigger::log_shipper::LogShipper;
+use crate::trigger::metrics::{TriggerMetrics, start_metrics};
+use crate::trigger::stop_signal::{SignalListener, StopSignal};
+use crate::trigger::{CRITICAL_WAIT, FailureKind, SendEventError, Trigger, TriggerError};
+use crate::wire::http::{HttpError, PlatformClient};
+use crate::wire::logging::{self, Forward, Level};
+use crate::wire::redact;
+use crate::wire::timestamp::Timestamp;
+
+/// Default `liveness_port`.
+pub const DEFAULT_LIVENESS_PORT: u16 = 8000;
+/// Default `metrics_port`.
+pub const DEFAULT_METRICS_PORT: u16 = 8020;
+/// Consecutive counted errors from which an error may be critical.
+pub const CRITICAL_ERROR_COUNT: u64 = 5;
+/// No error is critical during this time after the start.
+pub const CRITICAL_GRACE: Duration = Duration::from_secs(30 * 60);
+/// Uptime counted by the critical rule, at most.
+pub const CRITICAL_UPTIME_CAP: Duration = Duration::from_secs(5 * 24 * 3600);
+/// Attempts of one log request (the shipper retries the batch later).
+const LOG_ATTEMPTS: u32 = 5;
+
+/// Whether an error is critical (PROTOCOL §4): at least 5 consecutive
+/// counted errors, no critical log sent yet, the trigger up for 30 minutes,
+/// and no event sent for a fifth of its uptime (uptime capped at 5 days).
+///
+/// A trigger up for 1 hour turns critical after 12 minutes without events;
+/// 1 day, after 4.8 hours; 5 days or more, after 24 hours.
+pub fn is_error_critical(
+    error_count: u64,
+    critical_sent: bool,
+    startup: Timestamp,
+    last_event: Timestamp,
+    now: Timestamp,
+) -> bool {
+    if error_count < CRITICAL_ERROR_COUNT || critical_sent {
+        return false;
+    }
+    let uptime = clock::elapsed(startup, now).min(CRITICAL_UPTIME_CAP);
+    if uptime < CRITICAL_GRACE {
+        return false;
+    }
+    let since_event = clock::elapsed(last_event, now);
+    uptime.as_secs_f64() / 5.0 <= since_event.as_secs_f64()
+}
+
+/// Runs a trigger until it is stopped. Exit code: success after a stop
+/// (SIGTERM, SIGINT, `ctx.stop()`), failure when it could not start.
+pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment) -> ExitCode {
+    logging::install();
+    let options = trigger.options();
+    let clock = Arc::clone(&options.clock);
+    let started = (|| -> Result<_, ConfigurationError> {
+        let callback = environment.callback()?;
+        let token = Secret::new(environment.source.text("token")?);
+        let logs_url = environment.logs_url(&callback.url)?;
+        let secrets_url = environment.secrets_url(&callback.url)?;
+        let liveness_port = environment.port("liveness_port", DEFAULT_LIVENESS_PORT)?;
+        let metrics_port = environment.port("metrics_port", DEFAULT_METRICS_PORT)?;
+        Ok((
+            callback,
+            token,
+            logs_url,
+            secrets_url,
+            liveness_port,
+            metrics_port,
+        ))
+    })();
+    let (callback, token, logs_url, secrets_url, liveness_port, metrics_port) = match started {
+        Ok(started) => started,
+        Err(error) => return cannot_start(&error.to_string()),
+    };
+
+    let stop = options
+        .stop
+        .clone()
+        .unwrap_or_else(|| Arc::new(StopSignal::new()));
+    let signals = SignalListener::start(Arc::clone(&stop))
+        .map_err(|error| {
+            logging::echo_to_stderr(
+                Level::Warning,
+                &format!("cannot listen for SIGTERM and SIGINT: {error}"),
+            );
+        })
+        .ok();
+    let logs = match LogShipper::start(
+        callback.client.clone().with_max_attempts(LOG_ATTEMPTS),
+        logs_url,
+        Arc::clone(&clock),
+    ) {
+        Ok(logs) => Arc::new(logs),
+        Err(error) => {
+            return cannot_start(&format!("cannot start the log flusher thread: {error}"));
+        }
+    };
+    let forward = Forward::start({
+        let logs = Arc::clone(&logs);
+        Arc::new(move |level, message: &str| logs.log(level, message))
+    });
+    let health = Arc::new(Health::new(
+        Arc::clone(&clock),
+        options.seconds_without_events,
+        options.last_heartbeat_threshold,
+    ));
+    let metrics = Arc::new(TriggerMetrics::default());
+    let monitoring_error = |what: &str, port: u16, error: std::io::Error| {
+        let message = format!(
+            "cannot serve the {what} on port {port}: {error}. Set `{what}_port` to a free port"
+        );
+        logging::echo_to_stderr(Level::Error, &message);
+        logs.log(Level::Error, &message);
+    };
+    let liveness = start_liveness(liveness_port, Arc::clone(&health), Arc::clone(&logs))
+        .map_err(|error| monitoring_error("liveness", liveness_port, error))
+        .ok();
+    let exporter = start_metrics(
+        metrics_port,
+        Arc::clone(&metrics),
+        Arc::clone(&health),
+        Arc::clone(&logs),
+    )
+    .map_err(|error| monitoring_error("metrics", metrics_port, error))
+    .ok();
+    if let (Some(liveness), Some(exporter)) = (&liveness, &exporter) {
+        log::debug!(
+            "liveness on port {}, metrics on port {}",
+            liveness.port(),
+            exporter.port()
+        );
+    }
+
+    let client = callback.client.clone().with_sleeper({
+        let stop = Arc::clone(&stop);
+        move |wait| stop.sleep(wait)
+    });
+    let events = EventSender::new(&callback.url, &token, client.clone()).with_sleeper({
+        let stop = Arc::clone(&stop);
+        move |wait| stop.sleep(wait)
+    });
+    drop(token);
+    let runtime = Runtime {
+        stop,
+        clock,
+        health,
+        logs: Arc::clone(&logs),
+        metrics,
+        events,
+        source: environment.source.clone(),
+        backoff_unit: environment.settings.retry_backoff,
+    };
+    let code = run_loop(&mut trigger, environment, &runtime, &client, &secrets_url);
+
+    // Exit: logs flushed first, then the listeners closed at once.
+    drop(forward);
+    logs.shutdown();
+    drop(liveness);
+    drop(exporter);
+    drop(signals);
+    code
+}
+
+/// Fetches the secrets, then runs the trigger again and again until it is
+/// stopped.
+fn run_loop<T: Trigger>(
+    trigger: &mut T,
+    environment: &Environment,
+    runtime: &Runtime,
+    client: &PlatformClient,
+    secrets_url: &str,
+) -> ExitCode {
+    let (secrets, node_secrets) = match fetch_secrets(client, secrets_url) {
+        Ok(secrets) => secrets,
+        Err(_) if runtime.stop.is_stopped() => return ExitCode::SUCCESS,
+        Err(error) => {
+            let message = format!("cannot fetch the trigger's secrets: {error}");
+            logging::echo_to_stderr(Level::Error, &message);
+            runtime.logs.log(Level::Error, &message);
+            return ExitCode::FAILURE;
+        }
+    };
+    let data_directory = match environment.data_directory() {
+        Ok(data_directory) => data_directory,
+        Err(error) => {
+            log_exception(runtime, &error);
+            log(
+                runtime,
+                Level::Critical,
+                "Impossible access the object storage",
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut configurations = None;
+    while !runtime.stop.is_stopped() {
+        execute_once(
+            trigger,
+            environment,
+            runtime,
+            &data_directory,
+            &secrets,
+            &node_secrets,
+            &mut configurations,
+        );
+        if runtime.logs.critical_sent() && !runtime.stop.is_stopped() {
+            // Keep the trigger from producing more errors until it is
+            // stopped (or the wait ends).
+            let until = clock::add(runtime.clock.now(), CRITICAL_WAIT);
+            runtime.stop.sleep_until(&*runtime.clock, until);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+type Configurations<T> = (
+    <T as Trigger>::ModuleConfiguration,
+    <T as Trigger>::Configuration,
+);
+
+/// One call of `run`, and how its end is handled.
+fn execute_once<T: Trigger>(
+    trigger: &mut T,
+    environment: &Environment,
+    runtime: &Runtime,
+    data_directory: &DataDirectory,
+    secrets: &Map<String, Value>,
+    node_secrets: &Map<String, Value>,
+    configurations: &mut Option<Configurations<T>>,
+) {
+    let loaded = match configurations {
+        Some(loaded) => loaded,
+        None => match load_configurations::<T>(environment, secrets, node_secrets) {
+            Ok(loaded) => configurations.insert(loaded),
+            Err(error) => {
+                log_exception(runtime, &error);
+                log(runtime, Level::Critical, "Configuration error");
+                runtime.metrics.run_failed();
+                return;
+            }
+        },
+    };
+    let ctx = TriggerContext::<T>::new(&loaded.0, &loaded.1, data_directory, runtime);
+    let error = match crate::action::runner::catch_panic(|| trigger.run(&ctx)) {
+        Ok(Ok(())) => return,
+        Ok(Err(error)) => error,
+        Err(panic) => TriggerError::msg(panic),
+    };
+    runtime.metrics.run_failed();
+    if runtime.stop.is_stopped() && is_interrupted(&error) {
+        log::debug!("stopping: {error}");
+        return;
+    }
+    match error.kind() {
+        FailureKind::Configuration => {
+            log_exception(runtime, &error);
+            log(runtime, Level::Critical, "Configuration error");
+        }
+        _ if !error.counts() => {
+            // The platform's trouble (status ≥ 500): not the trigger's error.
+            log_exception(runtime, &error);
+        }
+        _ => {
+            log_exception(runtime, &error);
+            let count = runtime.health.count_error();
+            let now = runtime.clock.now();
+            if is_error_critical(
+                count,
+                runtime.logs.critical_sent(),
+                runtime.health.startup(),
+                runtime.health.last_event(),
+                now,
+            ) {
+                log(
+                    runtime,
+                    Level::Critical,
+                    &format!("{count} successive uncatched errors"),
+                );
+            }
+        }
+    }
+}
+
+/// A send abandoned because the trigger is stopping.
+fn is_interrupted(error: &TriggerError) -> bool {
+    matches!(
+        error.downcast_ref::<SendEventError>(),
+        Some(SendEventError::Http {
+            source: HttpError::Interrupted { .. },
+            ..
+        })
+    )
+}
+
+/// The Python SDK's `Trigger.log_exception`: an `error` record
+/// `"An exception occurred\n<error>"`.
+fn log_exception(runtime: &Runtime, error: &dyn std::fmt::Display) {
+    log(
+        runtime,
+        Level::Error,
+        &format!("An exception occurred\n{error}"),
+    );
+}
+
+fn log(runtime: &Runtime, level: Level, message: &str) {
+    logging::echo_to_stderr(level, &redact::scrub(message));
+    runtime.logs.log(level, message);
+}
+
+type Secrets = Map<String, Value>;
+
+/// `GET url_secrets` → `value` (the module's secrets) and `node_value` (the
+/// trigger's), each `{}` when absent or null. Every value is registered to
+/// be scrubbed from logs.
+fn fetch_secrets(client: &PlatformClient, url: &str) -> Result<(Secrets, Secrets), HttpError> {
+    let response = client.get(url)?;
+    let answer: Value = response
+        .json()
+        .map_err(|error| HttpError::InvalidResponse {
+            method: crate::wire::http::Method::Get,
+            url: url.to_string(),
+            detail: error.to_string(),
+        })?;
+    let object = |key: &str| match answer.get(key) {
+        Some(Value::Object(map)) => map.clone(),
+        _ => Map::new(),
+    };
+    let (secrets, node_secrets) = (object("value"), object("node_value"));
+    for value in secrets.values().chain(node_secrets.values()) {
+        redact::register_value(value);
+    }
+    Ok((secrets, node_secrets))
+}
+
+/// The module configuration (every `value` key merged in, as the Python
+/// SDK's `set_secrets`) and the trigger configuration (non-null
+/// `node_value` keys overlaid).
+fn load_configurations<T: Trigger>(
+    environment: &Environment,
+    secrets: &Map<String, Value>,
+    node_secrets: &Map<String, Value>,
+) -> Result<Configurations<T>, ConfigurationError> {
+    let manifest = environment.manifest()?;
+    let (module, _) = crate::action::runner::load_configuration::<T::ModuleConfiguration>(
+        environment,
+        &manifest,
+        secrets.clone(),
+    )?;
+    let trigger = load_trigger_configuration::<T::Configuration>(environment, node_secrets)?;
+    Ok((module, trigger))
+}
+
+fn load_trigger_configuration<C: DeserializeOwned + schemars::JsonSchema>(
+    environment: &Environment,
+    node_secrets: &Map<String, Value>,
+) -> Result<C, ConfigurationError> {
+    let name = "trigger_configuration";
+    let mut raw = match environment.source.optional_json(name)? {
+        Some(raw) => raw,
+        None if node_secrets.is_empty() => {
+            // A trigger whose configuration type accepts nothing does not read it.
+            if let Ok(configuration) =
+                C::deserialize(&json!({})).or_else(|_| C::deserialize(&Value::Null))
+            {
+                return Ok(configuration);
+            }
+            return Err(environment.source.missing(name));
+        }
+        None => json!({}),
+    };
+    if let Value::Object(map) = &mut raw {
+        for (key, value) in node_secrets {
+            if !value.is_null() {
+                map.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    for secret in secret_properties::<C>() {
+        if let Some(value) = raw.get(&secret) {
+            redact::register_value(value);
+        }
+    }
+    C::deserialize(&raw).map_err(|error| ConfigurationError::Mismatch {
+        name: name.into(),
+        expected: std::any::type_name::<C>().into(),
+        detail: redact::scrub(&error.to_string()).into_owned(),
+        file: environment.source.file_for(name),
+        variable: ConfigurationSource::variable_for(name),
+    })
+}
+
+fn cannot_start(error: &str) -> ExitCode {
+    logging::echo_to_stderr(
+        Level::Critical,
+        &format!("cannot start the trigger: {error}"),
+    );
+    eprintln!("error: cannot start the trigger: {error}");
+    ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trigger::clock::{add, at_micros};
+
+    const HOUR: u64 = 3600;
+
+    fn critical_after(uptime: u64, since_event: u64) -> bool {
+        let start = at_micros(1_700_000_000_000_000);
+        let now = add(start, Duration::from_secs(uptime));
+        let last_event = add(start, Duration::from_secs(uptime - since_event));
+        is_error_critical(5, false, start, last_event, now)
+    }
+
+    #[test]
+    fn the_grace_period_depends_on_the_uptime() {
+        // Startup grace: nothing is critical in the first 30 minutes.
+        assert!(!critical_after(29 * 60, 29 * 60));
+        assert!(critical_after(30 * 60, 6 * 60));
+        assert!(!critical_after(30 * 60, 6 * 60 - 1));
+        // 1 hour up: 12 minutes; 12 hours: 2.4 hours; 1 day: 4.8 hours.
+        assert!(critical_after(HOUR, 12 * 60));
+        assert!(!critical_after(HOUR, 12 * 60 - 1));
+        assert!(critical_after(12 * HOUR, 144 * 60));
+        assert!(!critical_after(12 * HOUR, 144 * 60 - 1));
+        assert!(critical_after(24 * HOUR, 288 * 60));
+        // The uptime is capped at 5 days: 24 hours, even after 10 days.
+        assert!(critical_after(10 * 24 * HOUR, 24 * HOUR));
+        assert!(!critical_after(10 * 24 * HOUR, 24 * HOUR - 1));
+    }
+
+    #[test]
+    fn fewer_than_five_errors_or_a_sent_critical_are_never_critical() {
+        let start = at_micros(0);
+        let now = add(start, Duration::from_secs(10 * HOUR));
+        assert!(!is_error_critical(4, false, start, start, now));
+        assert!(is_error_critical(5, false, start, start, now));
+        assert!(is_error_critical(50, false, start, start, now));
+        assert!(!is_error_critical(50, true, start, start, now));
+    }
+}
+
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn is_error_critical_example() {
+        use crate::trigger::clock::{add, at_micros};
+        use crate::trigger::runner::is_error_critical;
+        use std::time::Duration;
+
+        let start = at_micros(0);
+        let now = add(start, Duration::from_secs(3600));
+        let last_event = add(start, Duration::from_secs(48 * 60));
+        assert!(
+            is_error_critical(5, false, start, last_event, now),
+            "12 minutes without events"
+        );
+        assert!(
+            !is_error_critical(4, false, start, last_event, now),
+            "only 4 errors"
+        );
+        assert!(
+            !is_error_critical(5, true, start, last_event, now),
+            "a critical was already sent"
+        );
+    }
+}

@@ -1,0 +1,445 @@
+//! The HTTP client that talks to the platform (PROTOCOL §2).
+//!
+//! One [`ureq::Agent`] per process, so connections are reused; a bearer token
+//! on every request to the platform; a 30 s timeout per phase (connect, send,
+//! receive); network errors and 5xx retried up to 10 attempts, waiting
+//! `unit × 2^attempt` between them (the Python SDK's `2^attempt` seconds with
+//! the default 1 s unit); 4xx failing at once with its status kept in the
+//! error.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::config::secret::Secret;
+
+/// Attempts per request, as in the Python SDK.
+pub const MAX_ATTEMPTS: u32 = 10;
+/// Timeout of one attempt, as in the Python SDK.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// The `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("sekoia-automation-rust/", env!("CARGO_PKG_VERSION"));
+/// Largest response body read (the platform's answers are small).
+const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// An HTTP method the platform uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+    /// `PATCH`.
+    Patch,
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+        })
+    }
+}
+
+/// Why a request to the platform failed. Never contains the token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The platform answered an error status (4xx at once, 5xx after the last attempt).
+    #[error("{method} {url} answered HTTP {status} after {attempts} attempt(s){}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Status {
+        /// The method.
+        method: Method,
+        /// The URL.
+        url: String,
+        /// The last status code.
+        status: u16,
+        /// Attempts made.
+        attempts: u32,
+        /// The start of the answer's body, if any.
+        message: Option<String>,
+    },
+    /// No answer: connection refused or dropped, timeout, DNS...
+    #[error(
+        "{method} {url} failed after {attempts} attempt(s): {source}. Check that the platform is reachable"
+    )]
+    Transport {
+        /// The method.
+        method: Method,
+        /// The URL.
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last error.
+        #[source]
+        source: ureq::Error,
+    },
+    /// Retrying was abandoned because the item is stopping.
+    #[error(
+        "{method} {url} was abandoned after {attempts} attempt(s) because the module is stopping"
+    )]
+    Interrupted {
+        /// The method.
+        method: Method,
+        /// The URL.
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The URL cannot be used.
+    #[error(
+        "the URL `{url}` cannot be used: {detail}. Check `url_callback` (and `url_logs`, `url_secrets`, `intake_url`)"
+    )]
+    InvalidUrl {
+        /// The URL.
+        url: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The answer is not the JSON that was expected.
+    #[error("{method} {url} answered a body that is not the expected JSON: {detail}")]
+    InvalidResponse {
+        /// The method.
+        method: Method,
+        /// The URL.
+        url: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The request body could not be serialized.
+    #[error("cannot serialize the request body for {url}: {source}")]
+    Body {
+        /// The URL.
+        url: String,
+        /// Serde's error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl HttpError {
+    /// The HTTP status the platform answered, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            HttpError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// An answer from the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The status code (2xx or 3xx: errors are [`HttpError`]s).
+    pub status: u16,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// One request to send.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// The method.
+    pub method: Method,
+    /// The URL.
+    pub url: &'a str,
+    /// A JSON body, already serialized.
+    pub body: Option<&'a [u8]>,
+    /// Whether to send `Authorization: Bearer <token>` (the intake does not want it).
+    pub authenticated: bool,
+    /// Extra headers.
+    pub headers: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> Request<'a> {
+    /// An authenticated request without body or extra headers.
+    pub fn new(method: Method, url: &'a str) -> Self {
+        Request {
+            method,
+            url,
+            body: None,
+            authenticated: true,
+            headers: &[],
+        }
+    }
+
+    /// Sets the JSON body.
+    pub fn body(mut self, body: &'a [u8]) -> Self {
+        self.body = Some(body);
+        self
+    }
+}
+
+type Sleeper = Arc<dyn Fn(Duration) -> bool + Send + Sync>;
+
+/// The module's client for the platform.
+#[derive(Clone)]
+pub struct PlatformClient {
+    agent: ureq::Agent,
+    authorization: Secret<String>,
+    backoff_unit: Duration,
+    max_attempts: u32,
+    sleeper: Sleeper,
+}
+
+impl fmt::Debug for PlatformClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlatformClient")
+            .field("authorization", &self.authorization)
+            .field("backoff_unit", &self.backoff_unit)
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The process's one agent: connections are pooled and reused across requests.
+pub fn shared_agent() -> ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT
+        .get_or_init(|| {
+            ureq::Agent::config_builder()
+                // Per phase, like `requests`' timeout=30 (connect, read). No
+                // global timeout: with one, ureq resolves every request on a
+                // new thread, even on a reused connection.
+                .timeout_connect(Some(TIMEOUT))
+                .timeout_send_request(Some(TIMEOUT))
+                .timeout_send_body(Some(TIMEOUT))
+                .timeout_recv_response(Some(TIMEOUT))
+                .timeout_recv_body(Some(TIMEOUT))
+                .http_status_as_error(false)
+                .user_agent(USER_AGENT)
+                .max_idle_connections_per_host(8)
+                .build()
+                .into()
+        })
+        .clone()
+}
+
+impl PlatformClient {
+    /// A client authenticating with `token`, on the process's shared agent.
+    pub fn new(token: Secret<String>) -> Self {
+        PlatformClient {
+            agent: shared_agent(),
+            authorization: Secret::new(format!("Bearer {}", token.expose())),
+            backoff_unit: Duration::from_secs(1),
+            max_attempts: MAX_ATTEMPTS,
+            sleeper: Arc::new(|duration| {
+                std::thread::sleep(duration);
+                true
+            }),
+        }
+    }
+
+    /// Sets the backoff unit: attempt `n` failing waits `unit × 2^n`.
+    pub fn with_backoff(mut self, unit: Duration) -> Self {
+        self.backoff_unit = unit;
+        self
+    }
+
+    /// Sets the number of attempts (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Replaces how the client waits between attempts: the function sleeps for
+    /// the duration and returns `false` to abandon the request (a stopping
+    /// trigger).
+    pub fn with_sleeper(
+        mut self,
+        sleeper: impl Fn(Duration) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.sleeper = Arc::new(sleeper);
+        self
+    }
+
+    /// The backoff unit.
+    pub fn backoff_unit(&self) -> Duration {
+        self.backoff_unit
+    }
+
+    /// `PATCH url` with a JSON body written as the Python SDK writes it.
+    pub fn patch_json<T: Serialize + ?Sized>(
+        &self,
+        url: &str,
+        body: &T,
+    ) -> Result<Response, HttpError> {
+        self.send_json(Method::Patch, url, body)
+    }
+
+    /// `POST url` with a JSON body written as the Python SDK writes it.
+    pub fn post_json<T: Serialize + ?Sized>(
+        &self,
+        url: &str,
+        body: &T,
+    ) -> Result<Response, HttpError> {
+        self.send_json(Method::Post, url, body)
+    }
+
+    /// `GET url`.
+    pub fn get(&self, url: &str) -> Result<Response, HttpError> {
+        self.send(&Request::new(Method::Get, url))
+    }
+
+    fn send_json<T: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        url: &str,
+        body: &T,
+    ) -> Result<Response, HttpError> {
+        let bytes = crate::wire::python_json::to_vec(body).map_err(|source| HttpError::Body {
+            url: url.to_string(),
+            source,
+        })?;
+        self.send(&Request::new(method, url).body(&bytes))
+    }
+
+    /// Sends a request, retrying network errors and 5xx answers with the same body.
+    pub fn send(&self, request: &Request<'_>) -> Result<Response, HttpError> {
+        let mut attempt = 1;
+        loop {
+            let failure = match self.attempt(request) {
+                Ok(response) if response.status < 400 => return Ok(response),
+                Ok(response) => {
+                    let error = HttpError::Status {
+                        method: request.method,
+                        url: request.url.to_string(),
+                        status: response.status,
+                        attempts: attempt,
+                        message: excerpt(&response.body),
+                    };
+                    if response.status < 500 {
+                        return Err(error);
+                    }
+                    error
+                }
+                Err(source) if is_retryable(&source) => HttpError::Transport {
+                    method: request.method,
+                    url: request.url.to_string(),
+                    attempts: attempt,
+                    source,
+                },
+                Err(source) => {
+                    return Err(HttpError::InvalidUrl {
+                        url: request.url.to_string(),
+                        detail: source.to_string(),
+                    });
+                }
+            };
+            if attempt >= self.max_attempts {
+                return Err(failure);
+            }
+            let wait = self.backoff_unit.saturating_mul(1u32 << attempt.min(20));
+            log::warn!("{failure}; retrying in {wait:?}");
+            if !(self.sleeper)(wait) {
+                return Err(HttpError::Interrupted {
+                    method: request.method,
+                    url: request.url.to_string(),
+                    attempts: attempt,
+                });
+            }
+            attempt += 1;
+        }
+    }
+
+    fn attempt(&self, request: &Request<'_>) -> Result<Response, ureq::Error> {
+        let url = request.url;
+        let mut response = match request.method {
+            Method::Get => {
+                let mut builder = self.agent.get(url);
+                if request.authenticated {
+                    builder = builder.header("Authorization", self.authorization.expose());
+                }
+                for (name, value) in request.headers {
+                    builder = builder.header(*name, *value);
+                }
+                builder.call()?
+            }
+            Method::Post | Method::Patch => {
+                let mut builder = if request.method == Method::Post {
+                    self.agent.post(url)
+                } else {
+                    self.agent.patch(url)
+                };
+                if request.authenticated {
+                    builder = builder.header("Authorization", self.authorization.expose());
+                }
+                for (name, value) in request.headers {
+                    builder = builder.header(*name, *value);
+                }
+                match request.body {
+                    Some(body) => builder
+                        .header("Content-Type", "application/json")
+                        .send(body)?,
+                    None => builder.send_empty()?,
+                }
+            }
+        };
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()?;
+        Ok(Response { status, body })
+    }
+}
+
+impl Response {
+    /// The body parsed as `T`; an empty body parses as JSON `null`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            serde_json::from_slice(b"null")
+        } else {
+            serde_json::from_slice(&self.body)
+        }
+    }
+}
+
+fn is_retryable(error: &ureq::Error) -> bool {
+    !matches!(
+        error,
+        ureq::Error::BadUri(_)
+            | ureq::Error::Http(_)
+            | ureq::Error::InvalidProxyUrl
+            | ureq::Error::RequireHttpsOnly(_)
+    )
+}
+
+/// The start of an answer's body, for error messages.
+pub(crate) fn excerpt(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut short: String = text.chars().take(200).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    Some(short)
+}
+
+#[cfg(test)]
+mod examples {
+    // Compiled, not run (it would need a platform or a signal).
+    #[allow(dead_code)]
+    fn platform_client_example() -> Result<(), crate::HttpError> {
+        use crate::{Secret, wire::http::PlatformClient};
+        use std::time::Duration;
+
+        let client = PlatformClient::new(Secret::new("token".to_string()))
+            .with_backoff(Duration::from_millis(10));
+        let answer = client.patch_json(
+            "http://127.0.0.1:8080/callback",
+            &serde_json::json!({"status": "running"}),
+        )?;
+        assert_eq!(answer.status, 200);
+        Ok(())
+    }
+}

@@ -1,0 +1,320 @@
+//! Log records for the platform, and the bridge from the `log` crate.
+//!
+//! A module logs in two ways, both collected into the finished PATCH of an
+//! action: [`ActionContext::log`](crate::ActionContext::log) (with optional
+//! context fields) and the `log` crate's macros (`log::info!`...) called on the
+//! thread running the item, at level `info` and above, except the HTTP
+//! client's own internals. Everything also goes to stderr through
+//! `env_logger` (filter with `RUST_LOG`, default `info`). Secret values are
+//! scrubbed from both.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+use log::Log as _;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::wire::redact;
+use crate::wire::timestamp::Timestamp;
+
+/// The levels the platform knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// `debug`.
+    Debug,
+    /// `info`.
+    Info,
+    /// `warning`.
+    Warning,
+    /// `error`.
+    Error,
+    /// `critical`: the item cannot work (bad configuration...).
+    Critical,
+}
+
+impl Level {
+    /// The name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+            Level::Critical => "critical",
+        }
+    }
+
+    fn to_log_level(self) -> log::Level {
+        match self {
+            Level::Debug => log::Level::Debug,
+            Level::Info => log::Level::Info,
+            Level::Warning => log::Level::Warn,
+            Level::Error | Level::Critical => log::Level::Error,
+        }
+    }
+}
+
+impl From<log::Level> for Level {
+    fn from(level: log::Level) -> Self {
+        match level {
+            log::Level::Error => Level::Error,
+            log::Level::Warn => Level::Warning,
+            log::Level::Info => Level::Info,
+            log::Level::Debug | log::Level::Trace => Level::Debug,
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One log record for the platform.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRecord {
+    /// When it was logged.
+    pub timestamp: Timestamp,
+    /// Its level.
+    pub level: Level,
+    /// The message, already scrubbed of secrets.
+    pub message: String,
+    /// Extra fields, shown after ` - Context: ` in action logs.
+    pub context: Map<String, Value>,
+}
+
+impl LogRecord {
+    /// A record stamped now, its message scrubbed of secrets.
+    pub fn new(level: Level, message: &str) -> Self {
+        LogRecord {
+            timestamp: Timestamp::now(),
+            level,
+            message: redact::scrub(message).into_owned(),
+            context: Map::new(),
+        }
+    }
+
+    /// The line of an action's `logs` string (without the newline):
+    /// `<date>: <level>: <message>[ - Context: <json>]`.
+    ///
+    /// ```
+    /// use sekoia_automation::LogRecord;
+    /// use sekoia_automation::Level;
+    /// let mut record = LogRecord::new(Level::Info, "looked up");
+    /// record.context.insert("ip".into(), "1.2.3.4".into());
+    /// assert!(record.action_line().ends_with(": info: looked up - Context: {\"ip\": \"1.2.3.4\"}"));
+    /// ```
+    pub fn action_line(&self) -> String {
+        let mut line = format!(
+            "{}: {}: {}",
+            self.timestamp.to_python_string(),
+            self.level,
+            self.message
+        );
+        if !self.context.is_empty() {
+            let context =
+                crate::wire::python_json::to_string(&self.context).unwrap_or_else(|_| "{}".into());
+            line.push_str(" - Context: ");
+            line.push_str(&redact::scrub(&context));
+        }
+        line
+    }
+}
+
+/// The `logs` field of an action's finished PATCH: one line per record, each
+/// ending with a newline; `None` when there is no record.
+pub fn format_action_logs(records: &[LogRecord]) -> Option<String> {
+    if records.is_empty() {
+        return None;
+    }
+    let mut logs = String::new();
+    for record in records {
+        logs.push_str(&record.action_line());
+        logs.push('\n');
+    }
+    Some(logs)
+}
+
+/// Records being collected on one thread.
+pub(crate) type Sink = Rc<RefCell<Vec<LogRecord>>>;
+
+thread_local! {
+    static CAPTURE: RefCell<Option<Sink>> = const { RefCell::new(None) };
+}
+
+/// Collects the `log` crate records emitted on this thread while it lives.
+pub(crate) struct Capture {
+    sink: Sink,
+    previous: Option<Sink>,
+}
+
+impl Capture {
+    pub(crate) fn start() -> Capture {
+        install();
+        let sink: Sink = Rc::default();
+        let previous = CAPTURE.with(|capture| capture.replace(Some(sink.clone())));
+        Capture { sink, previous }
+    }
+
+    pub(crate) fn sink(&self) -> &Sink {
+        &self.sink
+    }
+
+    pub(crate) fn records(&self) -> Vec<LogRecord> {
+        self.sink.borrow().clone()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CAPTURE.with(|capture| *capture.borrow_mut() = previous);
+    }
+}
+
+/// Where a trigger's thread sends its `log` crate records: the trigger's log
+/// shipper, which is `Send` (its flusher thread ships them on time even while
+/// the trigger is blocked).
+pub(crate) type Forwarder = std::sync::Arc<dyn Fn(Level, &str) + Send + Sync>;
+
+thread_local! {
+    static FORWARD: RefCell<Option<Forwarder>> = const { RefCell::new(None) };
+}
+
+/// Forwards the `log` crate records emitted on this thread while it lives.
+pub(crate) struct Forward {
+    previous: Option<Forwarder>,
+}
+
+impl Forward {
+    pub(crate) fn start(forwarder: Forwarder) -> Forward {
+        install();
+        let previous = FORWARD.with(|forward| forward.replace(Some(forwarder)));
+        Forward { previous }
+    }
+}
+
+impl Drop for Forward {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        FORWARD.with(|forward| *forward.borrow_mut() = previous);
+    }
+}
+
+/// Targets whose records never go to the platform: dependencies' internals.
+fn is_internal(target: &str) -> bool {
+    ["ureq", "rustls", "ureq_proto", "env_logger"]
+        .iter()
+        .any(|prefix| target == *prefix || target.starts_with(&format!("{prefix}::")))
+}
+
+struct Bridge {
+    stderr: env_logger::Logger,
+}
+
+static BRIDGE: OnceLock<Bridge> = OnceLock::new();
+
+/// Installs the bridge as the `log` crate's logger, once per process. When the
+/// program already installed another logger, that one stays and only
+/// [`ActionContext::log`](crate::ActionContext::log) reaches the platform.
+pub fn install() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let bridge = BRIDGE.get_or_init(|| Bridge {
+            stderr: env_logger::Builder::from_env(
+                env_logger::Env::default().default_filter_or("info"),
+            )
+            .format(|out, record| {
+                use std::io::Write as _;
+                writeln!(
+                    out,
+                    "[{}Z {} {}] {}",
+                    Timestamp::now().to_iso8601(),
+                    record.level(),
+                    record.target(),
+                    record.args()
+                )
+            })
+            .build(),
+        });
+        if log::set_logger(bridge).is_ok() {
+            log::set_max_level(bridge.stderr.filter().max(log::LevelFilter::Info));
+        }
+    });
+}
+
+/// Writes a record to stderr (when `RUST_LOG` lets it through) without
+/// collecting it.
+pub(crate) fn echo_to_stderr(level: Level, message: &str) {
+    if let Some(bridge) = BRIDGE.get() {
+        let level = level.to_log_level();
+        let metadata = log::Metadata::builder()
+            .level(level)
+            .target("module")
+            .build();
+        if bridge.stderr.enabled(&metadata) {
+            bridge.stderr.log(
+                &log::Record::builder()
+                    .metadata(metadata)
+                    .args(format_args!("{message}"))
+                    .build(),
+            );
+        }
+    }
+}
+
+impl log::Log for Bridge {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Info || self.stderr.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let to_stderr = self.stderr.enabled(record.metadata());
+        let forwarder = FORWARD.with(|forward| forward.borrow().clone());
+        let to_platform = record.level() <= log::Level::Info
+            && !is_internal(record.target())
+            && (forwarder.is_some() || CAPTURE.with(|capture| capture.borrow().is_some()));
+        if !to_stderr && !to_platform {
+            return;
+        }
+        let message = record.args().to_string();
+        let message = redact::scrub(&message);
+        if to_stderr {
+            self.stderr.log(
+                &log::Record::builder()
+                    .metadata(record.metadata().clone())
+                    .args(format_args!("{message}"))
+                    .module_path(record.module_path())
+                    .file(record.file())
+                    .line(record.line())
+                    .build(),
+            );
+        }
+        if let Some(forwarder) = forwarder.filter(|_| to_platform) {
+            forwarder(record.level().into(), &message);
+        }
+        if to_platform {
+            let entry = LogRecord {
+                timestamp: Timestamp::now(),
+                level: record.level().into(),
+                message: message.into_owned(),
+                context: Map::new(),
+            };
+            CAPTURE.with(|capture| {
+                if let Some(sink) = capture.borrow().as_ref() {
+                    sink.borrow_mut().push(entry);
+                }
+            });
+        }
+    }
+
+    fn flush(&self) {
+        self.stderr.flush();
+    }
+}
