@@ -30,11 +30,23 @@ enum Repr {
 }
 
 impl IntakeId {
-    pub(crate) fn new(text: &str) -> Self {
-        match uuid::Uuid::try_parse(text) {
-            Ok(uuid) if uuid.hyphenated().to_string() == text => IntakeId(Repr::Uuid(uuid)),
-            _ => IntakeId(Repr::Other(text.into())),
+    /// A lower-case hyphenated UUID, kept in 16 bytes; `None` otherwise.
+    pub(crate) fn canonical(text: &str) -> Option<Self> {
+        let canonical = text.len() == 36
+            && text.bytes().enumerate().all(|(at, byte)| match at {
+                8 | 13 | 18 | 23 => byte == b'-',
+                _ => byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte),
+            });
+        if !canonical {
+            return None;
         }
+        uuid::Uuid::try_parse(text)
+            .ok()
+            .map(|uuid| IntakeId(Repr::Uuid(uuid)))
+    }
+
+    pub(crate) fn new(text: &str) -> Self {
+        Self::canonical(text).unwrap_or_else(|| IntakeId(Repr::Other(text.into())))
     }
 }
 
