@@ -88,7 +88,7 @@ fn loopback(c: &mut Criterion) {
     let body = event_body("alert", &alert(1), &uuid::Uuid::new_v4().to_string(), None).unwrap();
     let token = Secret::new(platform.token().to_string());
     let client = PlatformClient::new(token.clone());
-    let sender = EventSender::new(&url, &token, client.clone());
+    let sender = EventSender::new(&url, client.clone());
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()

@@ -34,6 +34,17 @@
 //! - [`testing`]: the embedded local platform, [`Sandbox`](testing::Sandbox)
 //!   and the manual clock, for module tests.
 //!
+//! # Errors
+//!
+//! Error messages say what was wrong, with which file, key or URL, and what
+//! to do. They are reported as one line (to the platform, on stderr), so
+//! each error prints its cause in its message and does not also return it
+//! from `source()`: a reporter that prints the chain never prints a cause
+//! twice. The cause is kept typed (`cause` fields: `std::io::Error`,
+//! `serde_json::Error`, [`HttpError`]...); where a field holds text instead,
+//! the text is composed by the crate or scrubbed of secrets (a serde message
+//! may quote a secret value).
+//!
 //! # A module
 //!
 //! ```no_run
@@ -76,6 +87,9 @@
 //! ```
 
 #![warn(missing_docs)]
+// One documented exception: `run-local` sends SIGTERM to the item it runs
+// (kill(2) through libc; std can only SIGKILL a child).
+#![deny(unsafe_code)]
 
 mod action;
 mod config;
@@ -113,6 +127,40 @@ pub use wire::timestamp::Timestamp;
 
 /// The builder's states and the traits that tie them together: what a
 /// [`Module`] can do depends on its state, checked at compile time.
+///
+/// ```text
+/// Module::<Config>::new()          Module<Config, Configured>   settings may change
+///     .register("cmd", Item)       Module<Config, Registered>   more items may be registered
+///     .run()                       ExitCode                     the item selected by argv[1] runs
+/// ```
+///
+/// Misuse does not compile, and the compiler says why in a sentence: `run`
+/// on a module without items ([`CanRun`]), changing the settings once an
+/// item is registered ([`CanConfigure`]), registering an item written for
+/// another configuration type ([`Item`], [`SameAs`]). A function that
+/// returns a module ready to run names its state:
+///
+/// ```
+/// use sekoia_automation::typestate::Registered;
+/// use sekoia_automation::{Action, ActionContext, Module, Outcome};
+///
+/// struct Ping;
+/// impl Action for Ping {
+///     type ModuleConfiguration = ();
+///     type Arguments = serde_json::Value;
+///     type Results = serde_json::Value;
+///     const NAME: &'static str = "Ping";
+///     const DESCRIPTION: &'static str = "Answer pong";
+///     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Outcome<serde_json::Value> {
+///         Outcome::none()
+///     }
+/// }
+///
+/// fn module() -> Module<(), Registered> {
+///     Module::<()>::new().register("ping", Ping)
+/// }
+/// # let _ = module();
+/// ```
 pub mod typestate {
     pub use crate::module::item::{
         ActionKind, ConnectorKind, Item, SameAs, TriggerKind, ValidatorKind,

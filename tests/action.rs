@@ -412,6 +412,31 @@ fn a_dropped_connection_is_retried() {
 }
 
 #[test]
+fn results_refused_as_too_large_close_the_run_with_an_error_that_says_so() {
+    let setup = Platform::new();
+    setup.platform.inject(
+        Fault::status(413)
+            .times(1)
+            .on_method("PATCH")
+            .when_json("status", json!("finished")),
+    );
+    assert_eq!(setup.run_scripted("list"), ExitCode::SUCCESS);
+    let requests = setup.requests();
+    let statuses: Vec<u16> = requests.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 413, 200], "the 413 was not retried");
+    let refused = requests[1].json().unwrap();
+    assert_eq!(refused["results"], json!([{"a": 1}, {"b": 2}]));
+    let finished = setup.finished();
+    assert_eq!(finished["status"], "finished");
+    assert!(finished.get("results").is_none(), "{finished}");
+    let error = finished["error"].as_str().unwrap();
+    assert!(
+        error.contains("results are too large") && error.contains("HTTP 413"),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_4xx_is_not_retried_and_keeps_its_status() {
     let setup = Platform::new();
     setup.platform.inject(

@@ -127,12 +127,12 @@ pub enum ArgumentError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// The value cannot be serialized to JSON.
-    #[error("the result `{name}` cannot be serialized to JSON: {detail}")]
+    #[error("the result `{name}` cannot be serialized to JSON: {cause}")]
     Serialize {
         /// The result.
         name: String,
-        /// Serde's message.
-        detail: String,
+        /// Serde's error.
+        cause: serde_json::Error,
     },
 }
 
@@ -334,9 +334,9 @@ impl<'a, C> ActionContext<'a, C> {
     ) -> Result<Map<String, Value>, ArgumentError> {
         let mut result = Map::new();
         if !self.result_as_file.get() {
-            let value = serde_json::to_value(value).map_err(|e| ArgumentError::Serialize {
+            let value = serde_json::to_value(value).map_err(|cause| ArgumentError::Serialize {
                 name: name.into(),
-                detail: e.to_string(),
+                cause,
             })?;
             result.insert(name.into(), value);
             return Ok(result);

@@ -1,21 +1,17 @@
 //! The lifecycle of an action and of an account validator (PROTOCOL §3):
 //! running PATCH (secrets fetched and merged), the item's code, finished PATCH.
 
-use std::cell::RefCell;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
-use std::sync::Once;
 
 use schemars::JsonSchema;
 use serde::Deserialize as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::action::validator::AccountValidator;
 use crate::action::{Action, ActionContext};
 use crate::config::manifest::Manifest;
-use crate::config::secret::secret_properties;
 use crate::config::source::ConfigurationError;
 use crate::runtime::environment::{Callback, Environment};
 use crate::wire::logging::{self, Capture, Level};
@@ -48,7 +44,20 @@ pub(crate) fn run_action<A: Action>(action: &A, environment: &Environment) -> Ex
         }
     };
     report.secrets = secrets;
-    deliver(&callback, &report)
+    match callback.client.patch_json(&callback.url, &report) {
+        Err(error) if error.status() == Some(413) && report.results.is_some() => {
+            // The platform refused the size of the report: close the run
+            // with an error that says so, rather than leave it running.
+            let size = report.to_body().map_or(0, |body| body.len());
+            let refused = report.without_results(format!(
+                "the results are too large for the platform: it refused the {size}-byte report \
+                 (HTTP 413). Return fewer results, or write them to a file with \
+                 `ActionContext::json_result`"
+            ));
+            deliver(&callback, &refused)
+        }
+        sent => settle(sent),
+    }
 }
 
 type Ended<R> = (
@@ -93,7 +102,7 @@ fn execute_action<A: Action>(
         capture.sink().clone(),
         prepared.manifest.secrets(),
     );
-    let outcome = catch_panic(|| action.run(&ctx, typed_arguments));
+    let outcome = crate::runtime::panic::catch_panic(|| action.run(&ctx, typed_arguments));
     let updated = ctx.take_updated_secrets();
     let secrets = (!updated.is_empty()).then(|| {
         let mut secrets: Map<String, Value> = prepared
@@ -132,15 +141,13 @@ pub(crate) fn run_validator<V: AccountValidator>(
                 Default::default(),
                 prepared.manifest.secrets(),
             );
-            catch_panic(|| validator.validate(&ctx))
+            crate::runtime::panic::catch_panic(|| validator.validate(&ctx))
                 .map_err(|panic| format!("An unexpected error occurred: {panic}"))?
                 .map_err(|error| redact::scrub(&error.to_string()).into_owned())
         });
     let body = match result {
-        Ok(()) => json!({"status": "finished", "results": {"success": true}}),
-        Err(error) => {
-            json!({"status": "finished", "results": {"success": false}, "error": redact::scrub(&error)})
-        }
+        Ok(()) => crate::wire::bodies::validation_finished(None),
+        Err(error) => crate::wire::bodies::validation_finished(Some(&redact::scrub(&error))),
     };
     deliver(&callback, &body)
 }
@@ -160,11 +167,7 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
     ask_secrets: bool,
 ) -> Result<Prepared<C>, String> {
     let manifest = environment.manifest().map_err(|e| e.to_string())?;
-    let body = if ask_secrets && manifest.has_secrets() {
-        json!({"status": "running", "need_secrets": true})
-    } else {
-        json!({"status": "running"})
-    };
+    let body = crate::wire::bodies::running(ask_secrets && manifest.has_secrets());
     let answer = callback
         .client
         .patch_json(&callback.url, &body)
@@ -172,8 +175,8 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
     let mut secrets = Map::new();
     if manifest.has_secrets() {
         let answer: Value = answer.json().unwrap_or(Value::Null);
-        match answer.pointer("/module_configuration/value") {
-            Some(Value::Object(values)) => {
+        match crate::wire::bodies::secrets_of_running_answer(&answer) {
+            Some(values) => {
                 secrets = values
                     .iter()
                     .filter(|(name, _)| manifest.secrets().contains(name))
@@ -189,8 +192,12 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
             _ => {}
         }
     }
-    let (configuration, raw) =
-        load_configuration::<C>(environment, &manifest, secrets).map_err(|e| e.to_string())?;
+    let (configuration, raw) = crate::runtime::configuration::load_module_configuration::<C>(
+        environment,
+        &manifest,
+        secrets,
+    )
+    .map_err(|e| e.to_string())?;
     Ok(Prepared {
         manifest,
         configuration,
@@ -198,55 +205,14 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
     })
 }
 
-/// Loads `module_configuration`, merges the secrets (declared keys only),
-/// checks the manifest's required properties and deserializes it.
-pub(crate) fn load_configuration<C: DeserializeOwned + JsonSchema>(
-    environment: &Environment,
-    manifest: &Manifest,
-    secrets: Map<String, Value>,
-) -> Result<(C, Value), ConfigurationError> {
-    let name = "module_configuration";
-    let raw = match environment.source.optional_json(name)? {
-        Some(raw) => raw,
-        None if secrets.is_empty() => {
-            // A module whose configuration type accepts nothing does not read it.
-            if let Ok(configuration) =
-                C::deserialize(&json!({})).or_else(|_| C::deserialize(&Value::Null))
-            {
-                return Ok((configuration, json!({})));
-            }
-            return Err(environment.source.missing(name));
-        }
-        None => json!({}),
-    };
-    let mut raw = raw;
-    if let Value::Object(map) = &mut raw {
-        map.extend(secrets);
-    }
-    for secret in manifest
-        .secrets()
-        .iter()
-        .cloned()
-        .chain(secret_properties::<C>())
-    {
-        if let Some(value) = raw.get(&secret) {
-            redact::register_value(value);
-        }
-    }
-    manifest.check_required(&raw)?;
-    let configuration = C::deserialize(&raw).map_err(|error| ConfigurationError::Mismatch {
-        name: name.into(),
-        expected: std::any::type_name::<C>().into(),
-        detail: redact::scrub(&error.to_string()).into_owned(),
-        file: environment.source.file_for(name),
-        variable: crate::config::source::ConfigurationSource::variable_for(name),
-    })?;
-    Ok((configuration, raw))
-}
-
 /// Sends the finished PATCH; a 409 means the run was already closed.
 fn deliver(callback: &Callback, body: &impl Serialize) -> ExitCode {
-    match callback.client.patch_json(&callback.url, body) {
+    settle(callback.client.patch_json(&callback.url, body))
+}
+
+/// The exit code for the finished PATCH's result.
+fn settle(sent: Result<crate::wire::http::Response, crate::wire::http::HttpError>) -> ExitCode {
+    match sent {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) if error.status() == Some(409) => {
             log::info!("the platform had already closed this run (409): {error}");
@@ -269,38 +235,4 @@ fn cannot_report(error: &ConfigurationError) -> ExitCode {
     );
     eprintln!("error: cannot report to the platform: {error}");
     ExitCode::FAILURE
-}
-
-thread_local! {
-    static LAST_PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// Runs `f`, turning a panic into `Err("the item panicked at <file:line>: <message>")`.
-pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let location = info
-                .location()
-                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
-            LAST_PANIC_LOCATION.with(|last| *last.borrow_mut() = location);
-            previous(info);
-        }));
-    });
-    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a non-text panic payload".into());
-        let location = LAST_PANIC_LOCATION.with(|last| last.borrow_mut().take());
-        let message = match location {
-            Some(location) => {
-                format!("the item panicked at {location}: {message}")
-            }
-            None => format!("the item panicked: {message}"),
-        };
-        redact::scrub(&message).into_owned()
-    })
 }

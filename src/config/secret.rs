@@ -12,7 +12,7 @@ pub const REDACTED: &str = "[REDACTED]";
 /// A secret configuration value (API key, password, token).
 ///
 /// On the wire it is its value (serde-transparent). `Debug` and `Display`
-/// print [`REDACTED`], so a secret never reaches a log line or an error message
+/// print `[REDACTED]`, so a secret never reaches a log line or an error message
 /// by accident, and its JSON Schema carries `"secret": true`, which the manifest
 /// generator turns into the module's `secrets` list. Reading the value is an
 /// explicit call to [`Secret::expose`].

@@ -14,6 +14,9 @@ pub const MANIFEST_VARIABLE: &str = "SEKOIA_AUTOMATION_MANIFEST";
 /// (default 1000: the Python SDK waits `2^attempt` seconds).
 pub const BACKOFF_VARIABLE: &str = "SEKOIA_AUTOMATION_BACKOFF_MS";
 
+/// Environment variable that overrides the overall deadline of one request
+/// attempt, in milliseconds (default 30,000: the Python SDK's timeout).
+pub const DEADLINE_VARIABLE: &str = "SEKOIA_AUTOMATION_REQUEST_DEADLINE_MS";
 /// Default configuration root, as mounted by the platform.
 pub const DEFAULT_ROOT: &str = "/symphony";
 /// Default data directory, as mounted by the platform.
@@ -47,6 +50,10 @@ pub struct Settings {
     pub manifest_path: PathBuf,
     /// Unit of the exponential backoff: attempt `n` waits `unit × 2^n`.
     pub retry_backoff: Duration,
+    /// Overall deadline of one request attempt (connection, request and the
+    /// whole answer, however slowly it comes): past it the attempt fails as
+    /// a network error and is retried. 30 s by default.
+    pub request_deadline: Duration,
     /// The text of `manifest.json` compiled into the binary, used when there
     /// is no file at `manifest_path` (a scratch image holding only the
     /// binary); `None` by default.
@@ -60,6 +67,7 @@ impl Default for Settings {
             data_directory: PathBuf::from(DEFAULT_DATA),
             manifest_path: PathBuf::from(DEFAULT_MANIFEST),
             retry_backoff: Duration::from_secs(1),
+            request_deadline: crate::wire::http::DEFAULT_DEADLINE,
             embedded_manifest: None,
         }
     }
@@ -67,7 +75,8 @@ impl Default for Settings {
 
 impl Settings {
     /// The platform defaults, overridden by the `SEKOIA_AUTOMATION_*` variables
-    /// that are set and not empty. An unparsable backoff keeps the default.
+    /// that are set and not empty. An unparsable backoff or deadline keeps the
+    /// default.
     pub fn from_env() -> Self {
         let mut settings = Settings::default();
         let var = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
@@ -84,6 +93,12 @@ impl Settings {
             .and_then(|value| value.to_str().and_then(|text| text.parse::<u64>().ok()))
         {
             settings.retry_backoff = Duration::from_millis(millis);
+        }
+        if let Some(millis) = var(DEADLINE_VARIABLE)
+            .and_then(|value| value.to_str().and_then(|text| text.parse::<u64>().ok()))
+            .filter(|millis| *millis > 0)
+        {
+            settings.request_deadline = Duration::from_millis(millis);
         }
         settings
     }
@@ -109,6 +124,12 @@ impl Settings {
     /// Sets the backoff unit.
     pub fn retry_backoff(mut self, unit: Duration) -> Self {
         self.retry_backoff = unit;
+        self
+    }
+
+    /// Sets the overall deadline of one request attempt.
+    pub fn request_deadline(mut self, deadline: Duration) -> Self {
+        self.request_deadline = deadline;
         self
     }
 }

@@ -28,13 +28,12 @@ pub enum ConfigurationError {
         variable: String,
     },
     /// The file exists but could not be read.
-    #[error("cannot read the configuration file `{}`: {source}", file.display())]
+    #[error("cannot read the configuration file `{}`: {cause}", file.display())]
     Unreadable {
         /// The file.
         file: PathBuf,
         /// What the system said.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The value is not valid JSON (nor, in an environment variable, base64 of JSON).
     #[error("the configuration value `{name}` from {origin} is not valid JSON{}: {detail}", if origin.starts_with("the environment") { " (nor base64 of JSON)" } else { "" })]
@@ -154,7 +153,10 @@ impl ConfigurationSource {
         if file.is_file() {
             return match std::fs::read_to_string(&file) {
                 Ok(text) => Ok(Some((text, Origin::File(file)))),
-                Err(source) => Err(ConfigurationError::Unreadable { file, source }),
+                Err(source) => Err(ConfigurationError::Unreadable {
+                    file,
+                    cause: source,
+                }),
             };
         }
         let variable = Self::variable_for(name);

@@ -32,8 +32,9 @@ impl Environment {
         let token = self.source.text("token")?;
         redact::register(&token);
         let url = self.source.text("url_callback")?;
-        let client =
-            PlatformClient::new(Secret::new(token)).with_backoff(self.settings.retry_backoff);
+        let client = PlatformClient::new(Secret::new(token))
+            .with_backoff(self.settings.retry_backoff)
+            .with_deadline(self.settings.request_deadline);
         Ok(Callback { client, url })
     }
 

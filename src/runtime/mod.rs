@@ -1,5 +1,10 @@
-//! The runtime core shared by every item kind: the settings and the values
-//! read from the configuration source that actions and triggers both need
-//! ([`environment`]).
+//! The runtime core shared by every item kind (actions, validators,
+//! triggers, next connectors): what an item runs in ([`environment`]: the
+//! settings, the configuration source, the platform client), configuration
+//! loading ([`configuration`]), the secrets fetch ([`secrets`]) and panic
+//! catching ([`panic`]).
 
+pub(crate) mod configuration;
 pub(crate) mod environment;
+pub(crate) mod panic;
+pub(crate) mod secrets;

@@ -129,15 +129,14 @@ pub enum StorageError {
     /// The file is not valid JSON (truncated, empty, not UTF-8, a syntax
     /// error). It was left untouched.
     #[error(
-        "the file `{}` is not valid JSON ({source}); it was left untouched: repair it, restore it from a backup, or delete it to start again from the default state",
+        "the file `{}` is not valid JSON ({cause}); it was left untouched: repair it, restore it from a backup, or delete it to start again from the default state",
         path.display()
     )]
     CorruptJson {
         /// The file.
         path: PathBuf,
         /// The parser's error (position only, never content).
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
     /// The file is valid JSON but does not have the shape of the expected
     /// type. It was left untouched.
@@ -157,26 +156,24 @@ pub enum StorageError {
     /// A value could not be serialized to JSON (for example a map whose keys
     /// are not strings). Nothing was written: the file on disk is untouched.
     #[error(
-        "cannot serialize the value for `{}` to JSON: {source}; nothing was written",
+        "cannot serialize the value for `{}` to JSON: {cause}; nothing was written",
         path.display()
     )]
     Serialize {
         /// The file the value was for.
         path: PathBuf,
         /// Serde's error.
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
     /// A file system operation failed.
-    #[error("cannot {operation} `{}`: {source}", path.display())]
+    #[error("cannot {operation} `{}`: {cause}", path.display())]
     Io {
         /// What was being done, e.g. `read the file`.
         operation: &'static str,
         /// The path involved.
         path: PathBuf,
         /// What the system said.
-        #[source]
-        source: io::Error,
+        cause: io::Error,
     },
 }
 
@@ -185,7 +182,7 @@ impl StorageError {
         StorageError::Io {
             operation,
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 }
@@ -431,7 +428,7 @@ impl DataDirectory {
         check_file_name(filename)?;
         let bytes = serde_json::to_vec(value).map_err(|source| StorageError::Serialize {
             path: PathBuf::from(filename),
-            source,
+            cause: source,
         })?;
         self.write_checked(filename, &bytes)
     }

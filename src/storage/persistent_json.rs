@@ -216,7 +216,7 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     pub fn save(&mut self) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(&self.value).map_err(|source| StorageError::Serialize {
             path: self.path.clone(),
-            source,
+            cause: source,
         })?;
         if self.on_disk.as_deref() == Some(bytes.as_slice()) {
             return Ok(());
@@ -355,7 +355,7 @@ fn parse<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, StorageErr
         };
         StorageError::CorruptJson {
             path: path.to_owned(),
-            source,
+            cause: source,
         }
     })
 }

@@ -105,7 +105,7 @@ fn kind_of(file: &str) -> Option<&'static ManifestKind> {
 }
 
 /// The page for a module manifest and its item manifests (each with its
-/// kind). Items are shown per kind in [`KINDS`] order, sorted by name within
+/// kind). Items are shown per kind in `KINDS` order, sorted by name within
 /// a kind.
 pub fn render(manifest: &Value, items: &[(&ManifestKind, Value)]) -> String {
     let text = |key: &str| {

@@ -102,13 +102,12 @@ pub enum GenerateError {
         second: String,
     },
     /// A file could not be written.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {cause}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
         /// What the system said.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -264,7 +263,10 @@ pub fn write(directory: &Path, files: &[GeneratedFile]) -> Result<Vec<bool>, Gen
             }
             std::fs::write(&path, &file.contents)
                 .map(|()| true)
-                .map_err(|source| GenerateError::Write { path, source })
+                .map_err(|source| GenerateError::Write {
+                    path,
+                    cause: source,
+                })
         })
         .collect()
 }

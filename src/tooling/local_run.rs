@@ -470,6 +470,11 @@ fn collect<R: Read + Send + 'static>(stream: Option<R>) -> std::thread::JoinHand
 }
 
 /// Sends SIGTERM: the item stops as it does on the platform.
+///
+/// The crate's one `unsafe` block (see the crate root): std can only
+/// SIGKILL a child, and a SIGKILL would not let the item stop as it does on
+/// the platform.
+#[allow(unsafe_code)]
 fn terminate(child: &Child) {
     #[cfg(unix)]
     {

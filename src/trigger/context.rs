@@ -76,41 +76,7 @@ pub struct TriggerContext<'a, T: Trigger + ?Sized> {
     runtime: &'a Runtime,
 }
 
-/// The body of an event, keys in the Python SDK's order.
-#[derive(Serialize)]
-struct EventBody<'a, E: ?Sized> {
-    name: &'a str,
-    event: &'a E,
-    request_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    directory: Option<&'a str>,
-}
-
-/// Serializes an event request body as the Python SDK does:
-/// `{"name": ..., "event": ..., "request_id": ..., "directory"?: ...}`.
-///
-/// ```
-/// let body = sekoia_automation::unversioned::wire::event_body(
-///     "alert", &serde_json::json!({"ip": "1.2.3.4"}), "0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70", None,
-/// ).unwrap();
-/// assert_eq!(
-///     String::from_utf8(body).unwrap(),
-///     r#"{"name": "alert", "event": {"ip": "1.2.3.4"}, "request_id": "0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70"}"#
-/// );
-/// ```
-pub fn event_body<E: Serialize + ?Sized>(
-    name: &str,
-    event: &E,
-    request_id: &str,
-    directory: Option<&str>,
-) -> serde_json::Result<Vec<u8>> {
-    crate::wire::python_json::to_vec(&EventBody {
-        name,
-        event,
-        request_id,
-        directory,
-    })
-}
+pub use crate::wire::bodies::event_body;
 
 impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
     pub(crate) fn new(
@@ -203,13 +169,13 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
         )
         .map_err(|source| SendEventError::Serialize {
             name: name.to_string(),
-            source,
+            cause: source,
         })?;
         if let Err(source) = runtime.events.send(&body) {
             runtime.metrics.event_send_failed();
             return Err(SendEventError::Http {
                 name: name.to_string(),
-                source,
+                cause: source,
             });
         }
         runtime.metrics.event_sent();
@@ -217,7 +183,7 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
             std::fs::remove_dir_all(&path).map_err(|source| SendEventError::RemoveDirectory {
                 name: name.to_string(),
                 directory: path,
-                source,
+                cause: source,
             })?;
         }
         Ok(())
@@ -247,7 +213,7 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
                 .resolve(relative)
                 .map_err(|source| SendEventError::Refused {
                     name: name.to_string(),
-                    source,
+                    cause: source,
                 })?;
         if !path.is_dir() {
             return Err(SendEventError::InvalidDirectory {

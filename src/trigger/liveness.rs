@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use serde::Serialize;
+use crate::wire::bodies::HealthBody;
 
 use crate::trigger::clock::{self, Clock};
 use crate::trigger::log_shipper::LogShipper;
@@ -35,16 +35,6 @@ pub struct Health {
     error_count: AtomicU64,
     seconds_without_events: u64,
     last_heartbeat_threshold: u64,
-}
-
-/// The body of `GET /health`, keys in the Python SDK's order.
-#[derive(Debug, Serialize)]
-struct HealthBody {
-    last_events_time: String,
-    last_heartbeat: String,
-    seconds_without_events_threshold: u64,
-    last_heartbeat_threshold: u64,
-    error_count: u64,
 }
 
 impl Health {
@@ -146,14 +136,13 @@ impl Health {
 
     /// The body of `GET /health`, as the Python SDK writes it.
     pub fn body(&self) -> Vec<u8> {
-        let body = HealthBody {
+        crate::wire::bodies::health_body(&HealthBody {
             last_events_time: self.last_event().to_iso8601(),
             last_heartbeat: self.last_heartbeat().to_iso8601(),
             seconds_without_events_threshold: self.seconds_without_events,
             last_heartbeat_threshold: self.last_heartbeat_threshold,
             error_count: self.error_count(),
-        };
-        crate::wire::python_json::to_vec(&body).unwrap_or_default()
+        })
     }
 }
 

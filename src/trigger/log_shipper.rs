@@ -21,8 +21,6 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use crate::trigger::clock::{self, Clock};
 use crate::trigger::stop_signal::StopSignal;
 use crate::wire::http::{Method, PlatformClient, Request};
@@ -43,18 +41,8 @@ pub const MAX_QUEUED: usize = 10_000;
 /// How long the final flush keeps retrying before the process exits.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// One queued record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-struct Entry {
-    date: String,
-    level: Level,
-    message: String,
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    logs: Vec<&'a Entry>,
-}
+// One queued record.
+use crate::wire::bodies::LogEntry as Entry;
 
 #[derive(Debug)]
 struct State {
@@ -390,9 +378,7 @@ impl Inner {
                 state.in_flight = count;
                 state.queue.drain(..count).collect()
             };
-            let body = crate::wire::python_json::to_vec(&Body {
-                logs: batch.iter().collect(),
-            });
+            let body = crate::wire::bodies::logs_body(&batch.iter().collect::<Vec<_>>());
             let result = match body {
                 Ok(body) => client
                     .send(&Request::new(Method::Post, &self.url).body(&body))

@@ -335,13 +335,12 @@ impl fmt::Debug for TriggerError {
 #[non_exhaustive]
 pub enum SendEventError {
     /// The event does not serialize to JSON.
-    #[error("the event `{name}` cannot be serialized to JSON: {source}")]
+    #[error("the event `{name}` cannot be serialized to JSON: {cause}")]
     Serialize {
         /// The event name.
         name: String,
         /// Serde's error.
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
     /// The directory to attach is not a directory of the data directory.
     #[error(
@@ -359,23 +358,21 @@ pub enum SendEventError {
     },
     /// The directory to attach leaves the data directory (absolute, `..`,
     /// symlink): refused, nothing sent.
-    #[error("cannot attach a directory to the event `{name}`: {source}")]
+    #[error("cannot attach a directory to the event `{name}`: {cause}")]
     Refused {
         /// The event name.
         name: String,
         /// Why the path was refused.
-        #[source]
-        source: StorageError,
+        cause: StorageError,
     },
     /// The platform refused the event (4xx), or could not be reached or kept
     /// failing (network errors, 5xx) through every attempt.
-    #[error("the event `{name}` was not sent: {source}")]
+    #[error("the event `{name}` was not sent: {cause}")]
     Http {
         /// The event name.
         name: String,
         /// The last failure.
-        #[source]
-        source: HttpError,
+        cause: HttpError,
     },
     /// The directory to remove after the send is the data directory itself.
     #[error(
@@ -387,7 +384,7 @@ pub enum SendEventError {
     },
     /// The event was sent but its directory could not be removed.
     #[error(
-        "the event `{name}` was sent but its directory `{}` could not be removed: {source}",
+        "the event `{name}` was sent but its directory `{}` could not be removed: {cause}",
         directory.display()
     )]
     RemoveDirectory {
@@ -396,8 +393,7 @@ pub enum SendEventError {
         /// The directory.
         directory: PathBuf,
         /// What the system said.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -417,7 +413,7 @@ impl SendEventError {
     /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
-            SendEventError::Http { source, .. } => Some(source.status().unwrap_or(500)),
+            SendEventError::Http { cause, .. } => Some(cause.status().unwrap_or(500)),
             _ => None,
         }
     }

@@ -6,12 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::config::secret::Secret;
-use crate::config::secret::secret_properties;
-use crate::config::source::{ConfigurationError, ConfigurationSource};
+use crate::config::source::ConfigurationError;
 use crate::runtime::environment::Environment;
 use crate::storage::data_directory::DataDirectory;
 use crate::trigger::clock;
@@ -153,10 +151,7 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
         let stop = Arc::clone(&stop);
         move |wait| stop.sleep(wait)
     });
-    let events = EventSender::new(&callback.url, &token, client.clone()).with_sleeper({
-        let stop = Arc::clone(&stop);
-        move |wait| stop.sleep(wait)
-    });
+    let events = EventSender::new(&callback.url, client.clone());
     drop(token);
     let runtime = Runtime {
         stop,
@@ -188,7 +183,8 @@ fn run_loop<T: Trigger>(
     client: &PlatformClient,
     secrets_url: &str,
 ) -> ExitCode {
-    let (secrets, node_secrets) = match fetch_secrets(client, secrets_url) {
+    let (secrets, node_secrets) = match crate::runtime::secrets::fetch_secrets(client, secrets_url)
+    {
         Ok(secrets) => secrets,
         Err(_) if runtime.stop.is_stopped() => return ExitCode::SUCCESS,
         Err(error) => {
@@ -259,7 +255,7 @@ fn execute_once<T: Trigger>(
         },
     };
     let ctx = TriggerContext::<T>::new(&loaded.0, &loaded.1, data_directory, runtime);
-    let error = match crate::action::runner::catch_panic(|| trigger.run(&ctx)) {
+    let error = match crate::runtime::panic::catch_panic(|| trigger.run(&ctx)) {
         Ok(Ok(())) => return,
         Ok(Err(error)) => error,
         Err(panic) => TriggerError::msg(panic),
@@ -304,7 +300,7 @@ fn is_interrupted(error: &TriggerError) -> bool {
     matches!(
         error.downcast_ref::<SendEventError>(),
         Some(SendEventError::Http {
-            source: HttpError::Interrupted { .. },
+            cause: HttpError::Interrupted { .. },
             ..
         })
     )
@@ -325,31 +321,6 @@ fn log(runtime: &Runtime, level: Level, message: &str) {
     runtime.logs.log(level, message);
 }
 
-type Secrets = Map<String, Value>;
-
-/// `GET url_secrets` → `value` (the module's secrets) and `node_value` (the
-/// trigger's), each `{}` when absent or null. Every value is registered to
-/// be scrubbed from logs.
-fn fetch_secrets(client: &PlatformClient, url: &str) -> Result<(Secrets, Secrets), HttpError> {
-    let response = client.get(url)?;
-    let answer: Value = response
-        .json()
-        .map_err(|error| HttpError::InvalidResponse {
-            method: crate::wire::http::Method::Get,
-            url: url.to_string(),
-            detail: error.to_string(),
-        })?;
-    let object = |key: &str| match answer.get(key) {
-        Some(Value::Object(map)) => map.clone(),
-        _ => Map::new(),
-    };
-    let (secrets, node_secrets) = (object("value"), object("node_value"));
-    for value in secrets.values().chain(node_secrets.values()) {
-        redact::register_value(value);
-    }
-    Ok((secrets, node_secrets))
-}
-
 /// The module configuration (every `value` key merged in, as the Python
 /// SDK's `set_secrets`) and the trigger configuration (non-null
 /// `node_value` keys overlaid).
@@ -359,52 +330,14 @@ fn load_configurations<T: Trigger>(
     node_secrets: &Map<String, Value>,
 ) -> Result<Configurations<T>, ConfigurationError> {
     let manifest = environment.manifest()?;
-    let (module, _) = crate::action::runner::load_configuration::<T::ModuleConfiguration>(
+    let (module, _) = crate::runtime::configuration::load_module_configuration::<
+        T::ModuleConfiguration,
+    >(environment, &manifest, secrets.clone())?;
+    let trigger = crate::runtime::configuration::load_trigger_configuration::<T::Configuration>(
         environment,
-        &manifest,
-        secrets.clone(),
+        node_secrets,
     )?;
-    let trigger = load_trigger_configuration::<T::Configuration>(environment, node_secrets)?;
     Ok((module, trigger))
-}
-
-fn load_trigger_configuration<C: DeserializeOwned + schemars::JsonSchema>(
-    environment: &Environment,
-    node_secrets: &Map<String, Value>,
-) -> Result<C, ConfigurationError> {
-    let name = "trigger_configuration";
-    let mut raw = match environment.source.optional_json(name)? {
-        Some(raw) => raw,
-        None if node_secrets.is_empty() => {
-            // A trigger whose configuration type accepts nothing does not read it.
-            if let Ok(configuration) =
-                C::deserialize(&json!({})).or_else(|_| C::deserialize(&Value::Null))
-            {
-                return Ok(configuration);
-            }
-            return Err(environment.source.missing(name));
-        }
-        None => json!({}),
-    };
-    if let Value::Object(map) = &mut raw {
-        for (key, value) in node_secrets {
-            if !value.is_null() {
-                map.insert(key.clone(), value.clone());
-            }
-        }
-    }
-    for secret in secret_properties::<C>() {
-        if let Some(value) = raw.get(&secret) {
-            redact::register_value(value);
-        }
-    }
-    C::deserialize(&raw).map_err(|error| ConfigurationError::Mismatch {
-        name: name.into(),
-        expected: std::any::type_name::<C>().into(),
-        detail: redact::scrub(&error.to_string()).into_owned(),
-        file: environment.source.file_for(name),
-        variable: ConfigurationSource::variable_for(name),
-    })
 }
 
 fn cannot_start(error: &str) -> ExitCode {

@@ -1,14 +1,17 @@
 //! The HTTP client that talks to the platform (PROTOCOL §2).
 //!
-//! One [`ureq::Agent`] per process, so connections are reused; a bearer token
-//! on every request to the platform; a 30 s timeout per phase (connect, send,
-//! receive); network errors and 5xx retried up to 10 attempts, waiting
-//! `unit × 2^attempt` between them (the Python SDK's `2^attempt` seconds with
-//! the default 1 s unit); 4xx failing at once with its status kept in the
-//! error.
+//! One keep-alive agent per process (see [`transport`](super::transport)),
+//! so connections are reused; a bearer token on every request to the
+//! platform; one overall deadline per attempt (30 s by default, as the Python
+//! SDK's `timeout=30`, but holding even when an answer trickles in); network
+//! errors and 5xx retried up to 10 attempts, waiting `unit × 2^attempt`
+//! between them (the Python SDK's `2^attempt` seconds with the default 1 s
+//! unit); 4xx failing at once with its status kept in the error. This is the
+//! crate's one retry loop: platform requests, event POSTs and log POSTs all
+//! go through [`PlatformClient::send`].
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -18,8 +21,8 @@ use crate::config::secret::Secret;
 
 /// Attempts per request, as in the Python SDK.
 pub const MAX_ATTEMPTS: u32 = 10;
-/// Timeout of one attempt, as in the Python SDK.
-pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// Default overall deadline of one attempt, as the Python SDK's timeout.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 /// The `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("sekoia-automation-rust/", env!("CARGO_PKG_VERSION"));
 /// Largest response body read (the platform's answers are small).
@@ -66,7 +69,7 @@ pub enum HttpError {
     },
     /// No answer: connection refused or dropped, timeout, DNS...
     #[error(
-        "{method} {url} failed after {attempts} attempt(s): {source}. Check that the platform is reachable"
+        "{method} {url} failed after {attempts} attempt(s): {cause}. Check that the platform is reachable"
     )]
     Transport {
         /// The method.
@@ -76,8 +79,7 @@ pub enum HttpError {
         /// Attempts made.
         attempts: u32,
         /// The last error.
-        #[source]
-        source: ureq::Error,
+        cause: TransportError,
     },
     /// Retrying was abandoned because the item is stopping.
     #[error(
@@ -102,23 +104,22 @@ pub enum HttpError {
         detail: String,
     },
     /// The answer is not the JSON that was expected.
-    #[error("{method} {url} answered a body that is not the expected JSON: {detail}")]
+    #[error("{method} {url} answered a body that is not the expected JSON: {cause}")]
     InvalidResponse {
         /// The method.
         method: Method,
         /// The URL.
         url: String,
-        /// What is wrong.
-        detail: String,
+        /// The parser's error.
+        cause: serde_json::Error,
     },
     /// The request body could not be serialized.
-    #[error("cannot serialize the request body for {url}: {source}")]
+    #[error("cannot serialize the request body for {url}: {cause}")]
     Body {
         /// The URL.
         url: String,
         /// Serde's error.
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
 }
 
@@ -181,6 +182,7 @@ type Sleeper = Arc<dyn Fn(Duration) -> bool + Send + Sync>;
 #[derive(Clone)]
 pub struct PlatformClient {
     agent: ureq::Agent,
+    deadline: Duration,
     authorization: Secret<String>,
     backoff_unit: Duration,
     max_attempts: u32,
@@ -193,38 +195,17 @@ impl fmt::Debug for PlatformClient {
             .field("authorization", &self.authorization)
             .field("backoff_unit", &self.backoff_unit)
             .field("max_attempts", &self.max_attempts)
+            .field("deadline", &self.deadline)
             .finish_non_exhaustive()
     }
-}
-
-/// The process's one agent: connections are pooled and reused across requests.
-pub fn shared_agent() -> ureq::Agent {
-    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
-    AGENT
-        .get_or_init(|| {
-            ureq::Agent::config_builder()
-                // Per phase, like `requests`' timeout=30 (connect, read). No
-                // global timeout: with one, ureq resolves every request on a
-                // new thread, even on a reused connection.
-                .timeout_connect(Some(TIMEOUT))
-                .timeout_send_request(Some(TIMEOUT))
-                .timeout_send_body(Some(TIMEOUT))
-                .timeout_recv_response(Some(TIMEOUT))
-                .timeout_recv_body(Some(TIMEOUT))
-                .http_status_as_error(false)
-                .user_agent(USER_AGENT)
-                .max_idle_connections_per_host(8)
-                .build()
-                .into()
-        })
-        .clone()
 }
 
 impl PlatformClient {
     /// A client authenticating with `token`, on the process's shared agent.
     pub fn new(token: Secret<String>) -> Self {
         PlatformClient {
-            agent: shared_agent(),
+            agent: super::transport::agent(DEFAULT_DEADLINE),
+            deadline: DEFAULT_DEADLINE,
             authorization: Secret::new(format!("Bearer {}", token.expose())),
             backoff_unit: Duration::from_secs(1),
             max_attempts: MAX_ATTEMPTS,
@@ -238,6 +219,15 @@ impl PlatformClient {
     /// Sets the backoff unit: attempt `n` failing waits `unit × 2^n`.
     pub fn with_backoff(mut self, unit: Duration) -> Self {
         self.backoff_unit = unit;
+        self
+    }
+
+    /// Sets the overall deadline of one attempt (connection, request and
+    /// answer): an attempt still unanswered then fails as a network error,
+    /// and is retried.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self.agent = super::transport::agent(deadline);
         self
     }
 
@@ -294,7 +284,7 @@ impl PlatformClient {
     ) -> Result<Response, HttpError> {
         let bytes = crate::wire::python_json::to_vec(body).map_err(|source| HttpError::Body {
             url: url.to_string(),
-            source,
+            cause: source,
         })?;
         self.send(&Request::new(method, url).body(&bytes))
     }
@@ -322,7 +312,7 @@ impl PlatformClient {
                     method: request.method,
                     url: request.url.to_string(),
                     attempts: attempt,
-                    source,
+                    cause: TransportError(source),
                 },
                 Err(source) => {
                     return Err(HttpError::InvalidUrl {
@@ -411,6 +401,25 @@ fn is_retryable(error: &ureq::Error) -> bool {
     )
 }
 
+/// Why an attempt got no answer: connection refused or reset, the deadline
+/// passed, a name that does not resolve...
+#[derive(Debug)]
+pub struct TransportError(ureq::Error);
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            ureq::Error::Timeout(_) => {
+                f.write_str("no complete answer within the request deadline")
+            }
+            ureq::Error::Io(error) => write!(f, "{error}"),
+            other => write!(f, "{other}"),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {}
+
 /// The start of an answer's body, for error messages.
 pub(crate) fn excerpt(body: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(body);
@@ -441,5 +450,130 @@ mod examples {
         )?;
         assert_eq!(answer.status, 200);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Reads one request (head and `Content-Length` body) off `stream`.
+    fn read_request(stream: &mut TcpStream) -> Vec<u8> {
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 64 * 1024];
+        loop {
+            let read = stream.read(&mut buffer).unwrap_or(0);
+            if read == 0 {
+                return request;
+            }
+            request.extend_from_slice(&buffer[..read]);
+            let text = String::from_utf8_lossy(&request);
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text[..end]
+                    .lines()
+                    .find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse::<usize>().ok())?
+                    })
+                    .unwrap_or(0);
+                if request.len() >= end + 4 + length {
+                    return request;
+                }
+            }
+        }
+    }
+
+    fn client() -> PlatformClient {
+        PlatformClient::new(Secret::new("t".to_string()))
+            .with_backoff(Duration::from_millis(1))
+            .with_max_attempts(3)
+    }
+
+    #[test]
+    fn an_answer_trickling_past_the_deadline_is_abandoned_and_retried() {
+        // One byte every 100 ms: no single read ever waits long, so only an
+        // overall deadline (here 1 s; 30 s by default) ends the attempt.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/callback", listener.local_addr().unwrap());
+        let (trickled, bytes_trickled) = mpsc::channel();
+        let server = thread::spawn(move || {
+            let (mut first, _) = listener.accept().unwrap();
+            read_request(&mut first);
+            first.write_all(b"HTTP/1.1 200 OK\r\nX-Slow: ").unwrap();
+            let mut sent = 0;
+            // 600 bytes would take a minute: the client gives up long before.
+            while sent < 600 && first.write_all(b"a").is_ok() {
+                sent += 1;
+                thread::sleep(Duration::from_millis(100));
+                // A closed connection shows on the write after the reset.
+            }
+            trickled.send(sent).unwrap();
+            let (mut second, _) = listener.accept().unwrap();
+            read_request(&mut second);
+            second
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+                .unwrap();
+        });
+        let response = client()
+            .with_deadline(Duration::from_secs(1))
+            .post_json(&url, &serde_json::json!({"event": 1}))
+            .unwrap();
+        assert_eq!((response.status, &response.body[..]), (200, &b"{}"[..]));
+        let sent = bytes_trickled.recv().unwrap();
+        assert!(sent < 600, "the first attempt was abandoned mid-answer");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_413_answered_while_the_body_is_written_is_that_status_not_a_broken_pipe() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/callback", listener.local_addr().unwrap());
+        let server = thread::spawn(move || {
+            let mut connections = 0;
+            listener.set_nonblocking(false).unwrap();
+            let (mut stream, _) = listener.accept().unwrap();
+            connections += 1;
+            // Read the head only, answer, and close with the body unread (a
+            // reset, as a platform refusing the body does).
+            let mut head = [0u8; 1024];
+            let _ = stream.read(&mut head);
+            let answer = br#"{"message": "request body too large"}"#;
+            stream
+                .write_all(
+                    format!(
+                        "HTTP/1.1 413 Content Too Large\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        answer.len()
+                    )
+                    .as_bytes(),
+                )
+                .unwrap();
+            stream.write_all(answer).unwrap();
+            drop(stream);
+            // A retry would connect again: count it.
+            listener.set_nonblocking(true).unwrap();
+            thread::sleep(Duration::from_millis(300));
+            connections + usize::from(listener.accept().is_ok())
+        });
+        let body = vec![b' '; 32 * 1024 * 1024];
+        let error = client()
+            .send(&Request::new(Method::Patch, &url).body(&body))
+            .unwrap_err();
+        assert_eq!(error.status(), Some(413), "{error}");
+        assert!(
+            matches!(error, HttpError::Status { attempts: 1, .. }),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("request body too large"),
+            "{error}"
+        );
+        assert_eq!(server.join().unwrap(), 1, "not retried");
     }
 }

@@ -3,9 +3,11 @@
 //! [`report`], [`logging`]), timestamps in the platform's format
 //! ([`timestamp`]) and secrets kept out of every body ([`redact`]).
 
+pub(crate) mod bodies;
 pub(crate) mod http;
 pub(crate) mod logging;
 pub(crate) mod python_json;
 pub(crate) mod redact;
 pub(crate) mod report;
 pub(crate) mod timestamp;
+pub(crate) mod transport;

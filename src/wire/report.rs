@@ -78,6 +78,16 @@ impl ActionReport {
         )
     }
 
+    /// The same report without its results, failed with `error` (the
+    /// platform refused the results' size).
+    pub fn without_results(&self, error: String) -> Self {
+        ActionReport {
+            results: None,
+            error: Some(redact::scrub(&error).into_owned()),
+            ..self.clone()
+        }
+    }
+
     /// The JSON body, byte-identical to the Python SDK's.
     pub fn to_body(&self) -> serde_json::Result<Vec<u8>> {
         python_json::to_vec(self)

@@ -138,13 +138,12 @@ pub enum ScaffoldError {
         slug: String,
     },
     /// A file could not be written.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {cause}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
         /// What the system said.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The manifests could not be generated.
     #[error(transparent)]
@@ -278,7 +277,7 @@ fn write_file(directory: &Path, name: &Path, contents: &str) -> Result<(), Scaff
     let path = directory.join(name);
     let error = |source| ScaffoldError::Write {
         path: path.clone(),
-        source,
+        cause: source,
     };
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(error)?;

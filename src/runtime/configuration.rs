@@ -1,0 +1,101 @@
+//! Configuration loading shared by every item kind: the module
+//! configuration with the secrets merged in (actions, validators, triggers,
+//! connectors) and an item's own configuration with its node secrets
+//! overlaid (triggers, connectors).
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use crate::config::manifest::Manifest;
+use crate::config::secret::secret_properties;
+use crate::config::source::{ConfigurationError, ConfigurationSource};
+use crate::runtime::environment::Environment;
+use crate::wire::redact;
+
+/// Loads `module_configuration`, merges the secrets (declared keys only),
+/// checks the manifest's required properties and deserializes it.
+pub(crate) fn load_module_configuration<C: DeserializeOwned + JsonSchema>(
+    environment: &Environment,
+    manifest: &Manifest,
+    secrets: Map<String, Value>,
+) -> Result<(C, Value), ConfigurationError> {
+    let name = "module_configuration";
+    let raw = match environment.source.optional_json(name)? {
+        Some(raw) => raw,
+        None if secrets.is_empty() => {
+            // A module whose configuration type accepts nothing does not read it.
+            if let Ok(configuration) =
+                C::deserialize(&json!({})).or_else(|_| C::deserialize(&Value::Null))
+            {
+                return Ok((configuration, json!({})));
+            }
+            return Err(environment.source.missing(name));
+        }
+        None => json!({}),
+    };
+    let mut raw = raw;
+    if let Value::Object(map) = &mut raw {
+        map.extend(secrets);
+    }
+    for secret in manifest
+        .secrets()
+        .iter()
+        .cloned()
+        .chain(secret_properties::<C>())
+    {
+        if let Some(value) = raw.get(&secret) {
+            redact::register_value(value);
+        }
+    }
+    manifest.check_required(&raw)?;
+    let configuration = C::deserialize(&raw).map_err(|error| ConfigurationError::Mismatch {
+        name: name.into(),
+        expected: std::any::type_name::<C>().into(),
+        detail: redact::scrub(&error.to_string()).into_owned(),
+        file: environment.source.file_for(name),
+        variable: ConfigurationSource::variable_for(name),
+    })?;
+    Ok((configuration, raw))
+}
+
+/// Loads `trigger_configuration` with the non-null `node_value` secrets
+/// overlaid, registers its secret fields to be scrubbed and deserializes it.
+pub(crate) fn load_trigger_configuration<C: DeserializeOwned + JsonSchema>(
+    environment: &Environment,
+    node_secrets: &Map<String, Value>,
+) -> Result<C, ConfigurationError> {
+    let name = "trigger_configuration";
+    let mut raw = match environment.source.optional_json(name)? {
+        Some(raw) => raw,
+        None if node_secrets.is_empty() => {
+            // A trigger whose configuration type accepts nothing does not read it.
+            if let Ok(configuration) =
+                C::deserialize(&json!({})).or_else(|_| C::deserialize(&Value::Null))
+            {
+                return Ok(configuration);
+            }
+            return Err(environment.source.missing(name));
+        }
+        None => json!({}),
+    };
+    if let Value::Object(map) = &mut raw {
+        for (key, value) in node_secrets {
+            if !value.is_null() {
+                map.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    for secret in secret_properties::<C>() {
+        if let Some(value) = raw.get(&secret) {
+            redact::register_value(value);
+        }
+    }
+    C::deserialize(&raw).map_err(|error| ConfigurationError::Mismatch {
+        name: name.into(),
+        expected: std::any::type_name::<C>().into(),
+        detail: redact::scrub(&error.to_string()).into_owned(),
+        file: environment.source.file_for(name),
+        variable: ConfigurationSource::variable_for(name),
+    })
+}
