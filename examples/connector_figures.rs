@@ -109,7 +109,9 @@ fn own_max_rss_kib() -> i64 {
 fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().collect();
     if arguments.get(1).map(String::as_str) == Some("push") {
-        return Module::<()>::new().register("push", Push).run_command("push");
+        return Module::<()>::new()
+            .register("push", Push)
+            .run_command("push");
     }
     figures();
     ExitCode::SUCCESS
@@ -149,7 +151,9 @@ fn measure(command: &mut Command) -> Option<Sample> {
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     let text = reader.join().unwrap_or_default();
     let errors = errors.join().unwrap_or_default();
-    if pid != child.id() as libc::pid_t || !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+    if pid != child.id() as libc::pid_t
+        || !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0)
+    {
         let tail: Vec<&str> = errors.lines().rev().take(3).collect();
         eprintln!("{command:?} failed ({status}): {}", tail.join(" / "));
         return None;
@@ -214,7 +218,8 @@ Push(data_path=Path(sys.argv[2])).execute()
             .env("MODULE_CONFIGURATION", "{}")
             .env(
                 "CONNECTOR_CONFIGURATION",
-                json!({"intake_key": "FIGURES", "intake_server": platform.intake_url()}).to_string(),
+                json!({"intake_key": "FIGURES", "intake_server": platform.intake_url()})
+                    .to_string(),
             )
             .env("LIVENESS_PORT", free_port().to_string())
             .env("METRICS_PORT", free_port().to_string())
@@ -290,7 +295,10 @@ fn figures() {
         for events in [100_000, 1_000_000] {
             for keep_ids in [false, true, false, true] {
                 let sample = rust_push(&sandbox, &platform, events, keep_ids);
-                println!("{events} ids={keep_ids}: {} KiB, {:.3} s", sample.max_rss_kib, sample.seconds);
+                println!(
+                    "{events} ids={keep_ids}: {} KiB, {:.3} s",
+                    sample.max_rss_kib, sample.seconds
+                );
             }
         }
         return;
@@ -318,7 +326,11 @@ fn figures() {
         seconds: median(pythons.iter().map(|sample| sample.seconds).collect()),
         acknowledged: pythons[0].acknowledged,
         ids: pythons[0].ids,
-        max_rss_kib: pythons.iter().map(|sample| sample.max_rss_kib).max().unwrap_or(0),
+        max_rss_kib: pythons
+            .iter()
+            .map(|sample| sample.max_rss_kib)
+            .max()
+            .unwrap_or(0),
     });
     let bare = median(bare);
     let (with_ids, without_ids) = (median(with_ids), median(without_ids));

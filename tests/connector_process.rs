@@ -122,13 +122,25 @@ fn a_connector_killed_at_random_moments_never_checkpoints_past_unacknowledged_ev
             break;
         }
     }
-    assert_eq!(kills, KILLS, "the feed ended before the 50th kill: make it longer");
+    assert_eq!(
+        kills, KILLS,
+        "the feed ended before the 50th kill: make it longer"
+    );
     // The last run, not killed, finishes the feed from the checkpoint.
     let status = command(&sandbox, &binary).status().unwrap();
     assert!(status.success(), "the last run: {status}");
     assert_eq!(saved_cursor(&sandbox), TOTAL);
     let on_intake = accepted(&platform);
-    assert_eq!(on_intake.len() as u64, TOTAL, "every event reached the intake");
-    assert!(moved > 5, "the kills landed before any progress: {moved} runs moved the checkpoint");
-    eprintln!("{kills} kills, {moved} of them after the checkpoint moved, checkpoint at {previous} before the last run");
+    assert_eq!(
+        on_intake.len() as u64,
+        TOTAL,
+        "every event reached the intake"
+    );
+    assert!(
+        moved > 5,
+        "the kills landed before any progress: {moved} runs moved the checkpoint"
+    );
+    eprintln!(
+        "{kills} kills, {moved} of them after the checkpoint moved, checkpoint at {previous} before the last run"
+    );
 }

@@ -539,7 +539,7 @@ impl<V: Serialize + DeserializeOwned> CheckpointCursor<V> {
     pub fn advance_unacknowledged(&mut self, to: V) -> Result<(), CheckpointError> {
         let value = serde_json::to_value(&to).map_err(|source| StorageError::Serialize {
             path: self.slot.file.path().to_owned(),
-            source,
+            cause: source,
         })?;
         self.slot.write(value)?;
         Ok(())

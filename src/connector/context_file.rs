@@ -112,7 +112,7 @@ impl ContextFile {
         if map != before || !self.path.exists() {
             let bytes = serde_json::to_vec(&map).map_err(|source| StorageError::Serialize {
                 path: self.path.clone(),
-                source,
+                cause: source,
             })?;
             if let Some(directory) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(directory)
@@ -139,9 +139,9 @@ impl ContextFile {
                 expected: "JSON object",
                 detail: format!("it holds {}", kind(&other)),
             }),
-            Err(source) => Err(StorageError::CorruptJson {
+            Err(cause) => Err(StorageError::CorruptJson {
                 path: self.path.clone(),
-                source,
+                cause,
             }),
         }
     }

@@ -4,7 +4,7 @@
 //! - Headers: `User-Agent: sekoiaio-connector-<intake_key>`,
 //!   `Content-Type: application/json`; no `Authorization` (the intake key in
 //!   the body authenticates). Through the process's one HTTP agent
-//!   ([`shared_agent`](crate::wire::http::shared_agent)): 30 s per phase,
+//!   (`wire::transport::agent`): 30 s per attempt,
 //!   connections reused.
 //! - Retried: network errors, 408, 429 (waiting its `Retry-After` seconds
 //!   when given) and 5xx; waits of 1, 2, 4, 8, then 10 s (times the
@@ -82,7 +82,7 @@ impl IntakeClient {
         IntakeClient {
             url,
             user_agent: format!("sekoiaio-connector-{intake_key}"),
-            agent: crate::wire::http::shared_agent(),
+            agent: crate::wire::transport::agent(crate::wire::http::DEFAULT_DEADLINE),
             backoff_unit,
             deadline,
             stop,
@@ -173,7 +173,11 @@ impl IntakeClient {
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let answer = if (200..300).contains(&status) && !keep_answer {
-            let mut reader = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).reader();
+            let mut reader = response
+                .body_mut()
+                .with_config()
+                .limit(MAX_ANSWER_BYTES)
+                .reader();
             std::io::copy(&mut reader, &mut std::io::sink())
                 .map(|_| Vec::new())
                 .map_err(ureq::Error::from)
