@@ -3,7 +3,8 @@
 //! A module is one binary holding **actions** (short programs that read
 //! arguments, do one job and report an [`Outcome`]), **triggers**
 //! (long-running watchers that send events which start playbook runs, see
-//! [`Trigger`]) and, later, connectors. On the wire it is a drop-in
+//! [`Trigger`]) and **connectors** (collectors pushing events to a
+//! Sekoia.io intake, checkpointed, see [`Connector`]). On the wire it is a drop-in
 //! replacement for a module written with the Python SDK: same inputs
 //! (`/symphony` files, environment fallback, `argv[1]`), same requests, same
 //! bodies.
@@ -24,6 +25,12 @@
 //! - `trigger/` (PROTOCOL §4): [`Trigger`], [`TriggerContext`], the runner
 //!   (start, run loop, critical rule), event sending, log shipping, the
 //!   `/health` and metrics listener, the stop signal, the clock.
+//! - `connector/` (PROTOCOL-connectors §1–3): [`Connector`],
+//!   [`ConnectorContext`], the default polling loop, `push_events` (event
+//!   encoding, chunking, 4 senders, retries, the per-event [`PushReport`]
+//!   and [`Acknowledgement`]), the checkpoints ([`CheckpointDatetime`],
+//!   [`CheckpointTimestamp`], [`CheckpointCursor`]) in one shared
+//!   [`ContextFile`], and the [`MetricsRegistry`].
 //! - `storage/`: [`DataDirectory`] and [`PersistentJson`].
 //! - `wire/` (PROTOCOL §2): the one HTTP client and its retry loop, every
 //!   body the module sends, Python-exact JSON, timestamps, redaction.
