@@ -397,7 +397,7 @@ impl PushError {
     /// position after them.
     pub fn acknowledged_prefix(self) -> Option<Acknowledgement> {
         let covered = self.report.acknowledged_prefix();
-        (covered > 0).then(|| Acknowledgement {
+        (covered > 0).then_some(Acknowledgement {
             report: self.report,
             covered,
         })

@@ -32,12 +32,15 @@ const POLL: Duration = Duration::from_millis(20);
 /// metrics).
 pub(crate) type OnAcknowledged = Arc<dyn Fn(u64) + Send + Sync>;
 
+/// A chunk's sequence number in its push, and how its sending ended.
+type Settled = (usize, Sent);
+
 struct Job {
     sequence: usize,
     body: Vec<u8>,
     events: u32,
     keep_ids: bool,
-    results: Sender<(usize, Sent)>,
+    results: Sender<Settled>,
 }
 
 /// The intake side of a connector: its client and sender threads.
@@ -204,7 +207,7 @@ struct Run<'a> {
     /// Chunks sent, their records waiting for a result (by sequence).
     pending: Vec<Option<usize>>,
     in_flight: usize,
-    results: (Sender<(usize, Sent)>, Receiver<(usize, Sent)>),
+    results: (Sender<Settled>, Receiver<Settled>),
     stop_seen: Option<Instant>,
 }
 
