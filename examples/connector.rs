@@ -88,7 +88,7 @@ struct CollectFeed {
 }
 
 impl Connector for CollectFeed {
-    type ModuleConfiguration = ();
+    type ModuleConfiguration = serde_json::Value;
     type Configuration = FeedConfiguration;
     type Event = Json<FeedEvent>;
     const NAME: &'static str = "Collect feed";
@@ -155,8 +155,8 @@ impl Connector for CollectFeed {
     }
 }
 
-fn module() -> Module<(), sekoia_automation::typestate::Registered> {
-    Module::<()>::new().register("collect_feed", CollectFeed::default())
+fn module() -> Module<serde_json::Value, sekoia_automation::typestate::Registered> {
+    Module::<serde_json::Value>::new().register("collect_feed", CollectFeed::default())
 }
 
 fn main() -> ExitCode {

@@ -144,3 +144,41 @@ fn a_connector_killed_at_random_moments_never_checkpoints_past_unacknowledged_ev
         "{kills} kills, {moved} of them after the checkpoint moved, checkpoint at {previous} before the last run"
     );
 }
+
+#[test]
+fn run_local_runs_a_connector_and_shows_its_batches_and_checkpoint() {
+    let binary = support::example("connector");
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::write(
+        directory.path().join("manifest.json"),
+        r#"{"name": "Feed", "slug": "feed", "version": "1.0.0", "uuid": "6f0b1a1e-7c39-4a57-9a4e-2c1f3f0f8e61", "configuration": {"type": "object", "properties": {}, "required": []}}"#,
+    )
+    .unwrap();
+    let output = Command::new(binary)
+        .args([
+            "run-local",
+            "collect_feed",
+            "total=300",
+            "page_size=100",
+            "--json",
+            "--timeout",
+            "60",
+        ])
+        .current_dir(directory.path())
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    support::assert_success(&output);
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["kind"], "connector");
+    let batches = document["batches"].as_array().unwrap();
+    assert_eq!(batches.len(), 3);
+    assert!(batches.iter().all(|batch| batch["status"] == 200));
+    let first: Value = serde_json::from_str(batches[0]["events"][0].as_str().unwrap()).unwrap();
+    assert_eq!(first["id"], 0);
+    assert_eq!(document["context"]["feed"]["cursor"], 300);
+    assert_eq!(
+        document["context"]["most_recent_date_seen"],
+        "2026-11-28T00:04:59+00:00"
+    );
+}

@@ -79,7 +79,13 @@ fn generate_files_writes_the_connector_manifest_with_the_intake_fields() {
     let keys: Vec<&String> = manifest.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["name", "description", "uuid", "docker_parameters", "arguments"],
+        [
+            "name",
+            "description",
+            "uuid",
+            "docker_parameters",
+            "arguments"
+        ],
         "no `results` for a connector (PROTOCOL §6)"
     );
     assert_eq!(manifest["docker_parameters"], "collect_logs");
@@ -117,7 +123,9 @@ fn check_module_accepts_a_trigger_pair_sharing_uuid_and_command_and_flags_one_th
     let found = problems(directory.path());
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
-        found[0].starts_with("connector_collect_logs.json: `uuid` differs from the one of trigger_collect_logs.json"),
+        found[0].starts_with(
+            "connector_collect_logs.json: `uuid` differs from the one of trigger_collect_logs.json"
+        ),
         "{found:?}"
     );
 }
