@@ -594,3 +594,84 @@ fn a_hundred_thousand_events_through_a_faulty_intake_are_accounted_for_exactly()
         "100,000 events: {counts:?}, possible duplicates after a dropped connection: {duplicates}"
     );
 }
+
+#[test]
+fn a_chunk_whose_answer_does_not_come_gets_the_stop_grace_then_is_reported_stopped() {
+    let env = Env::new();
+    // The intake holds the answer for a minute: only the grace ends the wait.
+    env.platform.inject(
+        Fault::delay(Duration::from_secs(60))
+            .always()
+            .on_path_suffix("/batch"),
+    );
+    let stop = Arc::new(StopSignal::new());
+    let options = ConnectorOptions::default()
+        .stop_signal(Arc::clone(&stop))
+        .stop_grace(Duration::from_millis(200));
+    let result = Arc::new(Mutex::new(None));
+    let out = Arc::clone(&result);
+    let mut connector = Scripted::new(move |ctx| {
+        // 60 events of 200,000 bytes: two chunks, sent by the sender threads.
+        let events: Vec<String> = (0..60)
+            .map(|n| format!("{n}{}", "x".repeat(200_000)))
+            .collect();
+        let error = ctx.push_events(&events).expect_err("stopped");
+        let counts = error.report().counts();
+        *out.lock().unwrap() = Some((error.is_stopped(), counts.stopped, counts.acknowledged));
+        Ok(())
+    });
+    connector.options = options;
+    let settings = env.settings();
+    let handle = std::thread::spawn(move || {
+        Module::<Value>::with_settings(settings)
+            .register("scripted", connector)
+            .run_command("scripted")
+    });
+    assert!(env.platform.wait_for(Duration::from_secs(20), |requests| {
+        requests
+            .iter()
+            .filter(|request| request.route() == "batch")
+            .count()
+            >= 2
+    }));
+    stop.stop();
+    assert_eq!(handle.join().unwrap(), ExitCode::SUCCESS);
+    let (is_stopped, stopped, acknowledged) = result.lock().unwrap().take().unwrap();
+    assert!(is_stopped);
+    assert_eq!(
+        (stopped, acknowledged),
+        (60, 0),
+        "nothing counts as delivered"
+    );
+}
+
+#[test]
+fn liveness_counts_events_when_the_intake_acknowledged_them() {
+    use sekoia_automation::testing::ManualClock;
+    let env = Env::new();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    env.sandbox.set("liveness_port", &port.to_string()).unwrap();
+    let clock = Arc::new(ManualClock::starting_now());
+    let options = ConnectorOptions::default()
+        .seconds_without_events(10)
+        .clock(clock.clone());
+    let health = move || match ureq::get(&format!("http://127.0.0.1:{port}/health")).call() {
+        Ok(response) => response.status().as_u16(),
+        Err(ureq::Error::StatusCode(status)) => status,
+        Err(error) => panic!("{error}"),
+    };
+    let statuses = run_step(&env, options, move |ctx| {
+        clock.advance(Duration::from_secs(20));
+        let before = health();
+        // Handed over but refused: not an event the intake has.
+        let refused = ctx.push_events(["x".repeat(300_000)]).is_err();
+        let after_refused = health();
+        let _ = ctx.push_events(["ok"]).expect("acknowledged");
+        let after_acknowledged = health();
+        (before, refused, after_refused, after_acknowledged)
+    });
+    assert_eq!(statuses, (500, true, 500, 200));
+}
