@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sekoia_automation::LogRecord;
-use sekoia_automation::unversioned::wire::ActionReport;
 use sekoia_automation::{ActionContext, DataDirectory, Level, Outcome, PersistentJson};
 use serde_json::{Value, json};
 
@@ -41,7 +40,7 @@ fn finished_body(c: &mut Criterion) {
             let outcome = Outcome::success(value.clone())
                 .activate("found")
                 .deactivate("clean");
-            ActionReport::new(outcome, &logs).to_body().unwrap()
+            outcome.into_report(&logs).to_body().unwrap()
         })
     });
     group.bench_function("baseline_serde_json_to_vec", |b| {

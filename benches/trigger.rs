@@ -4,9 +4,10 @@
 //!   the request body, byte-identical to the Python SDK's; baseline:
 //!   `serde_json::to_vec` of the same body (compact, not Python's spacing).
 //! - `post_loopback`: that body posted to the embedded platform over a
-//!   keep-alive connection by the trigger's [`EventSender`] (bearer, retry
-//!   logic, answer read), and by the general [`PlatformClient`]; baseline: a
-//!   bare `ureq` POST of the same bytes.
+//!   keep-alive connection by the trigger's [`EventSender`] (request id,
+//!   bearer, the one retry loop, the per-attempt deadline), and by the
+//!   [`PlatformClient`] it goes through; baseline: a bare `ureq` POST of the
+//!   same bytes (no deadline).
 
 use std::hint::black_box;
 use std::time::Duration;

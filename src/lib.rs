@@ -15,7 +15,9 @@
 //! file, and this page re-exports what a module author names.
 //!
 //! - `module/`: the [`Module`] builder and its [`typestate`] (configured →
-//!   registered → running), and how items are registered, type-erased.
+//!   registered → running).
+//! - `item/`: how items are registered (type-erased) and the manifests that
+//!   describe them in the platform's shape.
 //! - `config/` (PROTOCOL §1): settings, the `/symphony` file / environment
 //!   source, `manifest.json`, [`Secret`].
 //! - `runtime/`: what every item kind runs in (configuration loading, the
@@ -40,6 +42,10 @@
 //!   scaffold; reachable through [`unversioned`], outside the semver promise.
 //! - [`testing`]: the embedded local platform, [`Sandbox`](testing::Sandbox)
 //!   and the manual clock, for module tests.
+//!
+//! The folders form layers without loops: `config/` and `storage/` at the
+//! bottom, then `wire/`, `runtime/`, `action/` and `trigger/`, `item/`,
+//! `tooling/` and `module/` on top.
 //!
 //! # Errors
 //!
@@ -101,6 +107,7 @@
 mod action;
 mod config;
 mod connector;
+mod item;
 mod module;
 mod runtime;
 mod storage;
@@ -142,9 +149,9 @@ pub use wire::timestamp::Timestamp;
 /// ```
 ///
 /// Misuse does not compile, and the compiler says why in a sentence: `run`
-/// on a module without items ([`CanRun`]), changing the settings once an
-/// item is registered ([`CanConfigure`]), registering an item written for
-/// another configuration type ([`Item`], [`SameAs`]). A function that
+/// on a module without items ([`CanRun`](typestate::CanRun)), changing the settings once an
+/// item is registered ([`CanConfigure`](typestate::CanConfigure)), registering an item written for
+/// another configuration type ([`Item`](typestate::Item), [`SameAs`](typestate::SameAs)). A function that
 /// returns a module ready to run names its state:
 ///
 /// ```
@@ -169,7 +176,7 @@ pub use wire::timestamp::Timestamp;
 /// # let _ = module();
 /// ```
 pub mod typestate {
-    pub use crate::module::item::{
+    pub use crate::item::registration::{
         ActionKind, ConnectorKind, Item, SameAs, TriggerKind, ValidatorKind,
     };
     pub use crate::module::{CanConfigure, CanRun, Configured, ModuleState, Registered};
@@ -181,7 +188,7 @@ pub mod typestate {
 /// release. Module code never needs it.
 #[doc(hidden)]
 pub mod unversioned {
-    pub use crate::module::item::{ItemKind, Registration};
+    pub use crate::item::registration::{ItemKind, Registration};
     pub use crate::tooling::{ModuleItems, RESERVED_COMMANDS, is_reserved};
 
     /// `check-module`.

@@ -150,6 +150,23 @@ impl<R> Outcome<R> {
     }
 }
 
+impl<R: serde::Serialize> Outcome<R> {
+    /// The finished PATCH this outcome reports, with the run's `logs`.
+    #[doc(hidden)]
+    pub fn into_report(
+        self,
+        logs: &[crate::wire::logging::LogRecord],
+    ) -> crate::wire::report::ActionReport {
+        let (results, error, outputs) = self.into_parts();
+        crate::wire::report::ActionReport::new(
+            results.map(|results| serde_json::to_value(&results)),
+            error,
+            outputs,
+            logs,
+        )
+    }
+}
+
 impl<R, E: Display> From<Result<R, E>> for Outcome<R> {
     fn from(result: Result<R, E>) -> Self {
         match result {

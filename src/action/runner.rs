@@ -31,12 +31,8 @@ pub(crate) fn run_action<A: Action>(action: &A, environment: &Environment) -> Ex
     drop(capture);
     let mut report = match ended {
         Ok(outcome) => {
-            crate::tooling::item_manifest::warn_undeclared_branches(
-                A::OUTPUTS,
-                outcome.outputs(),
-                &mut records,
-            );
-            ActionReport::new(outcome, &records)
+            warn_undeclared_branches(A::OUTPUTS, outcome.outputs(), &mut records);
+            outcome.into_report(&records)
         }
         Err(details) => {
             logging::echo_to_stderr(Level::Error, &details);
@@ -235,4 +231,33 @@ fn cannot_report(error: &ConfigurationError) -> ExitCode {
     );
     eprintln!("error: cannot report to the platform: {error}");
     ExitCode::FAILURE
+}
+
+/// Adds a `warning` record for each activated branch that a non-empty
+/// declared list does not name (the branch is still sent).
+pub(crate) fn warn_undeclared_branches(
+    declared: &[&str],
+    outputs: &[(String, bool)],
+    records: &mut Vec<crate::wire::logging::LogRecord>,
+) {
+    if declared.is_empty() {
+        return;
+    }
+    for (branch, active) in outputs {
+        if *active && !declared.contains(&branch.as_str()) {
+            let message = format!(
+                "the branch `{branch}` was activated but the action declares only {}: add it to `Action::OUTPUTS` (and run generate-files) so that the playbook editor shows it",
+                declared
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            crate::wire::logging::echo_to_stderr(crate::wire::logging::Level::Warning, &message);
+            records.push(crate::wire::logging::LogRecord::new(
+                crate::wire::logging::Level::Warning,
+                &message,
+            ));
+        }
+    }
 }

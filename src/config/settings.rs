@@ -17,6 +17,9 @@ pub const BACKOFF_VARIABLE: &str = "SEKOIA_AUTOMATION_BACKOFF_MS";
 /// Environment variable that overrides the overall deadline of one request
 /// attempt, in milliseconds (default 30,000: the Python SDK's timeout).
 pub const DEADLINE_VARIABLE: &str = "SEKOIA_AUTOMATION_REQUEST_DEADLINE_MS";
+/// Default overall deadline of one request attempt, as the Python SDK's
+/// `timeout=30`.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 /// Default configuration root, as mounted by the platform.
 pub const DEFAULT_ROOT: &str = "/symphony";
 /// Default data directory, as mounted by the platform.
@@ -67,7 +70,7 @@ impl Default for Settings {
             data_directory: PathBuf::from(DEFAULT_DATA),
             manifest_path: PathBuf::from(DEFAULT_MANIFEST),
             retry_backoff: Duration::from_secs(1),
-            request_deadline: crate::wire::http::DEFAULT_DEADLINE,
+            request_deadline: DEFAULT_DEADLINE,
             embedded_manifest: None,
         }
     }

@@ -115,7 +115,7 @@ pub(crate) fn frequency(raw: &Value) -> Option<std::time::Duration> {
 /// with `intake_key` (required) and `intake_server` added when it does not
 /// declare them.
 pub(crate) fn schema<C: JsonSchema>() -> Value {
-    let mut schema = crate::tooling::item_manifest::configuration_schema::<C>();
+    let mut schema = crate::item::manifest::configuration_schema::<C>();
     if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
         let mut with_intake = serde_json::Map::new();
         if !properties.contains_key("intake_server") {

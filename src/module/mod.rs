@@ -10,8 +10,6 @@
 //! item written for another configuration type, or changing the settings once
 //! an item is registered.
 
-pub(crate) mod item;
-
 use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,7 +20,7 @@ use serde::de::DeserializeOwned;
 
 use crate::action::validator::AccountValidator;
 use crate::config::settings::Settings;
-use crate::module::item::{Item, Registration};
+use crate::item::registration::{Item, Registration};
 use crate::runtime::environment::Environment;
 
 /// The state before any item is registered: settings can still change.

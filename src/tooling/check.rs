@@ -50,11 +50,9 @@ use std::process::ExitCode;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::item::manifest::{KINDS, SUBSCHEMA_KEYWORDS, SUBSCHEMA_LIST_KEYWORDS, SectionContent};
 use crate::tooling::ModuleItems;
 use crate::tooling::generate::{GeneratedFile, MANIFEST_FILE, read_manifest};
-use crate::tooling::item_manifest::{
-    KINDS, SUBSCHEMA_KEYWORDS, SUBSCHEMA_LIST_KEYWORDS, SectionContent,
-};
 
 /// One problem found in a module directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,7 +328,7 @@ pub fn item_files(directory: &Path) -> Vec<String> {
     files
 }
 
-fn kind_of(file: &str) -> Option<&'static crate::tooling::item_manifest::ManifestKind> {
+fn kind_of(file: &str) -> Option<&'static crate::item::manifest::ManifestKind> {
     KINDS.iter().copied().find(|kind| {
         file.strip_prefix(kind.prefix)
             .and_then(|rest| rest.strip_prefix('_'))
@@ -585,8 +583,8 @@ pub fn check(directory: &Path, items: Option<&ModuleItems<'_>>, rules: &Rules) -
 /// The other file of a connector/trigger pair: `trigger_<name>.json` for
 /// `connector_<name>.json` and the reverse.
 fn pair_of(file: &str) -> Option<String> {
-    let connector = crate::tooling::item_manifest::CONNECTOR.prefix;
-    let trigger = crate::tooling::item_manifest::TRIGGER.prefix;
+    let connector = crate::item::manifest::CONNECTOR.prefix;
+    let trigger = crate::item::manifest::TRIGGER.prefix;
     if let Some(rest) = file
         .strip_prefix(connector)
         .and_then(|r| r.strip_prefix('_'))
@@ -604,7 +602,7 @@ fn check_pairs(checker: &mut Checker<'_>, on_disk: &HashMap<String, Map<String, 
     let mut files: Vec<&String> = on_disk.keys().collect();
     files.sort();
     for file in files {
-        if !file.starts_with(crate::tooling::item_manifest::CONNECTOR.prefix) {
+        if !file.starts_with(crate::item::manifest::CONNECTOR.prefix) {
             continue;
         }
         let Some(pair) = pair_of(file) else { continue };
@@ -637,7 +635,7 @@ fn compare(
                 .iter()
                 .any(|generated| generated.file_name == name)
         };
-        let is_pair_of_connector = file.starts_with(crate::tooling::item_manifest::TRIGGER.prefix)
+        let is_pair_of_connector = file.starts_with(crate::item::manifest::TRIGGER.prefix)
             && pair_of(&file).is_some_and(|pair| generated_or_pair(&pair));
         if !generated_or_pair(&file) && !is_pair_of_connector {
             checker.push(
@@ -650,7 +648,7 @@ fn compare(
         .iter()
         .filter_map(|item| {
             let kind = item.manifest.kind()?;
-            let file = crate::tooling::item_manifest::file_name(kind.prefix, item.name);
+            let file = crate::item::manifest::file_name(kind.prefix, item.name);
             generated
                 .iter()
                 .find(|generated| generated.file_name == file)

@@ -31,8 +31,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use crate::item::manifest::{KINDS, ManifestKind, SectionContent};
 use crate::tooling::generate::{GeneratedFile, MANIFEST_FILE};
-use crate::tooling::item_manifest::{KINDS, ManifestKind, SectionContent};
 
 /// Where `generate-documentation` writes the page by default, in the module
 /// directory.

@@ -6,7 +6,7 @@
 //! (two-space indent, as the Python SDK's `json.dumps(indent=2)`) ending with
 //! a newline. Key order: an item manifest has `name`, `description`, `uuid`,
 //! `docker_parameters`, then its kind's fields (see
-//! [`item_manifest`](crate::tooling::item_manifest)); schemas have sorted keys but
+//! [`item_manifest`](crate::item::manifest)); schemas have sorted keys but
 //! properties in field order; `manifest.json` keeps the order of the
 //! existing file, `configuration` replaced in place and
 //! `supports_validation` (`true` when an account validator is registered,
@@ -47,9 +47,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::module::item::ItemKind;
+use crate::item::manifest::{file_name, item_uuid, normalize_schema};
+use crate::item::registration::ItemKind;
 use crate::tooling::ModuleItems;
-use crate::tooling::item_manifest::{file_name, item_uuid, normalize_schema};
 
 /// The module manifest's file name.
 pub const MANIFEST_FILE: &str = "manifest.json";

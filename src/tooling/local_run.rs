@@ -56,7 +56,7 @@ use crate::config::manifest::Manifest;
 use crate::config::settings::{
     BACKOFF_VARIABLE, DATA_VARIABLE, MANIFEST_VARIABLE, ROOT_VARIABLE, Settings,
 };
-use crate::module::item::ItemKind;
+use crate::item::registration::ItemKind;
 use crate::testing::{LocalPlatform, RecordedRequest};
 use crate::tooling::{ItemRef, ModuleItems, RUN_LOCAL};
 

@@ -27,7 +27,6 @@
 pub(crate) mod check;
 pub(crate) mod documentation;
 pub(crate) mod generate;
-pub(crate) mod item_manifest;
 pub(crate) mod local_run;
 #[cfg(feature = "cli")]
 pub(crate) mod scaffold;
@@ -36,8 +35,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::config::settings::Settings;
-use crate::module::item::{ItemKind, Registration};
-use crate::tooling::item_manifest::ItemManifest;
+use crate::item::manifest::ItemManifest;
+use crate::item::registration::{ItemKind, Registration};
 
 /// Generates the module's files: `generate-files [DIR]`.
 pub const GENERATE_FILES: &str = "generate-files";

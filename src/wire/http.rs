@@ -22,7 +22,7 @@ use crate::config::secret::Secret;
 /// Attempts per request, as in the Python SDK.
 pub const MAX_ATTEMPTS: u32 = 10;
 /// Default overall deadline of one attempt, as the Python SDK's timeout.
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+pub use crate::config::settings::DEFAULT_DEADLINE;
 /// The `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("sekoia-automation-rust/", env!("CARGO_PKG_VERSION"));
 /// Largest response body read (the platform's answers are small).

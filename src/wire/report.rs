@@ -3,7 +3,6 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::action::outcome::Outcome;
 use crate::wire::logging::{LogRecord, format_action_logs};
 use crate::wire::python_json;
 use crate::wire::redact;
@@ -33,9 +32,13 @@ pub struct ActionReport {
 
 impl ActionReport {
     /// Validates the outcome's results and gathers the report.
-    pub fn new<R: Serialize>(outcome: Outcome<R>, logs: &[LogRecord]) -> Self {
-        let (results, mut error, outputs) = outcome.into_parts();
-        let results = match results.map(|results| serde_json::to_value(&results)) {
+    pub fn new(
+        results: Option<serde_json::Result<Value>>,
+        mut error: Option<String>,
+        outputs: Vec<(String, bool)>,
+        logs: &[LogRecord],
+    ) -> Self {
+        let results = match results {
             None | Some(Ok(Value::Null)) => None,
             Some(Ok(value)) if is_valid_results(&value) => Some(value),
             Some(Ok(value)) => {
@@ -73,7 +76,9 @@ impl ActionReport {
     /// configuration, panic...): `An unexpected error occurred: <details>`.
     pub fn unexpected(details: &str, logs: &[LogRecord]) -> Self {
         ActionReport::new(
-            Outcome::<()>::failure(format!("An unexpected error occurred: {details}")),
+            None,
+            Some(format!("An unexpected error occurred: {details}")),
+            Vec::new(),
             logs,
         )
     }
@@ -107,20 +112,18 @@ fn is_valid_results(value: &Value) -> bool {
 mod examples {
     #[test]
     fn action_report_example() {
-        use crate::{Outcome, wire::report::ActionReport};
+        use crate::Outcome;
         use serde_json::json;
 
-        let report = ActionReport::new(
-            Outcome::success(json!({"ip": "1.2.3.4"})).activate("found"),
-            &[],
-        );
+        let report =
+            (Outcome::success(json!({"ip": "1.2.3.4"})).activate("found")).into_report(&[]);
         assert_eq!(
             report.to_body().unwrap(),
             br#"{"status": "finished", "results": {"ip": "1.2.3.4"}, "outputs": {"found": true}}"#
         );
 
         // Results must be an object or a list of objects.
-        let report = ActionReport::new(Outcome::success("text"), &[]);
+        let report = (Outcome::success("text")).into_report(&[]);
         assert_eq!(report.error.as_deref(), Some("Results are invalid: 'text'"));
         assert!(report.results.is_none());
     }
@@ -129,7 +132,7 @@ mod examples {
     fn untyped_results_map_is_accepted() {
         let mut map = serde_json::Map::new();
         map.insert("k".into(), serde_json::json!(1));
-        let report = crate::wire::report::ActionReport::new(crate::Outcome::success(map), &[]);
+        let report = crate::Outcome::success(map).into_report(&[]);
         assert_eq!(report.results, Some(serde_json::json!({"k": 1})));
     }
 }

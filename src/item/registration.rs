@@ -85,7 +85,7 @@ where
             A::DESCRIPTION,
             Box::new(ActionItem(self)),
         )
-        .with_manifest(crate::tooling::item_manifest::ActionManifest::<A>::boxed())
+        .with_manifest(crate::item::manifest::ActionManifest::<A>::boxed())
     }
 }
 
@@ -102,7 +102,7 @@ where
             T::DESCRIPTION,
             Box::new(TriggerItem(self)),
         )
-        .with_manifest(crate::tooling::item_manifest::TriggerManifest::<T>::boxed())
+        .with_manifest(crate::item::manifest::TriggerManifest::<T>::boxed())
     }
 }
 
@@ -119,7 +119,7 @@ where
             K::DESCRIPTION,
             Box::new(ConnectorRunner(self)),
         )
-        .with_manifest(crate::tooling::item_manifest::ConnectorManifest::<K>::boxed())
+        .with_manifest(crate::item::manifest::ConnectorManifest::<K>::boxed())
     }
 }
 
@@ -130,7 +130,7 @@ pub struct Registration<C> {
     name: &'static str,
     description: &'static str,
     runner: Box<dyn Runner<C>>,
-    manifest: Box<dyn crate::tooling::item_manifest::ItemManifest>,
+    manifest: Box<dyn crate::item::manifest::ItemManifest>,
 }
 
 impl<C> std::fmt::Debug for Registration<C> {
@@ -157,20 +157,17 @@ impl<C> Registration<C> {
             name,
             description,
             runner,
-            manifest: Box::new(crate::tooling::item_manifest::NoManifest),
+            manifest: Box::new(crate::item::manifest::NoManifest),
         }
     }
 
-    fn with_manifest(
-        mut self,
-        manifest: Box<dyn crate::tooling::item_manifest::ItemManifest>,
-    ) -> Self {
+    fn with_manifest(mut self, manifest: Box<dyn crate::item::manifest::ItemManifest>) -> Self {
         self.manifest = manifest;
         self
     }
 
     /// What the tooling writes for the item (its manifest file's fields).
-    pub fn manifest(&self) -> &dyn crate::tooling::item_manifest::ItemManifest {
+    pub fn manifest(&self) -> &dyn crate::item::manifest::ItemManifest {
         &*self.manifest
     }
 
@@ -186,7 +183,7 @@ impl<C> Registration<C> {
             "Check that the module configuration gives access to the service",
             Box::new(ValidatorItem(validator)),
         )
-        .with_manifest(crate::tooling::item_manifest::ValidatorManifest::<V>::boxed())
+        .with_manifest(crate::item::manifest::ValidatorManifest::<V>::boxed())
     }
 
     /// The command (`argv[1]`) that selects the item.

@@ -145,7 +145,7 @@ pub const KINDS: &[&ManifestKind] = &[&ACTION, &TRIGGER, &CONNECTOR];
 /// What the tooling needs of a registered item to write its manifest,
 /// produced from the item's types when asked (nothing is computed when a
 /// module just runs). Every registration holds one
-/// ([`Registration::manifest`](crate::module::item::Registration::manifest)).
+/// ([`Registration::manifest`](crate::item::registration::Registration::manifest)).
 ///
 /// ```
 /// use sekoia_automation::{Action, ActionContext, Module, Outcome};
@@ -311,35 +311,6 @@ impl<V: AccountValidator> ItemManifest for ValidatorManifest<V> {
 
     fn module_configuration(&self) -> Value {
         configuration_schema::<V::ModuleConfiguration>()
-    }
-}
-
-/// Adds a `warning` record for each activated branch that a non-empty
-/// declared list does not name (the branch is still sent).
-pub(crate) fn warn_undeclared_branches(
-    declared: &[&str],
-    outputs: &[(String, bool)],
-    records: &mut Vec<crate::wire::logging::LogRecord>,
-) {
-    if declared.is_empty() {
-        return;
-    }
-    for (branch, active) in outputs {
-        if *active && !declared.contains(&branch.as_str()) {
-            let message = format!(
-                "the branch `{branch}` was activated but the action declares only {}: add it to `Action::OUTPUTS` (and run generate-files) so that the playbook editor shows it",
-                declared
-                    .iter()
-                    .map(|name| format!("`{name}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            crate::wire::logging::echo_to_stderr(crate::wire::logging::Level::Warning, &message);
-            records.push(crate::wire::logging::LogRecord::new(
-                crate::wire::logging::Level::Warning,
-                &message,
-            ));
-        }
     }
 }
 
@@ -632,7 +603,7 @@ pub(crate) fn sort_keys(map: &mut Map<String, Value>) {
 mod examples {
     #[test]
     fn configuration_schema_example() {
-        use crate::{Secret, tooling::item_manifest::configuration_schema};
+        use crate::{Secret, item::manifest::configuration_schema};
         use serde_json::json;
 
         #[allow(dead_code)] // only its schema is read
@@ -649,7 +620,7 @@ mod examples {
 
     #[test]
     fn file_name_example() {
-        use crate::tooling::item_manifest::file_name;
+        use crate::item::manifest::file_name;
         assert_eq!(
             file_name("action", "Get IP Reputation"),
             "action_get_ip_reputation.json"
@@ -658,7 +629,7 @@ mod examples {
 
     #[test]
     fn item_schema_example() {
-        use crate::tooling::item_manifest::item_schema;
+        use crate::item::manifest::item_schema;
         use serde_json::json;
 
         #[allow(dead_code)] // only its schema is read
@@ -685,7 +656,7 @@ mod examples {
 
     #[test]
     fn item_uuid_example() {
-        use crate::tooling::item_manifest::item_uuid;
+        use crate::item::manifest::item_uuid;
         use uuid::Uuid;
 
         let module = Uuid::parse_str("6f0b1a1e-7c39-4a57-9a4e-2c1f3f0f8e61").unwrap();
@@ -695,7 +666,7 @@ mod examples {
 
     #[test]
     fn normalize_schema_example() {
-        use crate::tooling::item_manifest::normalize_schema;
+        use crate::item::manifest::normalize_schema;
         use serde_json::json;
 
         let schema = normalize_schema(json!({"$schema": "x", "type": "null", "title": "null"}));
