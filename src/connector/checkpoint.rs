@@ -391,7 +391,7 @@ impl TimeUnit {
 /// let directory = tempfile::tempdir()?;
 /// std::fs::write(directory.path().join("context.json"), r#"{"most_recent_date_seen":"2026-11-28T04:37:29.5+00:00"}"#)?;
 /// let mut checkpoint = CheckpointTimestamp::new(directory.path(), TimeUnit::Millisecond).ignore_older_than(None);
-/// assert_eq!(checkpoint.offset()?, 1_764_304_649_500);
+/// assert_eq!(checkpoint.offset()?, 1_795_840_649_500);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
