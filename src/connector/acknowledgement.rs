@@ -108,7 +108,45 @@ pub(crate) struct ChunkRecord {
     pub(crate) status: ChunkStatus,
     /// One per event when the intake answered as many; empty otherwise
     /// (or when ids are not kept).
-    pub(crate) ids: Vec<IntakeId>,
+    pub(crate) ids: ChunkIds,
+}
+
+/// A chunk's intake ids: the answer kept as it came, decoded the first time
+/// they are asked for (most pushes never look at them: the push itself
+/// pays only for reading the answer).
+#[derive(Debug, Default)]
+pub(crate) struct ChunkIds {
+    answer: Option<Box<[u8]>>,
+    events: u32,
+    decoded: std::sync::OnceLock<Vec<IntakeId>>,
+}
+
+impl ChunkIds {
+    /// The ids of `events` events, in this 2xx answer.
+    pub(crate) fn answered(answer: Vec<u8>, events: u32) -> Self {
+        ChunkIds {
+            answer: Some(answer.into_boxed_slice()),
+            events,
+            decoded: std::sync::OnceLock::new(),
+        }
+    }
+
+    #[cfg(test)]
+    fn decoded(ids: Vec<IntakeId>) -> Self {
+        let events = ids.len() as u32;
+        ChunkIds {
+            answer: None,
+            events,
+            decoded: std::sync::OnceLock::from(ids),
+        }
+    }
+
+    fn get(&self) -> &[IntakeId] {
+        self.decoded.get_or_init(|| match &self.answer {
+            Some(answer) => crate::connector::sender::ids(answer, self.events),
+            None => Vec::new(),
+        })
+    }
 }
 
 /// What happened to one event of a push.
@@ -227,13 +265,12 @@ impl PushReport {
     fn in_chunk<'a>(&'a self, chunk: &'a ChunkRecord, index: u64) -> EventOutcome<'a> {
         match &chunk.status {
             ChunkStatus::Acknowledged => {
-                let id = if chunk.ids.is_empty() {
+                let ids = chunk.ids.get();
+                let id = if ids.is_empty() {
                     None
                 } else {
                     let refused_before = self.refused_between(chunk.first, index);
-                    chunk
-                        .ids
-                        .get((index - chunk.first - refused_before) as usize)
+                    ids.get((index - chunk.first - refused_before) as usize)
                 };
                 EventOutcome::Acknowledged(id)
             }
@@ -266,7 +303,7 @@ impl PushReport {
         self.chunks
             .iter()
             .filter(|chunk| chunk.status == ChunkStatus::Acknowledged)
-            .flat_map(|chunk| chunk.ids.iter())
+            .flat_map(|chunk| chunk.ids.get().iter())
     }
 
     /// Counts by outcome.
@@ -496,7 +533,7 @@ mod tests {
             last,
             events,
             status,
-            ids: Vec::new(),
+            ids: ChunkIds::default(),
         }
     }
 
@@ -507,7 +544,8 @@ mod tests {
             bytes: 300_000,
         };
         let mut acknowledged = chunk(0, 3, 3, ChunkStatus::Acknowledged);
-        acknowledged.ids = ["a", "b", "c"].iter().map(|id| IntakeId::new(id)).collect();
+        acknowledged.ids =
+            ChunkIds::decoded(["a", "b", "c"].iter().map(|id| IntakeId::new(id)).collect());
         let report = PushReport {
             taken: 7,
             stopped_early: false,

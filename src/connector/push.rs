@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::connector::acknowledgement::{
-    Acknowledgement, ChunkRecord, ChunkStatus, PushError, PushReport, Refusal,
+    Acknowledgement, ChunkIds, ChunkRecord, ChunkStatus, PushError, PushReport, Refusal,
 };
 use crate::connector::chunk::{Chunk, ChunkBuilder, Oversize, check_event};
 use crate::connector::event::IntakeEvent;
@@ -218,7 +218,7 @@ impl Run<'_> {
             last: chunk.last,
             events: chunk.events,
             status,
-            ids: Vec::new(),
+            ids: ChunkIds::default(),
         });
         self.report.chunks.len() - 1
     }

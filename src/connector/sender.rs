@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::connector::acknowledgement::{ChunkStatus, IntakeId};
+use crate::connector::acknowledgement::{ChunkIds, ChunkStatus, IntakeId};
 use crate::trigger::stop_signal::StopSignal;
 
 /// The Python SDK's retry deadline.
@@ -54,7 +54,7 @@ pub(crate) struct IntakeClient {
 #[derive(Debug)]
 pub(crate) struct Sent {
     pub(crate) status: ChunkStatus,
-    pub(crate) ids: Vec<IntakeId>,
+    pub(crate) ids: ChunkIds,
 }
 
 #[derive(Deserialize)]
@@ -104,9 +104,9 @@ impl IntakeClient {
                     return Sent {
                         status: ChunkStatus::Acknowledged,
                         ids: if keep_ids {
-                            ids(&answer, events)
+                            ChunkIds::answered(answer, events)
                         } else {
-                            Vec::new()
+                            ChunkIds::default()
                         },
                     };
                 }
@@ -116,7 +116,7 @@ impl IntakeClient {
                             status,
                             message: crate::wire::http::excerpt(&answer),
                         },
-                        ids: Vec::new(),
+                        ids: ChunkIds::default(),
                     };
                 }
                 Attempt::Retry { failure, after } => (failure, after),
@@ -131,7 +131,7 @@ impl IntakeClient {
                         attempts: attempt,
                         last: failure,
                     },
-                    ids: Vec::new(),
+                    ids: ChunkIds::default(),
                 };
             }
             let wait = after.unwrap_or_else(|| self.backoff_unit * backoff_units(attempt));
@@ -182,11 +182,24 @@ impl IntakeClient {
                 .map(|_| Vec::new())
                 .map_err(ureq::Error::from)
         } else {
-            response
+            // Sized from `Content-Length`: a 100,000-id answer is 4 MB, read
+            // without regrowing.
+            let length = response
+                .headers()
+                .get("content-length")
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse::<u64>().ok())
+                .unwrap_or(0)
+                .min(MAX_ANSWER_BYTES);
+            let mut answer = Vec::with_capacity(length as usize);
+            let mut reader = response
                 .body_mut()
                 .with_config()
                 .limit(MAX_ANSWER_BYTES)
-                .read_to_vec()
+                .reader();
+            std::io::Read::read_to_end(&mut reader, &mut answer)
+                .map(|_| answer)
+                .map_err(ureq::Error::from)
         };
         match answer {
             Ok(answer) if is_retried(status) => Attempt::Retry {
@@ -217,12 +230,12 @@ impl IntakeClient {
 fn stopped() -> Sent {
     Sent {
         status: ChunkStatus::Stopped,
-        ids: Vec::new(),
+        ids: ChunkIds::default(),
     }
 }
 
 /// The answer's `event_ids`, kept only when there is one per event.
-fn ids(answer: &[u8], events: u32) -> Vec<IntakeId> {
+pub(crate) fn ids(answer: &[u8], events: u32) -> Vec<IntakeId> {
     if let Some(ids) = canonical_ids(answer, events) {
         return ids;
     }
