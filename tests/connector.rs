@@ -677,3 +677,29 @@ fn liveness_counts_events_when_the_intake_acknowledged_them() {
     });
     assert_eq!(statuses, (500, true, 500, 200));
 }
+
+#[test]
+fn two_checkpoint_objects_on_one_key_never_move_it_back() {
+    let directory = tempfile::tempdir().unwrap();
+    let at = |seconds: u64| Timestamp::from(UNIX_EPOCH + Duration::from_secs(seconds));
+    let mut first = sekoia_automation::CheckpointDatetime::new(directory.path())
+        .subkey("tenant")
+        .ignore_older_than(None)
+        .start_at(Duration::from_secs(100 * 365 * 24 * 3600));
+    let mut second = first.clone();
+    first.offset().unwrap();
+    second.offset().unwrap();
+    assert!(second.advance_unacknowledged(at(2_000_000_000)).unwrap());
+    // `first` still remembers the start: an earlier date must not win.
+    assert!(!first.advance_unacknowledged(at(1_900_000_000)).unwrap());
+    let text = std::fs::read_to_string(directory.path().join("context.json")).unwrap();
+    assert_eq!(
+        text,
+        r#"{"tenant":{"most_recent_date_seen":"2033-05-18T03:33:20+00:00"}}"#
+    );
+    assert_eq!(
+        first.offset().unwrap(),
+        at(2_000_000_000),
+        "it reads the file's position again"
+    );
+}

@@ -136,7 +136,23 @@ impl Slot {
     }
 
     fn write(&self, value: Value) -> Result<(), StorageError> {
+        self.write_if(|_| Some(value)).map(|_| ())
+    }
+
+    /// Under the file's lock: reads the stored value, and writes what
+    /// `decide` returns for it (nothing for `None`); whether it wrote.
+    fn write_if(
+        &self,
+        decide: impl FnOnce(Option<&Value>) -> Option<Value>,
+    ) -> Result<bool, StorageError> {
         self.file.update(|map| {
+            let stored = match &self.subkey {
+                Some(subkey) => map.get(subkey).and_then(|inner| inner.get(self.key)),
+                None => map.get(self.key),
+            };
+            let Some(value) = decide(stored.filter(|value| !value.is_null())) else {
+                return false;
+            };
             let target = match &self.subkey {
                 Some(subkey) => {
                     let entry = map
@@ -153,6 +169,7 @@ impl Slot {
                 None => map,
             };
             target.insert(self.key.to_string(), value);
+            true
         })
     }
 
@@ -217,13 +234,7 @@ impl DateCheckpoint {
         let value = match self.slot.read()? {
             None => now - nanos(self.start_at),
             Some(stored) => {
-                let parsed = match &stored {
-                    Value::String(text) => iso8601::parse(text),
-                    // Modules that kept the key by hand sometimes stored
-                    // epoch seconds.
-                    Value::Number(number) => number.as_f64().map(|seconds| (seconds * 1e9) as i128),
-                    _ => None,
-                };
+                let parsed = self.parse(&stored);
                 let parsed =
                     parsed.ok_or_else(|| self.slot.invalid(&stored, "an ISO 8601 date"))?;
                 match self.ignore_older_than {
@@ -236,14 +247,38 @@ impl DateCheckpoint {
         Ok(value)
     }
 
-    /// Keeps and writes `to` when it is after the position.
+    /// The stored value, parsed.
+    fn parse(&self, stored: &Value) -> Option<Nanos> {
+        match stored {
+            Value::String(text) => iso8601::parse(text),
+            // Modules that kept the key by hand sometimes stored epoch
+            // seconds.
+            Value::Number(number) => number.as_f64().map(|seconds| (seconds * 1e9) as i128),
+            _ => None,
+        }
+    }
+
+    /// Keeps and writes `to` when it is after the position, and after what
+    /// the file holds now (another checkpoint object on the same key may
+    /// have moved it since: it never goes back, flaw F11).
     fn advance(&mut self, to: Nanos) -> Result<bool, CheckpointError> {
-        if to <= self.offset()? {
+        let position = self.offset()?;
+        if to <= position {
             return Ok(false);
         }
-        self.slot.write(Value::String(iso8601::format(to)))?;
-        self.cached = Some(to);
-        Ok(true)
+        let written = self.slot.write_if(|stored| {
+            let later_on_disk = stored
+                .and_then(|stored| self.parse(stored))
+                .is_some_and(|stored| stored >= to);
+            (!later_on_disk).then(|| Value::String(iso8601::format(to)))
+        })?;
+        if written {
+            self.cached = Some(to);
+        } else {
+            // The file is ahead: take its position.
+            self.cached = None;
+        }
+        Ok(written)
     }
 }
 

@@ -122,9 +122,11 @@ impl IntakeClient {
                 Attempt::Retry { failure, after } => (failure, after),
             };
             if started.elapsed() >= self.deadline {
+                // The Python SDK's message 2 (PROTOCOL-connectors §1.9), with why.
                 log::error!(
-                    "POST {} failed for good after {attempt} attempts: {failure}",
-                    self.url
+                    "Failed to forward {events} events: POST {} failed for {:?} ({attempt} attempts), the last with {failure}",
+                    self.url,
+                    started.elapsed()
                 );
                 return Sent {
                     status: ChunkStatus::GaveUp {
