@@ -703,3 +703,88 @@ fn two_checkpoint_objects_on_one_key_never_move_it_back() {
         "it reads the file's position again"
     );
 }
+
+/// A connector written with `next_page` only, failing as the test says.
+struct Failing {
+    configuration_error: bool,
+    calls: Arc<Mutex<u32>>,
+    stop: Arc<StopSignal>,
+}
+
+impl Connector for Failing {
+    type ModuleConfiguration = Value;
+    type Configuration = Value;
+    type Event = String;
+    const NAME: &'static str = "Failing";
+    const DESCRIPTION: &'static str = "Fail to fetch";
+
+    fn next_page(
+        &mut self,
+        _: &ConnectorContext<'_, Self>,
+    ) -> Result<sekoia_automation::Page<String>, TriggerError> {
+        *self.calls.lock().unwrap() += 1;
+        if self.configuration_error {
+            Err(TriggerError::configuration(
+                "`api_key` is refused by the vendor: fix the configuration",
+            ))
+        } else {
+            Err(TriggerError::msg("the vendor answered 502"))
+        }
+    }
+
+    fn options(&self) -> ConnectorOptions {
+        ConnectorOptions::default().stop_signal(Arc::clone(&self.stop))
+    }
+}
+
+#[test]
+fn the_default_loop_reports_a_configuration_error_as_critical_and_never_spins_on_failures() {
+    for configuration_error in [true, false] {
+        let env = Env::new();
+        let stop = Arc::new(StopSignal::new());
+        let calls = Arc::new(Mutex::new(0));
+        let connector = Failing {
+            configuration_error,
+            calls: Arc::clone(&calls),
+            stop: Arc::clone(&stop),
+        };
+        let mut settings = env.settings();
+        // Pauses after a failure of 1, 2, 4... backoff units: 1 s here.
+        settings.retry_backoff = Duration::from_secs(1);
+        let handle = std::thread::spawn(move || {
+            Module::<Value>::with_settings(settings)
+                .register("failing", connector)
+                .run_command("failing")
+        });
+        let wanted = if configuration_error {
+            "Configuration error"
+        } else {
+            "the vendor answered 502"
+        };
+        assert!(env.platform.wait_for(Duration::from_secs(20), |requests| {
+            requests
+                .iter()
+                .any(|request| request.route() == "logs" && request.body_text().contains(wanted))
+        }));
+        stop.stop();
+        assert_eq!(handle.join().unwrap(), ExitCode::SUCCESS);
+        let logs: Vec<Value> = env
+            .platform
+            .requests()
+            .iter()
+            .filter(|request| request.route() == "logs")
+            .flat_map(|request| request.json().unwrap()["logs"].as_array().unwrap().clone())
+            .collect();
+        if configuration_error {
+            assert!(
+                logs.iter().any(
+                    |log| log["level"] == "critical" && log["message"] == "Configuration error"
+                ),
+                "{logs:?}"
+            );
+        }
+        // A failure pauses the loop before the next call: not a busy loop.
+        let calls = *calls.lock().unwrap();
+        assert!(calls <= 2, "next_page called {calls} times");
+    }
+}
