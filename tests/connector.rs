@@ -788,3 +788,29 @@ fn the_default_loop_reports_a_configuration_error_as_critical_and_never_spins_on
         assert!(calls <= 2, "next_page called {calls} times");
     }
 }
+
+#[test]
+fn accented_text_is_chunked_on_its_encoded_bytes_so_the_intake_never_answers_413() {
+    let env = Env::new();
+    let ids = run_step(&env, ConnectorOptions::default(), |ctx| {
+        // 100,000 characters, 200,000 UTF-8 bytes, 600,000 bytes once
+        // escaped in the body: 40 of them make 24 MB.
+        let event = "é".repeat(100_000);
+        let events = std::iter::repeat_n(event.as_str(), 40);
+        ctx.push_events(events)
+            .expect("every chunk accepted")
+            .ids()
+            .count()
+    });
+    assert_eq!(ids, 40);
+    let batches = env.batches();
+    assert!(batches.len() >= 3, "{} batches", batches.len());
+    for batch in &batches {
+        assert_eq!(batch.status, 200);
+        assert!(
+            batch.body.len() <= 10 * 1024 * 1024,
+            "{} bytes",
+            batch.body.len()
+        );
+    }
+}
