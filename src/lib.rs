@@ -34,7 +34,8 @@
 //!   [`CheckpointTimestamp`], [`CheckpointCursor`]) in one shared
 //!   [`ContextFile`], and the [`MetricsRegistry`].
 //! - `storage/`: [`DataDirectory`] and [`PersistentJson`].
-//! - `wire/` (PROTOCOL §2): the one HTTP client and its retry loop, every
+//! - `wire/` (PROTOCOL §2): the HTTP client and its one retry loop (the ureq
+//!   agent; the events' keep-alive connection, same deadline rules), every
 //!   body the module sends, Python-exact JSON, timestamps, redaction.
 //! - `tooling/`: the reserved invocations every module binary answers
 //!   (`generate-files`, `check-module`, `run-local`,

@@ -291,9 +291,30 @@ impl PlatformClient {
 
     /// Sends a request, retrying network errors and 5xx answers with the same body.
     pub fn send(&self, request: &Request<'_>) -> Result<Response, HttpError> {
+        self.send_with(request, |request| self.attempt(request))
+    }
+
+    /// The `Authorization` header value.
+    pub(crate) fn authorization(&self) -> &str {
+        self.authorization.expose()
+    }
+
+    /// The overall deadline of one attempt.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// The crate's one retry loop: `attempt` makes one try (the agent, or
+    /// the event sender's keep-alive connection), this decides what is
+    /// retried, how long to wait, and when to give up.
+    pub(crate) fn send_with(
+        &self,
+        request: &Request<'_>,
+        mut attempt_once: impl FnMut(&Request<'_>) -> Result<Response, ureq::Error>,
+    ) -> Result<Response, HttpError> {
         let mut attempt = 1;
         loop {
-            let failure = match self.attempt(request) {
+            let failure = match attempt_once(request) {
                 Ok(response) if response.status < 400 => return Ok(response),
                 Ok(response) => {
                     let error = HttpError::Status {

@@ -5,6 +5,7 @@
 
 pub(crate) mod bodies;
 pub(crate) mod http;
+pub(crate) mod keep_alive;
 pub(crate) mod logging;
 pub(crate) mod python_json;
 pub(crate) mod redact;
