@@ -16,7 +16,7 @@ use sekoia_automation::testing::{LocalPlatform, Sandbox};
 use serde_json::{Value, json};
 
 const KILLS: u32 = 50;
-const TOTAL: u64 = 60_000;
+const TOTAL: u64 = 120_000;
 /// The module is killed this long after its start, at most.
 const MAX_DELAY_MS: u64 = 250;
 /// Bound on the whole test.
@@ -84,6 +84,14 @@ fn a_connector_killed_at_random_moments_never_checkpoints_past_unacknowledged_ev
     let sandbox = Sandbox::new(&platform).unwrap();
     sandbox.set("liveness_port", "0").unwrap();
     sandbox.set("metrics_port", "0").unwrap();
+    // Every batch takes the intake 20 ms: the kills land mostly while a
+    // push is in flight, and the feed (600 batches) outlasts the 50 kills
+    // whatever the machine's speed.
+    platform.inject(
+        sekoia_automation::testing::Fault::delay(Duration::from_millis(20))
+            .always()
+            .on_path_suffix("/batch"),
+    );
     sandbox
         .set_json(
             "connector_configuration",
