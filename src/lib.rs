@@ -3,7 +3,8 @@
 //! A module is one binary holding **actions** (short programs that read
 //! arguments, do one job and report an [`Outcome`]), **triggers**
 //! (long-running watchers that send events which start playbook runs, see
-//! [`Trigger`]) and, later, connectors. On the wire it is a drop-in
+//! [`Trigger`]) and **connectors** (collectors pushing events to a
+//! Sekoia.io intake, checkpointed, see [`Connector`]). On the wire it is a drop-in
 //! replacement for a module written with the Python SDK: same inputs
 //! (`/symphony` files, environment fallback, `argv[1]`), same requests, same
 //! bodies.
@@ -26,6 +27,12 @@
 //! - `trigger/` ([protocol §4](crate::protocol#4-triggers)): [`Trigger`], [`TriggerContext`], the runner
 //!   (start, run loop, critical rule), event sending, log shipping, the
 //!   `/health` and metrics listener, the stop signal, the clock.
+//! - `connector/` (PROTOCOL-connectors §1–3): [`Connector`],
+//!   [`ConnectorContext`], the default polling loop, `push_events` (event
+//!   encoding, chunking, 4 senders, retries, the per-event [`PushReport`]
+//!   and [`Acknowledgement`]), the checkpoints ([`CheckpointDatetime`],
+//!   [`CheckpointTimestamp`], [`CheckpointCursor`]) in one shared
+//!   [`ContextFile`], and the [`MetricsRegistry`].
 //! - `storage/`: [`DataDirectory`] and [`PersistentJson`].
 //! - `wire/` ([protocol §2](crate::protocol#2-requests-to-the-platform)): the HTTP client and its one retry loop (the ureq
 //!   agent; the events' keep-alive connection, same deadline rules), every
@@ -115,6 +122,7 @@
 
 mod action;
 mod config;
+mod connector;
 mod item;
 mod module;
 mod runtime;
@@ -140,6 +148,12 @@ pub use config::identity::Identity;
 pub use config::secret::Secret;
 pub use config::settings::Settings;
 pub use config::source::ConfigurationError;
+pub use connector::{
+    Acknowledgement, Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError,
+    CheckpointTimestamp, Connector, ConnectorContext, ConnectorOptions, ContextFile, Counter,
+    EventOutcome, Gauge, Histogram, IntakeEvent, IntakeId, Json, MetricConflict, MetricKind,
+    MetricsRegistry, Page, PushCounts, PushError, PushReport, Refusal, TimeUnit,
+};
 pub use module::Module;
 pub use storage::data_directory::{DataDirectory, StorageError};
 pub use storage::persistent_json::PersistentJson;
@@ -187,7 +201,9 @@ pub use wire::timestamp::Timestamp;
 /// # let _ = module();
 /// ```
 pub mod typestate {
-    pub use crate::item::registration::{ActionKind, Item, SameAs, TriggerKind, ValidatorKind};
+    pub use crate::item::registration::{
+        ActionKind, ConnectorKind, Item, SameAs, TriggerKind, ValidatorKind,
+    };
     pub use crate::module::{CanConfigure, CanRun, Configured, ModuleState, Registered};
 }
 

@@ -164,8 +164,19 @@ pub const TRIGGER: ManifestKind = ManifestKind {
     ],
 };
 
+/// The connector manifest kind: `connector_<name>.json`.
+pub const CONNECTOR: ManifestKind = ManifestKind {
+    prefix: "connector",
+    title: "Connectors",
+    sections: &[Section {
+        field: "arguments",
+        heading: "Configuration",
+        content: SectionContent::Schema,
+    }],
+};
+
 /// The manifest kinds the tooling knows, in documentation order.
-pub const KINDS: &[&ManifestKind] = &[&ACTION, &TRIGGER];
+pub const KINDS: &[&ManifestKind] = &[&ACTION, &TRIGGER, &CONNECTOR];
 
 /// What the tooling needs of a registered item to write its manifest,
 /// produced from the item's types when asked (nothing is computed when a
@@ -292,6 +303,38 @@ impl<T: Trigger> ItemManifest for TriggerManifest<T> {
 
     fn identity(&self) -> Identity {
         T::IDENTITY
+    }
+}
+
+/// The manifest of a [`Connector`](crate::Connector): `arguments` (its
+/// configuration with `intake_key` and `intake_server`), no `results`.
+pub(crate) struct ConnectorManifest<K>(PhantomData<fn() -> K>);
+
+impl<K> ConnectorManifest<K> {
+    pub(crate) fn boxed() -> Box<dyn ItemManifest>
+    where
+        K: crate::connector::Connector,
+    {
+        Box::new(ConnectorManifest::<K>(PhantomData))
+    }
+}
+
+impl<K: crate::connector::Connector> ItemManifest for ConnectorManifest<K> {
+    fn kind(&self) -> Option<&'static ManifestKind> {
+        Some(&CONNECTOR)
+    }
+
+    fn fields(&self) -> Map<String, Value> {
+        let mut fields = Map::new();
+        fields.insert(
+            "arguments".into(),
+            crate::connector::configuration_schema::<K::Configuration>(),
+        );
+        fields
+    }
+
+    fn module_configuration(&self) -> Value {
+        configuration_schema::<K::ModuleConfiguration>()
     }
 }
 

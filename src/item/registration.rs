@@ -19,6 +19,9 @@ pub enum ValidatorKind {}
 /// Marks items registered as triggers.
 #[derive(Debug)]
 pub enum TriggerKind {}
+/// Marks items registered as connectors.
+#[derive(Debug)]
+pub enum ConnectorKind {}
 
 /// What kind of item a registration holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,6 +33,8 @@ pub enum ItemKind {
     AccountValidator,
     /// A [`Trigger`].
     Trigger,
+    /// A [`Connector`](crate::Connector).
+    Connector,
 }
 
 /// An item that can be registered on a `Module<C, _>`.
@@ -52,6 +57,7 @@ mod sealed {
     pub trait Sealed<Kind> {}
     impl<A: super::Action> Sealed<super::ActionKind> for A {}
     impl<T: super::Trigger> Sealed<super::TriggerKind> for T {}
+    impl<T: crate::connector::Connector> Sealed<super::ConnectorKind> for T {}
     pub trait Same<T> {}
     impl<T> Same<T> for T {}
 }
@@ -97,6 +103,23 @@ where
             Box::new(TriggerItem(self)),
         )
         .with_manifest(crate::item::manifest::TriggerManifest::<T>::boxed())
+    }
+}
+
+impl<C, K> Item<C, ConnectorKind> for K
+where
+    K: crate::connector::Connector,
+    C: SameAs<K::ModuleConfiguration> + 'static,
+{
+    fn into_registration(self, command: &str) -> Registration<C> {
+        Registration::new(
+            command,
+            ItemKind::Connector,
+            K::NAME,
+            K::DESCRIPTION,
+            Box::new(ConnectorRunner(self)),
+        )
+        .with_manifest(crate::item::manifest::ConnectorManifest::<K>::boxed())
     }
 }
 
@@ -196,6 +219,7 @@ pub(crate) trait Runner<C> {
 struct ActionItem<A>(A);
 struct ValidatorItem<V>(V);
 struct TriggerItem<T>(T);
+struct ConnectorRunner<K>(K);
 
 // The runners do not use `C`: registration already checked that it is the
 // item's configuration type.
@@ -214,5 +238,14 @@ impl<C, V: AccountValidator> Runner<C> for ValidatorItem<V> {
 impl<C, T: Trigger> Runner<C> for TriggerItem<T> {
     fn execute(self: Box<Self>, environment: &Environment) -> ExitCode {
         crate::trigger::runner::run_trigger(self.0, environment)
+    }
+}
+
+impl<C, K: crate::connector::Connector> Runner<C> for ConnectorRunner<K> {
+    fn execute(self: Box<Self>, environment: &Environment) -> ExitCode {
+        crate::trigger::runner::run_trigger(
+            crate::connector::item::ConnectorItem::new(self.0),
+            environment,
+        )
     }
 }

@@ -459,7 +459,7 @@ fn remove_stale_temporary_files(directory: &Path, name: &std::ffi::OsStr) {
 
 /// Replaces the content of `path` with `bytes` so that, whatever instant the
 /// process dies at, the file holds either its old content or `bytes`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
     let name = path.file_name().ok_or_else(|| StorageError::NotAFile {
         path: path.to_owned(),
     })?;

@@ -20,7 +20,7 @@
 //! | `POST …/callback` (trigger events) | `200 {}` |
 //! | `POST …/logs` | `200 {}` |
 //! | `GET …/secrets` | `200 {"value": <secrets>}`, plus `"node_value"` when [set](LocalPlatform::set_node_secrets) |
-//! | `POST …/batch` (connector intake) | `200 {"event_ids": [<one UUIDv4 per element of "jsons">]}`; `400` without a `jsons` list |
+//! | `POST …/batch` (connector intake) | `200 {"event_ids": [<one UUIDv4 per element of "jsons">]}`; `400` without a `jsons` list; `413` for a body over [`MAX_BATCH_BYTES`] (10 MiB) |
 //! | anything else | `404` |
 //!
 //! Callback, logs and secrets requests need `Authorization: Bearer <token>`
@@ -77,4 +77,4 @@ pub use crate::trigger::clock::{Clock, ManualClock, SystemClock};
 pub use fault::Fault;
 pub use recorded::RecordedRequest;
 pub use sandbox::Sandbox;
-pub use server::{LocalPlatform, MAX_BODY_BYTES, MAX_HEAD_BYTES};
+pub use server::{LocalPlatform, MAX_BATCH_BYTES, MAX_BODY_BYTES, MAX_HEAD_BYTES};

@@ -62,6 +62,7 @@ impl Sandbox {
         std::fs::create_dir(sandbox.module_directory())?;
         sandbox.set("token", platform.token())?;
         sandbox.set("url_callback", &platform.callback_url())?;
+        sandbox.set("intake_url", &platform.intake_url())?;
         sandbox.write_manifest(&json!({
             "name": "sandbox",
             "slug": "sandbox",

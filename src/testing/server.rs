@@ -28,6 +28,10 @@ pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// `413` and the connection closed.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
+/// The largest intake batch body accepted; a larger one is answered `413`
+/// (as the intake does).
+pub const MAX_BATCH_BYTES: usize = 10 * 1024 * 1024;
+
 const API_PREFIX: &str = "/api/v1/symphony";
 const INTAKE_PREFIX: &str = "/intake";
 /// How long dropping the platform waits for connection threads to end.
@@ -694,6 +698,10 @@ fn plan(head: &Head, body: &mut ParsedBody<'_>, token: &str) -> Planned {
             _ => Planned::message(400, NOT_AN_OBJECT),
         },
         ("GET", "secrets") => Planned::ok(Answer::Secrets),
+        ("POST", "batch") if body.bytes.len() > MAX_BATCH_BYTES => Planned::message(
+            413,
+            "the batch body is larger than 10 MiB: send fewer events per request",
+        ),
         ("POST", "batch") => match body.event_count() {
             Some(count) => Planned::ok(Answer::EventIds(count)),
             None => Planned::message(400, "the body must be a JSON object with a \"jsons\" list"),

@@ -12,6 +12,10 @@
 //! - item manifests have `name`, `description`, `uuid` and
 //!   `docker_parameters`; uuids are unique (and not the module's), and so
 //!   are `docker_parameters`;
+//! - a `connector_<name>.json` and a `trigger_<name>.json` describe the
+//!   same item (the library's legacy pairs): they must share `uuid` and
+//!   `docker_parameters`, and the trigger file of a registered connector is
+//!   its pair, not a stray file;
 //! - with the items: each item has its manifest and each manifest an item,
 //!   `docker_parameters` is the command the item is registered under, the
 //!   uuid is the one generated (or the one the item states), and every file is what `generate-files`
@@ -484,7 +488,10 @@ impl Checker<'_> {
                     self.push(file, "`uuid` is the module's uuid: each item needs its own")
                 }
                 Ok(_) => {
-                    if let Some(first) = uuids.insert(uuid.to_string(), file.to_string()) {
+                    if let Some(first) = uuids
+                        .insert(uuid.to_string(), file.to_string())
+                        .filter(|first| pair_of(file).as_deref() != Some(first.as_str()))
+                    {
                         self.push(
                             file,
                             format!(
@@ -496,7 +503,9 @@ impl Checker<'_> {
             }
         }
         if let Some(command) = manifest.get("docker_parameters").and_then(Value::as_str)
-            && let Some(first) = commands.insert(command.to_string(), file.to_string())
+            && let Some(first) = commands
+                .insert(command.to_string(), file.to_string())
+                .filter(|first| pair_of(file).as_deref() != Some(first.as_str()))
         {
             self.push(
                     file,
@@ -555,6 +564,7 @@ pub fn check(directory: &Path, items: Option<&ModuleItems<'_>>, rules: &Rules) -
             on_disk.insert(file, parsed);
         }
     }
+    check_pairs(&mut checker, &on_disk);
     let (Some(items), Some(_), Some(_)) = (items, &manifest, module_uuid) else {
         return checker.problems;
     };
@@ -569,6 +579,48 @@ pub fn check(directory: &Path, items: Option<&ModuleItems<'_>>, rules: &Rules) -
     checker.problems
 }
 
+/// The other file of a connector/trigger pair: `trigger_<name>.json` for
+/// `connector_<name>.json` and the reverse.
+fn pair_of(file: &str) -> Option<String> {
+    let connector = crate::item::manifest::CONNECTOR.prefix;
+    let trigger = crate::item::manifest::TRIGGER.prefix;
+    if let Some(rest) = file
+        .strip_prefix(connector)
+        .and_then(|r| r.strip_prefix('_'))
+    {
+        Some(format!("{trigger}_{rest}"))
+    } else {
+        file.strip_prefix(trigger)
+            .and_then(|rest| rest.strip_prefix('_'))
+            .map(|rest| format!("{connector}_{rest}"))
+    }
+}
+
+/// Connector/trigger pairs share `uuid` and `docker_parameters`.
+fn check_pairs(checker: &mut Checker<'_>, on_disk: &HashMap<String, Map<String, Value>>) {
+    let mut files: Vec<&String> = on_disk.keys().collect();
+    files.sort();
+    for file in files {
+        if !file.starts_with(crate::item::manifest::CONNECTOR.prefix) {
+            continue;
+        }
+        let Some(pair) = pair_of(file) else { continue };
+        let (Some(connector), Some(trigger)) = (on_disk.get(file), on_disk.get(&pair)) else {
+            continue;
+        };
+        for key in ["uuid", "docker_parameters"] {
+            if connector.get(key) != trigger.get(key) {
+                checker.push(
+                    file,
+                    format!(
+                        "`{key}` differs from the one of {pair}: a connector and its trigger file describe the same item and must share `uuid` and `docker_parameters`"
+                    ),
+                );
+            }
+        }
+    }
+}
+
 fn compare(
     checker: &mut Checker<'_>,
     directory: &Path,
@@ -577,10 +629,14 @@ fn compare(
     on_disk: &HashMap<String, Map<String, Value>>,
 ) {
     for file in item_files(directory) {
-        if !generated
-            .iter()
-            .any(|generated| generated.file_name == file)
-        {
+        let generated_or_pair = |name: &str| {
+            generated
+                .iter()
+                .any(|generated| generated.file_name == name)
+        };
+        let is_pair_of_connector = file.starts_with(crate::item::manifest::TRIGGER.prefix)
+            && pair_of(&file).is_some_and(|pair| generated_or_pair(&pair));
+        if !generated_or_pair(&file) && !is_pair_of_connector {
             checker.push(
                 &file,
                 "matches no registered item: register the item, or remove the file if the item is gone",

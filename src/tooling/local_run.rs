@@ -4,13 +4,13 @@
 //! ```text
 //! my-module run-local COMMAND [KEY=VALUE ...] [OPTIONS]
 //!
-//!   KEY=VALUE                        one argument (for a trigger: one configuration value);
+//!   KEY=VALUE                        one argument (for a trigger or connector: one configuration value);
 //!                                    VALUE is read as JSON when it parses, else as a string
-//!   -a, --arguments JSON|FILE        the arguments (trigger configuration), inline JSON or a JSON file
+//!   -a, --arguments JSON|FILE        the arguments (trigger or connector configuration), inline JSON or a JSON file
 //!   -c, --module-configuration JSON|FILE
 //!                                    the module configuration, inline JSON or a JSON file
 //!   -m, --module KEY=VALUE           one module configuration value
-//!   -n, --events N                   trigger: stop after N events
+//!   -n, --events N                   trigger: stop after N events; connector: after N acknowledged events
 //!   -t, --timeout SECONDS            stop the item after SECONDS
 //!       --root DIR                   use this configuration root (default: a temporary one)
 //!       --data DIR                   use this data directory (default: a temporary one)
@@ -26,6 +26,13 @@
 //! `SEKOIA_AUTOMATION_*` variables pointing at those directories and at the
 //! module's manifest). The platform answers the running PATCH and the
 //! secrets GET with the secret values of the given module configuration.
+//!
+//! A connector gets `connector_configuration` (the arguments, with
+//! `intake_key` `run-local` unless given, and `intake_server` the local
+//! intake) and `intake_url`; each batch it posts is shown as it arrives
+//! (status, event count, the first events), and at the end its
+//! checkpoints (the data directory's `context.json`); with `--json`,
+//! `"batches"` and `"context"` too.
 //!
 //! It prints, as they arrive, each event a trigger sends and each log it
 //! ships; for an action, the results, branches, error and logs of its
@@ -97,7 +104,7 @@ pub const USAGE: &str = "usage: <module> run-local COMMAND [KEY=VALUE ...] [OPTI
   -c, --module-configuration JSON|FILE
                                    the module configuration, inline JSON or a JSON file
   -m, --module KEY=VALUE           one module configuration value
-  -n, --events N                   trigger: stop after N events
+  -n, --events N                   trigger: stop after N events; connector: after N acknowledged events
   -t, --timeout SECONDS            stop the item after SECONDS
       --root DIR                   use this configuration root (default: a temporary one)
       --data DIR                   use this data directory (default: a temporary one)
@@ -208,6 +215,10 @@ struct Seen {
     events: Vec<Value>,
     logs: Vec<Value>,
     finished: Option<Value>,
+    /// Connector batches: `{"status", "events"}`.
+    batches: Vec<Value>,
+    /// Events of the batches the intake acknowledged.
+    acknowledged: u64,
 }
 
 /// `run-local`: parses the options, runs the item, prints.
@@ -318,6 +329,21 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
             directories.set("liveness_port", "0")?;
             directories.set("metrics_port", "0")?;
         }
+        ItemKind::Connector => {
+            let mut configuration = options.arguments.clone();
+            configuration
+                .entry("intake_key")
+                .or_insert_with(|| Value::String("run-local".into()));
+            // The local intake, whatever the configuration's default says.
+            configuration.insert("intake_server".into(), Value::String(platform.intake_url()));
+            directories.set(
+                "connector_configuration",
+                &Value::Object(configuration).to_string(),
+            )?;
+            directories.set("intake_url", &platform.intake_url())?;
+            directories.set("liveness_port", "0")?;
+            directories.set("metrics_port", "0")?;
+        }
         _ => directories.set("arguments", &arguments)?,
     }
     let kind = crate::tooling::kind_name(item.kind);
@@ -347,12 +373,12 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
     let error = finished.get("error").cloned().unwrap_or(Value::Null);
     let success = exit_code == Some(0)
         && match item.kind {
-            ItemKind::Trigger => !seen.critical(),
+            ItemKind::Trigger | ItemKind::Connector => !seen.critical(),
             _ => seen.finished.is_some() && error.is_null(),
         };
     if options.json {
         let logs = match item.kind {
-            ItemKind::Trigger => Value::Array(seen.logs.clone()),
+            ItemKind::Trigger | ItemKind::Connector => Value::Array(seen.logs.clone()),
             _ => finished
                 .get("logs")
                 .and_then(Value::as_str)
@@ -373,6 +399,8 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
             "outputs": finished.get("outputs").cloned().unwrap_or(Value::Null),
             "logs": logs,
             "events": seen.events,
+            "batches": seen.batches,
+            "context": context_file(&directories.data),
             "stdout": stdout,
             "stderr": stderr,
         });
@@ -389,6 +417,12 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
         print_summary(
             item.kind, &seen, &finished, &stdout, &stderr, success, exit_code,
         );
+        if item.kind == ItemKind::Connector {
+            match context_file(&directories.data) {
+                Value::Null => println!("checkpoint: no context.json"),
+                context => println!("checkpoint (context.json): {context}"),
+            }
+        }
     }
     if let Some(temporary) = &directories.temporary {
         if options.keep {
@@ -404,6 +438,15 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The data directory's `context.json` (the connector's checkpoints), or
+/// `null`.
+fn context_file(data: &Path) -> Value {
+    std::fs::read(data.join("context.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(Value::Null)
 }
 
 /// The binary to run: this one.
@@ -496,14 +539,19 @@ fn watch(
         if let Some(status) = status {
             return (Some(status), seen);
         }
-        let enough_events = kind == ItemKind::Trigger
-            && options
+        let enough_events = match kind {
+            ItemKind::Trigger => options
                 .events
-                .is_some_and(|wanted| seen.events.len() as u64 >= wanted);
+                .is_some_and(|wanted| seen.events.len() as u64 >= wanted),
+            ItemKind::Connector => options
+                .events
+                .is_some_and(|wanted| seen.acknowledged >= wanted),
+            _ => false,
+        };
         let timed_out = options
             .timeout
             .is_some_and(|timeout| started.elapsed() >= timeout);
-        let critical = kind == ItemKind::Trigger && seen.critical();
+        let critical = matches!(kind, ItemKind::Trigger | ItemKind::Connector) && seen.critical();
         match stopped_at {
             None if enough_events
                 || timed_out
@@ -552,6 +600,40 @@ fn record(request: &RecordedRequest, seen: &mut Seen, json: bool, kind: ItemKind
         return;
     };
     match (request.method.as_str(), request.route()) {
+        ("POST", "batch") => {
+            let events: Vec<Value> = body
+                .get("jsons")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if request.status == 200 {
+                seen.acknowledged += events.len() as u64;
+            }
+            if !quiet {
+                let status = match request.status {
+                    0 => "connection dropped".to_string(),
+                    status => format!("HTTP {status}"),
+                };
+                println!(
+                    "batch #{} to {}: {} events, {status}",
+                    seen.batches.len() + 1,
+                    request.path,
+                    events.len()
+                );
+                const SHOWN: usize = 5;
+                for event in events.iter().take(SHOWN) {
+                    let text = event.as_str().unwrap_or_default();
+                    let short: String = text.chars().take(200).collect();
+                    let more = if short.len() < text.len() { "…" } else { "" };
+                    println!("  {short}{more}");
+                }
+                if events.len() > SHOWN {
+                    println!("  … and {} more", events.len() - SHOWN);
+                }
+            }
+            seen.batches
+                .push(json!({"status": request.status, "events": events}));
+        }
         ("PATCH", "callback") if body.get("status").and_then(Value::as_str) == Some("finished") => {
             seen.finished = Some(body);
         }
@@ -622,6 +704,12 @@ fn print_summary(
 ) {
     if kind == ItemKind::Trigger {
         println!("events sent: {}", seen.events.len());
+    } else if kind == ItemKind::Connector {
+        println!(
+            "batches sent: {}, events acknowledged by the intake: {}",
+            seen.batches.len(),
+            seen.acknowledged
+        );
     } else if seen.finished.is_none() {
         println!("the item sent no finished report");
     } else {

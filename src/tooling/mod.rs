@@ -332,6 +332,7 @@ pub(crate) fn kind_name(kind: ItemKind) -> &'static str {
     match kind {
         ItemKind::Action => "action",
         ItemKind::Trigger => "trigger",
+        ItemKind::Connector => "connector",
         ItemKind::AccountValidator => "account validator",
     }
 }

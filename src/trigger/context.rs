@@ -30,6 +30,10 @@ pub(crate) struct Runtime {
     pub(crate) events: EventSender,
     /// Stop once this many events were sent (`run-local --events N`).
     pub(crate) max_events: Option<u64>,
+    /// Where the item's values are read (connectors read their own).
+    pub(crate) source: crate::config::source::ConfigurationSource,
+    /// The retry backoff unit (1 s on the platform).
+    pub(crate) backoff_unit: Duration,
 }
 
 /// What a trigger can use while it runs: its typed configurations, sending
@@ -89,6 +93,11 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
             data_directory,
             runtime,
         }
+    }
+
+    /// The runtime behind the context.
+    pub(crate) fn runtime(&self) -> &'a Runtime {
+        self.runtime
     }
 
     /// The trigger configuration (`trigger_configuration`, node secrets

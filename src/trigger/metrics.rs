@@ -162,6 +162,7 @@ pub fn render(
         };
         let _ = writeln!(text, "{NAMESPACE}_{}{labels} {}", sample.name, sample.value);
     }
+    text.push_str(&crate::connector::MetricsRegistry::global().render());
     render_process(&mut text);
     text
 }

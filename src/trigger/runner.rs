@@ -166,6 +166,8 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
         metrics,
         events,
         max_events: environment.settings.max_events,
+        source: environment.source.clone(),
+        backoff_unit: environment.settings.retry_backoff,
     };
     let code = run_loop(&mut trigger, environment, &runtime, &client, &secrets_url);
 

@@ -1,0 +1,616 @@
+//! What a push did with each event: [`PushReport`], its per-event
+//! [`EventOutcome`], and the two ways a push ends: [`Acknowledgement`] (every
+//! event is on the intake) or [`PushError`] (some are not; the report says
+//! which and why).
+//!
+//! The report holds no per-event memory for delivered events beyond their
+//! intake ids (and none at all with
+//! [`push_events_without_ids`](crate::ConnectorContext::push_events_without_ids)):
+//! chunks are ranges of event indices, refusals a sparse list.
+
+use std::fmt;
+
+/// The id the intake gave an event.
+///
+/// ```
+/// # let ack: Option<sekoia_automation::Acknowledgement> = None;
+/// # if let Some(ack) = ack {
+/// for id in ack.report().ids() {
+///     println!("{id}");
+/// }
+/// # }
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct IntakeId(Repr);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    Uuid(uuid::Uuid),
+    Other(Box<str>),
+}
+
+impl IntakeId {
+    /// A lower-case hyphenated UUID, kept in 16 bytes; `None` otherwise.
+    pub(crate) fn canonical(text: &str) -> Option<Self> {
+        let canonical = text.len() == 36
+            && text.bytes().enumerate().all(|(at, byte)| match at {
+                8 | 13 | 18 | 23 => byte == b'-',
+                _ => byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte),
+            });
+        if !canonical {
+            return None;
+        }
+        uuid::Uuid::try_parse(text)
+            .ok()
+            .map(|uuid| IntakeId(Repr::Uuid(uuid)))
+    }
+
+    pub(crate) fn new(text: &str) -> Self {
+        Self::canonical(text).unwrap_or_else(|| IntakeId(Repr::Other(text.into())))
+    }
+}
+
+impl fmt::Display for IntakeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Repr::Uuid(uuid) => fmt::Display::fmt(&uuid.hyphenated(), f),
+            Repr::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+impl fmt::Debug for IntakeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IntakeId({self})")
+    }
+}
+
+/// Why an event was refused before anything was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Over 250,000 characters or 256,000 UTF-8 bytes once serialized.
+    TooLarge {
+        /// Its length in characters (code points).
+        chars: usize,
+        /// Its length in UTF-8 bytes.
+        bytes: usize,
+    },
+    /// It could not be serialized to JSON.
+    Unserializable {
+        /// Serde's message.
+        message: String,
+    },
+}
+
+/// How a chunk ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ChunkStatus {
+    /// 2xx: the intake has the events.
+    Acknowledged,
+    /// A 4xx other than 408 and 429: not retried.
+    Refused {
+        status: u16,
+        message: Option<String>,
+    },
+    /// Retried failures until the deadline.
+    GaveUp { attempts: u32, last: String },
+    /// Abandoned because the connector is stopping (never sent, or its
+    /// answer not awaited): the intake may or may not have it.
+    Stopped,
+}
+
+#[derive(Debug)]
+pub(crate) struct ChunkRecord {
+    pub(crate) first: u64,
+    pub(crate) last: u64,
+    pub(crate) events: u32,
+    pub(crate) status: ChunkStatus,
+    /// One per event when the intake answered as many; empty otherwise
+    /// (or when ids are not kept).
+    pub(crate) ids: ChunkIds,
+}
+
+/// A chunk's intake ids: the answer kept as it came, decoded the first time
+/// they are asked for (most pushes never look at them: the push itself
+/// pays only for reading the answer).
+#[derive(Debug, Default)]
+pub(crate) struct ChunkIds {
+    answer: Option<Box<[u8]>>,
+    events: u32,
+    decoded: std::sync::OnceLock<Vec<IntakeId>>,
+}
+
+impl ChunkIds {
+    /// The ids of `events` events, in this 2xx answer.
+    pub(crate) fn answered(answer: Vec<u8>, events: u32) -> Self {
+        ChunkIds {
+            answer: Some(answer.into_boxed_slice()),
+            events,
+            decoded: std::sync::OnceLock::new(),
+        }
+    }
+
+    #[cfg(test)]
+    fn decoded(ids: Vec<IntakeId>) -> Self {
+        let events = ids.len() as u32;
+        ChunkIds {
+            answer: None,
+            events,
+            decoded: std::sync::OnceLock::from(ids),
+        }
+    }
+
+    fn get(&self) -> &[IntakeId] {
+        self.decoded.get_or_init(|| match &self.answer {
+            Some(answer) => crate::connector::sender::ids(answer, self.events),
+            None => Vec::new(),
+        })
+    }
+}
+
+/// What happened to one event of a push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EventOutcome<'a> {
+    /// The intake acknowledged it; its id when the intake gave one per
+    /// event (and ids were kept).
+    Acknowledged(Option<&'a IntakeId>),
+    /// Refused before sending.
+    Refused(&'a Refusal),
+    /// Its chunk was refused by the intake with this status (a 4xx other
+    /// than 408 and 429, e.g. 413): not retried.
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the intake's answer.
+        message: Option<&'a str>,
+    },
+    /// Its chunk kept failing (network errors, 408, 429, 5xx) until the
+    /// retry deadline.
+    GaveUp {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: &'a str,
+    },
+    /// Not acknowledged because the connector is stopping (it may or may
+    /// not be on the intake: at-least-once, send it again after a restart).
+    Stopped,
+    /// Never taken from the iterator: the push stopped before it.
+    NotTaken,
+}
+
+impl EventOutcome<'_> {
+    /// Whether the intake acknowledged the event.
+    pub fn is_acknowledged(&self) -> bool {
+        matches!(self, EventOutcome::Acknowledged(_))
+    }
+}
+
+/// What a push did, event by event.
+///
+/// ```
+/// # fn show(report: &sekoia_automation::PushReport) {
+/// for (index, outcome) in report.outcomes().enumerate() {
+///     if !outcome.is_acknowledged() {
+///         eprintln!("event {index}: {outcome:?}");
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug, Default)]
+pub struct PushReport {
+    pub(crate) taken: u64,
+    pub(crate) stopped_early: bool,
+    pub(crate) refused: Vec<(u64, Refusal)>,
+    pub(crate) chunks: Vec<ChunkRecord>,
+    pub(crate) keep_ids: bool,
+}
+
+/// Counts of a push, by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PushCounts {
+    /// Events taken from the iterator.
+    pub taken: u64,
+    /// Acknowledged by the intake.
+    pub acknowledged: u64,
+    /// Refused before sending (too large, unserializable).
+    pub refused: u64,
+    /// In chunks the intake refused (4xx).
+    pub rejected: u64,
+    /// In chunks given up after the retry deadline.
+    pub gave_up: u64,
+    /// Not acknowledged because the connector is stopping.
+    pub stopped: u64,
+    /// Requests sent (chunks).
+    pub chunks: u64,
+}
+
+impl PushReport {
+    /// Number of events taken from the iterator.
+    pub fn len(&self) -> u64 {
+        self.taken
+    }
+
+    /// Whether no event was taken.
+    pub fn is_empty(&self) -> bool {
+        self.taken == 0
+    }
+
+    /// Whether the push stopped before taking every event of the iterator.
+    pub fn stopped_early(&self) -> bool {
+        self.stopped_early
+    }
+
+    /// What happened to the event at `index` (its position in the pushed
+    /// iterator); [`EventOutcome::NotTaken`] past the taken events.
+    pub fn outcome(&self, index: u64) -> EventOutcome<'_> {
+        if index >= self.taken {
+            return EventOutcome::NotTaken;
+        }
+        if let Ok(at) = self.refused.binary_search_by_key(&index, |(i, _)| *i) {
+            return EventOutcome::Refused(&self.refused[at].1);
+        }
+        let at = self.chunks.partition_point(|chunk| chunk.last < index);
+        match self.chunks.get(at) {
+            Some(chunk) if chunk.first <= index => self.in_chunk(chunk, index),
+            // Taken, not refused, in no chunk: its chunk was being filled
+            // when the connector stopped.
+            _ => EventOutcome::Stopped,
+        }
+    }
+
+    fn in_chunk<'a>(&'a self, chunk: &'a ChunkRecord, index: u64) -> EventOutcome<'a> {
+        match &chunk.status {
+            ChunkStatus::Acknowledged => {
+                let ids = chunk.ids.get();
+                let id = if ids.is_empty() {
+                    None
+                } else {
+                    let refused_before = self.refused_between(chunk.first, index);
+                    ids.get((index - chunk.first - refused_before) as usize)
+                };
+                EventOutcome::Acknowledged(id)
+            }
+            ChunkStatus::Refused { status, message } => EventOutcome::Rejected {
+                status: *status,
+                message: message.as_deref(),
+            },
+            ChunkStatus::GaveUp { attempts, last } => EventOutcome::GaveUp {
+                attempts: *attempts,
+                last,
+            },
+            ChunkStatus::Stopped => EventOutcome::Stopped,
+        }
+    }
+
+    fn refused_between(&self, from: u64, to: u64) -> u64 {
+        let start = self.refused.partition_point(|(i, _)| *i < from);
+        let end = self.refused.partition_point(|(i, _)| *i < to);
+        (end - start) as u64
+    }
+
+    /// Every taken event's outcome, in order.
+    pub fn outcomes(&self) -> impl Iterator<Item = EventOutcome<'_>> + '_ {
+        (0..self.taken).map(|index| self.outcome(index))
+    }
+
+    /// The intake ids, in event order, of the acknowledged events the intake
+    /// gave ids for (none with `push_events_without_ids`).
+    pub fn ids(&self) -> impl Iterator<Item = &IntakeId> + '_ {
+        self.chunks
+            .iter()
+            .filter(|chunk| chunk.status == ChunkStatus::Acknowledged)
+            .flat_map(|chunk| chunk.ids.get().iter())
+    }
+
+    /// Counts by outcome.
+    pub fn counts(&self) -> PushCounts {
+        let mut counts = PushCounts {
+            taken: self.taken,
+            refused: self.refused.len() as u64,
+            chunks: self.chunks.len() as u64,
+            ..PushCounts::default()
+        };
+        let mut in_chunks = 0;
+        for chunk in &self.chunks {
+            let events = u64::from(chunk.events);
+            in_chunks += events;
+            match chunk.status {
+                ChunkStatus::Acknowledged => counts.acknowledged += events,
+                ChunkStatus::Refused { .. } => counts.rejected += events,
+                ChunkStatus::GaveUp { .. } => counts.gave_up += events,
+                ChunkStatus::Stopped => counts.stopped += events,
+            }
+        }
+        counts.stopped += self.taken - in_chunks - counts.refused;
+        counts
+    }
+
+    /// Whether every taken event was acknowledged and every event taken.
+    pub fn all_acknowledged(&self) -> bool {
+        !self.stopped_early && self.counts().acknowledged == self.taken
+    }
+
+    /// How many leading events were acknowledged (refused ones break the
+    /// run).
+    pub fn acknowledged_prefix(&self) -> u64 {
+        let mut covered = self.refused.first().map_or(self.taken, |(i, _)| *i);
+        let end_of_chunks = self.chunks.last().map_or(0, |chunk| chunk.last + 1);
+        covered = covered.min(end_of_chunks);
+        if let Some(chunk) = self
+            .chunks
+            .iter()
+            .find(|chunk| chunk.status != ChunkStatus::Acknowledged)
+        {
+            covered = covered.min(chunk.first);
+        }
+        covered
+    }
+}
+
+/// Proof that the intake acknowledged events: every event of a push, or the
+/// part of it a [`PushError`] vouches for. Only a push creates one;
+/// [checkpoints](crate::CheckpointDatetime) advance only with one.
+///
+/// ```
+/// # use sekoia_automation::*;
+/// # fn poll(ctx: &ConnectorContext<'_, impl Connector>, checkpoint: &mut CheckpointCursor<String>, events: Vec<String>, next: String) -> Result<(), Box<dyn std::error::Error>> {
+/// let acknowledged = ctx.push_events(events)?;
+/// checkpoint.advance(next, &acknowledged)?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+#[must_use = "an acknowledgement is what lets a checkpoint advance: pass it to `advance`"]
+pub struct Acknowledgement {
+    report: PushReport,
+    covered: u64,
+}
+
+impl Acknowledgement {
+    pub(crate) fn new(report: PushReport) -> Self {
+        let covered = report.taken;
+        Acknowledgement { report, covered }
+    }
+
+    /// Number of events it acknowledges (the first `covered()` events of
+    /// the push).
+    pub fn covered(&self) -> u64 {
+        self.covered
+    }
+
+    /// The whole push's report (ids, outcomes).
+    pub fn report(&self) -> &PushReport {
+        &self.report
+    }
+
+    /// The intake ids of the acknowledged events, in order.
+    pub fn ids(&self) -> impl Iterator<Item = &IntakeId> + '_ {
+        self.report.ids()
+    }
+
+    /// Gives the report back.
+    pub fn into_report(self) -> PushReport {
+        self.report
+    }
+}
+
+/// Some events of a push are not on the intake: the report says which and
+/// why. Checkpoints must not pass them; [`acknowledged_prefix`]
+/// (Self::acknowledged_prefix) gives what may be passed.
+#[derive(Debug)]
+pub struct PushError {
+    report: PushReport,
+}
+
+impl PushError {
+    pub(crate) fn new(report: PushReport) -> Self {
+        PushError { report }
+    }
+
+    /// The push's report.
+    pub fn report(&self) -> &PushReport {
+        &self.report
+    }
+
+    /// Gives the report back.
+    pub fn into_report(self) -> PushReport {
+        self.report
+    }
+
+    /// Whether the connector stopping is why events are missing (and
+    /// nothing else went wrong): a restart sends them again.
+    pub fn is_stopped(&self) -> bool {
+        let counts = self.report.counts();
+        counts.stopped + counts.acknowledged == counts.taken && counts.stopped > 0
+            || self.report.stopped_early && counts.acknowledged == counts.taken
+    }
+
+    /// The acknowledgement of the events before the first one not
+    /// acknowledged, when there are any: a checkpoint may advance to the
+    /// position after them.
+    pub fn acknowledged_prefix(self) -> Option<Acknowledgement> {
+        let covered = self.report.acknowledged_prefix();
+        (covered > 0).then_some(Acknowledgement {
+            report: self.report,
+            covered,
+        })
+    }
+
+    /// The acknowledgement of the whole push when the only events missing
+    /// were refused before sending (too large, unserializable): sending them
+    /// again cannot succeed, so a checkpoint may pass them.
+    pub fn acknowledged_except_refused(self) -> Result<Acknowledgement, PushError> {
+        let counts = self.report.counts();
+        if !self.report.stopped_early && counts.acknowledged + counts.refused == counts.taken {
+            Ok(Acknowledgement::new(self.report))
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl fmt::Display for PushError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let counts = self.report.counts();
+        let missing = counts.taken - counts.acknowledged;
+        write!(
+            f,
+            "{missing} of {} events were not delivered to the intake",
+            counts.taken
+        )?;
+        let mut parts = Vec::new();
+        if counts.refused > 0 {
+            parts.push(format!(
+                "{} refused before sending (over 250,000 characters or 256,000 bytes, or not serializable)",
+                counts.refused
+            ));
+        }
+        if counts.rejected > 0 {
+            let status = self
+                .report
+                .chunks
+                .iter()
+                .find_map(|chunk| match &chunk.status {
+                    ChunkStatus::Refused { status, message } => Some(format!(
+                        "HTTP {status}{}",
+                        message
+                            .as_deref()
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default()
+                    )),
+                    _ => None,
+                });
+            parts.push(format!(
+                "{} rejected by the intake ({})",
+                counts.rejected,
+                status.unwrap_or_default()
+            ));
+        }
+        if counts.gave_up > 0 {
+            let last = self
+                .report
+                .chunks
+                .iter()
+                .find_map(|chunk| match &chunk.status {
+                    ChunkStatus::GaveUp { last, .. } => Some(last.clone()),
+                    _ => None,
+                });
+            parts.push(format!(
+                "{} given up after the retry deadline (last failure: {})",
+                counts.gave_up,
+                last.unwrap_or_default()
+            ));
+        }
+        if counts.stopped > 0 {
+            parts.push(format!(
+                "{} not acknowledged because the connector is stopping",
+                counts.stopped
+            ));
+        }
+        if self.report.stopped_early {
+            parts.push("the rest not taken: the connector is stopping".to_string());
+        }
+        if !parts.is_empty() {
+            write!(f, ": {}", parts.join("; "))?;
+        }
+        f.write_str("; do not advance a checkpoint past them")
+    }
+}
+
+impl std::error::Error for PushError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(first: u64, last: u64, events: u32, status: ChunkStatus) -> ChunkRecord {
+        ChunkRecord {
+            first,
+            last,
+            events,
+            status,
+            ids: ChunkIds::default(),
+        }
+    }
+
+    #[test]
+    fn outcomes_follow_chunks_and_refusals() {
+        let too_large = Refusal::TooLarge {
+            chars: 300_000,
+            bytes: 300_000,
+        };
+        let mut acknowledged = chunk(0, 3, 3, ChunkStatus::Acknowledged);
+        acknowledged.ids =
+            ChunkIds::decoded(["a", "b", "c"].iter().map(|id| IntakeId::new(id)).collect());
+        let report = PushReport {
+            taken: 7,
+            stopped_early: false,
+            refused: vec![(1, too_large.clone())],
+            chunks: vec![
+                acknowledged,
+                chunk(
+                    4,
+                    5,
+                    2,
+                    ChunkStatus::Refused {
+                        status: 413,
+                        message: None,
+                    },
+                ),
+            ],
+            keep_ids: true,
+        };
+        let outcomes: Vec<_> = report.outcomes().collect();
+        assert_eq!(
+            outcomes[0],
+            EventOutcome::Acknowledged(Some(&IntakeId::new("a")))
+        );
+        assert_eq!(outcomes[1], EventOutcome::Refused(&too_large));
+        assert_eq!(
+            outcomes[2],
+            EventOutcome::Acknowledged(Some(&IntakeId::new("b")))
+        );
+        assert_eq!(
+            outcomes[3],
+            EventOutcome::Acknowledged(Some(&IntakeId::new("c")))
+        );
+        assert!(matches!(
+            outcomes[4],
+            EventOutcome::Rejected { status: 413, .. }
+        ));
+        assert_eq!(outcomes[6], EventOutcome::Stopped);
+        assert_eq!(report.outcome(7), EventOutcome::NotTaken);
+        let counts = report.counts();
+        assert_eq!(
+            (
+                counts.acknowledged,
+                counts.refused,
+                counts.rejected,
+                counts.stopped
+            ),
+            (3, 1, 2, 1)
+        );
+        assert_eq!(report.acknowledged_prefix(), 1);
+        let error = PushError::new(report);
+        assert!(
+            error
+                .to_string()
+                .starts_with("4 of 7 events were not delivered")
+        );
+        let error = error.acknowledged_except_refused().unwrap_err();
+        assert_eq!(error.acknowledged_prefix().unwrap().covered(), 1);
+    }
+
+    #[test]
+    fn uuid_ids_are_kept_compact_and_print_as_given() {
+        let id = IntakeId::new("0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70");
+        assert!(matches!(id.0, Repr::Uuid(_)));
+        assert_eq!(id.to_string(), "0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70");
+        let upper = IntakeId::new("0F6C0D3E-5B1E-4B5E-9D1A-2C3B4D5E6F70");
+        assert_eq!(upper.to_string(), "0F6C0D3E-5B1E-4B5E-9D1A-2C3B4D5E6F70");
+    }
+}

@@ -1,0 +1,207 @@
+//! A connector's configuration (PROTOCOL-connectors §1.2–1.3): the value
+//! `connector_configuration`, falling back to `trigger_configuration`,
+//! holding `intake_key`, optional `intake_server`, and the module's own
+//! fields beside them.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::config::source::{ConfigurationError, ConfigurationSource};
+use crate::wire::redact;
+
+/// The value read first.
+pub const CONNECTOR_CONFIGURATION: &str = "connector_configuration";
+/// The value read when `connector_configuration` is absent.
+pub const TRIGGER_CONFIGURATION: &str = "trigger_configuration";
+/// The module-level intake base, when `intake_server` is empty.
+pub const INTAKE_URL: &str = "intake_url";
+/// The `intake_server` default the library's manifests declare.
+pub const DEFAULT_INTAKE_SERVER: &str = "https://intake.sekoia.io";
+
+/// The fields every connector configuration holds.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IntakeSettings {
+    /// The intake key: sent in every batch body, part of the `User-Agent`.
+    pub intake_key: String,
+    /// The intake's base URL; `None` or empty: the module's `intake_url`.
+    #[serde(default)]
+    pub intake_server: Option<String>,
+}
+
+/// A connector's configuration as read: the intake settings, the
+/// connector's own fields (`C`), and the raw value (for `frequency`).
+#[derive(Debug)]
+pub(crate) struct Loaded<C> {
+    pub(crate) intake: IntakeSettings,
+    pub(crate) own: C,
+    pub(crate) raw: Value,
+}
+
+fn mismatch(
+    source: &ConfigurationSource,
+    name: &str,
+    expected: &str,
+    detail: String,
+) -> ConfigurationError {
+    ConfigurationError::Mismatch {
+        name: name.into(),
+        expected: expected.into(),
+        detail: redact::scrub(&detail).into_owned(),
+        file: source.file_for(name),
+        variable: ConfigurationSource::variable_for(name),
+    }
+}
+
+/// Reads `connector_configuration` (else `trigger_configuration`), with no
+/// node-secret overlay (the Python SDK's connectors ignore them).
+pub(crate) fn load<C: DeserializeOwned + JsonSchema>(
+    source: &ConfigurationSource,
+) -> Result<Loaded<C>, ConfigurationError> {
+    let (name, raw) = match source.optional_json(CONNECTOR_CONFIGURATION)? {
+        Some(raw) => (CONNECTOR_CONFIGURATION, raw),
+        None => match source.optional_json(TRIGGER_CONFIGURATION)? {
+            Some(raw) => (TRIGGER_CONFIGURATION, raw),
+            None => return Err(source.missing(CONNECTOR_CONFIGURATION)),
+        },
+    };
+    for secret in crate::config::secret::secret_properties::<C>() {
+        if let Some(value) = raw.get(&secret) {
+            redact::register_value(value);
+        }
+    }
+    let intake = IntakeSettings::deserialize(&raw).map_err(|error| {
+        mismatch(
+            source,
+            name,
+            "a connector configuration with a string `intake_key`",
+            error.to_string(),
+        )
+    })?;
+    let own = C::deserialize(&raw)
+        .map_err(|error| mismatch(source, name, std::any::type_name::<C>(), error.to_string()))?;
+    Ok(Loaded { intake, own, raw })
+}
+
+/// The intake base: `intake_server` when set and non-empty, else the value
+/// `intake_url`.
+pub(crate) fn intake_base(
+    source: &ConfigurationSource,
+    intake: &IntakeSettings,
+) -> Result<String, ConfigurationError> {
+    match intake.intake_server.as_deref() {
+        Some(server) if !server.is_empty() => Ok(server.to_string()),
+        _ => source
+            .text(INTAKE_URL)
+            .map_err(|_| ConfigurationError::Missing {
+                name: format!("{INTAKE_URL} (or `intake_server` in the connector configuration)"),
+                file: source.file_for(INTAKE_URL),
+                variable: ConfigurationSource::variable_for(INTAKE_URL),
+            }),
+    }
+}
+
+/// The `frequency` field of the raw configuration, in seconds, when it is
+/// a non-negative number.
+pub(crate) fn frequency(raw: &Value) -> Option<std::time::Duration> {
+    raw.get("frequency")
+        .and_then(Value::as_f64)
+        .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+        .map(std::time::Duration::from_secs_f64)
+}
+
+/// The manifest's `arguments` schema: the connector's own configuration
+/// with `intake_key` (required) and `intake_server` added when it does not
+/// declare them.
+pub(crate) fn schema<C: JsonSchema>() -> Value {
+    let mut schema = crate::item::manifest::configuration_schema::<C>();
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        let mut with_intake = serde_json::Map::new();
+        if !properties.contains_key("intake_server") {
+            with_intake.insert(
+                "intake_server".into(),
+                json!({
+                    "default": DEFAULT_INTAKE_SERVER,
+                    "description": "Server of the intake server (e.g. 'https://intake.sekoia.io')",
+                    "type": "string",
+                }),
+            );
+        }
+        if !properties.contains_key("intake_key") {
+            with_intake.insert(
+                "intake_key".into(),
+                json!({"description": "Intake key to use when sending events", "type": "string"}),
+            );
+        }
+        for (key, value) in std::mem::take(properties) {
+            with_intake.insert(key, value);
+        }
+        *properties = with_intake;
+    }
+    if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
+        if !required.iter().any(|name| name == "intake_key") {
+            required.insert(0, json!("intake_key"));
+        }
+    }
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Own {
+        #[allow(dead_code)]
+        frequency: u64,
+    }
+
+    #[test]
+    fn connector_configuration_falls_back_to_trigger_configuration() {
+        let root = tempfile::tempdir().unwrap();
+        let source = ConfigurationSource::new(root.path());
+        std::fs::write(
+            root.path().join("trigger_configuration"),
+            r#"{"intake_key": "T", "frequency": 5}"#,
+        )
+        .unwrap();
+        let loaded = load::<Own>(&source).unwrap();
+        assert_eq!(loaded.intake.intake_key, "T");
+        assert_eq!(
+            frequency(&loaded.raw),
+            Some(std::time::Duration::from_secs(5))
+        );
+        std::fs::write(
+            root.path().join("connector_configuration"),
+            r#"{"intake_key": "C", "intake_server": "", "frequency": 1}"#,
+        )
+        .unwrap();
+        let loaded = load::<Own>(&source).unwrap();
+        assert_eq!(loaded.intake.intake_key, "C");
+        let error = intake_base(&source, &loaded.intake)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("intake_url"), "{error}");
+        std::fs::write(root.path().join("intake_url"), "http://127.0.0.1:1/intake").unwrap();
+        assert_eq!(
+            intake_base(&source, &loaded.intake).unwrap(),
+            "http://127.0.0.1:1/intake"
+        );
+        std::fs::write(
+            root.path().join("connector_configuration"),
+            r#"{"frequency": 1}"#,
+        )
+        .unwrap();
+        let error = load::<Own>(&source).unwrap_err().to_string();
+        assert!(error.contains("intake_key"), "{error}");
+    }
+
+    #[test]
+    fn the_schema_declares_the_intake_fields() {
+        let schema = schema::<Own>();
+        assert_eq!(schema["required"], json!(["intake_key", "frequency"]));
+        let keys: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["intake_server", "intake_key", "frequency"]);
+    }
+}

@@ -1,0 +1,250 @@
+//! [`Connector`]: the item kind that collects events from a source and
+//! pushes them to a Sekoia.io intake; [`Page`]: what the default polling
+//! loop asks for; [`ConnectorOptions`]: the runtime's settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+use crate::connector::acknowledgement::Acknowledgement;
+use crate::connector::context::ConnectorContext;
+use crate::connector::event::IntakeEvent;
+use crate::connector::sender::RETRY_DEADLINE;
+use crate::trigger::clock::Clock;
+use crate::trigger::stop_signal::StopSignal;
+use crate::trigger::{TriggerError, TriggerOptions};
+use crate::wire::timestamp::Timestamp;
+
+/// How long chunks in flight get to be answered once the connector stops.
+pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
+/// The default loop's pause when the configuration has no `frequency`.
+pub const DEFAULT_FREQUENCY: Duration = Duration::from_secs(60);
+/// `/health` answers 500 after this long without an acknowledged event.
+pub const SECONDS_WITHOUT_EVENTS: u64 = 6 * 3600;
+
+/// A connector of a module: it fetches events from a source and pushes them
+/// to the intake, keeping its position in checkpoints.
+///
+/// A connector runs on the trigger runtime (liveness, logs, the run loop
+/// and its error accounting: PROTOCOL §4) with the differences of
+/// PROTOCOL-connectors §1: its configuration is `connector_configuration`
+/// (else `trigger_configuration`), with `intake_key` and `intake_server`
+/// beside its own fields (`Configuration`); `/health` turns unhealthy after
+/// 6 hours without an acknowledged event.
+///
+/// Write [`next_page`](Self::next_page) (and
+/// [`delivered`](Self::delivered) to advance a checkpoint) and the default
+/// loop does the rest: it pushes each page, waits `frequency` seconds once
+/// a page says there is nothing more, and pauses after a failure; or write
+/// [`run`](Self::run) yourself with
+/// [`push_events`](ConnectorContext::push_events).
+///
+/// ```no_run
+/// use sekoia_automation::{Acknowledgement, CheckpointCursor, Connector, ConnectorContext, Page};
+/// use sekoia_automation::{Module, TriggerError};
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Configuration { frequency: u64 }
+///
+/// #[derive(Default)]
+/// struct Pages { next: Option<u64> }
+///
+/// impl Connector for Pages {
+///     type ModuleConfiguration = ();
+///     type Configuration = Configuration;
+///     type Event = String;
+///     const NAME: &'static str = "Fetch pages";
+///     const DESCRIPTION: &'static str = "Collect the source's events";
+///
+///     fn next_page(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<Page<String>, TriggerError> {
+///         let cursor = ctx.checkpoint_cursor::<u64>().offset()?.unwrap_or(0);
+///         let events: Vec<String> = (cursor..cursor + 10).map(|n| format!("event {n}")).collect();
+///         self.next = Some(cursor + 10);
+///         Ok(Page::new(events))
+///     }
+///
+///     fn delivered(&mut self, ctx: &ConnectorContext<'_, Self>, acknowledged: Acknowledgement) -> Result<(), TriggerError> {
+///         if let Some(next) = self.next.take() {
+///             ctx.checkpoint_cursor::<u64>().advance(next, &acknowledged)?;
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     Module::<()>::new().register("pages", Pages::default()).run()
+/// }
+/// ```
+pub trait Connector: Sized + 'static {
+    /// The configuration of the module this connector belongs to.
+    type ModuleConfiguration: DeserializeOwned + JsonSchema + 'static;
+    /// The connector's own configuration fields (`intake_key` and
+    /// `intake_server` are read beside them: see
+    /// [`ConnectorContext::intake_key`]).
+    type Configuration: DeserializeOwned + JsonSchema + 'static;
+    /// The events of a [`Page`] (`String`, `serde_json::Value`,
+    /// [`Json<T>`](crate::Json)...).
+    type Event: IntakeEvent;
+    /// The connector's name, as shown in the platform.
+    const NAME: &'static str;
+    /// What the connector does.
+    const DESCRIPTION: &'static str;
+
+    /// Collects and pushes events until the connector stops; called again
+    /// when it returns or fails (after a pause when it failed). The default
+    /// is the polling loop over [`next_page`](Self::next_page).
+    fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+        crate::connector::polling::run(self, ctx)
+    }
+
+    /// The default loop's one step: the next events of the source, from the
+    /// connector's position.
+    fn next_page(
+        &mut self,
+        ctx: &ConnectorContext<'_, Self>,
+    ) -> Result<Page<Self::Event>, TriggerError> {
+        let _ = ctx;
+        Err(TriggerError::configuration(format!(
+            "the connector `{}` implements neither `run` nor `next_page`: implement one of them",
+            Self::NAME
+        )))
+    }
+
+    /// The events of the last page are on the intake: advance the
+    /// checkpoint with `acknowledged`. Not called when some were not
+    /// delivered (the loop fails, and fetches the page again).
+    fn delivered(
+        &mut self,
+        ctx: &ConnectorContext<'_, Self>,
+        acknowledged: Acknowledgement,
+    ) -> Result<(), TriggerError> {
+        let _ = (ctx, acknowledged);
+        Ok(())
+    }
+
+    /// The default loop's pause between polls once the source is caught up:
+    /// the configuration's `frequency` (seconds), else
+    /// [`DEFAULT_FREQUENCY`].
+    fn frequency(&self, ctx: &ConnectorContext<'_, Self>) -> Duration {
+        ctx.configured_frequency().unwrap_or(DEFAULT_FREQUENCY)
+    }
+
+    /// The runtime's settings for this connector.
+    fn options(&self) -> ConnectorOptions {
+        ConnectorOptions::default()
+    }
+}
+
+/// One step of the default loop: events, the date of the most recent one
+/// (for the lag metric), and whether more are waiting (poll again at once).
+///
+/// ```
+/// use sekoia_automation::Page;
+/// let page = Page::new(vec!["a".to_string()]).more(true);
+/// assert!(page.more);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Page<E> {
+    /// The events, in order.
+    pub events: Vec<E>,
+    /// The date of the most recent event, for `events_lags`.
+    pub most_recent: Option<Timestamp>,
+    /// Whether the source has more events now: no pause before the next
+    /// page.
+    pub more: bool,
+}
+
+impl<E> Page<E> {
+    /// A page of events, the last one for now.
+    pub fn new(events: Vec<E>) -> Self {
+        Page {
+            events,
+            most_recent: None,
+            more: false,
+        }
+    }
+
+    /// An empty page: nothing new.
+    pub fn empty() -> Self {
+        Self::new(Vec::new())
+    }
+
+    /// Sets the date of the most recent event.
+    pub fn most_recent(mut self, date: Timestamp) -> Self {
+        self.most_recent = Some(date);
+        self
+    }
+
+    /// Sets whether more events are waiting.
+    pub fn more(mut self, more: bool) -> Self {
+        self.more = more;
+        self
+    }
+}
+
+/// The runtime's settings for one connector.
+///
+/// ```
+/// use sekoia_automation::ConnectorOptions;
+/// use std::time::Duration;
+/// let options = ConnectorOptions::default().stop_grace(Duration::from_secs(2));
+/// assert_eq!(options.stop_grace, Duration::from_secs(2));
+/// assert_eq!(options.trigger.seconds_without_events, 21_600);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConnectorOptions {
+    /// The trigger runtime's settings (`seconds_without_events` 6 hours).
+    pub trigger: TriggerOptions,
+    /// How long chunks in flight get once the connector stops (5 s).
+    pub stop_grace: Duration,
+    /// How long a chunk is retried (network errors, 408, 429, 5xx) before
+    /// it is given up (1 hour).
+    pub retry_deadline: Duration,
+}
+
+impl Default for ConnectorOptions {
+    fn default() -> Self {
+        ConnectorOptions {
+            trigger: TriggerOptions::default().seconds_without_events(SECONDS_WITHOUT_EVENTS),
+            stop_grace: DEFAULT_STOP_GRACE,
+            retry_deadline: RETRY_DEADLINE,
+        }
+    }
+}
+
+impl ConnectorOptions {
+    /// Sets [`stop_grace`](Self::stop_grace).
+    pub fn stop_grace(mut self, grace: Duration) -> Self {
+        self.stop_grace = grace;
+        self
+    }
+
+    /// Sets [`retry_deadline`](Self::retry_deadline).
+    pub fn retry_deadline(mut self, deadline: Duration) -> Self {
+        self.retry_deadline = deadline;
+        self
+    }
+
+    /// Sets the seconds without acknowledged events after which `/health`
+    /// answers 500 (0: never).
+    pub fn seconds_without_events(mut self, seconds: u64) -> Self {
+        self.trigger.seconds_without_events = seconds;
+        self
+    }
+
+    /// Sets the clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.trigger.clock = clock;
+        self
+    }
+
+    /// Sets the stop flag: raising it stops the connector as SIGTERM does.
+    pub fn stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
+        self.trigger.stop = Some(stop);
+        self
+    }
+}

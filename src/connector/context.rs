@@ -1,0 +1,228 @@
+//! [`ConnectorContext`]: what a [`Connector`] can use while it runs.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::connector::acknowledgement::{Acknowledgement, PushError};
+use crate::connector::checkpoint::{
+    CheckpointCursor, CheckpointDatetime, CheckpointTimestamp, TimeUnit,
+};
+use crate::connector::connector::Connector;
+use crate::connector::context_file::{CONTEXT_FILE, ContextFile};
+use crate::connector::event::IntakeEvent;
+use crate::connector::item::State;
+use crate::connector::registry::MetricsRegistry;
+use crate::storage::data_directory::DataDirectory;
+use crate::trigger::SendEventError;
+use crate::trigger::context::TriggerContext;
+use crate::wire::logging::Level;
+use crate::wire::timestamp::Timestamp;
+
+/// What a connector can use while it runs: its configuration and intake
+/// key, [`push_events`](Self::push_events), checkpoints in the shared
+/// `context.json`, the stop flag and an interruptible sleep, logs,
+/// heartbeats, metrics and the data directory.
+pub struct ConnectorContext<'a, C: Connector> {
+    pub(crate) trigger: &'a TriggerContext<'a, crate::connector::item::ConnectorItem<C>>,
+    pub(crate) state: &'a State<C>,
+}
+
+impl<C: Connector> std::fmt::Debug for ConnectorContext<'_, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectorContext")
+            .field("connector", &C::NAME)
+            .field("intake", &self.state.pusher)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, C: Connector> ConnectorContext<'a, C> {
+    /// The connector's own configuration fields.
+    pub fn configuration(&self) -> &C::Configuration {
+        &self.state.configuration.own
+    }
+
+    /// The configuration as read, every field included.
+    pub fn raw_configuration(&self) -> &serde_json::Value {
+        &self.state.configuration.raw
+    }
+
+    /// The intake key of the configuration.
+    pub fn intake_key(&self) -> &str {
+        &self.state.configuration.intake.intake_key
+    }
+
+    /// The URL batches are posted to.
+    pub fn batch_url(&self) -> &str {
+        &self.state.batch_url
+    }
+
+    /// The configuration's `frequency` field in seconds, when it has one.
+    pub fn configured_frequency(&self) -> Option<Duration> {
+        crate::connector::configuration::frequency(&self.state.configuration.raw)
+    }
+
+    /// The module configuration (module secrets merged in).
+    pub fn module_configuration(&self) -> &C::ModuleConfiguration {
+        self.trigger.module_configuration()
+    }
+
+    /// Pushes events to the intake (the Python SDK's
+    /// `push_events_to_intakes`, PROTOCOL-connectors §2), and says what
+    /// happened to each.
+    ///
+    /// The events are taken from the iterator as they are chunked: a push
+    /// of a million events holds at most the 4 chunks in flight and the one
+    /// being filled (10 MiB each at most). Each event becomes the string of
+    /// [`IntakeEvent`]; one over 250,000 characters or 256,000 bytes is
+    /// refused (not sent). Chunks are sent 4 at a time, retried on network
+    /// errors, 408, 429 and 5xx for up to an hour (every wait ended by a
+    /// stop), refused at once on any other 4xx.
+    ///
+    /// `Ok` only when the intake acknowledged every event: the
+    /// [`Acknowledgement`] is what lets a checkpoint advance. Otherwise a
+    /// [`PushError`] whose report says, per event, what happened.
+    /// `/health` counts events when the intake acknowledged them.
+    ///
+    /// # Errors
+    ///
+    /// Some events are not on the intake: refused, rejected by the intake,
+    /// given up after the retry deadline, or the connector is stopping.
+    pub fn push_events<I>(&self, events: I) -> Result<Acknowledgement, PushError>
+    where
+        I: IntoIterator,
+        I::Item: IntakeEvent,
+    {
+        self.push(events, true)
+    }
+
+    /// As [`push_events`](Self::push_events), without keeping the intake's
+    /// ids (for very large pushes: nothing is held per delivered event).
+    ///
+    /// # Errors
+    ///
+    /// As [`push_events`](Self::push_events).
+    pub fn push_events_without_ids<I>(&self, events: I) -> Result<Acknowledgement, PushError>
+    where
+        I: IntoIterator,
+        I::Item: IntakeEvent,
+    {
+        self.push(events, false)
+    }
+
+    fn push<I>(&self, events: I, keep_ids: bool) -> Result<Acknowledgement, PushError>
+    where
+        I: IntoIterator,
+        I::Item: IntakeEvent,
+    {
+        let result = self.state.pusher.push(events, keep_ids);
+        let report = match &result {
+            Ok(acknowledgement) => acknowledgement.report(),
+            Err(error) => error.report(),
+        };
+        self.state.metrics.discarded(report.counts().refused);
+        result
+    }
+
+    /// The `context.json` of the data directory, shared by every checkpoint
+    /// of the process (for keys kept by hand).
+    pub fn context_file(&self) -> Arc<ContextFile> {
+        ContextFile::open(self.data_directory().root().join(CONTEXT_FILE))
+    }
+
+    /// A [`CheckpointDatetime`] in the data directory's `context.json`, on
+    /// the runtime's clock.
+    pub fn checkpoint_datetime(&self) -> CheckpointDatetime {
+        CheckpointDatetime::new(self.data_directory().root())
+            .clock(Arc::clone(&self.trigger.runtime().clock))
+    }
+
+    /// A [`CheckpointTimestamp`] in the data directory's `context.json`.
+    pub fn checkpoint_timestamp(&self, unit: TimeUnit) -> CheckpointTimestamp {
+        CheckpointTimestamp::new(self.data_directory().root(), unit)
+            .clock(Arc::clone(&self.trigger.runtime().clock))
+    }
+
+    /// A [`CheckpointCursor`] in the data directory's `context.json`.
+    pub fn checkpoint_cursor<V: Serialize + DeserializeOwned>(&self) -> CheckpointCursor<V> {
+        CheckpointCursor::new(self.data_directory().root())
+    }
+
+    /// The process's metrics registry: metrics registered there are served
+    /// with the connector's on `metrics_port`.
+    pub fn metrics(&self) -> &'static MetricsRegistry {
+        MetricsRegistry::global()
+    }
+
+    /// Sets `symphony_module_common_events_lags` to the seconds since `date`.
+    pub fn set_lag(&self, date: Timestamp) {
+        let now = self.now();
+        let lag = (now.micros_since_epoch() - date.micros_since_epoch()) as f64 / 1e6;
+        self.state.metrics.lag(lag);
+    }
+
+    /// Adds to `symphony_module_common_forwarded_events_total` (the default
+    /// loop does it; a custom `run` may).
+    pub fn count_forwarded(&self, events: u64) {
+        self.state.metrics.forwarded(events);
+    }
+
+    /// Observes `symphony_module_common_forward_events_duration`.
+    pub fn observe_duration(&self, elapsed: Duration) {
+        self.state.metrics.duration(elapsed);
+    }
+
+    /// Sends a trigger event to `url_callback` (a playbook run), as
+    /// triggers do.
+    ///
+    /// # Errors
+    ///
+    /// As [`TriggerContext::send_event`].
+    pub fn send_event(&self, name: &str, event: &serde_json::Value) -> Result<(), SendEventError> {
+        self.trigger.send_event(name, event)
+    }
+
+    /// Whether the connector should go on: false once stopped.
+    pub fn running(&self) -> bool {
+        self.trigger.running()
+    }
+
+    /// Stops the connector.
+    pub fn stop(&self) {
+        self.trigger.stop();
+    }
+
+    /// Sleeps `duration`, or less when stopped: `true` when it all passed.
+    pub fn sleep(&self, duration: Duration) -> bool {
+        self.trigger.sleep(duration)
+    }
+
+    /// Marks the connector as alive (`last_heartbeat_threshold`).
+    pub fn heartbeat(&self) {
+        self.trigger.heartbeat();
+    }
+
+    /// The current time, on the runtime's clock.
+    pub fn now(&self) -> Timestamp {
+        self.trigger.now()
+    }
+
+    /// Logs to the platform and stderr (secrets scrubbed).
+    pub fn log(&self, level: Level, message: impl AsRef<str>) {
+        self.trigger.log(level, message);
+    }
+
+    /// The data directory (`/symphony_data`, plus `sub_folder`).
+    pub fn data_directory(&self) -> &DataDirectory {
+        self.trigger.data_directory()
+    }
+
+    /// A path in the data directory, for files the connector keeps.
+    pub fn data_path(&self, relative: impl AsRef<Path>) -> std::path::PathBuf {
+        self.data_directory().root().join(relative)
+    }
+}

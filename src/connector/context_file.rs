@@ -1,0 +1,159 @@
+//! [`ContextFile`]: the `context.json` a connector's checkpoints and its own
+//! keys share (PROTOCOL-connectors §3.1), with the flaws F11–F13 fixed.
+//!
+//! - One object per file per process ([`ContextFile::open`] returns the
+//!   same one for the same path), holding a lock: every change is a
+//!   read-merge-write under it, so two checkpoints (two subkeys, or a
+//!   checkpoint and the module's own keys) never erase each other.
+//! - Saves are atomic ([`PersistentJson`](crate::PersistentJson)'s write: a
+//!   temporary file renamed over the file, flushed): a crash leaves the old
+//!   file or the new one, never a truncated one.
+//! - Reads never write.
+//! - The file is compact JSON, as the Python SDK writes it; an empty file
+//!   (left by the Python SDK's non-atomic save) reads as `{}`; an invalid
+//!   one is an error naming the file, never silently `{}`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use serde_json::{Map, Value};
+
+use crate::storage::data_directory::StorageError;
+
+/// The name of the file in the data directory.
+pub const CONTEXT_FILE: &str = "context.json";
+
+/// A `context.json` shared by the checkpoints and code of one process.
+///
+/// ```
+/// use sekoia_automation::ContextFile;
+/// use serde_json::json;
+///
+/// let directory = tempfile::tempdir()?;
+/// let context = ContextFile::open(directory.path().join("context.json"));
+/// context.update(|map| { map.insert("most_recent_date_seen".into(), json!("2026-11-28T04:37:29+00:00")); })?;
+/// let other = ContextFile::open(directory.path().join("context.json"));
+/// other.update(|map| { map.insert("cursor".into(), json!("abc")); })?;
+/// assert_eq!(
+///     std::fs::read_to_string(directory.path().join("context.json"))?,
+///     r#"{"most_recent_date_seen":"2026-11-28T04:37:29+00:00","cursor":"abc"}"#
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct ContextFile {
+    path: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl ContextFile {
+    /// The context file at `path`: the same object for the same path in the
+    /// whole process. Nothing is read or written yet.
+    pub fn open(path: impl Into<PathBuf>) -> Arc<ContextFile> {
+        static OPEN: OnceLock<Mutex<HashMap<PathBuf, Arc<ContextFile>>>> = OnceLock::new();
+        let path = path.into();
+        let key = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+        let mut open = OPEN
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(open.entry(key).or_insert_with(|| {
+            Arc::new(ContextFile {
+                path,
+                lock: Mutex::new(()),
+            })
+        }))
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's content (`{}` when it does not exist or is empty).
+    /// Never writes.
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::CorruptJson`] when the file is not JSON,
+    /// [`StorageError::WrongShape`] when it is not an object,
+    /// [`StorageError::Io`] when it cannot be read.
+    pub fn read(&self) -> Result<Map<String, Value>, StorageError> {
+        let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.load()
+    }
+
+    /// The value under `key` (`None` when absent). Never writes.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub fn get(&self, key: &str) -> Result<Option<Value>, StorageError> {
+        Ok(self.read()?.remove(key))
+    }
+
+    /// Reads the file, lets `change` modify its content, and saves it
+    /// atomically when it changed, all under the file's lock: keys changed
+    /// by others in between are kept.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read); [`StorageError::Io`] when it cannot be
+    /// written (the file keeps its previous content).
+    pub fn update<R>(
+        &self,
+        change: impl FnOnce(&mut Map<String, Value>) -> R,
+    ) -> Result<R, StorageError> {
+        let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = self.load()?;
+        let before = map.clone();
+        let result = change(&mut map);
+        if map != before || !self.path.exists() {
+            let bytes = serde_json::to_vec(&map).map_err(|source| StorageError::Serialize {
+                path: self.path.clone(),
+                cause: source,
+            })?;
+            if let Some(directory) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(directory)
+                    .map_err(|e| StorageError::io("create the directory", directory, e))?;
+            }
+            crate::storage::persistent_json::write_atomically(&self.path, &bytes)?;
+        }
+        Ok(result)
+    }
+
+    fn load(&self) -> Result<Map<String, Value>, StorageError> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
+            Err(error) => return Err(StorageError::io("read the file", &self.path, error)),
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Map::new());
+        }
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(other) => Err(StorageError::WrongShape {
+                path: self.path.clone(),
+                expected: "JSON object",
+                detail: format!("it holds {}", kind(&other)),
+            }),
+            Err(cause) => Err(StorageError::CorruptJson {
+                path: self.path.clone(),
+                cause,
+            }),
+        }
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

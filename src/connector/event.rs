@@ -1,0 +1,228 @@
+//! [`IntakeEvent`]: what [`push_events`](crate::ConnectorContext::push_events)
+//! accepts, and the string each event becomes in the batch's `jsons` list
+//! (PROTOCOL-connectors §2.1).
+//!
+//! Strings are sent as they are (raw log lines are common); JSON values and
+//! [`Json`]-wrapped serializable values become compact JSON as the Python
+//! SDK's `orjson` writes it: no spaces, non-ASCII raw in UTF-8, control
+//! characters as `\u00XX` (`\n`, `\t`... short), `/` and U+2028 not escaped,
+//! floats in shortest form with an explicit exponent sign (`1e+16`,
+//! `1.5e-7`), NaN and infinities as `null`.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::Value;
+use serde_json::ser::{CompactFormatter, Formatter, Serializer};
+
+/// An event for the intake: a string sent as it is, or a value sent as
+/// compact JSON.
+///
+/// Implemented for `str`, `String`, `Cow<str>`, `Box<str>` (sent as they
+/// are), [`serde_json::Value`] (a JSON string as it is, anything else as
+/// compact JSON, as the Python SDK treats `str` and `dict`), [`Json`] (any
+/// `Serialize` value as compact JSON) and references to them.
+///
+/// ```
+/// use sekoia_automation::{IntakeEvent, Json};
+/// use serde_json::json;
+///
+/// let mut out = String::new();
+/// json!({"a": "é\"x", "b": 1, "f": 1e16}).write_event(&mut out).unwrap();
+/// assert_eq!(out, r#"{"a":"é\"x","b":1,"f":1e+16}"#);
+/// out.clear();
+/// "raw line é".write_event(&mut out).unwrap();
+/// assert_eq!(out, "raw line é");
+/// out.clear();
+/// #[derive(serde::Serialize)]
+/// struct Login { user: &'static str, ok: bool }
+/// Json(Login { user: "ada", ok: true }).write_event(&mut out).unwrap();
+/// assert_eq!(out, r#"{"user":"ada","ok":true}"#);
+/// ```
+pub trait IntakeEvent {
+    /// Appends the string sent for this event to `out`.
+    ///
+    /// # Errors
+    ///
+    /// The value cannot be serialized (a map with non-string keys, a
+    /// failing `Serialize` implementation): that event is not sent and is
+    /// reported as unserializable, the others go on.
+    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error>;
+}
+
+/// A serializable value sent as compact JSON.
+///
+/// ```
+/// use sekoia_automation::{IntakeEvent, Json};
+/// let mut out = String::new();
+/// Json(vec![1.5e-7, f64::NAN]).write_event(&mut out).unwrap();
+/// assert_eq!(out, "[1.5e-7,null]");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Json<T>(pub T);
+
+impl IntakeEvent for str {
+    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+        out.push_str(self);
+        Ok(())
+    }
+}
+
+impl IntakeEvent for String {
+    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+        out.push_str(self);
+        Ok(())
+    }
+}
+
+impl IntakeEvent for Box<str> {
+    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+        out.push_str(self);
+        Ok(())
+    }
+}
+
+impl IntakeEvent for Cow<'_, str> {
+    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+        out.push_str(self);
+        Ok(())
+    }
+}
+
+impl IntakeEvent for Value {
+    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+        match self {
+            Value::String(text) => {
+                out.push_str(text);
+                Ok(())
+            }
+            other => write_compact(other, out),
+        }
+    }
+}
+
+impl<T: Serialize> IntakeEvent for Json<T> {
+    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+        write_compact(&self.0, out)
+    }
+}
+
+impl<T: IntakeEvent + ?Sized> IntakeEvent for &T {
+    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+        (**self).write_event(out)
+    }
+}
+
+/// Appends `value` as `orjson.dumps(value)` writes it.
+pub(crate) fn write_compact<T: Serialize + ?Sized>(
+    value: &T,
+    out: &mut String,
+) -> Result<(), serde_json::Error> {
+    // serde_json writes valid UTF-8 only; the buffer is the string's bytes.
+    let mut bytes = std::mem::take(out).into_bytes();
+    let start = bytes.len();
+    let result = value.serialize(&mut Serializer::with_formatter(&mut bytes, OrjsonFormatter));
+    if result.is_err() {
+        bytes.truncate(start);
+    }
+    *out = String::from_utf8(bytes).unwrap_or_else(|error| {
+        // Unreachable: serde_json only writes UTF-8; keep what was valid.
+        let valid = error.utf8_error().valid_up_to();
+        let mut bytes = error.into_bytes();
+        bytes.truncate(valid);
+        String::from_utf8(bytes).unwrap_or_default()
+    });
+    result
+}
+
+/// serde_json's compact output (whose escapes and shortest float digits are
+/// orjson's) with orjson's explicit `+` in positive exponents.
+#[derive(Debug, Clone, Copy, Default)]
+struct OrjsonFormatter;
+
+impl Formatter for OrjsonFormatter {
+    fn write_f64<W: ?Sized + Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        let mut digits = Vec::with_capacity(24);
+        CompactFormatter.write_f64(&mut digits, value)?;
+        write_with_exponent_sign(writer, &digits)
+    }
+
+    fn write_f32<W: ?Sized + Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
+        // orjson widens float32 values (numpy aside) to Python floats.
+        self.write_f64(writer, f64::from(value))
+    }
+}
+
+fn write_with_exponent_sign<W: ?Sized + Write>(writer: &mut W, digits: &[u8]) -> io::Result<()> {
+    match digits.iter().position(|&b| b == b'e') {
+        Some(at) if digits.get(at + 1).is_some_and(u8::is_ascii_digit) => {
+            writer.write_all(&digits[..=at])?;
+            writer.write_all(b"+")?;
+            writer.write_all(&digits[at + 1..])
+        }
+        _ => writer.write_all(digits),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn compact(value: &Value) -> String {
+        let mut out = String::new();
+        value.write_event(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn floats_are_written_as_orjson_3_13_writes_them() {
+        // Expected bytes from orjson 3.13.0 (`orjson.dumps(v)`).
+        let cases = [
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (1.5e-7, "1.5e-7"),
+            (1e-5, "0.00001"),
+            (0.0001, "0.0001"),
+            (1e22, "1e+22"),
+            (5e-324, "5e-324"),
+            (1.2345678901234568e16, "1.2345678901234568e+16"),
+            (2.5e-5, "0.000025"),
+            (1e-7, "1e-7"),
+            (-0.0, "-0.0"),
+            (100.0, "100.0"),
+            (0.1, "0.1"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(compact(&json!(value)), expected, "{value:e}");
+        }
+    }
+
+    #[test]
+    fn nested_values_are_compact() {
+        let mut out = String::new();
+        write_compact(&json!({"n": null, "x": [2.5e-5, 1e22]}), &mut out).unwrap();
+        assert_eq!(out, r#"{"n":null,"x":[0.000025,1e+22]}"#);
+    }
+
+    #[test]
+    fn strings_are_escaped_as_orjson_escapes_them() {
+        // orjson 3.13: b'{"a":"\\u0001\\n\xe2\x80\xa8/\xc3\xa9\xf0\x9f\x98\x80\x7f"}'
+        assert_eq!(
+            compact(&json!({"a": "\u{1}\n\u{2028}/é😀\u{7f}"})),
+            "{\"a\":\"\\u0001\\n\u{2028}/é😀\u{7f}\"}"
+        );
+    }
+
+    #[test]
+    fn a_json_string_is_sent_as_it_is_and_an_unserializable_value_writes_nothing() {
+        assert_eq!(compact(&json!("not json {")), "not json {");
+        let mut out = String::from("kept");
+        let mut map = std::collections::BTreeMap::new();
+        map.insert(vec![1u8], 1);
+        assert!(Json(map).write_event(&mut out).is_err());
+        assert_eq!(out, "kept");
+    }
+}

@@ -1,0 +1,82 @@
+//! Connectors: items that collect events from a source and push them to a
+//! Sekoia.io intake (PROTOCOL-connectors §1–3), wire-identical to the Python
+//! SDK 1.27's `Connector` and free of its ways of losing events.
+//!
+//! - [`Connector`] (the item kind, registered like actions and triggers),
+//!   [`Page`] (the default polling loop's step), [`ConnectorOptions`];
+//! - [`ConnectorContext`]: configuration and intake key,
+//!   [`push_events`](ConnectorContext::push_events), checkpoints, metrics;
+//! - pushing: [`IntakeEvent`]/[`Json`] (what an event becomes),
+//!   [`Acknowledgement`] / [`PushError`] / [`PushReport`] (what happened to
+//!   each event);
+//! - checkpoints: [`CheckpointDatetime`], [`CheckpointTimestamp`],
+//!   [`CheckpointCursor`] in one shared [`ContextFile`], advanced only with
+//!   an [`Acknowledgement`];
+//! - metrics: [`MetricsRegistry`] (the connector's four metrics and the
+//!   module's own, in one exposition).
+//!
+//! # A connector
+//!
+//! ```no_run
+//! use sekoia_automation::{Connector, ConnectorContext};
+//! use sekoia_automation::{Module, TriggerError};
+//! use std::time::Duration;
+//!
+//! struct Heartbeats;
+//!
+//! impl Connector for Heartbeats {
+//!     type ModuleConfiguration = ();
+//!     type Configuration = serde_json::Value;
+//!     type Event = String;
+//!     const NAME: &'static str = "Heartbeats";
+//!     const DESCRIPTION: &'static str = "Push a line every minute";
+//!
+//!     fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+//!         let mut cursor = ctx.checkpoint_cursor::<u64>();
+//!         let mut next = cursor.offset()?.unwrap_or(0);
+//!         while ctx.running() {
+//!             let acknowledged = ctx.push_events([format!("beat {next}")])?;
+//!             next += 1;
+//!             cursor.advance(next, &acknowledged)?;
+//!             ctx.sleep(Duration::from_secs(60));
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     Module::<()>::new().register("heartbeats", Heartbeats).run()
+//! }
+//! ```
+
+mod acknowledgement;
+mod checkpoint;
+mod chunk;
+mod configuration;
+#[allow(clippy::module_inception)]
+mod connector;
+mod context;
+mod context_file;
+mod event;
+mod iso8601;
+pub(crate) mod item;
+mod metrics;
+mod polling;
+mod push;
+mod registry;
+mod sender;
+
+pub use acknowledgement::{
+    Acknowledgement, EventOutcome, IntakeId, PushCounts, PushError, PushReport, Refusal,
+};
+pub use checkpoint::{
+    Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError, CheckpointTimestamp,
+    TimeUnit,
+};
+pub use connector::{Connector, ConnectorOptions, Page};
+pub use context::ConnectorContext;
+pub use context_file::ContextFile;
+pub use event::{IntakeEvent, Json};
+pub use registry::{Counter, Gauge, Histogram, MetricConflict, MetricKind, MetricsRegistry};
+
+pub(crate) use configuration::schema as configuration_schema;
