@@ -4,11 +4,14 @@
 //! which and why).
 //!
 //! The report holds no per-event memory for delivered events beyond their
-//! intake ids (and none at all with
+//! intake ids, 16 bytes each, decoded when the intake answers (and none at
+//! all with
 //! [`push_events_without_ids`](crate::ConnectorContext::push_events_without_ids)):
-//! chunks are ranges of event indices, refusals a sparse list.
+//! chunks are ranges of event indices, refusals a sparse list, so outcomes
+//! are computed from them rather than stored per event.
 
 use std::fmt;
+use std::num::NonZeroU64;
 
 /// The id the intake gave an event.
 ///
@@ -23,14 +26,22 @@ use std::fmt;
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct IntakeId(Repr);
 
+/// A UUID as two big-endian halves (the intake's ids are random UUIDs of
+/// the RFC 4122 variant, whose low half is never zero: that zero is the
+/// niche that keeps the whole id in 16 bytes), or any other string, boxed
+/// twice so that its pointer fits beside the niche.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Repr {
-    Uuid(uuid::Uuid),
-    Other(Box<str>),
+    Uuid { high: u64, low: NonZeroU64 },
+    Other(Box<Box<str>>),
 }
 
+// A million ids are 16 MB, not 24: checked when the crate compiles.
+const _: () = assert!(std::mem::size_of::<IntakeId>() == 16);
+
 impl IntakeId {
-    /// A lower-case hyphenated UUID, kept in 16 bytes; `None` otherwise.
+    /// A lower-case hyphenated UUID (whose low half is not zero), kept in
+    /// 16 bytes; `None` otherwise.
     pub(crate) fn canonical(text: &str) -> Option<Self> {
         let canonical = text.len() == 36
             && text.bytes().enumerate().all(|(at, byte)| match at {
@@ -40,20 +51,24 @@ impl IntakeId {
         if !canonical {
             return None;
         }
-        uuid::Uuid::try_parse(text)
-            .ok()
-            .map(|uuid| IntakeId(Repr::Uuid(uuid)))
+        let (high, low) = uuid::Uuid::try_parse(text).ok()?.as_u64_pair();
+        Some(IntakeId(Repr::Uuid {
+            high,
+            low: NonZeroU64::new(low)?,
+        }))
     }
 
     pub(crate) fn new(text: &str) -> Self {
-        Self::canonical(text).unwrap_or_else(|| IntakeId(Repr::Other(text.into())))
+        Self::canonical(text).unwrap_or_else(|| IntakeId(Repr::Other(Box::new(text.into()))))
     }
 }
 
 impl fmt::Display for IntakeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
-            Repr::Uuid(uuid) => fmt::Display::fmt(&uuid.hyphenated(), f),
+            Repr::Uuid { high, low } => {
+                fmt::Display::fmt(&uuid::Uuid::from_u64_pair(*high, low.get()).hyphenated(), f)
+            }
             Repr::Other(text) => f.write_str(text),
         }
     }
@@ -111,41 +126,27 @@ pub(crate) struct ChunkRecord {
     pub(crate) ids: ChunkIds,
 }
 
-/// A chunk's intake ids: the answer kept as it came, decoded the first time
-/// they are asked for (most pushes never look at them: the push itself
-/// pays only for reading the answer).
+/// A chunk's intake ids, one per event, decoded from the answer when it
+/// arrives (in the sender thread; the answer itself is not kept): 16 bytes
+/// an id, no allocation per id unless the intake answers ids that are not
+/// lower-case UUIDs.
 #[derive(Debug, Default)]
-pub(crate) struct ChunkIds {
-    answer: Option<Box<[u8]>>,
-    events: u32,
-    decoded: std::sync::OnceLock<Vec<IntakeId>>,
-}
+pub(crate) struct ChunkIds(Box<[IntakeId]>);
 
 impl ChunkIds {
-    /// The ids of `events` events, in this 2xx answer.
-    pub(crate) fn answered(answer: Vec<u8>, events: u32) -> Self {
-        ChunkIds {
-            answer: Some(answer.into_boxed_slice()),
-            events,
-            decoded: std::sync::OnceLock::new(),
-        }
+    /// The ids of `events` events, in this 2xx answer (none when the answer
+    /// does not hold one per event).
+    pub(crate) fn answered(answer: &[u8], events: u32) -> Self {
+        ChunkIds(crate::connector::sender::ids(answer, events).into_boxed_slice())
     }
 
     #[cfg(test)]
     fn decoded(ids: Vec<IntakeId>) -> Self {
-        let events = ids.len() as u32;
-        ChunkIds {
-            answer: None,
-            events,
-            decoded: std::sync::OnceLock::from(ids),
-        }
+        ChunkIds(ids.into_boxed_slice())
     }
 
     fn get(&self) -> &[IntakeId] {
-        self.decoded.get_or_init(|| match &self.answer {
-            Some(answer) => crate::connector::sender::ids(answer, self.events),
-            None => Vec::new(),
-        })
+        &self.0
     }
 }
 
@@ -608,7 +609,14 @@ mod tests {
     #[test]
     fn uuid_ids_are_kept_compact_and_print_as_given() {
         let id = IntakeId::new("0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70");
-        assert!(matches!(id.0, Repr::Uuid(_)));
+        assert!(matches!(id.0, Repr::Uuid { .. }));
+        // A UUID whose low half is zero is kept as text, and prints the same.
+        let zero = IntakeId::new("0f6c0d3e-5b1e-4b5e-0000-000000000000");
+        assert!(matches!(zero.0, Repr::Other(_)));
+        assert_eq!(zero.to_string(), "0f6c0d3e-5b1e-4b5e-0000-000000000000");
+        let other = IntakeId::new("evt-42 é");
+        assert_eq!(other.to_string(), "evt-42 é");
+        assert_eq!(std::mem::size_of::<IntakeId>(), 16);
         assert_eq!(id.to_string(), "0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70");
         let upper = IntakeId::new("0F6C0D3E-5B1E-4B5E-9D1A-2C3B4D5E6F70");
         assert_eq!(upper.to_string(), "0F6C0D3E-5B1E-4B5E-9D1A-2C3B4D5E6F70");

@@ -6,21 +6,23 @@
 //!   the body authenticates). Through the process's one HTTP agent
 //!   (`wire::transport::agent`): 30 s per attempt,
 //!   connections reused.
-//! - Retried: network errors, 408, 429 (waiting its `Retry-After` seconds
-//!   when given) and 5xx; waits of 1, 2, 4, 8, then 10 s (times the
-//!   module's backoff unit), until an attempt fails an hour (the deadline)
-//!   after the first one started. Every wait ends at once when the
-//!   connector stops.
+//! - Retried: network errors, 408, 429 and 5xx; a 429 or 503 waits what
+//!   its `Retry-After` asks, in seconds or as an HTTP date (the one reader,
+//!   `wire::retry_after`), others 1, 2, 4, 8, then 10 s (times the module's
+//!   backoff unit), until an attempt fails an hour (the deadline) after
+//!   the first one started; no wait passes the deadline, and every wait
+//!   ends at once when the connector stops.
 //! - Any other 4xx (400, 401, 403, 404, 413...) fails the chunk at once:
 //!   sending the same bytes again cannot succeed.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
 use crate::connector::acknowledgement::{ChunkIds, ChunkStatus, IntakeId};
 use crate::trigger::stop_signal::StopSignal;
+use crate::wire::retry_after::parse_retry_after;
 
 /// The Python SDK's retry deadline.
 pub const RETRY_DEADLINE: Duration = Duration::from_secs(3600);
@@ -104,7 +106,7 @@ impl IntakeClient {
                     return Sent {
                         status: ChunkStatus::Acknowledged,
                         ids: if keep_ids {
-                            ChunkIds::answered(answer, events)
+                            ChunkIds::answered(&answer, events)
                         } else {
                             ChunkIds::default()
                         },
@@ -172,8 +174,7 @@ impl IntakeClient {
             .headers()
             .get("retry-after")
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|value| parse_retry_after(value, SystemTime::now()));
         let answer = if (200..300).contains(&status) && !keep_answer {
             let mut reader = response
                 .body_mut()
@@ -268,6 +269,9 @@ fn canonical_ids(answer: &[u8], events: u32) -> Option<Vec<IntakeId>> {
         .strip_suffix(b"]}")?;
     let mut ids = Vec::with_capacity(events as usize);
     for item in rest.split(|&byte| byte == b',') {
+        if ids.len() == events as usize {
+            return None;
+        }
         let text = item.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
         ids.push(IntakeId::canonical(std::str::from_utf8(text).ok()?)?);
     }
