@@ -126,22 +126,17 @@ pub(crate) struct ChunkRecord {
     pub(crate) ids: ChunkIds,
 }
 
-/// A chunk's intake ids, one per event, decoded from the answer when it
-/// arrives (in the sender thread; the answer itself is not kept): 16 bytes
+/// A chunk's intake ids, one per event, decoded from the answer as it is
+/// read (in the sender thread; the answer itself is never held): 16 bytes
 /// an id, no allocation per id unless the intake answers ids that are not
 /// lower-case UUIDs.
 #[derive(Debug, Default)]
 pub(crate) struct ChunkIds(Box<[IntakeId]>);
 
 impl ChunkIds {
-    /// The ids of `events` events, in this 2xx answer (none when the answer
-    /// does not hold one per event).
-    pub(crate) fn answered(answer: &[u8], events: u32) -> Self {
-        ChunkIds(crate::connector::sender::ids(answer, events).into_boxed_slice())
-    }
-
-    #[cfg(test)]
-    fn decoded(ids: Vec<IntakeId>) -> Self {
+    /// One id per event of the chunk (none when the answer did not hold
+    /// one per event).
+    pub(crate) fn from_ids(ids: Vec<IntakeId>) -> Self {
         ChunkIds(ids.into_boxed_slice())
     }
 
@@ -546,7 +541,7 @@ mod tests {
         };
         let mut acknowledged = chunk(0, 3, 3, ChunkStatus::Acknowledged);
         acknowledged.ids =
-            ChunkIds::decoded(["a", "b", "c"].iter().map(|id| IntakeId::new(id)).collect());
+            ChunkIds::from_ids(["a", "b", "c"].iter().map(|id| IntakeId::new(id)).collect());
         let report = PushReport {
             taken: 7,
             stopped_early: false,
