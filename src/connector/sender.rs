@@ -15,7 +15,7 @@
 //! - Any other 4xx (400, 401, 403, 404, 413...) fails the chunk at once:
 //!   sending the same bytes again cannot succeed.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -275,44 +275,80 @@ pub(crate) fn ids(answer: &[u8], events: u32) -> Vec<IntakeId> {
 
 /// The ids of a 2xx answer of `events` events, decoded as they are read:
 /// the intake's `{"event_ids":["<uuid>",...]}` exactly, each a lower-case
-/// hyphenated UUID, is read 39 bytes at a time (an id, its closing quote
-/// and what follows), so the answer is never held whole; anything else is
-/// read to its end and parsed by [`ids`].
-pub(crate) fn read_ids(reader: &mut impl Read, events: u32) -> io::Result<Vec<IntakeId>> {
+/// hyphenated UUID, is read in records of 39 bytes (an id, its closing
+/// quote and what follows) straight from the read buffer, so the answer is
+/// never held whole; anything else is read to its end and parsed by [`ids`].
+pub(crate) fn read_ids(reader: &mut impl BufRead, events: u32) -> io::Result<Vec<IntakeId>> {
     const PREFIX: &[u8] = br#"{"event_ids":[""#;
-    let mut ids = Vec::with_capacity(events as usize);
+    const RECORD: usize = 39;
     let mut head = [0u8; PREFIX.len()];
     let read = fill(reader, &mut head)?;
     if read < PREFIX.len() || head != PREFIX || events == 0 {
         return general(reader, &head[..read], &[], events);
     }
-    let mut record = [0u8; 39];
-    for index in 0..events {
-        let read = fill(reader, &mut record)?;
-        let end: &[u8] = if index + 1 == events {
+    let wanted = events as usize;
+    let mut ids = Vec::with_capacity(wanted);
+    let decode = |record: &[u8], index: usize| {
+        let end: &[u8] = if index + 1 == wanted {
             b"\"]}"
         } else {
             b"\",\""
         };
-        let id = (read == record.len() && &record[36..] == end)
-            .then(|| std::str::from_utf8(&record[..36]).ok())
-            .flatten()
-            .and_then(IntakeId::canonical);
-        match id {
-            Some(id) => ids.push(id),
-            None => {
-                // Not the fast shape after all: the bytes read so far are
-                // the prefix, these ids (canonical, so rebuilt exactly) and
-                // this record's start.
-                let mut consumed = PREFIX.to_vec();
-                for id in &ids {
-                    consumed.extend_from_slice(id.to_string().as_bytes());
-                    consumed.extend_from_slice(b"\",\"");
-                }
-                consumed.extend_from_slice(&record[..read]);
-                return general(reader, &consumed, &[], events);
-            }
+        if &record[36..] == end {
+            IntakeId::canonical_bytes(&record[..36])
+        } else {
+            None
         }
+    };
+    // The bytes read so far, rebuilt (the ids read are canonical) when the
+    // answer turns out not to have the fast shape.
+    let consumed = |ids: &[IntakeId], last: &[u8]| {
+        let mut consumed = PREFIX.to_vec();
+        for (index, id) in ids.iter().enumerate() {
+            consumed.extend_from_slice(id.to_string().as_bytes());
+            consumed.extend_from_slice(if index + 1 == wanted {
+                b"\"]}"
+            } else {
+                b"\",\""
+            });
+        }
+        consumed.extend_from_slice(last);
+        consumed
+    };
+    let mut record = [0u8; RECORD];
+    while ids.len() < wanted {
+        let buffer = reader.fill_buf()?;
+        let whole = (buffer.len() / RECORD).min(wanted - ids.len());
+        if whole == 0 {
+            // A record split across reads: gathered in `record`.
+            let read = fill(reader, &mut record)?;
+            match (read == RECORD)
+                .then(|| decode(&record, ids.len()))
+                .flatten()
+            {
+                Some(id) => ids.push(id),
+                None => return general(reader, &consumed(&ids, &record[..read]), &[], events),
+            }
+            continue;
+        }
+        let mut taken = 0;
+        let mut failed = false;
+        for chunk in buffer[..whole * RECORD].chunks_exact(RECORD) {
+            match decode(chunk, ids.len()) {
+                Some(id) => ids.push(id),
+                None => {
+                    failed = true;
+                    break;
+                }
+            }
+            taken += RECORD;
+        }
+        if failed {
+            let last = buffer[taken..taken + RECORD].to_vec();
+            reader.consume(taken + RECORD);
+            return general(reader, &consumed(&ids, &last), &[], events);
+        }
+        reader.consume(taken);
     }
     // Only white space may follow.
     let mut rest = Vec::new();
@@ -320,16 +356,7 @@ pub(crate) fn read_ids(reader: &mut impl Read, events: u32) -> io::Result<Vec<In
     if rest.iter().all(u8::is_ascii_whitespace) {
         Ok(ids)
     } else {
-        let mut consumed = PREFIX.to_vec();
-        for (at, id) in ids.iter().enumerate() {
-            consumed.extend_from_slice(id.to_string().as_bytes());
-            consumed.extend_from_slice(if at + 1 == ids.len() {
-                b"\"]}"
-            } else {
-                b"\",\""
-            });
-        }
-        general(reader, &consumed, &rest, events)
+        general(reader, &consumed(&ids, &[]), &rest, events)
     }
 }
 
@@ -414,10 +441,13 @@ mod tests {
     fn read(answer: &str, events: u32) -> Vec<String> {
         let mut ids = Vec::new();
         for step in [1, 7, 39, 1 << 20] {
-            let mut reader = Trickle {
-                bytes: answer.as_bytes(),
-                step,
-            };
+            let mut reader = io::BufReader::with_capacity(
+                step.max(16),
+                Trickle {
+                    bytes: answer.as_bytes(),
+                    step,
+                },
+            );
             let read: Vec<String> = read_ids(&mut reader, events)
                 .unwrap()
                 .iter()
