@@ -346,6 +346,101 @@ fn a_4xx_fails_its_chunk_at_once_and_408_429_5xx_and_drops_are_retried() {
     );
 }
 
+/// `seconds` since the epoch as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37
+/// GMT`); the weekday is not read by the parser, written right anyway.
+fn http_date(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let (hour, minute, second) = (seconds % 86_400 / 3600, seconds % 3600 / 60, seconds % 60);
+    // Civil date from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    format!(
+        "{}, {day:02} {} {year} {hour:02}:{minute:02}:{second:02} GMT",
+        weekdays[days.rem_euclid(7) as usize],
+        months[month as usize - 1]
+    )
+}
+
+#[test]
+fn a_429_retry_after_given_as_an_http_date_is_honoured_within_the_deadline() {
+    assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+    let now = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+
+    // Two seconds ahead (in whole seconds: a wait of 1 to 2 s), where the
+    // backoff alone would wait 1 ms.
+    let env = Env::new();
+    env.platform.inject(
+        Fault::status(429)
+            .on_path_suffix("/batch")
+            .with_header("Retry-After", &http_date(now() + 2)),
+    );
+    let acknowledged = run_step(&env, ConnectorOptions::default(), |ctx| {
+        ctx.push_events(["x"]).map(|ack| ack.covered()).ok()
+    });
+    assert_eq!(acknowledged, Some(1));
+    let batches = env.batches();
+    let statuses: Vec<u16> = batches.iter().map(|b| b.status).collect();
+    assert_eq!(statuses, [429, 200]);
+    let waited = batches[1].received_at - batches[0].received_at;
+    assert!(
+        waited >= Duration::from_millis(900),
+        "the retry came {waited:?} after the 429, before its Retry-After date"
+    );
+
+    // An hour ahead: the wait ends at the retry deadline, then the chunk is
+    // tried again (and acknowledged), not given up unsent.
+    let env = Env::new();
+    env.platform.inject(
+        Fault::status(429)
+            .on_path_suffix("/batch")
+            .with_header("Retry-After", &http_date(now() + 3600)),
+    );
+    let deadline = Duration::from_millis(300);
+    let options = ConnectorOptions::default().retry_deadline(deadline);
+    let acknowledged = run_step(&env, options, |ctx| {
+        ctx.push_events(["x"]).map(|ack| ack.covered()).ok()
+    });
+    assert_eq!(acknowledged, Some(1));
+    let batches = env.batches();
+    let statuses: Vec<u16> = batches.iter().map(|b| b.status).collect();
+    assert_eq!(statuses, [429, 200]);
+    let waited = batches[1].received_at - batches[0].received_at;
+    assert!(
+        waited >= deadline / 2,
+        "the retry came {waited:?} after the 429: its date was not read"
+    );
+
+    // A date in the past: no wait beyond the backoff, the header is seen.
+    let env = Env::new();
+    env.platform.inject(
+        Fault::status(429)
+            .on_path_suffix("/batch")
+            .with_header("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"),
+    );
+    let acknowledged = run_step(&env, ConnectorOptions::default(), |ctx| {
+        ctx.push_events(["x"]).map(|ack| ack.covered()).ok()
+    });
+    assert_eq!(acknowledged, Some(1));
+    let batches = env.batches();
+    assert_eq!(batches.len(), 2);
+}
+
 #[test]
 fn a_chunk_failing_past_the_deadline_is_given_up_and_reported() {
     let env = Env::new();

@@ -4,11 +4,14 @@
 //! which and why).
 //!
 //! The report holds no per-event memory for delivered events beyond their
-//! intake ids (and none at all with
+//! intake ids, 16 bytes each, decoded when the intake answers (and none at
+//! all with
 //! [`push_events_without_ids`](crate::ConnectorContext::push_events_without_ids)):
-//! chunks are ranges of event indices, refusals a sparse list.
+//! chunks are ranges of event indices, refusals a sparse list, so outcomes
+//! are computed from them rather than stored per event.
 
 use std::fmt;
+use std::num::NonZeroU64;
 
 /// The id the intake gave an event.
 ///
@@ -23,37 +26,76 @@ use std::fmt;
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct IntakeId(Repr);
 
+/// A UUID as two big-endian halves (the intake's ids are random UUIDs of
+/// the RFC 4122 variant, whose low half is never zero: that zero is the
+/// niche that keeps the whole id in 16 bytes), or any other string, boxed
+/// twice so that its pointer fits beside the niche.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Repr {
-    Uuid(uuid::Uuid),
-    Other(Box<str>),
+    Uuid { high: u64, low: NonZeroU64 },
+    Other(Box<Box<str>>),
 }
 
+/// Lower-case hex digits to their value; 0xff for every other byte.
+static HEX: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut at = 0;
+    while at < 16 {
+        table[b"0123456789abcdef"[at] as usize] = at as u8;
+        at += 1;
+    }
+    table
+};
+
+// A million ids are 16 MB, not 24: checked when the crate compiles.
+const _: () = assert!(std::mem::size_of::<IntakeId>() == 16);
+
 impl IntakeId {
-    /// A lower-case hyphenated UUID, kept in 16 bytes; `None` otherwise.
+    /// A lower-case hyphenated UUID (whose low half is not zero), kept in
+    /// 16 bytes; `None` otherwise.
     pub(crate) fn canonical(text: &str) -> Option<Self> {
-        let canonical = text.len() == 36
-            && text.bytes().enumerate().all(|(at, byte)| match at {
-                8 | 13 | 18 | 23 => byte == b'-',
-                _ => byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte),
-            });
-        if !canonical {
+        Self::canonical_bytes(text.as_bytes())
+    }
+
+    /// [`canonical`](Self::canonical) on bytes: one pass, a table lookup
+    /// per hex digit (the intake's 100,000 ids of a chunk are decoded while
+    /// its answer is read).
+    pub(crate) fn canonical_bytes(text: &[u8]) -> Option<Self> {
+        if text.len() != 36 || [8, 13, 18, 23].iter().any(|&at| text[at] != b'-') {
             return None;
         }
-        uuid::Uuid::try_parse(text)
-            .ok()
-            .map(|uuid| IntakeId(Repr::Uuid(uuid)))
+        let mut invalid = 0u8;
+        let mut half = |groups: &[&[u8]]| {
+            let mut value = 0u64;
+            for &byte in groups.iter().flat_map(|group| group.iter()) {
+                let nibble = HEX[usize::from(byte)];
+                invalid |= nibble;
+                value = value << 4 | u64::from(nibble & 0xf);
+            }
+            value
+        };
+        let high = half(&[&text[..8], &text[9..13], &text[14..18]]);
+        let low = half(&[&text[19..23], &text[24..]]);
+        if invalid & 0xf0 != 0 {
+            return None;
+        }
+        Some(IntakeId(Repr::Uuid {
+            high,
+            low: NonZeroU64::new(low)?,
+        }))
     }
 
     pub(crate) fn new(text: &str) -> Self {
-        Self::canonical(text).unwrap_or_else(|| IntakeId(Repr::Other(text.into())))
+        Self::canonical(text).unwrap_or_else(|| IntakeId(Repr::Other(Box::new(text.into()))))
     }
 }
 
 impl fmt::Display for IntakeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
-            Repr::Uuid(uuid) => fmt::Display::fmt(&uuid.hyphenated(), f),
+            Repr::Uuid { high, low } => {
+                fmt::Display::fmt(&uuid::Uuid::from_u64_pair(*high, low.get()).hyphenated(), f)
+            }
             Repr::Other(text) => f.write_str(text),
         }
     }
@@ -111,41 +153,22 @@ pub(crate) struct ChunkRecord {
     pub(crate) ids: ChunkIds,
 }
 
-/// A chunk's intake ids: the answer kept as it came, decoded the first time
-/// they are asked for (most pushes never look at them: the push itself
-/// pays only for reading the answer).
+/// A chunk's intake ids, one per event, decoded from the answer as it is
+/// read (in the sender thread; the answer itself is never held): 16 bytes
+/// an id, no allocation per id unless the intake answers ids that are not
+/// lower-case UUIDs.
 #[derive(Debug, Default)]
-pub(crate) struct ChunkIds {
-    answer: Option<Box<[u8]>>,
-    events: u32,
-    decoded: std::sync::OnceLock<Vec<IntakeId>>,
-}
+pub(crate) struct ChunkIds(Box<[IntakeId]>);
 
 impl ChunkIds {
-    /// The ids of `events` events, in this 2xx answer.
-    pub(crate) fn answered(answer: Vec<u8>, events: u32) -> Self {
-        ChunkIds {
-            answer: Some(answer.into_boxed_slice()),
-            events,
-            decoded: std::sync::OnceLock::new(),
-        }
-    }
-
-    #[cfg(test)]
-    fn decoded(ids: Vec<IntakeId>) -> Self {
-        let events = ids.len() as u32;
-        ChunkIds {
-            answer: None,
-            events,
-            decoded: std::sync::OnceLock::from(ids),
-        }
+    /// One id per event of the chunk (none when the answer did not hold
+    /// one per event).
+    pub(crate) fn from_ids(ids: Vec<IntakeId>) -> Self {
+        ChunkIds(ids.into_boxed_slice())
     }
 
     fn get(&self) -> &[IntakeId] {
-        self.decoded.get_or_init(|| match &self.answer {
-            Some(answer) => crate::connector::sender::ids(answer, self.events),
-            None => Vec::new(),
-        })
+        &self.0
     }
 }
 
@@ -545,7 +568,7 @@ mod tests {
         };
         let mut acknowledged = chunk(0, 3, 3, ChunkStatus::Acknowledged);
         acknowledged.ids =
-            ChunkIds::decoded(["a", "b", "c"].iter().map(|id| IntakeId::new(id)).collect());
+            ChunkIds::from_ids(["a", "b", "c"].iter().map(|id| IntakeId::new(id)).collect());
         let report = PushReport {
             taken: 7,
             stopped_early: false,
@@ -608,7 +631,27 @@ mod tests {
     #[test]
     fn uuid_ids_are_kept_compact_and_print_as_given() {
         let id = IntakeId::new("0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70");
-        assert!(matches!(id.0, Repr::Uuid(_)));
+        assert!(matches!(id.0, Repr::Uuid { .. }));
+        // A UUID whose low half is zero is kept as text, and prints the same.
+        let zero = IntakeId::new("0f6c0d3e-5b1e-4b5e-0000-000000000000");
+        assert!(matches!(zero.0, Repr::Other(_)));
+        assert_eq!(zero.to_string(), "0f6c0d3e-5b1e-4b5e-0000-000000000000");
+        for not_canonical in [
+            "0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f7g",
+            "0f6c0d3e_5b1e-4b5e-9d1a-2c3b4d5e6f70",
+            "0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f7",
+            "0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70 ",
+            "0f6c0d3é-5b1e-4b5e-9d1a-2c3b4d5e6f7",
+        ] {
+            assert!(
+                IntakeId::canonical(not_canonical).is_none(),
+                "{not_canonical}"
+            );
+            assert_eq!(IntakeId::new(not_canonical).to_string(), not_canonical);
+        }
+        let other = IntakeId::new("evt-42 é");
+        assert_eq!(other.to_string(), "evt-42 é");
+        assert_eq!(std::mem::size_of::<IntakeId>(), 16);
         assert_eq!(id.to_string(), "0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70");
         let upper = IntakeId::new("0F6C0D3E-5B1E-4B5E-9D1A-2C3B4D5E6F70");
         assert_eq!(upper.to_string(), "0F6C0D3E-5B1E-4B5E-9D1A-2C3B4D5E6F70");

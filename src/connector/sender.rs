@@ -6,21 +6,24 @@
 //!   the body authenticates). Through the process's one HTTP agent
 //!   (`wire::transport::agent`): 30 s per attempt,
 //!   connections reused.
-//! - Retried: network errors, 408, 429 (waiting its `Retry-After` seconds
-//!   when given) and 5xx; waits of 1, 2, 4, 8, then 10 s (times the
-//!   module's backoff unit), until an attempt fails an hour (the deadline)
-//!   after the first one started. Every wait ends at once when the
-//!   connector stops.
+//! - Retried: network errors, 408, 429 and 5xx; a 429 or 503 waits what
+//!   its `Retry-After` asks, in seconds or as an HTTP date (the one reader,
+//!   `wire::retry_after`), others 1, 2, 4, 8, then 10 s (times the module's
+//!   backoff unit), until an attempt fails an hour (the deadline) after
+//!   the first one started; no wait passes the deadline, and every wait
+//!   ends at once when the connector stops.
 //! - Any other 4xx (400, 401, 403, 404, 413...) fails the chunk at once:
 //!   sending the same bytes again cannot succeed.
 
+use std::io::{self, BufRead, Read};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
 use crate::connector::acknowledgement::{ChunkIds, ChunkStatus, IntakeId};
 use crate::trigger::stop_signal::StopSignal;
+use crate::wire::retry_after::parse_retry_after;
 
 /// The Python SDK's retry deadline.
 pub const RETRY_DEADLINE: Duration = Duration::from_secs(3600);
@@ -64,6 +67,8 @@ struct BatchAnswer<'a> {
 }
 
 enum Attempt {
+    /// A 2xx whose ids were kept (decoded as the answer was read).
+    Acknowledged(ChunkIds),
     Done(u16, Vec<u8>),
     Retry {
         failure: String,
@@ -99,15 +104,17 @@ impl IntakeClient {
                 return stopped();
             }
             attempt += 1;
-            let (failure, after) = match self.attempt(body, keep_ids) {
-                Attempt::Done(status, answer) if (200..300).contains(&status) => {
+            let (failure, after) = match self.attempt(body, keep_ids.then_some(events)) {
+                Attempt::Acknowledged(ids) => {
                     return Sent {
                         status: ChunkStatus::Acknowledged,
-                        ids: if keep_ids {
-                            ChunkIds::answered(answer, events)
-                        } else {
-                            ChunkIds::default()
-                        },
+                        ids,
+                    };
+                }
+                Attempt::Done(status, _) if (200..300).contains(&status) => {
+                    return Sent {
+                        status: ChunkStatus::Acknowledged,
+                        ids: ChunkIds::default(),
                     };
                 }
                 Attempt::Done(status, answer) => {
@@ -149,9 +156,10 @@ impl IntakeClient {
         }
     }
 
-    /// One POST; the answer of a 2xx is read whole only when its ids are
-    /// kept (else drained: a 100,000-id answer is 4 MB).
-    fn attempt(&self, body: &[u8], keep_answer: bool) -> Attempt {
+    /// One POST; the ids of a 2xx answer are decoded as it is read when
+    /// `ids_of` (the chunk's event count) is given, else the answer is
+    /// drained: a 100,000-id answer is 4 MB, never held whole.
+    fn attempt(&self, body: &[u8], ids_of: Option<u32>) -> Attempt {
         let sent = self
             .agent
             .post(&self.url)
@@ -172,9 +180,20 @@ impl IntakeClient {
             .headers()
             .get("retry-after")
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let answer = if (200..300).contains(&status) && !keep_answer {
+            .and_then(|value| parse_retry_after(value, SystemTime::now()));
+        if let (true, Some(events)) = ((200..300).contains(&status), ids_of) {
+            let reader = response
+                .body_mut()
+                .with_config()
+                .limit(MAX_ANSWER_BYTES)
+                .reader();
+            let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
+            // A 2xx whose body was cut: the intake has the events (PROTOCOL
+            // §2.6 keeps them too), their ids are lost.
+            let ids = read_ids(&mut reader, events).unwrap_or_default();
+            return Attempt::Acknowledged(ChunkIds::from_ids(ids));
+        }
+        let answer = if (200..300).contains(&status) {
             let mut reader = response
                 .body_mut()
                 .with_config()
@@ -184,8 +203,7 @@ impl IntakeClient {
                 .map(|_| Vec::new())
                 .map_err(ureq::Error::from)
         } else {
-            // Sized from `Content-Length`: a 100,000-id answer is 4 MB, read
-            // without regrowing.
+            // An error's answer, sized from `Content-Length`.
             let length = response
                 .headers()
                 .get("content-length")
@@ -238,9 +256,6 @@ fn stopped() -> Sent {
 
 /// The answer's `event_ids`, kept only when there is one per event.
 pub(crate) fn ids(answer: &[u8], events: u32) -> Vec<IntakeId> {
-    if let Some(ids) = canonical_ids(answer, events) {
-        return ids;
-    }
     match serde_json::from_slice::<BatchAnswer>(answer) {
         Ok(answer) if answer.event_ids.len() == events as usize => answer
             .event_ids
@@ -258,20 +273,118 @@ pub(crate) fn ids(answer: &[u8], events: u32) -> Vec<IntakeId> {
     }
 }
 
-/// The fast path of [`ids`]: `{"event_ids":["<uuid>",...]}` exactly, each
-/// a lower-case hyphenated UUID (what the intake answers), read without
-/// allocating per id; `None` for anything else (the general parse).
-fn canonical_ids(answer: &[u8], events: u32) -> Option<Vec<IntakeId>> {
-    let rest = answer
-        .trim_ascii()
-        .strip_prefix(br#"{"event_ids":["#)?
-        .strip_suffix(b"]}")?;
-    let mut ids = Vec::with_capacity(events as usize);
-    for item in rest.split(|&byte| byte == b',') {
-        let text = item.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-        ids.push(IntakeId::canonical(std::str::from_utf8(text).ok()?)?);
+/// The ids of a 2xx answer of `events` events, decoded as they are read:
+/// the intake's `{"event_ids":["<uuid>",...]}` exactly, each a lower-case
+/// hyphenated UUID, is read in records of 39 bytes (an id, its closing
+/// quote and what follows) straight from the read buffer, so the answer is
+/// never held whole; anything else is read to its end and parsed by [`ids`].
+pub(crate) fn read_ids(reader: &mut impl BufRead, events: u32) -> io::Result<Vec<IntakeId>> {
+    const PREFIX: &[u8] = br#"{"event_ids":[""#;
+    const RECORD: usize = 39;
+    let mut head = [0u8; PREFIX.len()];
+    let read = fill(reader, &mut head)?;
+    if read < PREFIX.len() || head != PREFIX || events == 0 {
+        return general(reader, &head[..read], &[], events);
     }
-    (ids.len() == events as usize).then_some(ids)
+    let wanted = events as usize;
+    let mut ids = Vec::with_capacity(wanted);
+    let decode = |record: &[u8], index: usize| {
+        let end: &[u8] = if index + 1 == wanted {
+            b"\"]}"
+        } else {
+            b"\",\""
+        };
+        if &record[36..] == end {
+            IntakeId::canonical_bytes(&record[..36])
+        } else {
+            None
+        }
+    };
+    // The bytes read so far, rebuilt (the ids read are canonical) when the
+    // answer turns out not to have the fast shape.
+    let consumed = |ids: &[IntakeId], last: &[u8]| {
+        let mut consumed = PREFIX.to_vec();
+        for (index, id) in ids.iter().enumerate() {
+            consumed.extend_from_slice(id.to_string().as_bytes());
+            consumed.extend_from_slice(if index + 1 == wanted {
+                b"\"]}"
+            } else {
+                b"\",\""
+            });
+        }
+        consumed.extend_from_slice(last);
+        consumed
+    };
+    let mut record = [0u8; RECORD];
+    while ids.len() < wanted {
+        let buffer = reader.fill_buf()?;
+        let whole = (buffer.len() / RECORD).min(wanted - ids.len());
+        if whole == 0 {
+            // A record split across reads: gathered in `record`.
+            let read = fill(reader, &mut record)?;
+            match (read == RECORD)
+                .then(|| decode(&record, ids.len()))
+                .flatten()
+            {
+                Some(id) => ids.push(id),
+                None => return general(reader, &consumed(&ids, &record[..read]), &[], events),
+            }
+            continue;
+        }
+        let mut taken = 0;
+        let mut failed = false;
+        for chunk in buffer[..whole * RECORD].chunks_exact(RECORD) {
+            match decode(chunk, ids.len()) {
+                Some(id) => ids.push(id),
+                None => {
+                    failed = true;
+                    break;
+                }
+            }
+            taken += RECORD;
+        }
+        if failed {
+            let last = buffer[taken..taken + RECORD].to_vec();
+            reader.consume(taken + RECORD);
+            return general(reader, &consumed(&ids, &last), &[], events);
+        }
+        reader.consume(taken);
+    }
+    // Only white space may follow.
+    let mut rest = Vec::new();
+    reader.read_to_end(&mut rest)?;
+    if rest.iter().all(u8::is_ascii_whitespace) {
+        Ok(ids)
+    } else {
+        general(reader, &consumed(&ids, &[]), &rest, events)
+    }
+}
+
+/// Reads until `buffer` is full or the answer ends; the bytes read.
+fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}
+
+/// The general parse of an answer whose start (`consumed`, then `more`) was
+/// already read.
+fn general(
+    reader: &mut impl Read,
+    consumed: &[u8],
+    more: &[u8],
+    events: u32,
+) -> io::Result<Vec<IntakeId>> {
+    let mut answer = [consumed, more].concat();
+    reader.read_to_end(&mut answer)?;
+    Ok(ids(&answer, events))
 }
 
 /// The batch URL: the base joined with `batch` as a POSIX path join (a `/`
@@ -308,6 +421,71 @@ mod tests {
             batch_url("https://intake.fra2.sekoia.io/api/v1/intake-http"),
             "https://intake.fra2.sekoia.io/api/v1/intake-http/batch"
         );
+    }
+
+    /// Hands out its bytes `step` at a time, as a network answer may come.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.bytes.len());
+            out[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    fn read(answer: &str, events: u32) -> Vec<String> {
+        let mut ids = Vec::new();
+        for step in [1, 7, 39, 1 << 20] {
+            let mut reader = io::BufReader::with_capacity(
+                step.max(16),
+                Trickle {
+                    bytes: answer.as_bytes(),
+                    step,
+                },
+            );
+            let read: Vec<String> = read_ids(&mut reader, events)
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            if step > 1 {
+                assert_eq!(read, ids, "the same ids whatever the read sizes");
+            }
+            ids = read;
+        }
+        ids
+    }
+
+    const A: &str = "0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70";
+    const B: &str = "1a2b3c4d-0000-4000-8000-00000000000b";
+
+    #[test]
+    fn ids_are_read_as_they_come_in_the_intakes_shape_and_any_other() {
+        // The intake's shape: decoded record by record.
+        let fast = format!(r#"{{"event_ids":["{A}","{B}"]}}"#);
+        assert_eq!(read(&fast, 2), [A, B]);
+        assert_eq!(read(&format!("{fast}\r\n"), 2), [A, B]);
+        // Other shapes, and ids that are not lower-case UUIDs, are parsed
+        // whole, and give the same ids as they were written.
+        let spaced = format!(r#"{{"received": true, "event_ids": ["{A}", "{B}"]}}"#);
+        assert_eq!(read(&spaced, 2), [A, B]);
+        let upper = A.to_uppercase();
+        let mixed = format!(r#"{{"event_ids":["{A}","{upper}","x\u00e9"]}}"#);
+        assert_eq!(read(&mixed, 3), [A, upper.as_str(), "xé"]);
+        let trailing = format!(r#"{{"event_ids":["{A}","{B}"]}},"#);
+        assert!(read(&trailing, 2).is_empty(), "not JSON: no ids");
+        // One id per event, or none kept.
+        assert!(read(&fast, 3).is_empty());
+        assert!(read(&fast, 1).is_empty());
+        let cut = &fast[..fast.len() - 10];
+        assert!(read(cut, 2).is_empty());
+        assert!(read("", 2).is_empty());
+        assert!(read(r#"{"event_ids":[]}"#, 0).is_empty());
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct Fault {
     path_suffix: Option<String>,
     json: Vec<(String, Value)>,
     probability: Option<f64>,
+    /// Header fields added to an injected status's answer.
+    headers: Vec<(String, String)>,
 }
 
 /// What a fault does to the request it applies to.
@@ -73,6 +75,7 @@ impl Fault {
             path_suffix: None,
             json: Vec::new(),
             probability: None,
+            headers: Vec::new(),
         }
     }
 
@@ -144,6 +147,39 @@ impl Fault {
     pub fn with_probability(mut self, p: f64) -> Fault {
         self.probability = Some(if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) });
         self
+    }
+
+    /// Add this header field to the answer of an injected
+    /// [`status`](Fault::status), e.g. `Retry-After` on a 429 (no effect on
+    /// the other faults). Several calls add several fields.
+    ///
+    /// ```
+    /// use sekoia_automation::testing::Fault;
+    /// let _ = Fault::status(429).with_header("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the name is not an HTTP token or the value holds a control
+    /// character (a CR or LF would split the answer's head).
+    pub fn with_header(mut self, name: &str, value: &str) -> Fault {
+        assert!(
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)),
+            "an injected header name must be an HTTP token, got {name:?}"
+        );
+        assert!(
+            value.chars().all(|c| c == '\t' || !c.is_control()),
+            "an injected header value must hold no control character, got {value:?}"
+        );
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub(crate) fn headers(&self) -> &[(String, String)] {
+        &self.headers
     }
 
     pub(crate) fn effect(&self) -> Effect {
@@ -282,6 +318,12 @@ mod tests {
         }
         assert!((2_200..2_800).contains(&below), "{below}");
         assert_ne!(Rng::new(0).next_u64(), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "no control character")]
+    fn header_values_cannot_split_the_head() {
+        let _ = Fault::status(429).with_header("Retry-After", "1\r\nX-Evil: 1");
     }
 
     #[test]

@@ -376,7 +376,7 @@ impl State {
         method: &str,
         path: &str,
         body: &mut ParsedBody<'_>,
-    ) -> Option<Effect> {
+    ) -> Option<(Effect, Vec<(String, String)>)> {
         let mut index = 0;
         while index < self.faults.len() {
             let rule = &self.faults[index];
@@ -386,10 +386,11 @@ impl State {
             let probability = rule.probability();
             if matches && probability.is_none_or(|p| self.rng.next_f64() < p) {
                 let effect = self.faults[index].effect();
+                let headers = self.faults[index].headers().to_vec();
                 if self.faults[index].consume() {
                     let _spent = self.faults.remove(index);
                 }
-                return Some(effect);
+                return Some((effect, headers));
             }
             index += 1;
         }
@@ -490,11 +491,16 @@ impl Connection<'_> {
         let mut parsed = ParsedBody::new(&body);
         let planned = plan(&head, &mut parsed, &shared.token);
         let effect;
+        let extra_headers: Vec<(String, String)>;
         let status;
         let notify;
         {
             let mut state = shared.state();
-            effect = state.take_fault(&head.method, &head.path, &mut parsed);
+            (effect, extra_headers) = match state.take_fault(&head.method, &head.path, &mut parsed)
+            {
+                Some((effect, headers)) => (Some(effect), headers),
+                None => (None, Vec::new()),
+            };
             self.body_out.clear();
             status = match effect {
                 Some(Effect::Status(code)) => {
@@ -546,6 +552,11 @@ impl Connection<'_> {
             keep_alive,
             http10,
             head_only,
+            headers: if matches!(effect, Some(Effect::Status(_))) {
+                &extra_headers
+            } else {
+                &[]
+            },
         })?;
         Ok(keep_alive)
     }
@@ -574,6 +585,7 @@ impl Connection<'_> {
             keep_alive: false,
             http10: false,
             head_only: false,
+            headers: &[],
         })?;
         self.http.linger_close();
         Ok(())

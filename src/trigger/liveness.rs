@@ -307,6 +307,7 @@ fn write_reply(http: &mut HttpConnection, reply: &Reply) -> io::Result<()> {
         keep_alive: false,
         http10: false,
         head_only: false,
+        headers: &[],
     })
 }
 

@@ -12,10 +12,10 @@ use super::error::{TransportError, VendorError};
 use super::json::Json;
 use super::rate_limit::{RateLimit, RateLimiter};
 use super::retry::RetryPolicy;
-use super::retry_after::parse_retry_after;
 use super::url;
 use crate::trigger::stop_signal::StopSignal;
 use crate::wire::redact;
+use crate::wire::retry_after::parse_retry_after;
 
 /// An HTTP method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -32,9 +32,9 @@ mod json;
 mod pagination;
 mod rate_limit;
 mod retry;
-mod retry_after;
 mod url;
 
+pub use crate::wire::retry_after::parse_retry_after;
 pub use api_action::{Api, ApiAction, ApiArguments, ApiAuthentication, ApiResults};
 pub use auth::{Auth, OAuth2ClientCredentials};
 pub use client::{
@@ -46,4 +46,3 @@ pub use json::{Json, JsonError, JsonNumber};
 pub use pagination::{Pages, Pagination};
 pub use rate_limit::RateLimit;
 pub use retry::{RETRY_AFTER_STATUSES, RetryPolicy};
-pub use retry_after::parse_retry_after;

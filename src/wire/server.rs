@@ -153,6 +153,9 @@ pub(crate) struct Response<'a> {
     pub(crate) http10: bool,
     /// `HEAD`: the head only, as HTTP requires.
     pub(crate) head_only: bool,
+    /// Further header fields, written as given (checked by whoever builds
+    /// them: no CR or LF).
+    pub(crate) headers: &'a [(String, String)],
 }
 
 /// One client connection: requests are read and answered in turn.
@@ -365,6 +368,9 @@ impl HttpConnection {
         write!(self.out, "Content-Type: {}\r\n", response.content_type)?;
         if !no_body {
             write!(self.out, "Content-Length: {}\r\n", response.body.len())?;
+        }
+        for (name, value) in response.headers {
+            write!(self.out, "{name}: {value}\r\n")?;
         }
         if !response.keep_alive {
             self.out.extend_from_slice(b"Connection: close\r\n");
@@ -603,6 +609,7 @@ mod tests {
                                 keep_alive,
                                 http10: head.http10,
                                 head_only: false,
+                                headers: &[],
                             })
                             .unwrap();
                             if !keep_alive {
@@ -619,6 +626,7 @@ mod tests {
                                 keep_alive: false,
                                 http10: false,
                                 head_only: false,
+                                headers: &[],
                             })
                             .unwrap();
                             http.linger_close();

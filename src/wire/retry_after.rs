@@ -1,4 +1,6 @@
-//! `Retry-After`: seconds or an HTTP date, as urllib3 reads it.
+//! `Retry-After`: seconds or an HTTP date, as urllib3 reads it. The one
+//! reader, for the vendor client's retries and the connector's intake
+//! retries (public as `vendor::parse_retry_after`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
