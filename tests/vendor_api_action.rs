@@ -56,9 +56,6 @@ macro_rules! api_action {
             const QUERY_PARAMETERS: &'static [&'static str] = $query;
             const AUTHENTICATION: ApiAuthentication = $auth;
             const TIMEOUT: Duration = Duration::from_secs(5);
-            fn wait_unit(&self) -> Duration {
-                Duration::from_millis(1)
-            }
         }
     };
 }

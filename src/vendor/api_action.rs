@@ -17,7 +17,7 @@ use super::retry::RetryPolicy;
 use super::url;
 use crate::action::outcome::Outcome;
 use crate::action::{Action, ActionContext};
-use crate::config::settings::Settings;
+use crate::config::identity::Identity;
 use crate::storage::data_directory::DataDirectory;
 use crate::trigger::stop_signal::{SignalListener, StopSignal};
 use crate::wire::logging::Level;
@@ -71,7 +71,9 @@ pub enum ApiAuthentication {
 ///   by `<name>` holding the JSON of that file of the data directory;
 /// - retries: 10 attempts on transport failures and 5xx answers, waiting 2,
 ///   4, 8… up to 300 s between them (tenacity's `wait_exponential(multiplier=2,
-///   min=2, max=300)`, scaled by `SEKOIA_AUTOMATION_BACKOFF_MS`), every
+///   min=2, max=300)`, in units of the module's
+///   `retry_backoff` setting (`ctx.settings()`: 1 s, shortened by tests and
+///   local runs)), every
 ///   wait woken by SIGTERM/SIGINT; a 4xx ends the action with the
 ///   reference's error message and log (the vendor's `message` when its
 ///   JSON body has one), a `404` to a retried `DELETE` is a success;
@@ -149,11 +151,11 @@ pub trait ApiAction: 'static {
     /// The `User-Agent` sent (the reference sends `requests`' own).
     const USER_AGENT: &'static str = concat!("sekoia-automation-rust/", env!("CARGO_PKG_VERSION"));
 
-    /// The unit of the waits between attempts: 1 s (the reference's waits),
-    /// or `SEKOIA_AUTOMATION_BACKOFF_MS` milliseconds when set (local runs, tests).
-    fn wait_unit(&self) -> Duration {
-        Settings::from_env().retry_backoff
-    }
+    /// What the platform knows the action by, when it already exists (a
+    /// port of a `GenericAPIAction`): its uuid, slug and manifest file,
+    /// forwarded by [`Api`] as its [`Action::IDENTITY`]. A new action states
+    /// nothing.
+    const IDENTITY: Identity = Identity::new();
 }
 
 /// An [`ApiAction`]'s arguments: whatever the platform sent, described in
@@ -240,13 +242,14 @@ impl<T: ApiAction> Action for Api<T> {
     type Results = ApiResults<T::Results>;
     const NAME: &'static str = T::NAME;
     const DESCRIPTION: &'static str = T::DESCRIPTION;
+    const IDENTITY: Identity = T::IDENTITY;
 
     fn run(
         &self,
         ctx: &ActionContext<'_, Self::ModuleConfiguration>,
         _arguments: Self::Arguments,
     ) -> Outcome<Self::Results> {
-        match run::<T>(&self.0, ctx) {
+        match run::<T>(ctx) {
             Ok(outcome) => outcome,
             Err(message) => Outcome::failure(format!("An unexpected error occurred: {message}")),
         }
@@ -449,7 +452,6 @@ pub(crate) fn reference_retries(unit: Duration) -> RetryPolicy {
 }
 
 fn run<T: ApiAction>(
-    action: &T,
     ctx: &ActionContext<'_, T::ModuleConfiguration>,
 ) -> Result<Outcome<ApiResults<T::Results>>, String> {
     let config = serde_json::to_value(ctx.configuration())
@@ -504,7 +506,7 @@ fn run<T: ApiAction>(
     let _listener = SignalListener::start(Arc::clone(&stop)).ok();
     let client = VendorClient::builder()
         .user_agent(T::USER_AGENT)
-        .retry(reference_retries(action.wait_unit()))
+        .retry(reference_retries(ctx.settings().retry_backoff))
         .timeout(T::TIMEOUT)
         .deadline(Duration::from_secs(3600))
         .stop_signal(stop)
