@@ -35,8 +35,6 @@ pub struct GetHost;
 
 impl ApiAction for GetHost {
     type ModuleConfiguration = Configuration;
-    type Arguments = Documented;
-    type Results = Documented;
     const NAME: &'static str = "Get host";
     const DESCRIPTION: &'static str = "Get everything Tidewatch knows about a host";
     const IDENTITY: Identity = Identity::new()
@@ -53,8 +51,6 @@ pub struct SearchHosts;
 
 impl ApiAction for SearchHosts {
     type ModuleConfiguration = Configuration;
-    type Arguments = Documented;
-    type Results = Documented;
     const NAME: &'static str = "Search hosts";
     const DESCRIPTION: &'static str = "Search the hosts matching a Tidewatch query";
     const IDENTITY: Identity = Identity::new()
@@ -71,8 +67,6 @@ pub struct TagHost;
 
 impl ApiAction for TagHost {
     type ModuleConfiguration = Configuration;
-    type Arguments = Documented;
-    type Results = Documented;
     const NAME: &'static str = "Tag host";
     const DESCRIPTION: &'static str = "Add tags to a host in your Tidewatch workspace";
     const IDENTITY: Identity = Identity::new()
@@ -167,12 +161,8 @@ impl AccountValidator for CheckAccount {
     }
 }
 
-/// The module, its items under the Python module's commands.
-pub fn module() -> Module<Configuration, Registered> {
-    register(Module::<Configuration>::new())
-}
-
-/// Registers the items on `module` (a module with test settings, say).
+/// Registers the items on `module` under the Python module's commands
+/// (`main.py`'s `module.register`).
 pub fn register(module: Module<Configuration>) -> Module<Configuration, Registered> {
     module
         .register("get-host", Api(GetHost))
@@ -184,5 +174,5 @@ pub fn register(module: Module<Configuration>) -> Module<Configuration, Register
 
 #[allow(dead_code)]
 fn main() -> ExitCode {
-    module().run()
+    register(Module::new()).run()
 }

@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sekoia_automation::Module;
 use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::unversioned::ModuleItems;
 use sekoia_automation::unversioned::check::{Rules, check};
@@ -50,7 +51,7 @@ fn texts(problems: &[sekoia_automation::unversioned::check::Problem]) -> Vec<Str
 #[test]
 fn generate_files_leaves_the_checked_in_manifests_unchanged() {
     let directory = library_copy();
-    let module = tidewatch::module();
+    let module = tidewatch::register(Module::new());
     let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
     let names: Vec<&str> = files.iter().map(|file| file.file_name.as_str()).collect();
     assert_eq!(
@@ -72,7 +73,7 @@ fn generate_files_leaves_the_checked_in_manifests_unchanged() {
         [false; 5],
         "nothing rewritten"
     );
-    let code = tidewatch::module().run_invocation(
+    let code = tidewatch::register(Module::new()).run_invocation(
         "generate-files",
         vec![directory.path().display().to_string()],
     );
@@ -89,7 +90,7 @@ fn generate_files_leaves_the_checked_in_manifests_unchanged() {
 #[test]
 fn check_module_accepts_the_faithful_port() {
     let directory = library_copy();
-    let module = tidewatch::module();
+    let module = tidewatch::register(Module::new());
     let problems = check(
         directory.path(),
         Some(&ModuleItems::new(module.items())),
@@ -101,7 +102,7 @@ fn check_module_accepts_the_faithful_port() {
         texts(&check(directory.path(), None, &Rules::default())),
         Vec::<String>::new()
     );
-    let code = tidewatch::module()
+    let code = tidewatch::register(Module::new())
         .run_invocation("check-module", vec![directory.path().display().to_string()]);
     assert_eq!(code, ExitCode::SUCCESS);
 }
@@ -126,7 +127,7 @@ fn a_changed_item_is_rewritten_in_its_files_style_keeping_what_the_code_does_not
         original_resolve.replacen("\"title\": \"Domain\",\n", "", 1),
     )
     .unwrap();
-    let module = tidewatch::module();
+    let module = tidewatch::register(Module::new());
     let items = ModuleItems::new(module.items());
     let problems = texts(&check(directory.path(), Some(&items), &Rules::default()));
     assert_eq!(
@@ -149,7 +150,7 @@ fn a_new_module_directory_gets_the_stated_identity() {
         directory.path().join("manifest.json"),
     )
     .unwrap();
-    let module = tidewatch::module();
+    let module = tidewatch::register(Module::new());
     let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
     let parsed = |name: &str| -> Value {
         let file = files.iter().find(|file| file.file_name == name).unwrap();
@@ -193,7 +194,7 @@ fn a_new_module_directory_gets_the_stated_identity() {
 
 #[test]
 fn a_stated_file_must_have_its_kind_prefix() {
-    use sekoia_automation::{Action, ActionContext, Documented, Identity, Module, Outcome};
+    use sekoia_automation::{Action, ActionContext, Documented, Identity, Outcome};
 
     struct Misnamed;
     impl Action for Misnamed {
@@ -354,8 +355,7 @@ fn run(vendor: &FakeVendor, command: &str, arguments: Value) -> (ExitCode, Vec<R
         )
         .unwrap();
     sandbox.set_json("arguments", &arguments).unwrap();
-    let code = tidewatch::register(sekoia_automation::Module::with_settings(sandbox.settings()))
-        .run_command(command);
+    let code = tidewatch::register(Module::with_settings(sandbox.settings())).run_command(command);
     (code, platform.requests())
 }
 
@@ -528,8 +528,7 @@ fn rust_run(command: &str, arguments: &Value, answer: &'static str) -> Traffic {
         .set_json("module_configuration", &configuration(&vendor))
         .unwrap();
     sandbox.set_json("arguments", arguments).unwrap();
-    let code = tidewatch::register(sekoia_automation::Module::with_settings(sandbox.settings()))
-        .run_command(command);
+    let code = tidewatch::register(Module::with_settings(sandbox.settings())).run_command(command);
     assert_eq!(code, ExitCode::SUCCESS);
     traffic(&platform, &vendor)
 }
@@ -580,7 +579,7 @@ fn the_port_sends_what_the_python_original_sends() {
 
 #[test]
 fn a_trigger_keeps_its_identity_and_documented_configuration() {
-    use sekoia_automation::{Documented, Identity, Module, Trigger, TriggerContext, TriggerError};
+    use sekoia_automation::{Documented, Identity, Trigger, TriggerContext, TriggerError};
 
     /// Polls Tidewatch's alerts.
     struct Alerts;
@@ -634,7 +633,7 @@ fn a_schema_the_file_does_not_give_is_not_added() {
     manifest.as_object_mut().unwrap().remove("configuration");
     let manifest_text = serde_json::to_string_pretty(&manifest).unwrap();
     std::fs::write(directory.path().join("manifest.json"), &manifest_text).unwrap();
-    let module = tidewatch::module();
+    let module = tidewatch::register(Module::new());
     let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
     assert_eq!(files[3].contents, without_results, "no `results` added");
     assert_eq!(files[0].contents, manifest_text, "no `configuration` added");
@@ -642,7 +641,7 @@ fn a_schema_the_file_does_not_give_is_not_added() {
 
 #[test]
 fn a_uuid_stated_twice_or_the_modules_is_refused() {
-    use sekoia_automation::{Action, ActionContext, Documented, Identity, Module, Outcome};
+    use sekoia_automation::{Action, ActionContext, Documented, Identity, Outcome};
 
     /// States the uuid of `GetHost` (a copied `IDENTITY` line).
     struct Copied;

@@ -17,6 +17,7 @@ use super::retry::RetryPolicy;
 use super::url;
 use crate::action::outcome::Outcome;
 use crate::action::{Action, ActionContext};
+use crate::config::documented::Documented;
 use crate::config::identity::Identity;
 use crate::storage::data_directory::DataDirectory;
 use crate::trigger::stop_signal::{SignalListener, StopSignal};
@@ -81,13 +82,40 @@ pub enum ApiAuthentication {
 ///   with [`STRINGIFY_BIG_INTEGERS`](Self::STRINGIFY_BIG_INTEGERS)), none
 ///   for a `204`.
 ///
-/// `Arguments` and `Results` only describe the action in its manifest: the
-/// arguments are used as the platform sent them, the results are the
-/// vendor's JSON. The module configuration must be `Serialize` (its
-/// `base_url`, `api_key`, `username` and `password` are read by name).
+/// [`ARGUMENTS`](Self::ARGUMENTS) and [`RESULTS`](Self::RESULTS) only
+/// describe the action in its manifest (by default the schemas written there
+/// by hand are kept, as a ported `GenericAPIAction` needs): the arguments
+/// are used as the platform sent them, the results are the vendor's JSON.
+/// An action that the platform already knows states its
+/// [`IDENTITY`](Self::IDENTITY). The module configuration must be
+/// `Serialize` (its `base_url`, `api_key`, `username` and `password` are
+/// read by name).
+///
+/// A port of a `GenericAPIAction` whose manifest is written by hand:
 ///
 /// ```
-/// use sekoia_automation::vendor::{Api, ApiAction, ApiAuthentication, Method};
+/// use sekoia_automation::vendor::{Api, ApiAction, Method};
+/// use sekoia_automation::{Documented, Identity, Module};
+///
+/// struct TagHost;
+///
+/// impl ApiAction for TagHost {
+///     type ModuleConfiguration = Documented;
+///     const NAME: &'static str = "Tag host";
+///     const DESCRIPTION: &'static str = "Add tags to a host";
+///     const IDENTITY: Identity = Identity::new().uuid("5e2a8c1d-4f6b-4a93-b7d0-8c3e1f9a6b24");
+///     const VERB: Method = Method::Post;
+///     const ENDPOINT: &'static str = "host/{ip}/tags";
+/// }
+///
+/// let module = Module::<Documented>::new().register("tag-host", Api(TagHost));
+/// # let _ = module;
+/// ```
+///
+/// A new action, its schemas from Rust types:
+///
+/// ```
+/// use sekoia_automation::vendor::{Api, ApiAction, ApiAuthentication, ApiSchema, Method};
 /// use sekoia_automation::{Module, Secret};
 /// use schemars::JsonSchema;
 /// use serde::{Deserialize, Serialize};
@@ -109,13 +137,13 @@ pub enum ApiAuthentication {
 ///
 /// impl ApiAction for GetHost {
 ///     type ModuleConfiguration = Config;
-///     type Arguments = HostArguments;
-///     type Results = Host;
 ///     const NAME: &'static str = "Get host";
 ///     const DESCRIPTION: &'static str = "What the vendor knows of an IP address";
 ///     const VERB: Method = Method::Get;
 ///     const ENDPOINT: &'static str = "shodan/host/{ip}";
 ///     const QUERY_PARAMETERS: &'static [&'static str] = &["minify"];
+///     const ARGUMENTS: ApiSchema = ApiSchema::of::<HostArguments>();
+///     const RESULTS: ApiSchema = ApiSchema::of::<Host>();
 ///     const AUTHENTICATION: ApiAuthentication = ApiAuthentication::ApiKey { header: None, query: Some("key") };
 /// }
 ///
@@ -125,10 +153,6 @@ pub enum ApiAuthentication {
 pub trait ApiAction: 'static {
     /// The module configuration (read by key: `base_url`, `api_key`, `username`, `password`).
     type ModuleConfiguration: DeserializeOwned + Serialize + JsonSchema + 'static;
-    /// The arguments' schema, for the manifest.
-    type Arguments: JsonSchema;
-    /// The results' schema, for the manifest.
-    type Results: JsonSchema;
     /// The action's name.
     const NAME: &'static str;
     /// What it does.
@@ -141,6 +165,12 @@ pub trait ApiAction: 'static {
     const QUERY_PARAMETERS: &'static [&'static str] = &[];
     /// The base URL when the configuration has no `base_url`.
     const BASE_URL: &'static str = "";
+    /// The arguments' schema in the manifest: by default the one written
+    /// there by hand, kept.
+    const ARGUMENTS: ApiSchema = ApiSchema::DOCUMENTED;
+    /// The results' schema in the manifest: by default the one written
+    /// there by hand, kept.
+    const RESULTS: ApiSchema = ApiSchema::DOCUMENTED;
     /// The authentication.
     const AUTHENTICATION: ApiAuthentication = ApiAuthentication::Default;
     /// The timeout of each phase of an attempt (the reference's `timeout = 5`).
@@ -158,41 +188,82 @@ pub trait ApiAction: 'static {
     const IDENTITY: Identity = Identity::new();
 }
 
-/// An [`ApiAction`]'s arguments: whatever the platform sent, described in
-/// the manifest by `A`'s schema.
+/// The JSON Schema an [`ApiAction`] gives its arguments or its results in
+/// the manifest: [`ApiSchema::DOCUMENTED`] (the default: the manifest's own,
+/// written by hand, is kept, as for [`Documented`]) or a type's,
+/// [`ApiSchema::of::<T>()`](Self::of).
+///
+/// ```
+/// use sekoia_automation::vendor::ApiSchema;
+///
+/// /// What the vendor answers.
+/// #[derive(schemars::JsonSchema)]
+/// #[allow(dead_code)]
+/// struct Host { ip_str: String, ports: Vec<u16> }
+///
+/// const RESULTS: ApiSchema = ApiSchema::of::<Host>();
+/// # let _ = RESULTS;
+/// ```
 #[derive(Debug, Clone, Copy)]
-pub struct ApiArguments<A>(PhantomData<A>);
+pub struct ApiSchema {
+    name: fn() -> Cow<'static, str>,
+    id: fn() -> Cow<'static, str>,
+    inline: fn() -> bool,
+    schema: fn(&mut SchemaGenerator) -> Schema,
+}
 
-impl<'de, A> Deserialize<'de> for ApiArguments<A> {
+impl ApiSchema {
+    /// The schema written by hand in the manifest, kept by `generate-files`
+    /// (`{}` when the manifest has none yet).
+    pub const DOCUMENTED: ApiSchema = ApiSchema::of::<Documented>();
+
+    /// `T`'s schema, as an [`Action`]'s `Arguments = T` would write it.
+    pub const fn of<T: JsonSchema>() -> Self {
+        ApiSchema {
+            name: T::schema_name,
+            id: T::schema_id,
+            inline: T::inline_schema,
+            schema: T::json_schema,
+        }
+    }
+}
+
+/// An [`ApiAction`]'s arguments: whatever the platform sent, described in
+/// the manifest by the action's [`ARGUMENTS`](ApiAction::ARGUMENTS).
+#[derive(Debug, Clone, Copy)]
+pub struct ApiArguments<T>(PhantomData<T>);
+
+impl<'de, T> Deserialize<'de> for ApiArguments<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         IgnoredAny::deserialize(deserializer).map(|_| ApiArguments(PhantomData))
     }
 }
 
-impl<A: JsonSchema> JsonSchema for ApiArguments<A> {
+impl<T: ApiAction> JsonSchema for ApiArguments<T> {
     fn inline_schema() -> bool {
-        A::inline_schema()
+        (T::ARGUMENTS.inline)()
     }
     fn schema_name() -> Cow<'static, str> {
-        A::schema_name()
+        (T::ARGUMENTS.name)()
     }
     fn schema_id() -> Cow<'static, str> {
-        A::schema_id()
+        (T::ARGUMENTS.id)()
     }
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        A::json_schema(generator)
+        (T::ARGUMENTS.schema)(generator)
     }
 }
 
 /// An [`ApiAction`]'s results: the vendor's JSON as it answered (numbers
-/// exact), described in the manifest by `R`'s schema.
+/// exact), described in the manifest by the action's
+/// [`RESULTS`](ApiAction::RESULTS).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiResults<R> {
+pub struct ApiResults<T> {
     json: Json,
-    schema: PhantomData<R>,
+    schema: PhantomData<T>,
 }
 
-impl<R> ApiResults<R> {
+impl<T> ApiResults<T> {
     /// Results holding `json`.
     pub fn new(json: Json) -> Self {
         ApiResults {
@@ -207,24 +278,24 @@ impl<R> ApiResults<R> {
     }
 }
 
-impl<R> Serialize for ApiResults<R> {
+impl<T> Serialize for ApiResults<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.json.serialize(serializer)
     }
 }
 
-impl<R: JsonSchema> JsonSchema for ApiResults<R> {
+impl<T: ApiAction> JsonSchema for ApiResults<T> {
     fn inline_schema() -> bool {
-        R::inline_schema()
+        (T::RESULTS.inline)()
     }
     fn schema_name() -> Cow<'static, str> {
-        R::schema_name()
+        (T::RESULTS.name)()
     }
     fn schema_id() -> Cow<'static, str> {
-        R::schema_id()
+        (T::RESULTS.id)()
     }
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        R::json_schema(generator)
+        (T::RESULTS.schema)(generator)
     }
 }
 
@@ -238,8 +309,8 @@ pub struct Api<T>(pub T);
 
 impl<T: ApiAction> Action for Api<T> {
     type ModuleConfiguration = T::ModuleConfiguration;
-    type Arguments = ApiArguments<T::Arguments>;
-    type Results = ApiResults<T::Results>;
+    type Arguments = ApiArguments<T>;
+    type Results = ApiResults<T>;
     const NAME: &'static str = T::NAME;
     const DESCRIPTION: &'static str = T::DESCRIPTION;
     const IDENTITY: Identity = T::IDENTITY;
@@ -453,7 +524,7 @@ pub(crate) fn reference_retries(unit: Duration) -> RetryPolicy {
 
 fn run<T: ApiAction>(
     ctx: &ActionContext<'_, T::ModuleConfiguration>,
-) -> Result<Outcome<ApiResults<T::Results>>, String> {
+) -> Result<Outcome<ApiResults<T>>, String> {
     let config = serde_json::to_value(ctx.configuration())
         .map(|value| Json::from_value(&value))
         .map_err(|error| format!("the module configuration cannot be read: {error}"))?;
