@@ -1,20 +1,12 @@
-//! The Tidewatch module, ported from Python: the worked example of
-//! `docs/migrating.md`. The Python original is in
-//! `tests/fixtures/tidewatch/python/`, its checked-in manifests in
-//! `tests/fixtures/tidewatch/`; `tests/migrate.rs` proves that
-//! `generate-files` leaves them unchanged, that `check-module` finds no
-//! problem, and that the traffic toward the platform and the vendor is the
-//! original's.
-//!
-//! ```sh
-//! cargo run --example tidewatch -- check-module tests/fixtures/tidewatch
-//! ```
+//! The Tidewatch module (`tests/fixtures/tidewatch/python/`) ported from
+//! Python: the worked example of `docs/migrating.md`, proved by
+//! `tests/migrate.rs` (manifests unchanged, traffic identical).
 
 use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use sekoia_automation::typestate::Registered;
-use sekoia_automation::vendor::{Api, ApiAction, Method, RetryPolicy, VendorClient};
+use sekoia_automation::vendor::{Api, ApiAction, Method, RetryPolicy, VendorClient, VendorRequest};
 use sekoia_automation::{AccountValidator, Action, ActionContext, Documented, Identity};
 use sekoia_automation::{Module, NotValid, Outcome, Secret, ValidationError};
 use serde::{Deserialize, Serialize};
@@ -29,6 +21,7 @@ pub struct Config {
 
 /// The configuration as the module's items see it.
 pub type Configuration = Documented<Config>;
+type Ctx<'a> = ActionContext<'a, Configuration>;
 
 /// `GetHost(GenericAPIAction)` of the Python module.
 pub struct GetHost;
@@ -104,16 +97,12 @@ pub struct ResolveResults {
     pub resolutions: Vec<Resolution>,
 }
 
-/// A plain `requests.get(url, headers={"Authorization": ...})` of the
-/// Python module: no retries, the status left to the caller.
-fn get(
-    ctx: &ActionContext<'_, Configuration>,
-    url: String,
-) -> sekoia_automation::vendor::VendorRequest {
+/// `requests.get(url, headers={"Authorization": f"Bearer {api_key}"})`.
+fn get(ctx: &Ctx, url: String) -> VendorRequest {
     let client = VendorClient::builder().retry(RetryPolicy::never()).build();
     let bearer = format!("Bearer {}", ctx.configuration().api_key.expose());
     client
-        .expect("no base URL to check")
+        .expect("no base URL")
         .get(url)
         .header("Authorization", bearer)
 }
@@ -130,11 +119,7 @@ impl Action for ResolveDomain {
     const NAME: &'static str = "Resolve domain";
     const DESCRIPTION: &'static str = "Resolve a domain with Tidewatch’s passive DNS";
 
-    fn run(
-        &self,
-        ctx: &ActionContext<'_, Configuration>,
-        args: ResolveArguments,
-    ) -> Outcome<ResolveResults> {
+    fn run(&self, ctx: &Ctx, args: ResolveArguments) -> Outcome<ResolveResults> {
         let base = ctx.configuration().base_url.trim_end_matches('/');
         let request = get(ctx, format!("{base}/dns/{}", args.domain));
         let request = request.query("types", args.record_types.join(","));
@@ -148,13 +133,17 @@ pub struct CheckAccount;
 impl AccountValidator for CheckAccount {
     type ModuleConfiguration = Configuration;
 
-    fn validate(&self, ctx: &ActionContext<'_, Configuration>) -> Result<(), ValidationError> {
-        let base = &ctx.configuration().base_url;
-        let url = format!(
-            "{}account",
-            &base[..=base.rfind('/').unwrap_or(base.len() - 1)]
-        );
-        match get(ctx, url).allow_error_status().send()?.status() {
+    fn validate(&self, ctx: &Ctx) -> Result<(), ValidationError> {
+        let base = &ctx.configuration().base_url; // urljoin(base_url, "account")
+        let url = match base.rfind('/') {
+            Some(at) if at > base.find("//").map_or(0, |at| at + 1) => base[..=at].to_string(),
+            _ => format!("{base}/"),
+        };
+        match get(ctx, url + "account")
+            .allow_error_status()
+            .send()?
+            .status()
+        {
             200 => Ok(()),
             _ => Err(NotValid.into()),
         }
