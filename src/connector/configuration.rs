@@ -139,10 +139,10 @@ pub(crate) fn schema<C: JsonSchema>() -> Value {
         }
         *properties = with_intake;
     }
-    if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
-        if !required.iter().any(|name| name == "intake_key") {
-            required.insert(0, json!("intake_key"));
-        }
+    if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut)
+        && !required.iter().any(|name| name == "intake_key")
+    {
+        required.insert(0, json!("intake_key"));
     }
     schema
 }

@@ -77,10 +77,10 @@ impl ConnectorMetrics {
     }
 
     pub(crate) fn discarded(&self, events: u64) {
-        if events > 0 {
-            if let Some(counter) = &self.discarded {
-                counter.inc_by(&[&self.intake_key], events as f64);
-            }
+        if events > 0
+            && let Some(counter) = &self.discarded
+        {
+            counter.inc_by(&[&self.intake_key], events as f64);
         }
     }
 
