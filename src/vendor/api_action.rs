@@ -72,10 +72,9 @@ pub enum ApiAuthentication {
 ///   by `<name>` holding the JSON of that file of the data directory;
 /// - retries: 10 attempts on transport failures and 5xx answers, waiting 2,
 ///   4, 8… up to 300 s between them (tenacity's `wait_exponential(multiplier=2,
-///   min=2, max=300)`, in units of the module's
-///   `retry_backoff` setting (`ctx.settings()`: 1 s, shortened by tests and
-///   local runs)), every
-///   wait woken by SIGTERM/SIGINT; a 4xx ends the action with the
+///   min=2, max=300)`, in units of the module's `retry_backoff` setting,
+///   `ctx.settings()`: 1 s, shortened by tests and local runs), every wait
+///   woken by SIGTERM/SIGINT; a 4xx ends the action with the
 ///   reference's error message and log (the vendor's `message` when its
 ///   JSON body has one), a `404` to a retried `DELETE` is a success;
 /// - results: the vendor's JSON, integers of any size exact (or as strings
@@ -157,6 +156,11 @@ pub trait ApiAction: 'static {
     const NAME: &'static str;
     /// What it does.
     const DESCRIPTION: &'static str;
+    /// What the platform knows the action by, when it already exists (a
+    /// port of a `GenericAPIAction`): its uuid, slug and manifest file,
+    /// forwarded by [`Api`] as its [`Action::IDENTITY`]. A new action states
+    /// nothing.
+    const IDENTITY: Identity = Identity::new();
     /// The HTTP verb.
     const VERB: Method;
     /// The endpoint, relative to the base URL, with `{placeholders}`.
@@ -180,12 +184,6 @@ pub trait ApiAction: 'static {
     const STRINGIFY_BIG_INTEGERS: bool = false;
     /// The `User-Agent` sent (the reference sends `requests`' own).
     const USER_AGENT: &'static str = concat!("sekoia-automation-rust/", env!("CARGO_PKG_VERSION"));
-
-    /// What the platform knows the action by, when it already exists (a
-    /// port of a `GenericAPIAction`): its uuid, slug and manifest file,
-    /// forwarded by [`Api`] as its [`Action::IDENTITY`]. A new action states
-    /// nothing.
-    const IDENTITY: Identity = Identity::new();
 }
 
 /// The JSON Schema an [`ApiAction`] gives its arguments or its results in
