@@ -101,10 +101,8 @@ pub struct ResolveResults {
 fn get(ctx: &Ctx, url: String) -> VendorRequest {
     let client = VendorClient::builder().retry(RetryPolicy::never()).build();
     let bearer = format!("Bearer {}", ctx.configuration().api_key.expose());
-    client
-        .expect("no base URL")
-        .get(url)
-        .header("Authorization", bearer)
+    let request = client.expect("a client without a base URL builds").get(url);
+    request.header("Authorization", bearer)
 }
 
 /// `ResolveDomain` of the Python module: its uuid, file name and
@@ -139,14 +137,9 @@ impl AccountValidator for CheckAccount {
             Some(at) if at > base.find("//").map_or(0, |at| at + 1) => base[..=at].to_string(),
             _ => format!("{base}/"),
         };
-        match get(ctx, url + "account")
-            .allow_error_status()
-            .send()?
-            .status()
-        {
-            200 => Ok(()),
-            _ => Err(NotValid.into()),
-        }
+        let response = get(ctx, url + "account").allow_error_status().send()?;
+        let valid = response.status() == 200;
+        valid.then_some(()).ok_or_else(|| NotValid.into())
     }
 }
 
