@@ -449,8 +449,19 @@ pub fn module_manifest(
         .unwrap_or_else(|| Value::Object(Map::new()));
     // A configuration the code does not state is the file's (the Python
     // generator leaves `manifest.json` alone for a module without one).
+    let without_configuration = items
+        .iter()
+        .next()
+        .is_some_and(|item| item.manifest.module_without_configuration());
     if !states_nothing(&configuration) {
         existing.insert("configuration".into(), configuration);
+    } else if without_configuration && !existing.contains_key("configuration") {
+        // A module without configuration (`()`) still declares an empty
+        // one, which `check` asks for (the platform reads the key).
+        existing.insert(
+            "configuration".into(),
+            serde_json::json!({"type": "object", "properties": {}}),
+        );
     }
     if items
         .iter()
