@@ -20,7 +20,10 @@
 //! - a schema the code does not state (its type accepts any value:
 //!   `serde_json::Value`, `()`, [`Documented`](crate::Documented)) is the
 //!   file's: the schema documented by hand stays, and a file without one
-//!   gets none (a new file gets `{}`, as the Python generator writes);
+//!   gets none (a new file gets `{}`, as the Python generator writes),
+//!   except a `manifest.json` without `configuration` for a module
+//!   configuration `()`, which gets `{"type": "object", "properties": {}}`
+//!   (what `check-module` asks of a module without configuration);
 //! - every other key stays as it is, where it is;
 //! - a file whose content does not change keeps its bytes; one that changes
 //!   is written in its own style ([`TextStyle`]: indent, final newline,
