@@ -12,7 +12,7 @@ use std::time::Duration;
 use fake_vendor::{FakeVendor, Recorded, Reply};
 use schemars::JsonSchema;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
-use sekoia_automation::vendor::{Api, ApiAction, ApiAuthentication, Method};
+use sekoia_automation::vendor::{Api, ApiAction, ApiAuthentication, ApiSchema, Method};
 use sekoia_automation::{Module, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -47,18 +47,15 @@ macro_rules! api_action {
         struct $name;
         impl ApiAction for $name {
             type ModuleConfiguration = Config;
-            type Arguments = Arguments;
-            type Results = Results;
             const NAME: &'static str = stringify!($name);
             const DESCRIPTION: &'static str = "test";
             const VERB: Method = $verb;
             const ENDPOINT: &'static str = $endpoint;
+            const ARGUMENTS: ApiSchema = ApiSchema::of::<Arguments>();
+            const RESULTS: ApiSchema = ApiSchema::of::<Results>();
             const QUERY_PARAMETERS: &'static [&'static str] = $query;
             const AUTHENTICATION: ApiAuthentication = $auth;
             const TIMEOUT: Duration = Duration::from_secs(5);
-            fn wait_unit(&self) -> Duration {
-                Duration::from_millis(1)
-            }
         }
     };
 }
@@ -360,8 +357,55 @@ fn a_null_argument_fails_as_the_reference_does_without_a_request() {
 
 #[test]
 fn the_manifest_schemas_are_the_declared_ones() {
-    let arguments = schemars::schema_for!(sekoia_automation::vendor::ApiArguments<Arguments>);
-    assert_eq!(arguments.as_value()["properties"]["uuid"]["type"], "string");
-    let results = schemars::schema_for!(sekoia_automation::vendor::ApiResults<Results>);
-    assert!(results.as_value()["properties"]["id"].is_object());
+    use sekoia_automation::unversioned::item_manifest::item_schema;
+    use sekoia_automation::vendor::ApiArguments;
+    use sekoia_automation::vendor::ApiResults;
+
+    let arguments = item_schema::<ApiArguments<ListAlerts>>();
+    assert_eq!(arguments, item_schema::<Arguments>());
+    assert_eq!(arguments["properties"]["uuid"]["type"], "string");
+    assert_eq!(arguments["title"], "Arguments");
+    let results = item_schema::<ApiResults<ListAlerts>>();
+    assert_eq!(results, item_schema::<Results>());
+    assert!(results["properties"]["id"].is_object());
+}
+
+#[test]
+fn a_ported_action_keeps_its_identity_and_hand_written_schemas() {
+    use sekoia_automation::unversioned::item_manifest::item_schema;
+    use sekoia_automation::vendor::{ApiArguments, ApiResults};
+    use sekoia_automation::{Action, Documented, Identity};
+
+    /// States only what a port states: no schema.
+    struct Ported;
+    impl ApiAction for Ported {
+        type ModuleConfiguration = Config;
+        const NAME: &'static str = "Ported";
+        const DESCRIPTION: &'static str = "A ported GenericAPIAction";
+        const IDENTITY: Identity = Identity::new()
+            .uuid("0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52")
+            .slug("ported")
+            .file("action_ported.json");
+        const VERB: Method = Method::Get;
+        const ENDPOINT: &'static str = "ported";
+    }
+    let identity = <Api<Ported> as Action>::IDENTITY;
+    assert_eq!(identity, Ported::IDENTITY);
+    assert_eq!(
+        identity.stated_uuid(),
+        Some("0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52")
+    );
+    assert_eq!(identity.stated_slug(), Some("ported"));
+    assert_eq!(identity.stated_file(), Some("action_ported.json"));
+    // The schemas of `Documented`: generate-files keeps the manifest's.
+    assert_eq!(
+        item_schema::<ApiArguments<Ported>>(),
+        item_schema::<Documented>()
+    );
+    assert_eq!(
+        item_schema::<ApiResults<Ported>>(),
+        item_schema::<Documented>()
+    );
+    // A new action states nothing.
+    assert_eq!(<Api<ListAlerts> as Action>::IDENTITY, Identity::new());
 }

@@ -223,6 +223,12 @@ pub trait ItemManifest {
     /// [`configuration_schema`] gives it.
     fn module_configuration(&self) -> Value;
 
+    /// Whether the module configuration is `()`: a module without
+    /// configuration (whose `manifest.json` still needs a `configuration`).
+    fn module_without_configuration(&self) -> bool {
+        false
+    }
+
     /// What the item states of its identity (uuid, slug, file name);
     /// nothing by default.
     fn identity(&self) -> Identity {
@@ -265,6 +271,10 @@ impl<A: Action> ItemManifest for ActionManifest<A> {
         configuration_schema::<A::ModuleConfiguration>()
     }
 
+    fn module_without_configuration(&self) -> bool {
+        without_configuration::<A::ModuleConfiguration>()
+    }
+
     fn identity(&self) -> Identity {
         A::IDENTITY
     }
@@ -299,6 +309,10 @@ impl<T: Trigger> ItemManifest for TriggerManifest<T> {
 
     fn module_configuration(&self) -> Value {
         configuration_schema::<T::ModuleConfiguration>()
+    }
+
+    fn module_without_configuration(&self) -> bool {
+        without_configuration::<T::ModuleConfiguration>()
     }
 
     fn identity(&self) -> Identity {
@@ -336,6 +350,10 @@ impl<K: crate::connector::Connector> ItemManifest for ConnectorManifest<K> {
     fn module_configuration(&self) -> Value {
         configuration_schema::<K::ModuleConfiguration>()
     }
+
+    fn module_without_configuration(&self) -> bool {
+        without_configuration::<K::ModuleConfiguration>()
+    }
 }
 
 /// The account validator has no manifest file of its own.
@@ -361,6 +379,10 @@ impl<V: AccountValidator> ItemManifest for ValidatorManifest<V> {
 
     fn module_configuration(&self) -> Value {
         configuration_schema::<V::ModuleConfiguration>()
+    }
+
+    fn module_without_configuration(&self) -> bool {
+        without_configuration::<V::ModuleConfiguration>()
     }
 }
 
@@ -420,6 +442,12 @@ pub fn item_schema<T: JsonSchema>() -> Value {
 /// the manifest's documented schema in place.
 pub fn states_nothing(schema: &Value) -> bool {
     schema.as_object().is_some_and(Map::is_empty)
+}
+
+/// Whether `T` is a configuration that holds nothing (`()`, whose schema
+/// is `null`), as opposed to one documented by hand (`{}`).
+pub fn without_configuration<T: JsonSchema>() -> bool {
+    schemars::schema_for!(T).as_value().get("type") == Some(&Value::String("null".into()))
 }
 
 /// The schema of a configuration (module or trigger): [`item_schema`], with
@@ -765,6 +793,15 @@ pub(crate) fn sort_keys(map: &mut Map<String, Value>) {
 
 #[cfg(test)]
 mod examples {
+    #[test]
+    fn only_unit_is_a_configuration_without_anything() {
+        use crate::item::manifest::without_configuration;
+        assert!(without_configuration::<()>());
+        assert!(!without_configuration::<crate::Documented>());
+        assert!(!without_configuration::<serde_json::Value>());
+        assert!(!without_configuration::<Option<String>>());
+    }
+
     #[test]
     fn configuration_schema_example() {
         use crate::{Secret, item::manifest::configuration_schema};

@@ -20,7 +20,10 @@
 //! - a schema the code does not state (its type accepts any value:
 //!   `serde_json::Value`, `()`, [`Documented`](crate::Documented)) is the
 //!   file's: the schema documented by hand stays, and a file without one
-//!   gets none (a new file gets `{}`, as the Python generator writes);
+//!   gets none (a new file gets `{}`, as the Python generator writes),
+//!   except a `manifest.json` without `configuration` for a module
+//!   configuration `()`, which gets `{"type": "object", "properties": {}}`
+//!   (what `check-module` asks of a module without configuration);
 //! - every other key stays as it is, where it is;
 //! - a file whose content does not change keeps its bytes; one that changes
 //!   is written in its own style ([`TextStyle`]: indent, final newline,
@@ -449,8 +452,19 @@ pub fn module_manifest(
         .unwrap_or_else(|| Value::Object(Map::new()));
     // A configuration the code does not state is the file's (the Python
     // generator leaves `manifest.json` alone for a module without one).
+    let without_configuration = items
+        .iter()
+        .next()
+        .is_some_and(|item| item.manifest.module_without_configuration());
     if !states_nothing(&configuration) {
         existing.insert("configuration".into(), configuration);
+    } else if without_configuration && !existing.contains_key("configuration") {
+        // A module without configuration (`()`) still declares an empty
+        // one, which `check` asks for (the platform reads the key).
+        existing.insert(
+            "configuration".into(),
+            serde_json::json!({"type": "object", "properties": {}}),
+        );
     }
     if items
         .iter()

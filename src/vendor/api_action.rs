@@ -17,7 +17,8 @@ use super::retry::RetryPolicy;
 use super::url;
 use crate::action::outcome::Outcome;
 use crate::action::{Action, ActionContext};
-use crate::config::settings::Settings;
+use crate::config::documented::Documented;
+use crate::config::identity::Identity;
 use crate::storage::data_directory::DataDirectory;
 use crate::trigger::stop_signal::{SignalListener, StopSignal};
 use crate::wire::logging::Level;
@@ -71,21 +72,49 @@ pub enum ApiAuthentication {
 ///   by `<name>` holding the JSON of that file of the data directory;
 /// - retries: 10 attempts on transport failures and 5xx answers, waiting 2,
 ///   4, 8… up to 300 s between them (tenacity's `wait_exponential(multiplier=2,
-///   min=2, max=300)`, scaled by `SEKOIA_AUTOMATION_BACKOFF_MS`), every
-///   wait woken by SIGTERM/SIGINT; a 4xx ends the action with the
+///   min=2, max=300)`, in units of the module's `retry_backoff` setting,
+///   `ctx.settings()`: 1 s, shortened by tests and local runs), every wait
+///   woken by SIGTERM/SIGINT; a 4xx ends the action with the
 ///   reference's error message and log (the vendor's `message` when its
 ///   JSON body has one), a `404` to a retried `DELETE` is a success;
 /// - results: the vendor's JSON, integers of any size exact (or as strings
 ///   with [`STRINGIFY_BIG_INTEGERS`](Self::STRINGIFY_BIG_INTEGERS)), none
 ///   for a `204`.
 ///
-/// `Arguments` and `Results` only describe the action in its manifest: the
-/// arguments are used as the platform sent them, the results are the
-/// vendor's JSON. The module configuration must be `Serialize` (its
-/// `base_url`, `api_key`, `username` and `password` are read by name).
+/// [`ARGUMENTS`](Self::ARGUMENTS) and [`RESULTS`](Self::RESULTS) only
+/// describe the action in its manifest (by default the schemas written there
+/// by hand are kept, as a ported `GenericAPIAction` needs): the arguments
+/// are used as the platform sent them, the results are the vendor's JSON.
+/// An action that the platform already knows states its
+/// [`IDENTITY`](Self::IDENTITY). The module configuration must be
+/// `Serialize` (its `base_url`, `api_key`, `username` and `password` are
+/// read by name).
+///
+/// A port of a `GenericAPIAction` whose manifest is written by hand:
 ///
 /// ```
-/// use sekoia_automation::vendor::{Api, ApiAction, ApiAuthentication, Method};
+/// use sekoia_automation::vendor::{Api, ApiAction, Method};
+/// use sekoia_automation::{Documented, Identity, Module};
+///
+/// struct TagHost;
+///
+/// impl ApiAction for TagHost {
+///     type ModuleConfiguration = Documented;
+///     const NAME: &'static str = "Tag host";
+///     const DESCRIPTION: &'static str = "Add tags to a host";
+///     const IDENTITY: Identity = Identity::new().uuid("5e2a8c1d-4f6b-4a93-b7d0-8c3e1f9a6b24");
+///     const VERB: Method = Method::Post;
+///     const ENDPOINT: &'static str = "host/{ip}/tags";
+/// }
+///
+/// let module = Module::<Documented>::new().register("tag-host", Api(TagHost));
+/// # let _ = module;
+/// ```
+///
+/// A new action, its schemas from Rust types:
+///
+/// ```
+/// use sekoia_automation::vendor::{Api, ApiAction, ApiAuthentication, ApiSchema, Method};
 /// use sekoia_automation::{Module, Secret};
 /// use schemars::JsonSchema;
 /// use serde::{Deserialize, Serialize};
@@ -107,13 +136,13 @@ pub enum ApiAuthentication {
 ///
 /// impl ApiAction for GetHost {
 ///     type ModuleConfiguration = Config;
-///     type Arguments = HostArguments;
-///     type Results = Host;
 ///     const NAME: &'static str = "Get host";
 ///     const DESCRIPTION: &'static str = "What the vendor knows of an IP address";
 ///     const VERB: Method = Method::Get;
 ///     const ENDPOINT: &'static str = "shodan/host/{ip}";
 ///     const QUERY_PARAMETERS: &'static [&'static str] = &["minify"];
+///     const ARGUMENTS: ApiSchema = ApiSchema::of::<HostArguments>();
+///     const RESULTS: ApiSchema = ApiSchema::of::<Host>();
 ///     const AUTHENTICATION: ApiAuthentication = ApiAuthentication::ApiKey { header: None, query: Some("key") };
 /// }
 ///
@@ -123,14 +152,15 @@ pub enum ApiAuthentication {
 pub trait ApiAction: 'static {
     /// The module configuration (read by key: `base_url`, `api_key`, `username`, `password`).
     type ModuleConfiguration: DeserializeOwned + Serialize + JsonSchema + 'static;
-    /// The arguments' schema, for the manifest.
-    type Arguments: JsonSchema;
-    /// The results' schema, for the manifest.
-    type Results: JsonSchema;
     /// The action's name.
     const NAME: &'static str;
     /// What it does.
     const DESCRIPTION: &'static str;
+    /// What the platform knows the action by, when it already exists (a
+    /// port of a `GenericAPIAction`): its uuid, slug and manifest file,
+    /// forwarded by [`Api`] as its [`Action::IDENTITY`]. A new action states
+    /// nothing.
+    const IDENTITY: Identity = Identity::new();
     /// The HTTP verb.
     const VERB: Method;
     /// The endpoint, relative to the base URL, with `{placeholders}`.
@@ -139,6 +169,12 @@ pub trait ApiAction: 'static {
     const QUERY_PARAMETERS: &'static [&'static str] = &[];
     /// The base URL when the configuration has no `base_url`.
     const BASE_URL: &'static str = "";
+    /// The arguments' schema in the manifest: by default the one written
+    /// there by hand, kept.
+    const ARGUMENTS: ApiSchema = ApiSchema::DOCUMENTED;
+    /// The results' schema in the manifest: by default the one written
+    /// there by hand, kept.
+    const RESULTS: ApiSchema = ApiSchema::DOCUMENTED;
     /// The authentication.
     const AUTHENTICATION: ApiAuthentication = ApiAuthentication::Default;
     /// The timeout of each phase of an attempt (the reference's `timeout = 5`).
@@ -148,49 +184,84 @@ pub trait ApiAction: 'static {
     const STRINGIFY_BIG_INTEGERS: bool = false;
     /// The `User-Agent` sent (the reference sends `requests`' own).
     const USER_AGENT: &'static str = concat!("sekoia-automation-rust/", env!("CARGO_PKG_VERSION"));
+}
 
-    /// The unit of the waits between attempts: 1 s (the reference's waits),
-    /// or `SEKOIA_AUTOMATION_BACKOFF_MS` milliseconds when set (local runs, tests).
-    fn wait_unit(&self) -> Duration {
-        Settings::from_env().retry_backoff
+/// The JSON Schema an [`ApiAction`] gives its arguments or its results in
+/// the manifest: [`ApiSchema::DOCUMENTED`] (the default: the manifest's own,
+/// written by hand, is kept, as for [`Documented`]) or a type's,
+/// [`ApiSchema::of::<T>()`](Self::of).
+///
+/// ```
+/// use sekoia_automation::vendor::ApiSchema;
+///
+/// /// What the vendor answers.
+/// #[derive(schemars::JsonSchema)]
+/// #[allow(dead_code)]
+/// struct Host { ip_str: String, ports: Vec<u16> }
+///
+/// const RESULTS: ApiSchema = ApiSchema::of::<Host>();
+/// # let _ = RESULTS;
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ApiSchema {
+    name: fn() -> Cow<'static, str>,
+    id: fn() -> Cow<'static, str>,
+    inline: fn() -> bool,
+    schema: fn(&mut SchemaGenerator) -> Schema,
+}
+
+impl ApiSchema {
+    /// The schema written by hand in the manifest, kept by `generate-files`
+    /// (`{}` when the manifest has none yet).
+    pub const DOCUMENTED: ApiSchema = ApiSchema::of::<Documented>();
+
+    /// `T`'s schema, as an [`Action`]'s `Arguments = T` would write it.
+    pub const fn of<T: JsonSchema>() -> Self {
+        ApiSchema {
+            name: T::schema_name,
+            id: T::schema_id,
+            inline: T::inline_schema,
+            schema: T::json_schema,
+        }
     }
 }
 
 /// An [`ApiAction`]'s arguments: whatever the platform sent, described in
-/// the manifest by `A`'s schema.
+/// the manifest by the action's [`ARGUMENTS`](ApiAction::ARGUMENTS).
 #[derive(Debug, Clone, Copy)]
-pub struct ApiArguments<A>(PhantomData<A>);
+pub struct ApiArguments<T>(PhantomData<T>);
 
-impl<'de, A> Deserialize<'de> for ApiArguments<A> {
+impl<'de, T> Deserialize<'de> for ApiArguments<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         IgnoredAny::deserialize(deserializer).map(|_| ApiArguments(PhantomData))
     }
 }
 
-impl<A: JsonSchema> JsonSchema for ApiArguments<A> {
+impl<T: ApiAction> JsonSchema for ApiArguments<T> {
     fn inline_schema() -> bool {
-        A::inline_schema()
+        (T::ARGUMENTS.inline)()
     }
     fn schema_name() -> Cow<'static, str> {
-        A::schema_name()
+        (T::ARGUMENTS.name)()
     }
     fn schema_id() -> Cow<'static, str> {
-        A::schema_id()
+        (T::ARGUMENTS.id)()
     }
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        A::json_schema(generator)
+        (T::ARGUMENTS.schema)(generator)
     }
 }
 
 /// An [`ApiAction`]'s results: the vendor's JSON as it answered (numbers
-/// exact), described in the manifest by `R`'s schema.
+/// exact), described in the manifest by the action's
+/// [`RESULTS`](ApiAction::RESULTS).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiResults<R> {
+pub struct ApiResults<T> {
     json: Json,
-    schema: PhantomData<R>,
+    schema: PhantomData<T>,
 }
 
-impl<R> ApiResults<R> {
+impl<T> ApiResults<T> {
     /// Results holding `json`.
     pub fn new(json: Json) -> Self {
         ApiResults {
@@ -205,24 +276,24 @@ impl<R> ApiResults<R> {
     }
 }
 
-impl<R> Serialize for ApiResults<R> {
+impl<T> Serialize for ApiResults<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.json.serialize(serializer)
     }
 }
 
-impl<R: JsonSchema> JsonSchema for ApiResults<R> {
+impl<T: ApiAction> JsonSchema for ApiResults<T> {
     fn inline_schema() -> bool {
-        R::inline_schema()
+        (T::RESULTS.inline)()
     }
     fn schema_name() -> Cow<'static, str> {
-        R::schema_name()
+        (T::RESULTS.name)()
     }
     fn schema_id() -> Cow<'static, str> {
-        R::schema_id()
+        (T::RESULTS.id)()
     }
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        R::json_schema(generator)
+        (T::RESULTS.schema)(generator)
     }
 }
 
@@ -236,17 +307,18 @@ pub struct Api<T>(pub T);
 
 impl<T: ApiAction> Action for Api<T> {
     type ModuleConfiguration = T::ModuleConfiguration;
-    type Arguments = ApiArguments<T::Arguments>;
-    type Results = ApiResults<T::Results>;
+    type Arguments = ApiArguments<T>;
+    type Results = ApiResults<T>;
     const NAME: &'static str = T::NAME;
     const DESCRIPTION: &'static str = T::DESCRIPTION;
+    const IDENTITY: Identity = T::IDENTITY;
 
     fn run(
         &self,
         ctx: &ActionContext<'_, Self::ModuleConfiguration>,
         _arguments: Self::Arguments,
     ) -> Outcome<Self::Results> {
-        match run::<T>(&self.0, ctx) {
+        match run::<T>(ctx) {
             Ok(outcome) => outcome,
             Err(message) => Outcome::failure(format!("An unexpected error occurred: {message}")),
         }
@@ -449,9 +521,8 @@ pub(crate) fn reference_retries(unit: Duration) -> RetryPolicy {
 }
 
 fn run<T: ApiAction>(
-    action: &T,
     ctx: &ActionContext<'_, T::ModuleConfiguration>,
-) -> Result<Outcome<ApiResults<T::Results>>, String> {
+) -> Result<Outcome<ApiResults<T>>, String> {
     let config = serde_json::to_value(ctx.configuration())
         .map(|value| Json::from_value(&value))
         .map_err(|error| format!("the module configuration cannot be read: {error}"))?;
@@ -504,7 +575,7 @@ fn run<T: ApiAction>(
     let _listener = SignalListener::start(Arc::clone(&stop)).ok();
     let client = VendorClient::builder()
         .user_agent(T::USER_AGENT)
-        .retry(reference_retries(action.wait_unit()))
+        .retry(reference_retries(ctx.settings().retry_backoff))
         .timeout(T::TIMEOUT)
         .deadline(Duration::from_secs(3600))
         .stop_signal(stop)

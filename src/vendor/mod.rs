@@ -35,7 +35,7 @@ mod retry;
 mod url;
 
 pub use crate::wire::retry_after::parse_retry_after;
-pub use api_action::{Api, ApiAction, ApiArguments, ApiAuthentication, ApiResults};
+pub use api_action::{Api, ApiAction, ApiArguments, ApiAuthentication, ApiResults, ApiSchema};
 pub use auth::{Auth, OAuth2ClientCredentials};
 pub use client::{
     DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Method, VendorClient,
