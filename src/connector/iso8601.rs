@@ -3,7 +3,7 @@
 //! read as `dateutil.parser.isoparse` reads them (plus naive values read as
 //! UTC, **ours**: flaw F16).
 
-use crate::wire::timestamp::Timestamp;
+use crate::wire::timestamp::{Timestamp, days_from_civil};
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
 
@@ -167,17 +167,6 @@ fn days_in_month(year: i64, month: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]
