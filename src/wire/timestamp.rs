@@ -128,7 +128,10 @@ mod tests {
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
         for days in (-800_000..800_000).step_by(997) {
             let (year, month, day) = civil_from_days(days);
-            assert_eq!(days_from_civil(year, i64::from(month), i64::from(day)), days);
+            assert_eq!(
+                days_from_civil(year, i64::from(month), i64::from(day)),
+                days
+            );
         }
     }
 
