@@ -32,7 +32,7 @@
 //!   encoding, chunking, 4 senders, retries, the per-event [`PushReport`]
 //!   and [`Acknowledgement`]), the checkpoints ([`CheckpointDatetime`],
 //!   [`CheckpointTimestamp`], [`CheckpointCursor`]) in one shared
-//!   [`ContextFile`], and the [`MetricsRegistry`].
+//!   [`ContextFile`], and the [`MetricsRegistry`](metrics::MetricsRegistry).
 //! - `storage/`: [`DataDirectory`] and [`PersistentJson`].
 //! - `wire/` ([protocol §2](crate::protocol#2-requests-to-the-platform)): the HTTP client and its one retry loop (the ureq
 //!   agent; the events' keep-alive connection, same deadline rules), every
@@ -135,6 +135,16 @@ pub mod vendor;
 
 pub mod testing;
 
+/// Metrics a module registers beside the connector metrics of the SDK,
+/// served in the same Prometheus exposition on `metrics_port`
+/// ([`ConnectorContext::metrics`]). A name the SDK also uses is shared, not
+/// refused: registering it disables nothing.
+pub mod metrics {
+    pub use crate::connector::{
+        Counter, Gauge, Histogram, MetricConflict, MetricKind, MetricsRegistry,
+    };
+}
+
 /// The wire protocol between a module and the platform, as this crate
 /// implements it.
 #[doc = include_str!("../docs/protocol.md")]
@@ -150,9 +160,8 @@ pub use config::settings::Settings;
 pub use config::source::ConfigurationError;
 pub use connector::{
     Acknowledgement, Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError,
-    CheckpointTimestamp, Connector, ConnectorContext, ConnectorOptions, ContextFile, Counter,
-    EventOutcome, Gauge, Histogram, IntakeEvent, IntakeId, Json, MetricConflict, MetricKind,
-    MetricsRegistry, Page, PushCounts, PushError, PushReport, Refusal, TimeUnit,
+    CheckpointTimestamp, Connector, ConnectorContext, ConnectorOptions, ContextFile, EventOutcome,
+    IntakeEvent, IntakeId, Json, Page, PushCounts, PushError, PushReport, Refusal, TimeUnit,
 };
 pub use module::Module;
 pub use storage::data_directory::{DataDirectory, StorageError};

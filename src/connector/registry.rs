@@ -154,13 +154,13 @@ pub const DEFAULT_BUCKETS: &[f64] = &[
 /// metrics on `metrics_port`.
 ///
 /// ```
-/// use sekoia_automation::MetricsRegistry;
+/// use sekoia_automation::metrics::MetricsRegistry;
 ///
 /// let registry = MetricsRegistry::global();
 /// let pages = registry.counter("mymodule_pages_fetched", "Pages fetched", &["intake_key"])?;
 /// pages.inc_by(&["KEY"], 1.0);
 /// assert!(registry.render().contains("mymodule_pages_fetched_total{intake_key=\"KEY\"} 1.0\n"));
-/// # Ok::<(), sekoia_automation::MetricConflict>(())
+/// # Ok::<(), sekoia_automation::metrics::MetricConflict>(())
 /// ```
 #[derive(Debug, Default)]
 pub struct MetricsRegistry {
