@@ -422,8 +422,8 @@ impl Acknowledgement {
 }
 
 /// Some events of a push are not on the intake: the report says which and
-/// why. Checkpoints must not pass them; [`acknowledged_prefix`]
-/// (Self::acknowledged_prefix) gives what may be passed.
+/// why. Checkpoints must not pass them;
+/// [`acknowledged_prefix`](Self::acknowledged_prefix) gives what may be passed.
 #[derive(Debug)]
 pub struct PushError {
     report: PushReport,

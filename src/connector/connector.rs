@@ -125,8 +125,7 @@ pub trait Connector: Sized + 'static {
     }
 
     /// The default loop's pause between polls once the source is caught up:
-    /// the configuration's `frequency` (seconds), else
-    /// [`DEFAULT_FREQUENCY`].
+    /// the configuration's `frequency` (seconds), else 60 s.
     fn frequency(&self, ctx: &ConnectorContext<'_, Self>) -> Duration {
         ctx.configured_frequency().unwrap_or(DEFAULT_FREQUENCY)
     }

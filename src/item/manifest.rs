@@ -419,8 +419,8 @@ pub fn item_uuid(module_uuid: &Uuid, item_name: &str) -> Uuid {
     Uuid::new_v5(module_uuid, item_name.as_bytes())
 }
 
-/// The JSON Schema of `T` in the manifest shape described in the [module
-/// documentation](self): what pydantic writes for the equivalent model.
+/// The JSON Schema of `T` in the manifest shape described in the module
+/// documentation: what pydantic writes for the equivalent model.
 pub fn item_schema<T: JsonSchema>() -> Value {
     let mut schema = normalize_schema(schemars::schema_for!(T).to_value());
     if let Value::Object(map) = &mut schema
@@ -518,7 +518,7 @@ const ANNOTATIONS: &[&str] = &[
     SECRET_SCHEMA_KEY,
 ];
 
-/// Normalizes a whole schema (see the [module documentation](self)). A
+/// Normalizes a whole schema (see the module documentation). A
 /// schema that accepts any value (`true`, only a `title` or a
 /// `description`, the `null` of `()`) becomes `{}`.
 pub fn normalize_schema(schema: Value) -> Value {
