@@ -173,6 +173,22 @@ fn a_run_is_a_running_then_a_finished_patch_with_python_bodies() {
 }
 
 #[test]
+fn a_module_without_configuration_takes_the_empty_object_the_platform_sends() {
+    // The platform (and `run-local`) send `{}` to a module whose manifest
+    // declares no configuration; a `Module<()>` runs on it.
+    let setup = Platform::new();
+    setup
+        .sandbox
+        .set_json("module_configuration", &json!({}))
+        .unwrap();
+    assert_eq!(setup.run_scripted("list"), ExitCode::SUCCESS);
+    assert_eq!(
+        setup.finished(),
+        json!({"status": "finished", "results": [{"a": 1}, {"b": 2}]})
+    );
+}
+
+#[test]
 fn results_lists_and_partial_success() {
     let setup = Platform::new();
     setup.run_scripted("list");

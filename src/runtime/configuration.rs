@@ -49,7 +49,7 @@ pub(crate) fn load_module_configuration<C: DeserializeOwned + JsonSchema>(
         }
     }
     manifest.check_required(&raw)?;
-    let configuration = C::deserialize(&raw).map_err(|error| ConfigurationError::Mismatch {
+    let configuration = deserialize::<C>(&raw).map_err(|error| ConfigurationError::Mismatch {
         name: name.into(),
         expected: std::any::type_name::<C>().into(),
         detail: redact::scrub(&error.to_string()).into_owned(),
@@ -94,11 +94,46 @@ pub(crate) fn load_trigger_configuration<C: DeserializeOwned + JsonSchema>(
             redact::register_declared(&secret, value);
         }
     }
-    C::deserialize(&raw).map_err(|error| ConfigurationError::Mismatch {
+    deserialize::<C>(&raw).map_err(|error| ConfigurationError::Mismatch {
         name: name.into(),
         expected: std::any::type_name::<C>().into(),
         detail: redact::scrub(&error.to_string()).into_owned(),
         file: environment.source.file_for(name),
         variable: ConfigurationSource::variable_for(name),
     })
+}
+
+/// `raw` as a `C`; an empty object (what the platform and `run-local` send a
+/// module or trigger without configuration) is also taken by a type that
+/// accepts nothing, such as `()`.
+fn deserialize<C: DeserializeOwned>(raw: &Value) -> Result<C, serde_json::Error> {
+    C::deserialize(raw).or_else(|error| match raw {
+        Value::Object(map) if map.is_empty() => C::deserialize(&Value::Null).map_err(|_| error),
+        _ => Err(error),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Keyed {
+        api_key: String,
+    }
+
+    #[test]
+    fn an_empty_object_configures_a_module_that_takes_nothing() {
+        deserialize::<()>(&json!({})).expect("`{}` is a unit configuration");
+        deserialize::<()>(&Value::Null).expect("null is a unit configuration");
+        assert_eq!(deserialize::<Option<Keyed>>(&json!({})).unwrap(), None);
+    }
+
+    #[test]
+    fn a_configuration_that_needs_keys_still_reports_what_is_missing() {
+        let error = deserialize::<Keyed>(&json!({})).unwrap_err().to_string();
+        assert!(error.contains("missing field `api_key`"), "{error}");
+        let error = deserialize::<()>(&json!({"api_key": "k"})).unwrap_err();
+        assert!(error.to_string().contains("invalid type"), "{error}");
+    }
 }
