@@ -160,8 +160,9 @@ pub use config::settings::Settings;
 pub use config::source::ConfigurationError;
 pub use connector::{
     Acknowledgement, Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError,
-    CheckpointTimestamp, Connector, ConnectorContext, ConnectorOptions, ContextFile, EventOutcome,
-    IntakeEvent, IntakeId, Json, Page, PushCounts, PushError, PushReport, Refusal, TimeUnit,
+    CheckpointTimestamp, Connector, ConnectorContext, ConnectorOptions, ContextFile, EventError,
+    EventOutcome, IntakeEvent, IntakeId, Json, Page, PushCounts, PushError, PushReport, Refusal,
+    TimeUnit,
 };
 pub use module::Module;
 pub use storage::data_directory::{DataDirectory, StorageError};

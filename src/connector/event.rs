@@ -48,7 +48,53 @@ pub trait IntakeEvent {
     /// The value cannot be serialized (a map with non-string keys, a
     /// failing `Serialize` implementation): that event is not sent and is
     /// reported as unserializable, the others go on.
-    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error>;
+    fn write_event(&self, out: &mut String) -> Result<(), EventError>;
+}
+
+/// Why an event could not be written for the intake; its message becomes
+/// the event's [`Refusal::Unserializable`](crate::Refusal::Unserializable).
+///
+/// An [`IntakeEvent`] written by hand refuses an event with
+/// [`EventError::new`]:
+///
+/// ```
+/// use sekoia_automation::{EventError, IntakeEvent};
+///
+/// /// A syslog line; an empty one is refused.
+/// struct Line(String);
+///
+/// impl IntakeEvent for Line {
+///     fn write_event(&self, out: &mut String) -> Result<(), EventError> {
+///         if self.0.is_empty() {
+///             return Err(EventError::new("an empty syslog line"));
+///         }
+///         out.push_str(&self.0);
+///         Ok(())
+///     }
+/// }
+///
+/// let mut out = String::new();
+/// let error = Line(String::new()).write_event(&mut out).unwrap_err();
+/// assert_eq!(error.to_string(), "the event cannot be written for the intake: an empty syslog line");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the event cannot be written for the intake: {message}")]
+pub struct EventError {
+    message: String,
+}
+
+impl EventError {
+    /// An error saying why the event cannot be written.
+    pub fn new(message: impl std::fmt::Display) -> Self {
+        EventError {
+            message: message.to_string(),
+        }
+    }
+
+    /// Why the event cannot be written.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 /// A serializable value sent as compact JSON.
@@ -63,35 +109,35 @@ pub trait IntakeEvent {
 pub struct Json<T>(pub T);
 
 impl IntakeEvent for str {
-    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
         out.push_str(self);
         Ok(())
     }
 }
 
 impl IntakeEvent for String {
-    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
         out.push_str(self);
         Ok(())
     }
 }
 
 impl IntakeEvent for Box<str> {
-    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
         out.push_str(self);
         Ok(())
     }
 }
 
 impl IntakeEvent for Cow<'_, str> {
-    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
         out.push_str(self);
         Ok(())
     }
 }
 
 impl IntakeEvent for Value {
-    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
         match self {
             Value::String(text) => {
                 out.push_str(text);
@@ -103,13 +149,13 @@ impl IntakeEvent for Value {
 }
 
 impl<T: Serialize> IntakeEvent for Json<T> {
-    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
         write_compact(&self.0, out)
     }
 }
 
 impl<T: IntakeEvent + ?Sized> IntakeEvent for &T {
-    fn write_event(&self, out: &mut String) -> Result<(), serde_json::Error> {
+    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
         (**self).write_event(out)
     }
 }
@@ -118,7 +164,7 @@ impl<T: IntakeEvent + ?Sized> IntakeEvent for &T {
 pub(crate) fn write_compact<T: Serialize + ?Sized>(
     value: &T,
     out: &mut String,
-) -> Result<(), serde_json::Error> {
+) -> Result<(), EventError> {
     // serde_json writes valid UTF-8 only; the buffer is the string's bytes.
     let mut bytes = std::mem::take(out).into_bytes();
     let start = bytes.len();
@@ -133,7 +179,7 @@ pub(crate) fn write_compact<T: Serialize + ?Sized>(
         bytes.truncate(valid);
         String::from_utf8(bytes).unwrap_or_default()
     });
-    result
+    result.map_err(EventError::new)
 }
 
 /// serde_json's compact output (whose escapes and shortest float digits are

@@ -76,7 +76,7 @@ pub use checkpoint::{
 pub use connector::{Connector, ConnectorOptions, Page};
 pub use context::ConnectorContext;
 pub use context_file::ContextFile;
-pub use event::{IntakeEvent, Json};
+pub use event::{EventError, IntakeEvent, Json};
 pub use registry::{Counter, Gauge, Histogram, MetricConflict, MetricKind, MetricsRegistry};
 
 pub(crate) use configuration::schema as configuration_schema;
