@@ -24,7 +24,20 @@
 //! - a chunk whose body would pass 10 MiB (flaw F3): Python closes chunks
 //!   on the character total only, ours also before the body's bytes pass
 //!   10 MiB, so it sends more, smaller requests with the same events in the
-//!   same order and the same bytes for each event.
+//!   same order and the same bytes for each event;
+//! - an event over 256,000 UTF-8 bytes but not over 250,000 characters:
+//!   Python sends it (the intake drops it), ours refuses it and says so;
+//! - an event that is neither a string nor an object (flaw F23): Python
+//!   sends `str(event)` (`[1, 'a', None]`, `True`), ours its JSON.
+//!
+//! What matched without a change: escapes of the outer body (non-ASCII,
+//! astral characters as surrogate pairs, quotes, backslashes, control
+//! characters), strings passed as they are, the 250,000-character rule,
+//! chunks closed at 9,437,184 characters, the URL joined as a POSIX path,
+//! `Content-Type`. What differed and was fixed: numbers of a `Value` parsed
+//! from text (`1E5`, `1.50`, `1e400`, `-0`, more than 17 digits) are now
+//! written as Python's `json.loads` then `orjson` write them, and the
+//! `User-Agent` is sent in Latin-1 as `http.client` sends it.
 //!
 //! [`Json`]: sekoia_automation::Json
 
@@ -516,5 +529,72 @@ fn an_integer_beyond_64_bits_aborts_pythons_call_and_is_sent_exactly_by_ours() {
             r#"{"before":1}"#,
             r#"{"big":18446744073709551616,"neg":-9223372036854775809,"huge":123456789012345678901234567890}"#
         ]
+    );
+}
+
+#[test]
+#[ignore = "runs the Python SDK: set SEKOIA_PYTHON to a python with sekoia-automation-sdk 1.27.0"]
+fn events_that_are_neither_strings_nor_objects_are_json_in_ours_and_reprs_in_python() {
+    // Flaw F23, an intended difference: Python sends `str(event)` for a
+    // list, number, boolean or None; ours sends the value as JSON.
+    let platform = LocalPlatform::start().unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let events = write_events(
+        directory.path(),
+        "others.json",
+        r#"[[1, "a", null], 5, 0.5, null, true, {"kept": "the same"}]"#,
+    );
+    let intake = platform.intake_url();
+    let python = run_python(&platform, &intake, &events, None);
+    let ours = run_ours(&platform, &intake, &events, "values");
+    assert_eq!(
+        jsons(&python.batches[0]),
+        [
+            "[1, 'a', None]",
+            "5",
+            "0.5",
+            "None",
+            "True",
+            r#"{"kept":"the same"}"#
+        ]
+    );
+    assert_eq!(
+        jsons(&ours.batches[0]),
+        [
+            r#"[1,"a",null]"#,
+            "5",
+            "0.5",
+            "null",
+            "true",
+            r#"{"kept":"the same"}"#
+        ]
+    );
+}
+
+#[test]
+#[ignore = "runs the Python SDK: set SEKOIA_PYTHON to a python with sekoia-automation-sdk 1.27.0"]
+fn an_event_over_256000_bytes_is_sent_by_python_and_refused_by_ours() {
+    // An intended difference: 100,000 `€` are 100,000 characters (Python
+    // sends them) but 300,000 UTF-8 bytes, which the intake drops; ours
+    // refuses the event and says so, and sends the others.
+    let platform = LocalPlatform::start().unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let heavy = "€".repeat(100_000);
+    let events = write_events(
+        directory.path(),
+        "heavy.json",
+        &serde_json::to_string(&json!(["before", heavy, "after"])).unwrap(),
+    );
+    let intake = platform.intake_url();
+    let python = run_python(&platform, &intake, &events, None);
+    let ours = run_ours(&platform, &intake, &events, "values");
+    assert_eq!(
+        jsons(&python.batches[0]),
+        ["before", heavy.as_str(), "after"]
+    );
+    assert_eq!(jsons(&ours.batches[0]), ["before", "after"]);
+    assert_eq!(
+        (&ours.said["ok"], &ours.said["refused"]),
+        (&json!(false), &json!(1))
     );
 }
