@@ -57,14 +57,21 @@ const KEY: &str = "KEY-é\"\\1";
 /// for `json=` (`json.dumps(body, allow_nan=False)`), is written to a file
 /// there (for chunks the intake would refuse, over 10 MiB).
 const SCRIPT: &str = r#"
-import json, sys
+import json, os, sys
 from pathlib import Path
+from pydantic import BaseModel
 from sekoia_automation.connector import Connector
+
+class Measure(BaseModel):
+    name: str
+    value: float
 
 class Replay(Connector):
     def run(self):
         try:
             events = json.load(open(sys.argv[1], encoding="utf-8"))
+            if os.environ.get("REPLAY_AS") == "models":
+                events = [Measure(**event) for event in events]
             if len(sys.argv) > 3:
                 body = {"intake_key": self.configuration.intake_key}
                 chunks = list(self._chunk_events(events))
@@ -150,6 +157,19 @@ fn run_python(
     events: &Path,
     dry: Option<&Path>,
 ) -> Side {
+    run_python_as(platform, intake_server, events, dry, "dicts")
+}
+
+/// As [`run_python`]; `kind` `"models"`: the events are given to the SDK as
+/// pydantic models (`Measure(name: str, value: float)`), which it
+/// serializes with `model_dump_json()`.
+fn run_python_as(
+    platform: &LocalPlatform,
+    intake_server: &str,
+    events: &Path,
+    dry: Option<&Path>,
+    kind: &str,
+) -> Side {
     let sandbox = Sandbox::new(platform).unwrap();
     let mut command = Command::new(python());
     command
@@ -167,6 +187,7 @@ fn run_python(
         )
         .env("LIVENESS_PORT", free_port().to_string())
         .env("METRICS_PORT", free_port().to_string())
+        .env("REPLAY_AS", kind)
         .current_dir(sandbox.module_directory())
         .stdin(Stdio::null());
     let output = command.output().expect("run the Python SDK");
@@ -364,7 +385,7 @@ fn platform_push(platform: &LocalPlatform, events: &Path) -> RecordedRequest {
 
 #[test]
 #[ignore = "runs the Python SDK: set SEKOIA_PYTHON to a python with sekoia-automation-sdk 1.27.0"]
-fn typed_events_in_json_match_pythons_dicts_of_floats() {
+fn typed_events_in_json_match_pythons_dicts_and_pydantic_models_of_floats() {
     let platform = LocalPlatform::start().unwrap();
     let directory = tempfile::tempdir().unwrap();
     let values = [
@@ -393,11 +414,19 @@ fn typed_events_in_json_match_pythons_dicts_of_floats() {
         .join(",\n");
     let events = write_events(directory.path(), "measures.json", &format!("[{events}]"));
     let intake = platform.intake_url();
-    let python = run_python(&platform, &intake, &events, None);
-    let ours = run_ours(&platform, &intake, &events, "measures");
-    assert_eq!(ours.said["ok"], true, "{}", ours.said);
-    assert_eq!(assert_same_requests(&python, &ours, "/intake/batch"), 1);
-    assert_eq!(jsons(&ours.batches[0]).len(), values.len());
+    // The same bytes whether the Python module pushes dicts (orjson) or
+    // pydantic models (model_dump_json).
+    for kind in ["dicts", "models"] {
+        let python = run_python_as(&platform, &intake, &events, None, kind);
+        let ours = run_ours(&platform, &intake, &events, "measures");
+        assert_eq!(ours.said["ok"], true, "{}", ours.said);
+        assert_eq!(
+            assert_same_requests(&python, &ours, "/intake/batch"),
+            1,
+            "{kind}"
+        );
+        assert_eq!(jsons(&ours.batches[0]).len(), values.len());
+    }
 }
 
 #[test]

@@ -12,6 +12,9 @@ use crate::wire::logging::Level;
 use crate::wire::timestamp::Timestamp;
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
+/// The shortest window: waits are whole seconds (as Python's), so a
+/// shorter one would poll without pause once caught up.
+const MIN_FREQUENCY: Duration = Duration::from_secs(1);
 
 /// One window of time to fetch: events dated from `start` to `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -113,9 +116,12 @@ impl TimeStepper {
     /// `start_back` before now, or `delay` before now when `start_back` is
     /// zero (the Python SDK's `create(trigger, frequency, timedelta,
     /// start_time)`). The first window is placed when the iteration starts.
+    /// A `frequency` under a second is taken as one second (**ours**: with
+    /// Python's whole-second waits, a shorter window would poll without
+    /// pause once caught up).
     pub fn create(frequency: Duration, delay: Duration, start_back: Duration) -> Self {
         TimeStepper {
-            frequency,
+            frequency: frequency.max(MIN_FREQUENCY),
             delay,
             start: Start::Back(start_back),
             current: None,
@@ -125,10 +131,11 @@ impl TimeStepper {
 
     /// Windows of `frequency`, `delay` behind now, the first one starting at
     /// `start` (the Python SDK's `create_from_time`): to resume from a
-    /// checkpoint.
+    /// checkpoint. A `frequency` under a second is taken as one second, as
+    /// in [`create`](Self::create).
     pub fn create_from_time(start: Timestamp, frequency: Duration, delay: Duration) -> Self {
         TimeStepper {
-            frequency,
+            frequency: frequency.max(MIN_FREQUENCY),
             delay,
             start: Start::At(start),
             current: None,
@@ -479,6 +486,22 @@ mod tests {
             "the stopped window is not given"
         );
         assert_eq!(stepper.step(&host), None, "stopped: nothing more");
+    }
+
+    #[test]
+    fn a_frequency_under_a_second_waits_a_second_once_caught_up() {
+        let host = Fake::at("2026-11-28T10:00:00Z");
+        let start = Timestamp::parse_iso8601("2026-11-28T09:59:59Z").unwrap();
+        let mut stepper = TimeStepper::create_from_time(start, Duration::ZERO, Duration::ZERO);
+        assert_eq!(
+            iso(stepper.step(&host).unwrap()),
+            window("2026-11-28T09:59:59", "2026-11-28T10:00:00")
+        );
+        assert_eq!(
+            iso(stepper.step(&host).unwrap()),
+            window("2026-11-28T10:00:00", "2026-11-28T10:00:01")
+        );
+        assert_eq!(*host.waits.borrow(), [Duration::from_secs(1)]);
     }
 
     #[test]
