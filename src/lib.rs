@@ -162,7 +162,7 @@ pub use connector::{
     Acknowledgement, Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError,
     CheckpointTimestamp, Connector, ConnectorContext, ConnectorOptions, ContextFile, EventError,
     EventOutcome, IntakeEvent, IntakeId, Json, Page, PushCounts, PushError, PushReport, Refusal,
-    TimeUnit,
+    TimeStepper, TimeUnit, TimeWindow, TimeWindows,
 };
 pub use module::Module;
 pub use storage::data_directory::{DataDirectory, StorageError};

@@ -324,6 +324,27 @@ macro_rules! date_settings {
 /// The date of the most recent event seen, as the Python SDK's
 /// `CheckpointDatetime` keeps it.
 ///
+/// # UTC only
+///
+/// Positions are UTC instants ([`Timestamp`]) and are written with
+/// `+00:00` (`2026-11-28T04:37:29.565514+00:00`: microseconds as 6 digits,
+/// none when zero, as Python's `isoformat()`). The Python SDK writes the
+/// `isoformat()` of the datetime it was given, so `+02:00` when a module
+/// passed a local time. Both read any offset (and `Z`) as the same instant
+/// and both compare instants, so a connector resumes at the same event
+/// whichever SDK wrote the file (checked against the Python SDK in
+/// `tests/checkpoint_python.rs`). UTC only is the better choice here:
+/// - the offset is not part of the position: `06:37:29+02:00` and
+///   `04:37:29+00:00` are the same event, and taking instants makes it
+///   impossible to store two spellings of one position;
+/// - the file keeps one form whatever the sources, so its values sort as
+///   strings and read the same in any tool or dashboard;
+/// - the crate has no time-zone type in its public API (no date crate
+///   dependency), and a module rarely needs the source's offset back from
+///   the checkpoint: it formats its queries in the API's own format.
+///
+/// Convert an API's dated string with [`Timestamp::parse_iso8601`] first.
+///
 /// ```
 /// use sekoia_automation::CheckpointDatetime;
 /// use std::time::Duration;

@@ -9,7 +9,8 @@
 //!   temporary file renamed over the file, flushed): a crash leaves the old
 //!   file or the new one, never a truncated one.
 //! - Reads never write.
-//! - The file is compact JSON, as the Python SDK writes it; an empty file
+//! - The file is compact JSON, as the Python SDK's `orjson.dumps` writes it
+//!   (numbers too: `1E5` read from an API is saved `100000.0`); an empty file
 //!   (left by the Python SDK's non-atomic save) reads as `{}`; an invalid
 //!   one is an error naming the file, never silently `{}`.
 
@@ -110,10 +111,16 @@ impl ContextFile {
         let before = map.clone();
         let result = change(&mut map);
         if map != before || !self.path.exists() {
-            let bytes = serde_json::to_vec(&map).map_err(|source| StorageError::Serialize {
-                path: self.path.clone(),
-                cause: source,
+            // As the Python SDK's `orjson.dumps` writes it, so the same
+            // writes make the same bytes.
+            let mut text = String::new();
+            crate::connector::event::write_compact(&map, &mut text).map_err(|source| {
+                StorageError::Serialize {
+                    path: self.path.clone(),
+                    cause: source,
+                }
             })?;
+            let bytes = text.into_bytes();
             if let Some(directory) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(directory)
                     .map_err(|e| StorageError::io("create the directory", directory, e))?;
@@ -155,5 +162,22 @@ fn kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_saved_as_orjson_saves_the_floats_python_reads() {
+        let directory = tempfile::tempdir().unwrap();
+        let file = ContextFile::open(directory.path().join(CONTEXT_FILE));
+        let parsed: Value = serde_json::from_str(r#"[1E5, 1.50, -0, 1e16, "é😀\u0001"]"#).unwrap();
+        file.update(|map| map.insert("k".into(), parsed)).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(file.path()).unwrap(),
+            "{\"k\":[100000.0,1.5,0,1e+16,\"é😀\\u0001\"]}"
+        );
     }
 }

@@ -198,6 +198,30 @@ impl Formatter for OrjsonFormatter {
         // orjson widens float32 values (numpy aside) to Python floats.
         self.write_f64(writer, f64::from(value))
     }
+
+    /// A number kept as its text (a [`Value`] parsed from JSON keeps its
+    /// numbers exactly): written as Python's `json.loads` then `orjson`
+    /// would write it. An integer is a Python `int`, its digits kept (`-0`
+    /// is `0`; beyond 64 bits orjson raises, ours sends the digits); any
+    /// other number is a Python `float`: the nearest double in shortest
+    /// form (`1E5` → `100000.0`, `1.50` → `1.5`), `null` when out of range.
+    fn write_number_str<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        value: &str,
+    ) -> io::Result<()> {
+        if !value.contains(['.', 'e', 'E']) {
+            return writer.write_all(if value == "-0" {
+                b"0"
+            } else {
+                value.as_bytes()
+            });
+        }
+        match value.parse::<f64>() {
+            Ok(float) if float.is_finite() => self.write_f64(writer, float),
+            _ => writer.write_all(b"null"),
+        }
+    }
 }
 
 fn write_with_exponent_sign<W: ?Sized + Write>(writer: &mut W, digits: &[u8]) -> io::Result<()> {
@@ -244,6 +268,23 @@ mod tests {
         for (value, expected) in cases {
             assert_eq!(compact(&json!(value)), expected, "{value:e}");
         }
+    }
+
+    #[test]
+    fn numbers_parsed_from_text_are_written_as_python_reads_and_orjson_writes_them() {
+        // json.loads then orjson.dumps, Python 3 / orjson 3.13.0.
+        let parsed: Value = serde_json::from_str(
+            "[1E5, 1.50, 1e400, -1e400, -0, -0.0, 123456789.123456789, 1e16, 1e-7, 0.30000000000000004, 18446744073709551615, -9223372036854775808, 7]",
+        )
+        .unwrap();
+        assert_eq!(
+            compact(&parsed),
+            "[100000.0,1.5,null,null,0,-0.0,123456789.12345679,1e+16,1e-7,0.30000000000000004,18446744073709551615,-9223372036854775808,7]"
+        );
+        // Beyond 64 bits orjson raises; ours keeps the digits.
+        let big: Value =
+            serde_json::from_str("[18446744073709551616, -9223372036854775809]").unwrap();
+        assert_eq!(compact(&big), "[18446744073709551616,-9223372036854775809]");
     }
 
     #[test]

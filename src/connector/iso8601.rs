@@ -1,5 +1,6 @@
 //! ISO 8601 dates as checkpoints store them (PROTOCOL-connectors §3.3):
-//! written as Python's `datetime.isoformat()` of an aware UTC datetime,
+//! written as Python's `datetime.isoformat()` of an aware UTC datetime (UTC
+//! only: see [`CheckpointDatetime`](crate::CheckpointDatetime)),
 //! read as `dateutil.parser.isoparse` reads them (plus naive values read as
 //! UTC, **ours**: flaw F16).
 
@@ -9,6 +10,29 @@ const NANOS_PER_SECOND: i128 = 1_000_000_000;
 
 /// Nanoseconds since the Unix epoch, UTC.
 pub(crate) type Nanos = i128;
+
+impl Timestamp {
+    /// Parses an ISO 8601 date as the checkpoints read them (the Python
+    /// SDK's `dateutil.parser.isoparse`): `2026-11-28T06:37:29.5+02:00`,
+    /// `…Z`, `±HH[:MM]` offsets applied, a naive value taken as UTC,
+    /// digits past the microsecond dropped. `None` when `text` is not such
+    /// a date.
+    ///
+    /// For dates an API gives with an offset, before advancing a
+    /// [`CheckpointDatetime`](crate::CheckpointDatetime):
+    ///
+    /// ```
+    /// use sekoia_automation::Timestamp;
+    ///
+    /// let local = Timestamp::parse_iso8601("2026-11-28T06:37:29.565514+02:00").unwrap();
+    /// assert_eq!(local.to_iso8601(), "2026-11-28T04:37:29.565514");
+    /// assert_eq!(Timestamp::parse_iso8601("2026-11-28T04:37:29.565514Z"), Some(local));
+    /// assert_eq!(Timestamp::parse_iso8601("28/11/2026"), None);
+    /// ```
+    pub fn parse_iso8601(text: &str) -> Option<Timestamp> {
+        parse(text).map(to_timestamp)
+    }
+}
 
 pub(crate) fn from_timestamp(timestamp: Timestamp) -> Nanos {
     i128::from(timestamp.micros_since_epoch()) * 1000

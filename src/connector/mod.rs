@@ -12,6 +12,7 @@
 //! - checkpoints: [`CheckpointDatetime`], [`CheckpointTimestamp`],
 //!   [`CheckpointCursor`] in one shared [`ContextFile`], advanced only with
 //!   an [`Acknowledgement`];
+//! - polling by date range: [`TimeStepper`] (successive [`TimeWindow`]s);
 //! - metrics: [`MetricsRegistry`] (the connector's four metrics and the
 //!   module's own, in one exposition).
 //!
@@ -65,6 +66,7 @@ mod polling;
 mod push;
 mod registry;
 mod sender;
+mod time_stepper;
 
 pub use acknowledgement::{
     Acknowledgement, EventOutcome, IntakeId, PushCounts, PushError, PushReport, Refusal,
@@ -78,5 +80,6 @@ pub use context::ConnectorContext;
 pub use context_file::ContextFile;
 pub use event::{EventError, IntakeEvent, Json};
 pub use registry::{Counter, Gauge, Histogram, MetricConflict, MetricKind, MetricsRegistry};
+pub use time_stepper::{TimeStepper, TimeWindow, TimeWindows};
 
 pub(crate) use configuration::schema as configuration_schema;

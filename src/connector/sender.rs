@@ -42,11 +42,29 @@ pub(crate) fn is_retried(status: u16) -> bool {
     status == 408 || status == 429 || status >= 500
 }
 
+/// `sekoiaio-connector-<intake_key>` as the Python SDK's `http.client`
+/// sends it: Latin-1 bytes (`é` is one byte, 0xE9). A key with other
+/// characters (which makes every Python push fail) is sent in UTF-8, and
+/// control characters (which a header cannot carry) as `?`.
+fn user_agent(intake_key: &str) -> Vec<u8> {
+    let text = format!("sekoiaio-connector-{intake_key}");
+    let mut bytes: Vec<u8> = match text.chars().map(|c| u8::try_from(c).ok()).collect() {
+        Some(latin1) => latin1,
+        None => text.into_bytes(),
+    };
+    for byte in &mut bytes {
+        if (*byte < 0x20 && *byte != b'\t') || *byte == 0x7f {
+            *byte = b'?';
+        }
+    }
+    bytes
+}
+
 /// The intake's endpoint for one connector.
 #[derive(Debug)]
 pub(crate) struct IntakeClient {
     pub(crate) url: String,
-    user_agent: String,
+    user_agent: Vec<u8>,
     agent: ureq::Agent,
     pub(crate) backoff_unit: Duration,
     pub(crate) deadline: Duration,
@@ -86,7 +104,7 @@ impl IntakeClient {
     ) -> Self {
         IntakeClient {
             url,
-            user_agent: format!("sekoiaio-connector-{intake_key}"),
+            user_agent: user_agent(intake_key),
             agent: crate::wire::transport::agent(crate::wire::http::DEFAULT_DEADLINE),
             backoff_unit,
             deadline,
@@ -163,7 +181,7 @@ impl IntakeClient {
         let sent = self
             .agent
             .post(&self.url)
-            .header("User-Agent", &self.user_agent)
+            .header("User-Agent", &self.user_agent[..])
             .header("Content-Type", "application/json")
             .send(body);
         let mut response = match sent {
@@ -400,6 +418,14 @@ pub(crate) fn batch_url(base: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_user_agent_is_latin_1_as_pythons_http_client_sends_it() {
+        assert_eq!(user_agent("KEY123"), b"sekoiaio-connector-KEY123");
+        assert_eq!(user_agent("é\"\\"), b"sekoiaio-connector-\xe9\"\\");
+        assert_eq!(user_agent("😀"), "sekoiaio-connector-😀".as_bytes());
+        assert_eq!(user_agent("a\nb\tc"), b"sekoiaio-connector-a?b\tc");
+    }
 
     #[test]
     fn waits_are_1_2_4_8_then_10_units() {
