@@ -143,14 +143,14 @@ impl IntakeEvent for Value {
                 out.push_str(text);
                 Ok(())
             }
-            other => write_compact(other, out),
+            other => write_compact(other, out).map_err(EventError::new),
         }
     }
 }
 
 impl<T: Serialize> IntakeEvent for Json<T> {
     fn write_event(&self, out: &mut String) -> Result<(), EventError> {
-        write_compact(&self.0, out)
+        write_compact(&self.0, out).map_err(EventError::new)
     }
 }
 
@@ -164,7 +164,7 @@ impl<T: IntakeEvent + ?Sized> IntakeEvent for &T {
 pub(crate) fn write_compact<T: Serialize + ?Sized>(
     value: &T,
     out: &mut String,
-) -> Result<(), EventError> {
+) -> Result<(), serde_json::Error> {
     // serde_json writes valid UTF-8 only; the buffer is the string's bytes.
     let mut bytes = std::mem::take(out).into_bytes();
     let start = bytes.len();
@@ -179,7 +179,7 @@ pub(crate) fn write_compact<T: Serialize + ?Sized>(
         bytes.truncate(valid);
         String::from_utf8(bytes).unwrap_or_default()
     });
-    result.map_err(EventError::new)
+    result
 }
 
 /// serde_json's compact output (whose escapes and shortest float digits are
