@@ -153,6 +153,19 @@ pub enum GenerateError {
         /// The item's command.
         command: String,
     },
+    /// An item states no name and no manifest file has its command.
+    #[error(
+        "the item registered under `{command}` states no name, and no `{prefix}_*.json` of {} has `\"docker_parameters\": \"{command}\"`: copy the item's manifest file into the module directory (a port), or state its name (`.name(\"...\")` on an `Api` action) so that generate-files writes one",
+        directory.display()
+    )]
+    Unnamed {
+        /// The item's command.
+        command: String,
+        /// The kind's prefix.
+        prefix: &'static str,
+        /// The module directory.
+        directory: PathBuf,
+    },
     /// A file could not be written.
     #[error("cannot write {}: {cause}", path.display())]
     Write {
@@ -335,6 +348,7 @@ pub fn generate(
 ) -> Result<Vec<GeneratedFile>, GenerateError> {
     let existing = read_manifest(directory)?;
     let namespace = module_uuid(&existing, directory)?;
+    let items = &items.link(directory)?;
     let manifest_text = read_existing(&directory.join(MANIFEST_FILE));
     let manifest = module_manifest(existing, items);
     let mut files = vec![GeneratedFile {
@@ -390,8 +404,8 @@ pub fn manifest_file(item: &ItemRef<'_>) -> Result<Option<String>, GenerateError
     let Some(kind) = item.manifest.kind() else {
         return Ok(None);
     };
-    match item.manifest.identity().stated_file() {
-        None => Ok(Some(file_name(kind.prefix, item.name))),
+    match item.file.as_deref() {
+        None => Ok(Some(file_name(kind.prefix, &item.name))),
         Some(file) => {
             let prefixed = file
                 .strip_prefix(kind.prefix)
@@ -411,9 +425,9 @@ pub fn manifest_file(item: &ItemRef<'_>) -> Result<Option<String>, GenerateError
 /// The uuid of an item: the one it states, else UUIDv5 of its name in the
 /// module's namespace.
 pub fn item_uuid_text(namespace: &Uuid, item: &ItemRef<'_>) -> String {
-    match item.manifest.identity().stated_uuid() {
+    match item.uuid.as_deref() {
         Some(uuid) => uuid.to_string(),
-        None => item_uuid(namespace, item.name).to_string(),
+        None => item_uuid(namespace, &item.name).to_string(),
     }
 }
 
@@ -422,15 +436,15 @@ pub fn item_uuid_text(namespace: &Uuid, item: &ItemRef<'_>) -> String {
 /// fields.
 pub fn item_manifest(namespace: &Uuid, item: &ItemRef<'_>) -> Map<String, Value> {
     let mut manifest = Map::new();
-    manifest.insert("name".into(), item.name.into());
+    manifest.insert("name".into(), item.name.as_ref().into());
     let description = if item.description.is_empty() {
-        item.name
+        &item.name
     } else {
-        item.description
+        &item.description
     };
-    manifest.insert("description".into(), description.into());
+    manifest.insert("description".into(), description.as_ref().into());
     manifest.insert("uuid".into(), item_uuid_text(namespace, item).into());
-    if let Some(slug) = item.manifest.identity().stated_slug() {
+    if let Some(slug) = item.slug.as_deref() {
         manifest.insert("slug".into(), slug.into());
     }
     manifest.insert("docker_parameters".into(), item.command.into());
