@@ -99,7 +99,10 @@ impl AccountValidator for CheckAccount {
 /// manifests, found by `docker_parameters` (the command).
 pub fn register(module: Module<Configuration>) -> Module<Configuration, Registered> {
     module
-        .register("get-host", Api::get("host/{ip}").query(&["history", "minify"]))
+        .register(
+            "get-host",
+            Api::get("host/{ip}").query(&["history", "minify"]),
+        )
         .register("search-hosts", Api::get("search").query(&["query", "page"]))
         .register("tag-host", Api::post("host/{ip}/tags"))
         .register("ResolveDomain", ResolveDomain)

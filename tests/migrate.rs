@@ -17,11 +17,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sekoia_automation::Module;
-use sekoia_automation::vendor::Api;
 use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::unversioned::ModuleItems;
 use sekoia_automation::unversioned::check::{Rules, check};
 use sekoia_automation::unversioned::generate;
+use sekoia_automation::vendor::Api;
 use serde_json::{Value, json};
 
 const FILES: [&str; 5] = [
@@ -131,7 +131,9 @@ fn a_changed_item_is_rewritten_in_its_files_style_keeping_what_the_code_does_not
     let problems = texts(&check(directory.path(), Some(&items), &Rules::default()));
     assert_eq!(
         problems,
-        ["action_resolve_domain.json: is out of date with the code (`arguments` differ): run generate-files"]
+        [
+            "action_resolve_domain.json: is out of date with the code (`arguments` differ): run generate-files"
+        ]
     );
     let files = generate::generate(directory.path(), &items).unwrap();
     assert_eq!(files[1].contents, edited, "the file's description, kept");
@@ -163,10 +165,14 @@ fn a_port_without_its_manifests_is_told_what_to_state() {
     let error = generate::generate(directory.path(), &items).unwrap_err();
     let message = error.to_string();
     assert!(
-        message.starts_with("the item registered under `get-host` states no name, and no `action_*.json` of "),
+        message.starts_with(
+            "the item registered under `get-host` states no name, and no `action_*.json` of "
+        ),
         "{message}"
     );
-    assert!(message.contains(r#"has `"docker_parameters": "get-host"`: copy the item's manifest file"#));
+    assert!(
+        message.contains(r#"has `"docker_parameters": "get-host"`: copy the item's manifest file"#)
+    );
     assert!(message.contains(r#"state its name (`.name("...")` on an `Api` action)"#));
     let problems = texts(&check(directory.path(), Some(&items), &Rules::default()));
     assert_eq!(problems, [format!("manifest.json: {message}")]);
@@ -838,5 +844,66 @@ fn a_uuid_stated_twice_or_the_modules_is_refused() {
             "manifest.json: the item registered under `module-uuid` states the module's uuid"
         ),
         "{problems:#?}"
+    );
+}
+
+/// Code lines as cloc counts them: neither blank nor comment lines (`//`
+/// and `/* */` in Rust; `#` and docstrings in Python).
+fn code_lines(path: &Path) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    let python = path.extension().is_some_and(|extension| extension == "py");
+    let mut count = 0;
+    let mut in_comment: Option<&str> = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(end) = in_comment {
+            if line.contains(end) {
+                in_comment = None;
+            }
+            continue;
+        }
+        let opener = if python {
+            ["\"\"\"", "'''"]
+                .into_iter()
+                .find(|quote| line.starts_with(quote))
+        } else {
+            line.starts_with("/*").then_some("/*")
+        };
+        if let Some(opener) = opener {
+            let end = if python { opener } else { "*/" };
+            if !line[opener.len()..].contains(end) {
+                in_comment = Some(end);
+            }
+            continue;
+        }
+        let comment = if python { "#" } else { "//" };
+        if !line.is_empty() && !line.starts_with(comment) {
+            count += 1;
+        }
+    }
+    count
+}
+
+#[test]
+fn the_port_is_at_most_one_and_a_half_times_the_python_module() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rust = code_lines(&root.join("examples/tidewatch.rs"));
+    let python_directory = fixtures().join("python");
+    let mut python = code_lines(&python_directory.join("main.py"));
+    for entry in std::fs::read_dir(python_directory.join("tidewatch_modules")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|extension| extension == "py") {
+            python += code_lines(&path);
+        }
+    }
+    assert!(
+        rust * 2 <= python * 3,
+        "the port has {rust} code lines against {python} for the Python module: more than 1.5 times"
+    );
+    // The figure the migration guide states.
+    let guide = std::fs::read_to_string(root.join("docs/migrating.md")).unwrap();
+    let figure = format!("{rust} code lines against {python}");
+    assert!(
+        guide.contains(&figure),
+        "docs/migrating.md should state `{figure}`"
     );
 }

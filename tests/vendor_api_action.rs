@@ -392,9 +392,7 @@ impl sekoia_automation::Action for CountAlerts {
         assert_eq!(ctx.vendor().retry_policy().backoff(3), unit * 4);
         let url = format!("{}/alerts", ctx.configuration().base_url);
         let alerts: Result<Vec<Value>, _> = ctx.vendor().get(url).send_json();
-        alerts
-            .map(|alerts| json!({"count": alerts.len()}))
-            .into()
+        alerts.map(|alerts| json!({"count": alerts.len()})).into()
     }
 }
 
@@ -411,6 +409,14 @@ fn an_action_reaches_the_vendor_client_configured_from_the_module_settings() {
     let finished: Value = serde_json::from_str(&setup.finished_body()).unwrap();
     assert_eq!(finished["results"], json!({"count": 2}), "{finished}");
     let requests = setup.vendor.requests();
-    assert_eq!(requests.len(), 3, "two 5xx retried, as the client's default policy says");
-    assert!(requests.iter().all(|request| request.path() == "/api/v2/alerts"));
+    assert_eq!(
+        requests.len(),
+        3,
+        "two 5xx retried, as the client's default policy says"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|request| request.path() == "/api/v2/alerts")
+    );
 }

@@ -74,8 +74,9 @@ pub trait Action: 'static {
     const OUTPUTS: &'static [&'static str] = &[];
     /// What the platform knows the action by, when it already exists (a
     /// port of a Python module): its uuid, slug and manifest file name,
-    /// kept by `generate-files`. Nothing stated (the default): derived
-    /// from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
+    /// kept by `generate-files`. Nothing stated (the default): those of
+    /// the manifest file whose `docker_parameters` is the item's command,
+    /// else derived from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
     const IDENTITY: crate::Identity = crate::Identity::new();
 
     /// Does the job. A panic is caught and reported as an error.

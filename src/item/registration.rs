@@ -43,12 +43,12 @@ pub enum ItemKind {
 /// An item that can be registered on a `Module<C, _>`.
 ///
 /// Implemented for every [`Action`] and every [`Trigger`] whose
-/// `ModuleConfiguration` is `C`; `Kind` only tells the item kinds apart and
+/// `ModuleConfiguration` is `C`, and for [`Api<C>`](crate::vendor::Api); `Kind` only tells the item kinds apart and
 /// is inferred. Sealed: implement [`Action`] or [`Trigger`] instead.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be registered on a module whose configuration is `{C}`",
     label = "this item is not an action or a trigger of a module configured with `{C}`",
-    note = "an item is registered on the module whose configuration type is its `ModuleConfiguration`: implement `Action` (or `Trigger`) for `{Self}` with `type ModuleConfiguration = {C};`, or register it on the module it was written for"
+    note = "an item is registered on the module whose configuration type is its `ModuleConfiguration`: implement `Action` (or `Trigger`) for `{Self}` with `type ModuleConfiguration = {C};` (an `Api` action: declare it as `Api<{C}>`, or inline in `.register(...)`), or register it on the module it was written for"
 )]
 pub trait Item<C, Kind>: sealed::Sealed<Kind> {
     /// Erases the item's type.
@@ -127,6 +127,9 @@ where
     }
 }
 
+// Not suggested in the errors about other items (an `Action` of another
+// module): the message of `Item` says what to do.
+#[diagnostic::do_not_recommend]
 impl<C> Item<C, ApiKind> for crate::vendor::Api<C>
 where
     C: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema + 'static,

@@ -1,6 +1,8 @@
 //! Files generated from the registered items ([protocol §6](crate::protocol#6-files-the-tooling-writes)): one manifest per
-//! item (`action_<name>.json`, `trigger_<name>.json`, or the file the item
-//! states, [`Identity::file`](crate::Identity::file)) and `manifest.json`
+//! item (the file the item states, [`Identity::file`](crate::Identity::file);
+//! else the existing one whose `docker_parameters` is the item's command,
+//! as the Python SDK's tooling links them, [`ModuleItems::link`]; else
+//! `action_<name>.json`, `trigger_<name>.json`) and `manifest.json`
 //! updated with the module configuration's schema.
 //!
 //! The output is stable: the same bytes on every run. A new file is pretty
@@ -11,7 +13,8 @@
 //!
 //! An existing file is the starting point, so that regenerating a module
 //! ported from Python changes nothing in git:
-//! - the code owns `name`, `description`, `uuid`, `slug` (when stated),
+//! - the code owns `name`, `description`, `uuid`, `slug` (what it states;
+//!   what it does not state comes from the linked file, unchanged),
 //!   `docker_parameters` and the kind's fields (`outputs` only when the
 //!   action declares branches); in `manifest.json`, `configuration` and
 //!   `supports_validation` (`true` when an account validator is
@@ -121,7 +124,7 @@ pub enum GenerateError {
     },
     /// Two items have the same uuid (a stated uuid copied twice).
     #[error(
-        "the items registered under `{first}` and `{second}` both have the uuid {uuid}: each item keeps the uuid of its own manifest file; check their `Identity::uuid`"
+        "the items registered under `{first}` and `{second}` both have the uuid {uuid}: each item needs its own; check the `uuid` of their manifest files, or the uuid they state (`Identity::uuid`)"
     )]
     SameUuid {
         /// The uuid.

@@ -40,8 +40,8 @@ use serde_json::{Map, Value};
 
 use crate::config::settings::Settings;
 use crate::item::manifest::{ItemManifest, file_name};
-use crate::tooling::generate::GenerateError;
 use crate::item::registration::{ItemKind, Registration};
+use crate::tooling::generate::GenerateError;
 
 /// Generates the module's files: `generate-files [DIR]`.
 pub const GENERATE_FILES: &str = "generate-files";

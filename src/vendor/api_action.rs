@@ -657,7 +657,10 @@ pub(crate) fn reference_retries(unit: Duration) -> RetryPolicy {
         .log_retries(false)
 }
 
-fn run<C: Serialize>(api: &Api<C>, ctx: &ActionContext<'_, C>) -> Result<Outcome<ApiResults>, String> {
+fn run<C: Serialize>(
+    api: &Api<C>,
+    ctx: &ActionContext<'_, C>,
+) -> Result<Outcome<ApiResults>, String> {
     let config = serde_json::to_value(ctx.configuration())
         .map(|value| Json::from_value(&value))
         .map_err(|error| format!("the module configuration cannot be read: {error}"))?;
@@ -714,7 +717,9 @@ fn run<C: Serialize>(api: &Api<C>, ctx: &ActionContext<'_, C>) -> Result<Outcome
         .deadline(Duration::from_secs(3600))
         .build()
         .map_err(|error| error.to_string())?;
-    let mut request = client.request(api.verb, target.clone()).allow_error_status();
+    let mut request = client
+        .request(api.verb, target.clone())
+        .allow_error_status();
     for pair in query.split('&').filter(|pair| !pair.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         request = request.encoded_query(name.to_string(), value.to_string());
