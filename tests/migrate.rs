@@ -826,7 +826,7 @@ fn a_uuid_stated_twice_or_the_modules_is_refused() {
         generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "the items registered under `get-host` and `copied` both have the uuid 0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52: each item keeps the uuid of its own manifest file; check their `Identity::uuid`"
+        "the items registered under `get-host` and `copied` both have the uuid 0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52: each item needs its own; check the `uuid` of their manifest files, or the uuid they state (`Identity::uuid`)"
     );
     let module = Module::<tidewatch::Configuration>::new().register("module-uuid", ModuleUuid);
     let items = ModuleItems::new(module.items());

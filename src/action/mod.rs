@@ -513,3 +513,29 @@ fn write_json_file<T: Serialize + ?Sized>(path: &std::path::Path, value: &T) -> 
     serde_json::to_writer(&mut writer, value).map_err(|e| e.to_string())?;
     writer.flush().map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendor::VendorError;
+
+    #[test]
+    fn the_vendor_client_keeps_the_settings_and_stops_with_the_run() {
+        let data = DataDirectory::new(std::env::temp_dir());
+        let arguments = Value::Null;
+        let unit = std::time::Duration::from_millis(7);
+        let ctx = ActionContext::new(&(), &arguments, &data)
+            .with_settings(Settings::default().retry_backoff(unit));
+        let policy = ctx.vendor().retry_policy();
+        assert_eq!(policy.backoff(2), unit * 2);
+        assert_eq!(policy.backoff(30), unit * 120, "capped at 120 units");
+        assert!(std::ptr::eq(ctx.vendor(), ctx.vendor()), "built once");
+        // A stop (SIGTERM) ends the client's requests and waits.
+        ctx.stop_signal().stop();
+        let error = ctx.vendor().get("http://127.0.0.1:9/").send().unwrap_err();
+        assert!(
+            matches!(error, VendorError::Interrupted { attempts: 0, .. }),
+            "{error}"
+        );
+    }
+}

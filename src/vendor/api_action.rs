@@ -297,7 +297,20 @@ impl<C> Api<C> {
     }
 
     /// What the platform knows the action by, stated in the code rather
-    /// than found by `docker_parameters` (see [`Identity`]).
+    /// than found by `docker_parameters` (see [`Identity`]). State it as a
+    /// constant, so that a uuid that does not parse fails the build:
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::Api;
+    /// use sekoia_automation::{Documented, Identity, Module};
+    ///
+    /// const GET_HOST: Identity = Identity::new()
+    ///     .uuid("0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52")
+    ///     .file("action_get_tidewatch_host.json");
+    /// let get_host = Api::get("host/{ip}").name("Get host").identity(GET_HOST);
+    /// let module = Module::<Documented>::new().register("get-host", get_host);
+    /// assert_eq!(module.items()[0].manifest().identity(), GET_HOST);
+    /// ```
     pub const fn identity(mut self, identity: Identity) -> Self {
         self.identity = identity;
         self
