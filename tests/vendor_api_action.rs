@@ -420,3 +420,24 @@ fn an_action_reaches_the_vendor_client_configured_from_the_module_settings() {
             .all(|request| request.path() == "/api/v2/alerts")
     );
 }
+
+#[test]
+fn a_module_of_api_actions_needs_no_configuration_type() {
+    use sekoia_automation::Documented;
+
+    let setup = setup(
+        |_| Reply::json(200, r#"{"id": 18446744073709551616}"#),
+        json!({"api_key": "k\"ey"}),
+    );
+    setup.sandbox.set("arguments", r#"{"uuid": "u1"}"#).unwrap();
+    Module::<Documented>::with_settings(setup.sandbox.settings())
+        .register("item", Api::get("alerts/{uuid}").query(&["verbose"]))
+        .run_command("item");
+    let request = &setup.vendor.requests()[0];
+    assert_eq!(request.url, "/api/v2/alerts/u1");
+    assert_eq!(request.header("authorization"), Some("Bearer k\"ey"));
+    assert_eq!(
+        setup.finished_body(),
+        r#"{"status": "finished", "results": {"id": 18446744073709551616}}"#
+    );
+}
