@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use sekoia_automation::typestate::Registered;
-use sekoia_automation::vendor::{Api, ApiAction, Method, RetryPolicy, VendorClient, VendorRequest};
-use sekoia_automation::{AccountValidator, Action, ActionContext, Documented, Identity};
+use sekoia_automation::vendor::{Api, RetryPolicy, VendorRequest, urljoin};
+use sekoia_automation::{AccountValidator, Action, ActionContext, Documented};
 use sekoia_automation::{Module, NotValid, Outcome, Secret, ValidationError};
 use serde::{Deserialize, Serialize};
 
@@ -22,52 +22,6 @@ pub struct Config {
 /// The configuration as the module's items see it.
 pub type Configuration = Documented<Config>;
 type Ctx<'a> = ActionContext<'a, Configuration>;
-
-/// `GetHost(GenericAPIAction)` of the Python module.
-pub struct GetHost;
-
-impl ApiAction for GetHost {
-    type ModuleConfiguration = Configuration;
-    const NAME: &'static str = "Get host";
-    const DESCRIPTION: &'static str = "Get everything Tidewatch knows about a host";
-    const IDENTITY: Identity = Identity::new()
-        .uuid("0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52")
-        .slug("get_host")
-        .file("action_get_tidewatch_host.json");
-    const VERB: Method = Method::Get;
-    const ENDPOINT: &'static str = "host/{ip}";
-    const QUERY_PARAMETERS: &'static [&'static str] = &["history", "minify"];
-}
-
-/// `SearchHosts(GenericAPIAction)` of the Python module.
-pub struct SearchHosts;
-
-impl ApiAction for SearchHosts {
-    type ModuleConfiguration = Configuration;
-    const NAME: &'static str = "Search hosts";
-    const DESCRIPTION: &'static str = "Search the hosts matching a Tidewatch query";
-    const IDENTITY: Identity = Identity::new()
-        .uuid("c3f19a64-7d2b-4b8e-8f05-1e6a9c2d4b70")
-        .slug("search_hosts")
-        .file("action_search_tidewatch_hosts.json");
-    const VERB: Method = Method::Get;
-    const ENDPOINT: &'static str = "search";
-    const QUERY_PARAMETERS: &'static [&'static str] = &["query", "page"];
-}
-
-/// `TagHost(GenericAPIAction)` of the Python module.
-pub struct TagHost;
-
-impl ApiAction for TagHost {
-    type ModuleConfiguration = Configuration;
-    const NAME: &'static str = "Tag host";
-    const DESCRIPTION: &'static str = "Add tags to a host in your Tidewatch workspace";
-    const IDENTITY: Identity = Identity::new()
-        .uuid("5e2a8c1d-4f6b-4a93-b7d0-8c3e1f9a6b24")
-        .file("action_tag_tidewatch_host.json");
-    const VERB: Method = Method::Post;
-    const ENDPOINT: &'static str = "host/{ip}/tags";
-}
 
 /// `ResolveArguments` of the Python module (a pydantic model: the
 /// manifest's schema was generated, so the code states it).
@@ -97,12 +51,12 @@ pub struct ResolveResults {
     pub resolutions: Vec<Resolution>,
 }
 
-/// `requests.get(url, headers={"Authorization": f"Bearer {api_key}"})`.
+/// `requests.get(url, headers={"Authorization": f"Bearer {api_key}"})`:
+/// one attempt, as a plain `requests` call.
 fn get(ctx: &Ctx, url: String) -> VendorRequest {
-    let client = VendorClient::builder().retry(RetryPolicy::never()).build();
     let bearer = format!("Bearer {}", ctx.configuration().api_key.expose());
-    let request = client.expect("a client without a base URL builds").get(url);
-    request.header("Authorization", bearer)
+    let request = ctx.vendor().get(url).header("Authorization", bearer);
+    request.retry(RetryPolicy::never())
 }
 
 /// `ResolveDomain` of the Python module: its uuid, file name and
@@ -132,24 +86,25 @@ impl AccountValidator for CheckAccount {
     type ModuleConfiguration = Configuration;
 
     fn validate(&self, ctx: &Ctx) -> Result<(), ValidationError> {
-        let base = &ctx.configuration().base_url; // urljoin(base_url, "account")
-        let url = match base.rfind('/') {
-            Some(at) if at > base.find("//").map_or(0, |at| at + 1) => base[..=at].to_string(),
-            _ => format!("{base}/"),
-        };
-        let response = get(ctx, url + "account").allow_error_status().send()?;
+        let url = urljoin(&ctx.configuration().base_url, "account");
+        let response = get(ctx, url).allow_error_status().send()?;
         let valid = response.status() == 200;
         valid.then_some(()).ok_or_else(|| NotValid.into())
     }
 }
 
 /// Registers the items on `module` under the Python module's commands
-/// (`main.py`'s `module.register`).
+/// (`main.py`'s `module.register`). The three `GenericAPIAction`s are one
+/// value each: their name, description and uuid stay in their hand-written
+/// manifests, found by `docker_parameters` (the command).
 pub fn register(module: Module<Configuration>) -> Module<Configuration, Registered> {
     module
-        .register("get-host", Api(GetHost))
-        .register("search-hosts", Api(SearchHosts))
-        .register("tag-host", Api(TagHost))
+        .register(
+            "get-host",
+            Api::get("host/{ip}").query(&["history", "minify"]),
+        )
+        .register("search-hosts", Api::get("search").query(&["query", "page"]))
+        .register("tag-host", Api::post("host/{ip}/tags"))
         .register("ResolveDomain", ResolveDomain)
         .register_account_validator(CheckAccount)
 }

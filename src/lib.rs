@@ -39,8 +39,8 @@
 //!   body the module sends, Python-exact JSON, timestamps, redaction.
 //! - [`vendor`]: the client a module uses toward its vendor's API (rate
 //!   limits, urllib3-style retries, `Retry-After`, authentication, deadline,
-//!   pagination, exact JSON) and [`ApiAction`](vendor::ApiAction), the
-//!   Python SDK's `GenericAPIAction`.
+//!   pagination, exact JSON) and [`Api`](vendor::Api), the Python SDK's
+//!   `GenericAPIAction` (one value per action).
 //! - `tooling/`: the reserved invocations every module binary answers
 //!   (`generate-files`, `check-module`, `run-local`,
 //!   `generate-documentation`), the manifests they write ([`Identity`]: the
@@ -212,7 +212,7 @@ pub use wire::timestamp::Timestamp;
 /// ```
 pub mod typestate {
     pub use crate::item::registration::{
-        ActionKind, ConnectorKind, Item, SameAs, TriggerKind, ValidatorKind,
+        ActionKind, ApiKind, ConnectorKind, Item, SameAs, TriggerKind, ValidatorKind,
     };
     pub use crate::module::{CanConfigure, CanRun, Configured, ModuleState, Registered};
 }

@@ -166,10 +166,13 @@ fn uuids_unique_and_equal_to_the_generated_ones() {
         problems[0],
         "trigger_watch_indicators.json: `uuid` 269212e3-9639-58ac-9f87-f87f438ace9b is also the uuid of action_lookup_ip.json: uuids must be unique"
     );
+    // The file is linked to the trigger by its `docker_parameters`, so its
+    // uuid is the trigger's: the same as the action's.
     assert_eq!(
         problems[1],
-        "trigger_watch_indicators.json: `uuid` is 269212e3-9639-58ac-9f87-f87f438ace9b but the item's uuid is 3ed68a26-8e15-5916-9094-e307f82b5b5d (UUIDv5 of its name in the module's uuid, unless the item states one): if the platform already knows the item by 269212e3-9639-58ac-9f87-f87f438ace9b, state it (`const IDENTITY: Identity = Identity::new().uuid(\"269212e3-9639-58ac-9f87-f87f438ace9b\")`), else run generate-files"
+        "manifest.json: the items registered under `lookup` and `watch` both have the uuid 269212e3-9639-58ac-9f87-f87f438ace9b: each item needs its own; check the `uuid` of their manifest files, or the uuid they state (`Identity::uuid`)"
     );
+    assert_eq!(problems.len(), 2, "{problems:#?}");
 }
 
 #[test]

@@ -398,3 +398,49 @@ fn the_embedded_manifest_is_used_when_there_is_no_file() {
     );
     assert_eq!(bodies.last().unwrap()["results"]["severity"], "high");
 }
+
+/// An action renamed in the code.
+struct Renamed;
+
+impl Action for Renamed {
+    type ModuleConfiguration = ();
+    type Arguments = Value;
+    type Results = Value;
+    const NAME: &'static str = "Say hello";
+    const DESCRIPTION: &'static str = "Greets";
+
+    fn run(&self, _: &ActionContext<'_, ()>, _: Value) -> Outcome<Value> {
+        Outcome::none()
+    }
+}
+
+#[test]
+fn an_item_keeps_the_manifest_file_and_uuid_its_command_is_linked_to() {
+    let directory = module_directory();
+    // The file an earlier version of the action wrote, under another name.
+    let uuid = "5d1c7f4a-1f0e-4c36-9a0b-3f2e8c9d7b61";
+    let earlier = json!({
+        "name": "Greet", "description": "Greets", "uuid": uuid, "slug": "greet",
+        "docker_parameters": "greet", "arguments": {}, "results": {}
+    });
+    let text = generate::to_file_text(&earlier);
+    std::fs::write(directory.path().join("action_greet.json"), &text).unwrap();
+    let module = Module::<()>::new().register("greet", Renamed);
+    let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
+    assert_eq!(
+        files[1].file_name, "action_greet.json",
+        "found by docker_parameters"
+    );
+    let written: Value = serde_json::from_str(&files[1].contents).unwrap();
+    assert_eq!(
+        written["name"], "Say hello",
+        "the code owns the name it states"
+    );
+    assert_eq!(written["uuid"], uuid, "the platform's uuid, kept");
+    assert_eq!(written["slug"], "greet");
+    assert_eq!(
+        files[1].contents,
+        text.replace("\"Greet\"", "\"Say hello\""),
+        "only the name rewritten"
+    );
+}

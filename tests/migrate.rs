@@ -21,6 +21,7 @@ use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::unversioned::ModuleItems;
 use sekoia_automation::unversioned::check::{Rules, check};
 use sekoia_automation::unversioned::generate;
+use sekoia_automation::vendor::Api;
 use serde_json::{Value, json};
 
 const FILES: [&str; 5] = [
@@ -110,14 +111,12 @@ fn check_module_accepts_the_faithful_port() {
 #[test]
 fn a_changed_item_is_rewritten_in_its_files_style_keeping_what_the_code_does_not_own() {
     let directory = library_copy();
-    // An older description in the 4-space, sorted-keys file.
+    // An edited description in the 4-space, sorted-keys file: the port
+    // states no description, so the file's is kept as it is.
     let path = directory.path().join("action_get_tidewatch_host.json");
     let original = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
-        original.replace("Get everything Tidewatch knows about a host", "Get a host"),
-    )
-    .unwrap();
+    let edited = original.replace("Get everything Tidewatch knows about a host", "Get a host");
+    std::fs::write(&path, &edited).unwrap();
     // A Python-generated file missing a title: rewritten with its escapes
     // and without a final newline, as Python wrote it.
     let path = directory.path().join("action_resolve_domain.json");
@@ -133,17 +132,28 @@ fn a_changed_item_is_rewritten_in_its_files_style_keeping_what_the_code_does_not
     assert_eq!(
         problems,
         [
-            "action_get_tidewatch_host.json: is out of date with the code (`description` differ): run generate-files",
-            "action_resolve_domain.json: is out of date with the code (`arguments` differ): run generate-files",
+            "action_resolve_domain.json: is out of date with the code (`arguments` differ): run generate-files"
         ]
     );
     let files = generate::generate(directory.path(), &items).unwrap();
-    assert_eq!(files[1].contents, original, "back to the checked-in bytes");
+    assert_eq!(files[1].contents, edited, "the file's description, kept");
     assert_eq!(files[4].contents, original_resolve);
+
+    // A description the code states is the code's: written in the file's
+    // style (4 spaces, sorted keys), the rest of its bytes kept.
+    let module = Module::<tidewatch::Configuration>::new().register(
+        "get-host",
+        Api::get("host/{ip}")
+            .query(&["history", "minify"])
+            .description("Get everything Tidewatch knows about a host"),
+    );
+    let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
+    assert_eq!(files[1].file_name, "action_get_tidewatch_host.json");
+    assert_eq!(files[1].contents, original, "back to the checked-in bytes");
 }
 
 #[test]
-fn a_new_module_directory_gets_the_stated_identity() {
+fn a_port_without_its_manifests_is_told_what_to_state() {
     let directory = tempfile::tempdir().unwrap();
     std::fs::copy(
         fixtures().join("manifest.json"),
@@ -151,6 +161,47 @@ fn a_new_module_directory_gets_the_stated_identity() {
     )
     .unwrap();
     let module = tidewatch::register(Module::new());
+    let items = ModuleItems::new(module.items());
+    let error = generate::generate(directory.path(), &items).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.starts_with(
+            "the item registered under `get-host` states no name, and no `action_*.json` of "
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains(r#"has `"docker_parameters": "get-host"`: copy the item's manifest file"#)
+    );
+    assert!(message.contains(r#"state its name (`.name("...")` on an `Api` action)"#));
+    let problems = texts(&check(directory.path(), Some(&items), &Rules::default()));
+    assert_eq!(problems, [format!("manifest.json: {message}")]);
+}
+
+#[test]
+fn a_new_module_directory_gets_the_stated_identity() {
+    use sekoia_automation::Identity;
+
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixtures().join("manifest.json"),
+        directory.path().join("manifest.json"),
+    )
+    .unwrap();
+    const GET_HOST: Identity = Identity::new()
+        .uuid("0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52")
+        .slug("get_host")
+        .file("action_get_tidewatch_host.json");
+    let module = Module::<tidewatch::Configuration>::new()
+        .register(
+            "get-host",
+            Api::get("host/{ip}")
+                .name("Get host")
+                .description("Get everything Tidewatch knows about a host")
+                .identity(GET_HOST),
+        )
+        .register("tag-host", Api::post("host/{ip}/tags").name("Tag host"))
+        .register("ResolveDomain", tidewatch::ResolveDomain);
     let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
     let parsed = |name: &str| -> Value {
         let file = files.iter().find(|file| file.file_name == name).unwrap();
@@ -177,8 +228,9 @@ fn a_new_module_directory_gets_the_stated_identity() {
     // generator writes for an item without a model.
     assert_eq!(host["arguments"], json!({}));
     assert_eq!(host["results"], json!({}));
-    let tag = parsed("action_tag_tidewatch_host.json");
-    assert_eq!(tag["uuid"], "5e2a8c1d-4f6b-4a93-b7d0-8c3e1f9a6b24");
+    // Nothing stated but the name: derived from it.
+    let tag = parsed("action_tag_host.json");
+    assert_eq!(tag["description"], "Tag host");
     assert!(tag.get("slug").is_none(), "no slug stated, none written");
     // Not stated: derived as the Python generator derives it.
     let resolve = parsed("action_resolve_domain.json");
@@ -774,7 +826,7 @@ fn a_uuid_stated_twice_or_the_modules_is_refused() {
         generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "the items registered under `get-host` and `copied` both have the uuid 0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52: each item keeps the uuid of its own manifest file; check their `Identity::uuid`"
+        "the items registered under `get-host` and `copied` both have the uuid 0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52: each item needs its own; check the `uuid` of their manifest files, or the uuid they state (`Identity::uuid`)"
     );
     let module = Module::<tidewatch::Configuration>::new().register("module-uuid", ModuleUuid);
     let items = ModuleItems::new(module.items());
@@ -792,5 +844,66 @@ fn a_uuid_stated_twice_or_the_modules_is_refused() {
             "manifest.json: the item registered under `module-uuid` states the module's uuid"
         ),
         "{problems:#?}"
+    );
+}
+
+/// Code lines as cloc counts them: neither blank nor comment lines (`//`
+/// and `/* */` in Rust; `#` and docstrings in Python).
+fn code_lines(path: &Path) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    let python = path.extension().is_some_and(|extension| extension == "py");
+    let mut count = 0;
+    let mut in_comment: Option<&str> = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(end) = in_comment {
+            if line.contains(end) {
+                in_comment = None;
+            }
+            continue;
+        }
+        let opener = if python {
+            ["\"\"\"", "'''"]
+                .into_iter()
+                .find(|quote| line.starts_with(quote))
+        } else {
+            line.starts_with("/*").then_some("/*")
+        };
+        if let Some(opener) = opener {
+            let end = if python { opener } else { "*/" };
+            if !line[opener.len()..].contains(end) {
+                in_comment = Some(end);
+            }
+            continue;
+        }
+        let comment = if python { "#" } else { "//" };
+        if !line.is_empty() && !line.starts_with(comment) {
+            count += 1;
+        }
+    }
+    count
+}
+
+#[test]
+fn the_port_is_at_most_one_and_a_half_times_the_python_module() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rust = code_lines(&root.join("examples/tidewatch.rs"));
+    let python_directory = fixtures().join("python");
+    let mut python = code_lines(&python_directory.join("main.py"));
+    for entry in std::fs::read_dir(python_directory.join("tidewatch_modules")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|extension| extension == "py") {
+            python += code_lines(&path);
+        }
+    }
+    assert!(
+        rust * 2 <= python * 3,
+        "the port has {rust} code lines against {python} for the Python module: more than 1.5 times"
+    );
+    // The figure the migration guide states.
+    let guide = std::fs::read_to_string(root.join("docs/migrating.md")).unwrap();
+    let figure = format!("{rust} code lines against {python}");
+    assert!(
+        guide.contains(&figure),
+        "docs/migrating.md should state `{figure}`"
     );
 }

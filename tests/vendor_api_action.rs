@@ -12,7 +12,7 @@ use std::time::Duration;
 use fake_vendor::{FakeVendor, Recorded, Reply};
 use schemars::JsonSchema;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
-use sekoia_automation::vendor::{Api, ApiAction, ApiAuthentication, ApiSchema, Method};
+use sekoia_automation::vendor::{Api, ApiAuthentication};
 use sekoia_automation::{Module, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -42,61 +42,34 @@ struct Results {
     id: u64,
 }
 
-macro_rules! api_action {
-    ($name:ident, $verb:expr, $endpoint:expr, $query:expr, $auth:expr) => {
-        struct $name;
-        impl ApiAction for $name {
-            type ModuleConfiguration = Config;
-            const NAME: &'static str = stringify!($name);
-            const DESCRIPTION: &'static str = "test";
-            const VERB: Method = $verb;
-            const ENDPOINT: &'static str = $endpoint;
-            const ARGUMENTS: ApiSchema = ApiSchema::of::<Arguments>();
-            const RESULTS: ApiSchema = ApiSchema::of::<Results>();
-            const QUERY_PARAMETERS: &'static [&'static str] = $query;
-            const AUTHENTICATION: ApiAuthentication = $auth;
-            const TIMEOUT: Duration = Duration::from_secs(5);
-        }
-    };
+/// An action as a new one states it: a name and the schemas its manifest
+/// documents.
+const fn described(api: Api<Config>, name: &'static str) -> Api<Config> {
+    api.name(name)
+        .description("test")
+        .arguments::<Arguments>()
+        .results::<Results>()
+        .timeout(Duration::from_secs(5))
 }
 
-api_action!(
-    UpdateAlert,
-    Method::Post,
-    "/alerts/{uuid}/comments",
-    &["verbose", "tags"],
-    ApiAuthentication::Default
+const UPDATE_ALERT: Api<Config> = described(
+    Api::post("/alerts/{uuid}/comments").query(&["verbose", "tags"]),
+    "UpdateAlert",
 );
-api_action!(
-    ListAlerts,
-    Method::Get,
-    "alerts",
-    &[],
-    ApiAuthentication::Default
+const LIST_ALERTS: Api<Config> = described(Api::get("alerts"), "ListAlerts");
+const DELETE_ALERT: Api<Config> = described(Api::delete("alerts/{uuid}"), "DeleteAlert");
+const BASIC_GET: Api<Config> = described(
+    Api::get("me").authentication(ApiAuthentication::Basic { header: None }),
+    "BasicGet",
 );
-api_action!(
-    DeleteAlert,
-    Method::Delete,
-    "alerts/{uuid}",
-    &[],
-    ApiAuthentication::Default
-);
-api_action!(
-    BasicGet,
-    Method::Get,
-    "me",
-    &[],
-    ApiAuthentication::Basic { header: None }
-);
-api_action!(
-    KeyInQuery,
-    Method::Get,
-    "lookup",
-    &["q"],
-    ApiAuthentication::ApiKey {
-        header: Some("X-Key"),
-        query: Some("key")
-    }
+const KEY_IN_QUERY: Api<Config> = described(
+    Api::get("lookup")
+        .query(&["q"])
+        .authentication(ApiAuthentication::ApiKey {
+            header: Some("X-Key"),
+            query: Some("key"),
+        }),
+    "KeyInQuery",
 );
 
 struct Setup {
@@ -133,10 +106,10 @@ fn setup(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static, secrets: 
 }
 
 impl Setup {
-    fn run<A: ApiAction<ModuleConfiguration = Config>>(&self, action: A, arguments: &str) -> Value {
+    fn run(&self, action: Api<Config>, arguments: &str) -> Value {
         self.sandbox.set("arguments", arguments).unwrap();
         Module::<Config>::with_settings(self.sandbox.settings())
-            .register("item", Api(action))
+            .register("item", action)
             .run_command("item");
         let finished = self
             .platform
@@ -180,7 +153,7 @@ fn a_post_sends_the_reference_request_and_returns_the_vendor_json_exactly() {
     )
     .unwrap();
     setup.run(
-        UpdateAlert,
+        UPDATE_ALERT,
         r#"{"uuid": "a b/é", "verbose": true, "tags": ["x y", "z"], "comment": "héllo 😀", "bundle_path": "bundle.json", "author": {"name": "ann"}, "skipped_path": "nope.json"}"#,
     );
     let requests = setup.vendor.requests();
@@ -213,7 +186,7 @@ fn a_post_sends_the_reference_request_and_returns_the_vendor_json_exactly() {
 #[test]
 fn a_get_carries_an_empty_json_body_and_a_204_has_no_results() {
     let setup = setup(|_| Reply::status(204), json!({}));
-    let finished = setup.run(ListAlerts, "{}");
+    let finished = setup.run(LIST_ALERTS, "{}");
     let request = &setup.vendor.requests()[0];
     assert_eq!(
         (request.method.as_str(), request.url.as_str()),
@@ -234,7 +207,7 @@ fn a_4xx_ends_the_action_with_the_vendor_message_and_the_reference_log() {
         |_| Reply::json(404, r#"{"message": "alert not found", "code": 7}"#),
         json!({"api_key": "key-123456"}),
     );
-    let finished = setup.run(DeleteAlert, r#"{"uuid": "u1", "force": false}"#);
+    let finished = setup.run(DELETE_ALERT, r#"{"uuid": "u1", "force": false}"#);
     assert_eq!(
         finished["error"],
         "alert not found (status code: 404, attempts: 1, retries: 0)"
@@ -254,7 +227,7 @@ fn a_4xx_ends_the_action_with_the_vendor_message_and_the_reference_log() {
 #[test]
 fn a_4xx_without_message_names_the_url() {
     let setup = setup(|_| Reply::json(400, "not json"), json!({}));
-    let finished = setup.run(ListAlerts, "{}");
+    let finished = setup.run(LIST_ALERTS, "{}");
     assert_eq!(
         finished["error"],
         format!(
@@ -268,7 +241,7 @@ fn a_4xx_without_message_names_the_url() {
 #[test]
 fn five_hundreds_are_retried_ten_times_with_the_reference_message() {
     let setup = setup(|_| Reply::json(503, "{}"), json!({}));
-    let finished = setup.run(UpdateAlert, r#"{"uuid": "u1"}"#);
+    let finished = setup.run(UPDATE_ALERT, r#"{"uuid": "u1"}"#);
     assert_eq!(setup.vendor.requests().len(), 10, "POST too");
     let url = format!("{}/api/v2/alerts/u1/comments", setup.vendor.url);
     assert_eq!(
@@ -293,7 +266,7 @@ fn transport_failures_are_retried_and_reported_with_an_unknown_status() {
         .sandbox
         .set_json("module_configuration", &json!({"base_url": closed}))
         .unwrap();
-    let finished = setup.run(ListAlerts, "{}");
+    let finished = setup.run(LIST_ALERTS, "{}");
     let error = finished["error"].as_str().unwrap();
     assert_eq!(
         error,
@@ -309,7 +282,7 @@ fn transport_failures_are_retried_and_reported_with_an_unknown_status() {
 fn a_retry_that_recovers_succeeds_and_a_retried_delete_404_is_a_success() {
     let setup = setup(|_| Reply::json(200, r#"{"done": 1}"#), json!({}));
     setup.vendor.script([Reply::status(502)]);
-    let finished = setup.run(ListAlerts, "{}");
+    let finished = setup.run(LIST_ALERTS, "{}");
     assert_eq!(finished["results"], json!({"done": 1}), "{finished}");
     assert_eq!(setup.vendor.requests().len(), 2);
 
@@ -317,7 +290,7 @@ fn a_retry_that_recovers_succeeds_and_a_retried_delete_404_is_a_success() {
         Reply::status(500),
         Reply::json(404, r#"{"message": "gone"}"#),
     ]);
-    let finished = setup.run(DeleteAlert, r#"{"uuid": "u1"}"#);
+    let finished = setup.run(DELETE_ALERT, r#"{"uuid": "u1"}"#);
     assert_eq!(finished, json!({"status": "finished"}));
 }
 
@@ -327,9 +300,9 @@ fn basic_and_api_key_authentication() {
         |_| Reply::json(200, "{}"),
         json!({"password": "pässword", "api_key": "k y+1"}),
     );
-    let finished = setup.run(BasicGet, "{}");
+    let finished = setup.run(BASIC_GET, "{}");
     assert!(finished.get("error").is_none(), "{finished}");
-    let finished = setup.run(KeyInQuery, r#"{"q": "1.2.3.4", "other": 5}"#);
+    let finished = setup.run(KEY_IN_QUERY, r#"{"q": "1.2.3.4", "other": 5}"#);
     assert!(finished.get("error").is_none(), "{finished}");
     let requests = setup.vendor.requests();
     // aiohttp BasicAuth("ann", "pässword").encode(): Latin-1.
@@ -345,7 +318,7 @@ fn basic_and_api_key_authentication() {
 #[test]
 fn a_null_argument_fails_as_the_reference_does_without_a_request() {
     let setup = setup(|_| Reply::json(200, "{}"), json!({}));
-    let finished = setup.run(ListAlerts, r#"{"other": null}"#);
+    let finished = setup.run(LIST_ALERTS, r#"{"other": null}"#);
     assert!(
         finished["error"]
             .as_str()
@@ -358,54 +331,113 @@ fn a_null_argument_fails_as_the_reference_does_without_a_request() {
 #[test]
 fn the_manifest_schemas_are_the_declared_ones() {
     use sekoia_automation::unversioned::item_manifest::item_schema;
-    use sekoia_automation::vendor::ApiArguments;
-    use sekoia_automation::vendor::ApiResults;
 
-    let arguments = item_schema::<ApiArguments<ListAlerts>>();
-    assert_eq!(arguments, item_schema::<Arguments>());
-    assert_eq!(arguments["properties"]["uuid"]["type"], "string");
-    assert_eq!(arguments["title"], "Arguments");
-    let results = item_schema::<ApiResults<ListAlerts>>();
-    assert_eq!(results, item_schema::<Results>());
-    assert!(results["properties"]["id"].is_object());
+    let module = Module::<Config>::new().register("list", LIST_ALERTS);
+    let registration = &module.items()[0];
+    assert_eq!(registration.name(), "ListAlerts");
+    assert_eq!(registration.description(), "test");
+    let fields = registration.manifest().fields();
+    assert_eq!(fields["arguments"], item_schema::<Arguments>());
+    assert_eq!(fields["arguments"]["properties"]["uuid"]["type"], "string");
+    assert_eq!(fields["arguments"]["title"], "Arguments");
+    assert_eq!(fields["results"], item_schema::<Results>());
+    assert!(fields["results"]["properties"]["id"].is_object());
 }
 
 #[test]
-fn a_ported_action_keeps_its_identity_and_hand_written_schemas() {
-    use sekoia_automation::unversioned::item_manifest::item_schema;
-    use sekoia_automation::vendor::{ApiArguments, ApiResults};
-    use sekoia_automation::{Action, Documented, Identity};
+fn a_ported_action_states_nothing_or_its_identity_and_keeps_hand_written_schemas() {
+    use sekoia_automation::Identity;
 
-    /// States only what a port states: no schema.
-    struct Ported;
-    impl ApiAction for Ported {
-        type ModuleConfiguration = Config;
-        const NAME: &'static str = "Ported";
-        const DESCRIPTION: &'static str = "A ported GenericAPIAction";
-        const IDENTITY: Identity = Identity::new()
-            .uuid("0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52")
-            .slug("ported")
-            .file("action_ported.json");
-        const VERB: Method = Method::Get;
-        const ENDPOINT: &'static str = "ported";
-    }
-    let identity = <Api<Ported> as Action>::IDENTITY;
-    assert_eq!(identity, Ported::IDENTITY);
+    // What a port states: the verb and the endpoint.
+    let module = Module::<Config>::new().register("ported", Api::get("ported"));
+    let registration = &module.items()[0];
+    assert_eq!(registration.name(), "", "named by its manifest file");
+    assert_eq!(registration.manifest().identity(), Identity::new());
+    // `{}`: generate-files keeps the manifest's schemas.
+    let fields = registration.manifest().fields();
+    assert_eq!(fields["arguments"], json!({}));
+    assert_eq!(fields["results"], json!({}));
+
+    // An identity stated in the code.
+    const IDENTITY: Identity = Identity::new()
+        .uuid("0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52")
+        .slug("ported")
+        .file("action_ported.json");
+    let module = Module::<Config>::new().register("ported", Api::get("ported").identity(IDENTITY));
+    let identity = module.items()[0].manifest().identity();
+    assert_eq!(identity, IDENTITY);
     assert_eq!(
         identity.stated_uuid(),
         Some("0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52")
     );
-    assert_eq!(identity.stated_slug(), Some("ported"));
-    assert_eq!(identity.stated_file(), Some("action_ported.json"));
-    // The schemas of `Documented`: generate-files keeps the manifest's.
+}
+
+/// An action calling its vendor through the context's client.
+struct CountAlerts;
+
+impl sekoia_automation::Action for CountAlerts {
+    type ModuleConfiguration = Config;
+    type Arguments = Value;
+    type Results = Value;
+    const NAME: &'static str = "Count alerts";
+    const DESCRIPTION: &'static str = "test";
+
+    fn run(
+        &self,
+        ctx: &sekoia_automation::ActionContext<'_, Config>,
+        _: Value,
+    ) -> sekoia_automation::Outcome<Value> {
+        // The waits are in the module's backoff unit (1 ms in the sandbox).
+        let unit = ctx.settings().retry_backoff;
+        assert_eq!(ctx.vendor().retry_policy().backoff(3), unit * 4);
+        let url = format!("{}/alerts", ctx.configuration().base_url);
+        let alerts: Result<Vec<Value>, _> = ctx.vendor().get(url).send_json();
+        alerts.map(|alerts| json!({"count": alerts.len()})).into()
+    }
+}
+
+#[test]
+fn an_action_reaches_the_vendor_client_configured_from_the_module_settings() {
+    let setup = setup(|_| Reply::json(200, r#"[{"id": 1}, {"id": 2}]"#), json!({}));
+    setup
+        .vendor
+        .script([Reply::json(503, "{}"), Reply::json(502, "{}")]);
+    setup.sandbox.set("arguments", "{}").unwrap();
+    Module::<Config>::with_settings(setup.sandbox.settings())
+        .register("count", CountAlerts)
+        .run_command("count");
+    let finished: Value = serde_json::from_str(&setup.finished_body()).unwrap();
+    assert_eq!(finished["results"], json!({"count": 2}), "{finished}");
+    let requests = setup.vendor.requests();
     assert_eq!(
-        item_schema::<ApiArguments<Ported>>(),
-        item_schema::<Documented>()
+        requests.len(),
+        3,
+        "two 5xx retried, as the client's default policy says"
     );
+    assert!(
+        requests
+            .iter()
+            .all(|request| request.path() == "/api/v2/alerts")
+    );
+}
+
+#[test]
+fn a_module_of_api_actions_needs_no_configuration_type() {
+    use sekoia_automation::Documented;
+
+    let setup = setup(
+        |_| Reply::json(200, r#"{"id": 18446744073709551616}"#),
+        json!({"api_key": "k\"ey"}),
+    );
+    setup.sandbox.set("arguments", r#"{"uuid": "u1"}"#).unwrap();
+    Module::<Documented>::with_settings(setup.sandbox.settings())
+        .register("item", Api::get("alerts/{uuid}").query(&["verbose"]))
+        .run_command("item");
+    let request = &setup.vendor.requests()[0];
+    assert_eq!(request.url, "/api/v2/alerts/u1");
+    assert_eq!(request.header("authorization"), Some("Bearer k\"ey"));
     assert_eq!(
-        item_schema::<ApiResults<Ported>>(),
-        item_schema::<Documented>()
+        setup.finished_body(),
+        r#"{"status": "finished", "results": {"id": 18446744073709551616}}"#
     );
-    // A new action states nothing.
-    assert_eq!(<Api<ListAlerts> as Action>::IDENTITY, Identity::new());
 }

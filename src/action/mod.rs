@@ -5,8 +5,9 @@ pub(crate) mod outcome;
 pub(crate) mod runner;
 pub(crate) mod validator;
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -16,6 +17,8 @@ use serde_json::{Map, Value};
 use crate::action::outcome::Outcome;
 use crate::config::settings::Settings;
 use crate::storage::data_directory::{DataDirectory, StorageError};
+use crate::trigger::stop_signal::{SignalListener, StopSignal};
+use crate::vendor::{RetryPolicy, VendorClient, VendorClientBuilder};
 use crate::wire::logging::{self, Level, LogRecord, Sink};
 
 /// An action of a module.
@@ -71,8 +74,9 @@ pub trait Action: 'static {
     const OUTPUTS: &'static [&'static str] = &[];
     /// What the platform knows the action by, when it already exists (a
     /// port of a Python module): its uuid, slug and manifest file name,
-    /// kept by `generate-files`. Nothing stated (the default): derived
-    /// from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
+    /// kept by `generate-files`. Nothing stated (the default): those of
+    /// the manifest file whose `docker_parameters` is the item's command,
+    /// else derived from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
     const IDENTITY: crate::Identity = crate::Identity::new();
 
     /// Does the job. A panic is caught and reported as an error.
@@ -154,6 +158,8 @@ pub struct ActionContext<'a, C> {
     updated_secrets: RefCell<Map<String, Value>>,
     secret_names: &'a [String],
     settings: Settings,
+    stop: OnceCell<(Arc<StopSignal>, Option<SignalListener>)>,
+    vendor: OnceCell<VendorClient>,
 }
 
 impl<'a, C> ActionContext<'a, C> {
@@ -205,6 +211,8 @@ impl<'a, C> ActionContext<'a, C> {
             updated_secrets: RefCell::default(),
             secret_names,
             settings,
+            stop: OnceCell::new(),
+            vendor: OnceCell::new(),
         }
     }
 
@@ -236,6 +244,80 @@ impl<'a, C> ActionContext<'a, C> {
     /// ```
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The vendor client of this run: built once, from the module's
+    /// settings ([`vendor_client`](Self::vendor_client)); no base URL and no
+    /// authentication of its own, so requests give full URLs and their
+    /// headers. Its retries wait in units of the settings' `retry_backoff`
+    /// (a test that shortens the SDK's waits shortens these) and every wait
+    /// ends at SIGTERM/SIGINT.
+    ///
+    /// ```no_run
+    /// use sekoia_automation::vendor::RetryPolicy;
+    /// use sekoia_automation::{ActionContext, Secret};
+    ///
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Config { base_url: String, api_key: Secret<String> }
+    ///
+    /// fn account(ctx: &ActionContext<'_, Config>) -> Result<u16, sekoia_automation::vendor::VendorError> {
+    ///     let config = ctx.configuration();
+    ///     let bearer = format!("Bearer {}", config.api_key.expose());
+    ///     let request = ctx.vendor().get(format!("{}/account", config.base_url));
+    ///     let answer = request.header("Authorization", bearer).allow_error_status().send()?;
+    ///     Ok(answer.status())
+    /// }
+    /// ```
+    pub fn vendor(&self) -> &VendorClient {
+        self.vendor.get_or_init(|| {
+            self.vendor_client()
+                .build()
+                .expect("a client without base URL, authentication or headers always builds")
+        })
+    }
+
+    /// The builder [`vendor`](Self::vendor) starts from, to make a client
+    /// of one's own (a base URL, authentication, rate limits) that keeps
+    /// the module's settings: [`RetryPolicy::default`] with its waits in
+    /// units of `retry_backoff` (0, 2, 4, 8, 16 units, at most 120) and
+    /// the run's stop signal (SIGTERM/SIGINT end the waits).
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::Auth;
+    /// use sekoia_automation::{ActionContext, DataDirectory, Secret, Settings};
+    /// use std::time::Duration;
+    ///
+    /// let data = DataDirectory::new(std::env::temp_dir());
+    /// let arguments = serde_json::json!({});
+    /// let ctx = ActionContext::new(&(), &arguments, &data)
+    ///     .with_settings(Settings::default().retry_backoff(Duration::from_millis(5)));
+    /// let client = ctx
+    ///     .vendor_client()
+    ///     .base_url("https://api.example.com/v2")
+    ///     .auth(Auth::bearer(Secret::new("key".to_string())))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(client.retry_policy().backoff(3), Duration::from_millis(20));
+    /// ```
+    pub fn vendor_client(&self) -> VendorClientBuilder {
+        let unit = self.settings.retry_backoff;
+        let retry = RetryPolicy::default()
+            .backoff_factor(unit)
+            .backoff_max(unit.saturating_mul(120));
+        VendorClient::builder()
+            .retry(retry)
+            .stop_signal(self.stop_signal())
+    }
+
+    /// The run's stop signal, raised by SIGTERM and SIGINT from the first
+    /// call on (the listener lives as long as the context).
+    pub(crate) fn stop_signal(&self) -> Arc<StopSignal> {
+        let (stop, _) = self.stop.get_or_init(|| {
+            let stop = Arc::new(StopSignal::new());
+            let listener = SignalListener::start(Arc::clone(&stop)).ok();
+            (stop, listener)
+        });
+        Arc::clone(stop)
     }
 
     /// The records logged through this context so far (in a module run, also
@@ -430,4 +512,30 @@ fn write_json_file<T: Serialize + ?Sized>(path: &std::path::Path, value: &T) -> 
     let mut writer = std::io::BufWriter::with_capacity(256 * 1024, file);
     serde_json::to_writer(&mut writer, value).map_err(|e| e.to_string())?;
     writer.flush().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendor::VendorError;
+
+    #[test]
+    fn the_vendor_client_keeps_the_settings_and_stops_with_the_run() {
+        let data = DataDirectory::new(std::env::temp_dir());
+        let arguments = Value::Null;
+        let unit = std::time::Duration::from_millis(7);
+        let ctx = ActionContext::new(&(), &arguments, &data)
+            .with_settings(Settings::default().retry_backoff(unit));
+        let policy = ctx.vendor().retry_policy();
+        assert_eq!(policy.backoff(2), unit * 2);
+        assert_eq!(policy.backoff(30), unit * 120, "capped at 120 units");
+        assert!(std::ptr::eq(ctx.vendor(), ctx.vendor()), "built once");
+        // A stop (SIGTERM) ends the client's requests and waits.
+        ctx.stop_signal().stop();
+        let error = ctx.vendor().get("http://127.0.0.1:9/").send().unwrap_err();
+        assert!(
+            matches!(error, VendorError::Interrupted { attempts: 0, .. }),
+            "{error}"
+        );
+    }
 }

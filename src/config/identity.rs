@@ -4,11 +4,14 @@
 /// What the platform knows an item by: its `uuid`, its `slug` and the name
 /// of its manifest file.
 ///
-/// A new item states nothing ([`Identity::new`], the default of
+/// Most items state nothing ([`Identity::new`], the default of
 /// [`Action::IDENTITY`](crate::Action::IDENTITY) and
-/// [`Trigger::IDENTITY`](crate::Trigger::IDENTITY)): `generate-files` then
-/// derives the uuid from the item name (UUIDv5 in the module's uuid), names
-/// the file `<kind>_<name>.json` and writes no slug. An item ported from a
+/// [`Trigger::IDENTITY`](crate::Trigger::IDENTITY)): the tooling then
+/// takes the uuid, slug and file of the existing manifest whose
+/// `docker_parameters` is the item's command (a port whose manifests are
+/// copied in keeps them that way), and for a new item derives the uuid
+/// from the item name (UUIDv5 in the module's uuid), names the file
+/// `<kind>_<name>.json` and writes no slug. An item ported from a
 /// module that the platform already runs states what it has: a playbook
 /// refers to an item by its uuid, so an item whose uuid changes is a new
 /// item to the platform, and every playbook using the old one breaks.

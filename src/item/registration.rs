@@ -22,6 +22,9 @@ pub enum TriggerKind {}
 /// Marks items registered as connectors.
 #[derive(Debug)]
 pub enum ConnectorKind {}
+/// Marks declarative HTTP actions ([`Api`](crate::vendor::Api)).
+#[derive(Debug)]
+pub enum ApiKind {}
 
 /// What kind of item a registration holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,12 +43,12 @@ pub enum ItemKind {
 /// An item that can be registered on a `Module<C, _>`.
 ///
 /// Implemented for every [`Action`] and every [`Trigger`] whose
-/// `ModuleConfiguration` is `C`; `Kind` only tells the item kinds apart and
+/// `ModuleConfiguration` is `C`, and for [`Api<C>`](crate::vendor::Api); `Kind` only tells the item kinds apart and
 /// is inferred. Sealed: implement [`Action`] or [`Trigger`] instead.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be registered on a module whose configuration is `{C}`",
     label = "this item is not an action or a trigger of a module configured with `{C}`",
-    note = "an item is registered on the module whose configuration type is its `ModuleConfiguration`: implement `Action` (or `Trigger`) for `{Self}` with `type ModuleConfiguration = {C};`, or register it on the module it was written for"
+    note = "an item is registered on the module whose configuration type is its `ModuleConfiguration`: implement `Action` (or `Trigger`) for `{Self}` with `type ModuleConfiguration = {C};` (an `Api` action: declare it as `Api<{C}>`, or inline in `.register(...)`), or register it on the module it was written for"
 )]
 pub trait Item<C, Kind>: sealed::Sealed<Kind> {
     /// Erases the item's type.
@@ -58,6 +61,7 @@ mod sealed {
     impl<A: super::Action> Sealed<super::ActionKind> for A {}
     impl<T: super::Trigger> Sealed<super::TriggerKind> for T {}
     impl<T: crate::connector::Connector> Sealed<super::ConnectorKind> for T {}
+    impl<C> Sealed<super::ApiKind> for crate::vendor::Api<C> {}
     pub trait Same<T> {}
     impl<T> Same<T> for T {}
 }
@@ -123,6 +127,18 @@ where
     }
 }
 
+// Not suggested in the errors about other items (an `Action` of another
+// module): the message of `Item` says what to do.
+#[diagnostic::do_not_recommend]
+impl<C> Item<C, ApiKind> for crate::vendor::Api<C>
+where
+    C: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema + 'static,
+{
+    fn into_registration(self, command: &str) -> Registration<C> {
+        crate::vendor::Api::into_registration(self, command)
+    }
+}
+
 /// A registered item, its type erased.
 pub struct Registration<C> {
     command: String,
@@ -161,6 +177,25 @@ impl<C> Registration<C> {
         }
     }
 
+    /// An action whose manifest is not its type's (a declarative
+    /// [`Api`](crate::vendor::Api) action).
+    pub(crate) fn action<A: Action>(
+        command: &str,
+        name: &'static str,
+        description: &'static str,
+        action: A,
+        manifest: Box<dyn crate::item::manifest::ItemManifest>,
+    ) -> Self {
+        Registration::new(
+            command,
+            ItemKind::Action,
+            name,
+            description,
+            Box::new(ActionItem(action)),
+        )
+        .with_manifest(manifest)
+    }
+
     fn with_manifest(mut self, manifest: Box<dyn crate::item::manifest::ItemManifest>) -> Self {
         self.manifest = manifest;
         self
@@ -196,7 +231,8 @@ impl<C> Registration<C> {
         self.kind
     }
 
-    /// The item's name.
+    /// The item's name; empty when the code states none (an
+    /// [`Api`](crate::vendor::Api) action named by its manifest).
     pub fn name(&self) -> &'static str {
         self.name
     }

@@ -568,6 +568,13 @@ pub fn check(directory: &Path, items: Option<&ModuleItems<'_>>, rules: &Rules) -
     let (Some(items), Some(_), Some(_)) = (items, &manifest, module_uuid) else {
         return checker.problems;
     };
+    let items = &match items.link(directory) {
+        Ok(items) => items,
+        Err(error) => {
+            checker.push(MANIFEST_FILE, error.to_string());
+            return checker.problems;
+        }
+    };
     let generated = match crate::tooling::generate::generate(directory, items) {
         Ok(generated) => generated,
         Err(error) => {

@@ -1,6 +1,8 @@
 //! Files generated from the registered items ([protocol §6](crate::protocol#6-files-the-tooling-writes)): one manifest per
-//! item (`action_<name>.json`, `trigger_<name>.json`, or the file the item
-//! states, [`Identity::file`](crate::Identity::file)) and `manifest.json`
+//! item (the file the item states, [`Identity::file`](crate::Identity::file);
+//! else the existing one whose `docker_parameters` is the item's command,
+//! as the Python SDK's tooling links them, [`ModuleItems::link`]; else
+//! `action_<name>.json`, `trigger_<name>.json`) and `manifest.json`
 //! updated with the module configuration's schema.
 //!
 //! The output is stable: the same bytes on every run. A new file is pretty
@@ -11,7 +13,8 @@
 //!
 //! An existing file is the starting point, so that regenerating a module
 //! ported from Python changes nothing in git:
-//! - the code owns `name`, `description`, `uuid`, `slug` (when stated),
+//! - the code owns `name`, `description`, `uuid`, `slug` (what it states;
+//!   what it does not state comes from the linked file, unchanged),
 //!   `docker_parameters` and the kind's fields (`outputs` only when the
 //!   action declares branches); in `manifest.json`, `configuration` and
 //!   `supports_validation` (`true` when an account validator is
@@ -121,7 +124,7 @@ pub enum GenerateError {
     },
     /// Two items have the same uuid (a stated uuid copied twice).
     #[error(
-        "the items registered under `{first}` and `{second}` both have the uuid {uuid}: each item keeps the uuid of its own manifest file; check their `Identity::uuid`"
+        "the items registered under `{first}` and `{second}` both have the uuid {uuid}: each item needs its own; check the `uuid` of their manifest files, or the uuid they state (`Identity::uuid`)"
     )]
     SameUuid {
         /// The uuid.
@@ -152,6 +155,19 @@ pub enum GenerateError {
         prefix: &'static str,
         /// The item's command.
         command: String,
+    },
+    /// An item states no name and no manifest file has its command.
+    #[error(
+        "the item registered under `{command}` states no name, and no `{prefix}_*.json` of {} has `\"docker_parameters\": \"{command}\"`: copy the item's manifest file into the module directory (a port), or state its name (`.name(\"...\")` on an `Api` action) so that generate-files writes one",
+        directory.display()
+    )]
+    Unnamed {
+        /// The item's command.
+        command: String,
+        /// The kind's prefix.
+        prefix: &'static str,
+        /// The module directory.
+        directory: PathBuf,
     },
     /// A file could not be written.
     #[error("cannot write {}: {cause}", path.display())]
@@ -335,6 +351,7 @@ pub fn generate(
 ) -> Result<Vec<GeneratedFile>, GenerateError> {
     let existing = read_manifest(directory)?;
     let namespace = module_uuid(&existing, directory)?;
+    let items = &items.link(directory)?;
     let manifest_text = read_existing(&directory.join(MANIFEST_FILE));
     let manifest = module_manifest(existing, items);
     let mut files = vec![GeneratedFile {
@@ -390,8 +407,8 @@ pub fn manifest_file(item: &ItemRef<'_>) -> Result<Option<String>, GenerateError
     let Some(kind) = item.manifest.kind() else {
         return Ok(None);
     };
-    match item.manifest.identity().stated_file() {
-        None => Ok(Some(file_name(kind.prefix, item.name))),
+    match item.file.as_deref() {
+        None => Ok(Some(file_name(kind.prefix, &item.name))),
         Some(file) => {
             let prefixed = file
                 .strip_prefix(kind.prefix)
@@ -411,9 +428,9 @@ pub fn manifest_file(item: &ItemRef<'_>) -> Result<Option<String>, GenerateError
 /// The uuid of an item: the one it states, else UUIDv5 of its name in the
 /// module's namespace.
 pub fn item_uuid_text(namespace: &Uuid, item: &ItemRef<'_>) -> String {
-    match item.manifest.identity().stated_uuid() {
+    match item.uuid.as_deref() {
         Some(uuid) => uuid.to_string(),
-        None => item_uuid(namespace, item.name).to_string(),
+        None => item_uuid(namespace, &item.name).to_string(),
     }
 }
 
@@ -422,15 +439,15 @@ pub fn item_uuid_text(namespace: &Uuid, item: &ItemRef<'_>) -> String {
 /// fields.
 pub fn item_manifest(namespace: &Uuid, item: &ItemRef<'_>) -> Map<String, Value> {
     let mut manifest = Map::new();
-    manifest.insert("name".into(), item.name.into());
+    manifest.insert("name".into(), item.name.as_ref().into());
     let description = if item.description.is_empty() {
-        item.name
+        &item.name
     } else {
-        item.description
+        &item.description
     };
-    manifest.insert("description".into(), description.into());
+    manifest.insert("description".into(), description.as_ref().into());
     manifest.insert("uuid".into(), item_uuid_text(namespace, item).into());
-    if let Some(slug) = item.manifest.identity().stated_slug() {
+    if let Some(slug) = item.slug.as_deref() {
         manifest.insert("slug".into(), slug.into());
     }
     manifest.insert("docker_parameters".into(), item.command.into());

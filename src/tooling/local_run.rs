@@ -348,10 +348,14 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
     }
     let kind = crate::tooling::kind_name(item.kind);
     if !options.json {
+        let name = if item.name.is_empty() {
+            "named by its manifest file"
+        } else {
+            &item.name
+        };
         println!(
-            "run-local: {kind} `{}` ({}) against the local platform at {}",
+            "run-local: {kind} `{}` ({name}) against the local platform at {}",
             item.command,
-            item.name,
             platform.base_url()
         );
         println!("  configuration root {}", directories.root.display());

@@ -32,12 +32,16 @@ pub(crate) mod manifest_text;
 #[cfg(feature = "cli")]
 pub(crate) mod scaffold;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use serde_json::{Map, Value};
+
 use crate::config::settings::Settings;
-use crate::item::manifest::ItemManifest;
+use crate::item::manifest::{ItemManifest, file_name};
 use crate::item::registration::{ItemKind, Registration};
+use crate::tooling::generate::GenerateError;
 
 /// Generates the module's files: `generate-files [DIR]`.
 pub const GENERATE_FILES: &str = "generate-files";
@@ -71,17 +75,25 @@ pub fn is_reserved(command: &str) -> bool {
     RESERVED_COMMANDS.contains(&command)
 }
 
-/// One registered item, as the tooling sees it (no generics).
-#[derive(Clone, Copy)]
+/// One registered item, as the tooling sees it (no generics): what the
+/// code states, and once [linked](ModuleItems::link) what its manifest
+/// file gives for the rest.
+#[derive(Clone)]
 pub struct ItemRef<'a> {
     /// The command (`argv[1]`) it is registered under.
     pub command: &'a str,
     /// Its kind.
     pub kind: ItemKind,
-    /// Its name.
-    pub name: &'a str,
-    /// Its description.
-    pub description: &'a str,
+    /// Its name; empty when neither the code nor a linked file gives one.
+    pub name: Cow<'a, str>,
+    /// Its description; empty when neither gives one.
+    pub description: Cow<'a, str>,
+    /// Its uuid, stated or linked; `None`: derived from the name.
+    pub uuid: Option<Cow<'a, str>>,
+    /// Its slug, stated or linked; `None`: no slug.
+    pub slug: Option<Cow<'a, str>>,
+    /// Its manifest file, stated or linked; `None`: derived from the name.
+    pub file: Option<Cow<'a, str>>,
     /// What its manifest holds.
     pub manifest: &'a dyn ItemManifest,
 }
@@ -125,15 +137,88 @@ impl<'a> ModuleItems<'a> {
         ModuleItems {
             items: registrations
                 .iter()
-                .map(|registration| ItemRef {
-                    command: registration.command(),
-                    kind: registration.kind(),
-                    name: registration.name(),
-                    description: registration.description(),
-                    manifest: registration.manifest(),
+                .map(|registration| {
+                    let identity = registration.manifest().identity();
+                    ItemRef {
+                        command: registration.command(),
+                        kind: registration.kind(),
+                        name: registration.name().into(),
+                        description: registration.description().into(),
+                        uuid: identity.stated_uuid().map(Cow::from),
+                        slug: identity.stated_slug().map(Cow::from),
+                        file: identity.stated_file().map(Cow::from),
+                        manifest: registration.manifest(),
+                    }
                 })
                 .collect(),
         }
+    }
+
+    /// The items linked to the manifests of `directory`, as the Python
+    /// SDK's tooling links them: an item that states no manifest file gets
+    /// the `<prefix>_*.json` whose `docker_parameters` is its command (the
+    /// one named after the item when several are), and from it what the
+    /// code does not state: uuid, slug, name and description. The code
+    /// owns only what it states. Fails for an item left without a name
+    /// (no such file, and no name in the code).
+    pub fn link(&self, directory: &Path) -> Result<ModuleItems<'a>, GenerateError> {
+        let mut manifests: Vec<(String, Map<String, Value>)> = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(directory) {
+            for entry in entries.flatten() {
+                let Ok(file) = entry.file_name().into_string() else {
+                    continue;
+                };
+                if !file.ends_with(".json") || file == generate::MANIFEST_FILE {
+                    continue;
+                }
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                if let Ok(Value::Object(map)) = serde_json::from_str(&text) {
+                    manifests.push((file, map));
+                }
+            }
+        }
+        manifests.sort_by(|a, b| a.0.cmp(&b.0));
+        let text = |map: &Map<String, Value>, key: &str| -> Option<Cow<'a, str>> {
+            map.get(key)
+                .and_then(Value::as_str)
+                .map(|text| Cow::Owned(text.to_string()))
+        };
+        let mut items = self.items.clone();
+        for item in &mut items {
+            let Some(kind) = item.manifest.kind() else {
+                continue;
+            };
+            if item.file.is_none() {
+                let derived = file_name(kind.prefix, &item.name);
+                let mut candidates = manifests.iter().filter(|(file, map)| {
+                    file.strip_prefix(kind.prefix)
+                        .is_some_and(|rest| rest.starts_with('_'))
+                        && map.get("docker_parameters").and_then(Value::as_str)
+                            == Some(item.command)
+                });
+                let first = candidates.clone().next();
+                let linked = candidates.find(|(file, _)| *file == derived).or(first);
+                if let Some((file, map)) = linked {
+                    item.file = Some(Cow::Owned(file.clone()));
+                    item.uuid = item.uuid.take().or_else(|| text(map, "uuid"));
+                    item.slug = item.slug.take().or_else(|| text(map, "slug"));
+                    if item.name.is_empty() {
+                        item.name = text(map, "name").unwrap_or_default();
+                    }
+                    if item.description.is_empty() {
+                        item.description = text(map, "description").unwrap_or_default();
+                    }
+                }
+            }
+            if item.name.is_empty() {
+                return Err(GenerateError::Unnamed {
+                    command: item.command.to_string(),
+                    prefix: kind.prefix,
+                    directory: directory.to_path_buf(),
+                });
+            }
+        }
+        Ok(ModuleItems { items })
     }
 
     /// The items, in registration order.
@@ -355,11 +440,15 @@ pub(crate) fn help(program: &str, items: &ModuleItems<'_>) -> String {
             item.command
         };
         let kind = kind_name(item.kind);
-        let _ = writeln!(
-            text,
-            "  {command:<38} {kind} \"{}\": {}",
-            item.name, item.description
-        );
+        if item.name.is_empty() {
+            let _ = writeln!(text, "  {command:<38} {kind} (named by its manifest file)");
+        } else {
+            let _ = writeln!(
+                text,
+                "  {command:<38} {kind} \"{}\": {}",
+                item.name, item.description
+            );
+        }
     }
     let _ = writeln!(text, "\nTooling:");
     for (usage, what) in [

@@ -94,8 +94,9 @@ pub trait Trigger: 'static {
     const DESCRIPTION: &'static str;
     /// What the platform knows the trigger by, when it already exists (a
     /// port of a Python module): its uuid, slug and manifest file name,
-    /// kept by `generate-files`. Nothing stated (the default): derived
-    /// from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
+    /// kept by `generate-files`. Nothing stated (the default): those of
+    /// the manifest file whose `docker_parameters` is the item's command,
+    /// else derived from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
     const IDENTITY: crate::Identity = crate::Identity::new();
 
     /// Watches and sends events, usually in a loop on

@@ -1,16 +1,16 @@
-//! [`ApiAction`]: the Python SDK's `GenericAPIAction`, on the vendor client:
+//! [`Api`]: the Python SDK's `GenericAPIAction`, on the vendor client:
 //! a declarative HTTP action whose traffic to the vendor is the reference's.
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
-use std::sync::Arc;
 use std::time::Duration;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
 
-use super::client::{Method, VendorClient};
+use super::client::Method;
 use super::error::VendorError;
 use super::json::Json;
 use super::retry::RetryPolicy;
@@ -19,11 +19,14 @@ use crate::action::outcome::Outcome;
 use crate::action::{Action, ActionContext};
 use crate::config::documented::Documented;
 use crate::config::identity::Identity;
+use crate::item::manifest::{
+    ACTION, ItemManifest, ManifestKind, configuration_schema, item_schema, without_configuration,
+};
+use crate::item::registration::Registration;
 use crate::storage::data_directory::DataDirectory;
-use crate::trigger::stop_signal::{SignalListener, StopSignal};
 use crate::wire::logging::Level;
 
-/// How an [`ApiAction`] authenticates, from the module configuration's
+/// How an [`Api`] action authenticates, from the module configuration's
 /// `api_key`, `username` and `password` (the reference's `authentication`,
 /// `auth_header` and `auth_query_param`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,21 +55,22 @@ pub enum ApiAuthentication {
     },
 }
 
-/// A declarative HTTP action, as the Python SDK's `GenericAPIAction`:
-/// state the verb, the endpoint and the query parameters, and register it
-/// wrapped in [`Api`]: an [`Action`] whose request is the reference's, byte
-/// for byte on what it sets:
+/// A declarative HTTP action, as the Python SDK's `GenericAPIAction`: a
+/// value stating the verb, the endpoint and the query parameters,
+/// registered on the module as any item,
+/// `.register("get-host", Api::get("host/{ip}").query(&["history", "minify"]))`.
+/// Its request is the reference's, byte for byte on what it sets:
 ///
-/// - URL: the configuration's `base_url` (else [`BASE_URL`](Self::BASE_URL))
+/// - URL: the configuration's `base_url` (else [`base_url`](Self::base_url))
 ///   joined as `posixpath.join(base, endpoint.lstrip("/"))`, the endpoint's
 ///   `{placeholders}` filled with (and removed from) the arguments, then
 ///   normalized as `requests` does;
-/// - query: the [`QUERY_PARAMETERS`](Self::QUERY_PARAMETERS) present in the
+/// - query: the [`query`](Self::query) parameters present in the
 ///   arguments, taken out of them, encoded as `requests` encodes `params`
 ///   (`+` for spaces, `True`/`False`, lists repeated, `null` dropped), after
 ///   the API key when it goes in the query;
-/// - headers: `Accept: application/json`, the [`AUTHENTICATION`](Self::AUTHENTICATION),
-///   `Content-Type: application/json`;
+/// - headers: `Accept: application/json`, the
+///   [`authentication`](Self::authentication), `Content-Type: application/json`;
 /// - body: the remaining arguments as JSON written as Python writes it, on
 ///   every verb (a `GET` carries `{}`), each `<name>_path` argument replaced
 ///   by `<name>` holding the JSON of that file of the data directory;
@@ -78,43 +82,43 @@ pub enum ApiAuthentication {
 ///   reference's error message and log (the vendor's `message` when its
 ///   JSON body has one), a `404` to a retried `DELETE` is a success;
 /// - results: the vendor's JSON, integers of any size exact (or as strings
-///   with [`STRINGIFY_BIG_INTEGERS`](Self::STRINGIFY_BIG_INTEGERS)), none
+///   with [`stringify_big_integers`](Self::stringify_big_integers)), none
 ///   for a `204`.
 ///
-/// [`ARGUMENTS`](Self::ARGUMENTS) and [`RESULTS`](Self::RESULTS) only
-/// describe the action in its manifest (by default the schemas written there
-/// by hand are kept, as a ported `GenericAPIAction` needs): the arguments
-/// are used as the platform sent them, the results are the vendor's JSON.
-/// An action that the platform already knows states its
-/// [`IDENTITY`](Self::IDENTITY). The module configuration must be
-/// `Serialize` (its `base_url`, `api_key`, `username` and `password` are
-/// read by name).
+/// `C` is the module configuration type, inferred from the module the
+/// action is registered on (an `Api<C>` registers only on a `Module<C>`).
+/// It must be `Serialize`: its `base_url`, `api_key`, `username` and
+/// `password` are read by name.
 ///
-/// A port of a `GenericAPIAction` whose manifest is written by hand:
+/// # What the platform knows it by
 ///
-/// ```
-/// use sekoia_automation::vendor::{Api, ApiAction, Method};
-/// use sekoia_automation::{Documented, Identity, Module};
+/// As in Python, a ported action states neither its name nor its
+/// description nor its uuid: they are in its hand-written manifest
+/// (`action_*.json`), which `generate-files`, `check-module` and
+/// `generate-documentation` find by its `docker_parameters`, the command
+/// the action is registered under, and keep (uuid, slug, name,
+/// description, and the schemas written there). A new action, without a
+/// manifest yet, states its [`name`](Self::name) (and
+/// [`description`](Self::description), [`arguments`](Self::arguments),
+/// [`results`](Self::results)); the tooling then writes its manifest.
 ///
-/// struct TagHost;
-///
-/// impl ApiAction for TagHost {
-///     type ModuleConfiguration = Documented;
-///     const NAME: &'static str = "Tag host";
-///     const DESCRIPTION: &'static str = "Add tags to a host";
-///     const IDENTITY: Identity = Identity::new().uuid("5e2a8c1d-4f6b-4a93-b7d0-8c3e1f9a6b24");
-///     const VERB: Method = Method::Post;
-///     const ENDPOINT: &'static str = "host/{ip}/tags";
-/// }
-///
-/// let module = Module::<Documented>::new().register("tag-host", Api(TagHost));
-/// # let _ = module;
-/// ```
-///
-/// A new action, its schemas from Rust types:
+/// A port of three `GenericAPIAction`s whose manifests are written by hand:
 ///
 /// ```
-/// use sekoia_automation::vendor::{Api, ApiAction, ApiAuthentication, ApiSchema, Method};
+/// use sekoia_automation::vendor::Api;
+/// use sekoia_automation::{Documented, Module};
+///
+/// let module = Module::<Documented>::new()
+///     .register("get-host", Api::get("host/{ip}").query(&["history", "minify"]))
+///     .register("search-hosts", Api::get("search").query(&["query", "page"]))
+///     .register("tag-host", Api::post("host/{ip}/tags"));
+/// assert_eq!(module.commands().count(), 3);
+/// ```
+///
+/// A new action, its manifest written from Rust types:
+///
+/// ```
+/// use sekoia_automation::vendor::{Api, ApiAuthentication};
 /// use sekoia_automation::{Module, Secret};
 /// use schemars::JsonSchema;
 /// use serde::{Deserialize, Serialize};
@@ -132,196 +136,342 @@ pub enum ApiAuthentication {
 /// #[allow(dead_code)]
 /// struct Host { ip_str: String, ports: Vec<u16> }
 ///
-/// struct GetHost;
-///
-/// impl ApiAction for GetHost {
-///     type ModuleConfiguration = Config;
-///     const NAME: &'static str = "Get host";
-///     const DESCRIPTION: &'static str = "What the vendor knows of an IP address";
-///     const VERB: Method = Method::Get;
-///     const ENDPOINT: &'static str = "shodan/host/{ip}";
-///     const QUERY_PARAMETERS: &'static [&'static str] = &["minify"];
-///     const ARGUMENTS: ApiSchema = ApiSchema::of::<HostArguments>();
-///     const RESULTS: ApiSchema = ApiSchema::of::<Host>();
-///     const AUTHENTICATION: ApiAuthentication = ApiAuthentication::ApiKey { header: None, query: Some("key") };
-/// }
-///
-/// let module = Module::<Config>::new().register("get_host", Api(GetHost));
+/// let get_host = Api::get("shodan/host/{ip}")
+///     .query(&["minify"])
+///     .name("Get host")
+///     .description("What the vendor knows of an IP address")
+///     .arguments::<HostArguments>()
+///     .results::<Host>()
+///     .authentication(ApiAuthentication::ApiKey { header: None, query: Some("key") });
+/// let module = Module::<Config>::new().register("get_host", get_host);
 /// # let _ = module;
 /// ```
-pub trait ApiAction: 'static {
-    /// The module configuration (read by key: `base_url`, `api_key`, `username`, `password`).
-    type ModuleConfiguration: DeserializeOwned + Serialize + JsonSchema + 'static;
-    /// The action's name.
-    const NAME: &'static str;
-    /// What it does.
-    const DESCRIPTION: &'static str;
-    /// What the platform knows the action by, when it already exists (a
-    /// port of a `GenericAPIAction`): its uuid, slug and manifest file,
-    /// forwarded by [`Api`] as its [`Action::IDENTITY`]. A new action states
-    /// nothing.
-    const IDENTITY: Identity = Identity::new();
-    /// The HTTP verb.
-    const VERB: Method;
-    /// The endpoint, relative to the base URL, with `{placeholders}`.
-    const ENDPOINT: &'static str;
-    /// The arguments sent in the query string, in this order.
-    const QUERY_PARAMETERS: &'static [&'static str] = &[];
-    /// The base URL when the configuration has no `base_url`.
-    const BASE_URL: &'static str = "";
-    /// The arguments' schema in the manifest: by default the one written
-    /// there by hand, kept.
-    const ARGUMENTS: ApiSchema = ApiSchema::DOCUMENTED;
-    /// The results' schema in the manifest: by default the one written
-    /// there by hand, kept.
-    const RESULTS: ApiSchema = ApiSchema::DOCUMENTED;
-    /// The authentication.
-    const AUTHENTICATION: ApiAuthentication = ApiAuthentication::Default;
-    /// The timeout of each phase of an attempt (the reference's `timeout = 5`).
-    const TIMEOUT: Duration = Duration::from_secs(5);
-    /// Integers beyond 64 bits in the results become strings (what some
-    /// library modules do by hand).
-    const STRINGIFY_BIG_INTEGERS: bool = false;
-    /// The `User-Agent` sent (the reference sends `requests`' own).
-    const USER_AGENT: &'static str = concat!("sekoia-automation-rust/", env!("CARGO_PKG_VERSION"));
+///
+/// An `Api` written for another module configuration does not register:
+///
+/// ```compile_fail
+/// use sekoia_automation::vendor::Api;
+/// use sekoia_automation::{Documented, Module};
+///
+/// const GET_HOST: Api<serde_json::Value> = Api::get("host/{ip}");
+/// let module = Module::<Documented>::new().register("get-host", GET_HOST);
+/// ```
+pub struct Api<C> {
+    verb: Method,
+    endpoint: &'static str,
+    query: &'static [&'static str],
+    base_url: &'static str,
+    authentication: ApiAuthentication,
+    timeout: Duration,
+    stringify_big_integers: bool,
+    user_agent: &'static str,
+    name: &'static str,
+    description: &'static str,
+    identity: Identity,
+    arguments: ApiSchema,
+    results: ApiSchema,
+    configuration: PhantomData<fn() -> C>,
 }
 
-/// The JSON Schema an [`ApiAction`] gives its arguments or its results in
-/// the manifest: [`ApiSchema::DOCUMENTED`] (the default: the manifest's own,
-/// written by hand, is kept, as for [`Documented`]) or a type's,
-/// [`ApiSchema::of::<T>()`](Self::of).
-///
-/// ```
-/// use sekoia_automation::vendor::ApiSchema;
-///
-/// /// What the vendor answers.
-/// #[derive(schemars::JsonSchema)]
-/// #[allow(dead_code)]
-/// struct Host { ip_str: String, ports: Vec<u16> }
-///
-/// const RESULTS: ApiSchema = ApiSchema::of::<Host>();
-/// # let _ = RESULTS;
-/// ```
-#[derive(Debug, Clone, Copy)]
-pub struct ApiSchema {
-    name: fn() -> Cow<'static, str>,
-    id: fn() -> Cow<'static, str>,
-    inline: fn() -> bool,
-    schema: fn(&mut SchemaGenerator) -> Schema,
+impl<C> Clone for Api<C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C> Copy for Api<C> {}
+
+impl<C> std::fmt::Debug for Api<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("verb", &self.verb)
+            .field("endpoint", &self.endpoint)
+            .field("query", &self.query)
+            .field("base_url", &self.base_url)
+            .field("authentication", &self.authentication)
+            .field("name", &self.name)
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C> Api<C> {
+    /// `verb endpoint`: the endpoint relative to the base URL, with
+    /// `{placeholders}` filled from the arguments.
+    pub const fn new(verb: Method, endpoint: &'static str) -> Self {
+        Api {
+            verb,
+            endpoint,
+            query: &[],
+            base_url: "",
+            authentication: ApiAuthentication::Default,
+            timeout: Duration::from_secs(5),
+            stringify_big_integers: false,
+            user_agent: concat!("sekoia-automation-rust/", env!("CARGO_PKG_VERSION")),
+            name: "",
+            description: "",
+            identity: Identity::new(),
+            arguments: ApiSchema::DOCUMENTED,
+            results: ApiSchema::DOCUMENTED,
+            configuration: PhantomData,
+        }
+    }
+
+    /// `GET endpoint` (`verb = "get"`).
+    pub const fn get(endpoint: &'static str) -> Self {
+        Self::new(Method::Get, endpoint)
+    }
+
+    /// `POST endpoint` (`verb = "post"`).
+    pub const fn post(endpoint: &'static str) -> Self {
+        Self::new(Method::Post, endpoint)
+    }
+
+    /// `PUT endpoint` (`verb = "put"`).
+    pub const fn put(endpoint: &'static str) -> Self {
+        Self::new(Method::Put, endpoint)
+    }
+
+    /// `PATCH endpoint` (`verb = "patch"`).
+    pub const fn patch(endpoint: &'static str) -> Self {
+        Self::new(Method::Patch, endpoint)
+    }
+
+    /// `DELETE endpoint` (`verb = "delete"`).
+    pub const fn delete(endpoint: &'static str) -> Self {
+        Self::new(Method::Delete, endpoint)
+    }
+
+    /// The arguments sent in the query string, in this order
+    /// (`query_parameters`).
+    pub const fn query(mut self, parameters: &'static [&'static str]) -> Self {
+        self.query = parameters;
+        self
+    }
+
+    /// The base URL when the module configuration has no `base_url`.
+    pub const fn base_url(mut self, url: &'static str) -> Self {
+        self.base_url = url;
+        self
+    }
+
+    /// The authentication (by default a bearer from the configuration's
+    /// `api_key`, when it has one).
+    pub const fn authentication(mut self, authentication: ApiAuthentication) -> Self {
+        self.authentication = authentication;
+        self
+    }
+
+    /// The timeout of each phase of an attempt (the reference's `timeout = 5`).
+    pub const fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Integers beyond 64 bits in the results become strings (what some
+    /// library modules do by hand).
+    pub const fn stringify_big_integers(mut self) -> Self {
+        self.stringify_big_integers = true;
+        self
+    }
+
+    /// The `User-Agent` sent (the reference sends `requests`' own; by
+    /// default the crate's).
+    pub const fn user_agent(mut self, user_agent: &'static str) -> Self {
+        self.user_agent = user_agent;
+        self
+    }
+
+    /// The action's name, as shown in the playbook editor: owned by the
+    /// code, written in the manifest. Not stated: the manifest's.
+    pub const fn name(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// What the action does: owned by the code once stated. Not stated:
+    /// the manifest's.
+    pub const fn description(mut self, description: &'static str) -> Self {
+        self.description = description;
+        self
+    }
+
+    /// What the platform knows the action by, stated in the code rather
+    /// than found by `docker_parameters` (see [`Identity`]). State it as a
+    /// constant, so that a uuid that does not parse fails the build:
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::Api;
+    /// use sekoia_automation::{Documented, Identity, Module};
+    ///
+    /// const GET_HOST: Identity = Identity::new()
+    ///     .uuid("0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52")
+    ///     .file("action_get_tidewatch_host.json");
+    /// let get_host = Api::get("host/{ip}").name("Get host").identity(GET_HOST);
+    /// let module = Module::<Documented>::new().register("get-host", get_host);
+    /// assert_eq!(module.items()[0].manifest().identity(), GET_HOST);
+    /// ```
+    pub const fn identity(mut self, identity: Identity) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// The arguments' schema in the manifest: `T`'s, as an
+    /// [`Action`]'s `Arguments = T` would write it. Not stated: the one
+    /// written in the manifest by hand, kept. Only describes: the
+    /// arguments are used as the platform sent them.
+    pub const fn arguments<T: JsonSchema>(mut self) -> Self {
+        self.arguments = ApiSchema::of::<T>();
+        self
+    }
+
+    /// The results' schema in the manifest: `T`'s. Not stated: the one
+    /// written in the manifest by hand, kept. Only describes: the results
+    /// are the vendor's JSON.
+    pub const fn results<T: JsonSchema>(mut self) -> Self {
+        self.results = ApiSchema::of::<T>();
+        self
+    }
+
+    /// The HTTP verb.
+    pub const fn verb(&self) -> Method {
+        self.verb
+    }
+
+    /// The endpoint, with its `{placeholders}`.
+    pub const fn endpoint(&self) -> &'static str {
+        self.endpoint
+    }
+}
+
+/// The JSON Schema an [`Api`] action gives its arguments or its results in
+/// its manifest: the manifest's own (`{}` from the code: kept), or a type's.
+#[derive(Clone, Copy)]
+struct ApiSchema {
+    schema: fn() -> Value,
 }
 
 impl ApiSchema {
-    /// The schema written by hand in the manifest, kept by `generate-files`
-    /// (`{}` when the manifest has none yet).
-    pub const DOCUMENTED: ApiSchema = ApiSchema::of::<Documented>();
+    const DOCUMENTED: ApiSchema = ApiSchema::of::<Documented>();
 
-    /// `T`'s schema, as an [`Action`]'s `Arguments = T` would write it.
-    pub const fn of<T: JsonSchema>() -> Self {
+    const fn of<T: JsonSchema>() -> Self {
         ApiSchema {
-            name: T::schema_name,
-            id: T::schema_id,
-            inline: T::inline_schema,
-            schema: T::json_schema,
+            schema: item_schema::<T>,
         }
     }
 }
 
-/// An [`ApiAction`]'s arguments: whatever the platform sent, described in
-/// the manifest by the action's [`ARGUMENTS`](ApiAction::ARGUMENTS).
-#[derive(Debug, Clone, Copy)]
-pub struct ApiArguments<T>(PhantomData<T>);
+/// The arguments of an [`Api`] action: used as the platform sent them.
+struct AnyArguments;
 
-impl<'de, T> Deserialize<'de> for ApiArguments<T> {
+impl<'de> Deserialize<'de> for AnyArguments {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        IgnoredAny::deserialize(deserializer).map(|_| ApiArguments(PhantomData))
+        IgnoredAny::deserialize(deserializer).map(|_| AnyArguments)
     }
 }
 
-impl<T: ApiAction> JsonSchema for ApiArguments<T> {
-    fn inline_schema() -> bool {
-        (T::ARGUMENTS.inline)()
-    }
+impl JsonSchema for AnyArguments {
     fn schema_name() -> Cow<'static, str> {
-        (T::ARGUMENTS.name)()
+        "AnyArguments".into()
     }
-    fn schema_id() -> Cow<'static, str> {
-        (T::ARGUMENTS.id)()
-    }
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        (T::ARGUMENTS.schema)(generator)
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        true.into()
     }
 }
 
-/// An [`ApiAction`]'s results: the vendor's JSON as it answered (numbers
-/// exact), described in the manifest by the action's
-/// [`RESULTS`](ApiAction::RESULTS).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiResults<T> {
-    json: Json,
-    schema: PhantomData<T>,
-}
+/// The results of an [`Api`] action: the vendor's JSON as it answered
+/// (numbers exact).
+struct ApiResults(Json);
 
-impl<T> ApiResults<T> {
-    /// Results holding `json`.
-    pub fn new(json: Json) -> Self {
-        ApiResults {
-            json,
-            schema: PhantomData,
-        }
-    }
-
-    /// The vendor's JSON.
-    pub fn json(&self) -> &Json {
-        &self.json
-    }
-}
-
-impl<T> Serialize for ApiResults<T> {
+impl Serialize for ApiResults {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.json.serialize(serializer)
+        self.0.serialize(serializer)
     }
 }
 
-impl<T: ApiAction> JsonSchema for ApiResults<T> {
-    fn inline_schema() -> bool {
-        (T::RESULTS.inline)()
-    }
+impl JsonSchema for ApiResults {
     fn schema_name() -> Cow<'static, str> {
-        (T::RESULTS.name)()
+        "ApiResults".into()
     }
-    fn schema_id() -> Cow<'static, str> {
-        (T::RESULTS.id)()
-    }
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        (T::RESULTS.schema)(generator)
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        true.into()
     }
 }
 
-/// Registers an [`ApiAction`] as an [`Action`]:
-/// `module.register("get_host", Api(GetHost))`.
-///
-/// A wrapper rather than a blanket implementation, so that the compiler's
-/// messages about a type that is not an [`Action`] stay about [`Action`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Api<T>(pub T);
+/// An [`Api`] as the [`Action`] the runner runs (its manifest is the
+/// [`ApiManifest`]).
+struct ApiItem<C>(Api<C>);
 
-impl<T: ApiAction> Action for Api<T> {
-    type ModuleConfiguration = T::ModuleConfiguration;
-    type Arguments = ApiArguments<T>;
-    type Results = ApiResults<T>;
-    const NAME: &'static str = T::NAME;
-    const DESCRIPTION: &'static str = T::DESCRIPTION;
-    const IDENTITY: Identity = T::IDENTITY;
+impl<C> Action for ApiItem<C>
+where
+    C: DeserializeOwned + Serialize + JsonSchema + 'static,
+{
+    type ModuleConfiguration = C;
+    type Arguments = AnyArguments;
+    type Results = ApiResults;
+    const NAME: &'static str = "";
+    const DESCRIPTION: &'static str = "";
 
-    fn run(
-        &self,
-        ctx: &ActionContext<'_, Self::ModuleConfiguration>,
-        _arguments: Self::Arguments,
-    ) -> Outcome<Self::Results> {
-        match run::<T>(ctx) {
+    fn run(&self, ctx: &ActionContext<'_, C>, _arguments: AnyArguments) -> Outcome<ApiResults> {
+        match run(&self.0, ctx) {
             Ok(outcome) => outcome,
             Err(message) => Outcome::failure(format!("An unexpected error occurred: {message}")),
         }
+    }
+}
+
+/// What the tooling writes for an [`Api`] action.
+struct ApiManifest<C> {
+    arguments: ApiSchema,
+    results: ApiSchema,
+    identity: Identity,
+    configuration: PhantomData<fn() -> C>,
+}
+
+impl<C: JsonSchema> ItemManifest for ApiManifest<C> {
+    fn kind(&self) -> Option<&'static ManifestKind> {
+        Some(&ACTION)
+    }
+
+    fn fields(&self) -> Map<String, Value> {
+        let mut fields = Map::new();
+        fields.insert("arguments".into(), (self.arguments.schema)());
+        fields.insert("results".into(), (self.results.schema)());
+        fields
+    }
+
+    fn module_configuration(&self) -> Value {
+        configuration_schema::<C>()
+    }
+
+    fn module_without_configuration(&self) -> bool {
+        without_configuration::<C>()
+    }
+
+    fn identity(&self) -> Identity {
+        self.identity
+    }
+}
+
+impl<C> Api<C>
+where
+    C: DeserializeOwned + Serialize + JsonSchema + 'static,
+{
+    /// The registration of the action under `command`.
+    pub(crate) fn into_registration(self, command: &str) -> Registration<C> {
+        let manifest = ApiManifest::<C> {
+            arguments: self.arguments,
+            results: self.results,
+            identity: self.identity,
+            configuration: PhantomData,
+        };
+        Registration::action(
+            command,
+            self.name,
+            self.description,
+            ApiItem(self),
+            Box::new(manifest),
+        )
     }
 }
 
@@ -520,9 +670,10 @@ pub(crate) fn reference_retries(unit: Duration) -> RetryPolicy {
         .log_retries(false)
 }
 
-fn run<T: ApiAction>(
-    ctx: &ActionContext<'_, T::ModuleConfiguration>,
-) -> Result<Outcome<ApiResults<T>>, String> {
+fn run<C: Serialize>(
+    api: &Api<C>,
+    ctx: &ActionContext<'_, C>,
+) -> Result<Outcome<ApiResults>, String> {
     let config = serde_json::to_value(ctx.configuration())
         .map(|value| Json::from_value(&value))
         .map_err(|error| format!("the module configuration cannot be read: {error}"))?;
@@ -532,18 +683,18 @@ fn run<T: ApiAction>(
     };
 
     let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
-    headers.extend(auth_headers(T::AUTHENTICATION, &config)?);
+    headers.extend(auth_headers(api.authentication, &config)?);
 
     let base = match config.get("base_url").filter(|base| base.is_truthy()) {
         Some(base) => base.to_python_str(),
-        None => T::BASE_URL.to_string(),
+        None => api.base_url.to_string(),
     };
-    let mut endpoint = T::ENDPOINT.to_string();
-    for name in placeholders(T::ENDPOINT) {
+    let mut endpoint = api.endpoint.to_string();
+    for name in placeholders(api.endpoint) {
         let value = pop(&mut arguments, name).ok_or_else(|| {
             format!(
                 "the endpoint `{}` needs the argument `{name}`: give it",
-                T::ENDPOINT
+                api.endpoint
             )
         })?;
         endpoint = endpoint.replacen(&format!("{{{name}}}"), &value.to_python_str(), 1);
@@ -553,14 +704,14 @@ fn run<T: ApiAction>(
     let mut params = Members::new();
     if let ApiAuthentication::ApiKey {
         query: Some(name), ..
-    } = T::AUTHENTICATION
+    } = api.authentication
     {
         params.push((
             name.to_string(),
             config.get("api_key").cloned().unwrap_or_default(),
         ));
     }
-    for name in T::QUERY_PARAMETERS {
+    for name in api.query {
         if let Some(value) = pop(&mut arguments, name) {
             insert(&mut params, name.to_string(), value);
         }
@@ -570,18 +721,18 @@ fn run<T: ApiAction>(
         crate::wire::python_json::to_vec(&Json::Object(body(&arguments, ctx.data_directory())?))
             .map_err(|error| format!("the request body cannot be written: {error}"))?;
 
-    // SIGTERM/SIGINT wake the waits between attempts while the request runs.
-    let stop = Arc::new(StopSignal::new());
-    let _listener = SignalListener::start(Arc::clone(&stop)).ok();
-    let client = VendorClient::builder()
-        .user_agent(T::USER_AGENT)
+    // SIGTERM/SIGINT wake the waits between attempts.
+    let client = ctx
+        .vendor_client()
+        .user_agent(api.user_agent)
         .retry(reference_retries(ctx.settings().retry_backoff))
-        .timeout(T::TIMEOUT)
+        .timeout(api.timeout)
         .deadline(Duration::from_secs(3600))
-        .stop_signal(stop)
         .build()
         .map_err(|error| error.to_string())?;
-    let mut request = client.request(T::VERB, target.clone()).allow_error_status();
+    let mut request = client
+        .request(api.verb, target.clone())
+        .allow_error_status();
     for pair in query.split('&').filter(|pair| !pair.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         request = request.encoded_query(name.to_string(), value.to_string());
@@ -601,12 +752,12 @@ fn run<T: ApiAction>(
                     return Ok(Outcome::none());
                 }
                 let mut json = response.exact_json().map_err(|error| error.to_string())?;
-                if T::STRINGIFY_BIG_INTEGERS {
+                if api.stringify_big_integers {
                     json.stringify_big_integers();
                 }
-                return Ok(Outcome::success(ApiResults::new(json)));
+                return Ok(Outcome::success(ApiResults(json)));
             }
-            if T::VERB == Method::Delete && status == 404 && attempts > 1 {
+            if api.verb == Method::Delete && status == 404 && attempts > 1 {
                 return Ok(Outcome::none());
             }
             if status < 500 {
@@ -648,12 +799,12 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// The reference's `log_request_error`: a 4xx.
-fn request_error<C, R>(
+fn request_error<C>(
     ctx: &ActionContext<'_, C>,
     url: &str,
     arguments: &serde_json::Value,
     response: &super::client::VendorResponse,
-) -> Outcome<ApiResults<R>> {
+) -> Outcome<ApiResults> {
     let status = response.status();
     let attempts = response.attempts().max(1);
     let retries = attempts - 1;
@@ -680,14 +831,14 @@ fn request_error<C, R>(
 }
 
 /// The reference's `log_retry_error`: attempts exhausted.
-fn retry_error<C, R>(
+fn retry_error<C>(
     ctx: &ActionContext<'_, C>,
     url: &str,
     arguments: &serde_json::Value,
     attempts: u32,
     status: Option<u16>,
     underlying: Option<(String, &'static str)>,
-) -> Outcome<ApiResults<R>> {
+) -> Outcome<ApiResults> {
     let attempts = attempts.max(1);
     let retries = attempts - 1;
     let code = status.map_or("unknown".to_string(), |status| status.to_string());

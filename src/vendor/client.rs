@@ -385,6 +385,7 @@ pub struct VendorRequest {
     body_error: Option<String>,
     error_for_status: bool,
     authenticate: bool,
+    retry: Option<RetryPolicy>,
 }
 
 /// An answer of the vendor.
@@ -417,6 +418,7 @@ impl VendorClient {
             body_error: None,
             error_for_status: true,
             authenticate: true,
+            retry: None,
         }
     }
 
@@ -579,6 +581,21 @@ impl VendorRequest {
         self
     }
 
+    /// Retries this request as `policy` says rather than as the client's
+    /// policy does: [`RetryPolicy::never`] for one attempt, as a plain
+    /// `requests.get` of a Python module.
+    ///
+    /// ```no_run
+    /// use sekoia_automation::vendor::{RetryPolicy, VendorClient};
+    /// let client = VendorClient::builder().base_url("https://api.example.com").build()?;
+    /// let answer = client.get("account").retry(RetryPolicy::never()).send()?;
+    /// # Ok::<(), sekoia_automation::vendor::VendorError>(())
+    /// ```
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
     /// Sends the request, retrying as the client's policy says.
     pub fn send(self) -> Result<VendorResponse, VendorError> {
         self.client.clone().execute(&self)
@@ -659,7 +676,7 @@ impl VendorClient {
             check_header(name, value)?;
         }
         let host = host_key(&url);
-        let policy = &self.inner.retry;
+        let policy = request.retry.as_ref().unwrap_or(&self.inner.retry);
         let mut attempts = 0u32;
         let mut fresh_token_tried = false;
         let mut last_failure: Option<String> = None;

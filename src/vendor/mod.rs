@@ -21,8 +21,9 @@
 //! - [`VendorError`]: the status, method, URL and a body excerpt, secrets
 //!   scrubbed;
 //! - [`Pages`]: next-link and cursor pagination;
-//! - [`ApiAction`]: the Python SDK's `GenericAPIAction` (a declarative
-//!   HTTP action) on this client, with the reference's vendor traffic.
+//! - [`Api`]: the Python SDK's `GenericAPIAction` (a declarative HTTP
+//!   action, one value per action) on this client, with the reference's
+//!   vendor traffic.
 
 mod api_action;
 mod auth;
@@ -35,7 +36,7 @@ mod retry;
 mod url;
 
 pub use crate::wire::retry_after::parse_retry_after;
-pub use api_action::{Api, ApiAction, ApiArguments, ApiAuthentication, ApiResults, ApiSchema};
+pub use api_action::{Api, ApiAuthentication};
 pub use auth::{Auth, OAuth2ClientCredentials};
 pub use client::{
     DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Method, VendorClient,
@@ -46,3 +47,4 @@ pub use json::{Json, JsonError, JsonNumber};
 pub use pagination::{Pages, Pagination};
 pub use rate_limit::RateLimit;
 pub use retry::{RETRY_AFTER_STATUSES, RetryPolicy};
+pub use url::urljoin;

@@ -54,6 +54,79 @@ pub fn join(base: &str, tail: &str) -> String {
     }
 }
 
+/// Python's `urllib.parse.urljoin(base, reference)` (RFC 3986
+/// resolution): what a Python module's `urljoin(base_url, "account")`
+/// requests. Unlike a join of paths, the base's last segment is replaced
+/// unless the base ends with `/`.
+///
+/// ```
+/// use sekoia_automation::vendor::urljoin;
+/// assert_eq!(urljoin("https://h/api/v2", "account"), "https://h/api/account");
+/// assert_eq!(urljoin("https://h/api/v2/", "account"), "https://h/api/v2/account");
+/// assert_eq!(urljoin("https://h", "account"), "https://h/account");
+/// assert_eq!(urljoin("https://h/a/b", "../up?q=1"), "https://h/up?q=1");
+/// assert_eq!(urljoin("https://h/a/b", "/root"), "https://h/root");
+/// assert_eq!(urljoin("https://h/a/b", "https://o/x"), "https://o/x");
+/// ```
+pub fn urljoin(base: &str, reference: &str) -> String {
+    if reference.is_empty() {
+        return base.to_string();
+    }
+    let scheme_end = reference.find(['/', '?', '#', ':']);
+    if let Some(at) = scheme_end
+        && reference.as_bytes()[at] == b':'
+        && at > 0
+        && reference[..at]
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"+-.".contains(&byte))
+    {
+        return reference.to_string();
+    }
+    let (scheme, rest) = match base.split_once("://") {
+        Some((scheme, rest)) => (scheme, rest),
+        None => return reference.to_string(),
+    };
+    if let Some(network) = reference.strip_prefix("//") {
+        return format!("{scheme}://{network}");
+    }
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, rest) = rest.split_at(authority_end);
+    let (rest, _) = rest.split_once('#').unwrap_or((rest, ""));
+    let (base_path, base_query) = match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    };
+    let (reference, fragment) = match reference.split_once('#') {
+        Some((reference, fragment)) => (reference, Some(fragment)),
+        None => (reference, None),
+    };
+    let (path, query) = match reference.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (reference, None),
+    };
+    let (path, query) = if path.is_empty() {
+        (base_path.to_string(), query.or(base_query))
+    } else if path.starts_with('/') {
+        (remove_dot_segments(path), query)
+    } else {
+        let directory = match base_path.rfind('/') {
+            Some(at) => &base_path[..=at],
+            None => "/",
+        };
+        (remove_dot_segments(&format!("{directory}{path}")), query)
+    };
+    let mut url = format!("{scheme}://{authority}{path}");
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(query);
+    }
+    if let Some(fragment) = fragment {
+        url.push('#');
+        url.push_str(fragment);
+    }
+    url
+}
+
 /// The URL `requests` sends for `url` with an already encoded `query`
 /// appended (`&` after an existing query): scheme and host lower-cased,
 /// dot segments removed, characters not allowed in a path or query
@@ -260,6 +333,29 @@ fn unquote_unreserved(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urljoin_as_python() {
+        // urllib.parse.urljoin of Python 3.12, one row per case.
+        for (base, reference, joined) in [
+            ("http://h/api/v2", "account", "http://h/api/account"),
+            ("http://h/api/v2/", "account", "http://h/api/v2/account"),
+            ("http://h", "account", "http://h/account"),
+            ("http://h/a/b?x=1#f", "account", "http://h/a/account"),
+            ("http://h/a/b", "/root", "http://h/root"),
+            ("http://h/a/b", "../up", "http://h/up"),
+            ("http://h/a/b", "./c", "http://h/a/c"),
+            ("http://h/a/b", "https://o/x", "https://o/x"),
+            ("http://h/a/b", "//o/x", "http://o/x"),
+            ("http://h/a/b", "?q=1", "http://h/a/b?q=1"),
+            ("http://h/a/b", "", "http://h/a/b"),
+            ("http://h/a/b/", "..", "http://h/a/"),
+            ("http://h/a/b", "#frag", "http://h/a/b#frag"),
+            ("http://h:8080/a/b", "c/d", "http://h:8080/a/c/d"),
+        ] {
+            assert_eq!(urljoin(base, reference), joined, "{base} + {reference}");
+        }
+    }
 
     #[test]
     fn matches_requests_prepare_url() {
