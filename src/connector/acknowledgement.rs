@@ -64,18 +64,32 @@ impl IntakeId {
         if text.len() != 36 || [8, 13, 18, 23].iter().any(|&at| text[at] != b'-') {
             return None;
         }
+        // The positions of the 32 hex digits, around the hyphens.
+        const DIGITS: [usize; 32] = {
+            let mut digits = [0; 32];
+            let (mut at, mut index) = (0, 0);
+            while index < 32 {
+                if at == 8 || at == 13 || at == 18 || at == 23 {
+                    at += 1;
+                }
+                digits[index] = at;
+                at += 1;
+                index += 1;
+            }
+            digits
+        };
         let mut invalid = 0u8;
-        let mut half = |groups: &[&[u8]]| {
+        let mut half = |digits: &[usize]| {
             let mut value = 0u64;
-            for &byte in groups.iter().flat_map(|group| group.iter()) {
-                let nibble = HEX[usize::from(byte)];
+            for &at in digits {
+                let nibble = HEX[usize::from(text[at])];
                 invalid |= nibble;
                 value = value << 4 | u64::from(nibble & 0xf);
             }
             value
         };
-        let high = half(&[&text[..8], &text[9..13], &text[14..18]]);
-        let low = half(&[&text[19..23], &text[24..]]);
+        let high = half(&DIGITS[..16]);
+        let low = half(&DIGITS[16..]);
         if invalid & 0xf0 != 0 {
             return None;
         }

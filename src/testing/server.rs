@@ -11,8 +11,6 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -624,20 +622,10 @@ impl<'a> ParsedBody<'a> {
     /// The number of elements of the `jsons` list of an intake batch, without
     /// building the events.
     fn event_count(&mut self) -> Option<usize> {
-        #[derive(Deserialize)]
-        struct Batch {
-            jsons: Vec<IgnoredAny>,
-        }
         if let Some(parsed) = &self.json {
             return parsed.as_ref()?.get("jsons")?.as_array().map(Vec::len);
         }
-        // A struct also deserializes from a JSON array: require an object.
-        if self.bytes.trim_ascii_start().first() != Some(&b'{') {
-            return None;
-        }
-        serde_json::from_slice::<Batch>(self.bytes)
-            .ok()
-            .map(|batch| batch.jsons.len())
+        super::batch::jsons_len(self.bytes)
     }
 }
 
@@ -757,20 +745,22 @@ fn write_message(out: &mut Vec<u8>, message: &str) {
 fn write_event_ids(out: &mut Vec<u8>, count: usize, ids: &mut IdGenerator) {
     out.reserve(16 + count * 39);
     out.extend_from_slice(br#"{"event_ids":["#);
-    let mut buffer = Uuid::encode_buffer();
     for index in 0..count {
-        if index > 0 {
-            out.push(b',');
-        }
-        out.push(b'"');
-        out.extend_from_slice(ids.next().hyphenated().encode_lower(&mut buffer).as_bytes());
-        out.push(b'"');
+        let mut record = [0; 39];
+        record[0] = b'"';
+        ids.write_next(&mut record[1..37]);
+        record[37] = b'"';
+        record[38] = b',';
+        let end = if index + 1 == count { 38 } else { 39 };
+        out.extend_from_slice(&record[..end]);
     }
     out.extend_from_slice(b"]}");
 }
 
 /// UUIDv4 event ids without a system call each: splitmix64 seeded from the
-/// system's random source once per connection.
+/// system's random source once per connection (distinct: splitmix64's
+/// outputs over one period are a permutation of the 64-bit values, and an
+/// id holds two consecutive ones).
 struct IdGenerator(u64);
 
 impl IdGenerator {
@@ -784,6 +774,30 @@ impl IdGenerator {
         bytes[..8].copy_from_slice(&splitmix64(&mut self.0).to_le_bytes());
         bytes[8..].copy_from_slice(&splitmix64(&mut self.0).to_le_bytes());
         uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+
+    /// Writes the next id, lower-case hyphenated, into `out` (36 bytes).
+    fn write_next(&mut self, out: &mut [u8]) {
+        // Each byte's two hex digits.
+        const PAIRS: [[u8; 2]; 256] = {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut pairs = [[0; 2]; 256];
+            let mut byte = 0;
+            while byte < 256 {
+                pairs[byte] = [HEX[byte >> 4], HEX[byte & 0xf]];
+                byte += 1;
+            }
+            pairs
+        };
+        // Where each byte's digits go, around the hyphens.
+        const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+        let bytes = self.next().into_bytes();
+        for (byte, at) in bytes.iter().zip(AT) {
+            out[at..at + 2].copy_from_slice(&PAIRS[usize::from(*byte)]);
+        }
+        for at in [8, 13, 18, 23] {
+            out[at] = b'-';
+        }
     }
 }
 

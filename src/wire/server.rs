@@ -5,7 +5,7 @@
 //! stopped), request head and body parsing with
 //! limits (RFC 9112: request line, header fields, `Content-Length` or
 //! `chunked`, `Expect: 100-continue`), keep-alive decisions, response
-//! writing in one write call and the lingering close after an error answer.
+//! writing in one write call (a large body apart) and the lingering close after an error answer.
 //!
 //! Routing stays with each server, as plain functions; this file knows
 //! nothing of routes, faults or records.
@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 const LINGER_BYTES: usize = 1 << 20;
 const LINGER_TIME: Duration = Duration::from_secs(1);
 const MAX_CHUNK_LINE_BYTES: u64 = 4096;
+/// A response body larger than this is written apart from its head.
+const SEPARATE_BODY_BYTES: usize = 64 * 1024;
 
 /// How long the accept loop waits after an accept error (out of file
 /// descriptors and the like), so as not to spin.
@@ -271,8 +273,12 @@ impl HttpConnection {
                 if head.expects_continue() {
                     self.writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
                 }
-                let mut body = vec![0; length as usize];
-                self.reader.read_exact(&mut body)?;
+                // Read into capacity, not into zeros written first.
+                let mut body = Vec::with_capacity(length as usize);
+                (&mut self.reader).take(length).read_to_end(&mut body)?;
+                if body.len() as u64 != length {
+                    return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+                }
                 Ok(body)
             }
             Framing::Chunked => {
@@ -358,7 +364,7 @@ impl HttpConnection {
         })
     }
 
-    /// Writes `response` with one write call; without `keep_alive`, the
+    /// Writes `response` with one write call (two for a body over 64 KiB); without `keep_alive`, the
     /// writing side is then shut down.
     pub(crate) fn write_response(&mut self, response: &Response<'_>) -> io::Result<()> {
         let status = response.status;
@@ -378,10 +384,17 @@ impl HttpConnection {
             self.out.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         self.out.extend_from_slice(b"\r\n");
-        if !no_body && !response.head_only {
-            self.out.extend_from_slice(response.body);
+        let with_body = !no_body && !response.head_only;
+        if with_body && response.body.len() > SEPARATE_BODY_BYTES {
+            // A large body (the intake's ids) is not copied behind the head.
+            self.writer.write_all(&self.out)?;
+            self.writer.write_all(response.body)?;
+        } else {
+            if with_body {
+                self.out.extend_from_slice(response.body);
+            }
+            self.writer.write_all(&self.out)?;
         }
-        self.writer.write_all(&self.out)?;
         self.writer.flush()?;
         if !response.keep_alive {
             let _ = self.writer.shutdown(Shutdown::Write);
