@@ -121,12 +121,19 @@ pub(crate) fn encoded_len(text: &str) -> usize {
 /// Appends `text` as a Python JSON string literal (`ensure_ascii`).
 pub(crate) fn encode_string(text: &str, out: &mut Vec<u8>) {
     out.push(b'"');
-    encode_raw(text.as_bytes(), out);
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        let start = out.len();
+        out.resize(start + rest.len() * 6 + 16, 0);
+        let (read, written) = encode_into(rest, &mut out[start..]);
+        out.truncate(start + written);
+        rest = &rest[read..];
+    }
     out.push(b'"');
 }
 
 /// The high bit of each byte of `word` (little-endian) that
-/// [`encode_raw`] does not copy as it is: `"`, `\\`, under 0x20, DEL, and
+/// [`encode_into`] does not copy as it is: `"`, `\`, under 0x20, DEL, and
 /// every byte of 0x80 or more (exact).
 fn escaped_bytes(word: u64) -> u64 {
     let control = !((word & !HIGH) + 0x6060_6060_6060_6060) & HIGH;
@@ -136,49 +143,75 @@ fn escaped_bytes(word: u64) -> u64 {
     (word & HIGH) | control | del | quote | backslash
 }
 
-/// Appends the escaped form of `bytes` (UTF-8, a [`SEPARATOR`] excepted),
-/// without quotes; a separator is written as the end of one string and the
-/// start of the next (`", "`).
-fn encode_raw(bytes: &[u8], out: &mut Vec<u8>) {
-    let mut at = 0;
-    // Eight bytes at a time: the word is copied whole, then cut back to the
-    // first byte to escape.
-    while let Some(word) = bytes.get(at..at + 8) {
-        let word: [u8; 8] = word.try_into().unwrap_or_default();
-        let escaped = escaped_bytes(u64::from_le_bytes(word));
-        out.extend_from_slice(&word);
-        if escaped == 0 {
-            at += 8;
+/// The most one character (or separator) takes once escaped.
+const MAX_ESCAPE: usize = 12;
+
+/// Writes the escaped form of as much of `input` (UTF-8, with
+/// [`SEPARATOR`]s) as fits in `out`, whole characters only, without
+/// quotes; a separator is written as the end of one string and the start
+/// of the next (`", "`). Returns the bytes read and written; it reads
+/// nothing when `out` is under 16 bytes.
+fn encode_into(input: &[u8], out: &mut [u8]) -> (usize, usize) {
+    let (mut at, mut written) = (0, 0);
+    while written + 16 <= out.len() {
+        if let Some(word) = input.get(at..at + 8) {
+            // Eight bytes at a time: the word is copied whole, and what
+            // follows its first byte to escape is written over.
+            out[written..written + 8].copy_from_slice(word);
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            let escaped = escaped_bytes(word);
+            if escaped == 0 {
+                at += 8;
+                written += 8;
+                continue;
+            }
+            let plain = (escaped.trailing_zeros() / 8) as usize;
+            at += plain;
+            written += plain;
+        } else if at == input.len() {
+            break;
+        } else if EXTRA[usize::from(input[at])] == 0 {
+            out[written] = input[at];
+            at += 1;
+            written += 1;
             continue;
         }
-        let plain = (escaped.trailing_zeros() / 8) as usize;
-        out.truncate(out.len() - 8 + plain);
-        at = escape_one(bytes, at + plain, out);
-    }
-    while at < bytes.len() {
-        if EXTRA[usize::from(bytes[at])] == 0 {
-            out.push(bytes[at]);
+        // The escapes of JSON events, inline.
+        if let byte @ (b'"' | b'\\') = input[at] {
+            out[written] = b'\\';
+            out[written + 1] = byte;
             at += 1;
+            written += 2;
         } else {
-            at = escape_one(bytes, at, out);
+            let (read, escape) = escape_one(input, at, &mut out[written..written + MAX_ESCAPE]);
+            at += read;
+            written += escape;
         }
     }
+    (at, written)
 }
 
-/// Appends the escape of the character at `at` (one that [`EXTRA`] marks);
-/// the index after it.
-fn escape_one(bytes: &[u8], at: usize, out: &mut Vec<u8>) -> usize {
+/// Writes the escape of the character at `at` (one that [`EXTRA`] marks)
+/// into `out` (at least [`MAX_ESCAPE`] bytes); the bytes read and written.
+fn escape_one(bytes: &[u8], at: usize, out: &mut [u8]) -> (usize, usize) {
     let byte = bytes[at];
+    let short = |out: &mut [u8], text: &[u8]| {
+        out[..text.len()].copy_from_slice(text);
+        (1, text.len())
+    };
     match byte {
-        b'"' => out.extend_from_slice(b"\\\""),
-        b'\\' => out.extend_from_slice(b"\\\\"),
-        b'\n' => out.extend_from_slice(b"\\n"),
-        b'\r' => out.extend_from_slice(b"\\r"),
-        b'\t' => out.extend_from_slice(b"\\t"),
-        0x08 => out.extend_from_slice(b"\\b"),
-        0x0c => out.extend_from_slice(b"\\f"),
-        SEPARATOR => out.extend_from_slice(b"\", \""),
-        0x00..=0x7f => escape_unit(u16::from(byte), out),
+        b'"' => short(out, b"\\\""),
+        b'\\' => short(out, b"\\\\"),
+        b'\n' => short(out, b"\\n"),
+        b'\r' => short(out, b"\\r"),
+        b'\t' => short(out, b"\\t"),
+        0x08 => short(out, b"\\b"),
+        0x0c => short(out, b"\\f"),
+        SEPARATOR => short(out, b"\", \""),
+        0x00..=0x7f => {
+            escape_unit(u16::from(byte), &mut out[..6]);
+            (1, 6)
+        }
         _ => {
             let width = match byte {
                 0xc0..=0xdf => 2,
@@ -192,18 +225,19 @@ fn escape_one(bytes: &[u8], at: usize, out: &mut Vec<u8>) -> usize {
                 .and_then(|text| text.chars().next())
                 .unwrap_or(char::REPLACEMENT_CHARACTER);
             let mut units = [0u16; 2];
-            for unit in character.encode_utf16(&mut units) {
-                escape_unit(*unit, out);
+            let units = character.encode_utf16(&mut units);
+            for (index, unit) in units.iter().enumerate() {
+                escape_unit(*unit, &mut out[index * 6..index * 6 + 6]);
             }
-            return end;
+            (end - at, units.len() * 6)
         }
     }
-    at + 1
 }
 
-fn escape_unit(unit: u16, out: &mut Vec<u8>) {
+/// Writes `\uXXXX` (lower-case hex) into `out` (6 bytes).
+fn escape_unit(unit: u16, out: &mut [u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.extend_from_slice(&[
+    out.copy_from_slice(&[
         b'\\',
         b'u',
         HEX[usize::from(unit >> 12)],
@@ -234,10 +268,10 @@ impl Body {
     pub(crate) fn reader(&self) -> BodyReader<'_> {
         BodyReader {
             body: self,
-            stage: Vec::new(),
-            staged: 0,
+            head_at: 0,
             raw_at: 0,
-            started: false,
+            tail_at: 0,
+            pending: Vec::new(),
         }
     }
 
@@ -250,69 +284,68 @@ impl Body {
     }
 }
 
-/// How much is encoded at a time by a [`BodyReader`].
-const STAGE_BYTES: usize = 64 * 1024;
-
-/// The encoded body of a [`Body`], as a reader.
+/// The encoded body of a [`Body`], as a reader: encoded straight into the
+/// reader's buffer (a small one through `pending`).
 #[derive(Debug)]
 pub(crate) struct BodyReader<'a> {
     body: &'a Body,
-    stage: Vec<u8>,
-    staged: usize,
+    /// Bytes of the prefix and its opening quote written.
+    head_at: usize,
+    /// Bytes of the events' strings encoded.
     raw_at: usize,
-    started: bool,
+    /// Bytes of the closing `"]}` written.
+    tail_at: usize,
+    /// Encoded bytes not yet read (reads into a small buffer).
+    pending: Vec<u8>,
 }
+
+/// What closes the last string and the body.
+const TAIL: &[u8] = b"\"]}";
 
 impl BodyReader<'_> {
-    /// Encodes the next part into the stage; false at the end.
-    fn refill(&mut self) -> bool {
-        self.stage.clear();
-        self.staged = 0;
-        if !self.started {
-            self.started = true;
-            self.stage.reserve(STAGE_BYTES + 64);
-            self.stage.extend_from_slice(&self.body.prefix);
-            self.stage.push(b'"');
+    /// Encodes into `out` (at least 16 bytes); 0 at the end only.
+    fn fill(&mut self, out: &mut [u8]) -> usize {
+        let mut written = 0;
+        let prefix = &self.body.prefix;
+        if self.head_at <= prefix.len() {
+            while written < out.len() && self.head_at <= prefix.len() {
+                out[written] = prefix.get(self.head_at).copied().unwrap_or(b'"');
+                self.head_at += 1;
+                written += 1;
+            }
         }
-        let raw = &self.body.raw;
-        if self.raw_at >= raw.len() {
-            return !self.stage.is_empty();
-        }
-        // Up to the end of an event, or about STAGE_BYTES of input.
-        let mut end = (self.raw_at + STAGE_BYTES / 2).min(raw.len());
-        while end < raw.len() && !is_char_start(raw[end]) {
-            end += 1;
-        }
-        let last = end == raw.len();
         // The last separator closes the list instead of opening a string.
-        let input = if last {
-            &raw[self.raw_at..end - 1]
-        } else {
-            &raw[self.raw_at..end]
-        };
-        encode_raw(input, &mut self.stage);
-        if last {
-            self.stage.extend_from_slice(b"\"");
-            self.stage.extend_from_slice(SUFFIX);
+        let events = &self.body.raw[..self.body.raw.len().saturating_sub(1)];
+        if self.head_at > prefix.len() && self.raw_at < events.len() {
+            let (read, encoded) = encode_into(&events[self.raw_at..], &mut out[written..]);
+            self.raw_at += read;
+            written += encoded;
         }
-        self.raw_at = end;
-        true
+        if self.raw_at == events.len() {
+            while written < out.len() && self.tail_at < TAIL.len() {
+                out[written] = TAIL[self.tail_at];
+                self.tail_at += 1;
+                written += 1;
+            }
+        }
+        written
     }
-}
-
-/// Whether `byte` starts a character (or is a separator).
-fn is_char_start(byte: u8) -> bool {
-    (byte as i8) >= -0x40
 }
 
 impl std::io::Read for BodyReader<'_> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.staged == self.stage.len() && !self.refill() {
-            return Ok(0);
+        if self.pending.is_empty() && out.len() >= 64 {
+            return Ok(self.fill(out));
         }
-        let count = out.len().min(self.stage.len() - self.staged);
-        out[..count].copy_from_slice(&self.stage[self.staged..self.staged + count]);
-        self.staged += count;
+        if self.pending.is_empty() {
+            let mut part = [0u8; 64];
+            let count = self.fill(&mut part);
+            self.pending.extend(part[..count].iter().rev());
+        }
+        let count = out.len().min(self.pending.len());
+        for byte in &mut out[..count] {
+            *byte = self.pending.pop().unwrap_or_default();
+        }
         Ok(count)
     }
 }

@@ -86,6 +86,7 @@ pub(crate) fn jsons_len(bytes: &[u8]) -> Option<usize> {
 }
 
 /// The index after the escape whose backslash is before `at`.
+#[inline]
 fn escape_end(bytes: &[u8], at: usize) -> Option<usize> {
     match *bytes.get(at)? {
         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(at + 1),
