@@ -539,11 +539,7 @@ impl Connection<'_> {
             }
             Some(Effect::Status(_)) | None => {}
         }
-        if let (Answer::EventIds(count), None | Some(Effect::Delay(_))) = (&planned.answer, effect)
-        {
-            write_event_ids(&mut self.body_out, *count, &mut self.ids);
-        }
-        self.http.write_response(&Response {
+        let response = Response {
             status,
             content_type: JSON,
             body: &self.body_out,
@@ -555,7 +551,16 @@ impl Connection<'_> {
             } else {
                 &[]
             },
-        })?;
+        };
+        if let (Answer::EventIds(count), None | Some(Effect::Delay(_))) = (&planned.answer, effect)
+        {
+            // Written as it is made, a part at a time.
+            let mut answer = EventIds::new(*count, &mut self.ids);
+            self.http
+                .write_streamed(&response, answer.len(), |out| answer.part(out))?;
+        } else {
+            self.http.write_response(&response)?;
+        }
         Ok(keep_alive)
     }
 
@@ -742,19 +747,54 @@ fn write_message(out: &mut Vec<u8>, message: &str) {
     out.push(b'}');
 }
 
-fn write_event_ids(out: &mut Vec<u8>, count: usize, ids: &mut IdGenerator) {
-    out.reserve(16 + count * 39);
-    out.extend_from_slice(br#"{"event_ids":["#);
-    for index in 0..count {
-        let mut record = [0; 39];
-        record[0] = b'"';
-        ids.write_next(&mut record[1..37]);
-        record[37] = b'"';
-        record[38] = b',';
-        let end = if index + 1 == count { 38 } else { 39 };
-        out.extend_from_slice(&record[..end]);
+/// The intake's answer `{"event_ids":["<uuid>",...]}`, made a part at a
+/// time.
+struct EventIds<'a> {
+    count: usize,
+    written: usize,
+    ids: &'a mut IdGenerator,
+}
+
+/// The ids written per part of the answer: about 64 KiB.
+const IDS_PER_PART: usize = 1680;
+
+impl<'a> EventIds<'a> {
+    fn new(count: usize, ids: &'a mut IdGenerator) -> Self {
+        EventIds {
+            count,
+            written: 0,
+            ids,
+        }
     }
-    out.extend_from_slice(b"]}");
+
+    /// The answer's length in bytes.
+    fn len(&self) -> usize {
+        16 + self.count * 39 - usize::from(self.count > 0)
+    }
+
+    /// Appends the next part to `out`; false once the answer is complete.
+    fn part(&mut self, out: &mut Vec<u8>) -> bool {
+        if self.written == 0 {
+            out.extend_from_slice(br#"{"event_ids":["#);
+        }
+        let end = self.count.min(self.written + IDS_PER_PART);
+        out.reserve((end - self.written) * 39 + 2);
+        for index in self.written..end {
+            let mut record = [0; 39];
+            record[0] = b'"';
+            self.ids.write_next(&mut record[1..37]);
+            record[37] = b'"';
+            record[38] = b',';
+            let last = if index + 1 == self.count { 38 } else { 39 };
+            out.extend_from_slice(&record[..last]);
+        }
+        self.written = end;
+        if end == self.count {
+            out.extend_from_slice(b"]}");
+            return false;
+        }
+        true
+    }
 }
 
 /// UUIDv4 event ids without a system call each: splitmix64 seeded from the
@@ -827,14 +867,36 @@ mod tests {
     fn event_ids_are_distinct_v4() {
         let mut ids = IdGenerator::new();
         let mut out = Vec::new();
-        write_event_ids(&mut out, 1000, &mut ids);
+        let mut answer = EventIds::new(4000, &mut ids);
+        let length = answer.len();
+        let mut parts = 1;
+        while answer.part(&mut out) {
+            parts += 1;
+        }
+        assert_eq!((out.len(), parts), (length, 3));
         let value: Value = serde_json::from_slice(&out).unwrap();
         let list = value["event_ids"].as_array().unwrap();
         let unique: std::collections::HashSet<_> =
             list.iter().map(|id| id.as_str().unwrap()).collect();
-        assert_eq!(unique.len(), 1000);
+        assert_eq!(unique.len(), 4000);
         for id in unique {
             assert_eq!(Uuid::parse_str(id).unwrap().get_version_num(), 4);
         }
+        // Written as uuid writes them.
+        let (mut written, mut reference) = (IdGenerator(42), IdGenerator(42));
+        for _ in 0..100 {
+            let mut text = [0; 36];
+            written.write_next(&mut text);
+            let expected = reference.next().hyphenated().to_string();
+            assert_eq!(std::str::from_utf8(&text).unwrap(), expected);
+        }
+        // No events, no ids.
+        let mut answer = EventIds::new(0, &mut ids);
+        let mut out = Vec::new();
+        assert!(!answer.part(&mut out));
+        assert_eq!(
+            (out.as_slice(), answer.len()),
+            (&br#"{"event_ids":[]}"#[..], 16)
+        );
     }
 }

@@ -364,16 +364,60 @@ impl HttpConnection {
         })
     }
 
-    /// Writes `response` with one write call (two for a body over 64 KiB); without `keep_alive`, the
-    /// writing side is then shut down.
+    /// Writes `response` with one write call (two for a body over 64 KiB); without
+    /// `keep_alive`, the writing side is then shut down.
     pub(crate) fn write_response(&mut self, response: &Response<'_>) -> io::Result<()> {
+        let with_body = self.write_head(response, response.body.len())?;
+        if with_body && response.body.len() > SEPARATE_BODY_BYTES {
+            // A large body is not copied behind the head.
+            self.writer.write_all(&self.out)?;
+            self.writer.write_all(response.body)?;
+        } else {
+            if with_body {
+                self.out.extend_from_slice(response.body);
+            }
+            self.writer.write_all(&self.out)?;
+        }
+        self.end_response(response.keep_alive)
+    }
+
+    /// Writes `response`'s head for a body of `length` bytes (its `body`
+    /// is not used), then the body as `part` writes it, part after part,
+    /// until it returns false; the parts must total `length` bytes. A large
+    /// answer (the intake's ids) is thus never held whole, and the client
+    /// reads its start while the rest is made.
+    pub(crate) fn write_streamed(
+        &mut self,
+        response: &Response<'_>,
+        length: usize,
+        mut part: impl FnMut(&mut Vec<u8>) -> bool,
+    ) -> io::Result<()> {
+        let with_body = self.write_head(response, length)?;
+        if with_body {
+            loop {
+                let more = part(&mut self.out);
+                self.writer.write_all(&self.out)?;
+                self.out.clear();
+                if !more {
+                    break;
+                }
+            }
+        } else {
+            self.writer.write_all(&self.out)?;
+        }
+        self.end_response(response.keep_alive)
+    }
+
+    /// Puts `response`'s head into `out`, for a body of `length` bytes;
+    /// whether a body follows.
+    fn write_head(&mut self, response: &Response<'_>, length: usize) -> io::Result<bool> {
         let status = response.status;
         let no_body = status == 204 || status == 304;
         self.out.clear();
         write!(self.out, "HTTP/1.1 {status} {}\r\n", reason(status))?;
         write!(self.out, "Content-Type: {}\r\n", response.content_type)?;
         if !no_body {
-            write!(self.out, "Content-Length: {}\r\n", response.body.len())?;
+            write!(self.out, "Content-Length: {length}\r\n")?;
         }
         for (name, value) in response.headers {
             write!(self.out, "{name}: {value}\r\n")?;
@@ -384,19 +428,12 @@ impl HttpConnection {
             self.out.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         self.out.extend_from_slice(b"\r\n");
-        let with_body = !no_body && !response.head_only;
-        if with_body && response.body.len() > SEPARATE_BODY_BYTES {
-            // A large body (the intake's ids) is not copied behind the head.
-            self.writer.write_all(&self.out)?;
-            self.writer.write_all(response.body)?;
-        } else {
-            if with_body {
-                self.out.extend_from_slice(response.body);
-            }
-            self.writer.write_all(&self.out)?;
-        }
+        Ok(!no_body && !response.head_only)
+    }
+
+    fn end_response(&mut self, keep_alive: bool) -> io::Result<()> {
         self.writer.flush()?;
-        if !response.keep_alive {
+        if !keep_alive {
             let _ = self.writer.shutdown(Shutdown::Write);
         }
         Ok(())
