@@ -50,39 +50,86 @@ pub(crate) fn jsons_len(bytes: &[u8]) -> Option<usize> {
     let mut reader = Reader { bytes, at: 0 };
     reader.whitespace();
     reader.expect(b'{')?;
-    let mut count = None;
-    reader.whitespace();
-    if reader.peek() == Some(b'}') {
-        reader.at += 1;
-    } else {
-        loop {
-            let start = reader.at;
-            reader.expect(b'"')?;
-            reader.string()?;
-            // Member names as serde_json decodes them (escapes, UTF-8).
-            let name: std::borrow::Cow<'_, str> =
-                serde_json::from_slice(&bytes[start..reader.at]).ok()?;
-            reader.whitespace();
-            reader.expect(b':')?;
-            reader.whitespace();
-            if name == "jsons" {
-                if count.is_some() {
-                    return None;
+    reader.members(None, true)
+}
+
+/// A batch body read as it arrives: the elements of its `jsons` list read
+/// then are not read again once it is complete ([`finish`](Self::finish)),
+/// so that most of the reading happens while the client is still sending.
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    /// Where the reading can resume: just after a comma of the `jsons`
+    /// list, with the number of elements before it.
+    resume: Option<(usize, usize)>,
+    /// The length received when the members before the list were last read.
+    tried: usize,
+}
+
+impl Progress {
+    /// Reads what can be read of `received`, the body's first bytes.
+    pub(crate) fn advance(&mut self, received: &[u8]) {
+        let (at, mut count) = match self.resume {
+            Some(resume) => resume,
+            // The members before the list, read again only once twice as
+            // much has arrived (they are a few bytes, as the SDKs send them).
+            None if received.len() >= 2 * self.tried.max(512) => {
+                self.tried = received.len();
+                match list_start(received) {
+                    Some(at) => (at, 0),
+                    None => return,
                 }
-                count = Some(reader.list_len()?);
-            } else {
-                reader.value()?;
+            }
+            None => return,
+        };
+        let mut reader = Reader {
+            bytes: received,
+            at,
+        };
+        // Whole elements each followed by a comma; what is cut or invalid
+        // is left to `finish`.
+        loop {
+            reader.whitespace();
+            if reader.element().is_none() {
+                return;
             }
             reader.whitespace();
-            match reader.next()? {
-                b',' => reader.whitespace(),
-                b'}' => break,
-                _ => return None,
+            if reader.next() != Some(b',') {
+                return;
             }
+            count += 1;
+            self.resume = Some((reader.at, count));
         }
     }
+
+    /// [`jsons_len`] of the whole body, of which [`advance`](Self::advance)
+    /// was given first bytes.
+    pub(crate) fn finish(&self, body: &[u8]) -> Option<usize> {
+        let Some((at, count)) = self.resume else {
+            return jsons_len(body);
+        };
+        let mut reader = Reader { bytes: body, at };
+        let count = reader.list_rest(count)?;
+        reader.members(Some(count), false)
+    }
+}
+
+/// The index just after the `[` of the `jsons` list, once the members
+/// before it are read; `None` when they are cut or invalid.
+fn list_start(bytes: &[u8]) -> Option<usize> {
+    let mut reader = Reader { bytes, at: 0 };
     reader.whitespace();
-    (reader.at == bytes.len()).then_some(count).flatten()
+    reader.expect(b'{')?;
+    reader.whitespace();
+    loop {
+        if reader.member_name_decoded()? == "jsons" {
+            reader.expect(b'[')?;
+            return Some(reader.at);
+        }
+        reader.value()?;
+        reader.whitespace();
+        reader.expect(b',')?;
+        reader.whitespace();
+    }
 }
 
 /// The index after the escape whose backslash is before `at`.
@@ -285,23 +332,79 @@ impl Reader<'_> {
             self.at += 1;
             return Some(0);
         }
-        let mut count = 0;
+        self.list_rest(0)
+    }
+
+    /// Skips the rest of a list whose `[` or last comma was read, `count`
+    /// elements before; its number of elements.
+    fn list_rest(&mut self, mut count: usize) -> Option<usize> {
         loop {
-            // Strings, the intake's elements, without the general path.
-            if self.peek()? == b'"' {
-                self.at += 1;
-                self.string()?;
-            } else {
-                self.value()?;
-            }
+            self.whitespace();
+            self.element()?;
             count += 1;
             self.whitespace();
             match self.next()? {
-                b',' => self.whitespace(),
+                b',' => {}
                 b']' => return Some(count),
                 _ => return None,
             }
         }
+    }
+
+    /// Skips a list element: strings, the intake's elements, without the
+    /// general path.
+    fn element(&mut self) -> Option<()> {
+        if self.peek()? == b'"' {
+            self.at += 1;
+            self.string()
+        } else {
+            self.value()
+        }
+    }
+
+    /// Reads an object's members to its end and the body's: after its `{`
+    /// (`first`) or after a member's value; `count` is the length of the
+    /// `jsons` list when it was read. The count of the one `jsons` list.
+    fn members(&mut self, mut count: Option<usize>, mut first: bool) -> Option<usize> {
+        loop {
+            self.whitespace();
+            if first {
+                if self.peek() == Some(b'}') {
+                    self.at += 1;
+                    break;
+                }
+                first = false;
+            } else {
+                match self.next()? {
+                    b',' => self.whitespace(),
+                    b'}' => break,
+                    _ => return None,
+                }
+            }
+            if self.member_name_decoded()? == "jsons" {
+                if count.is_some() {
+                    return None;
+                }
+                count = Some(self.list_len()?);
+            } else {
+                self.value()?;
+            }
+        }
+        self.whitespace();
+        (self.at == self.bytes.len()).then_some(count).flatten()
+    }
+
+    /// Reads `"name":` and the white space after it; the name as serde_json
+    /// decodes it (escapes, UTF-8).
+    fn member_name_decoded(&mut self) -> Option<std::borrow::Cow<'_, str>> {
+        let start = self.at;
+        self.expect(b'"')?;
+        self.string()?;
+        let end = self.at;
+        self.whitespace();
+        self.expect(b':')?;
+        self.whitespace();
+        serde_json::from_slice(&self.bytes[start..end]).ok()
     }
 }
 

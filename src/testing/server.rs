@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::batch;
 use super::fault::{self, Effect, Fault, Rng, splitmix64};
 use super::recorded::{RecordedRequest, last_segment};
 use crate::wire::server::{AcceptLoop, Head, HttpConnection, Limits, Refused, Response};
@@ -467,12 +468,22 @@ struct Connection<'a> {
 impl Connection<'_> {
     fn run(&mut self) -> io::Result<()> {
         loop {
-            let (head, body) = match self.http.read_request() {
+            // An intake batch is read while it arrives.
+            let mut progress: Option<batch::Progress> = None;
+            let mut observe = |head: &Head, body: &[u8]| {
+                if head.method == "POST"
+                    && last_segment(&head.path) == "batch"
+                    && body.len() <= MAX_BATCH_BYTES
+                {
+                    progress.get_or_insert_with(Default::default).advance(body);
+                }
+            };
+            let (head, body) = match self.http.read_request_observed(&mut observe) {
                 Ok(Some(request)) => request,
                 Ok(None) => return Ok(()),
                 Err(refused) => return self.refuse(refused),
             };
-            if !self.handle(head, body)? {
+            if !self.handle(head, body, progress)? {
                 return Ok(());
             }
         }
@@ -480,13 +491,19 @@ impl Connection<'_> {
 
     /// Routes, applies faults, records and answers one request; false when
     /// the connection must close.
-    fn handle(&mut self, head: Head, body: Vec<u8>) -> io::Result<bool> {
+    fn handle(
+        &mut self,
+        head: Head,
+        body: Vec<u8>,
+        progress: Option<batch::Progress>,
+    ) -> io::Result<bool> {
         let received_at = Instant::now();
         let shared = self.shared;
         let keep_alive = head.keep_alive();
         let http10 = head.http10;
         let head_only = head.method == "HEAD";
         let mut parsed = ParsedBody::new(&body);
+        parsed.progress = progress;
         let planned = plan(&head, &mut parsed, &shared.token);
         let effect;
         let extra_headers: Vec<(String, String)>;
@@ -610,11 +627,17 @@ fn authorized(head: &Head, token: &str) -> bool {
 struct ParsedBody<'a> {
     bytes: &'a [u8],
     json: Option<Option<Value>>,
+    /// An intake batch's reading while it arrived.
+    progress: Option<batch::Progress>,
 }
 
 impl<'a> ParsedBody<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        ParsedBody { bytes, json: None }
+        ParsedBody {
+            bytes,
+            json: None,
+            progress: None,
+        }
     }
 
     fn json(&mut self) -> Option<&Value> {
@@ -630,7 +653,10 @@ impl<'a> ParsedBody<'a> {
         if let Some(parsed) = &self.json {
             return parsed.as_ref()?.get("jsons")?.as_array().map(Vec::len);
         }
-        super::batch::jsons_len(self.bytes)
+        match &self.progress {
+            Some(progress) => progress.finish(self.bytes),
+            None => batch::jsons_len(self.bytes),
+        }
     }
 }
 

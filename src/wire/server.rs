@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 const LINGER_BYTES: usize = 1 << 20;
 const LINGER_TIME: Duration = Duration::from_secs(1);
 const MAX_CHUNK_LINE_BYTES: u64 = 4096;
+/// The parts in which a `Content-Length` body is read and observed.
+const OBSERVED_PART_BYTES: u64 = 256 * 1024;
 /// A response body larger than this is written apart from its head.
 const SEPARATE_BODY_BYTES: usize = 64 * 1024;
 
@@ -198,6 +200,16 @@ impl HttpConnection {
     /// Reads the next request, head and body; `Ok(None)` when the client
     /// closed the connection between requests.
     pub(crate) fn read_request(&mut self) -> Result<Option<(Head, Vec<u8>)>, Refused> {
+        self.read_request_observed(&mut |_, _| {})
+    }
+
+    /// [`read_request`](Self::read_request), with `observe` given the body
+    /// received so far after each part of it read (`Content-Length` bodies
+    /// only): a server can read a large body while it arrives.
+    pub(crate) fn read_request_observed(
+        &mut self,
+        observe: &mut dyn FnMut(&Head, &[u8]),
+    ) -> Result<Option<(Head, Vec<u8>)>, Refused> {
         let head = match self.read_head() {
             Ok(Some(head)) => head,
             Ok(None) => return Ok(None),
@@ -205,7 +217,7 @@ impl HttpConnection {
         };
         match head
             .framing()
-            .and_then(|framing| self.read_body(&head, framing))
+            .and_then(|framing| self.read_body(&head, framing, observe))
         {
             Ok(body) => Ok(Some((head, body))),
             Err(error) => Err(Refused {
@@ -263,7 +275,12 @@ impl HttpConnection {
         }))
     }
 
-    fn read_body(&mut self, head: &Head, framing: Framing) -> Result<Vec<u8>, ParseError> {
+    fn read_body(
+        &mut self,
+        head: &Head,
+        framing: Framing,
+        observe: &mut dyn FnMut(&Head, &[u8]),
+    ) -> Result<Vec<u8>, ParseError> {
         match framing {
             Framing::Empty => Ok(Vec::new()),
             Framing::Length(length) => {
@@ -273,11 +290,15 @@ impl HttpConnection {
                 if head.expects_continue() {
                     self.writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
                 }
-                // Read into capacity, not into zeros written first.
+                // Read into capacity (not into zeros written first), a part
+                // at a time, each observed.
                 let mut body = Vec::with_capacity(length as usize);
-                (&mut self.reader).take(length).read_to_end(&mut body)?;
-                if body.len() as u64 != length {
-                    return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+                while (body.len() as u64) < length {
+                    let part = (length - body.len() as u64).min(OBSERVED_PART_BYTES);
+                    if (&mut self.reader).take(part).read_to_end(&mut body)? == 0 {
+                        return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+                    }
+                    observe(head, &body);
                 }
                 Ok(body)
             }
