@@ -2,7 +2,13 @@
 //!
 //! The body is `{"intake_key": "<key>", "jsons": ["<event>", ...]}` in
 //! Python's `json.dumps` format (`", "` and `": "` separators, non-ASCII as
-//! `\uXXXX`), built as events arrive, so a chunk exists only as its bytes.
+//! `\uXXXX`). A chunk is kept as its events' strings as they arrive (each
+//! ended by a byte that UTF-8 never uses), with the exact length of its
+//! encoded body counted as they come; the body is encoded as it is sent
+//! (`Body::reader`), with that length as its `Content-Length`: the bytes
+//! on the wire are the same, a chunk of JSON events takes a fifth less
+//! memory (every `"` of an event is `\"` in the body), and no body is
+//! held whole.
 //!
 //! Limits, checked in this order for each event:
 //! - an event over [`MAX_EVENT_CHARS`] characters (the Python SDK's rule) or
