@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use crate::connector::acknowledgement::{
     Acknowledgement, ChunkIds, ChunkRecord, ChunkStatus, PushError, PushReport, Refusal,
 };
-use crate::connector::chunk::{Chunk, ChunkBuilder, Oversize, check_event};
+use crate::connector::chunk::{Body, Chunk, ChunkBuilder, Oversize, check_event};
 use crate::connector::event::IntakeEvent;
 use crate::connector::sender::{IntakeClient, Sent};
 
@@ -37,7 +37,7 @@ type Settled = (usize, Sent);
 
 struct Job {
     sequence: usize,
-    body: Vec<u8>,
+    body: Body,
     events: u32,
     keep_ids: bool,
     results: Sender<Settled>,
@@ -192,10 +192,11 @@ fn work(client: &IntakeClient, jobs: &Mutex<Receiver<Job>>) {
         let Ok(job) = job else {
             return;
         };
-        let sent = client.send(&job.body, job.events, job.keep_ids);
-        // Freed at once: a fresh 10 MiB buffer is mapped for each chunk and
-        // unmapped after it (reusing them keeps them resident: measured).
-        drop(job.body);
+        // The body is freed as soon as the intake answered 2xx (before its
+        // ids are read), else after the last attempt: a fresh buffer is
+        // mapped for each chunk and unmapped after it (reusing them keeps
+        // them resident: measured).
+        let sent = client.send(job.body, job.events, job.keep_ids);
         let _ = job.results.send((job.sequence, sent));
     }
 }
@@ -224,11 +225,11 @@ impl Run<'_> {
     }
 
     fn send_here(&mut self, chunk: Chunk) {
+        let at = self.record(&chunk, ChunkStatus::Stopped);
         let sent = self
             .pusher
             .client
-            .send(&chunk.body, chunk.events, self.report.keep_ids);
-        let at = self.record(&chunk, ChunkStatus::Stopped);
+            .send(chunk.body, chunk.events, self.report.keep_ids);
         self.settle(at, sent);
     }
 
@@ -261,7 +262,7 @@ impl Run<'_> {
             let sent = self
                 .pusher
                 .client
-                .send(&chunk.body, chunk.events, self.report.keep_ids);
+                .send(chunk.body, chunk.events, self.report.keep_ids);
             self.settle(at, sent);
             return;
         };

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Deserialize;
 
 use crate::connector::acknowledgement::{ChunkIds, ChunkStatus, IntakeId};
+use crate::connector::chunk::Body;
 use crate::trigger::stop_signal::StopSignal;
 use crate::wire::retry_after::parse_retry_after;
 
@@ -113,8 +114,11 @@ impl IntakeClient {
     }
 
     /// Sends one chunk with its retries; `events` is its event count,
-    /// `keep_ids` whether to keep the ids answered.
-    pub(crate) fn send(&self, body: &[u8], events: u32, keep_ids: bool) -> Sent {
+    /// `keep_ids` whether to keep the ids answered. The body is freed once
+    /// an attempt is answered 2xx, before the answer is read (no attempt
+    /// follows), else when the sending ends.
+    pub(crate) fn send(&self, body: Body, events: u32, keep_ids: bool) -> Sent {
+        let mut body = Some(body);
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
@@ -122,7 +126,7 @@ impl IntakeClient {
                 return stopped();
             }
             attempt += 1;
-            let (failure, after) = match self.attempt(body, keep_ids.then_some(events)) {
+            let (failure, after) = match self.attempt(&mut body, keep_ids.then_some(events)) {
                 Attempt::Acknowledged(ids) => {
                     return Sent {
                         status: ChunkStatus::Acknowledged,
@@ -176,14 +180,22 @@ impl IntakeClient {
 
     /// One POST; the ids of a 2xx answer are decoded as it is read when
     /// `ids_of` (the chunk's event count) is given, else the answer is
-    /// drained: a 100,000-id answer is 4 MB, never held whole.
-    fn attempt(&self, body: &[u8], ids_of: Option<u32>) -> Attempt {
+    /// drained: a 100,000-id answer is 4 MB, never held whole. The body is
+    /// dropped (set to `None`) when the answer is 2xx.
+    fn attempt(&self, body: &mut Option<Body>, ids_of: Option<u32>) -> Attempt {
+        let Some(sending) = body.as_ref() else {
+            return Attempt::Retry {
+                failure: "the chunk's body was already freed".to_owned(),
+                after: None,
+            };
+        };
         let sent = self
             .agent
             .post(&self.url)
             .header("User-Agent", &self.user_agent[..])
             .header("Content-Type", "application/json")
-            .send(body);
+            .header("Content-Length", sending.len().to_string())
+            .send(ureq::SendBody::from_reader(&mut sending.reader()));
         let mut response = match sent {
             Ok(response) => response,
             Err(error) => {
@@ -194,6 +206,9 @@ impl IntakeClient {
             }
         };
         let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            *body = None;
+        }
         let after = response
             .headers()
             .get("retry-after")

@@ -11,11 +11,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::batch;
 use super::fault::{self, Effect, Fault, Rng, splitmix64};
 use super::recorded::{RecordedRequest, last_segment};
 use crate::wire::server::{AcceptLoop, Head, HttpConnection, Limits, Refused, Response};
@@ -469,12 +468,22 @@ struct Connection<'a> {
 impl Connection<'_> {
     fn run(&mut self) -> io::Result<()> {
         loop {
-            let (head, body) = match self.http.read_request() {
+            // An intake batch is read while it arrives.
+            let mut progress: Option<batch::Progress> = None;
+            let mut observe = |head: &Head, body: &[u8]| {
+                if head.method == "POST"
+                    && last_segment(&head.path) == "batch"
+                    && body.len() <= MAX_BATCH_BYTES
+                {
+                    progress.get_or_insert_with(Default::default).advance(body);
+                }
+            };
+            let (head, body) = match self.http.read_request_observed(&mut observe) {
                 Ok(Some(request)) => request,
                 Ok(None) => return Ok(()),
                 Err(refused) => return self.refuse(refused),
             };
-            if !self.handle(head, body)? {
+            if !self.handle(head, body, progress)? {
                 return Ok(());
             }
         }
@@ -482,13 +491,19 @@ impl Connection<'_> {
 
     /// Routes, applies faults, records and answers one request; false when
     /// the connection must close.
-    fn handle(&mut self, head: Head, body: Vec<u8>) -> io::Result<bool> {
+    fn handle(
+        &mut self,
+        head: Head,
+        body: Vec<u8>,
+        progress: Option<batch::Progress>,
+    ) -> io::Result<bool> {
         let received_at = Instant::now();
         let shared = self.shared;
         let keep_alive = head.keep_alive();
         let http10 = head.http10;
         let head_only = head.method == "HEAD";
         let mut parsed = ParsedBody::new(&body);
+        parsed.progress = progress;
         let planned = plan(&head, &mut parsed, &shared.token);
         let effect;
         let extra_headers: Vec<(String, String)>;
@@ -541,11 +556,7 @@ impl Connection<'_> {
             }
             Some(Effect::Status(_)) | None => {}
         }
-        if let (Answer::EventIds(count), None | Some(Effect::Delay(_))) = (&planned.answer, effect)
-        {
-            write_event_ids(&mut self.body_out, *count, &mut self.ids);
-        }
-        self.http.write_response(&Response {
+        let response = Response {
             status,
             content_type: JSON,
             body: &self.body_out,
@@ -557,7 +568,16 @@ impl Connection<'_> {
             } else {
                 &[]
             },
-        })?;
+        };
+        if let (Answer::EventIds(count), None | Some(Effect::Delay(_))) = (&planned.answer, effect)
+        {
+            // Written as it is made, a part at a time.
+            let mut answer = EventIds::new(*count, &mut self.ids);
+            self.http
+                .write_streamed(&response, answer.len(), |out| answer.part(out))?;
+        } else {
+            self.http.write_response(&response)?;
+        }
         Ok(keep_alive)
     }
 
@@ -607,11 +627,17 @@ fn authorized(head: &Head, token: &str) -> bool {
 struct ParsedBody<'a> {
     bytes: &'a [u8],
     json: Option<Option<Value>>,
+    /// An intake batch's reading while it arrived.
+    progress: Option<batch::Progress>,
 }
 
 impl<'a> ParsedBody<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        ParsedBody { bytes, json: None }
+        ParsedBody {
+            bytes,
+            json: None,
+            progress: None,
+        }
     }
 
     fn json(&mut self) -> Option<&Value> {
@@ -624,20 +650,13 @@ impl<'a> ParsedBody<'a> {
     /// The number of elements of the `jsons` list of an intake batch, without
     /// building the events.
     fn event_count(&mut self) -> Option<usize> {
-        #[derive(Deserialize)]
-        struct Batch {
-            jsons: Vec<IgnoredAny>,
-        }
         if let Some(parsed) = &self.json {
             return parsed.as_ref()?.get("jsons")?.as_array().map(Vec::len);
         }
-        // A struct also deserializes from a JSON array: require an object.
-        if self.bytes.trim_ascii_start().first() != Some(&b'{') {
-            return None;
+        match &self.progress {
+            Some(progress) => progress.finish(self.bytes),
+            None => batch::jsons_len(self.bytes),
         }
-        serde_json::from_slice::<Batch>(self.bytes)
-            .ok()
-            .map(|batch| batch.jsons.len())
     }
 }
 
@@ -754,23 +773,60 @@ fn write_message(out: &mut Vec<u8>, message: &str) {
     out.push(b'}');
 }
 
-fn write_event_ids(out: &mut Vec<u8>, count: usize, ids: &mut IdGenerator) {
-    out.reserve(16 + count * 39);
-    out.extend_from_slice(br#"{"event_ids":["#);
-    let mut buffer = Uuid::encode_buffer();
-    for index in 0..count {
-        if index > 0 {
-            out.push(b',');
+/// The intake's answer `{"event_ids":["<uuid>",...]}`, made a part at a
+/// time.
+struct EventIds<'a> {
+    count: usize,
+    written: usize,
+    ids: &'a mut IdGenerator,
+}
+
+/// The ids written per part of the answer: about 64 KiB.
+const IDS_PER_PART: usize = 1680;
+
+impl<'a> EventIds<'a> {
+    fn new(count: usize, ids: &'a mut IdGenerator) -> Self {
+        EventIds {
+            count,
+            written: 0,
+            ids,
         }
-        out.push(b'"');
-        out.extend_from_slice(ids.next().hyphenated().encode_lower(&mut buffer).as_bytes());
-        out.push(b'"');
     }
-    out.extend_from_slice(b"]}");
+
+    /// The answer's length in bytes.
+    fn len(&self) -> usize {
+        16 + self.count * 39 - usize::from(self.count > 0)
+    }
+
+    /// Appends the next part to `out`; false once the answer is complete.
+    fn part(&mut self, out: &mut Vec<u8>) -> bool {
+        if self.written == 0 {
+            out.extend_from_slice(br#"{"event_ids":["#);
+        }
+        let end = self.count.min(self.written + IDS_PER_PART);
+        out.reserve((end - self.written) * 39 + 2);
+        for index in self.written..end {
+            let mut record = [0; 39];
+            record[0] = b'"';
+            self.ids.write_next(&mut record[1..37]);
+            record[37] = b'"';
+            record[38] = b',';
+            let last = if index + 1 == self.count { 38 } else { 39 };
+            out.extend_from_slice(&record[..last]);
+        }
+        self.written = end;
+        if end == self.count {
+            out.extend_from_slice(b"]}");
+            return false;
+        }
+        true
+    }
 }
 
 /// UUIDv4 event ids without a system call each: splitmix64 seeded from the
-/// system's random source once per connection.
+/// system's random source once per connection (distinct: splitmix64's
+/// outputs over one period are a permutation of the 64-bit values, and an
+/// id holds two consecutive ones).
 struct IdGenerator(u64);
 
 impl IdGenerator {
@@ -784,6 +840,30 @@ impl IdGenerator {
         bytes[..8].copy_from_slice(&splitmix64(&mut self.0).to_le_bytes());
         bytes[8..].copy_from_slice(&splitmix64(&mut self.0).to_le_bytes());
         uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+
+    /// Writes the next id, lower-case hyphenated, into `out` (36 bytes).
+    fn write_next(&mut self, out: &mut [u8]) {
+        // Each byte's two hex digits.
+        const PAIRS: [[u8; 2]; 256] = {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut pairs = [[0; 2]; 256];
+            let mut byte = 0;
+            while byte < 256 {
+                pairs[byte] = [HEX[byte >> 4], HEX[byte & 0xf]];
+                byte += 1;
+            }
+            pairs
+        };
+        // Where each byte's digits go, around the hyphens.
+        const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+        let bytes = self.next().into_bytes();
+        for (byte, at) in bytes.iter().zip(AT) {
+            out[at..at + 2].copy_from_slice(&PAIRS[usize::from(*byte)]);
+        }
+        for at in [8, 13, 18, 23] {
+            out[at] = b'-';
+        }
     }
 }
 
@@ -813,14 +893,36 @@ mod tests {
     fn event_ids_are_distinct_v4() {
         let mut ids = IdGenerator::new();
         let mut out = Vec::new();
-        write_event_ids(&mut out, 1000, &mut ids);
+        let mut answer = EventIds::new(4000, &mut ids);
+        let length = answer.len();
+        let mut parts = 1;
+        while answer.part(&mut out) {
+            parts += 1;
+        }
+        assert_eq!((out.len(), parts), (length, 3));
         let value: Value = serde_json::from_slice(&out).unwrap();
         let list = value["event_ids"].as_array().unwrap();
         let unique: std::collections::HashSet<_> =
             list.iter().map(|id| id.as_str().unwrap()).collect();
-        assert_eq!(unique.len(), 1000);
+        assert_eq!(unique.len(), 4000);
         for id in unique {
             assert_eq!(Uuid::parse_str(id).unwrap().get_version_num(), 4);
         }
+        // Written as uuid writes them.
+        let (mut written, mut reference) = (IdGenerator(42), IdGenerator(42));
+        for _ in 0..100 {
+            let mut text = [0; 36];
+            written.write_next(&mut text);
+            let expected = reference.next().hyphenated().to_string();
+            assert_eq!(std::str::from_utf8(&text).unwrap(), expected);
+        }
+        // No events, no ids.
+        let mut answer = EventIds::new(0, &mut ids);
+        let mut out = Vec::new();
+        assert!(!answer.part(&mut out));
+        assert_eq!(
+            (out.as_slice(), answer.len()),
+            (&br#"{"event_ids":[]}"#[..], 16)
+        );
     }
 }

@@ -552,6 +552,23 @@ mod tests {
         server.join().unwrap();
     }
 
+    /// Reads and drops up to 1 MiB of what the client still sends, for at
+    /// most a second.
+    fn linger(stream: &mut TcpStream) {
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        let mut drained = 0;
+        let mut scratch = [0; 8192];
+        while drained < 1 << 20 && std::time::Instant::now() < deadline {
+            match stream.read(&mut scratch) {
+                Ok(0) | Err(_) => break,
+                Ok(read) => drained += read,
+            }
+        }
+    }
+
     #[test]
     fn a_413_answered_while_the_body_is_written_is_that_status_not_a_broken_pipe() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -561,21 +578,26 @@ mod tests {
             listener.set_nonblocking(false).unwrap();
             let (mut stream, _) = listener.accept().unwrap();
             connections += 1;
-            // Read the head only, answer, and close with the body unread (a
-            // reset, as a platform refusing the body does).
+            // As an intake refusing a body does: read the head only, answer
+            // in one segment (no Nagle delay: a segment held back is lost
+            // when the connection is reset), close the writing side after
+            // it, read a bounded part of the body (a lingering close, so the
+            // answer and its FIN reach the client first), then close with
+            // the rest of the body unread: a reset, which the client's
+            // writes meet (the 32 MiB body is far from all read).
+            stream.set_nodelay(true).unwrap();
             let mut head = [0u8; 1024];
             let _ = stream.read(&mut head);
             let answer = br#"{"message": "request body too large"}"#;
-            stream
-                .write_all(
-                    format!(
-                        "HTTP/1.1 413 Content Too Large\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        answer.len()
-                    )
-                    .as_bytes(),
-                )
-                .unwrap();
-            stream.write_all(answer).unwrap();
+            let mut response = format!(
+                "HTTP/1.1 413 Content Too Large\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                answer.len()
+            )
+            .into_bytes();
+            response.extend_from_slice(answer);
+            stream.write_all(&response).unwrap();
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+            linger(&mut stream);
             drop(stream);
             // A retry would connect again: count it.
             listener.set_nonblocking(true).unwrap();

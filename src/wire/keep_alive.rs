@@ -421,12 +421,27 @@ mod tests {
         let url = format!("http://{}/callback", listener.local_addr().unwrap());
         let server = std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
+            stream.set_nodelay(true).unwrap();
             let mut head = [0u8; 1024];
             let _ = stream.read(&mut head);
             stream
                 .write_all(b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
                 .unwrap();
-            // Closed with the body unread: a reset.
+            // As an intake does: the answer and its FIN first, a bounded
+            // part of the body read (a lingering close), then closed with
+            // the rest unread: a reset, which the client's writes meet.
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(1);
+            let (mut drained, mut scratch) = (0, [0; 8192]);
+            while drained < 1 << 20 && std::time::Instant::now() < deadline {
+                match stream.read(&mut scratch) {
+                    Ok(0) | Err(_) => break,
+                    Ok(read) => drained += read,
+                }
+            }
         });
         let mut fast = KeepAlive::for_url(&url, "Bearer t").unwrap();
         let body = vec![b' '; 32 * 1024 * 1024];

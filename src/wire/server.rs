@@ -5,7 +5,7 @@
 //! stopped), request head and body parsing with
 //! limits (RFC 9112: request line, header fields, `Content-Length` or
 //! `chunked`, `Expect: 100-continue`), keep-alive decisions, response
-//! writing in one write call and the lingering close after an error answer.
+//! writing in one write call (a large body apart) and the lingering close after an error answer.
 //!
 //! Routing stays with each server, as plain functions; this file knows
 //! nothing of routes, faults or records.
@@ -26,6 +26,10 @@ use std::time::{Duration, Instant};
 const LINGER_BYTES: usize = 1 << 20;
 const LINGER_TIME: Duration = Duration::from_secs(1);
 const MAX_CHUNK_LINE_BYTES: u64 = 4096;
+/// The parts in which a `Content-Length` body is read and observed.
+const OBSERVED_PART_BYTES: u64 = 256 * 1024;
+/// A response body larger than this is written apart from its head.
+const SEPARATE_BODY_BYTES: usize = 64 * 1024;
 
 /// How long the accept loop waits after an accept error (out of file
 /// descriptors and the like), so as not to spin.
@@ -196,6 +200,16 @@ impl HttpConnection {
     /// Reads the next request, head and body; `Ok(None)` when the client
     /// closed the connection between requests.
     pub(crate) fn read_request(&mut self) -> Result<Option<(Head, Vec<u8>)>, Refused> {
+        self.read_request_observed(&mut |_, _| {})
+    }
+
+    /// [`read_request`](Self::read_request), with `observe` given the body
+    /// received so far after each part of it read (`Content-Length` bodies
+    /// only): a server can read a large body while it arrives.
+    pub(crate) fn read_request_observed(
+        &mut self,
+        observe: &mut dyn FnMut(&Head, &[u8]),
+    ) -> Result<Option<(Head, Vec<u8>)>, Refused> {
         let head = match self.read_head() {
             Ok(Some(head)) => head,
             Ok(None) => return Ok(None),
@@ -203,7 +217,7 @@ impl HttpConnection {
         };
         match head
             .framing()
-            .and_then(|framing| self.read_body(&head, framing))
+            .and_then(|framing| self.read_body(&head, framing, observe))
         {
             Ok(body) => Ok(Some((head, body))),
             Err(error) => Err(Refused {
@@ -261,7 +275,12 @@ impl HttpConnection {
         }))
     }
 
-    fn read_body(&mut self, head: &Head, framing: Framing) -> Result<Vec<u8>, ParseError> {
+    fn read_body(
+        &mut self,
+        head: &Head,
+        framing: Framing,
+        observe: &mut dyn FnMut(&Head, &[u8]),
+    ) -> Result<Vec<u8>, ParseError> {
         match framing {
             Framing::Empty => Ok(Vec::new()),
             Framing::Length(length) => {
@@ -271,8 +290,16 @@ impl HttpConnection {
                 if head.expects_continue() {
                     self.writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
                 }
-                let mut body = vec![0; length as usize];
-                self.reader.read_exact(&mut body)?;
+                // Read into capacity (not into zeros written first), a part
+                // at a time, each observed.
+                let mut body = Vec::with_capacity(length as usize);
+                while (body.len() as u64) < length {
+                    let part = (length - body.len() as u64).min(OBSERVED_PART_BYTES);
+                    if (&mut self.reader).take(part).read_to_end(&mut body)? == 0 {
+                        return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+                    }
+                    observe(head, &body);
+                }
                 Ok(body)
             }
             Framing::Chunked => {
@@ -358,16 +385,60 @@ impl HttpConnection {
         })
     }
 
-    /// Writes `response` with one write call; without `keep_alive`, the
-    /// writing side is then shut down.
+    /// Writes `response` with one write call (two for a body over 64 KiB); without
+    /// `keep_alive`, the writing side is then shut down.
     pub(crate) fn write_response(&mut self, response: &Response<'_>) -> io::Result<()> {
+        let with_body = self.write_head(response, response.body.len())?;
+        if with_body && response.body.len() > SEPARATE_BODY_BYTES {
+            // A large body is not copied behind the head.
+            self.writer.write_all(&self.out)?;
+            self.writer.write_all(response.body)?;
+        } else {
+            if with_body {
+                self.out.extend_from_slice(response.body);
+            }
+            self.writer.write_all(&self.out)?;
+        }
+        self.end_response(response.keep_alive)
+    }
+
+    /// Writes `response`'s head for a body of `length` bytes (its `body`
+    /// is not used), then the body as `part` writes it, part after part,
+    /// until it returns false; the parts must total `length` bytes. A large
+    /// answer (the intake's ids) is thus never held whole, and the client
+    /// reads its start while the rest is made.
+    pub(crate) fn write_streamed(
+        &mut self,
+        response: &Response<'_>,
+        length: usize,
+        mut part: impl FnMut(&mut Vec<u8>) -> bool,
+    ) -> io::Result<()> {
+        let with_body = self.write_head(response, length)?;
+        if with_body {
+            loop {
+                let more = part(&mut self.out);
+                self.writer.write_all(&self.out)?;
+                self.out.clear();
+                if !more {
+                    break;
+                }
+            }
+        } else {
+            self.writer.write_all(&self.out)?;
+        }
+        self.end_response(response.keep_alive)
+    }
+
+    /// Puts `response`'s head into `out`, for a body of `length` bytes;
+    /// whether a body follows.
+    fn write_head(&mut self, response: &Response<'_>, length: usize) -> io::Result<bool> {
         let status = response.status;
         let no_body = status == 204 || status == 304;
         self.out.clear();
         write!(self.out, "HTTP/1.1 {status} {}\r\n", reason(status))?;
         write!(self.out, "Content-Type: {}\r\n", response.content_type)?;
         if !no_body {
-            write!(self.out, "Content-Length: {}\r\n", response.body.len())?;
+            write!(self.out, "Content-Length: {length}\r\n")?;
         }
         for (name, value) in response.headers {
             write!(self.out, "{name}: {value}\r\n")?;
@@ -378,12 +449,12 @@ impl HttpConnection {
             self.out.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         self.out.extend_from_slice(b"\r\n");
-        if !no_body && !response.head_only {
-            self.out.extend_from_slice(response.body);
-        }
-        self.writer.write_all(&self.out)?;
+        Ok(!no_body && !response.head_only)
+    }
+
+    fn end_response(&mut self, keep_alive: bool) -> io::Result<()> {
         self.writer.flush()?;
-        if !response.keep_alive {
+        if !keep_alive {
             let _ = self.writer.shutdown(Shutdown::Write);
         }
         Ok(())
