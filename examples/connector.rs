@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use schemars::JsonSchema;
 use sekoia_automation::Timestamp;
 use sekoia_automation::testing::{Fault, LocalPlatform, Sandbox};
-use sekoia_automation::{Acknowledgement, Connector, ConnectorContext, Json, Page};
+use sekoia_automation::{Acknowledgement, Connector, ConnectorContext, JsonEvent, Page};
 use sekoia_automation::{Level, Module, TriggerError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -62,10 +62,10 @@ fn feed_date(n: u64) -> Timestamp {
     Timestamp::from(UNIX_EPOCH + Duration::from_secs(1_795_824_000 + n))
 }
 
-fn feed_page(from: u64, to: u64) -> Vec<Json<FeedEvent>> {
+fn feed_page(from: u64, to: u64) -> Vec<JsonEvent<FeedEvent>> {
     (from..to)
         .map(|id| {
-            Json(FeedEvent {
+            JsonEvent(FeedEvent {
                 id,
                 date: format!("{}Z", feed_date(id).to_iso8601()),
                 message: format!(
@@ -90,7 +90,7 @@ struct CollectFeed {
 impl Connector for CollectFeed {
     type ModuleConfiguration = serde_json::Value;
     type Configuration = FeedConfiguration;
-    type Event = Json<FeedEvent>;
+    type Event = JsonEvent<FeedEvent>;
     const NAME: &'static str = "Collect feed";
     const DESCRIPTION: &'static str = "Collect the events of the fake feed";
 

@@ -8,12 +8,15 @@
 //!
 //! Starts the embedded platform (its intake) in this process, then runs
 //! pushes in child processes, each reporting its own peak RSS (VmHWM of
-//! `/proc/self/status`) and its time around the push call alone:
+//! `/proc/self/status`) and its time around the push call alone; this
+//! process also times each child from spawn to exit:
 //!
 //! - **100,000 small events**: one `push_events` call (per-event result with
 //!   the intake's ids) against the Python SDK 1.27's `push_events_to_intakes`
 //!   of the same events (run with `$SEKOIA_PYTHON`, default `python3`, when
-//!   it can import `sekoia_automation`): events/s and max RSS, as ratios;
+//!   it can import `sekoia_automation`): events/s of the push call and of
+//!   the whole process (what a connector run costs: start-up, configuration,
+//!   the push, the stop), and max RSS, as ratios;
 //! - **per-event result overhead**: the same push with `push_events` (ids
 //!   kept) against `push_events_without_ids`, 11 runs each, alternated:
 //!   the ratio of the medians and the median of the paired ratios;
@@ -29,7 +32,7 @@ use std::time::Instant;
 
 use schemars::JsonSchema;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
-use sekoia_automation::{Connector, ConnectorContext, Json, Module, TriggerError};
+use sekoia_automation::{Connector, ConnectorContext, JsonEvent, Module, TriggerError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -60,7 +63,7 @@ impl Connector for Push {
     fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
         let configuration = ctx.configuration();
         let events = (0..configuration.events).map(|id| {
-            Json(Small {
+            JsonEvent(Small {
                 id,
                 severity: id * 37 % 101,
                 source: "https://feed",
@@ -128,7 +131,11 @@ fn main() -> ExitCode {
 }
 
 struct Sample {
+    /// The push call alone.
     seconds: f64,
+    /// The whole process, spawn to exit: start-up, configuration, the
+    /// push, the stop.
+    process_seconds: f64,
     /// The push and reading every id and outcome of its report.
     read_seconds: f64,
     acknowledged: u64,
@@ -140,6 +147,7 @@ struct Sample {
 /// max_rss_kib` line.
 #[allow(clippy::zombie_processes)] // wait4 below reaps the child.
 fn measure(command: &mut Command) -> Option<Sample> {
+    let spawned = Instant::now();
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -161,6 +169,7 @@ fn measure(command: &mut Command) -> Option<Sample> {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: waits for our own child and fills a zeroed rusage.
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let process_seconds = spawned.elapsed().as_secs_f64();
     let text = reader.join().unwrap_or_default();
     let errors = errors.join().unwrap_or_default();
     if pid != child.id() as libc::pid_t
@@ -173,6 +182,7 @@ fn measure(command: &mut Command) -> Option<Sample> {
     let line = text.lines().last()?;
     let mut fields = line.split_whitespace();
     Some(Sample {
+        process_seconds,
         seconds: fields.next()?.parse().ok()?,
         acknowledged: fields.next()?.parse().ok()?,
         ids: fields.next()?.parse().ok()?,
@@ -323,6 +333,7 @@ fn figures() {
     // Every figure is the median of runs alternated with its baseline's,
     // the machine being shared.
     let mut with_ids = Vec::new();
+    let mut with_ids_process = Vec::new();
     let mut with_ids_read = Vec::new();
     let mut without_ids = Vec::new();
     let mut bare = Vec::new();
@@ -334,6 +345,7 @@ fn figures() {
     for round in 0..11 {
         let sample = rust_push(&sandbox, &platform, small, true);
         with_ids.push(sample.seconds);
+        with_ids_process.push(sample.process_seconds);
         with_ids_read.push(sample.read_seconds);
         let plain = rust_push(&sandbox, &platform, small, false).seconds;
         paired.push(sample.seconds / plain);
@@ -349,8 +361,15 @@ fn figures() {
     let mut rust = rust.expect("eleven rounds");
     let paired = median(paired);
     rust.seconds = median(with_ids.clone());
+    rust.process_seconds = median(with_ids_process);
     let python = (!pythons.is_empty()).then(|| Sample {
         seconds: median(pythons.iter().map(|sample| sample.seconds).collect()),
+        process_seconds: median(
+            pythons
+                .iter()
+                .map(|sample| sample.process_seconds)
+                .collect(),
+        ),
         read_seconds: f64::NAN,
         acknowledged: pythons[0].acknowledged,
         ids: pythons[0].ids,
@@ -382,6 +401,12 @@ fn figures() {
                 rate(&rust, small) / rate(python, small)
             );
             println!(
+                "| 100,000 small events, events/s of the whole process, spawn to exit (median of 11; Python: of 3) | {:.0} | Python SDK 1.27: {:.0} | {:.1}× |",
+                small as f64 / rust.process_seconds,
+                small as f64 / python.process_seconds,
+                python.process_seconds / rust.process_seconds
+            );
+            println!(
                 "| 100,000 small events, max RSS | {} KiB | Python SDK 1.27: {} KiB | {:.3} |",
                 rust.max_rss_kib,
                 python.max_rss_kib,
@@ -400,7 +425,7 @@ fn figures() {
         }
     }
     println!(
-        "| 100,000 small events, events/s, floor | {:.0} | bare `ureq` POSTs of the same bodies, sequential, in-process: {:.0} | {:.2} |",
+        "| 100,000 small events, the push (per-event result, ids kept) against the plain push: bare `ureq` POSTs of the same bodies, sequential, in-process, answers not read, events/s | {:.0} | {:.0} | {:.2} |",
         rate(&rust, small),
         small as f64 / bare,
         rate(&rust, small) * bare / small as f64

@@ -5,7 +5,7 @@
 //! `push_events_to_intakes` treats the `str` and `dict` items of the list
 //! `json.load` gives it. With `"as": "measures"`, every event is read into a
 //! typed struct (`{"name": <string>, "value": <float>}`) and pushed as
-//! [`Json`], the way a module pushes its own types.
+//! [`JsonEvent`], the way a module pushes its own types.
 //!
 //! Run it as the platform runs the container (`connector_replay replay`,
 //! configuration in `/symphony` or the environment):
@@ -21,7 +21,7 @@
 use std::process::ExitCode;
 
 use schemars::JsonSchema;
-use sekoia_automation::{Connector, ConnectorContext, Json, Module, TriggerError};
+use sekoia_automation::{Connector, ConnectorContext, JsonEvent, Module, TriggerError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -62,7 +62,7 @@ impl Connector for Replay {
             Some("measures") => {
                 let measures = events
                     .into_iter()
-                    .map(|event| serde_json::from_value::<Measure>(event).map(Json))
+                    .map(|event| serde_json::from_value::<Measure>(event).map(JsonEvent))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|error| TriggerError::msg(format!("not a measure: {error}")))?;
                 ctx.push_events(measures)

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sekoia_automation::StopSignal;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::{
-    Connector, ConnectorContext, ConnectorOptions, EventOutcome, Json, Refusal,
+    Connector, ConnectorContext, ConnectorOptions, EventOutcome, JsonEvent, Refusal,
 };
 use sekoia_automation::{Module, Settings, Timestamp, TriggerError};
 use serde_json::{Value, json};
@@ -162,7 +162,7 @@ fn non_ascii_astral_and_plain_string_events_are_escaped_once_in_the_outer_body()
             small: f64,
         }
         let _ = ctx
-            .push_events([Json(Event {
+            .push_events([JsonEvent(Event {
                 text: "😀 \u{2028}/\t\"",
                 big: 1e16,
                 small: 1.5e-7,

@@ -16,7 +16,7 @@
 //! it with `json.load` (a `str` item stays a `str`, an object becomes a
 //! `dict`, serialized by the SDK with `orjson`); ours reads it as
 //! `serde_json::Value`s (a string is sent as it is, anything else as
-//! compact JSON) or, for typed events, as structs pushed in [`Json`].
+//! compact JSON) or, for typed events, as structs pushed in [`JsonEvent`].
 //!
 //! Intended differences (**ours**), each checked as such:
 //! - an integer beyond 64 bits: `orjson` raises and the whole Python call
@@ -39,7 +39,7 @@
 //! written as Python's `json.loads` then `orjson` write them, and the
 //! `User-Agent` is sent in Latin-1 as `http.client` sends it.
 //!
-//! [`Json`]: sekoia_automation::Json
+//! [`JsonEvent`]: sekoia_automation::JsonEvent
 
 mod support;
 

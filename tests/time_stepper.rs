@@ -13,7 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use sekoia_automation::testing::{LocalPlatform, ManualClock, Sandbox};
 use sekoia_automation::{
-    Connector, ConnectorContext, ConnectorOptions, Json, Module, TimeStepper, TimeWindow,
+    Connector, ConnectorContext, ConnectorOptions, JsonEvent, Module, TimeStepper, TimeWindow,
     Timestamp, TriggerError,
 };
 use serde_json::{Value, json};
@@ -30,13 +30,13 @@ fn at(seconds: u64) -> Timestamp {
 }
 
 /// The source's events dated in `[start, end)`.
-fn fetch(window: TimeWindow) -> Vec<Json<Value>> {
+fn fetch(window: TimeWindow) -> Vec<JsonEvent<Value>> {
     let seconds = |t: Timestamp| t.micros_since_epoch().div_euclid(1_000_000) as u64;
     let first = seconds(window.start).saturating_sub(FIRST).div_ceil(10);
     let mut events = Vec::new();
     let mut k = first;
     while at(FIRST + 10 * k) < window.end {
-        events.push(Json(
+        events.push(JsonEvent(
             json!({"id": k, "date": at(FIRST + 10 * k).to_iso8601()}),
         ));
         k += 1;
@@ -54,7 +54,7 @@ struct Poller {
 impl Connector for Poller {
     type ModuleConfiguration = Value;
     type Configuration = Value;
-    type Event = Json<Value>;
+    type Event = JsonEvent<Value>;
     const NAME: &'static str = "Poller";
     const DESCRIPTION: &'static str = "Poll the source minute by minute";
 

@@ -85,7 +85,7 @@ pub trait Connector: Sized + 'static {
     /// [`ConnectorContext::intake_key`]).
     type Configuration: DeserializeOwned + JsonSchema + 'static;
     /// The events of a [`Page`] (`String`, `serde_json::Value`,
-    /// [`Json<T>`](crate::Json)...).
+    /// [`JsonEvent<T>`](crate::JsonEvent)...).
     type Event: IntakeEvent;
     /// The connector's name, as shown in the platform.
     const NAME: &'static str;

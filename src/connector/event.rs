@@ -3,7 +3,7 @@
 //! (PROTOCOL-connectors §2.1).
 //!
 //! Strings are sent as they are (raw log lines are common); JSON values and
-//! [`Json`]-wrapped serializable values become compact JSON as the Python
+//! [`JsonEvent`]-wrapped serializable values become compact JSON as the Python
 //! SDK's `orjson` writes it: no spaces, non-ASCII raw in UTF-8, control
 //! characters as `\u00XX` (`\n`, `\t`... short), `/` and U+2028 not escaped,
 //! floats in shortest form with an explicit exponent sign (`1e+16`,
@@ -21,11 +21,11 @@ use serde_json::ser::{CompactFormatter, Formatter, Serializer};
 ///
 /// Implemented for `str`, `String`, `Cow<str>`, `Box<str>` (sent as they
 /// are), [`serde_json::Value`] (a JSON string as it is, anything else as
-/// compact JSON, as the Python SDK treats `str` and `dict`), [`Json`] (any
+/// compact JSON, as the Python SDK treats `str` and `dict`), [`JsonEvent`] (any
 /// `Serialize` value as compact JSON) and references to them.
 ///
 /// ```
-/// use sekoia_automation::{IntakeEvent, Json};
+/// use sekoia_automation::{IntakeEvent, JsonEvent};
 /// use serde_json::json;
 ///
 /// let mut out = String::new();
@@ -37,7 +37,7 @@ use serde_json::ser::{CompactFormatter, Formatter, Serializer};
 /// out.clear();
 /// #[derive(serde::Serialize)]
 /// struct Login { user: &'static str, ok: bool }
-/// Json(Login { user: "ada", ok: true }).write_event(&mut out).unwrap();
+/// JsonEvent(Login { user: "ada", ok: true }).write_event(&mut out).unwrap();
 /// assert_eq!(out, r#"{"user":"ada","ok":true}"#);
 /// ```
 pub trait IntakeEvent {
@@ -100,13 +100,13 @@ impl EventError {
 /// A serializable value sent as compact JSON.
 ///
 /// ```
-/// use sekoia_automation::{IntakeEvent, Json};
+/// use sekoia_automation::{IntakeEvent, JsonEvent};
 /// let mut out = String::new();
-/// Json(vec![1.5e-7, f64::NAN]).write_event(&mut out).unwrap();
+/// JsonEvent(vec![1.5e-7, f64::NAN]).write_event(&mut out).unwrap();
 /// assert_eq!(out, "[1.5e-7,null]");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Json<T>(pub T);
+pub struct JsonEvent<T>(pub T);
 
 impl IntakeEvent for str {
     fn write_event(&self, out: &mut String) -> Result<(), EventError> {
@@ -148,7 +148,7 @@ impl IntakeEvent for Value {
     }
 }
 
-impl<T: Serialize> IntakeEvent for Json<T> {
+impl<T: Serialize> IntakeEvent for JsonEvent<T> {
     fn write_event(&self, out: &mut String) -> Result<(), EventError> {
         write_compact(&self.0, out).map_err(EventError::new)
     }
@@ -309,7 +309,7 @@ mod tests {
         let mut out = String::from("kept");
         let mut map = std::collections::BTreeMap::new();
         map.insert(vec![1u8], 1);
-        assert!(Json(map).write_event(&mut out).is_err());
+        assert!(JsonEvent(map).write_event(&mut out).is_err());
         assert_eq!(out, "kept");
     }
 }

@@ -6,7 +6,7 @@
 //!   [`Page`] (the default polling loop's step), [`ConnectorOptions`];
 //! - [`ConnectorContext`]: configuration and intake key,
 //!   [`push_events`](ConnectorContext::push_events), checkpoints, metrics;
-//! - pushing: [`IntakeEvent`]/[`Json`] (what an event becomes),
+//! - pushing: [`IntakeEvent`]/[`JsonEvent`] (what an event becomes),
 //!   [`Acknowledgement`] / [`PushError`] / [`PushReport`] (what happened to
 //!   each event);
 //! - checkpoints: [`CheckpointDatetime`], [`CheckpointTimestamp`],
@@ -78,7 +78,7 @@ pub use checkpoint::{
 pub use connector::{Connector, ConnectorOptions, Page};
 pub use context::ConnectorContext;
 pub use context_file::ContextFile;
-pub use event::{EventError, IntakeEvent, Json};
+pub use event::{EventError, IntakeEvent, JsonEvent};
 pub use registry::{Counter, Gauge, Histogram, MetricConflict, MetricKind, MetricsRegistry};
 pub use time_stepper::{TimeStepper, TimeWindow, TimeWindows};
 
