@@ -10,7 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sekoia_automation::StopSignal;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::{
-    Connector, ConnectorContext, ConnectorOptions, EventOutcome, JsonEvent, Refusal,
+    Connector, ConnectorContext, ConnectorOptions, EventError, EventOutcome, IntakeEvent,
+    JsonEvent, Refusal,
 };
 use sekoia_automation::{Module, Settings, Timestamp, TriggerError};
 use serde_json::{Value, json};
@@ -303,6 +304,80 @@ fn oversized_events_by_characters_or_bytes_are_refused_and_reported() {
         .unwrap()
         .len();
     assert_eq!(jsons, 3);
+}
+
+/// A hand-written event kind: a syslog line, an empty one refused.
+struct Line(&'static str);
+
+impl IntakeEvent for Line {
+    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
+        if self.0.is_empty() {
+            return Err(EventError::new("an empty syslog line"));
+        }
+        out.push_str(self.0);
+        Ok(())
+    }
+}
+
+#[test]
+fn events_that_cannot_be_written_are_refused_with_their_reason_and_the_others_sent() {
+    let env = Env::new();
+    let (outcomes, error) = run_step(&env, ConnectorOptions::default(), |ctx| {
+        let mut map = HashMap::new();
+        map.insert(vec![1u8], "a key JSON cannot have");
+        let unserializable = ctx
+            .push_events([JsonEvent(map)])
+            .expect_err("a map with a list as key is refused");
+        let lines = ctx
+            .push_events([Line("<13>one"), Line(""), Line("<13>three")])
+            .expect_err("the empty line is refused");
+        let outcomes: Vec<String> = unserializable
+            .report()
+            .outcomes()
+            .chain(lines.report().outcomes())
+            .map(|outcome| format!("{outcome:?}"))
+            .collect();
+        (outcomes, lines.to_string())
+    });
+    assert_eq!(outcomes.len(), 4, "{outcomes:?}");
+    assert_eq!(
+        outcomes[0],
+        format!(
+            "{:?}",
+            EventOutcome::Refused(&Refusal::Unserializable {
+                message: "key must be a string".into()
+            })
+        )
+    );
+    assert!(
+        outcomes[1].starts_with("Acknowledged(Some("),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes[2],
+        format!(
+            "{:?}",
+            EventOutcome::Refused(&Refusal::Unserializable {
+                message: "an empty syslog line".into()
+            })
+        )
+    );
+    assert!(
+        outcomes[3].starts_with("Acknowledged(Some("),
+        "{outcomes:?}"
+    );
+    assert!(
+        error.starts_with(
+            "1 of 3 events were not delivered to the intake: 1 refused before sending"
+        ),
+        "{error}"
+    );
+    let batches = env.batches();
+    assert_eq!(batches.len(), 1, "the refused map sends nothing");
+    assert_eq!(
+        batches[0].json().unwrap()["jsons"],
+        json!(["<13>one", "<13>three"])
+    );
 }
 
 #[test]

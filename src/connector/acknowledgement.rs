@@ -121,9 +121,10 @@ pub enum Refusal {
         /// Its length in UTF-8 bytes.
         bytes: usize,
     },
-    /// It could not be serialized to JSON.
+    /// It could not be written for the intake ([`EventError`](crate::EventError)).
     Unserializable {
-        /// Serde's message.
+        /// Why: the JSON serializer's message, or the one an
+        /// [`IntakeEvent`](crate::IntakeEvent) written by hand gave.
         message: String,
     },
 }

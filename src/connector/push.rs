@@ -133,7 +133,7 @@ impl Pusher {
                 run.report.refused.push((
                     index,
                     Refusal::Unserializable {
-                        message: error.to_string(),
+                        message: error.message().to_owned(),
                     },
                 ));
                 continue;
