@@ -201,6 +201,11 @@ fn encode_into(input: &[u8], out: &mut [u8]) -> (usize, usize) {
             let plain = (escaped.trailing_zeros() / 8) as usize;
             at += plain;
             written += plain;
+            if written + MAX_ESCAPE > out.len() {
+                // Up to 7 plain bytes leave less than an escape's room (an
+                // astral character's is 12 bytes).
+                break;
+            }
         } else if at == input.len() {
             break;
         } else if EXTRA[usize::from(input[at])] == 0 {
@@ -520,10 +525,11 @@ mod tests {
         out
     }
 
-    /// Characters and encoded length of every piece at every offset modulo
-    /// 8 and across word ends, against the character-by-character reading.
+    /// Characters, encoded length and encoding of every pair of pieces at
+    /// every offset modulo 8 and across word ends, alone and as events of a
+    /// body, against the character-by-character reading.
     #[test]
-    fn lengths_agree_with_the_character_by_character_reading() {
+    fn lengths_and_encoding_agree_with_the_character_by_character_reading() {
         let pieces = [
             "a", "\"", "\\", "\n", "\u{1}", "\u{1f}", "\u{7f}", "é", "€", "😀", "\u{2028}", " ",
         ];
@@ -536,19 +542,37 @@ mod tests {
                 },
                 "{text:?}"
             );
+            let mut out = Vec::new();
+            encode_string(text, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), reference_literal(text));
         };
         for lead in 0..16 {
+            let mut texts = Vec::new();
             for first in pieces {
                 for second in pieces {
                     for tail in 0..9 {
-                        check(&format!(
-                            "{}{first}{second}{}",
-                            "x".repeat(lead),
-                            "y".repeat(tail)
-                        ));
+                        let text =
+                            format!("{}{first}{second}{}", "x".repeat(lead), "y".repeat(tail));
+                        check(&text);
+                        texts.push(text);
                     }
                 }
             }
+            // The same texts as events of one body: separators at every
+            // offset too, next to escapes.
+            let events: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let chunks = body_of(&events);
+            let literals: Vec<String> = texts.iter().map(|text| reference_literal(text)).collect();
+            let expected = format!(
+                r#"{{"intake_key": "KEY123", "jsons": [{}]}}"#,
+                literals.join(", ")
+            );
+            assert_eq!(chunks.len(), 1);
+            assert_eq!(chunks[0].body.len(), expected.len());
+            assert_eq!(
+                String::from_utf8(chunks[0].body.to_vec()).unwrap(),
+                expected
+            );
         }
         // Quotes in every byte of over 255 ASCII words (the counters are
         // added up every 255 words), then other words.
