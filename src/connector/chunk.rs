@@ -32,14 +32,6 @@ pub const MAX_CHUNK_CHARS: usize = 9_437_184;
 /// A chunk's request body is at most this many bytes.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
-/// The length of `text` in Python `str` elements (code points).
-pub(crate) fn char_count(text: &str) -> usize {
-    if text.is_ascii() {
-        return text.len();
-    }
-    text.bytes().filter(|&b| (b as i8) >= -0x40).count()
-}
-
 /// An event over a limit: its lengths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Oversize {
@@ -47,14 +39,25 @@ pub(crate) struct Oversize {
     pub(crate) bytes: usize,
 }
 
-/// Checks the per-event limits; returns the character count when it fits.
-pub(crate) fn check_event(text: &str) -> Result<usize, Oversize> {
+/// An event's lengths: in Python `str` elements (code points), and in
+/// bytes once encoded by [`encode_string`], quotes included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Lengths {
+    pub(crate) chars: usize,
+    pub(crate) encoded: usize,
+}
+
+/// Checks the per-event limits; returns the event's lengths when it fits.
+pub(crate) fn check_event(text: &str) -> Result<Lengths, Oversize> {
     let bytes = text.len();
-    let chars = char_count(text);
-    if chars > MAX_EVENT_CHARS || bytes > MAX_EVENT_BYTES {
-        return Err(Oversize { chars, bytes });
+    let lengths = lengths(text);
+    if lengths.chars > MAX_EVENT_CHARS || bytes > MAX_EVENT_BYTES {
+        return Err(Oversize {
+            chars: lengths.chars,
+            bytes,
+        });
     }
-    Ok(chars)
+    Ok(lengths)
 }
 
 /// How many bytes more than its UTF-8 form each byte takes once encoded as
@@ -94,34 +97,58 @@ fn zero_bytes(word: u64) -> u64 {
     !(((word & !HIGH) + !HIGH) | word) & HIGH
 }
 
-/// The length of `text` once encoded by [`encode_string`], quotes included.
-pub(crate) fn encoded_len(text: &str) -> usize {
+/// The sum of the eight bytes of `counters`.
+fn byte_sum(counters: u64) -> usize {
+    const LANES: u64 = 0x00ff_00ff_00ff_00ff;
+    let pairs = (counters & LANES) + ((counters >> 8) & LANES);
+    (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize
+}
+
+/// The [`EXTRA`] bytes and the UTF-8 continuation bytes of `bytes`.
+fn extra_and_continuations(bytes: &[u8]) -> (usize, usize) {
+    bytes.iter().fold((0, 0), |(extra, continuations), &byte| {
+        (
+            extra + usize::from(EXTRA[usize::from(byte)]),
+            continuations + usize::from((byte as i8) < -0x40),
+        )
+    })
+}
+
+/// The [`Lengths`] of `text`, in one pass eight bytes at a time: in a word
+/// of ASCII bytes none of which is a control or DEL (most of them), its
+/// quotes and backslashes are counted in one counter per byte (added up
+/// every 255 words); any other word is read byte by byte.
+pub(crate) fn lengths(text: &str) -> Lengths {
     let bytes = text.as_bytes();
-    let mut extra = 0;
+    let (mut extra, mut continuations) = (0, 0);
+    let (mut counters, mut counted) = (0u64, 0u32);
     let mut words = bytes.chunks_exact(8);
     for word in &mut words {
         let value = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        let low = value & !HIGH;
         // Bytes under 0x20 (ASCII ones: the high bit is checked apart).
-        let control = !(low + 0x6060_6060_6060_6060) & HIGH;
+        let control = !((value & !HIGH) + 0x6060_6060_6060_6060) & HIGH;
         let del = zero_bytes(value ^ ONES.wrapping_mul(0x7f));
         if (value & HIGH) | control | del != 0 {
-            extra += word
-                .iter()
-                .map(|&b| usize::from(EXTRA[usize::from(b)]))
-                .sum::<usize>();
+            let (more, continued) = extra_and_continuations(word);
+            extra += more;
+            continuations += continued;
         } else {
-            let quote = zero_bytes(value ^ ONES.wrapping_mul(b'"' as u64));
-            let backslash = zero_bytes(value ^ ONES.wrapping_mul(b'\\' as u64));
-            extra += (quote | backslash).count_ones() as usize;
+            let quote = zero_bytes(value ^ ONES.wrapping_mul(u64::from(b'"')));
+            let backslash = zero_bytes(value ^ ONES.wrapping_mul(u64::from(b'\\')));
+            counters += (quote | backslash) >> 7;
+            counted += 1;
+            if counted == 255 {
+                extra += byte_sum(counters);
+                (counters, counted) = (0, 0);
+            }
         }
     }
-    extra += words
-        .remainder()
-        .iter()
-        .map(|&b| usize::from(EXTRA[usize::from(b)]))
-        .sum::<usize>();
-    bytes.len() + extra + 2
+    extra += byte_sum(counters);
+    let (more, continued) = extra_and_continuations(words.remainder());
+    Lengths {
+        chars: bytes.len() - continuations - continued,
+        encoded: bytes.len() + extra + more + 2,
+    }
 }
 
 /// Appends `text` as a Python JSON string literal (`ensure_ascii`).
@@ -174,6 +201,11 @@ fn encode_into(input: &[u8], out: &mut [u8]) -> (usize, usize) {
             let plain = (escaped.trailing_zeros() / 8) as usize;
             at += plain;
             written += plain;
+            if written + MAX_ESCAPE > out.len() {
+                // Up to 7 plain bytes leave less than an escape's room (an
+                // astral character's is 12 bytes).
+                break;
+            }
         } else if at == input.len() {
             break;
         } else if EXTRA[usize::from(input[at])] == 0 {
@@ -389,10 +421,10 @@ impl ChunkBuilder {
         }
     }
 
-    /// Adds an event that passed [`check_event`]; returns the chunk that had
-    /// to be closed to make room, if any.
-    pub(crate) fn push(&mut self, index: u64, text: &str, chars: usize) -> Option<Chunk> {
-        let encoded = encoded_len(text);
+    /// Adds an event that passed [`check_event`] (its `lengths`); returns
+    /// the chunk that had to be closed to make room, if any.
+    pub(crate) fn push(&mut self, index: u64, text: &str, lengths: Lengths) -> Option<Chunk> {
+        let Lengths { chars, encoded } = lengths;
         let closed = match &self.current {
             Some(chunk)
                 if chunk.chars + chars > MAX_CHUNK_CHARS
@@ -445,8 +477,8 @@ mod tests {
         let mut builder = ChunkBuilder::new("KEY123");
         let mut chunks = Vec::new();
         for (index, event) in events.iter().enumerate() {
-            let chars = check_event(event).unwrap();
-            chunks.extend(builder.push(index as u64, event, chars));
+            let lengths = check_event(event).unwrap();
+            chunks.extend(builder.push(index as u64, event, lengths));
         }
         chunks.extend(builder.close());
         chunks
@@ -493,6 +525,67 @@ mod tests {
         out
     }
 
+    /// Characters, encoded length and encoding of every pair of pieces at
+    /// every offset modulo 8 and across word ends, alone and as events of a
+    /// body, against the character-by-character reading.
+    #[test]
+    fn lengths_and_encoding_agree_with_the_character_by_character_reading() {
+        let pieces = [
+            "a", "\"", "\\", "\n", "\u{1}", "\u{1f}", "\u{7f}", "é", "€", "😀", "\u{2028}", " ",
+        ];
+        let check = |text: &str| {
+            assert_eq!(
+                lengths(text),
+                Lengths {
+                    chars: text.chars().count(),
+                    encoded: reference_literal(text).len(),
+                },
+                "{text:?}"
+            );
+            let mut out = Vec::new();
+            encode_string(text, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), reference_literal(text));
+        };
+        for lead in 0..16 {
+            let mut texts = Vec::new();
+            for first in pieces {
+                for second in pieces {
+                    for tail in 0..9 {
+                        let text =
+                            format!("{}{first}{second}{}", "x".repeat(lead), "y".repeat(tail));
+                        check(&text);
+                        texts.push(text);
+                    }
+                }
+            }
+            // The same texts as events of one body: separators at every
+            // offset too, next to escapes.
+            let events: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let chunks = body_of(&events);
+            let literals: Vec<String> = texts.iter().map(|text| reference_literal(text)).collect();
+            let expected = format!(
+                r#"{{"intake_key": "KEY123", "jsons": [{}]}}"#,
+                literals.join(", ")
+            );
+            assert_eq!(chunks.len(), 1);
+            assert_eq!(chunks[0].body.len(), expected.len());
+            assert_eq!(
+                String::from_utf8(chunks[0].body.to_vec()).unwrap(),
+                expected
+            );
+        }
+        // Quotes in every byte of over 255 ASCII words (the counters are
+        // added up every 255 words), then other words.
+        for count in [2039, 2040, 2041, 4096] {
+            check(&"\"".repeat(count));
+            check(&format!(
+                "{}é\\{}",
+                "\\\"".repeat(count),
+                "ab\"".repeat(count)
+            ));
+        }
+    }
+
     #[test]
     fn bodies_are_encoded_as_they_are_read_with_their_length_known_before() {
         let long = format!("{}\"é😀\u{7f}", "plain text ".repeat(9000));
@@ -514,7 +607,11 @@ mod tests {
         .map(|text| text.to_string())
         .collect();
         for text in &events {
-            assert_eq!(encoded_len(text), reference_literal(text).len(), "{text:?}");
+            assert_eq!(
+                lengths(text).encoded,
+                reference_literal(text).len(),
+                "{text:?}"
+            );
             let mut out = Vec::new();
             encode_string(text, &mut out);
             assert_eq!(String::from_utf8(out).unwrap(), reference_literal(text));
@@ -547,7 +644,7 @@ mod tests {
     #[test]
     fn events_over_the_character_or_byte_limit_are_refused() {
         let at_limit = "a".repeat(MAX_EVENT_CHARS);
-        assert_eq!(check_event(&at_limit), Ok(MAX_EVENT_CHARS));
+        assert_eq!(check_event(&at_limit).map(|l| l.chars), Ok(MAX_EVENT_CHARS));
         let over = "a".repeat(MAX_EVENT_CHARS + 1);
         assert!(check_event(&over).is_err());
         // 100,000 characters, 300,000 bytes: Python sends it, the intake drops it.
@@ -560,7 +657,7 @@ mod tests {
             })
         );
         let astral = "😀".repeat(64_000);
-        assert_eq!(check_event(&astral), Ok(64_000));
+        assert_eq!(check_event(&astral).map(|l| l.chars), Ok(64_000));
     }
 
     #[test]

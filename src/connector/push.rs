@@ -138,8 +138,8 @@ impl Pusher {
                 ));
                 continue;
             }
-            let chars = match check_event(&text) {
-                Ok(chars) => chars,
+            let lengths = match check_event(&text) {
+                Ok(lengths) => lengths,
                 Err(Oversize { chars, bytes }) => {
                     run.report
                         .refused
@@ -147,7 +147,7 @@ impl Pusher {
                     continue;
                 }
             };
-            if let Some(closed) = builder.push(index, &text, chars) {
+            if let Some(closed) = builder.push(index, &text, lengths) {
                 run.dispatch(closed);
             }
         }
