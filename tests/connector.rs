@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod support;
+
 use sekoia_automation::StopSignal;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::{
@@ -421,35 +423,12 @@ fn a_4xx_fails_its_chunk_at_once_and_408_429_5xx_and_drops_are_retried() {
     );
 }
 
-/// `seconds` since the epoch as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37
-/// GMT`); the weekday is not read by the parser, written right anyway.
-fn http_date(seconds: u64) -> String {
-    let days = (seconds / 86_400) as i64;
-    let (hour, minute, second) = (seconds % 86_400 / 3600, seconds % 3600 / 60, seconds % 60);
-    // Civil date from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    format!(
-        "{}, {day:02} {} {year} {hour:02}:{minute:02}:{second:02} GMT",
-        weekdays[days.rem_euclid(7) as usize],
-        months[month as usize - 1]
-    )
-}
-
 #[test]
 fn a_429_retry_after_given_as_an_http_date_is_honoured_within_the_deadline() {
-    assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+    assert_eq!(
+        support::http_date(784_111_777),
+        "Sun, 06 Nov 1994 08:49:37 GMT"
+    );
     let now = || {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -463,7 +442,7 @@ fn a_429_retry_after_given_as_an_http_date_is_honoured_within_the_deadline() {
     env.platform.inject(
         Fault::status(429)
             .on_path_suffix("/batch")
-            .with_header("Retry-After", &http_date(now() + 2)),
+            .with_header("Retry-After", &support::http_date(now() + 2)),
     );
     let acknowledged = run_step(&env, ConnectorOptions::default(), |ctx| {
         ctx.push_events(["x"]).map(|ack| ack.covered()).ok()
@@ -484,7 +463,7 @@ fn a_429_retry_after_given_as_an_http_date_is_honoured_within_the_deadline() {
     env.platform.inject(
         Fault::status(429)
             .on_path_suffix("/batch")
-            .with_header("Retry-After", &http_date(now() + 3600)),
+            .with_header("Retry-After", &support::http_date(now() + 3600)),
     );
     let deadline = Duration::from_millis(300);
     let options = ConnectorOptions::default().retry_deadline(deadline);

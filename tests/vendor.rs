@@ -119,33 +119,14 @@ fn exhausted_retries_report_status_method_url_and_a_scrubbed_excerpt() {
 #[test]
 fn retry_after_is_honoured_in_seconds_and_as_a_date_and_capped() {
     let vendor = FakeVendor::start(ok);
-    let in_an_hour = {
-        // An HTTP date one hour ahead: the cap (200 ms) applies.
-        let now = std::time::SystemTime::now()
+    // An HTTP date one hour ahead: the cap (200 ms) applies.
+    let in_an_hour = support::http_date(
+        std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs()
-            + 3600;
-        let days = now / 86_400;
-        let (hour, minute, second) = (now % 86_400 / 3600, now % 3600 / 60, now % 60);
-        // Civil date from days (Hinnant).
-        let z = days as i64 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        let months = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
-        format!(
-            "Mon, {day:02} {} {year} {hour:02}:{minute:02}:{second:02} GMT",
-            months[month as usize - 1]
-        )
-    };
+            + 3600,
+    );
     vendor.script([
         Reply::status(429).header("Retry-After", "3600"),
         Reply::status(503).header("Retry-After", &in_an_hour),

@@ -16,6 +16,8 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::ser::{CompactFormatter, Formatter, Serializer};
 
+use crate::wire::python_json::PythonNumber;
+
 /// An event for the intake: a string sent as it is, or a value sent as
 /// compact JSON.
 ///
@@ -210,16 +212,11 @@ impl Formatter for OrjsonFormatter {
         writer: &mut W,
         value: &str,
     ) -> io::Result<()> {
-        if !value.contains(['.', 'e', 'E']) {
-            return writer.write_all(if value == "-0" {
-                b"0"
-            } else {
-                value.as_bytes()
-            });
-        }
-        match value.parse::<f64>() {
-            Ok(float) if float.is_finite() => self.write_f64(writer, float),
-            _ => writer.write_all(b"null"),
+        match PythonNumber::read(value) {
+            PythonNumber::Int("-0") => writer.write_all(b"0"),
+            PythonNumber::Int(digits) => writer.write_all(digits.as_bytes()),
+            PythonNumber::Float(float) if float.is_finite() => self.write_f64(writer, float),
+            PythonNumber::Float(_) => writer.write_all(b"null"),
         }
     }
 }

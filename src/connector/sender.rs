@@ -206,7 +206,8 @@ impl IntakeClient {
             }
         };
         let status = response.status().as_u16();
-        if (200..300).contains(&status) {
+        let acknowledged = (200..300).contains(&status);
+        if acknowledged {
             *body = None;
         }
         let after = response
@@ -214,46 +215,34 @@ impl IntakeClient {
             .get("retry-after")
             .and_then(|value| value.to_str().ok())
             .and_then(|value| parse_retry_after(value, SystemTime::now()));
-        if let (true, Some(events)) = ((200..300).contains(&status), ids_of) {
-            let reader = response
-                .body_mut()
-                .with_config()
-                .limit(MAX_ANSWER_BYTES)
-                .reader();
+        // An error's answer, sized from `Content-Length`.
+        let length = response
+            .headers()
+            .get("content-length")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .filter(|_| !acknowledged)
+            .unwrap_or(0)
+            .min(MAX_ANSWER_BYTES);
+        let mut reader = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .reader();
+        if let (true, Some(events)) = (acknowledged, ids_of) {
             let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
             // A 2xx whose body was cut: the intake has the events (PROTOCOL
             // §2.6 keeps them too), their ids are lost.
             let ids = read_ids(&mut reader, events).unwrap_or_default();
             return Attempt::Acknowledged(ChunkIds::from_ids(ids));
         }
-        let answer = if (200..300).contains(&status) {
-            let mut reader = response
-                .body_mut()
-                .with_config()
-                .limit(MAX_ANSWER_BYTES)
-                .reader();
-            std::io::copy(&mut reader, &mut std::io::sink())
-                .map(|_| Vec::new())
-                .map_err(ureq::Error::from)
+        let answer = if acknowledged {
+            std::io::copy(&mut reader, &mut std::io::sink()).map(|_| Vec::new())
         } else {
-            // An error's answer, sized from `Content-Length`.
-            let length = response
-                .headers()
-                .get("content-length")
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.trim().parse::<u64>().ok())
-                .unwrap_or(0)
-                .min(MAX_ANSWER_BYTES);
             let mut answer = Vec::with_capacity(length as usize);
-            let mut reader = response
-                .body_mut()
-                .with_config()
-                .limit(MAX_ANSWER_BYTES)
-                .reader();
-            std::io::Read::read_to_end(&mut reader, &mut answer)
-                .map(|_| answer)
-                .map_err(ureq::Error::from)
-        };
+            std::io::Read::read_to_end(&mut reader, &mut answer).map(|_| answer)
+        }
+        .map_err(ureq::Error::from);
         match answer {
             Ok(answer) if is_retried(status) => Attempt::Retry {
                 failure: format!(
@@ -271,7 +260,7 @@ impl IntakeClient {
             Ok(answer) => Attempt::Done(status, answer),
             // A 2xx whose body was cut: the intake has the events (PROTOCOL
             // §2.6 keeps them too), their ids are lost.
-            Err(_) if (200..300).contains(&status) => Attempt::Done(status, Vec::new()),
+            Err(_) if acknowledged => Attempt::Done(status, Vec::new()),
             Err(error) => Attempt::Retry {
                 failure: format!("HTTP {status}, answer unreadable: {error}"),
                 after: None,

@@ -25,9 +25,7 @@ pub(crate) fn load_module_configuration<C: DeserializeOwned + JsonSchema>(
         Some(raw) => raw,
         None if secrets.is_empty() => {
             // A module whose configuration type accepts nothing does not read it.
-            if let Ok(configuration) =
-                C::deserialize(&json!({})).or_else(|_| C::deserialize(&Value::Null))
-            {
+            if let Ok(configuration) = deserialize::<C>(&json!({})) {
                 return Ok((configuration, json!({})));
             }
             return Err(environment.source.missing(name));
@@ -70,9 +68,7 @@ pub(crate) fn load_trigger_configuration<C: DeserializeOwned + JsonSchema>(
         Some(raw) => raw,
         None if node_secrets.is_empty() => {
             // A trigger whose configuration type accepts nothing does not read it.
-            if let Ok(configuration) =
-                C::deserialize(&json!({})).or_else(|_| C::deserialize(&Value::Null))
-            {
+            if let Ok(configuration) = deserialize::<C>(&json!({})) {
                 return Ok(configuration);
             }
             return Err(environment.source.missing(name));

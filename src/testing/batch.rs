@@ -138,6 +138,21 @@ fn escape_end(bytes: &[u8], at: usize) -> Option<usize> {
     }
 }
 
+/// Reads a string's bytes one by one from `at` up to `end`:
+/// `Ok(after its closing quote)`, `Err(end)` when `end` comes first, `None`
+/// for a byte a string cannot hold or a body cut within the string.
+fn string_bytes(bytes: &[u8], mut at: usize, end: usize) -> Option<Result<usize, usize>> {
+    while at < end {
+        match IN_STRING[usize::from(*bytes.get(at)?)] {
+            0 => at += 1,
+            1 => return Some(Ok(at + 1)),
+            2 => at = escape_end(bytes, at + 1)?,
+            _ => return None,
+        }
+    }
+    Some(Err(at))
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -212,33 +227,20 @@ impl Reader<'_> {
                 at = escape_end(bytes, at)?;
                 carried = 0;
             }
-            while at < base + 8 {
-                match IN_STRING[usize::from(bytes[at])] {
-                    0 => at += 1,
-                    1 => {
-                        self.at = at + 1;
-                        return Some(());
-                    }
-                    2 => at = escape_end(bytes, at + 1)?,
-                    _ => return None,
+            match string_bytes(bytes, at, base + 8)? {
+                Ok(after) => {
+                    self.at = after;
+                    return Some(());
                 }
+                Err(next) => at = next,
             }
         }
         if carried != 0 {
             at = escape_end(bytes, at)?;
         }
-        loop {
-            let byte = *bytes.get(at)?;
-            match IN_STRING[usize::from(byte)] {
-                0 => at += 1,
-                1 => {
-                    self.at = at + 1;
-                    return Some(());
-                }
-                2 => at = escape_end(bytes, at + 1)?,
-                _ => return None,
-            }
-        }
+        // The string ends within the body, or the body is cut.
+        self.at = string_bytes(bytes, at, usize::MAX)?.ok()?;
+        Some(())
     }
 
     /// Skips a number whose first byte (`-` or a digit) is next.

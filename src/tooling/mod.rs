@@ -129,6 +129,8 @@ impl std::fmt::Debug for ItemRef<'_> {
 #[derive(Debug, Clone, Default)]
 pub struct ModuleItems<'a> {
     items: Vec<ItemRef<'a>>,
+    /// The module directory the items were [linked](Self::link) to.
+    linked_to: Option<PathBuf>,
 }
 
 impl<'a> ModuleItems<'a> {
@@ -151,6 +153,7 @@ impl<'a> ModuleItems<'a> {
                     }
                 })
                 .collect(),
+            linked_to: None,
         }
     }
 
@@ -161,7 +164,11 @@ impl<'a> ModuleItems<'a> {
     /// code does not state: uuid, slug, name and description. The code
     /// owns only what it states. Fails for an item left without a name
     /// (no such file, and no name in the code).
+    /// Items already linked to `directory` are given back as they are.
     pub fn link(&self, directory: &Path) -> Result<ModuleItems<'a>, GenerateError> {
+        if self.linked_to.as_deref() == Some(directory) {
+            return Ok(self.clone());
+        }
         let mut manifests: Vec<(String, Map<String, Value>)> = Vec::new();
         if let Ok(entries) = std::fs::read_dir(directory) {
             for entry in entries.flatten() {
@@ -218,7 +225,10 @@ impl<'a> ModuleItems<'a> {
                 });
             }
         }
-        Ok(ModuleItems { items })
+        Ok(ModuleItems {
+            items,
+            linked_to: Some(directory.to_path_buf()),
+        })
     }
 
     /// The items, in registration order.

@@ -16,6 +16,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use super::http::{Response, USER_AGENT};
+use super::transport::stopped_reading;
 
 /// A connection idle for longer is probed before reuse (the server may have
 /// closed it).
@@ -36,15 +37,6 @@ fn remaining(deadline: Instant) -> io::Result<Duration> {
     } else {
         Ok(left)
     }
-}
-
-fn stopped_reading(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::BrokenPipe
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-    )
 }
 
 /// A socket whose every read and write gets what is left of the attempt's

@@ -123,14 +123,34 @@ impl Formatter for PythonFormatter {
 /// float it is (`1E5` → `100000.0`, `9007199254740993.0` →
 /// `9007199254740992.0`).
 pub fn python_number(text: &str) -> String {
-    let integer = text
-        .strip_prefix('-')
-        .unwrap_or(text)
-        .bytes()
-        .all(|b| b.is_ascii_digit());
-    match text.parse::<f64>() {
-        Ok(float) if !integer && float.is_finite() => python_float(float),
+    match PythonNumber::read(text) {
+        PythonNumber::Float(float) if float.is_finite() => python_float(float),
         _ => text.to_string(),
+    }
+}
+
+/// A JSON number's text as Python's `json.loads` reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum PythonNumber<'a> {
+    /// An `int`: its digits, of any size.
+    Int(&'a str),
+    /// A `float`: the nearest double, infinite beyond its range.
+    Float(f64),
+}
+
+impl<'a> PythonNumber<'a> {
+    /// Reads `text`, a JSON number: digits alone make an `int`, a fraction
+    /// or an exponent a `float`.
+    pub(crate) fn read(text: &'a str) -> Self {
+        let integer = text
+            .strip_prefix('-')
+            .unwrap_or(text)
+            .bytes()
+            .all(|b| b.is_ascii_digit());
+        match text.parse::<f64>() {
+            Ok(float) if !integer => PythonNumber::Float(float),
+            _ => PythonNumber::Int(text),
+        }
     }
 }
 

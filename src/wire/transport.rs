@@ -160,7 +160,9 @@ impl Transport for Guarded {
     }
 }
 
-fn stopped_reading(error: &io::Error) -> bool {
+/// A write failed because the peer stopped reading (it answered early,
+/// then closed): its answer may still be there to read.
+pub(crate) fn stopped_reading(error: &io::Error) -> bool {
     matches!(
         error.kind(),
         io::ErrorKind::BrokenPipe
