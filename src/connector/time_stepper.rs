@@ -165,7 +165,8 @@ impl TimeStepper {
     }
 
     /// The last window given, `None` before the first.
-    pub fn current(&self) -> Option<TimeWindow> {
+    #[cfg(test)]
+    fn current(&self) -> Option<TimeWindow> {
         self.current
     }
 

@@ -332,16 +332,6 @@ impl<C> Api<C> {
         self.results = ApiSchema::of::<T>();
         self
     }
-
-    /// The HTTP verb.
-    pub const fn verb(&self) -> Method {
-        self.verb
-    }
-
-    /// The endpoint, with its `{placeholders}`.
-    pub const fn endpoint(&self) -> &'static str {
-        self.endpoint
-    }
 }
 
 /// The JSON Schema an [`Api`] action gives its arguments or its results in
