@@ -161,8 +161,8 @@ pub use config::source::ConfigurationError;
 pub use connector::{
     Acknowledgement, Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError,
     CheckpointTimestamp, Connector, ConnectorContext, ConnectorOptions, ContextFile, EventError,
-    EventOutcome, IntakeEvent, IntakeId, JsonEvent, Page, PushCounts, PushError, PushReport,
-    Refusal, TimeStepper, TimeUnit, TimeWindow, TimeWindows,
+    EventOutcome, EventWriter, IntakeEvent, IntakeId, JsonEvent, Page, PushCounts, PushError,
+    PushReport, Refusal, TimeStepper, TimeUnit, TimeWindow, TimeWindows,
 };
 pub use module::Module;
 pub use storage::data_directory::{DataDirectory, StorageError};

@@ -12,8 +12,8 @@ mod support;
 use sekoia_automation::StopSignal;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::{
-    Connector, ConnectorContext, ConnectorOptions, EventError, EventOutcome, IntakeEvent,
-    JsonEvent, Refusal,
+    Connector, ConnectorContext, ConnectorOptions, EventError, EventOutcome, EventWriter,
+    IntakeEvent, JsonEvent, Refusal,
 };
 use sekoia_automation::{Module, Settings, Timestamp, TriggerError};
 use serde_json::{Value, json};
@@ -308,11 +308,14 @@ fn oversized_events_by_characters_or_bytes_are_refused_and_reported() {
     assert_eq!(jsons, 3);
 }
 
-/// A hand-written event kind: a syslog line, an empty one refused.
+/// A hand-written event kind: a syslog line after its priority, an empty
+/// one refused once its priority is written (what was written is dropped).
 struct Line(&'static str);
 
 impl IntakeEvent for Line {
-    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
+    fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError> {
+        use std::fmt::Write;
+        write!(out, "<{}>", 13).map_err(EventError::new)?;
         if self.0.is_empty() {
             return Err(EventError::new("an empty syslog line"));
         }
@@ -331,7 +334,7 @@ fn events_that_cannot_be_written_are_refused_with_their_reason_and_the_others_se
             .push_events([JsonEvent(map)])
             .expect_err("a map with a list as key is refused");
         let lines = ctx
-            .push_events([Line("<13>one"), Line(""), Line("<13>three")])
+            .push_events([Line("one"), Line(""), Line("three")])
             .expect_err("the empty line is refused");
         let outcomes: Vec<String> = unserializable
             .report()

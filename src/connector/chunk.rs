@@ -47,10 +47,9 @@ pub(crate) struct Lengths {
     pub(crate) encoded: usize,
 }
 
-/// Checks the per-event limits; returns the event's lengths when it fits.
-pub(crate) fn check_event(text: &str) -> Result<Lengths, Oversize> {
-    let bytes = text.len();
-    let lengths = lengths(text);
+/// Checks the per-event limits on an event of `bytes` UTF-8 bytes and
+/// these `lengths`.
+pub(crate) fn check_limits(bytes: usize, lengths: Lengths) -> Result<Lengths, Oversize> {
     if lengths.chars > MAX_EVENT_CHARS || bytes > MAX_EVENT_BYTES {
         return Err(Oversize {
             chars: lengths.chars,
@@ -58,6 +57,12 @@ pub(crate) fn check_event(text: &str) -> Result<Lengths, Oversize> {
         });
     }
     Ok(lengths)
+}
+
+/// Checks the per-event limits; returns the event's lengths when it fits.
+#[cfg(test)]
+pub(crate) fn check_event(text: &str) -> Result<Lengths, Oversize> {
+    check_limits(text.len(), lengths(text.as_bytes()))
 }
 
 /// How many bytes more than its UTF-8 form each byte takes once encoded as
@@ -114,12 +119,11 @@ fn extra_and_continuations(bytes: &[u8]) -> (usize, usize) {
     })
 }
 
-/// The [`Lengths`] of `text`, in one pass eight bytes at a time: in a word
-/// of ASCII bytes none of which is a control or DEL (most of them), its
-/// quotes and backslashes are counted in one counter per byte (added up
-/// every 255 words); any other word is read byte by byte.
-pub(crate) fn lengths(text: &str) -> Lengths {
-    let bytes = text.as_bytes();
+/// The [`Lengths`] of `bytes` (UTF-8), in one pass eight bytes at a time:
+/// in a word of ASCII bytes none of which is a control or DEL (most of
+/// them), its quotes and backslashes are counted in one counter per byte
+/// (added up every 255 words); any other word is read byte by byte.
+pub(crate) fn lengths(bytes: &[u8]) -> Lengths {
     let (mut extra, mut continuations) = (0, 0);
     let (mut counters, mut counted) = (0u64, 0u32);
     let mut words = bytes.chunks_exact(8);
@@ -165,15 +169,21 @@ pub(crate) fn encode_string(text: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-/// The high bit of each byte of `word` (little-endian) that
-/// [`encode_into`] does not copy as it is: `"`, `\`, under 0x20, DEL, and
-/// every byte of 0x80 or more (exact).
-fn escaped_bytes(word: u64) -> u64 {
+/// The high bit of each byte of `word` (little-endian) that is `"` or `\`
+/// (exact): with [`other_escapes`], what [`encode_into`] does not copy as
+/// it is.
+fn quotes_and_backslashes(word: u64) -> u64 {
+    zero_bytes(word ^ ONES.wrapping_mul(u64::from(b'"')))
+        | zero_bytes(word ^ ONES.wrapping_mul(u64::from(b'\\')))
+}
+
+/// The high bit of each byte of `word` that [`encode_into`] escapes other
+/// than `"` and `\`: under 0x20, DEL, and every byte of 0x80 or more
+/// (exact).
+fn other_escapes(word: u64) -> u64 {
     let control = !((word & !HIGH) + 0x6060_6060_6060_6060) & HIGH;
     let del = zero_bytes(word ^ ONES.wrapping_mul(0x7f));
-    let quote = zero_bytes(word ^ ONES.wrapping_mul(u64::from(b'"')));
-    let backslash = zero_bytes(word ^ ONES.wrapping_mul(u64::from(b'\\')));
-    (word & HIGH) | control | del | quote | backslash
+    (word & HIGH) | control | del
 }
 
 /// The most one character (or separator) takes once escaped.
@@ -192,7 +202,27 @@ fn encode_into(input: &[u8], out: &mut [u8]) -> (usize, usize) {
             // follows its first byte to escape is written over.
             out[written..written + 8].copy_from_slice(word);
             let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-            let escaped = escaped_bytes(word);
+            let quotes = quotes_and_backslashes(word);
+            let others = other_escapes(word);
+            if others == 0 && written + 24 <= out.len() {
+                // Only `"` and `\` (or nothing) to escape: a backslash
+                // before each, and the rest of the word written again after
+                // it.
+                let mut marks = quotes;
+                let mut shift = 0;
+                while marks != 0 {
+                    let byte = (marks.trailing_zeros() / 8) as usize;
+                    out[written + byte + shift] = b'\\';
+                    shift += 1;
+                    let rest = written + byte + shift;
+                    out[rest..rest + 8].copy_from_slice(&(word >> (8 * byte)).to_le_bytes());
+                    marks &= marks - 1;
+                }
+                at += 8;
+                written += 8 + shift;
+                continue;
+            }
+            let escaped = quotes | others;
             if escaped == 0 {
                 at += 8;
                 written += 8;
@@ -421,38 +451,66 @@ impl ChunkBuilder {
         }
     }
 
-    /// Adds an event that passed [`check_event`] (its `lengths`); returns
-    /// the chunk that had to be closed to make room, if any.
-    pub(crate) fn push(&mut self, index: u64, text: &str, lengths: Lengths) -> Option<Chunk> {
-        let Lengths { chars, encoded } = lengths;
-        let closed = match &self.current {
-            Some(chunk)
-                if chunk.chars + chars > MAX_CHUNK_CHARS
-                    || chunk.body.len + 2 + encoded + SUFFIX.len() > MAX_BODY_BYTES =>
-            {
-                self.close()
-            }
-            _ => None,
-        };
-        let chunk = self.current.get_or_insert_with(|| {
-            // Reserved, not touched: only written pages count in memory.
-            let raw = Vec::with_capacity(MAX_BODY_BYTES);
-            Chunk {
-                body: Body {
-                    len: self.prefix.len(),
-                    prefix: Arc::clone(&self.prefix),
-                    raw,
-                },
-                chars: 0,
-                first: index,
-                last: index,
-                events: 0,
-            }
+    /// The buffer the next event is written into, at its end: the chunk
+    /// being filled (started if there is none).
+    pub(crate) fn buffer(&mut self) -> &mut Vec<u8> {
+        let prefix = &self.prefix;
+        let chunk = self.current.get_or_insert_with(|| Chunk {
+            body: Body {
+                len: prefix.len(),
+                prefix: Arc::clone(prefix),
+                // Reserved, not touched: only written pages count in memory.
+                raw: Vec::with_capacity(MAX_BODY_BYTES),
+            },
+            chars: 0,
+            first: 0,
+            last: 0,
+            events: 0,
         });
-        if chunk.events > 0 {
+        &mut chunk.body.raw
+    }
+
+    /// Drops what was written into [`buffer`](Self::buffer) from `start`
+    /// (an event refused).
+    pub(crate) fn discard(&mut self, start: usize) {
+        if let Some(chunk) = &mut self.current {
+            chunk.body.raw.truncate(start);
+            if chunk.body.raw.capacity() > 2 * MAX_BODY_BYTES {
+                // A huge event was written, then refused.
+                chunk.body.raw.shrink_to(MAX_BODY_BYTES);
+            }
+        }
+    }
+
+    /// Adds the event written into [`buffer`](Self::buffer) from `start`,
+    /// which passed [`check_limits`] (its `lengths`); returns the chunk
+    /// that had to be closed to make room, if any (the event then starts
+    /// the next one).
+    pub(crate) fn commit(&mut self, index: u64, start: usize, lengths: Lengths) -> Option<Chunk> {
+        let Lengths { chars, encoded } = lengths;
+        let full = self.current.as_ref().is_some_and(|chunk| {
+            chunk.events > 0
+                && (chunk.chars + chars > MAX_CHUNK_CHARS
+                    || chunk.body.len + 2 + encoded + SUFFIX.len() > MAX_BODY_BYTES)
+        });
+        let closed = if full {
+            let event = self
+                .current
+                .as_mut()
+                .map(|chunk| chunk.body.raw.split_off(start));
+            let closed = self.close();
+            let buffer = self.buffer();
+            buffer.extend_from_slice(&event.unwrap_or_default());
+            closed
+        } else {
+            None
+        };
+        let chunk = self.current.as_mut()?;
+        if chunk.events == 0 {
+            chunk.first = index;
+        } else {
             chunk.body.len += 2;
         }
-        chunk.body.raw.extend_from_slice(text.as_bytes());
         chunk.body.raw.push(SEPARATOR);
         chunk.body.len += encoded;
         chunk.chars += chars;
@@ -463,7 +521,7 @@ impl ChunkBuilder {
 
     /// Closes the chunk being filled, if it holds events.
     pub(crate) fn close(&mut self) -> Option<Chunk> {
-        let mut chunk = self.current.take()?;
+        let mut chunk = self.current.take().filter(|chunk| chunk.events > 0)?;
         chunk.body.len += SUFFIX.len();
         Some(chunk)
     }
@@ -478,7 +536,10 @@ mod tests {
         let mut chunks = Vec::new();
         for (index, event) in events.iter().enumerate() {
             let lengths = check_event(event).unwrap();
-            chunks.extend(builder.push(index as u64, event, lengths));
+            let buffer = builder.buffer();
+            let start = buffer.len();
+            buffer.extend_from_slice(event.as_bytes());
+            chunks.extend(builder.commit(index as u64, start, lengths));
         }
         chunks.extend(builder.close());
         chunks
@@ -535,7 +596,7 @@ mod tests {
         ];
         let check = |text: &str| {
             assert_eq!(
-                lengths(text),
+                lengths(text.as_bytes()),
                 Lengths {
                     chars: text.chars().count(),
                     encoded: reference_literal(text).len(),
@@ -608,7 +669,7 @@ mod tests {
         .collect();
         for text in &events {
             assert_eq!(
-                lengths(text).encoded,
+                lengths(text.as_bytes()).encoded,
                 reference_literal(text).len(),
                 "{text:?}"
             );

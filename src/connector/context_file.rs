@@ -113,8 +113,7 @@ impl ContextFile {
         if map != before || !self.path.exists() {
             // As the Python SDK's `orjson.dumps` writes it, so the same
             // writes make the same bytes.
-            let mut text = String::new();
-            crate::connector::event::write_compact(&map, &mut text).map_err(|source| {
+            let text = crate::connector::event::compact_json(&map).map_err(|source| {
                 StorageError::Serialize {
                     path: self.path.clone(),
                     cause: source,

@@ -14,8 +14,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 use serde_json::Value;
-use serde_json::ser::{CompactFormatter, Formatter, Serializer};
+use serde_json::ser::{CharEscape, CompactFormatter, Formatter, Serializer};
 
+use crate::connector::chunk::{Lengths, lengths};
 use crate::wire::python_json::PythonNumber;
 
 /// An event for the intake: a string sent as it is, or a value sent as
@@ -30,27 +31,157 @@ use crate::wire::python_json::PythonNumber;
 /// use sekoia_automation::{IntakeEvent, JsonEvent};
 /// use serde_json::json;
 ///
-/// let mut out = String::new();
-/// json!({"a": "é\"x", "b": 1, "f": 1e16}).write_event(&mut out).unwrap();
-/// assert_eq!(out, r#"{"a":"é\"x","b":1,"f":1e+16}"#);
-/// out.clear();
-/// "raw line é".write_event(&mut out).unwrap();
-/// assert_eq!(out, "raw line é");
-/// out.clear();
+/// let event = json!({"a": "é\"x", "b": 1, "f": 1e16});
+/// assert_eq!(event.to_event_string().unwrap(), r#"{"a":"é\"x","b":1,"f":1e+16}"#);
+/// assert_eq!("raw line é".to_event_string().unwrap(), "raw line é");
 /// #[derive(serde::Serialize)]
 /// struct Login { user: &'static str, ok: bool }
-/// JsonEvent(Login { user: "ada", ok: true }).write_event(&mut out).unwrap();
-/// assert_eq!(out, r#"{"user":"ada","ok":true}"#);
+/// let login = JsonEvent(Login { user: "ada", ok: true });
+/// assert_eq!(login.to_event_string().unwrap(), r#"{"user":"ada","ok":true}"#);
 /// ```
 pub trait IntakeEvent {
-    /// Appends the string sent for this event to `out`.
+    /// Writes the string sent for this event to `out`: text with
+    /// [`EventWriter::push_str`] (or `write!`), a value as compact JSON with
+    /// [`EventWriter::push_json`].
     ///
     /// # Errors
     ///
     /// The value cannot be serialized (a map with non-string keys, a
     /// failing `Serialize` implementation): that event is not sent and is
     /// reported as unserializable, the others go on.
-    fn write_event(&self, out: &mut String) -> Result<(), EventError>;
+    fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError>;
+
+    /// The string sent for this event (what [`write_event`](Self::write_event)
+    /// writes), for tests and logs: a push writes events straight into its
+    /// requests, never through this.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_event`](Self::write_event).
+    fn to_event_string(&self) -> Result<String, EventError> {
+        let mut bytes = Vec::new();
+        self.write_event(&mut EventWriter::new(&mut bytes))?;
+        // An event writer appends `str`s and serde_json's output only.
+        String::from_utf8(bytes).map_err(EventError::new)
+    }
+}
+
+/// Where an event's string is written: the request of the chunk being
+/// filled, directly (a push copies no event and allocates nothing per
+/// event).
+///
+/// A [`JsonEvent`] calls [`push_json`](Self::push_json), a string
+/// [`push_str`](Self::push_str); an event written by hand may do both, or
+/// use `write!`:
+///
+/// ```
+/// use std::fmt::Write;
+/// use sekoia_automation::{EventError, EventWriter, IntakeEvent};
+///
+/// /// A syslog line with its priority.
+/// struct Line { priority: u8, text: String }
+///
+/// impl IntakeEvent for Line {
+///     fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError> {
+///         write!(out, "<{}>", self.priority).map_err(EventError::new)?;
+///         out.push_str(&self.text);
+///         Ok(())
+///     }
+/// }
+///
+/// let line = Line { priority: 13, text: "sshd: accepted".into() };
+/// assert_eq!(line.to_event_string().unwrap(), "<13>sshd: accepted");
+/// ```
+#[derive(Debug)]
+pub struct EventWriter<'a> {
+    /// The chunk's bytes: only `str`s and serde_json's output are
+    /// appended, so what this writer added is UTF-8.
+    out: &'a mut Vec<u8>,
+    start: usize,
+    /// How many bytes more than its UTF-8 form what was written takes once
+    /// encoded as a JSON string literal in the batch body, quotes aside.
+    extra: usize,
+    /// UTF-8 continuation bytes written (characters are bytes less these).
+    continuations: usize,
+}
+
+impl<'a> EventWriter<'a> {
+    /// A writer appending to `out`.
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
+        let start = out.len();
+        EventWriter {
+            out,
+            start,
+            extra: 0,
+            continuations: 0,
+        }
+    }
+
+    /// Appends `text`.
+    pub fn push_str(&mut self, text: &str) {
+        self.count(text.as_bytes());
+        self.out.extend_from_slice(text.as_bytes());
+    }
+
+    /// Appends `value` as compact JSON, as the Python SDK's `orjson.dumps`
+    /// writes it.
+    ///
+    /// # Errors
+    ///
+    /// The value cannot be serialized (a map with non-string keys, a
+    /// failing `Serialize` implementation); nothing is appended then.
+    pub fn push_json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EventError> {
+        let start = self.out.len();
+        let mut structural = 0;
+        let result = value.serialize(&mut Serializer::with_formatter(
+            &mut *self.out,
+            OrjsonFormatter {
+                extra: &mut structural,
+            },
+        ));
+        if let Err(error) = result {
+            self.out.truncate(start);
+            return Err(EventError::new(error));
+        }
+        // The quotes and escapes were counted as they were written; the
+        // rest only counts when a byte is DEL or not ASCII.
+        let written = &self.out[start..];
+        if written
+            .iter()
+            .fold(0, |any, &byte| any | byte.wrapping_add(1))
+            & 0x80
+            == 0
+        {
+            self.extra += structural;
+        } else {
+            let lengths = lengths(written);
+            self.extra += lengths.encoded - written.len() - 2;
+            self.continuations += written.len() - lengths.chars;
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, bytes: &[u8]) {
+        let lengths = lengths(bytes);
+        self.extra += lengths.encoded - bytes.len() - 2;
+        self.continuations += bytes.len() - lengths.chars;
+    }
+
+    /// The lengths of what was written.
+    pub(crate) fn lengths(&self) -> Lengths {
+        let bytes = self.out.len() - self.start;
+        Lengths {
+            chars: bytes - self.continuations,
+            encoded: bytes + self.extra + 2,
+        }
+    }
+}
+
+impl std::fmt::Write for EventWriter<'_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.push_str(text);
+        Ok(())
+    }
 }
 
 /// Why an event could not be written for the intake; its message becomes
@@ -60,13 +191,13 @@ pub trait IntakeEvent {
 /// [`EventError::new`]:
 ///
 /// ```
-/// use sekoia_automation::{EventError, IntakeEvent};
+/// use sekoia_automation::{EventError, EventWriter, IntakeEvent};
 ///
 /// /// A syslog line; an empty one is refused.
 /// struct Line(String);
 ///
 /// impl IntakeEvent for Line {
-///     fn write_event(&self, out: &mut String) -> Result<(), EventError> {
+///     fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError> {
 ///         if self.0.is_empty() {
 ///             return Err(EventError::new("an empty syslog line"));
 ///         }
@@ -75,8 +206,7 @@ pub trait IntakeEvent {
 ///     }
 /// }
 ///
-/// let mut out = String::new();
-/// let error = Line(String::new()).write_event(&mut out).unwrap_err();
+/// let error = Line(String::new()).to_event_string().unwrap_err();
 /// assert_eq!(error.to_string(), "the event cannot be written for the intake: an empty syslog line");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,93 +233,118 @@ impl EventError {
 ///
 /// ```
 /// use sekoia_automation::{IntakeEvent, JsonEvent};
-/// let mut out = String::new();
-/// JsonEvent(vec![1.5e-7, f64::NAN]).write_event(&mut out).unwrap();
-/// assert_eq!(out, "[1.5e-7,null]");
+/// let event = JsonEvent(vec![1.5e-7, f64::NAN]);
+/// assert_eq!(event.to_event_string().unwrap(), "[1.5e-7,null]");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct JsonEvent<T>(pub T);
 
 impl IntakeEvent for str {
-    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
+    fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError> {
         out.push_str(self);
         Ok(())
     }
 }
 
 impl IntakeEvent for String {
-    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
+    fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError> {
         out.push_str(self);
         Ok(())
     }
 }
 
 impl IntakeEvent for Box<str> {
-    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
+    fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError> {
         out.push_str(self);
         Ok(())
     }
 }
 
 impl IntakeEvent for Cow<'_, str> {
-    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
+    fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError> {
         out.push_str(self);
         Ok(())
     }
 }
 
 impl IntakeEvent for Value {
-    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
+    fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError> {
         match self {
             Value::String(text) => {
                 out.push_str(text);
                 Ok(())
             }
-            other => write_compact(other, out).map_err(EventError::new),
+            other => out.push_json(other),
         }
     }
 }
 
 impl<T: Serialize> IntakeEvent for JsonEvent<T> {
-    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
-        write_compact(&self.0, out).map_err(EventError::new)
+    fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError> {
+        out.push_json(&self.0)
     }
 }
 
 impl<T: IntakeEvent + ?Sized> IntakeEvent for &T {
-    fn write_event(&self, out: &mut String) -> Result<(), EventError> {
+    fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError> {
         (**self).write_event(out)
     }
 }
 
-/// Appends `value` as `orjson.dumps(value)` writes it.
-pub(crate) fn write_compact<T: Serialize + ?Sized>(
-    value: &T,
-    out: &mut String,
-) -> Result<(), serde_json::Error> {
-    // serde_json writes valid UTF-8 only; the buffer is the string's bytes.
-    let mut bytes = std::mem::take(out).into_bytes();
-    let start = bytes.len();
-    let result = value.serialize(&mut Serializer::with_formatter(&mut bytes, OrjsonFormatter));
-    if result.is_err() {
-        bytes.truncate(start);
-    }
-    *out = String::from_utf8(bytes).unwrap_or_else(|error| {
-        // Unreachable: serde_json only writes UTF-8; keep what was valid.
-        let valid = error.utf8_error().valid_up_to();
-        let mut bytes = error.into_bytes();
-        bytes.truncate(valid);
-        String::from_utf8(bytes).unwrap_or_default()
-    });
-    result
+/// `value` as `orjson.dumps(value)` writes it.
+pub(crate) fn compact_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    let mut bytes = Vec::new();
+    let mut extra = 0;
+    value.serialize(&mut Serializer::with_formatter(
+        &mut bytes,
+        OrjsonFormatter { extra: &mut extra },
+    ))?;
+    // serde_json writes UTF-8 only.
+    String::from_utf8(bytes).map_err(|error| serde::ser::Error::custom(error))
 }
 
 /// serde_json's compact output (whose escapes and shortest float digits are
-/// orjson's) with orjson's explicit `+` in positive exponents.
-#[derive(Debug, Clone, Copy, Default)]
-struct OrjsonFormatter;
+/// orjson's) with orjson's explicit `+` in positive exponents; it counts
+/// the bytes that the quotes, escapes and raw fragments it writes add once
+/// the text is encoded as a JSON string literal ([`EventWriter`]).
+struct OrjsonFormatter<'c> {
+    extra: &'c mut usize,
+}
 
-impl Formatter for OrjsonFormatter {
+impl Formatter for OrjsonFormatter<'_> {
+    fn begin_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        *self.extra += 1;
+        writer.write_all(b"\"")
+    }
+
+    fn end_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        *self.extra += 1;
+        writer.write_all(b"\"")
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        escape: CharEscape,
+    ) -> io::Result<()> {
+        // The backslash, and the quote or backslash escaped.
+        *self.extra += 1 + usize::from(matches!(
+            escape,
+            CharEscape::Quote | CharEscape::ReverseSolidus
+        ));
+        CompactFormatter.write_char_escape(writer, escape)
+    }
+
+    fn write_raw_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let lengths = lengths(fragment.as_bytes());
+        *self.extra += lengths.encoded - fragment.len() - 2;
+        writer.write_all(fragment.as_bytes())
+    }
+
     fn write_f64<W: ?Sized + Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
         let mut digits = Vec::with_capacity(24);
         CompactFormatter.write_f64(&mut digits, value)?;
@@ -238,9 +393,7 @@ mod tests {
     use serde_json::json;
 
     fn compact(value: &Value) -> String {
-        let mut out = String::new();
-        value.write_event(&mut out).unwrap();
-        out
+        value.to_event_string().unwrap()
     }
 
     #[test]
@@ -286,8 +439,7 @@ mod tests {
 
     #[test]
     fn nested_values_are_compact() {
-        let mut out = String::new();
-        write_compact(&json!({"n": null, "x": [2.5e-5, 1e22]}), &mut out).unwrap();
+        let out = compact_json(&json!({"n": null, "x": [2.5e-5, 1e22]})).unwrap();
         assert_eq!(out, r#"{"n":null,"x":[0.000025,1e+22]}"#);
     }
 
@@ -303,10 +455,69 @@ mod tests {
     #[test]
     fn a_json_string_is_sent_as_it_is_and_an_unserializable_value_writes_nothing() {
         assert_eq!(compact(&json!("not json {")), "not json {");
-        let mut out = String::from("kept");
+        let mut out = b"kept".to_vec();
         let mut map = std::collections::BTreeMap::new();
         map.insert(vec![1u8], 1);
-        assert!(JsonEvent(map).write_event(&mut out).is_err());
-        assert_eq!(out, "kept");
+        let mut writer = EventWriter::new(&mut out);
+        assert!(JsonEvent(map).write_event(&mut writer).is_err());
+        assert_eq!(
+            writer.lengths(),
+            Lengths {
+                chars: 0,
+                encoded: 2
+            }
+        );
+        assert_eq!(out, b"kept");
+    }
+
+    /// The lengths an event writer counts as it writes are those of the
+    /// bytes written: every escape, quote, control, DEL and non-ASCII piece
+    /// in values and keys, raw JSON fragments, and mixed writes.
+    #[test]
+    fn the_lengths_counted_while_writing_are_those_of_the_bytes_written() {
+        let pieces = [
+            "a", "\"", "\\", "\n", "\u{1}", "\u{1f}", "\u{7f}", "é", "€", "😀", "\u{2028}", "/", "",
+        ];
+        let raw = serde_json::value::RawValue::from_string(
+            "{\"k\": [1, \"q\\\"\\u00e9\"],\n\t\"é\": null}".to_string(),
+        )
+        .unwrap();
+        let check = |write: &dyn Fn(&mut EventWriter<'_>)| {
+            let mut out = b"before".to_vec();
+            let mut writer = EventWriter::new(&mut out);
+            write(&mut writer);
+            let counted = writer.lengths();
+            let written = &out[6..];
+            assert_eq!(
+                counted,
+                lengths(written),
+                "{:?}",
+                String::from_utf8_lossy(written)
+            );
+        };
+        for first in pieces {
+            for second in pieces {
+                let text = format!("{first}x{second}");
+                let value = json!({ &text: [&text, 1.5, -2, null, true], "n": {"m": &text} });
+                check(&|writer| writer.push_json(&value).unwrap());
+                check(&|writer| writer.push_str(&text));
+                check(&|writer| {
+                    use std::fmt::Write;
+                    writer.push_str(&text);
+                    writer.push_json(&value).unwrap();
+                    write!(writer, "{text}{}", 7).unwrap();
+                });
+            }
+        }
+        check(&|writer| writer.push_json(&raw).unwrap());
+        check(&|writer| {
+            writer
+                .push_json(&json!({"raw": &*raw, "big": 1e300, "nan": f64::NAN}))
+                .unwrap()
+        });
+        let mut keyed = std::collections::BTreeMap::new();
+        keyed.insert(7_i64, "é");
+        check(&|writer| writer.push_json(&keyed).unwrap());
+        check(&|writer| writer.push_json(&'"').unwrap());
     }
 }

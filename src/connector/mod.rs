@@ -78,7 +78,7 @@ pub use checkpoint::{
 pub use connector::{Connector, ConnectorOptions, Page};
 pub use context::ConnectorContext;
 pub use context_file::ContextFile;
-pub use event::{EventError, IntakeEvent, JsonEvent};
+pub use event::{EventError, EventWriter, IntakeEvent, JsonEvent};
 pub use registry::{Counter, Gauge, Histogram, MetricConflict, MetricKind, MetricsRegistry};
 pub use time_stepper::{TimeStepper, TimeWindow, TimeWindows};
 

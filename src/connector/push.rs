@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use crate::connector::acknowledgement::{
     Acknowledgement, ChunkIds, ChunkRecord, ChunkStatus, PushError, PushReport, Refusal,
 };
-use crate::connector::chunk::{Body, Chunk, ChunkBuilder, Oversize, check_event};
-use crate::connector::event::IntakeEvent;
+use crate::connector::chunk::{Body, Chunk, ChunkBuilder, Oversize, check_limits};
+use crate::connector::event::{EventWriter, IntakeEvent};
 use crate::connector::sender::{IntakeClient, Sent};
 
 /// Chunks of one push sent at once, as the Python SDK's 4 sender threads.
@@ -116,7 +116,6 @@ impl Pusher {
             stop_seen: None,
         };
         let mut builder = ChunkBuilder::new(&self.intake_key);
-        let mut text = String::with_capacity(1024);
         let mut events = events.into_iter();
         loop {
             if self.client.stop.is_stopped() {
@@ -128,8 +127,14 @@ impl Pusher {
             };
             let index = run.report.taken;
             run.report.taken += 1;
-            text.clear();
-            if let Err(error) = event.write_event(&mut text) {
+            // Written straight into the chunk being filled.
+            let buffer = builder.buffer();
+            let start = buffer.len();
+            let mut writer = EventWriter::new(buffer);
+            let written = event.write_event(&mut writer);
+            let lengths = writer.lengths();
+            if let Err(error) = written {
+                builder.discard(start);
                 run.report.refused.push((
                     index,
                     Refusal::Unserializable {
@@ -138,16 +143,15 @@ impl Pusher {
                 ));
                 continue;
             }
-            let lengths = match check_event(&text) {
-                Ok(lengths) => lengths,
-                Err(Oversize { chars, bytes }) => {
-                    run.report
-                        .refused
-                        .push((index, Refusal::TooLarge { chars, bytes }));
-                    continue;
-                }
-            };
-            if let Some(closed) = builder.push(index, &text, lengths) {
+            let bytes = builder.buffer().len() - start;
+            if let Err(Oversize { chars, bytes }) = check_limits(bytes, lengths) {
+                builder.discard(start);
+                run.report
+                    .refused
+                    .push((index, Refusal::TooLarge { chars, bytes }));
+                continue;
+            }
+            if let Some(closed) = builder.commit(index, start, lengths) {
                 run.dispatch(closed);
             }
         }

@@ -275,9 +275,7 @@ fn float(value: f64) -> String {
     if value == value.trunc() && value.abs() < 1e16 {
         return format!("{value:.1}");
     }
-    let mut out = String::new();
-    crate::connector::event::write_compact(&value, &mut out).ok();
-    out
+    crate::connector::event::compact_json(&value).unwrap_or_default()
 }
 
 fn labels(names: &[String], values: &[String], extra: Option<(&str, &str)>) -> String {
