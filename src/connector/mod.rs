@@ -6,7 +6,8 @@
 //!   [`Page`] (the default polling loop's step), [`ConnectorOptions`];
 //! - [`ConnectorContext`]: configuration and intake key,
 //!   [`push_events`](ConnectorContext::push_events), checkpoints, metrics;
-//! - pushing: [`IntakeEvent`]/[`JsonEvent`] (what an event becomes),
+//! - pushing: [`IntakeEvent`]/[`JsonEvent`] (what an event becomes, written
+//!   by an [`EventWriter`] straight into its request),
 //!   [`Acknowledgement`] / [`PushError`] / [`PushReport`] (what happened to
 //!   each event);
 //! - checkpoints: [`CheckpointDatetime`], [`CheckpointTimestamp`],
