@@ -300,7 +300,7 @@ pub(crate) fn compact_json<T: Serialize + ?Sized>(value: &T) -> Result<String, s
         OrjsonFormatter { extra: &mut extra },
     ))?;
     // serde_json writes UTF-8 only.
-    String::from_utf8(bytes).map_err(|error| serde::ser::Error::custom(error))
+    String::from_utf8(bytes).map_err(serde::ser::Error::custom)
 }
 
 /// serde_json's compact output (whose escapes and shortest float digits are
