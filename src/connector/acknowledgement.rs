@@ -12,8 +12,10 @@
 
 use std::fmt;
 use std::num::NonZeroU64;
+use std::sync::Arc;
 
-/// The id the intake gave an event.
+/// The id the intake gave an event: 16 bytes, handed out by value (a
+/// UUID's two halves are copied; any other string is shared, not copied).
 ///
 /// ```
 /// # let ack: Option<sekoia_automation::Acknowledgement> = None;
@@ -28,12 +30,13 @@ pub struct IntakeId(Repr);
 
 /// A UUID as two big-endian halves (the intake's ids are random UUIDs of
 /// the RFC 4122 variant, whose low half is never zero: that zero is the
-/// niche that keeps the whole id in 16 bytes), or any other string, boxed
-/// twice so that its pointer fits beside the niche.
+/// niche that keeps the whole id in 16 bytes), or any other string, shared
+/// (a clone counts a reference) and boxed so that its pointer is thin and
+/// fits beside the niche.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Repr {
     Uuid { high: u64, low: NonZeroU64 },
-    Other(Box<Box<str>>),
+    Other(Arc<Box<str>>),
 }
 
 /// The 16 bytes (big-endian, as RFC 4122 writes them) of a lower-case
@@ -102,7 +105,7 @@ impl IntakeId {
     }
 
     /// The id of a UUID's 16 bytes; `None` when its low half is zero.
-    fn from_uuid_bytes(bytes: [u8; 16]) -> Option<Self> {
+    pub(crate) fn from_uuid_bytes(bytes: [u8; 16]) -> Option<Self> {
         let uuid = u128::from_be_bytes(bytes);
         Some(IntakeId(Repr::Uuid {
             high: (uuid >> 64) as u64,
@@ -111,7 +114,7 @@ impl IntakeId {
     }
 
     pub(crate) fn new(text: &str) -> Self {
-        Self::canonical(text).unwrap_or_else(|| IntakeId(Repr::Other(Box::new(text.into()))))
+        Self::canonical(text).unwrap_or_else(|| IntakeId(Repr::Other(Arc::new(text.into()))))
     }
 }
 
@@ -180,31 +183,108 @@ pub(crate) struct ChunkRecord {
 }
 
 /// A chunk's intake ids, one per event, decoded from the answer as it is
-/// read (in the sender thread; the answer itself is never held): 16 bytes
-/// an id, no allocation per id unless the intake answers ids that are not
-/// lower-case UUIDs.
-#[derive(Debug, Default)]
-pub(crate) struct ChunkIds(Box<[IntakeId]>);
+/// read (in the sender thread; the answer itself is never held).
+#[derive(Default)]
+pub(crate) enum ChunkIds {
+    /// None kept: ids not asked for, or not one per event.
+    #[default]
+    None,
+    /// Lower-case UUIDs, as the intake answers: each its 16 bytes
+    /// ([`IntakeId::uuid_bytes`]), in the buffer that held the chunk's body
+    /// (its pages already resident), cut to their length.
+    Uuids(Box<[u8]>),
+    /// Any other ids (16 bytes each, and a string for those that are not
+    /// lower-case UUIDs).
+    Any(Box<[IntakeId]>),
+}
 
 impl ChunkIds {
     /// One id per event of the chunk (none when the answer did not hold
     /// one per event).
     pub(crate) fn from_ids(ids: Vec<IntakeId>) -> Self {
-        ChunkIds(ids.into_boxed_slice())
+        if ids.is_empty() {
+            ChunkIds::None
+        } else {
+            ChunkIds::Any(ids.into_boxed_slice())
+        }
     }
 
-    fn get(&self) -> &[IntakeId] {
-        &self.0
+    /// UUIDs' 16-byte records ([`IntakeId::uuid_bytes`]), one per event;
+    /// the buffer is cut to their length (in place: a shrinking `realloc`
+    /// does not copy), so that it does not hold a body's 10 MiB.
+    pub(crate) fn from_uuid_records(records: Vec<u8>) -> Self {
+        debug_assert_eq!(records.len() % 16, 0);
+        if records.is_empty() {
+            ChunkIds::None
+        } else {
+            ChunkIds::Uuids(records.into_boxed_slice())
+        }
+    }
+
+    /// Number of ids.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            ChunkIds::None => 0,
+            ChunkIds::Uuids(records) => records.len() / 16,
+            ChunkIds::Any(ids) => ids.len(),
+        }
+    }
+
+    /// Whether none is kept.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The id at `index`.
+    pub(crate) fn get(&self, index: usize) -> Option<IntakeId> {
+        match self {
+            ChunkIds::None => None,
+            ChunkIds::Uuids(records) => {
+                let record = records.get(index * 16..index * 16 + 16)?;
+                IntakeId::from_uuid_bytes(record.try_into().ok()?)
+            }
+            ChunkIds::Any(ids) => ids.get(index).cloned(),
+        }
+    }
+
+    /// Every id, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = IntakeId> + '_ {
+        let (records, ids): (&[u8], &[IntakeId]) = match self {
+            ChunkIds::None => (&[], &[]),
+            ChunkIds::Uuids(records) => (records, &[]),
+            ChunkIds::Any(ids) => (&[], ids),
+        };
+        records
+            .chunks_exact(16)
+            .filter_map(|record| IntakeId::from_uuid_bytes(record.try_into().ok()?))
+            .chain(ids.iter().cloned())
+    }
+}
+
+impl fmt::Debug for ChunkIds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
 /// What happened to one event of a push.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// ```
+/// # use sekoia_automation::{EventOutcome, PushReport};
+/// # fn show(report: &PushReport) {
+/// match report.outcome(0) {
+///     EventOutcome::Acknowledged(Some(id)) => println!("on the intake as {id}"),
+///     EventOutcome::Acknowledged(None) => println!("on the intake"),
+///     other => eprintln!("not delivered: {other:?}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EventOutcome<'a> {
     /// The intake acknowledged it; its id when the intake gave one per
     /// event (and ids were kept).
-    Acknowledged(Option<&'a IntakeId>),
+    Acknowledged(Option<IntakeId>),
     /// Refused before sending.
     Refused(&'a Refusal),
     /// Its chunk was refused by the intake with this status (a 4xx other
@@ -314,12 +394,13 @@ impl PushReport {
     fn in_chunk<'a>(&'a self, chunk: &'a ChunkRecord, index: u64) -> EventOutcome<'a> {
         match &chunk.status {
             ChunkStatus::Acknowledged => {
-                let ids = chunk.ids.get();
-                let id = if ids.is_empty() {
+                let id = if chunk.ids.is_empty() {
                     None
                 } else {
                     let refused_before = self.refused_between(chunk.first, index);
-                    ids.get((index - chunk.first - refused_before) as usize)
+                    chunk
+                        .ids
+                        .get((index - chunk.first - refused_before) as usize)
                 };
                 EventOutcome::Acknowledged(id)
             }
@@ -347,12 +428,19 @@ impl PushReport {
     }
 
     /// The intake ids, in event order, of the acknowledged events the intake
-    /// gave ids for (none with `push_events_without_ids`).
-    pub fn ids(&self) -> impl Iterator<Item = &IntakeId> + '_ {
+    /// gave ids for (none with `push_events_without_ids`), by value: each
+    /// is rebuilt from the 16 bytes the report keeps.
+    ///
+    /// ```
+    /// # fn keep(report: &sekoia_automation::PushReport) {
+    /// let ids: Vec<sekoia_automation::IntakeId> = report.ids().collect();
+    /// # }
+    /// ```
+    pub fn ids(&self) -> impl Iterator<Item = IntakeId> + '_ {
         self.chunks
             .iter()
             .filter(|chunk| chunk.status == ChunkStatus::Acknowledged)
-            .flat_map(|chunk| chunk.ids.get().iter())
+            .flat_map(|chunk| chunk.ids.iter())
     }
 
     /// Counts by outcome.
@@ -436,8 +524,9 @@ impl Acknowledgement {
         &self.report
     }
 
-    /// The intake ids of the acknowledged events, in order.
-    pub fn ids(&self) -> impl Iterator<Item = &IntakeId> + '_ {
+    /// The intake ids of the acknowledged events, in order
+    /// ([`PushReport::ids`]).
+    pub fn ids(&self) -> impl Iterator<Item = IntakeId> + '_ {
         self.report.ids()
     }
 
@@ -616,16 +705,16 @@ mod tests {
         let outcomes: Vec<_> = report.outcomes().collect();
         assert_eq!(
             outcomes[0],
-            EventOutcome::Acknowledged(Some(&IntakeId::new("a")))
+            EventOutcome::Acknowledged(Some(IntakeId::new("a")))
         );
         assert_eq!(outcomes[1], EventOutcome::Refused(&too_large));
         assert_eq!(
             outcomes[2],
-            EventOutcome::Acknowledged(Some(&IntakeId::new("b")))
+            EventOutcome::Acknowledged(Some(IntakeId::new("b")))
         );
         assert_eq!(
             outcomes[3],
-            EventOutcome::Acknowledged(Some(&IntakeId::new("c")))
+            EventOutcome::Acknowledged(Some(IntakeId::new("c")))
         );
         assert!(matches!(
             outcomes[4],
