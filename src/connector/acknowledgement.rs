@@ -758,14 +758,36 @@ mod tests {
                 };
                 let decoded = IntakeId::canonical_bytes(&text);
                 assert_eq!(decoded.is_some(), expected, "{at} {byte}");
+                assert_eq!(IntakeId::uuid_bytes(&text).is_some(), expected);
                 if let Some(decoded) = decoded {
+                    let record = IntakeId::uuid_bytes(&text).unwrap();
                     let text = String::from_utf8(text).unwrap();
                     let parsed = uuid::Uuid::parse_str(&text).unwrap();
+                    assert_eq!(&record, parsed.as_bytes(), "{text}");
+                    assert_eq!(IntakeId::from_uuid_bytes(record), Some(decoded.clone()));
                     assert_eq!(decoded.to_string(), parsed.hyphenated().to_string());
                     assert_eq!(decoded.to_string(), text);
                 }
             }
         }
+        // Each digit's value at each place, and the halves' edges: a zero
+        // high half is a UUID, a zero low half is not (it is the niche).
+        for digit in 0..16u128 {
+            for place in 0..32 {
+                let value = digit << (4 * place);
+                let text = uuid::Uuid::from_u128(value).hyphenated().to_string();
+                let record = IntakeId::uuid_bytes(text.as_bytes());
+                if value as u64 == 0 {
+                    assert_eq!(record, None, "{text}");
+                } else {
+                    assert_eq!(record, Some(value.to_be_bytes()), "{text}");
+                }
+            }
+        }
+        let ones = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+        assert_eq!(IntakeId::uuid_bytes(ones.as_bytes()), Some([0xff; 16]));
+        assert_eq!(IntakeId::uuid_bytes(&ones.as_bytes()[1..]), None);
+        assert_eq!(IntakeId::uuid_bytes(b""), None);
     }
 
     #[test]
