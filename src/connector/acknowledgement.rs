@@ -4,11 +4,12 @@
 //! which and why).
 //!
 //! The report holds no per-event memory for delivered events beyond their
-//! intake ids, 16 bytes each, decoded when the intake answers (and none at
-//! all with
+//! intake ids, 16 bytes each, decoded when the intake answers into the
+//! buffer the chunk's body was sent from (and none at all with
 //! [`push_events_without_ids`](crate::ConnectorContext::push_events_without_ids)):
 //! chunks are ranges of event indices, refusals a sparse list, so outcomes
-//! are computed from them rather than stored per event.
+//! are computed from them rather than stored per event, and each id is
+//! rebuilt from its 16 bytes when asked for ([`IntakeId`] by value).
 
 use std::fmt;
 use std::num::NonZeroU64;
@@ -210,8 +211,9 @@ impl ChunkIds {
     }
 
     /// UUIDs' 16-byte records ([`IntakeId::uuid_bytes`]), one per event;
-    /// the buffer is cut to their length (in place: a shrinking `realloc`
-    /// does not copy), so that it does not hold a body's 10 MiB.
+    /// the buffer is cut to their length when it is longer (in place: a
+    /// shrinking `realloc` does not copy), so that it does not hold a
+    /// body's 10 MiB.
     pub(crate) fn from_uuid_records(records: Vec<u8>) -> Self {
         debug_assert_eq!(records.len() % 16, 0);
         if records.is_empty() {
@@ -741,6 +743,60 @@ mod tests {
         );
         let error = error.acknowledged_except_refused().unwrap_err();
         assert_eq!(error.acknowledged_prefix().unwrap().covered(), 1);
+    }
+
+    #[test]
+    fn ids_kept_as_records_or_as_ids_are_handed_out_in_event_order() {
+        const A: &str = "0f6c0d3e-5b1e-4b5e-9d1a-2c3b4d5e6f70";
+        const B: &str = "1a2b3c4d-0000-4000-8000-00000000000b";
+        const C: &str = "ffffffff-ffff-4fff-bfff-ffffffffffff";
+        let records = |ids: &[&str]| {
+            ChunkIds::from_uuid_records(
+                ids.iter()
+                    .flat_map(|id| IntakeId::uuid_bytes(id.as_bytes()).unwrap())
+                    .collect(),
+            )
+        };
+        let mut first = chunk(0, 2, 3, ChunkStatus::Acknowledged);
+        first.ids = records(&[A, B, C]);
+        // Refused at 4: the second chunk's ids skip it.
+        let mut second = chunk(3, 5, 2, ChunkStatus::Acknowledged);
+        second.ids = records(&[C, A]);
+        let mut third = chunk(6, 7, 2, ChunkStatus::Acknowledged);
+        third.ids = ChunkIds::from_ids(vec![IntakeId::new(B), IntakeId::new("evt-7")]);
+        // Acknowledged without ids (the answer did not hold one per event).
+        let fourth = chunk(8, 8, 1, ChunkStatus::Acknowledged);
+        let report = PushReport {
+            taken: 9,
+            stopped_early: false,
+            refused: vec![(
+                4,
+                Refusal::Unserializable {
+                    message: "x".into(),
+                },
+            )],
+            chunks: vec![first, second, third, fourth],
+            keep_ids: true,
+        };
+        let ids: Vec<String> = report.ids().map(|id| id.to_string()).collect();
+        assert_eq!(ids, [A, B, C, C, A, B, "evt-7"]);
+        let from_outcomes: Vec<Option<String>> = report
+            .outcomes()
+            .map(|outcome| match outcome {
+                EventOutcome::Acknowledged(id) => id.map(|id| id.to_string()),
+                EventOutcome::Refused(_) => Some("refused".into()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let expected = [A, B, C, C, "refused", A, B, "evt-7"];
+        assert_eq!(from_outcomes[..8], expected.map(|id| Some(id.to_string())));
+        assert_eq!(from_outcomes[8], None);
+        assert_eq!(
+            report.outcome(1),
+            EventOutcome::Acknowledged(Some(IntakeId::new(B)))
+        );
+        assert!(matches!(report.chunks[0].ids, ChunkIds::Uuids(_)));
+        assert!(format!("{:?}", report.chunks[1].ids).contains(C));
     }
 
     #[test]

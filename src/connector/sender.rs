@@ -308,9 +308,9 @@ pub(crate) fn ids(answer: &[u8], events: u32) -> Vec<IntakeId> {
 /// hyphenated UUID, is read in records of 39 bytes (an id, its closing
 /// quote and what follows) straight from the read buffer, so the answer is
 /// never held whole, and each id is written as its 16 bytes into
-/// `records` (emptied first: the chunk's body buffer, whose pages are
-/// resident), which is then cut to their length; anything else is read to
-/// its end and parsed by [`ids`].
+/// `records` (the chunk's body buffer, whose pages are resident: emptied
+/// and cut to the ids' length first); anything else is read to its end
+/// and parsed by [`ids`].
 pub(crate) fn read_ids(
     reader: &mut impl BufRead,
     events: u32,
@@ -318,15 +318,19 @@ pub(crate) fn read_ids(
 ) -> io::Result<ChunkIds> {
     const PREFIX: &[u8] = br#"{"event_ids":[""#;
     const RECORD: usize = 39;
+    // The buffer is cut to the ids' length before anything is read (a
+    // shrinking `realloc`, in place): the body's other pages are given
+    // back before the answer's read buffers are touched.
+    let wanted = events as usize;
+    records.clear();
+    records.shrink_to(wanted * 16);
     let mut head = [0u8; PREFIX.len()];
     let read = fill(reader, &mut head)?;
     if read < PREFIX.len() || head != PREFIX || events == 0 {
         drop(records);
         return general(reader, &head[..read], &[], events);
     }
-    let wanted = events as usize;
-    records.clear();
-    records.reserve(wanted * 16);
+    records.reserve_exact(wanted * 16);
     let decode = |record: &[u8], index: usize| {
         let end: &[u8] = if index + 1 == wanted {
             b"\"]}"
