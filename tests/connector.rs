@@ -130,7 +130,7 @@ fn the_batch_body_and_headers_are_the_python_sdks() {
         let acknowledged = ctx.push_events(&events).expect("all acknowledged");
         acknowledged
             .ids()
-            .map(ToString::to_string)
+            .map(|id| id.to_string())
             .collect::<Vec<_>>()
     });
     let batches = env.batches();
@@ -965,4 +965,53 @@ fn accented_text_is_chunked_on_its_encoded_bytes_so_the_intake_never_answers_413
             batch.body.len()
         );
     }
+}
+
+#[test]
+fn the_ids_of_several_chunks_are_each_events_in_order_around_a_refused_event() {
+    let env = Env::new();
+    let (ids, outcomes) = run_step(&env, ConnectorOptions::default(), |ctx| {
+        // Every other event 600,000 bytes once escaped: about 17 of them a
+        // chunk, so 90 events make 3 chunks or more; event 45 is refused.
+        let big = "é".repeat(100_000);
+        let too_large = "x".repeat(300_000);
+        let events: Vec<String> = (0..90)
+            .map(|i| match i {
+                45 => too_large.clone(),
+                i if i % 2 == 0 => big.clone(),
+                i => format!("small {i}"),
+            })
+            .collect();
+        let report = ctx
+            .push_events(&events)
+            .expect_err("one event refused")
+            .into_report();
+        let ids: Vec<String> = report.ids().map(|id| id.to_string()).collect();
+        let outcomes: Vec<Option<String>> = report
+            .outcomes()
+            .map(|outcome| match outcome {
+                EventOutcome::Acknowledged(Some(id)) => Some(id.to_string()),
+                EventOutcome::Refused(Refusal::TooLarge { .. }) => None,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        (ids, outcomes)
+    });
+    let batches = env.batches();
+    assert!(batches.len() >= 3, "{} batches", batches.len());
+    assert!(batches.iter().all(|batch| batch.status == 200));
+    assert_eq!(ids.len(), 89);
+    let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), 89, "one id per event");
+    for id in &ids {
+        let uuid = uuid::Uuid::parse_str(id).unwrap();
+        assert_eq!(uuid.get_version_num(), 4, "{id}");
+        assert_eq!(&uuid.hyphenated().to_string(), id, "printed as answered");
+    }
+    // The outcome of each event carries its own id: the ids in order, the
+    // refused event skipped.
+    assert_eq!(outcomes.len(), 90);
+    assert_eq!(outcomes[45], None);
+    let from_outcomes: Vec<String> = outcomes.into_iter().flatten().collect();
+    assert_eq!(from_outcomes, ids);
 }
