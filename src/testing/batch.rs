@@ -94,7 +94,7 @@ impl Block {
 
     /// The block of the 64 bytes from `base`, whose first byte is escaped
     /// when `carry` is 1; `None` when fewer remain.
-    #[inline]
+    #[inline(always)]
     fn read(bytes: &[u8], base: usize, carry: u64) -> Option<Block> {
         let block: &[u8; BLOCK] = bytes.get(base..base + BLOCK)?.try_into().ok()?;
         let (words, _) = block.as_chunks::<8>();
