@@ -29,17 +29,125 @@ const IN_STRING: [u8; 256] = {
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
+const LOW: u64 = !HIGH;
+/// The odd bits of a block mask (its bytes at odd offsets).
+const ODD: u64 = 0xAAAA_AAAA_AAAA_AAAA;
 
-/// The high bit of each byte of `word` that is zero (exact).
-fn zero_bytes(word: u64) -> u64 {
-    !(((word & !HIGH) + !HIGH) | word) & HIGH
+/// The bytes read at once by [`Block`].
+const BLOCK: usize = 64;
+
+/// The high bit of each byte of `word` not equal to `byte`, other bits
+/// unspecified (exact: no carry crosses bytes); `low` is `word & LOW`.
+#[inline(always)]
+fn other_bytes(word: u64, low: u64, byte: u8) -> u64 {
+    ((low ^ ONES.wrapping_mul(u64::from(byte) & 0x7f)) + LOW) | word
+}
+
+/// The high bit of each byte of `word` that is not a control character
+/// (below 0x20), other bits unspecified; `low` is `word & LOW`.
+#[inline(always)]
+fn text_bytes(word: u64, low: u64) -> u64 {
+    (low + ONES.wrapping_mul(0x60)) | word
+}
+
+/// The transpose of an 8×8 bit matrix, bit `8 * row + column` (Hacker's
+/// Delight, three rounds of swaps).
+#[inline(always)]
+fn transpose(mut x: u64) -> u64 {
+    let t = (x ^ (x >> 7)) & 0x00aa_00aa_00aa_00aa;
+    x ^= t ^ (t << 7);
+    let t = (x ^ (x >> 14)) & 0x0000_cccc_0000_cccc;
+    x ^= t ^ (t << 14);
+    let t = (x ^ (x >> 28)) & 0x0000_0000_f0f0_f0f0;
+    x ^ t ^ (t << 28)
+}
+
+/// 64 bytes of a string and what follows it, read at once as bit masks (bit
+/// `i` for the byte at `base + i`), simdjson-style: the escaped bytes from
+/// the runs of backslashes, the quotes not escaped (a string's end), and the
+/// bytes the block path leaves to the byte path (control characters and
+/// escapes other than `\"` and `\\`). The masks hold for any string
+/// that starts in the block once they hold at `base`: outside strings JSON
+/// has no backslash.
+#[derive(Clone, Copy)]
+struct Block {
+    base: usize,
+    /// The quotes not escaped.
+    ends: u64,
+    /// The bytes a backslash escapes.
+    escaped: u64,
+    /// Control characters, and escaped bytes other than `"` and `\`.
+    rare: u64,
+    /// 1 when the byte after the block is escaped.
+    carry: u64,
+}
+
+impl Block {
+    /// No block: `base` is past any body.
+    const NONE: Block = Block {
+        base: usize::MAX - BLOCK,
+        ends: 0,
+        escaped: 0,
+        rare: 0,
+        carry: 0,
+    };
+
+    /// The block of the 64 bytes from `base`, whose first byte is escaped
+    /// when `carry` is 1; `None` when fewer remain.
+    #[inline(always)]
+    fn read(bytes: &[u8], base: usize, carry: u64) -> Option<Block> {
+        let block: &[u8; BLOCK] = bytes.get(base..base + BLOCK)?.try_into().ok()?;
+        let (words, _) = block.as_chunks::<8>();
+        // The high bits of word `k`, shifted right by `7 - k`: bit
+        // `8 * byte + k` is the byte `8 * k + byte`, a transpose of the mask.
+        let mut other = 0;
+        let mut plain = 0;
+        let mut text = HIGH;
+        for (index, word) in words.iter().enumerate() {
+            let word = u64::from_le_bytes(*word);
+            let low = word & LOW;
+            other |= (other_bytes(word, low, b'"') & HIGH) >> (7 - index);
+            plain |= (other_bytes(word, low, b'\\') & HIGH) >> (7 - index);
+            text &= text_bytes(word, low);
+        }
+        let quote = !transpose(other);
+        let backslash = !transpose(plain);
+        let control = if text & HIGH == HIGH {
+            0
+        } else {
+            control(words)
+        };
+        // simdjson's escape scanner: a backslash that is not escaped
+        // escapes the next byte; in a run of them, those at an even
+        // distance from its start do.
+        let potential = backslash & !carry;
+        let codes = (((potential << 1) | ODD).wrapping_sub(potential)) ^ ODD;
+        let escaped = codes ^ (backslash | carry);
+        Some(Block {
+            base,
+            ends: quote & !escaped,
+            escaped,
+            rare: control | (escaped & !(quote | backslash)),
+            carry: (codes & backslash) >> 63,
+        })
+    }
+}
+
+/// The control characters of a block's words, as a mask.
+#[cold]
+fn control(words: &[[u8; 8]]) -> u64 {
+    let text = words.iter().enumerate().fold(0, |text, (index, word)| {
+        let word = u64::from_le_bytes(*word);
+        text | (text_bytes(word, word & LOW) & HIGH) >> (7 - index)
+    });
+    !transpose(text)
 }
 
 /// The number of elements of the `jsons` list of an intake batch body;
 /// `None` when the body is not a JSON object with exactly one `jsons`
 /// member holding a list.
 pub(crate) fn jsons_len(bytes: &[u8]) -> Option<usize> {
-    let mut reader = Reader { bytes, at: 0 };
+    let mut reader = Reader::new(bytes, 0);
     reader.whitespace();
     reader.expect(b'{')?;
     reader.members(None, true)
@@ -73,10 +181,7 @@ impl Progress {
             }
             None => return,
         };
-        let mut reader = Reader {
-            bytes: received,
-            at,
-        };
+        let mut reader = Reader::new(received, at);
         // Whole elements each followed by a comma; what is cut or invalid
         // is left to `finish`.
         loop {
@@ -99,7 +204,7 @@ impl Progress {
         let Some((at, count)) = self.resume else {
             return jsons_len(body);
         };
-        let mut reader = Reader { bytes: body, at };
+        let mut reader = Reader::new(body, at);
         let count = reader.list_rest(count)?;
         reader.members(Some(count), false)
     }
@@ -108,7 +213,7 @@ impl Progress {
 /// The index just after the `[` of the `jsons` list, once the members
 /// before it are read; `None` when they are cut or invalid.
 fn list_start(bytes: &[u8]) -> Option<usize> {
-    let mut reader = Reader { bytes, at: 0 };
+    let mut reader = Reader::new(bytes, 0);
     reader.whitespace();
     reader.expect(b'{')?;
     reader.whitespace();
@@ -156,9 +261,19 @@ fn string_bytes(bytes: &[u8], mut at: usize, end: usize) -> Option<Result<usize,
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// The last block of string bytes read.
+    block: Block,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8], at: usize) -> Self {
+        Reader {
+            bytes,
+            at,
+            block: Block::NONE,
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
@@ -181,66 +296,62 @@ impl Reader<'_> {
     }
 
     /// Skips the rest of a string whose opening quote was read.
+    ///
+    /// By blocks of 64 bytes ([`Block`]): the string ends at the first
+    /// quote not escaped; a block with a control character or an escape
+    /// other than `\"` and `\\` before that end is read byte by byte, and
+    /// so are the last 63 bytes of the body. The block is kept: the next
+    /// strings of a list mostly start in it.
     fn string(&mut self) -> Option<()> {
         let bytes = self.bytes;
         let mut at = self.at;
-        // The high bit of the first byte of the word when a backslash just
-        // before it escapes it.
-        let mut carried = 0;
-        // Eight bytes at a time. A word whose escapes are all `\"` or `\\`
-        // (every quote of a JSON event is `\"`) is read at once: the bytes
-        // escaped are those after a backslash that is not itself escaped,
-        // when no two such backslashes are next to each other; any other
-        // word (other escapes, runs of backslashes, control bytes) is read
-        // byte by byte.
-        while let Some(word) = bytes.get(at..at + 8) {
-            let base = at;
-            let value = u64::from_le_bytes(word.try_into().ok()?);
-            let quote = zero_bytes(value ^ ONES.wrapping_mul(u64::from(b'"')));
-            let backslash = zero_bytes(value ^ ONES.wrapping_mul(u64::from(b'\\')));
-            let control = !((value & !HIGH) + 0x6060_6060_6060_6060) & !value & HIGH;
-            if quote | backslash | control | carried == 0 {
-                at += 8;
+        loop {
+            let mut block = self.block;
+            let offset = at.wrapping_sub(block.base);
+            if offset >= BLOCK {
+                // The next block, or a new one from `at` (not escaped: just
+                // after a quote or a whole escape); the rest byte by byte
+                // when the body ends before.
+                let carry = if offset == BLOCK { block.carry } else { 0 };
+                let Some(next) = Block::read(bytes, at, carry) else {
+                    if carry != 0 {
+                        at = escape_end(bytes, at)?;
+                    }
+                    self.block = Block::NONE;
+                    self.at = string_bytes(bytes, at, usize::MAX)?.ok()?;
+                    return Some(());
+                };
+                block = next;
+                self.block = next;
+            }
+            let offset = at - block.base;
+            let ends = block.ends >> offset;
+            // The bytes before the string's end, if it is in the block.
+            let before = (ends & ends.wrapping_neg()).wrapping_sub(1);
+            if (block.rare >> offset) & before == 0 {
+                if ends != 0 {
+                    self.at = at + ends.trailing_zeros() as usize + 1;
+                    return Some(());
+                }
+                at = block.base + BLOCK;
                 continue;
             }
-            let starts = backslash & !carried;
-            if starts & (starts << 8) == 0 {
-                let escaped = (starts << 8) | carried;
-                let ends = quote & !escaped;
-                // The bytes before the closing quote, if there is one.
-                let before = if ends == 0 {
-                    u64::MAX
-                } else {
-                    (ends & ends.wrapping_neg()) - 1
-                };
-                if (control | (escaped & !(quote | backslash))) & before == 0 {
-                    if ends != 0 {
-                        self.at = base + (ends.trailing_zeros() / 8) as usize + 1;
-                        return Some(());
-                    }
-                    carried = (starts >> 63) << 7;
-                    at += 8;
-                    continue;
-                }
-            }
-            if carried != 0 {
+            // Byte by byte to the block's end (or past it, an escape
+            // across it), then a new block.
+            if (block.escaped >> offset) & 1 != 0 {
                 at = escape_end(bytes, at)?;
-                carried = 0;
             }
-            match string_bytes(bytes, at, base + 8)? {
+            match string_bytes(bytes, at, block.base + BLOCK)? {
                 Ok(after) => {
                     self.at = after;
                     return Some(());
                 }
-                Err(next) => at = next,
+                Err(next) => {
+                    at = next;
+                    self.block = Block::NONE;
+                }
             }
         }
-        if carried != 0 {
-            at = escape_end(bytes, at)?;
-        }
-        // The string ends within the body, or the body is cut.
-        self.at = string_bytes(bytes, at, usize::MAX)?.ok()?;
-        Some(())
     }
 
     /// Skips a number whose first byte (`-` or a digit) is next.
@@ -605,6 +716,253 @@ mod tests {
                     assert_eq!(progress.finish(&body), Some(2));
                 }
             }
+        }
+    }
+
+    /// The masks of a block as a serial reading finds them: escaped bytes,
+    /// quotes not escaped, control characters, escape letters other than
+    /// `"` and `\`, and whether the byte after the block is escaped.
+    fn serial_block(block: &[u8], mut escaping: bool) -> (u64, u64, u64, u64) {
+        let (mut ends, mut escaped, mut rare) = (0, 0, 0);
+        for (index, &byte) in block.iter().enumerate() {
+            let bit = 1 << index;
+            if byte < 0x20 {
+                rare |= bit;
+            }
+            if escaping {
+                escaped |= bit;
+                if byte != b'"' && byte != b'\\' {
+                    rare |= bit;
+                }
+                escaping = false;
+            } else if byte == b'\\' {
+                escaping = true;
+            } else if byte == b'"' {
+                ends |= bit;
+            }
+        }
+        (ends, escaped, rare, u64::from(escaping))
+    }
+
+    /// Pseudo-random blocks of escapes' parts, and blocks with one run of
+    /// backslashes of every length at every offset, each with and without
+    /// an escape carried in: the masks are those of a serial reading.
+    #[test]
+    fn block_masks_are_those_of_a_serial_reading() {
+        let alphabet = b"\\\\\\\"\"xu/n\x01\x1f \x7f\x80\xa2\xdc\xff";
+        let mut state = 7;
+        let mut blocks: Vec<Vec<u8>> = (0..20_000)
+            .map(|_| {
+                let bits = crate::testing::fault::splitmix64(&mut state);
+                let dense = bits % 4;
+                (0..BLOCK)
+                    .map(|index| {
+                        let pick = crate::testing::fault::splitmix64(&mut state);
+                        if pick % 4 < dense || index % 13 == 0 {
+                            alphabet[(pick >> 8) as usize % alphabet.len()]
+                        } else {
+                            b'a'
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        for start in 0..BLOCK {
+            for length in 1..=10 {
+                for after in [b'"', b'n', b'x'] {
+                    let mut block = vec![b'a'; BLOCK];
+                    for index in start..(start + length).min(BLOCK) {
+                        block[index] = b'\\';
+                    }
+                    if start + length < BLOCK {
+                        block[start + length] = after;
+                    }
+                    blocks.push(block);
+                }
+            }
+        }
+        for block in &blocks {
+            for carry in [0, 1] {
+                let read = Block::read(block, 0, carry).expect("64 bytes");
+                let (ends, escaped, rare, carried) = serial_block(block, carry == 1);
+                assert_eq!(
+                    (read.ends, read.escaped, read.rare, read.carry),
+                    (ends, escaped, rare, carried),
+                    "{:?} carry {carry}",
+                    String::from_utf8_lossy(block)
+                );
+            }
+        }
+        assert!(Block::read(&[b'a'; BLOCK - 1], 0, 0).is_none());
+    }
+
+    /// Escapes and backslash runs at every offset modulo 64 from a
+    /// string's start (and so across block ends), in strings long enough
+    /// to be read by blocks, next to a string starting in the same block:
+    /// both readings agree, on the whole body, cut at every byte, altered
+    /// at every byte of the escape, and read while it arrives.
+    #[test]
+    fn both_readings_agree_on_escapes_at_every_block_offset() {
+        let units: [&[u8]; 16] = [
+            br#"\""#,
+            br#"\\"#,
+            br#"\\\""#,
+            br#"\\\\\""#,
+            br#"\\\\\\"#,
+            br#"\\\\\\\""#,
+            br#"\n"#,
+            br#"\/\b\f\r\t"#,
+            br#"\u00e9"#,
+            br#"\uD83D\uDE00"#,
+            br#"\u12G4"#,
+            br#"\x"#,
+            b"\x01",
+            b"\n",
+            "é😀".as_bytes(),
+            b"\xff\xfe",
+        ];
+        let mut valid = 0;
+        for lead in 0..BLOCK + 8 {
+            for unit in units {
+                let mut body = b"{\"intake_key\": \"K\", \"jsons\": [\"".to_vec();
+                let start = body.len();
+                body.extend(std::iter::repeat_n(b'x', lead));
+                body.extend_from_slice(unit);
+                body.extend_from_slice(br#"y\"z", "second \"", ""#);
+                body.extend(std::iter::repeat_n(b'w', 70));
+                body.extend_from_slice(b"\"]}");
+                let expected = reference(&body);
+                assert_eq!(agree(&body), expected);
+                valid += usize::from(expected.is_some());
+                // Cut anywhere from the string on.
+                for end in start..body.len() {
+                    agree(&body[..end]);
+                }
+                // Each byte of the escape and its neighbours changed.
+                for at in start + lead.saturating_sub(1)..start + lead + unit.len() + 2 {
+                    for byte in [b'"', b'\\', b'u', b'x', 0x01] {
+                        let mut altered = body.clone();
+                        altered[at] = byte;
+                        agree(&altered);
+                    }
+                }
+                // Read while it arrives, in parts of several sizes.
+                for step in [1, 7, 64, 100] {
+                    let mut progress = Progress::default();
+                    let mut end = 0;
+                    while end < body.len() {
+                        end = (end + step).min(body.len());
+                        progress.advance(&body[..end]);
+                    }
+                    assert_eq!(progress.finish(&body), expected);
+                }
+            }
+        }
+        // The valid units (all but `\u12G4`, `\x` and the control bytes).
+        assert_eq!(valid, (BLOCK + 8) * 12);
+    }
+
+    /// Pseudo-random lists of long strings of escapes' parts: both
+    /// readings agree on each, whole and cut.
+    #[test]
+    fn both_readings_agree_on_random_long_strings() {
+        let alphabet: &[&[u8]] = &[
+            b"\\\"",
+            b"\\\\",
+            b"\\",
+            b"\"",
+            b"a",
+            b"bcdefgh",
+            b"\\u00e9",
+            b"\\u0",
+            b"\\n",
+            b"\x01",
+            b"\xc3\xa9",
+            b" ",
+        ];
+        let mut state = 11;
+        for _ in 0..3000 {
+            let mut body = b"{\"jsons\": [\"".to_vec();
+            let parts = 20 + crate::testing::fault::splitmix64(&mut state) % 200;
+            for _ in 0..parts {
+                let pick = crate::testing::fault::splitmix64(&mut state);
+                // Mostly plain text and `\"`, as events are.
+                let part = match pick % 64 {
+                    0..=23 => alphabet[5],
+                    24..=41 => alphabet[0],
+                    42..=50 => alphabet[1],
+                    51..=55 => alphabet[6],
+                    56..=58 => alphabet[10],
+                    _ => alphabet[(pick >> 8) as usize % alphabet.len()],
+                };
+                body.extend_from_slice(part);
+            }
+            body.extend_from_slice(b"\"]}");
+            agree(&body);
+            let step = 1 + crate::testing::fault::splitmix64(&mut state) as usize % 300;
+            for end in (0..body.len()).step_by(step) {
+                agree(&body[..end]);
+            }
+        }
+    }
+
+    /// The body of the connector figures' push: 100,000 small events, as
+    /// the SDK sends them.
+    fn figures_body(events: u64) -> Vec<u8> {
+        let mut body = br#"{"intake_key": "KEY123", "jsons": ["#.to_vec();
+        for id in 0..events {
+            if id > 0 {
+                body.extend_from_slice(b", ");
+            }
+            let event = serde_json::json!({
+                "id": id,
+                "severity": id * 37 % 101,
+                "source": "https://feed",
+                "message": "user logged in",
+            })
+            .to_string();
+            body.extend_from_slice(serde_json::to_string(&event).unwrap().as_bytes());
+        }
+        body.extend_from_slice(b"]}");
+        body
+    }
+
+    /// Timing of the whole reading of the figures' body, as `Progress`
+    /// reads it while it arrives (256 KiB parts), best and median of 31:
+    /// `cargo test --release --lib batch::tests::scan_timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a timing, run by hand in release"]
+    fn scan_timing() {
+        let body = figures_body(100_000);
+        let mut times = Vec::new();
+        for _ in 0..31 {
+            let started = std::time::Instant::now();
+            let mut progress = Progress::default();
+            let mut end = 0;
+            while end < body.len() {
+                end = (end + 256 * 1024).min(body.len());
+                progress.advance(&body[..end]);
+            }
+            assert_eq!(progress.finish(&body), Some(100_000));
+            times.push(started.elapsed());
+        }
+        let whole: Vec<_> = (0..31)
+            .map(|_| {
+                let started = std::time::Instant::now();
+                assert_eq!(jsons_len(std::hint::black_box(&body)), Some(100_000));
+                started.elapsed()
+            })
+            .collect();
+        for (name, mut times) in [("progress", times), ("whole", whole)] {
+            times.sort();
+            let mb = body.len() as f64 / 1e6;
+            println!(
+                "{name}: {mb:.1} MB, best {:?} ({:.2} GB/s), median {:?} ({:.2} GB/s)",
+                times[0],
+                mb / 1e3 / times[0].as_secs_f64(),
+                times[15],
+                mb / 1e3 / times[15].as_secs_f64()
+            );
         }
     }
 

@@ -200,15 +200,18 @@ impl HttpConnection {
     /// Reads the next request, head and body; `Ok(None)` when the client
     /// closed the connection between requests.
     pub(crate) fn read_request(&mut self) -> Result<Option<(Head, Vec<u8>)>, Refused> {
-        self.read_request_observed(&mut |_, _| {})
+        self.read_request_observed(&mut |_, _| {}, &mut Vec::with_capacity)
     }
 
     /// [`read_request`](Self::read_request), with `observe` given the body
-    /// received so far after each part of it read (`Content-Length` bodies
-    /// only): a server can read a large body while it arrives.
+    /// received so far after each part of it read, and `buffer` giving the
+    /// empty buffer, of at least the capacity asked, that it is read into
+    /// (`Content-Length` bodies only): a server can read a large body while
+    /// it arrives, into memory it already has.
     pub(crate) fn read_request_observed(
         &mut self,
         observe: &mut dyn FnMut(&Head, &[u8]),
+        buffer: &mut dyn FnMut(usize) -> Vec<u8>,
     ) -> Result<Option<(Head, Vec<u8>)>, Refused> {
         let head = match self.read_head() {
             Ok(Some(head)) => head,
@@ -217,7 +220,7 @@ impl HttpConnection {
         };
         match head
             .framing()
-            .and_then(|framing| self.read_body(&head, framing, observe))
+            .and_then(|framing| self.read_body(&head, framing, observe, buffer))
         {
             Ok(body) => Ok(Some((head, body))),
             Err(error) => Err(Refused {
@@ -280,6 +283,7 @@ impl HttpConnection {
         head: &Head,
         framing: Framing,
         observe: &mut dyn FnMut(&Head, &[u8]),
+        buffer: &mut dyn FnMut(usize) -> Vec<u8>,
     ) -> Result<Vec<u8>, ParseError> {
         match framing {
             Framing::Empty => Ok(Vec::new()),
@@ -291,11 +295,23 @@ impl HttpConnection {
                     self.writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
                 }
                 // Read into capacity (not into zeros written first), a part
-                // at a time, each observed.
-                let mut body = Vec::with_capacity(length as usize);
+                // at a time, each observed: what the head's reading buffered,
+                // then from the stream itself (no second copy through the
+                // buffer, reads as large as the part).
+                let mut body = buffer(length as usize);
+                body.clear();
+                body.reserve_exact(length as usize);
+                let buffered = self.reader.buffer();
+                let first = buffered.len().min(length as usize);
+                body.extend_from_slice(&buffered[..first]);
+                self.reader.consume(first);
+                if first > 0 {
+                    observe(head, &body);
+                }
                 while (body.len() as u64) < length {
                     let part = (length - body.len() as u64).min(OBSERVED_PART_BYTES);
-                    if (&mut self.reader).take(part).read_to_end(&mut body)? == 0 {
+                    let stream = self.reader.get_mut();
+                    if stream.take(part).read_to_end(&mut body)? == 0 {
                         return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
                     }
                     observe(head, &body);
