@@ -775,9 +775,7 @@ mod tests {
             for length in 1..=10 {
                 for after in [b'"', b'n', b'x'] {
                     let mut block = vec![b'a'; BLOCK];
-                    for index in start..(start + length).min(BLOCK) {
-                        block[index] = b'\\';
-                    }
+                    block[start..(start + length).min(BLOCK)].fill(b'\\');
                     if start + length < BLOCK {
                         block[start + length] = after;
                     }
