@@ -102,16 +102,17 @@ impl Block {
     fn read(bytes: &[u8], base: usize, carry: u64) -> Option<Block> {
         let block: &[u8; BLOCK] = bytes.get(base..base + BLOCK)?.try_into().ok()?;
         let (words, _) = block.as_chunks::<8>();
-        // The high bits of word `k`, shifted right by `7 - k`: bit
-        // `8 * byte + k` is the byte `8 * k + byte`, a transpose of the mask.
+        // The high bits of word `k`, shifted right by `7 - k` (one bit more
+        // for each word after it): bit `8 * byte + k` is the byte
+        // `8 * k + byte`, a transpose of the mask.
         let mut other = 0;
         let mut plain = 0;
         let mut text = HIGH;
-        for (index, word) in words.iter().enumerate() {
+        for word in words {
             let word = u64::from_le_bytes(*word);
             let low = word & LOW;
-            other |= (other_bytes(word, low, b'"') & HIGH) >> (7 - index);
-            plain |= (other_bytes(word, low, b'\\') & HIGH) >> (7 - index);
+            other = (other >> 1) | (other_bytes(word, low, b'"') & HIGH);
+            plain = (plain >> 1) | (other_bytes(word, low, b'\\') & HIGH);
             text &= text_bytes(word, low);
         }
         let quote = !transpose(other);
@@ -140,9 +141,9 @@ impl Block {
 /// The control characters of a block's words, as a mask.
 #[cold]
 fn control(words: &[[u8; 8]]) -> u64 {
-    let text = words.iter().enumerate().fold(0, |text, (index, word)| {
+    let text = words.iter().fold(0, |text, word| {
         let word = u64::from_le_bytes(*word);
-        text | (text_bytes(word, word & LOW) & HIGH) >> (7 - index)
+        (text >> 1) | (text_bytes(word, word & LOW) & HIGH)
     });
     !transpose(text)
 }
