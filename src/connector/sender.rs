@@ -574,7 +574,7 @@ mod tests {
     }
 
     /// The intake's answer of `count` ids, and the ids.
-    fn answer_of(count: u64) -> (String, Vec<String>) {
+    pub(super) fn answer_of(count: u64) -> (String, Vec<String>) {
         let ids: Vec<String> = (0..count)
             .map(|i| {
                 uuid::Uuid::from_u64_pair(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), i | 1 << 63)
@@ -642,14 +642,7 @@ mod timing {
     #[test]
     #[ignore = "a timing, not a check: run by hand"]
     fn reading_100_000_ids() {
-        let ids: Vec<String> = (0..100_000u64)
-            .map(|i| {
-                uuid::Uuid::from_u64_pair(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), i | 1 << 63)
-                    .hyphenated()
-                    .to_string()
-            })
-            .collect();
-        let answer = format!(r#"{{"event_ids":["{}"]}}"#, ids.join(r#"",""#));
+        let (answer, _) = super::tests::answer_of(100_000);
         let mut best = f64::MAX;
         let mut buffer = vec![0u8; 1_600_000];
         for _ in 0..50 {
