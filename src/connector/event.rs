@@ -92,7 +92,6 @@ pub trait IntakeEvent {
 /// let line = Line { priority: 13, text: "sshd: accepted".into() };
 /// assert_eq!(line.to_event_string().unwrap(), "<13>sshd: accepted");
 /// ```
-#[derive(Debug)]
 pub struct EventWriter<'a> {
     /// The chunk's bytes: only `str`s and serde_json's output are
     /// appended, so what this writer added is UTF-8.
@@ -174,6 +173,19 @@ impl<'a> EventWriter<'a> {
             chars: bytes - self.continuations,
             encoded: bytes + self.extra + 2,
         }
+    }
+}
+
+/// Shows the lengths of what was written, never the chunk's bytes (up to
+/// 10 MiB of other events).
+impl std::fmt::Debug for EventWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lengths = self.lengths();
+        f.debug_struct("EventWriter")
+            .field("bytes", &(self.out.len() - self.start))
+            .field("chars", &lengths.chars)
+            .field("encoded", &lengths.encoded)
+            .finish()
     }
 }
 
@@ -519,5 +531,16 @@ mod tests {
         keyed.insert(7_i64, "é");
         check(&|writer| writer.push_json(&keyed).unwrap());
         check(&|writer| writer.push_json(&'"').unwrap());
+    }
+
+    #[test]
+    fn a_writer_shows_its_lengths_not_the_chunk() {
+        let mut out = b"other events".to_vec();
+        let mut writer = EventWriter::new(&mut out);
+        writer.push_str("é");
+        assert_eq!(
+            format!("{writer:?}"),
+            "EventWriter { bytes: 2, chars: 1, encoded: 8 }"
+        );
     }
 }
