@@ -39,21 +39,40 @@ pub(crate) struct Oversize {
     pub(crate) bytes: usize,
 }
 
-/// An event's lengths: in Python `str` elements (code points), and in
-/// bytes once encoded by [`encode_string`], quotes included.
+/// An event's lengths: in UTF-8 bytes, in Python `str` elements (code
+/// points), and in bytes once encoded by [`encode_string`], quotes
+/// included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Lengths {
+    pub(crate) bytes: usize,
     pub(crate) chars: usize,
     pub(crate) encoded: usize,
 }
 
-/// Checks the per-event limits on an event of `bytes` UTF-8 bytes and
-/// these `lengths`.
-pub(crate) fn check_limits(bytes: usize, lengths: Lengths) -> Result<Lengths, Oversize> {
-    if lengths.chars > MAX_EVENT_CHARS || bytes > MAX_EVENT_BYTES {
+impl Lengths {
+    /// The lengths of an empty text.
+    pub(crate) const EMPTY: Lengths = Lengths {
+        bytes: 0,
+        chars: 0,
+        encoded: 2,
+    };
+
+    /// The lengths of this text followed by `next` (one pair of quotes).
+    pub(crate) fn then(self, next: Lengths) -> Lengths {
+        Lengths {
+            bytes: self.bytes + next.bytes,
+            chars: self.chars + next.chars,
+            encoded: self.encoded + next.encoded - 2,
+        }
+    }
+}
+
+/// Checks the per-event limits; returns the event's lengths when it fits.
+pub(crate) fn check_limits(lengths: Lengths) -> Result<Lengths, Oversize> {
+    if lengths.chars > MAX_EVENT_CHARS || lengths.bytes > MAX_EVENT_BYTES {
         return Err(Oversize {
             chars: lengths.chars,
-            bytes,
+            bytes: lengths.bytes,
         });
     }
     Ok(lengths)
@@ -62,7 +81,7 @@ pub(crate) fn check_limits(bytes: usize, lengths: Lengths) -> Result<Lengths, Ov
 /// Checks the per-event limits; returns the event's lengths when it fits.
 #[cfg(test)]
 pub(crate) fn check_event(text: &str) -> Result<Lengths, Oversize> {
-    check_limits(text.len(), lengths(text.as_bytes()))
+    check_limits(lengths(text.as_bytes()))
 }
 
 /// How many bytes more than its UTF-8 form each byte takes once encoded as
@@ -150,6 +169,7 @@ pub(crate) fn lengths(bytes: &[u8]) -> Lengths {
     extra += byte_sum(counters);
     let (more, continued) = extra_and_continuations(words.remainder());
     Lengths {
+        bytes: bytes.len(),
         chars: bytes.len() - continuations - continued,
         encoded: bytes.len() + extra + more + 2,
     }
@@ -493,21 +513,19 @@ impl ChunkBuilder {
     /// that had to be closed to make room, if any (the event then starts
     /// the next one).
     pub(crate) fn commit(&mut self, index: u64, start: usize, lengths: Lengths) -> Option<Chunk> {
-        let Lengths { chars, encoded } = lengths;
+        let Lengths { chars, encoded, .. } = lengths;
         let full = self.current.as_ref().is_some_and(|chunk| {
             chunk.events > 0
                 && (chunk.chars + chars > MAX_CHUNK_CHARS
                     || chunk.body.len + 2 + encoded + SUFFIX.len() > MAX_BODY_BYTES)
         });
         let closed = if full {
-            let event = self
-                .current
-                .as_mut()
-                .map(|chunk| chunk.body.raw.split_off(start));
-            let closed = self.close();
-            let buffer = self.buffer();
-            buffer.extend_from_slice(&event.unwrap_or_default());
-            closed
+            // The event starts the next chunk.
+            let mut closed = self.current.take()?;
+            self.buffer().extend_from_slice(&closed.body.raw[start..]);
+            closed.body.raw.truncate(start);
+            closed.body.len += SUFFIX.len();
+            Some(closed)
         } else {
             None
         };
@@ -604,6 +622,7 @@ mod tests {
             assert_eq!(
                 lengths(text.as_bytes()),
                 Lengths {
+                    bytes: text.len(),
                     chars: text.chars().count(),
                     encoded: reference_literal(text).len(),
                 },

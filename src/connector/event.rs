@@ -96,29 +96,22 @@ pub struct EventWriter<'a> {
     /// The chunk's bytes: only `str`s and serde_json's output are
     /// appended, so what this writer added is UTF-8.
     out: &'a mut Vec<u8>,
-    start: usize,
-    /// How many bytes more than its UTF-8 form what was written takes once
-    /// encoded as a JSON string literal in the batch body, quotes aside.
-    extra: usize,
-    /// UTF-8 continuation bytes written (characters are bytes less these).
-    continuations: usize,
+    /// The lengths of what this writer appended.
+    written: Lengths,
 }
 
 impl<'a> EventWriter<'a> {
     /// A writer appending to `out`.
     pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
-        let start = out.len();
         EventWriter {
             out,
-            start,
-            extra: 0,
-            continuations: 0,
+            written: Lengths::EMPTY,
         }
     }
 
     /// Appends `text`.
     pub fn push_str(&mut self, text: &str) {
-        self.count(text.as_bytes());
+        self.written = self.written.then(lengths(text.as_bytes()));
         self.out.extend_from_slice(text.as_bytes());
     }
 
@@ -145,34 +138,27 @@ impl<'a> EventWriter<'a> {
         // The quotes and escapes were counted as they were written; the
         // rest only counts when a byte is DEL or not ASCII.
         let written = &self.out[start..];
-        if written
+        let json = if written
             .iter()
             .fold(0, |any, &byte| any | byte.wrapping_add(1))
             & 0x80
             == 0
         {
-            self.extra += structural;
+            Lengths {
+                bytes: written.len(),
+                chars: written.len(),
+                encoded: written.len() + structural + 2,
+            }
         } else {
-            let lengths = lengths(written);
-            self.extra += lengths.encoded - written.len() - 2;
-            self.continuations += written.len() - lengths.chars;
-        }
+            lengths(written)
+        };
+        self.written = self.written.then(json);
         Ok(())
-    }
-
-    fn count(&mut self, bytes: &[u8]) {
-        let lengths = lengths(bytes);
-        self.extra += lengths.encoded - bytes.len() - 2;
-        self.continuations += bytes.len() - lengths.chars;
     }
 
     /// The lengths of what was written.
     pub(crate) fn lengths(&self) -> Lengths {
-        let bytes = self.out.len() - self.start;
-        Lengths {
-            chars: bytes - self.continuations,
-            encoded: bytes + self.extra + 2,
-        }
+        self.written
     }
 }
 
@@ -180,11 +166,10 @@ impl<'a> EventWriter<'a> {
 /// 10 MiB of other events).
 impl std::fmt::Debug for EventWriter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let lengths = self.lengths();
         f.debug_struct("EventWriter")
-            .field("bytes", &(self.out.len() - self.start))
-            .field("chars", &lengths.chars)
-            .field("encoded", &lengths.encoded)
+            .field("bytes", &self.written.bytes)
+            .field("chars", &self.written.chars)
+            .field("encoded", &self.written.encoded)
             .finish()
     }
 }
@@ -475,6 +460,7 @@ mod tests {
         assert_eq!(
             writer.lengths(),
             Lengths {
+                bytes: 0,
                 chars: 0,
                 encoded: 2
             }

@@ -143,8 +143,7 @@ impl Pusher {
                 ));
                 continue;
             }
-            let bytes = builder.buffer().len() - start;
-            if let Err(Oversize { chars, bytes }) = check_limits(bytes, lengths) {
+            if let Err(Oversize { chars, bytes }) = check_limits(lengths) {
                 builder.discard(start);
                 run.report
                     .refused
