@@ -779,4 +779,47 @@ mod tests {
         assert_eq!(chunks[0].events, 47);
         assert_eq!((chunks[1].first, chunks[1].last), (47, 49));
     }
+
+    /// `cargo test --release --lib encoding_100_000_events -- --ignored --nocapture`:
+    /// the body of the connector figures' 100,000 small JSON events (7.5 MB
+    /// of strings, 9.3 MB once encoded) read through [`Body::reader`] in
+    /// 128 KiB reads, as the HTTP client reads it; best and median of 30.
+    #[test]
+    #[ignore = "a timing, not a check: run by hand"]
+    fn encoding_100_000_events() {
+        let events: Vec<String> = (0..100_000u64)
+            .map(|id| {
+                format!(
+                    r#"{{"id":{id},"severity":{},"source":"https://feed","message":"user logged in"}}"#,
+                    id * 37 % 101
+                )
+            })
+            .collect();
+        let events: Vec<&str> = events.iter().map(String::as_str).collect();
+        let chunks = body_of(&events);
+        assert_eq!(chunks.len(), 1);
+        let mut read = vec![0u8; 128 * 1024];
+        let mut times = Vec::new();
+        for _ in 0..30 {
+            let started = std::time::Instant::now();
+            let mut reader = chunks[0].body.reader();
+            let mut total = 0;
+            loop {
+                let count = std::io::Read::read(&mut reader, &mut read).unwrap();
+                if count == 0 {
+                    break;
+                }
+                total += count;
+            }
+            times.push(started.elapsed());
+            assert_eq!(total, chunks[0].body.len());
+        }
+        times.sort();
+        println!(
+            "100,000 events encoded ({:.1} MB): best {:?}, median {:?}",
+            chunks[0].body.len() as f64 / 1e6,
+            times[0],
+            times[15]
+        );
+    }
 }
