@@ -209,14 +209,164 @@ fn other_escapes(word: u64) -> u64 {
 /// The most one character (or separator) takes once escaped.
 const MAX_ESCAPE: usize = 12;
 
+/// The bytes [`encode_block`] encodes at once.
+const BLOCK: usize = 64;
+/// The bytes [`encode_block`] reads: a block and the 16 after it (its
+/// copies are 16 bytes, of which the last may pass the block's end).
+const BLOCK_READ: usize = BLOCK + 16;
+/// The room [`encode_block`] needs: a block of separators (4 bytes each
+/// once encoded) and a copy's 16 bytes past the end (from a byte index
+/// under 256, and 4 bytes more).
+const BLOCK_ROOM: usize = 4 * BLOCK + 32;
+
+const LOW: u64 = !HIGH;
+
+/// The transpose of an 8×8 bit matrix, bit `8 * row + column` (Hacker's
+/// Delight, three rounds of swaps).
+#[inline(always)]
+fn transpose(mut x: u64) -> u64 {
+    let t = (x ^ (x >> 7)) & 0x00aa_00aa_00aa_00aa;
+    x ^= t ^ (t << 7);
+    let t = (x ^ (x >> 14)) & 0x0000_cccc_0000_cccc;
+    x ^= t ^ (t << 14);
+    let t = (x ^ (x >> 28)) & 0x0000_0000_f0f0_f0f0;
+    x ^ t ^ (t << 28)
+}
+
 /// Writes the escaped form of as much of `input` (UTF-8, with
 /// [`SEPARATOR`]s) as fits in `out`, whole characters only, without
 /// quotes; a separator is written as the end of one string and the start
 /// of the next (`", "`). Returns the bytes read and written; it reads
 /// nothing when `out` is under 16 bytes.
+///
+/// 64 bytes at a time ([`encode_block`]) while they are ASCII text,
+/// quotes, backslashes and separators and `out` has room for the worst;
+/// eight bytes at a time ([`encode_words`]) for the other blocks and near
+/// the end of `input` or `out`.
 fn encode_into(input: &[u8], out: &mut [u8]) -> (usize, usize) {
     let (mut at, mut written) = (0, 0);
-    while written + 16 <= out.len() {
+    loop {
+        let block = input
+            .get(at..at + BLOCK_READ)
+            .and_then(|block| <&[u8; BLOCK_READ]>::try_from(block).ok());
+        let room = out
+            .get_mut(written..written + BLOCK_ROOM)
+            .and_then(|room| <&mut [u8; BLOCK_ROOM]>::try_from(room).ok());
+        let (Some(block), Some(room)) = (block, room) else {
+            break;
+        };
+        if let Some(encoded) = encode_block(block, room) {
+            at += BLOCK;
+            written += encoded;
+        } else {
+            // A control, DEL or non-ASCII character: this block eight
+            // bytes at a time (it ends a few bytes later when a character
+            // crosses its end).
+            (at, written) = encode_words(input, at, out, written, at + BLOCK);
+        }
+    }
+    encode_words(input, at, out, written, input.len())
+}
+
+/// Encodes the first [`BLOCK`] bytes of `input` into `out` when they hold
+/// no escape but `"`, `\` and [`SEPARATOR`]; the bytes written.
+///
+/// A 64-bit mask of the quotes and backslashes (bit `i` for byte `i`) and
+/// one of the separators are built eight bytes at a time, with a check
+/// that no byte is anything else to escape. Then, for each of them, its
+/// escape is written and the bytes from it copied 16 at a time up to the
+/// next (what a copy writes past them is written over by what follows).
+#[inline(always)]
+fn encode_block(input: &[u8; BLOCK_READ], out: &mut [u8; BLOCK_ROOM]) -> Option<usize> {
+    let (words, _) = input.as_chunks::<8>();
+    // The high bits of word `k`, shifted right by `7 - k`: bit
+    // `8 * byte + k` for the byte `8 * k + byte`, a transpose of the mask.
+    let (mut plain, mut high) = (0u64, 0u64);
+    let (mut others, mut text) = (0u64, HIGH);
+    for word in &words[..BLOCK / 8] {
+        let word = u64::from_le_bytes(*word);
+        let low = word & LOW;
+        // The high bit of a byte set in `word` and not where its low seven
+        // bits are 0x7f (non-ASCII, not a separator), or the reverse (DEL);
+        // `text`'s high bit of a byte 0x20 or more.
+        others |= word ^ (low + ONES);
+        text &= low + ONES.wrapping_mul(0x60);
+        // The high bit of a byte neither `"` nor `\` (a separator is
+        // neither: its low seven bits are 0x7f).
+        let not_quote = (low ^ ONES.wrapping_mul(u64::from(b'"'))) + LOW;
+        let not_backslash = (low ^ ONES.wrapping_mul(u64::from(b'\\'))) + LOW;
+        plain = (plain >> 1) | (not_quote & not_backslash & HIGH);
+        high = (high >> 1) | (word & HIGH);
+    }
+    if (others | !text) & HIGH != 0 {
+        return None;
+    }
+    // Once nothing else is non-ASCII, the separators are the high bits.
+    let (mut quotes, mut separators) = (!transpose(plain), transpose(high));
+    copy_run(input, 0, (quotes | separators).trailing_zeros() as usize, out, 0);
+    // The bytes written more than read so far.
+    let mut extra = 0;
+    loop {
+        // The quotes and backslashes before the next separator (or all).
+        let separator = separators & separators.wrapping_neg();
+        let mut before = quotes & separator.wrapping_sub(1);
+        quotes ^= before;
+        while before != 0 {
+            // `& 63` and `& 255` change nothing (the byte is in the block,
+            // at most 3 bytes written for each before it) but spare bounds
+            // checks.
+            let at = before.trailing_zeros() as usize & 63;
+            before &= before - 1;
+            let next = (before | separator).trailing_zeros() as usize;
+            let written = (at + extra) & 255;
+            out[written] = b'\\';
+            out[written + 1..written + 17].copy_from_slice(&input[at..at + 16]);
+            if next > at + 16 {
+                copy_run(input, at + 16, next, out, written + 17);
+            }
+            extra += 1;
+        }
+        if separator == 0 {
+            return Some(BLOCK + extra);
+        }
+        // The end of a string and the start of the next.
+        separators ^= separator;
+        let at = separator.trailing_zeros() as usize & 63;
+        let written = (at + extra) & 255;
+        out[written..written + 4].copy_from_slice(b"\", \"");
+        let next = (quotes | separators).trailing_zeros() as usize;
+        copy_run(input, at + 1, next, out, written + 4);
+        extra += 3;
+    }
+}
+
+/// Copies `input[from..to]` to `out` at `at`, 16 bytes at a time: up to
+/// 15 bytes more are read and written after them.
+#[inline(always)]
+fn copy_run(input: &[u8; BLOCK_READ], from: usize, to: usize, out: &mut [u8; BLOCK_ROOM], at: usize) {
+    let (mut from, mut at) = (from, at);
+    loop {
+        out[at..at + 16].copy_from_slice(&input[from..from + 16]);
+        if from + 16 >= to {
+            break;
+        }
+        from += 16;
+        at += 16;
+    }
+}
+
+/// [`encode_into`] eight bytes at a time, from `at` in `input` and
+/// `written` in `out`, until `until` bytes of `input` are read (or the
+/// first character that ends after) or `out` is full; the bytes read and
+/// written (in all).
+fn encode_words(
+    input: &[u8],
+    mut at: usize,
+    out: &mut [u8],
+    mut written: usize,
+    until: usize,
+) -> (usize, usize) {
+    while at < until && written + 16 <= out.len() {
         if let Some(word) = input.get(at..at + 8) {
             // Eight bytes at a time: the word is copied whole, and what
             // follows its first byte to escape is written over.
