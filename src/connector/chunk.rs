@@ -268,22 +268,18 @@ fn encode_into(input: &[u8], out: &mut [u8]) -> (usize, usize) {
     encode_words(input, at, out, written, input.len())
 }
 
-/// Encodes the first [`BLOCK`] bytes of `input` into `out` when they hold
-/// no escape but `"`, `\` and [`SEPARATOR`]; the bytes written.
-///
-/// A 64-bit mask of the quotes and backslashes (bit `i` for byte `i`) and
-/// one of the separators are built eight bytes at a time, with a check
-/// that no byte is anything else to escape. Then, for each of them, its
-/// escape is written and the bytes from it copied 16 at a time up to the
-/// next (what a copy writes past them is written over by what follows).
+/// The masks of a block's quotes and backslashes and of its separators
+/// (bit `i` for byte `i`); `None` when a byte is another escape (a
+/// control, DEL or a non-ASCII character). Eight bytes at a time.
 #[inline(always)]
-fn encode_block(input: &[u8; BLOCK_READ], out: &mut [u8; BLOCK_ROOM]) -> Option<usize> {
-    let (words, _) = input.as_chunks::<8>();
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+fn block_masks(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
+    let (words, _) = block.as_chunks::<8>();
     // The high bits of word `k`, shifted right by `7 - k`: bit
     // `8 * byte + k` for the byte `8 * k + byte`, a transpose of the mask.
     let (mut plain, mut high) = (0u64, 0u64);
     let (mut others, mut text) = (0u64, HIGH);
-    for word in &words[..BLOCK / 8] {
+    for word in words {
         let word = u64::from_le_bytes(*word);
         let low = word & LOW;
         // The high bit of a byte set in `word` and not where its low seven
@@ -302,8 +298,69 @@ fn encode_block(input: &[u8; BLOCK_READ], out: &mut [u8; BLOCK_ROOM]) -> Option<
         return None;
     }
     // Once nothing else is non-ASCII, the separators are the high bits.
-    let (mut quotes, mut separators) = (!transpose(plain), transpose(high));
-    copy_run(input, 0, (quotes | separators).trailing_zeros() as usize, out, 0);
+    Some((!transpose(plain), transpose(high)))
+}
+
+/// [`block_masks`], 16 bytes at a time with SSE2.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[target_feature(enable = "sse2")]
+fn block_masks_sse2(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
+    use std::arch::x86_64::{
+        _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
+    };
+    let (lanes, _) = block.as_chunks::<16>();
+    let (mut quotes, mut separators) = (0u64, 0u64);
+    let mut text = _mm_set1_epi8(-1);
+    for (index, lane) in lanes.iter().enumerate() {
+        let (low, high) = lane.split_at(8);
+        let lane = _mm_set_epi64x(
+            i64::from_le_bytes(high.try_into().unwrap_or_default()),
+            i64::from_le_bytes(low.try_into().unwrap_or_default()),
+        );
+        let quote = _mm_or_si128(
+            _mm_cmpeq_epi8(lane, _mm_set1_epi8(b'"' as i8)),
+            _mm_cmpeq_epi8(lane, _mm_set1_epi8(b'\\' as i8)),
+        );
+        let separator = _mm_cmpeq_epi8(lane, _mm_set1_epi8(SEPARATOR as i8));
+        // 0x20 to 0x7e (as signed bytes, over 0x1f and not DEL), or a
+        // separator.
+        let plain = _mm_andnot_si128(
+            _mm_cmpeq_epi8(lane, _mm_set1_epi8(0x7f)),
+            _mm_cmpgt_epi8(lane, _mm_set1_epi8(0x1f)),
+        );
+        text = _mm_and_si128(text, _mm_or_si128(plain, separator));
+        quotes |= u64::from(_mm_movemask_epi8(quote) as u16) << (16 * index);
+        separators |= u64::from(_mm_movemask_epi8(separator) as u16) << (16 * index);
+    }
+    (_mm_movemask_epi8(text) == 0xffff).then_some((quotes, separators))
+}
+
+/// Encodes the first [`BLOCK`] bytes of `input` into `out` when they hold
+/// no escape but `"`, `\` and [`SEPARATOR`]; the bytes written.
+///
+/// A 64-bit mask of the quotes and backslashes (bit `i` for byte `i`) and
+/// one of the separators are built eight bytes at a time, with a check
+/// that no byte is anything else to escape. Then, for each of them, its
+/// escape is written and the bytes from it copied 16 at a time up to the
+/// next (what a copy writes past them is written over by what follows).
+#[inline(always)]
+fn encode_block(input: &[u8; BLOCK_READ], out: &mut [u8; BLOCK_ROOM]) -> Option<usize> {
+    let block = input.first_chunk::<BLOCK>()?;
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    // SAFETY: `block_masks_sse2` needs SSE2 only, and this is compiled
+    // for x86_64 targets with SSE2 enabled (the x86_64 baseline).
+    #[allow(unsafe_code)]
+    let (mut quotes, mut separators) = unsafe { block_masks_sse2(block) }?;
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    let (mut quotes, mut separators) = block_masks(block)?;
+    copy_run(
+        input,
+        0,
+        (quotes | separators).trailing_zeros() as usize,
+        out,
+        0,
+    );
     // The bytes written more than read so far.
     let mut extra = 0;
     loop {
@@ -343,7 +400,13 @@ fn encode_block(input: &[u8; BLOCK_READ], out: &mut [u8; BLOCK_ROOM]) -> Option<
 /// Copies `input[from..to]` to `out` at `at`, 16 bytes at a time: up to
 /// 15 bytes more are read and written after them.
 #[inline(always)]
-fn copy_run(input: &[u8; BLOCK_READ], from: usize, to: usize, out: &mut [u8; BLOCK_ROOM], at: usize) {
+fn copy_run(
+    input: &[u8; BLOCK_READ],
+    from: usize,
+    to: usize,
+    out: &mut [u8; BLOCK_ROOM],
+    at: usize,
+) {
     let (mut from, mut at) = (from, at);
     loop {
         out[at..at + 16].copy_from_slice(&input[from..from + 16]);
@@ -819,6 +882,262 @@ mod tests {
                 "\\\"".repeat(count),
                 "ab\"".repeat(count)
             ));
+        }
+    }
+
+    /// The escaped form of `input` (events' strings, each but the last
+    /// ended by a separator) by the character-by-character reference.
+    fn reference_encoding(input: &[u8]) -> Vec<u8> {
+        let strings: Vec<String> = input
+            .split(|&byte| byte == SEPARATOR)
+            .map(|text| {
+                let literal = reference_literal(std::str::from_utf8(text).unwrap());
+                literal[1..literal.len() - 1].to_string()
+            })
+            .collect();
+        strings.join("\", \"").into_bytes()
+    }
+
+    /// `input` encoded by [`encode_into`] into an `out` of `room` bytes
+    /// again and again, each call checked against its contract and the
+    /// reference: whole characters read, what it wrote their encoding.
+    fn encode_in_pieces(input: &[u8], room: usize) -> Vec<u8> {
+        let mut encoded = Vec::new();
+        let mut out = vec![0u8; room];
+        let mut at = 0;
+        while at < input.len() {
+            let (read, written) = encode_into(&input[at..], &mut out);
+            if room < 16 {
+                assert_eq!((read, written), (0, 0), "{room}");
+                break;
+            }
+            assert!(read > 0 && at + read <= input.len() && written <= room);
+            assert!(
+                input
+                    .get(at + read)
+                    .is_none_or(|&byte| (byte as i8) >= -0x40),
+                "a character cut at {} of {input:?} ({room})",
+                at + read
+            );
+            assert_eq!(
+                out[..written],
+                reference_encoding(&input[at..at + read]),
+                "{:?} in {room} bytes",
+                &input[at..at + read]
+            );
+            encoded.extend_from_slice(&out[..written]);
+            at += read;
+        }
+        encoded
+    }
+
+    /// What the encoder may meet, as bytes: one of each kind of escape,
+    /// runs of them, and the separator.
+    const PIECES: [&[u8]; 17] = [
+        b"a",
+        b"\"",
+        b"\\",
+        b"\n",
+        b"\x01",
+        b"\x1f",
+        b"\x7f",
+        "é".as_bytes(),
+        "€".as_bytes(),
+        "😀".as_bytes(),
+        "\u{2028}".as_bytes(),
+        b" ",
+        &[SEPARATOR],
+        b"\"\"",
+        b"\\\\\\",
+        b"\"\xff\\",
+        b"~/",
+    ];
+
+    /// A xorshift generator: the same inputs on every run.
+    fn random_inputs(seed: u64) -> impl FnMut(usize) -> usize {
+        let mut state = seed;
+        move |below| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        }
+    }
+
+    /// Every pair of pieces at every offset modulo 64 (and across the end
+    /// of a block and of the 80 bytes a block reads), with plain bytes or
+    /// quotes around, against the character-by-character reading.
+    #[test]
+    fn blocks_encode_every_escape_at_every_offset_as_the_reference() {
+        for lead in 0..=130 {
+            for first in PIECES {
+                for second in PIECES {
+                    for (filler, tail) in [(b'x', 0), (b'x', 90), (b'"', 90)] {
+                        let mut input = vec![filler; lead];
+                        input.extend_from_slice(first);
+                        input.extend_from_slice(second);
+                        input.extend(std::iter::repeat_n(filler, tail));
+                        assert_eq!(
+                            encode_in_pieces(&input, 4096),
+                            reference_encoding(&input),
+                            "{input:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs of quotes, backslashes and separators of every length up to
+    /// three blocks, from every offset in a block; blocks of quotes with
+    /// one other escape at every place.
+    #[test]
+    fn runs_of_escapes_and_mixed_blocks_encode_as_the_reference() {
+        for run in [
+            &b"\""[..],
+            b"\\",
+            b"\"\\",
+            &[SEPARATOR],
+            b"\"\xff",
+            b"a\"",
+            b"ab\\",
+        ] {
+            for count in 0..=200 {
+                for lead in [0, 1, 7, 8, 31, 63, 64, 65] {
+                    let mut input = vec![b'x'; lead];
+                    for _ in 0..count {
+                        input.extend_from_slice(run);
+                    }
+                    input.extend_from_slice(b"end");
+                    assert_eq!(
+                        encode_in_pieces(&input, 1024),
+                        reference_encoding(&input),
+                        "{input:?}"
+                    );
+                }
+            }
+        }
+        for other in PIECES {
+            for at in 0..=160 {
+                let mut input: Vec<u8> = b"\"ab\\c\xffd".repeat(30);
+                input.splice(at..at, other.iter().copied());
+                assert_eq!(
+                    encode_in_pieces(&input, 1024),
+                    reference_encoding(&input),
+                    "{input:?}"
+                );
+            }
+        }
+    }
+
+    /// `out` of every size: nothing read under 16 bytes; from 16 bytes on,
+    /// whole characters up to where it is full (the end of `out` met in
+    /// the middle of a block, of an escape, of a run of separators).
+    #[test]
+    fn every_size_of_out_holds_whole_characters_encoded_as_the_reference() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            r#"{"id":12345,"severity":37,"source":"https://feed","message":"user logged in"}"#
+                .as_bytes()
+                .iter()
+                .chain(&[SEPARATOR])
+                .copied()
+                .cycle()
+                .take(3000)
+                .collect(),
+            [SEPARATOR].repeat(700),
+            "😀\"é\u{1}\\".repeat(100).into_bytes(),
+        ];
+        let mut random = random_inputs(7);
+        inputs.push(
+            (0..3000)
+                .flat_map(|_| PIECES[random(PIECES.len())].iter().copied())
+                .collect(),
+        );
+        for input in &inputs {
+            let expected = reference_encoding(input);
+            for room in 0..=300 {
+                if room < 16 {
+                    assert_eq!(encode_into(input, &mut vec![0; room]), (0, 0));
+                    continue;
+                }
+                assert_eq!(encode_in_pieces(input, room), expected, "{room}");
+            }
+        }
+    }
+
+    /// Long random inputs, plain text with rare escapes to escapes only,
+    /// encoded whole and in pieces of random sizes.
+    #[test]
+    fn random_long_inputs_encode_as_the_reference() {
+        let mut random = random_inputs(0x5e60_1a);
+        for round in 0..300 {
+            // One piece in `1 + density` is an escape.
+            let density = [0, 1, 3, 10, 60, 500][round % 6];
+            let length = random(20_000);
+            let mut input = Vec::with_capacity(length + 4);
+            while input.len() < length {
+                if random(1 + density) == 0 {
+                    input.extend_from_slice(PIECES[1 + random(PIECES.len() - 1)]);
+                } else {
+                    input.push(b' ' + random(95) as u8);
+                }
+            }
+            let expected = reference_encoding(&input);
+            assert_eq!(encode_in_pieces(&input, 1 << 20), expected);
+            assert_eq!(encode_in_pieces(&input, 16 + random(400)), expected);
+            assert_eq!(encode_in_pieces(&input, 128 * 1024), expected);
+        }
+    }
+
+    /// The masks of a block's quotes and separators, or `None`, by a
+    /// byte-by-byte reading.
+    fn serial_masks(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
+        let (mut quotes, mut separators) = (0, 0);
+        for (at, &byte) in block.iter().enumerate() {
+            match byte {
+                b'"' | b'\\' => quotes |= 1 << at,
+                SEPARATOR => separators |= 1 << at,
+                b' '..=b'~' => {}
+                _ => return None,
+            }
+        }
+        Some((quotes, separators))
+    }
+
+    /// The portable masks (the encoder's where SSE2 is not there) and the
+    /// SSE2 ones are those of a byte-by-byte reading: every byte value at
+    /// every place of blocks of plain bytes, quotes and separators, and
+    /// random blocks.
+    #[test]
+    fn block_masks_are_those_of_a_serial_reading() {
+        let check = |block: &[u8; BLOCK]| {
+            let expected = serial_masks(block);
+            assert_eq!(block_masks(block), expected, "{block:?}");
+            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+            #[allow(unsafe_code)]
+            // SAFETY: SSE2 is enabled (the cfg above).
+            let sse2 = unsafe { block_masks_sse2(block) };
+            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+            assert_eq!(sse2, expected, "{block:?}");
+        };
+        for background in [b'a', b'"', b'\\', SEPARATOR, b'~', b' '] {
+            for at in 0..BLOCK {
+                for byte in 0..=255 {
+                    let mut block = [background; BLOCK];
+                    block[at] = byte;
+                    check(&block);
+                }
+            }
+        }
+        let alphabet = [
+            b'a', b'"', b'\\', SEPARATOR, b' ', b'~', 0x7f, 0x1f, 0x20, 0x80, 0xc3, 0xfe, 0,
+        ];
+        let mut random = random_inputs(99);
+        for _ in 0..100_000 {
+            let rare = random(4) == 0;
+            let block: [u8; BLOCK] =
+                std::array::from_fn(|_| alphabet[random(if rare { alphabet.len() } else { 6 })]);
+            check(&block);
         }
     }
 
