@@ -1130,7 +1130,7 @@ mod tests {
             }
         }
         let alphabet = [
-            b'a', b'"', b'\\', SEPARATOR, b' ', b'~', 0x7f, 0x1f, 0x20, 0x80, 0xc3, 0xfe, 0,
+            b'a', b'"', b'\\', SEPARATOR, b' ', b'~', 0x7f, 0x1f, 0x20, 0x80, 0xa2, 0xdc, 0xfe, 0,
         ];
         let mut random = random_inputs(99);
         for _ in 0..100_000 {
