@@ -244,6 +244,30 @@ fn transpose(mut x: u64) -> u64 {
 /// eight bytes at a time ([`encode_words`]) for the other blocks and near
 /// the end of `input` or `out`.
 fn encode_into(input: &[u8], out: &mut [u8]) -> (usize, usize) {
+    encode_with(input, out, native_masks)
+}
+
+/// The block masks [`encode_into`] uses: with SSE2 on x86_64, portable
+/// elsewhere.
+#[inline(always)]
+fn native_masks(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    // SAFETY: `block_masks_sse2` needs SSE2 only, and this is compiled
+    // for x86_64 targets with SSE2 enabled (the x86_64 baseline).
+    #[allow(unsafe_code)]
+    return unsafe { block_masks_sse2(block) };
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    return block_masks(block);
+}
+
+/// [`encode_into`] with `masks` for the blocks ([`block_masks`] or
+/// [`block_masks_sse2`]).
+#[inline(always)]
+fn encode_with(
+    input: &[u8],
+    out: &mut [u8],
+    masks: impl Fn(&[u8; BLOCK]) -> Option<(u64, u64)>,
+) -> (usize, usize) {
     let (mut at, mut written) = (0, 0);
     loop {
         let block = input
@@ -255,7 +279,7 @@ fn encode_into(input: &[u8], out: &mut [u8]) -> (usize, usize) {
         let (Some(block), Some(room)) = (block, room) else {
             break;
         };
-        if let Some(encoded) = encode_block(block, room) {
+        if let Some(encoded) = encode_block(block, room, &masks) {
             at += BLOCK;
             written += encoded;
         } else {
@@ -301,7 +325,9 @@ fn block_masks(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
     Some((!transpose(plain), transpose(high)))
 }
 
-/// [`block_masks`], 16 bytes at a time with SSE2.
+/// [`block_masks`], 16 bytes at a time with SSE2: the portable masks took
+/// half the time of the encoding of JSON events (3.5 ms against 2.4 ms
+/// for the 9.3 MB body of `encoding_100_000_events`).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[target_feature(enable = "sse2")]
 fn block_masks_sse2(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
@@ -337,23 +363,20 @@ fn block_masks_sse2(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
 }
 
 /// Encodes the first [`BLOCK`] bytes of `input` into `out` when they hold
-/// no escape but `"`, `\` and [`SEPARATOR`]; the bytes written.
+/// no escape but `"`, `\` and [`SEPARATOR`] (`masks` says it, with the
+/// masks of those); the bytes written.
 ///
-/// A 64-bit mask of the quotes and backslashes (bit `i` for byte `i`) and
-/// one of the separators are built eight bytes at a time, with a check
-/// that no byte is anything else to escape. Then, for each of them, its
-/// escape is written and the bytes from it copied 16 at a time up to the
-/// next (what a copy writes past them is written over by what follows).
+/// For each quote, backslash or separator, its escape is written and the
+/// bytes from it copied 16 at a time up to the next one (what a copy
+/// writes past them is written over by what follows); the bytes before
+/// the first are copied the same way.
 #[inline(always)]
-fn encode_block(input: &[u8; BLOCK_READ], out: &mut [u8; BLOCK_ROOM]) -> Option<usize> {
-    let block = input.first_chunk::<BLOCK>()?;
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    // SAFETY: `block_masks_sse2` needs SSE2 only, and this is compiled
-    // for x86_64 targets with SSE2 enabled (the x86_64 baseline).
-    #[allow(unsafe_code)]
-    let (mut quotes, mut separators) = unsafe { block_masks_sse2(block) }?;
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    let (mut quotes, mut separators) = block_masks(block)?;
+fn encode_block(
+    input: &[u8; BLOCK_READ],
+    out: &mut [u8; BLOCK_ROOM],
+    masks: impl Fn(&[u8; BLOCK]) -> Option<(u64, u64)>,
+) -> Option<usize> {
+    let (mut quotes, mut separators) = masks(input.first_chunk::<BLOCK>()?)?;
     copy_run(
         input,
         0,
@@ -370,8 +393,8 @@ fn encode_block(input: &[u8; BLOCK_READ], out: &mut [u8; BLOCK_ROOM]) -> Option<
         quotes ^= before;
         while before != 0 {
             // `& 63` and `& 255` change nothing (the byte is in the block,
-            // at most 3 bytes written for each before it) but spare bounds
-            // checks.
+            // at most 3 bytes more written for each before it: 252 at most)
+            // but spare bounds checks.
             let at = before.trailing_zeros() as usize & 63;
             before &= before - 1;
             let next = (before | separator).trailing_zeros() as usize;
@@ -900,13 +923,28 @@ mod tests {
 
     /// `input` encoded by [`encode_into`] into an `out` of `room` bytes
     /// again and again, each call checked against its contract and the
-    /// reference: whole characters read, what it wrote their encoding.
+    /// reference: whole characters read, what it wrote their encoding; and
+    /// the same with the portable block masks (where [`encode_into`] uses
+    /// SSE2's).
     fn encode_in_pieces(input: &[u8], room: usize) -> Vec<u8> {
+        let portable = encode_in_pieces_with(input, room, |input, out| {
+            encode_with(input, out, block_masks)
+        });
+        let encoded = encode_in_pieces_with(input, room, encode_into);
+        assert_eq!(portable, encoded);
+        encoded
+    }
+
+    fn encode_in_pieces_with(
+        input: &[u8],
+        room: usize,
+        encode: impl Fn(&[u8], &mut [u8]) -> (usize, usize),
+    ) -> Vec<u8> {
         let mut encoded = Vec::new();
         let mut out = vec![0u8; room];
         let mut at = 0;
         while at < input.len() {
-            let (read, written) = encode_into(&input[at..], &mut out);
+            let (read, written) = encode(&input[at..], &mut out);
             if room < 16 {
                 assert_eq!((read, written), (0, 0), "{room}");
                 break;
@@ -1057,7 +1095,7 @@ mod tests {
             let expected = reference_encoding(input);
             for room in 0..=300 {
                 if room < 16 {
-                    assert_eq!(encode_into(input, &mut vec![0; room]), (0, 0));
+                    assert!(encode_in_pieces(input, room).is_empty());
                     continue;
                 }
                 assert_eq!(encode_in_pieces(input, room), expected, "{room}");
@@ -1069,7 +1107,7 @@ mod tests {
     /// encoded whole and in pieces of random sizes.
     #[test]
     fn random_long_inputs_encode_as_the_reference() {
-        let mut random = random_inputs(0x5e60_1a);
+        let mut random = random_inputs(0x005e_601a);
         for round in 0..300 {
             // One piece in `1 + density` is an escape.
             let density = [0, 1, 3, 10, 60, 500][round % 6];
