@@ -368,22 +368,43 @@ fn block_masks_sse2(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
 ///
 /// For each quote, backslash or separator, its escape is written and the
 /// bytes from it copied 16 at a time up to the next one (what a copy
-/// writes past them is written over by what follows); the bytes before
-/// the first are copied the same way.
+/// writes past them is written over by what follows; in one copy, without
+/// a check of the run's length, when no run in the block is longer); the
+/// bytes before the first are copied the same way.
 #[inline(always)]
 fn encode_block(
     input: &[u8; BLOCK_READ],
     out: &mut [u8; BLOCK_ROOM],
     masks: impl Fn(&[u8; BLOCK]) -> Option<(u64, u64)>,
 ) -> Option<usize> {
-    let (mut quotes, mut separators) = masks(input.first_chunk::<BLOCK>()?)?;
-    copy_run(
-        input,
-        0,
-        (quotes | separators).trailing_zeros() as usize,
-        out,
-        0,
-    );
+    let (quotes, separators) = masks(input.first_chunk::<BLOCK>()?)?;
+    let marks = quotes | separators;
+    copy_run(input, 0, marks.trailing_zeros() as usize, out, 0);
+    // The bytes from each mark to the next (or to the block's end) fit in
+    // one copy of 16 bytes when every byte after the first mark is at
+    // most 15 bytes after one (the bytes before are copied above).
+    let mut near = marks | (marks << 1);
+    near |= near << 2;
+    near |= near << 4;
+    near |= near << 8;
+    let written = if near | (marks & marks.wrapping_neg()).wrapping_sub(1) == !0 {
+        encode_marks::<true>(input, out, quotes, separators)
+    } else {
+        encode_marks::<false>(input, out, quotes, separators)
+    };
+    Some(written)
+}
+
+/// Writes the escape of each of the block's quotes, backslashes and
+/// separators and the bytes from it to the next; the block's length once
+/// encoded. `SHORT` when no run of bytes between them is longer than 15.
+#[inline(always)]
+fn encode_marks<const SHORT: bool>(
+    input: &[u8; BLOCK_READ],
+    out: &mut [u8; BLOCK_ROOM],
+    mut quotes: u64,
+    mut separators: u64,
+) -> usize {
     // The bytes written more than read so far.
     let mut extra = 0;
     loop {
@@ -397,25 +418,31 @@ fn encode_block(
             // but spare bounds checks.
             let at = before.trailing_zeros() as usize & 63;
             before &= before - 1;
-            let next = (before | separator).trailing_zeros() as usize;
             let written = (at + extra) & 255;
             out[written] = b'\\';
             out[written + 1..written + 17].copy_from_slice(&input[at..at + 16]);
-            if next > at + 16 {
-                copy_run(input, at + 16, next, out, written + 17);
+            if !SHORT {
+                let next = (before | separator).trailing_zeros() as usize;
+                if next > at + 16 {
+                    copy_run(input, at + 16, next, out, written + 17);
+                }
             }
             extra += 1;
         }
         if separator == 0 {
-            return Some(BLOCK + extra);
+            return BLOCK + extra;
         }
         // The end of a string and the start of the next.
         separators ^= separator;
         let at = separator.trailing_zeros() as usize & 63;
         let written = (at + extra) & 255;
         out[written..written + 4].copy_from_slice(b"\", \"");
-        let next = (quotes | separators).trailing_zeros() as usize;
-        copy_run(input, at + 1, next, out, written + 4);
+        if SHORT {
+            out[written + 4..written + 20].copy_from_slice(&input[at + 1..at + 17]);
+        } else {
+            let next = (quotes | separators).trailing_zeros() as usize;
+            copy_run(input, at + 1, next, out, written + 4);
+        }
         extra += 3;
     }
 }
