@@ -1025,6 +1025,66 @@ mod tests {
         );
     }
 
+    /// Timing of the intake's ids answer for 100,000 events (a body of
+    /// 100,000 zeros, 0.2 MB, so that its reading is short): made in memory
+    /// (`EventIds` parts into one buffer), and made and written to a
+    /// loopback client reading it (from the answer's first byte received to
+    /// its last), best and median of 31 each:
+    /// `cargo test --release --lib intake_answer_timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a timing, run by hand in release"]
+    fn intake_answer_timing() {
+        use std::io::{Read, Write};
+        const EVENTS: usize = 100_000;
+        let mut ids = IdGenerator::new();
+        let mut out = Vec::with_capacity(EVENTS * 39 + 16);
+        let mut made = Vec::new();
+        for _ in 0..31 {
+            out.clear();
+            let started = Instant::now();
+            let mut answer = EventIds::new(EVENTS, &mut ids);
+            while answer.part(&mut out) {}
+            made.push(started.elapsed());
+            assert_eq!(out.len(), answer.len());
+        }
+        let platform = LocalPlatform::start().unwrap();
+        let mut body = br#"{"intake_key":"KEY123","jsons":["#.to_vec();
+        body.extend_from_slice(&b"0,".repeat(EVENTS));
+        body.pop();
+        body.extend_from_slice(b"]}");
+        let head = format!(
+            "POST /intake/batch HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let mut written = Vec::new();
+        let mut answer = Vec::with_capacity(EVENTS * 39 + 1024);
+        for _ in 0..31 {
+            let mut stream = TcpStream::connect(platform.address()).unwrap();
+            stream.set_nodelay(true).unwrap();
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(&body).unwrap();
+            answer.clear();
+            answer.push(0);
+            stream.read_exact(&mut answer[..1]).unwrap();
+            let started = Instant::now();
+            stream.read_to_end(&mut answer).unwrap();
+            written.push(started.elapsed());
+            platform.clear();
+        }
+        let start = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let value: Value = serde_json::from_slice(&answer[start..]).unwrap();
+        assert_eq!(value["event_ids"].as_array().unwrap().len(), EVENTS);
+        for (name, mut times) in [("made", made), ("written", written)] {
+            times.sort();
+            println!(
+                "ids answer {name}: {:.1} MB, best {:?}, median {:?}",
+                out.len() as f64 / 1e6,
+                times[0],
+                times[15]
+            );
+        }
+    }
+
     #[test]
     fn event_ids_are_distinct_v4() {
         let mut ids = IdGenerator::new();
