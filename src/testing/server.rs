@@ -330,18 +330,20 @@ struct State {
 }
 
 impl State {
-    /// Keeps the buffer of a body forgotten, if it is large (and not too).
-    fn keep_spare(&mut self, mut body: Vec<u8>) {
+    /// Keeps the buffer of a body forgotten, if it is large (and not too),
+    /// with its bytes: the next body read into it overwrites them (not
+    /// zeros written first).
+    fn keep_spare(&mut self, body: Vec<u8>) {
         if (MIN_SPARE_BYTES..=MAX_SPARE_BYTES).contains(&body.capacity())
             && self.spare_bodies.len() < SPARE_BODIES
         {
-            body.clear();
             self.spare_bodies.push(body);
         }
     }
 
-    /// An empty buffer for a body of `length` bytes: a spare one of at most
-    /// twice that capacity when the body is large, else a new one.
+    /// A buffer to read a body of `length` bytes into (its bytes are all
+    /// overwritten): a spare one of at most twice that capacity when the
+    /// body is large, else zeros freshly allocated.
     fn body_buffer(&mut self, length: usize) -> Vec<u8> {
         if length >= MIN_SPARE_BYTES {
             let fits = |spare: &Vec<u8>| (length..=2 * length).contains(&spare.capacity());
@@ -349,7 +351,7 @@ impl State {
                 return self.spare_bodies.swap_remove(index);
             }
         }
-        Vec::with_capacity(length)
+        vec![0; length]
     }
 }
 
