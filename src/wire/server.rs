@@ -798,6 +798,69 @@ mod tests {
         assert!(parse_request_line(b"GET nope HTTP/1.1").is_err());
     }
 
+    /// A `Content-Length` body sent in pieces: read byte-exact into the
+    /// buffer given, whatever it held and however long it was, each read
+    /// observed as a growing prefix of the body; a body cut short by the
+    /// client closing is refused as an I/O error.
+    #[test]
+    fn observed_bodies_are_read_into_the_buffer_given() {
+        let limits = Limits {
+            max_body: 1 << 20,
+            ..TEST_LIMITS
+        };
+        let body: Vec<u8> = (0..300_000u32).map(|index| (index % 251) as u8).collect();
+        // Longer than the body, shorter, and empty, each with stale bytes.
+        let buffers: [fn(usize) -> Vec<u8>; 3] = [
+            |length| vec![0xaa; 2 * length],
+            |_| vec![0xbb; 3],
+            |_| Vec::new(),
+        ];
+        for (buffer, cut) in buffers.into_iter().zip([false, false, true]) {
+            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+            let address = listener.local_addr().unwrap();
+            let sent = body.clone();
+            let client = thread::spawn(move || {
+                let mut stream = TcpStream::connect(address).unwrap();
+                let head = format!("POST /b HTTP/1.1\r\nContent-Length: {}\r\n\r\n", sent.len());
+                stream.write_all(head.as_bytes()).unwrap();
+                let end = if cut { sent.len() - 1 } else { sent.len() };
+                for piece in sent[..end].chunks(70_000) {
+                    stream.write_all(piece).unwrap();
+                    thread::sleep(Duration::from_millis(5));
+                }
+            });
+            let (stream, _) = listener.accept().unwrap();
+            let mut http = HttpConnection::new(stream, limits).unwrap();
+            let mut observed = Vec::new();
+            let result = http.read_request_observed(
+                &mut |_, received| observed.push(received.to_vec()),
+                &mut |length| buffer(length),
+            );
+            client.join().unwrap();
+            for (previous, prefix) in observed.iter().zip(&observed[1..]) {
+                assert!(prefix.len() > previous.len());
+            }
+            assert!(observed.len() > 1);
+            for prefix in &observed {
+                assert_eq!(prefix[..], body[..prefix.len()]);
+            }
+            if cut {
+                let refused = result.unwrap_err();
+                assert!(
+                    matches!(&refused.error, ParseError::Io(error) if error.kind() == io::ErrorKind::UnexpectedEof),
+                    "{refused:?}"
+                );
+                assert_eq!(refused.head.unwrap().path, "/b");
+                assert_eq!(observed.last().unwrap().len(), body.len() - 1);
+            } else {
+                let (head, read) = result.unwrap().unwrap();
+                assert_eq!(head.path, "/b");
+                assert!(read == body, "the body read differs");
+                assert_eq!(observed.last().unwrap().len(), body.len());
+            }
+        }
+    }
+
     #[test]
     fn header_lines() {
         let (name, value) = parse_header(b"X-Thing:  a value \t").unwrap();
