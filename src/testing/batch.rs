@@ -242,25 +242,33 @@ pub(crate) struct Progress {
     /// Where the reading can resume: just after a comma of the `jsons`
     /// list, with the number of elements before it.
     resume: Option<(usize, usize)>,
-    /// The length received when the members before the list were last read.
+    /// The length received when the body was last read.
     tried: usize,
 }
 
 impl Progress {
     /// Reads what can be read of `received`, the body's first bytes.
+    ///
+    /// What was read in vain the last time (the members before the list,
+    /// or an element cut at the end of what had arrived) is read again only
+    /// once twice as much has arrived after where the reading resumes: the
+    /// members before the list are a few bytes, as the SDKs send them, and
+    /// a large element arriving in many small parts is read about twice in
+    /// all, not once per part.
     pub(crate) fn advance(&mut self, received: &[u8]) {
+        let from = self.resume.map_or(0, |(at, _)| at);
+        let least = if self.resume.is_some() { 0 } else { 512 };
+        let pending = self.tried.saturating_sub(from).max(least);
+        if received.len().saturating_sub(from) < 2 * pending {
+            return;
+        }
+        self.tried = received.len();
         let (at, mut count) = match self.resume {
             Some(resume) => resume,
-            // The members before the list, read again only once twice as
-            // much has arrived (they are a few bytes, as the SDKs send them).
-            None if received.len() >= 2 * self.tried.max(512) => {
-                self.tried = received.len();
-                match list_start(received) {
-                    Some(at) => (at, 0),
-                    None => return,
-                }
-            }
-            None => return,
+            None => match list_start(received) {
+                Some(at) => (at, 0),
+                None => return,
+            },
         };
         let mut reader = Reader::new(received, at);
         // Whole elements each followed by a comma; what is cut or invalid
@@ -873,6 +881,39 @@ mod tests {
             }
         }
         assert!(Block::read(&[b'a'; BLOCK - 1], 0, 0).is_none());
+    }
+
+    /// A large element arriving in small parts among small ones: read
+    /// again only as what arrived after it doubles, then the reading goes
+    /// on past it while the body arrives, and the count is right.
+    #[test]
+    fn large_elements_arriving_in_small_parts() {
+        let mut body = br#"{"intake_key": "k", "jsons": ["a", ""#.to_vec();
+        body.extend(std::iter::repeat_n(b'x', 1 << 20));
+        body.extend_from_slice(br#"""#);
+        for _ in 0..100_000 {
+            body.extend_from_slice(br#", "small \" one""#);
+        }
+        body.extend_from_slice(b"]}");
+        let mut progress = Progress::default();
+        let (mut end, mut parts, mut reads, mut stuck) = (0, 0, 0, 0);
+        while end < body.len() {
+            end = (end + 1000).min(body.len());
+            parts += 1;
+            let before = progress.tried;
+            progress.advance(&body[..end]);
+            if progress.tried != before {
+                reads += 1;
+                // Reads that end in the large element.
+                stuck += usize::from(progress.resume.is_some_and(|(_, count)| count == 1));
+            }
+        }
+        let (_, count) = progress.resume.unwrap();
+        assert!(count > 99_000, "{count}");
+        assert!(stuck < 15, "{stuck}");
+        assert!(reads < parts / 2, "{reads} of {parts}");
+        assert_eq!(progress.finish(&body), Some(100_002));
+        assert_eq!(reference(&body), Some(100_002));
     }
 
     /// The block masks of the build (SSE2 on x86_64) and the portable
