@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 const LINGER_BYTES: usize = 1 << 20;
 const LINGER_TIME: Duration = Duration::from_secs(1);
 const MAX_CHUNK_LINE_BYTES: u64 = 4096;
-/// The parts in which a `Content-Length` body is read and observed.
-const OBSERVED_PART_BYTES: u64 = 256 * 1024;
+/// The largest read of a `Content-Length` body, observed after each.
+const OBSERVED_PART_BYTES: usize = 256 * 1024;
 /// A response body larger than this is written apart from its head.
 const SEPARATE_BODY_BYTES: usize = 64 * 1024;
 
@@ -200,14 +200,17 @@ impl HttpConnection {
     /// Reads the next request, head and body; `Ok(None)` when the client
     /// closed the connection between requests.
     pub(crate) fn read_request(&mut self) -> Result<Option<(Head, Vec<u8>)>, Refused> {
-        self.read_request_observed(&mut |_, _| {}, &mut Vec::with_capacity)
+        self.read_request_observed(&mut |_, _| {}, &mut |length| vec![0; length])
     }
 
     /// [`read_request`](Self::read_request), with `observe` given the body
-    /// received so far after each part of it read, and `buffer` giving the
-    /// empty buffer, of at least the capacity asked, that it is read into
-    /// (`Content-Length` bodies only): a server can read a large body while
-    /// it arrives, into memory it already has.
+    /// received so far after each read (at most 256 KiB), and `buffer`
+    /// giving the buffer it is read into (`Content-Length` bodies only),
+    /// of any content (all overwritten), made the length asked with zeros
+    /// or cut to it: a server can read a large body while it arrives, into
+    /// memory it already has. Give a buffer of at least that length, or
+    /// zeros the allocator maps fresh (`vec![0; length]`), not an empty one
+    /// of that capacity, whose zeros would be written first.
     pub(crate) fn read_request_observed(
         &mut self,
         observe: &mut dyn FnMut(&Head, &[u8]),
@@ -294,27 +297,33 @@ impl HttpConnection {
                 if head.expects_continue() {
                     self.writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
                 }
-                // Read into capacity (not into zeros written first), a part
-                // at a time, each observed: what the head's reading buffered,
-                // then from the stream itself (no second copy through the
-                // buffer, reads as large as the part).
-                let mut body = buffer(length as usize);
-                body.clear();
-                body.reserve_exact(length as usize);
+                // Read into a buffer of the body's length (bytes that are
+                // all overwritten: zeros of fresh pages, or a spare body),
+                // what the head's reading buffered, then from the stream
+                // itself (no second copy through the buffer), each read as
+                // large as what has arrived, up to a part, then observed.
+                // (`read_to_end` into capacity would start its reads at
+                // 8 KiB again for each part.)
+                let length = length as usize;
+                let mut body = buffer(length);
+                body.resize(length, 0);
                 let buffered = self.reader.buffer();
-                let first = buffered.len().min(length as usize);
-                body.extend_from_slice(&buffered[..first]);
-                self.reader.consume(first);
-                if first > 0 {
-                    observe(head, &body);
+                let mut filled = buffered.len().min(length);
+                body[..filled].copy_from_slice(&buffered[..filled]);
+                self.reader.consume(filled);
+                if filled > 0 {
+                    observe(head, &body[..filled]);
                 }
-                while (body.len() as u64) < length {
-                    let part = (length - body.len() as u64).min(OBSERVED_PART_BYTES);
-                    let stream = self.reader.get_mut();
-                    if stream.take(part).read_to_end(&mut body)? == 0 {
-                        return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+                let stream = self.reader.get_mut();
+                while filled < length {
+                    let end = length.min(filled + OBSERVED_PART_BYTES);
+                    match stream.read(&mut body[filled..end]) {
+                        Ok(0) => return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into()),
+                        Ok(read) => filled += read,
+                        Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(error) => return Err(error.into()),
                     }
-                    observe(head, &body);
+                    observe(head, &body[..filled]);
                 }
                 Ok(body)
             }
@@ -787,6 +796,69 @@ mod tests {
         assert!(parse_request_line(b"GET /").is_err());
         assert!(parse_request_line(b"GET / HTTP/2.0").is_err());
         assert!(parse_request_line(b"GET nope HTTP/1.1").is_err());
+    }
+
+    /// A `Content-Length` body sent in pieces: read byte-exact into the
+    /// buffer given, whatever it held and however long it was, each read
+    /// observed as a growing prefix of the body; a body cut short by the
+    /// client closing is refused as an I/O error.
+    #[test]
+    fn observed_bodies_are_read_into_the_buffer_given() {
+        let limits = Limits {
+            max_body: 1 << 20,
+            ..TEST_LIMITS
+        };
+        let body: Vec<u8> = (0..300_000u32).map(|index| (index % 251) as u8).collect();
+        // Longer than the body, shorter, and empty, each with stale bytes.
+        let buffers: [fn(usize) -> Vec<u8>; 3] = [
+            |length| vec![0xaa; 2 * length],
+            |_| vec![0xbb; 3],
+            |_| Vec::new(),
+        ];
+        for (buffer, cut) in buffers.into_iter().zip([false, false, true]) {
+            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+            let address = listener.local_addr().unwrap();
+            let sent = body.clone();
+            let client = thread::spawn(move || {
+                let mut stream = TcpStream::connect(address).unwrap();
+                let head = format!("POST /b HTTP/1.1\r\nContent-Length: {}\r\n\r\n", sent.len());
+                stream.write_all(head.as_bytes()).unwrap();
+                let end = if cut { sent.len() - 1 } else { sent.len() };
+                for piece in sent[..end].chunks(70_000) {
+                    stream.write_all(piece).unwrap();
+                    thread::sleep(Duration::from_millis(5));
+                }
+            });
+            let (stream, _) = listener.accept().unwrap();
+            let mut http = HttpConnection::new(stream, limits).unwrap();
+            let mut observed = Vec::new();
+            let result = http.read_request_observed(
+                &mut |_, received| observed.push(received.to_vec()),
+                &mut |length| buffer(length),
+            );
+            client.join().unwrap();
+            for (previous, prefix) in observed.iter().zip(&observed[1..]) {
+                assert!(prefix.len() > previous.len());
+            }
+            assert!(observed.len() > 1);
+            for prefix in &observed {
+                assert_eq!(prefix[..], body[..prefix.len()]);
+            }
+            if cut {
+                let refused = result.unwrap_err();
+                assert!(
+                    matches!(&refused.error, ParseError::Io(error) if error.kind() == io::ErrorKind::UnexpectedEof),
+                    "{refused:?}"
+                );
+                assert_eq!(refused.head.unwrap().path, "/b");
+                assert_eq!(observed.last().unwrap().len(), body.len() - 1);
+            } else {
+                let (head, read) = result.unwrap().unwrap();
+                assert_eq!(head.path, "/b");
+                assert!(read == body, "the body read differs");
+                assert_eq!(observed.last().unwrap().len(), body.len());
+            }
+        }
     }
 
     #[test]
