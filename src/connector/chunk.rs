@@ -20,6 +20,8 @@
 
 use std::sync::Arc;
 
+use crate::wire::block_masks::{HIGH, LOW, ONES, transpose};
+
 /// An event longer than this many characters (Unicode code points) is
 /// refused, as the Python SDK refuses it.
 pub const MAX_EVENT_CHARS: usize = 250_000;
@@ -111,9 +113,6 @@ const EXTRA: [u8; 256] = {
 /// Ends each event in a chunk's stored form: a byte that never occurs in
 /// UTF-8.
 const SEPARATOR: u8 = 0xff;
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// The high bit of each byte of `word` that is zero (exact: no carry
 /// crosses bytes).
@@ -219,20 +218,6 @@ const BLOCK_READ: usize = BLOCK + 16;
 /// under 256, and 4 bytes more).
 const BLOCK_ROOM: usize = 4 * BLOCK + 32;
 
-const LOW: u64 = !HIGH;
-
-/// The transpose of an 8×8 bit matrix, bit `8 * row + column` (Hacker's
-/// Delight, three rounds of swaps).
-#[inline(always)]
-fn transpose(mut x: u64) -> u64 {
-    let t = (x ^ (x >> 7)) & 0x00aa_00aa_00aa_00aa;
-    x ^= t ^ (t << 7);
-    let t = (x ^ (x >> 14)) & 0x0000_cccc_0000_cccc;
-    x ^= t ^ (t << 14);
-    let t = (x ^ (x >> 28)) & 0x0000_0000_f0f0_f0f0;
-    x ^ t ^ (t << 28)
-}
-
 /// Writes the escaped form of as much of `input` (UTF-8, with
 /// [`SEPARATOR`]s) as fits in `out`, whole characters only, without
 /// quotes; a separator is written as the end of one string and the start
@@ -331,19 +316,16 @@ fn block_masks(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[target_feature(enable = "sse2")]
 fn block_masks_sse2(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
+    use crate::wire::block_masks::sse2_lane;
     use std::arch::x86_64::{
         _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_movemask_epi8,
-        _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
+        _mm_or_si128, _mm_set1_epi8,
     };
     let (lanes, _) = block.as_chunks::<16>();
     let (mut quotes, mut separators) = (0u64, 0u64);
     let mut text = _mm_set1_epi8(-1);
     for (index, lane) in lanes.iter().enumerate() {
-        let (low, high) = lane.split_at(8);
-        let lane = _mm_set_epi64x(
-            i64::from_le_bytes(high.try_into().unwrap_or_default()),
-            i64::from_le_bytes(low.try_into().unwrap_or_default()),
-        );
+        let lane = sse2_lane(lane);
         let quote = _mm_or_si128(
             _mm_cmpeq_epi8(lane, _mm_set1_epi8(b'"' as i8)),
             _mm_cmpeq_epi8(lane, _mm_set1_epi8(b'\\' as i8)),

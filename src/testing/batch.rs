@@ -18,6 +18,8 @@
 //! previous one on a corpus of well-formed and broken bodies, whole and cut
 //! anywhere, and that the block masks are those of a serial reading.
 
+use crate::wire::block_masks::{HIGH, LOW, ONES, transpose};
+
 /// Byte classes inside a string: 0 plain, 1 the closing quote, 2 a
 /// backslash, 3 a control character (refused).
 const IN_STRING: [u8; 256] = {
@@ -32,9 +34,6 @@ const IN_STRING: [u8; 256] = {
     table
 };
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-const LOW: u64 = !HIGH;
 /// The odd bits of a block mask (its bytes at odd offsets).
 const ODD: u64 = 0xAAAA_AAAA_AAAA_AAAA;
 
@@ -53,18 +52,6 @@ fn other_bytes(word: u64, low: u64, byte: u8) -> u64 {
 #[inline(always)]
 fn text_bytes(word: u64, low: u64) -> u64 {
     (low + ONES.wrapping_mul(0x60)) | word
-}
-
-/// The transpose of an 8×8 bit matrix, bit `8 * row + column` (Hacker's
-/// Delight, three rounds of swaps).
-#[inline(always)]
-fn transpose(mut x: u64) -> u64 {
-    let t = (x ^ (x >> 7)) & 0x00aa_00aa_00aa_00aa;
-    x ^= t ^ (t << 7);
-    let t = (x ^ (x >> 14)) & 0x0000_cccc_0000_cccc;
-    x ^= t ^ (t << 14);
-    let t = (x ^ (x >> 28)) & 0x0000_0000_f0f0_f0f0;
-    x ^ t ^ (t << 28)
 }
 
 /// 64 bytes of a string and what follows it, read at once as bit masks (bit
@@ -187,9 +174,8 @@ impl Masks {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     #[target_feature(enable = "sse2")]
     fn sse2(block: &[u8; BLOCK]) -> Masks {
-        use std::arch::x86_64::{
-            _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_set_epi64x, _mm_set1_epi8,
-        };
+        use crate::wire::block_masks::sse2_lane;
+        use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8};
         let quote = _mm_set1_epi8(b'"' as i8);
         let backslash = _mm_set1_epi8(b'\\' as i8);
         let last_control = _mm_set1_epi8(0x1f);
@@ -200,11 +186,7 @@ impl Masks {
         };
         let (lanes, _) = block.as_chunks::<16>();
         for (index, lane) in lanes.iter().enumerate() {
-            let (low, high) = lane.split_first_chunk::<8>().expect("16 bytes");
-            let high: &[u8; 8] = high.try_into().expect("8 bytes");
-            // The lane as two words: no pointer, so no `unsafe` (compiled
-            // to loads).
-            let bytes = _mm_set_epi64x(i64::from_le_bytes(*high), i64::from_le_bytes(*low));
+            let bytes = sse2_lane(lane);
             let shift = 16 * index;
             let mask = |equal| u64::from(_mm_movemask_epi8(equal) as u16) << shift;
             masks.quote |= mask(_mm_cmpeq_epi8(bytes, quote));

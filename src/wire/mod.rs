@@ -5,8 +5,10 @@
 //! reader of the vendor client and the connector's intake retries
 //! ([`retry_after`]), and the one
 //! HTTP/1.1 server codec for incoming requests ([`server`]: the liveness and
-//! metrics endpoints and the local platform).
+//! metrics endpoints and the local platform); [`block_masks`] reads 64
+//! bytes at once for the intake bodies' encoder and the local intake.
 
+pub(crate) mod block_masks;
 pub(crate) mod bodies;
 pub(crate) mod http;
 pub(crate) mod keep_alive;
