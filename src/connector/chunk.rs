@@ -20,6 +20,7 @@
 
 use std::sync::Arc;
 
+use crate::connector::prefault::{self, Prefault};
 use crate::wire::block_masks::{HIGH, LOW, ONES, transpose};
 
 /// An event longer than this many characters (Unicode code points) is
@@ -707,6 +708,19 @@ pub(crate) struct Chunk {
 pub(crate) struct ChunkBuilder {
     prefix: Arc<[u8]>,
     current: Option<Chunk>,
+    /// The pages of the chunk being filled faulted in ahead, once it is
+    /// large enough.
+    prefault: Prefaulting,
+}
+
+/// Where the chunk being filled is in its pages' faulting in ahead.
+#[derive(Debug)]
+enum Prefaulting {
+    /// Not started: the chunk holds less than [`prefault::START`] bytes.
+    NotYet,
+    Started(Prefault),
+    /// Not for this chunk (nothing to gain, or it stopped).
+    Off,
 }
 
 const SUFFIX: &[u8] = b"]}";
@@ -719,6 +733,7 @@ impl ChunkBuilder {
         ChunkBuilder {
             prefix: prefix.into(),
             current: None,
+            prefault: Prefaulting::NotYet,
         }
     }
 
@@ -766,6 +781,7 @@ impl ChunkBuilder {
         });
         let closed = if full {
             // The event starts the next chunk.
+            self.prefault = Prefaulting::NotYet;
             let mut closed = self.current.take()?;
             self.buffer().extend_from_slice(&closed.body.raw[start..]);
             closed.body.raw.truncate(start);
@@ -785,11 +801,21 @@ impl ChunkBuilder {
         chunk.chars += chars;
         chunk.last = index;
         chunk.events += 1;
+        let buffer = &chunk.body.raw;
+        match &mut self.prefault {
+            Prefaulting::Started(prefault) => prefault.wrote(buffer),
+            Prefaulting::NotYet if buffer.len() >= prefault::START => {
+                self.prefault = Prefault::start(buffer, buffer.capacity())
+                    .map_or(Prefaulting::Off, Prefaulting::Started);
+            }
+            Prefaulting::NotYet | Prefaulting::Off => {}
+        }
         closed
     }
 
     /// Closes the chunk being filled, if it holds events.
     pub(crate) fn close(&mut self) -> Option<Chunk> {
+        self.prefault = Prefaulting::NotYet;
         let mut chunk = self.current.take().filter(|chunk| chunk.events > 0)?;
         chunk.body.len += SUFFIX.len();
         Some(chunk)

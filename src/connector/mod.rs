@@ -64,6 +64,7 @@ mod iso8601;
 pub(crate) mod item;
 mod metrics;
 mod polling;
+mod prefault;
 mod push;
 mod registry;
 mod sender;
