@@ -21,7 +21,7 @@
 use std::sync::Arc;
 
 use crate::connector::prefault::{self, Prefault};
-use crate::wire::block_masks::{HIGH, LOW, ONES, transpose};
+use crate::wire::block_masks::{HIGH, LOW, ONES, other_bytes, text_bytes, transpose};
 
 /// An event longer than this many characters (Unicode code points) is
 /// refused, as the Python SDK refuses it.
@@ -294,14 +294,13 @@ fn block_masks(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
         let low = word & LOW;
         // The high bit of a byte set in `word` and not where its low seven
         // bits are 0x7f (non-ASCII, not a separator), or the reverse (DEL);
-        // `text`'s high bit of a byte 0x20 or more.
+        // `text`'s high bit of a byte 0x20 or more (or non-ASCII).
         others |= word ^ (low + ONES);
-        text &= low + ONES.wrapping_mul(0x60);
-        // The high bit of a byte neither `"` nor `\` (a separator is
-        // neither: its low seven bits are 0x7f).
-        let not_quote = (low ^ ONES.wrapping_mul(u64::from(b'"'))) + LOW;
-        let not_backslash = (low ^ ONES.wrapping_mul(u64::from(b'\\'))) + LOW;
-        plain = (plain >> 1) | (not_quote & not_backslash & HIGH);
+        text &= text_bytes(word, low);
+        // The high bit of a byte neither `"` nor `\` (or non-ASCII, a
+        // separator among them).
+        let plain_byte = other_bytes(word, low, b'"') & other_bytes(word, low, b'\\');
+        plain = (plain >> 1) | (plain_byte & HIGH);
         high = (high >> 1) | (word & HIGH);
     }
     if (others | !text) & HIGH != 0 {
@@ -317,7 +316,7 @@ fn block_masks(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[target_feature(enable = "sse2")]
 fn block_masks_sse2(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
-    use crate::wire::block_masks::sse2_lane;
+    use crate::wire::block_masks::{sse2_bits, sse2_lane};
     use std::arch::x86_64::{
         _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_movemask_epi8,
         _mm_or_si128, _mm_set1_epi8,
@@ -339,8 +338,8 @@ fn block_masks_sse2(block: &[u8; BLOCK]) -> Option<(u64, u64)> {
             _mm_cmpgt_epi8(lane, _mm_set1_epi8(0x1f)),
         );
         text = _mm_and_si128(text, _mm_or_si128(plain, separator));
-        quotes |= u64::from(_mm_movemask_epi8(quote) as u16) << (16 * index);
-        separators |= u64::from(_mm_movemask_epi8(separator) as u16) << (16 * index);
+        quotes |= sse2_bits(quote, index);
+        separators |= sse2_bits(separator, index);
     }
     (_mm_movemask_epi8(text) == 0xffff).then_some((quotes, separators))
 }
@@ -1026,15 +1025,10 @@ mod tests {
         b"~/",
     ];
 
-    /// A xorshift generator: the same inputs on every run.
-    fn random_inputs(seed: u64) -> impl FnMut(usize) -> usize {
-        let mut state = seed;
-        move |below| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % below as u64) as usize
-        }
+    /// Numbers under `below`, the same on every run (the local platform's
+    /// generator).
+    fn random_inputs(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |below| (crate::testing::splitmix64(&mut seed) % below as u64) as usize
     }
 
     /// Every pair of pieces at every offset modulo 64 (and across the end

@@ -18,7 +18,7 @@
 //! previous one on a corpus of well-formed and broken bodies, whole and cut
 //! anywhere, and that the block masks are those of a serial reading.
 
-use crate::wire::block_masks::{HIGH, LOW, ONES, transpose};
+use crate::wire::block_masks::{HIGH, LOW, other_bytes, text_bytes, transpose};
 
 /// Byte classes inside a string: 0 plain, 1 the closing quote, 2 a
 /// backslash, 3 a control character (refused).
@@ -39,20 +39,6 @@ const ODD: u64 = 0xAAAA_AAAA_AAAA_AAAA;
 
 /// The bytes read at once by [`Block`].
 const BLOCK: usize = 64;
-
-/// The high bit of each byte of `word` not equal to `byte`, other bits
-/// unspecified (exact: no carry crosses bytes); `low` is `word & LOW`.
-#[inline(always)]
-fn other_bytes(word: u64, low: u64, byte: u8) -> u64 {
-    ((low ^ ONES.wrapping_mul(u64::from(byte) & 0x7f)) + LOW) | word
-}
-
-/// The high bit of each byte of `word` that is not a control character
-/// (below 0x20), other bits unspecified; `low` is `word & LOW`.
-#[inline(always)]
-fn text_bytes(word: u64, low: u64) -> u64 {
-    (low + ONES.wrapping_mul(0x60)) | word
-}
 
 /// 64 bytes of a string and what follows it, read at once as bit masks (bit
 /// `i` for the byte at `base + i`), simdjson-style: the escaped bytes from
@@ -174,8 +160,8 @@ impl Masks {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     #[target_feature(enable = "sse2")]
     fn sse2(block: &[u8; BLOCK]) -> Masks {
-        use crate::wire::block_masks::sse2_lane;
-        use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8};
+        use crate::wire::block_masks::{sse2_bits, sse2_lane};
+        use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_min_epu8, _mm_set1_epi8};
         let quote = _mm_set1_epi8(b'"' as i8);
         let backslash = _mm_set1_epi8(b'\\' as i8);
         let last_control = _mm_set1_epi8(0x1f);
@@ -187,12 +173,11 @@ impl Masks {
         let (lanes, _) = block.as_chunks::<16>();
         for (index, lane) in lanes.iter().enumerate() {
             let bytes = sse2_lane(lane);
-            let shift = 16 * index;
-            let mask = |equal| u64::from(_mm_movemask_epi8(equal) as u16) << shift;
-            masks.quote |= mask(_mm_cmpeq_epi8(bytes, quote));
-            masks.backslash |= mask(_mm_cmpeq_epi8(bytes, backslash));
+            masks.quote |= sse2_bits(_mm_cmpeq_epi8(bytes, quote), index);
+            masks.backslash |= sse2_bits(_mm_cmpeq_epi8(bytes, backslash), index);
             // Below 0x20: unchanged by the minimum with 0x1f.
-            masks.control |= mask(_mm_cmpeq_epi8(_mm_min_epu8(bytes, last_control), bytes));
+            let control = _mm_cmpeq_epi8(_mm_min_epu8(bytes, last_control), bytes);
+            masks.control |= sse2_bits(control, index);
         }
         masks
     }
@@ -622,6 +607,28 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The body of the connector figures' push (`events` small events, as
+/// the SDK sends them), for the timings of the local intake.
+#[cfg(test)]
+pub(crate) fn figures_body(events: u64) -> Vec<u8> {
+    let mut body = br#"{"intake_key": "KEY123", "jsons": ["#.to_vec();
+    for id in 0..events {
+        if id > 0 {
+            body.extend_from_slice(b", ");
+        }
+        let event = serde_json::json!({
+            "id": id,
+            "severity": id * 37 % 101,
+            "source": "https://feed",
+            "message": "user logged in",
+        })
+        .to_string();
+        body.extend_from_slice(serde_json::to_string(&event).unwrap().as_bytes());
+    }
+    body.extend_from_slice(b"]}");
+    body
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -826,11 +833,11 @@ mod tests {
         let mut state = 7;
         let mut blocks: Vec<Vec<u8>> = (0..20_000)
             .map(|_| {
-                let bits = crate::testing::fault::splitmix64(&mut state);
+                let bits = crate::testing::splitmix64(&mut state);
                 let dense = bits % 4;
                 (0..BLOCK)
                     .map(|index| {
-                        let pick = crate::testing::fault::splitmix64(&mut state);
+                        let pick = crate::testing::splitmix64(&mut state);
                         if pick % 4 < dense || index % 13 == 0 {
                             alphabet[(pick >> 8) as usize % alphabet.len()]
                         } else {
@@ -932,7 +939,7 @@ mod tests {
         for _ in 0..20_000 {
             let mut block = [0; BLOCK];
             for chunk in block.chunks_mut(8) {
-                chunk.copy_from_slice(&crate::testing::fault::splitmix64(&mut state).to_le_bytes());
+                chunk.copy_from_slice(&crate::testing::splitmix64(&mut state).to_le_bytes());
             }
             blocks.push(block);
         }
@@ -1030,9 +1037,9 @@ mod tests {
         let mut state = 11;
         for _ in 0..3000 {
             let mut body = b"{\"jsons\": [\"".to_vec();
-            let parts = 20 + crate::testing::fault::splitmix64(&mut state) % 200;
+            let parts = 20 + crate::testing::splitmix64(&mut state) % 200;
             for _ in 0..parts {
-                let pick = crate::testing::fault::splitmix64(&mut state);
+                let pick = crate::testing::splitmix64(&mut state);
                 // Mostly plain text and `\"`, as events are.
                 let part = match pick % 64 {
                     0..=23 => alphabet[5],
@@ -1046,32 +1053,11 @@ mod tests {
             }
             body.extend_from_slice(b"\"]}");
             agree(&body);
-            let step = 1 + crate::testing::fault::splitmix64(&mut state) as usize % 300;
+            let step = 1 + crate::testing::splitmix64(&mut state) as usize % 300;
             for end in (0..body.len()).step_by(step) {
                 agree(&body[..end]);
             }
         }
-    }
-
-    /// The body of the connector figures' push: 100,000 small events, as
-    /// the SDK sends them.
-    fn figures_body(events: u64) -> Vec<u8> {
-        let mut body = br#"{"intake_key": "KEY123", "jsons": ["#.to_vec();
-        for id in 0..events {
-            if id > 0 {
-                body.extend_from_slice(b", ");
-            }
-            let event = serde_json::json!({
-                "id": id,
-                "severity": id * 37 % 101,
-                "source": "https://feed",
-                "message": "user logged in",
-            })
-            .to_string();
-            body.extend_from_slice(serde_json::to_string(&event).unwrap().as_bytes());
-        }
-        body.extend_from_slice(b"]}");
-        body
     }
 
     /// Timing of the whole reading of the figures' body, as `Progress`

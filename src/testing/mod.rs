@@ -76,6 +76,9 @@ mod server;
 
 pub use crate::trigger::clock::{Clock, ManualClock, SystemClock};
 pub use fault::Fault;
+/// The local platform's pseudo-random numbers, for the crate's tests too.
+#[cfg(test)]
+pub(crate) use fault::splitmix64;
 pub use recorded::RecordedRequest;
 pub use sandbox::Sandbox;
 pub use server::{LocalPlatform, MAX_BATCH_BYTES, MAX_BODY_BYTES, MAX_HEAD_BYTES};

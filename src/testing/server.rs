@@ -998,18 +998,7 @@ mod tests {
     fn intake_read_timing() {
         use std::io::{Read, Write};
         let platform = LocalPlatform::start().unwrap();
-        let mut body = br#"{"intake_key": "KEY123", "jsons": ["#.to_vec();
-        for id in 0..100_000u64 {
-            if id > 0 {
-                body.extend_from_slice(b", ");
-            }
-            let event = format!(
-                r#"{{"id":{id},"severity":{},"source":"https://feed","message":"user logged in"}}"#,
-                id * 37 % 101
-            );
-            body.extend_from_slice(serde_json::to_string(&event).unwrap().as_bytes());
-        }
-        body.extend_from_slice(b"]}");
+        let body = batch::figures_body(100_000);
         let head = format!(
             "POST /intake/batch HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
             body.len()

@@ -24,6 +24,20 @@ pub(crate) fn transpose(mut x: u64) -> u64 {
     x ^ t ^ (t << 28)
 }
 
+/// The high bit of each byte of `word` not equal to `byte` (ASCII), other
+/// bits unspecified (exact: no carry crosses bytes); `low` is `word & LOW`.
+#[inline(always)]
+pub(crate) fn other_bytes(word: u64, low: u64, byte: u8) -> u64 {
+    ((low ^ ONES.wrapping_mul(u64::from(byte) & 0x7f)) + LOW) | word
+}
+
+/// The high bit of each byte of `word` that is not a control character
+/// (below 0x20), other bits unspecified; `low` is `word & LOW`.
+#[inline(always)]
+pub(crate) fn text_bytes(word: u64, low: u64) -> u64 {
+    (low + ONES.wrapping_mul(0x60)) | word
+}
+
 /// The 16 bytes of `lane` in an SSE2 register: from two words, so without
 /// a pointer and without `unsafe` (compiled to a load).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
@@ -37,17 +51,24 @@ pub(crate) fn sse2_lane(lane: &[u8; 16]) -> std::arch::x86_64::__m128i {
     )
 }
 
+/// The bit mask (bit `i` for byte `i` of the block) of the bytes set in
+/// `equal`, the comparison of the block's 16-byte lane number `lane`.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[target_feature(enable = "sse2")]
+#[inline]
+pub(crate) fn sse2_bits(equal: std::arch::x86_64::__m128i, lane: usize) -> u64 {
+    u64::from(std::arch::x86_64::_mm_movemask_epi8(equal) as u16) << (16 * lane)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn transpose_is_the_bit_matrix_transpose() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut seed = 7;
         for _ in 0..1000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = crate::testing::splitmix64(&mut seed);
             let transposed = transpose(state);
             for row in 0..8 {
                 for column in 0..8 {
