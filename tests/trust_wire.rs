@@ -272,10 +272,13 @@ fn a_redirected_action_patch_is_that_requests_failure() {
     }
 }
 
+/// A send's result: its status and message when it failed.
+type Sent = Result<(), (Option<u16>, String)>;
+
 /// A trigger that sends one event, hands back the send's result, and
 /// stops.
 struct SendOne {
-    result: Arc<Mutex<Option<Result<(), (Option<u16>, String)>>>>,
+    result: Arc<Mutex<Option<Sent>>>,
 }
 
 impl Trigger for SendOne {

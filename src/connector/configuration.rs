@@ -154,8 +154,24 @@ fn check_intake_base(base: &str) -> Result<(), String> {
         return Err("has no host".into());
     }
     let url = crate::connector::sender::batch_url(base);
-    url.parse::<ureq::http::Uri>()
+    let uri = url
+        .parse::<ureq::http::Uri>()
         .map_err(|error| format!("is not a URL ({error})"))?;
+    // The parser takes any text after the host's `:` as its port.
+    let host_and_port = uri
+        .authority()
+        .map_or("", |authority| authority.as_str())
+        .rsplit('@')
+        .next()
+        .unwrap_or("");
+    if let Some((_, port)) = host_and_port.rsplit_once(':')
+        && !port.contains(']')
+        && port.parse::<u16>().is_err()
+    {
+        return Err(format!(
+            "has the port `{port}`, which is not a number up to 65535"
+        ));
+    }
     Ok(())
 }
 
@@ -275,8 +291,8 @@ mod tests {
             ("htps://intake.sekoia.io", "the scheme `htps`"),
             ("https://", "no host"),
             ("https:///path", "no host"),
-            ("https://intake.sekoia.io:port", "not a URL"),
-            ("https://intake.sekoia.io/a\"b", "not a URL"),
+            ("https://intake.sekoia.io:port", "the port `port`"),
+            ("https://intake.sekoia.io:65536/x", "the port `65536`"),
         ] {
             let error = check_intake_base(bad).expect_err(bad);
             assert!(error.contains(why), "{bad}: {error}");
