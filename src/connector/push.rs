@@ -255,7 +255,7 @@ impl Run<'_> {
                 }
             }
             ChunkStatus::Refused { status, message } => log::error!(
-                "Failed to forward {events} events: POST {url} answered HTTP {status}{}, not retried",
+                "Failed to forward {events} events: POST {url} answered HTTP {status}{} (not retried)",
                 message
                     .as_deref()
                     .map(|m| format!(": {m}"))
