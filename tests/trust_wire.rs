@@ -433,6 +433,18 @@ fn retry_after_zero_or_past_never_shortens_the_intakes_backoff() {
                 (2..=5).contains(&attempts),
                 "{status} with Retry-After {after:?}: {attempts} attempts in the 1 s deadline"
             );
+            assert!(
+                has_log(
+                    &env.platform,
+                    "error",
+                    &[
+                        "Failed to forward 1 events",
+                        &format!("({attempts} attempts), the last with HTTP {status}")
+                    ]
+                ),
+                "{:?}",
+                logs(&env.platform)
+            );
         }
     }
 }
@@ -575,6 +587,44 @@ fn a_2xx_whose_ids_are_not_one_string_per_event_is_acknowledged_with_a_warning()
         "{:?}",
         logs(&env.platform)
     );
+}
+
+#[test]
+fn chunks_refused_on_the_sender_threads_are_each_logged_to_the_platform() {
+    // 50 events of 250,000 bytes: two chunks (10 MiB at most each), sent
+    // by the sender threads, both refused.
+    let env = Env::new();
+    env.platform
+        .inject(Fault::status(403).times(2).on_path_suffix("/batch"));
+    let counts = env.step(env.settings(), ConnectorOptions::default(), |ctx| {
+        let event = "e".repeat(250_000);
+        let error = ctx
+            .push_events(std::iter::repeat_n(event, 50))
+            .expect_err("refused");
+        let counts = error.report().counts();
+        (counts.chunks, counts.rejected)
+    });
+    assert_eq!(counts, (2, 50));
+    let batches = env.batches();
+    assert_eq!(batches.len(), 2);
+    let mut logged = 0;
+    for batch in &batches {
+        let events = batch.json().unwrap()["jsons"].as_array().unwrap().len();
+        logged += events;
+        assert!(
+            has_log(
+                &env.platform,
+                "error",
+                &[
+                    &format!("Failed to forward {events} events"),
+                    "answered HTTP 403"
+                ]
+            ),
+            "{events}: {:?}",
+            logs(&env.platform)
+        );
+    }
+    assert_eq!(logged, 50);
 }
 
 #[test]
