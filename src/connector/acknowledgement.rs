@@ -160,7 +160,8 @@ pub enum Refusal {
 pub(crate) enum ChunkStatus {
     /// 2xx: the intake has the events.
     Acknowledged,
-    /// A 4xx other than 408 and 429: not retried.
+    /// A 4xx other than 408, 422 and 429, or a redirect (3xx, never
+    /// followed): not retried.
     Refused {
         status: u16,
         message: Option<String>,
@@ -290,14 +291,15 @@ pub enum EventOutcome<'a> {
     /// Refused before sending.
     Refused(&'a Refusal),
     /// Its chunk was refused by the intake with this status (a 4xx other
-    /// than 408 and 429, e.g. 413): not retried.
+    /// than 408, 422 and 429, e.g. 413; or a redirect, 3xx, which is never
+    /// followed: `message` then names its `Location`): not retried.
     Rejected {
         /// The HTTP status.
         status: u16,
         /// The start of the intake's answer.
         message: Option<&'a str>,
     },
-    /// Its chunk kept failing (network errors, 408, 429, 5xx) until the
+    /// Its chunk kept failing (network errors, 408, 422, 429, 5xx) until the
     /// retry deadline.
     GaveUp {
         /// Attempts made.
@@ -349,7 +351,7 @@ pub struct PushCounts {
     pub acknowledged: u64,
     /// Refused before sending (too large, unserializable).
     pub refused: u64,
-    /// In chunks the intake refused (4xx).
+    /// In chunks the intake refused (4xx, or a redirect).
     pub rejected: u64,
     /// In chunks given up after the retry deadline.
     pub gave_up: u64,

@@ -85,21 +85,94 @@ pub(crate) fn load<C: DeserializeOwned + JsonSchema>(
 }
 
 /// The intake base: `intake_server` when set and non-empty, else the value
-/// `intake_url`.
+/// `intake_url`; refused when it is not an `http://` or `https://` URL
+/// with a host that the HTTP client can send to (a space, an unknown
+/// scheme, no scheme): every push would fail for an hour otherwise. The
+/// error names the key and shows the value (an address, not a secret).
 pub(crate) fn intake_base(
     source: &ConfigurationSource,
     intake: &IntakeSettings,
 ) -> Result<String, ConfigurationError> {
     match intake.intake_server.as_deref() {
-        Some(server) if !server.is_empty() => Ok(server.to_string()),
-        _ => source
-            .text(INTAKE_URL)
-            .map_err(|_| ConfigurationError::Missing {
-                name: format!("{INTAKE_URL} (or `intake_server` in the connector configuration)"),
-                file: source.file_for(INTAKE_URL),
-                variable: ConfigurationSource::variable_for(INTAKE_URL),
-            }),
+        Some(server) if !server.is_empty() => {
+            check_intake_base(server).map_err(|detail| {
+                // The value it was read from, as `load` chose it.
+                let name = match source.optional_json(CONNECTOR_CONFIGURATION) {
+                    Ok(Some(_)) => CONNECTOR_CONFIGURATION,
+                    _ => TRIGGER_CONFIGURATION,
+                };
+                mismatch(
+                    source,
+                    name,
+                    "a connector configuration whose `intake_server` is an http:// or https:// URL",
+                    format!("`intake_server` is `{server}`, which {detail}"),
+                )
+            })?;
+            Ok(server.to_string())
+        }
+        _ => {
+            let base = source
+                .text(INTAKE_URL)
+                .map_err(|_| ConfigurationError::Missing {
+                    name: format!(
+                        "{INTAKE_URL} (or `intake_server` in the connector configuration)"
+                    ),
+                    file: source.file_for(INTAKE_URL),
+                    variable: ConfigurationSource::variable_for(INTAKE_URL),
+                })?;
+            check_intake_base(&base).map_err(|detail| {
+                mismatch(
+                    source,
+                    INTAKE_URL,
+                    "an http:// or https:// URL",
+                    format!("`{base}` {detail}"),
+                )
+            })?;
+            Ok(base)
+        }
     }
+}
+
+/// Why `base` cannot be the intake's base URL (worded to follow the
+/// value), if it cannot: its batch URL must parse as the HTTP client
+/// parses it, with an `http` or `https` scheme and a host.
+fn check_intake_base(base: &str) -> Result<(), String> {
+    if let Some(at) = base.find(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "holds a space or control character (at byte {at}): remove it"
+        ));
+    }
+    let Some((scheme, rest)) = base.split_once("://") else {
+        return Err("has no scheme: write `https://` (or `http://`) before the host".into());
+    };
+    if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
+        return Err(format!(
+            "has the scheme `{scheme}`: the intake is reached over `https://` (or `http://`)"
+        ));
+    }
+    if rest.split(['/', '?', '#']).next().is_none_or(str::is_empty) {
+        return Err("has no host".into());
+    }
+    let url = crate::connector::sender::batch_url(base);
+    let uri = url
+        .parse::<ureq::http::Uri>()
+        .map_err(|error| format!("is not a URL ({error})"))?;
+    // The parser takes any text after the host's `:` as its port.
+    let host_and_port = uri
+        .authority()
+        .map_or("", |authority| authority.as_str())
+        .rsplit('@')
+        .next()
+        .unwrap_or("");
+    if let Some((_, port)) = host_and_port.rsplit_once(':')
+        && !port.contains(']')
+        && port.parse::<u16>().is_err()
+    {
+        return Err(format!(
+            "has the port `{port}`, which is not a number up to 65535"
+        ));
+    }
+    Ok(())
 }
 
 /// The `frequency` field of the raw configuration, in seconds, when it is
@@ -195,6 +268,65 @@ mod tests {
         .unwrap();
         let error = load::<Own>(&source).unwrap_err().to_string();
         assert!(error.contains("intake_key"), "{error}");
+    }
+
+    #[test]
+    fn an_unusable_intake_base_is_a_configuration_error_naming_its_key() {
+        for good in [
+            "https://intake.sekoia.io",
+            "HTTPS://intake.sekoia.io/",
+            "http://127.0.0.1:8080/intake",
+            "https://intake.fra2.sekoia.io/api/v1/intake-http",
+            "http://[::1]:9/x",
+        ] {
+            assert_eq!(check_intake_base(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("https://intake.sekoia .io", "space"),
+            ("https://intake.sekoia.io ", "space"),
+            ("\thttps://intake.sekoia.io", "space"),
+            ("intake.sekoia.io", "no scheme"),
+            ("intake.sekoia.io/batch", "no scheme"),
+            ("ftp://intake.sekoia.io", "the scheme `ftp`"),
+            ("htps://intake.sekoia.io", "the scheme `htps`"),
+            ("https://", "no host"),
+            ("https:///path", "no host"),
+            ("https://intake.sekoia.io:port", "the port `port`"),
+            ("https://intake.sekoia.io:65536/x", "the port `65536`"),
+        ] {
+            let error = check_intake_base(bad).expect_err(bad);
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+
+        let root = tempfile::tempdir().unwrap();
+        let source = ConfigurationSource::new(root.path());
+        std::fs::write(
+            root.path().join("connector_configuration"),
+            r#"{"intake_key": "K", "intake_server": "intake.sekoia.io"}"#,
+        )
+        .unwrap();
+        let loaded = load::<serde_json::Value>(&source).unwrap();
+        let error = intake_base(&source, &loaded.intake)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`intake_server` is `intake.sekoia.io`"),
+            "{error}"
+        );
+        assert!(error.contains("Fix `connector_configuration`"), "{error}");
+        // The module's `intake_url`, used when `intake_server` is empty.
+        std::fs::write(
+            root.path().join("connector_configuration"),
+            r#"{"intake_key": "K", "intake_server": ""}"#,
+        )
+        .unwrap();
+        std::fs::write(root.path().join("intake_url"), "ftp://127.0.0.1/intake").unwrap();
+        let loaded = load::<serde_json::Value>(&source).unwrap();
+        let error = intake_base(&source, &loaded.intake)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`intake_url`"), "{error}");
+        assert!(error.contains("the scheme `ftp`"), "{error}");
     }
 
     #[test]

@@ -200,7 +200,7 @@ pub struct ConnectorOptions {
     pub trigger: TriggerOptions,
     /// How long chunks in flight get once the connector stops (5 s).
     pub stop_grace: Duration,
-    /// How long a chunk is retried (network errors, 408, 429, 5xx) before
+    /// How long a chunk is retried (network errors, 408, 422, 429, 5xx) before
     /// it is given up (1 hour).
     pub retry_deadline: Duration,
 }

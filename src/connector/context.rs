@@ -80,8 +80,11 @@ impl<'a, C: Connector> ConnectorContext<'a, C> {
     /// being filled (10 MiB each at most). Each event becomes the string of
     /// [`IntakeEvent`]; one over 250,000 characters or 256,000 bytes is
     /// refused (not sent). Chunks are sent 4 at a time, retried on network
-    /// errors, 408, 429 and 5xx for up to an hour (every wait ended by a
-    /// stop), refused at once on any other 4xx.
+    /// errors, 408, 422, 429 and 5xx for up to an hour (every wait ended by
+    /// a stop), refused at once on any other 4xx and on a redirect (3xx,
+    /// never followed). A refused or given-up chunk is logged as an error,
+    /// and a 2xx whose answer does not hold one id per event as a warning,
+    /// whether or not the caller looks at the result.
     ///
     /// `Ok` only when the intake acknowledged every event: the
     /// [`Acknowledgement`] is what lets a checkpoint advance. Otherwise a

@@ -237,10 +237,35 @@ impl Run<'_> {
         self.settle(at, sent);
     }
 
+    /// Records how a chunk's sending ended, on the caller's thread (whose
+    /// `log` records reach the platform): a chunk refused or given up is
+    /// logged as an error, an acknowledgement whose answer did not give
+    /// one id per event as a warning, whether or not the caller looks at
+    /// the push's result.
     fn settle(&mut self, at: usize, sent: Sent) {
         let record = &mut self.report.chunks[at];
-        if sent.status == ChunkStatus::Acknowledged {
-            (self.pusher.on_acknowledged)(u64::from(record.events));
+        let (events, url) = (record.events, &self.pusher.client.url);
+        match &sent.status {
+            ChunkStatus::Acknowledged => {
+                (self.pusher.on_acknowledged)(u64::from(events));
+                if let Some(problem) = &sent.answer_problem {
+                    log::warn!(
+                        "the intake acknowledged {events} events (POST {url}) with an answer {problem}: they are on the intake, their ids are not known"
+                    );
+                }
+            }
+            ChunkStatus::Refused { status, message } => log::error!(
+                "Failed to forward {events} events: POST {url} answered HTTP {status}{} (not retried)",
+                message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            ),
+            // The Python SDK's message 2 (PROTOCOL-connectors §1.9), with why.
+            ChunkStatus::GaveUp { attempts, last } => log::error!(
+                "Failed to forward {events} events: POST {url} failed until the retry deadline ({attempts} attempts), the last with {last}"
+            ),
+            ChunkStatus::Stopped => {}
         }
         record.status = sent.status;
         record.ids = sent.ids;

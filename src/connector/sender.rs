@@ -6,14 +6,25 @@
 //!   the body authenticates). Through the process's one HTTP agent
 //!   (`wire::transport::agent`): 30 s per attempt,
 //!   connections reused.
-//! - Retried: network errors, 408, 429 and 5xx; a 429 or 503 waits what
-//!   its `Retry-After` asks, in seconds or as an HTTP date (the one reader,
-//!   `wire::retry_after`), others 1, 2, 4, 8, then 10 s (times the module's
-//!   backoff unit), until an attempt fails an hour (the deadline) after
-//!   the first one started; no wait passes the deadline, and every wait
-//!   ends at once when the connector stops.
+//! - Retried: network errors, 408, 422 (the intake's `Not ready`, which the
+//!   Python SDK retries too), 429 and 5xx, waiting 1, 2, 4, 8, then 10 s
+//!   (times the module's backoff unit), until an attempt fails an hour (the
+//!   deadline) after the first one started. A 429 or 503 waits what its
+//!   `Retry-After` asks (in seconds or as an HTTP date: the one reader,
+//!   `wire::retry_after`) when that is longer than the backoff, never less:
+//!   `Retry-After: 0` or a past date does not make the retries a busy
+//!   loop. No wait passes the deadline, and every wait ends at once when
+//!   the connector stops.
 //! - Any other 4xx (400, 401, 403, 404, 413...) fails the chunk at once:
 //!   sending the same bytes again cannot succeed.
+//! - A redirect (3xx) is never followed (the agent follows none) and fails
+//!   the chunk at once, its `Location` in the refusal: a batch redirected
+//!   and answered 200 elsewhere is not on the intake.
+//! - A 2xx acknowledges the chunk, whatever its body says; an answer whose
+//!   ids are not one string per event (fewer, more, not strings, not JSON)
+//!   leaves the ids unknown, and says so ([`Sent::answer_problem`]), for
+//!   the push to log it as a warning on the caller's thread (whose logs
+//!   reach the platform).
 
 use std::io::{self, BufRead, Read};
 use std::sync::Arc;
@@ -38,9 +49,10 @@ pub(crate) fn backoff_units(attempt: u32) -> u32 {
         .clamp(1, 10)
 }
 
-/// Whether a status is retried.
+/// Whether a status is retried: 408, 422 (the intake is not ready for
+/// the key yet), 429 and 5xx.
 pub(crate) fn is_retried(status: u16) -> bool {
-    status == 408 || status == 429 || status >= 500
+    matches!(status, 408 | 422 | 429) || status >= 500
 }
 
 /// `sekoiaio-connector-<intake_key>` as the Python SDK's `http.client`
@@ -77,6 +89,10 @@ pub(crate) struct IntakeClient {
 pub(crate) struct Sent {
     pub(crate) status: ChunkStatus,
     pub(crate) ids: ChunkIds,
+    /// What was wrong with a 2xx answer whose ids were read (not JSON,
+    /// malformed ids, fewer or more than the events): the chunk is
+    /// acknowledged all the same, its ids unknown.
+    pub(crate) answer_problem: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -86,9 +102,11 @@ struct BatchAnswer<'a> {
 }
 
 enum Attempt {
-    /// A 2xx whose ids were kept (decoded as the answer was read).
-    Acknowledged(ChunkIds),
-    Done(u16, Vec<u8>),
+    /// A 2xx whose ids were read (decoded as the answer was read), and
+    /// what was wrong with them.
+    Acknowledged(ChunkIds, Option<String>),
+    /// A final answer: its status, body, and `Location` (of a 3xx).
+    Done(u16, Vec<u8>, Option<String>),
     Retry {
         failure: String,
         after: Option<Duration>,
@@ -128,50 +146,58 @@ impl IntakeClient {
             }
             attempt += 1;
             let (failure, after) = match self.attempt(&mut body, keep_ids.then_some(events)) {
-                Attempt::Acknowledged(ids) => {
+                Attempt::Acknowledged(ids, answer_problem) => {
                     return Sent {
                         status: ChunkStatus::Acknowledged,
                         ids,
+                        answer_problem,
                     };
                 }
-                Attempt::Done(status, _) if (200..300).contains(&status) => {
+                Attempt::Done(status, _, _) if (200..300).contains(&status) => {
                     return Sent {
                         status: ChunkStatus::Acknowledged,
                         ids: ChunkIds::default(),
+                        answer_problem: None,
                     };
                 }
-                Attempt::Done(status, answer) => {
+                Attempt::Done(status, answer, location) => {
+                    let message = if (300..400).contains(&status) {
+                        Some(format!(
+                            "a redirect{}, not followed: the events are not on the intake. Check `intake_server` (or `intake_url`)",
+                            location
+                                .as_deref()
+                                .and_then(|l| crate::wire::http::excerpt(l.as_bytes()))
+                                .map(|l| format!(" to `{l}`"))
+                                .unwrap_or_else(|| " without a `Location`".to_owned())
+                        ))
+                    } else {
+                        crate::wire::http::excerpt(&answer)
+                    };
                     return Sent {
-                        status: ChunkStatus::Refused {
-                            status,
-                            message: crate::wire::http::excerpt(&answer),
-                        },
+                        status: ChunkStatus::Refused { status, message },
                         ids: ChunkIds::default(),
+                        answer_problem: None,
                     };
                 }
                 Attempt::Retry { failure, after } => (failure, after),
             };
             if started.elapsed() >= self.deadline {
-                // The Python SDK's message 2 (PROTOCOL-connectors §1.9), with why.
-                log::error!(
-                    "Failed to forward {events} events: POST {} failed for {:?} ({attempt} attempts), the last with {failure}",
-                    self.url,
-                    started.elapsed()
-                );
+                // Logged by the push, on the caller's thread.
                 return Sent {
                     status: ChunkStatus::GaveUp {
                         attempts: attempt,
                         last: failure,
                     },
                     ids: ChunkIds::default(),
+                    answer_problem: None,
                 };
             }
-            let wait = after.unwrap_or_else(|| self.backoff_unit * backoff_units(attempt));
-            let wait = wait.min(
-                self.deadline
-                    .saturating_sub(started.elapsed())
-                    .max(self.backoff_unit),
-            );
+            // `Retry-After` may lengthen the wait, never shorten it; what
+            // is left of the deadline caps it.
+            let backoff = self.backoff_unit.saturating_mul(backoff_units(attempt));
+            let wait = backoff
+                .max(after.unwrap_or_default())
+                .min(self.deadline.saturating_sub(started.elapsed()));
             log::debug!("POST {}: {failure}; retrying in {wait:?}", self.url);
             if !self.stop.sleep(wait) {
                 return stopped();
@@ -218,6 +244,11 @@ impl IntakeClient {
         } else {
             None
         };
+        let location = response
+            .headers()
+            .get("location")
+            .filter(|_| (300..400).contains(&status))
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
         let after = response
             .headers()
             .get("retry-after")
@@ -239,10 +270,15 @@ impl IntakeClient {
             .reader();
         if let (true, Some(events)) = (acknowledged, ids_of) {
             let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
-            // A 2xx whose body was cut: the intake has the events (PROTOCOL
-            // §2.6 keeps them too), their ids are lost.
-            let ids = read_ids(&mut reader, events, buffer.unwrap_or_default()).unwrap_or_default();
-            return Attempt::Acknowledged(ids);
+            return match read_ids(&mut reader, events, buffer.unwrap_or_default()) {
+                Ok(ReadIds { ids, problem }) => Attempt::Acknowledged(ids, problem),
+                // A 2xx whose body was cut: the intake has the events
+                // (PROTOCOL §2.6 keeps them too), their ids are lost.
+                Err(error) => Attempt::Acknowledged(
+                    ChunkIds::None,
+                    Some(format!("that could not be read whole ({error})")),
+                ),
+            };
         }
         let answer = if acknowledged {
             std::io::copy(&mut reader, &mut std::io::sink()).map(|_| Vec::new())
@@ -265,10 +301,10 @@ impl IntakeClient {
                     None
                 },
             },
-            Ok(answer) => Attempt::Done(status, answer),
+            Ok(answer) => Attempt::Done(status, answer, location),
             // A 2xx whose body was cut: the intake has the events (PROTOCOL
             // §2.6 keeps them too), their ids are lost.
-            Err(_) if acknowledged => Attempt::Done(status, Vec::new()),
+            Err(_) if acknowledged => Attempt::Done(status, Vec::new(), None),
             Err(error) => Attempt::Retry {
                 failure: format!("HTTP {status}, answer unreadable: {error}"),
                 after: None,
@@ -281,25 +317,38 @@ fn stopped() -> Sent {
     Sent {
         status: ChunkStatus::Stopped,
         ids: ChunkIds::default(),
+        answer_problem: None,
     }
 }
 
-/// The answer's `event_ids`, kept only when there is one per event.
-pub(crate) fn ids(answer: &[u8], events: u32) -> Vec<IntakeId> {
+/// The ids of a 2xx answer as read, and what was wrong with them (the
+/// ids are then not kept).
+#[derive(Debug)]
+pub(crate) struct ReadIds {
+    pub(crate) ids: ChunkIds,
+    pub(crate) problem: Option<String>,
+}
+
+/// The answer's `event_ids`, kept only when there is one string per
+/// event; else what is wrong with the answer (worded to follow "an answer
+/// ...").
+pub(crate) fn ids(answer: &[u8], events: u32) -> Result<Vec<IntakeId>, String> {
     match serde_json::from_slice::<BatchAnswer>(answer) {
-        Ok(answer) if answer.event_ids.len() == events as usize => answer
+        Ok(answer) if answer.event_ids.len() == events as usize => Ok(answer
             .event_ids
             .iter()
             .map(|id| IntakeId::new(id))
-            .collect(),
-        Ok(answer) => {
-            log::warn!(
-                "the intake answered {} ids for {events} events: their ids are not kept",
-                answer.event_ids.len()
-            );
-            Vec::new()
+            .collect()),
+        Ok(answer) => Err(format!("of {} ids", answer.event_ids.len())),
+        Err(_) if serde_json::from_slice::<serde::de::IgnoredAny>(answer).is_ok() => {
+            Err("whose `event_ids` is not a list of strings".to_owned())
         }
-        Err(_) => Vec::new(),
+        Err(_) => Err(format!(
+            "that is not JSON{}",
+            crate::wire::http::excerpt(answer)
+                .map(|text| format!(" (`{text}`)"))
+                .unwrap_or_else(|| " (empty)".to_owned())
+        )),
     }
 }
 
@@ -315,7 +364,7 @@ pub(crate) fn read_ids(
     reader: &mut impl BufRead,
     events: u32,
     mut records: Vec<u8>,
-) -> io::Result<ChunkIds> {
+) -> io::Result<ReadIds> {
     const PREFIX: &[u8] = br#"{"event_ids":[""#;
     const RECORD: usize = 39;
     // The buffer is cut to the ids' length before anything is read (a
@@ -409,7 +458,10 @@ pub(crate) fn read_ids(
     let mut rest = Vec::new();
     reader.read_to_end(&mut rest)?;
     if rest.iter().all(u8::is_ascii_whitespace) {
-        Ok(ChunkIds::from_uuid_records(records))
+        Ok(ReadIds {
+            ids: ChunkIds::from_uuid_records(records),
+            problem: None,
+        })
     } else {
         fall_back(reader, records, &[], &rest)
     }
@@ -436,10 +488,19 @@ fn general(
     consumed: &[u8],
     more: &[u8],
     events: u32,
-) -> io::Result<ChunkIds> {
+) -> io::Result<ReadIds> {
     let mut answer = [consumed, more].concat();
     reader.read_to_end(&mut answer)?;
-    Ok(ChunkIds::from_ids(ids(&answer, events)))
+    Ok(match ids(&answer, events) {
+        Ok(ids) => ReadIds {
+            ids: ChunkIds::from_ids(ids),
+            problem: None,
+        },
+        Err(problem) => ReadIds {
+            ids: ChunkIds::None,
+            problem: Some(problem),
+        },
+    })
 }
 
 /// The batch URL: the base joined with `batch` as a POSIX path join (a `/`
@@ -519,7 +580,7 @@ mod tests {
                     step,
                 },
             );
-            kept = read_ids(&mut reader, events, buffer).unwrap();
+            kept = read_ids(&mut reader, events, buffer).unwrap().ids;
             let read: Vec<String> = kept.iter().map(|id| id.to_string()).collect();
             assert_eq!(read.len(), kept.len());
             if step > 1 {
@@ -573,6 +634,47 @@ mod tests {
         assert!(read(r#"{"event_ids":[]}"#, 0).is_empty());
     }
 
+    #[test]
+    fn what_is_wrong_with_a_2xx_answer_is_said() {
+        let problem = |answer: &str, events| {
+            let mut reader = io::BufReader::with_capacity(
+                16,
+                Trickle {
+                    bytes: answer.as_bytes(),
+                    step: 7,
+                },
+            );
+            read_ids(&mut reader, events, Vec::new()).unwrap().problem
+        };
+        let fast = format!(r#"{{"event_ids":["{A}","{B}"]}}"#);
+        assert_eq!(problem(&fast, 2), None);
+        assert_eq!(problem(r#"{"event_ids":["x"]}"#, 1), None);
+        assert_eq!(problem(&fast, 3).as_deref(), Some("of 2 ids"));
+        assert_eq!(problem(&fast, 1).as_deref(), Some("of 2 ids"));
+        assert_eq!(problem("{}", 4).as_deref(), Some("of 0 ids"));
+        for malformed in [
+            r#"{"event_ids":[1,2]}"#,
+            r#"{"event_ids":"ab"}"#,
+            r#"{"event_ids":null}"#,
+            r#"{"event_ids":["a",{"id":"b"}]}"#,
+        ] {
+            assert_eq!(
+                problem(malformed, 2).as_deref(),
+                Some("whose `event_ids` is not a list of strings"),
+                "{malformed}"
+            );
+        }
+        assert_eq!(
+            problem("<html>ok</html>", 1).as_deref(),
+            Some("that is not JSON (`<html>ok</html>`)")
+        );
+        assert_eq!(
+            problem(&format!("{fast},"), 2).as_deref(),
+            Some(format!("that is not JSON (`{fast},`)").as_str())
+        );
+        assert_eq!(problem("", 1).as_deref(), Some("that is not JSON (empty)"));
+    }
+
     /// The intake's answer of `count` ids, and the ids.
     pub(super) fn answer_of(count: u64) -> (String, Vec<String>) {
         let ids: Vec<String> = (0..count)
@@ -597,7 +699,7 @@ mod tests {
             let mut body = Vec::with_capacity(10 << 20);
             body.resize(7_500_000, 0xff);
             let mut reader = io::BufReader::with_capacity(64 * 1024, answer.as_bytes());
-            let kept = read_ids(&mut reader, count as u32, body).unwrap();
+            let kept = read_ids(&mut reader, count as u32, body).unwrap().ids;
             let ChunkIds::Uuids(records) = &kept else {
                 panic!("{count} UUIDs kept as 16-byte records: {kept:?}");
             };
@@ -615,19 +717,20 @@ mod tests {
         // More ids than the buffer holds: it grows.
         let (answer, expected) = answer_of(1000);
         let mut reader = io::BufReader::new(answer.as_bytes());
-        let kept = read_ids(&mut reader, 1000, vec![1; 100]).unwrap();
+        let kept = read_ids(&mut reader, 1000, vec![1; 100]).unwrap().ids;
         let ids: Vec<String> = kept.iter().map(|id| id.to_string()).collect();
         assert_eq!(ids, expected);
     }
 
     #[test]
-    fn only_408_429_and_5xx_are_retried() {
+    fn only_408_422_429_and_5xx_are_retried() {
         for status in [408, 429, 500, 502, 503, 504] {
             assert!(is_retried(status));
         }
-        for status in [400, 401, 403, 404, 413, 422] {
+        for status in [300, 301, 302, 303, 307, 308, 400, 401, 403, 404, 413] {
             assert!(!is_retried(status));
         }
+        assert!(is_retried(422), "the intake's `Not ready`");
     }
 }
 
@@ -648,7 +751,7 @@ mod timing {
         for _ in 0..50 {
             let started = std::time::Instant::now();
             let mut reader = io::BufReader::with_capacity(64 * 1024, answer.as_bytes());
-            let kept = read_ids(&mut reader, 100_000, buffer).unwrap();
+            let kept = read_ids(&mut reader, 100_000, buffer).unwrap().ids;
             best = best.min(started.elapsed().as_secs_f64());
             assert_eq!(kept.len(), 100_000);
             buffer = match kept {

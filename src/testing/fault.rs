@@ -150,12 +150,17 @@ impl Fault {
     }
 
     /// Add this header field to the answer of an injected
-    /// [`status`](Fault::status), e.g. `Retry-After` on a 429 (no effect on
-    /// the other faults). Several calls add several fields.
+    /// [`status`](Fault::status), e.g. `Retry-After` on a 429, or
+    /// `Location` on a redirect (no effect on the other faults). Several
+    /// calls add several fields.
     ///
     /// ```
     /// use sekoia_automation::testing::Fault;
     /// let _ = Fault::status(429).with_header("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT");
+    /// // A batch redirected elsewhere: the module must not follow it.
+    /// let _ = Fault::status(307)
+    ///     .on_path_suffix("/batch")
+    ///     .with_header("Location", "http://127.0.0.1:9/elsewhere");
     /// ```
     ///
     /// # Panics

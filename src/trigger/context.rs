@@ -114,7 +114,8 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
     /// Sends an event: `POST url_callback` with
     /// `{"name", "event", "request_id"}`. Network errors and 5xx answers are
     /// retried with the same body, so the same `request_id` (the platform
-    /// drops duplicates); a 4xx fails at once with its status.
+    /// drops duplicates); a 4xx fails at once with its status, and so does a
+    /// redirect (3xx, never followed: the event was not sent).
     ///
     /// As in the Python SDK, the consecutive-error count and the last-event
     /// time are reset when the send starts.

@@ -1,8 +1,9 @@
 //! How a trigger's events reach `url_callback`: each body gets its
 //! `request_id` and goes through the crate's one client and retry loop
 //! ([`PlatformClient::send`]): the same body, so the same `request_id`, for
-//! network errors and 5xx, a 4xx at once ([protocol §2](crate::protocol#2-requests-to-the-platform)), with the
-//! per-attempt deadline. Plain `http://` URLs go over a keep-alive
+//! network errors and 5xx, a 4xx at once ([protocol §2](crate::protocol#2-requests-to-the-platform)), a
+//! redirect (3xx) at once and never followed, with the per-attempt
+//! deadline. Plain `http://` URLs go over a keep-alive
 //! connection of the sender's own ([`KeepAlive`], measured twice as fast as
 //! the agent per POST), other URLs through the agent.
 

@@ -6,7 +6,11 @@
 //! SDK's `timeout=30`, but holding even when an answer trickles in); network
 //! errors and 5xx retried up to 10 attempts, waiting `unit × 2^attempt`
 //! between them (the Python SDK's `2^attempt` seconds with the default 1 s
-//! unit); 4xx failing at once with its status kept in the error. This is the
+//! unit; a `Retry-After` header is not read, as the Python SDK does not:
+//! no answer shortens a wait); 4xx failing at once with its status kept in
+//! the error; a redirect (3xx) never followed and failing at once
+//! ([`HttpError::Redirected`], with its `Location`): a request redirected
+//! is not a request delivered. This is the
 //! crate's one retry loop: platform requests, event POSTs and log POSTs all
 //! go through [`PlatformClient::send`].
 
@@ -67,6 +71,20 @@ pub enum HttpError {
         /// The start of the answer's body, if any.
         message: Option<String>,
     },
+    /// The platform answered a redirect (3xx). Redirects are never followed
+    /// (a POST redirected and answered 200 elsewhere did not reach the
+    /// platform), so the request was not delivered; not retried.
+    #[error("{method} {url} answered HTTP {status}, a redirect{}: redirects are not followed, so the request was not delivered. Check `url_callback` (and `url_logs`, `url_secrets`): they must name the platform's endpoints themselves", location.as_deref().map(|l| format!(" to `{l}`")).unwrap_or_else(|| " without a `Location`".to_owned()))]
+    Redirected {
+        /// The method.
+        method: Method,
+        /// The URL.
+        url: String,
+        /// The status (300 to 399).
+        status: u16,
+        /// The start of the answer's `Location` header, if it had one.
+        location: Option<String>,
+    },
     /// No answer: connection refused or dropped, timeout, DNS...
     #[error(
         "{method} {url} failed after {attempts} attempt(s): {cause}. Check that the platform is reachable"
@@ -124,10 +142,13 @@ pub enum HttpError {
 }
 
 impl HttpError {
-    /// The HTTP status the platform answered, if it answered.
+    /// The HTTP status the platform answered, if it answered (a 3xx for a
+    /// [redirect](HttpError::Redirected)).
     pub fn status(&self) -> Option<u16> {
         match self {
-            HttpError::Status { status, .. } => Some(*status),
+            HttpError::Status { status, .. } | HttpError::Redirected { status, .. } => {
+                Some(*status)
+            }
             _ => None,
         }
     }
@@ -136,10 +157,13 @@ impl HttpError {
 /// An answer from the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
-    /// The status code (2xx or 3xx: errors are [`HttpError`]s).
+    /// The status code (2xx from [`PlatformClient`]: 3xx, 4xx and 5xx are
+    /// [`HttpError`]s).
     pub status: u16,
     /// The body.
     pub body: Vec<u8>,
+    /// The `Location` header of a redirect (3xx) answer; `None` otherwise.
+    pub location: Option<String>,
 }
 
 /// One request to send.
@@ -315,7 +339,18 @@ impl PlatformClient {
         let mut attempt = 1;
         loop {
             let failure = match attempt_once(request) {
-                Ok(response) if response.status < 400 => return Ok(response),
+                Ok(response) if response.status < 300 => return Ok(response),
+                Ok(response) if response.status < 400 => {
+                    return Err(HttpError::Redirected {
+                        method: request.method,
+                        url: request.url.to_string(),
+                        status: response.status,
+                        location: response
+                            .location
+                            .as_deref()
+                            .and_then(|l| excerpt(l.as_bytes())),
+                    });
+                }
                 Ok(response) => {
                     let error = HttpError::Status {
                         method: request.method,
@@ -392,12 +427,21 @@ impl PlatformClient {
             }
         };
         let status = response.status().as_u16();
+        let location = (300..400)
+            .contains(&status)
+            .then(|| response.headers().get("location"))
+            .flatten()
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
         let body = response
             .body_mut()
             .with_config()
             .limit(MAX_RESPONSE_BYTES)
             .read_to_vec()?;
-        Ok(Response { status, body })
+        Ok(Response {
+            status,
+            body,
+            location,
+        })
     }
 }
 

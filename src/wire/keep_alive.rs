@@ -4,7 +4,9 @@
 //! measures it about three times as fast as the ureq agent per POST on
 //! loopback, which is what a busy trigger's event rate rests on. It makes
 //! one attempt only: the retries are [`PlatformClient::send_with`]'s, and
-//! it keeps the agent's rules: one overall deadline per attempt (every read
+//! it keeps the agent's rules: no redirect followed (a 3xx answer, with its
+//! `Location`, is handed to the retry loop, which fails it), one overall
+//! deadline per attempt (every read
 //! and write is given what is left of it, so a trickled answer ends at the
 //! deadline), an answer sent while the body is still being written is read,
 //! and a read interrupted by a signal is resumed.
@@ -244,6 +246,7 @@ fn read_answer(stream: &mut BufReader<Timed>) -> io::Result<(Response, bool)> {
         let mut length = None;
         let mut chunked = false;
         let mut keep = http11;
+        let mut location = None;
         loop {
             let line = read_line(stream, &mut budget)?;
             if line.is_empty() {
@@ -264,6 +267,8 @@ fn read_answer(stream: &mut BufReader<Timed>) -> io::Result<(Response, bool)> {
                     .rsplit(',')
                     .next()
                     .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"));
+            } else if name.eq_ignore_ascii_case("location") {
+                location = Some(value.to_owned());
             } else if name.eq_ignore_ascii_case("connection") {
                 for token in value.split(',').map(str::trim) {
                     if token.eq_ignore_ascii_case("close") {
@@ -296,7 +301,15 @@ fn read_answer(stream: &mut BufReader<Timed>) -> io::Result<(Response, bool)> {
             stream.take(MAX_BODY).read_to_end(&mut body)?;
             body
         };
-        return Ok((Response { status, body }, keep));
+        let location = location.filter(|_| (300..400).contains(&status));
+        return Ok((
+            Response {
+                status,
+                body,
+                location,
+            },
+            keep,
+        ));
     }
 }
 

@@ -1,6 +1,10 @@
-//! The ureq agent behind every outgoing request, and the two things it does
-//! beyond ureq's defaults.
+//! The ureq agent behind every outgoing request to the platform and the
+//! intake, and the three things it does beyond ureq's defaults.
 //!
+//! - **No redirect is followed**: a 3xx answer is handed to the caller as
+//!   it is, and the caller treats it as that request's failure (a POST
+//!   redirected and answered 200 elsewhere is not a delivery: ureq would
+//!   follow a 301, 302 or 303 as a GET).
 //! - **One overall deadline per attempt** (default 30 s, [protocol §2](crate::protocol#2-requests-to-the-platform)): the
 //!   agent's global timeout, which bounds the whole exchange however the
 //!   server trickles its answer. ureq resolves host names on a thread of its
@@ -45,6 +49,7 @@ pub(crate) fn agent(deadline: Duration) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .timeout_global(Some(deadline))
         .http_status_as_error(false)
+        .max_redirects(0)
         .user_agent(USER_AGENT)
         .max_idle_connections_per_host(8)
         .build();
