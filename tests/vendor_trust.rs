@@ -277,6 +277,52 @@ fn a_request_header_credential_stays_with_the_request_url_origin() {
 }
 
 #[test]
+fn the_token_request_keeps_the_client_secret_from_another_origin() {
+    let other = FakeVendor::start(|_| token_reply());
+    let other_token = format!("{}/token", other.url);
+    let vendor = FakeVendor::start(move |request| {
+        if request.path() == "/oauth2/token" {
+            Reply::status(307).header("Location", &other_token)
+        } else {
+            ok(request)
+        }
+    });
+    let credentials = OAuth2ClientCredentials::new(
+        format!("{}/oauth2/token", vendor.url),
+        "my-client",
+        Secret::new(CLIENT_SECRET.into()),
+    );
+    // In the `Authorization` header: followed without it.
+    let client = builder(&vendor.url)
+        .auth(Auth::oauth2(credentials.clone()))
+        .build()
+        .unwrap();
+    client.get("x").send().unwrap();
+    let asked = other.requests();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].header("authorization"), None);
+    assert_eq!(asked[0].text(), "grant_type=client_credentials");
+    assert_eq!(
+        vendor.requests()[0]
+            .header("authorization")
+            .map(|basic| basic.starts_with("Basic ")),
+        Some(true)
+    );
+    // In the body: not followed.
+    let client = builder(&vendor.url)
+        .auth(Auth::oauth2(credentials.credentials_in_body()))
+        .build()
+        .unwrap();
+    let error = client.get("x").send().unwrap_err();
+    assert!(matches!(error, VendorError::Token { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("not sent to another origin"),
+        "{error}"
+    );
+    assert_eq!(other.requests().len(), 1);
+}
+
+#[test]
 fn a_relative_path_whose_query_holds_a_scheme_is_a_path() {
     let vendor = FakeVendor::start(ok);
     let client = builder(&vendor.url).build().unwrap();

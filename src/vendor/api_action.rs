@@ -782,8 +782,12 @@ fn run<C: Serialize>(
         }
         // `requests` raises `TooManyRedirects` (or `InvalidURL` for a
         // `Location` it cannot use), which the reference retries.
-        Err(error @ VendorError::Redirect { status, .. }) => {
-            let kind = if error.to_string().contains("more than") {
+        Err(
+            ref error @ VendorError::Redirect {
+                status, ref detail, ..
+            },
+        ) => {
+            let kind = if detail.starts_with("more than") {
                 "TooManyRedirects"
             } else {
                 "InvalidURL"

@@ -436,6 +436,9 @@ pub struct VendorRequest {
     /// when pagination moves the request to a next link).
     origin_url: Option<String>,
     body: Option<Vec<u8>>,
+    /// The body holds credentials (an OAuth2 token request's client
+    /// secret): never sent to another origin.
+    credential_body: bool,
     body_error: Option<String>,
     error_for_status: bool,
     authenticate: bool,
@@ -556,6 +559,7 @@ impl VendorClient {
             credential_query: Vec::new(),
             origin_url: None,
             body: None,
+            credential_body: false,
             body_error: None,
             error_for_status: true,
             authenticate: true,
@@ -1145,6 +1149,14 @@ impl VendorClient {
                 self.scrub(&next)
             );
             hop.with_body &= matches!(status, 307 | 308);
+            if hop.with_body
+                && request.credential_body
+                && (next_origin.is_none() || next_origin != origins.request)
+            {
+                return Err(not_followed(
+                    "the request's body holds credentials, which are not sent to another origin; give the URL the vendor redirects to".into(),
+                ));
+            }
             hop.method = method;
             hop.url = next;
             redirects += 1;
@@ -1189,7 +1201,9 @@ impl VendorClient {
             .without_auth()
             .body(config.form(), "application/x-www-form-urlencoded")
             .header("Accept", "application/json");
-        if !config.credentials_in_body {
+        if config.credentials_in_body {
+            request.credential_body = true;
+        } else {
             request = request.header(
                 "Authorization",
                 super::auth::basic_header(&config.client_id, config.client_secret.expose()),
