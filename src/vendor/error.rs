@@ -220,7 +220,7 @@ impl fmt::Debug for AnswerBody {
 /// client's secrets scrubbed) and its [`kind`](TransportError::kind) say
 /// what happened.
 pub struct TransportError {
-    pub(crate) inner: ureq::Error,
+    pub(crate) inner: Box<ureq::Error>,
     pub(crate) kind: TransportKind,
     message: String,
 }
@@ -247,7 +247,7 @@ impl TransportError {
         let kind = classify(&inner);
         let message = scrub(&inner.to_string());
         TransportError {
-            inner,
+            inner: Box::new(inner),
             kind,
             message,
         }
@@ -262,7 +262,7 @@ impl TransportError {
     /// `ConnectTimeout`, `ReadTimeout`...), for messages written as the
     /// Python SDK writes them.
     pub fn python_exception_name(&self) -> &'static str {
-        match &self.inner {
+        match &*self.inner {
             ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
                 "ConnectTimeout"
             }

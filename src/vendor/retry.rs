@@ -18,7 +18,8 @@ use super::error::TransportKind;
 ///   `DELETE`, `OPTIONS`, `TRACE`), never `POST` or `PATCH`;
 /// - a `413`, `429` or `503` with a `Retry-After` header retried (idempotent
 ///   methods) after the wait it asks for, capped by
-///   [`retry_after_max`](RetryPolicy::retry_after_max);
+///   [`retry_after_max`](RetryPolicy::retry_after_max), and never shorter
+///   than the backoff ([`wait`](RetryPolicy::wait));
 /// - otherwise waits of `backoff_factor × 2^(n−1)` after the n-th
 ///   consecutive failure, none after the first: 0, 2, 4, 8, 16 s, capped at
 ///   [`backoff_max`](RetryPolicy::backoff_max) (120 s).
