@@ -217,16 +217,18 @@ fn credentials_are_kept_on_a_redirect_to_the_same_origin() {
 #[test]
 fn no_credential_follows_a_next_link_to_another_origin() {
     let other = FakeVendor::start(|_| Reply::json(200, r#"{"items": [2], "next": null}"#));
-    let next = format!("{}/page/2", other.url);
+    let other_url = other.url.clone();
+    // The next link carries the query of the page, the key included.
     let vendor = FakeVendor::start(move |request| {
         if request.path() == "/oauth2/token" {
-            token_reply()
-        } else {
-            Reply::json(
-                200,
-                serde_json::json!({"items": [1], "next": next}).to_string(),
-            )
+            return token_reply();
         }
+        let query = request.url.split_once('?').map_or("", |(_, query)| query);
+        let next = format!("{other_url}/page/2?{query}");
+        Reply::json(
+            200,
+            serde_json::json!({"items": [1], "next": next}).to_string(),
+        )
     });
     for (kind, auth) in authentications(&vendor) {
         let client = builder(&vendor.url).auth(auth).build().unwrap();

@@ -842,16 +842,20 @@ impl VendorRequest {
             detail,
         };
         let mut query: Vec<String> = Vec::new();
-        if self.authenticate
-            && let Some(Auth(AuthKind::Query(name, key))) = &client.auth
-        {
+        let mut foreign_key = None;
+        if let Some(Auth(AuthKind::Query(name, key))) = &client.auth {
             let bare = url::prepare(&joined, None).map_err(invalid)?;
             if Origin::of(&bare).is_some() && Origin::of(&bare) == self.origins(&bare).auth {
-                query.push(format!(
-                    "{}={}",
-                    url::quote_plus(name),
-                    url::quote_plus(key.expose())
-                ));
+                if self.authenticate {
+                    query.push(format!(
+                        "{}={}",
+                        url::quote_plus(name),
+                        url::quote_plus(key.expose())
+                    ));
+                }
+            } else {
+                // A next link to another origin that carries the key.
+                foreign_key = Some((name, key.expose()));
             }
         }
         query.extend(
@@ -860,7 +864,11 @@ impl VendorRequest {
                 .map(|(name, value)| format!("{name}={value}")),
         );
         let query = query.join("&");
-        url::prepare(&joined, Some(&query)).map_err(invalid)
+        let prepared = url::prepare(&joined, Some(&query)).map_err(invalid)?;
+        Ok(match foreign_key {
+            Some((name, key)) => url::without_query_value(&prepared, name, key),
+            None => prepared,
+        })
     }
 
     /// Where credentials may go for this request sent to `url`.
@@ -1123,13 +1131,15 @@ impl VendorClient {
             // only; the request's own credentials in the query go nowhere
             // else (the `Location` is used as is there, as `requests` does).
             if let Some(Auth(AuthKind::Query(name, key))) = &self.inner.auth {
-                next =
-                    if request.authenticate && next_origin.is_some() && next_origin == origins.auth
-                    {
+                next = if next_origin.is_some() && next_origin == origins.auth {
+                    if request.authenticate {
                         url::with_query_param(&next, name, &url::quote_plus(key.expose()))
                     } else {
-                        url::without_query_param(&next, name)
-                    };
+                        next
+                    }
+                } else {
+                    url::without_query_value(&next, name, key.expose())
+                };
             }
             if next_origin.is_none() || next_origin != origins.request {
                 for name in &request.credential_query {

@@ -305,6 +305,30 @@ pub(crate) fn without_query_param(url: &str, name: &str) -> String {
     }
 }
 
+/// `url` without the query parameters named `name` whose value is `value`
+/// (both compared decoded, however the URL encodes them).
+///
+/// ```text
+/// assert_eq!(without_query_value("http://h/x?key=k%2By&key=other", "key", "k+y"), "http://h/x?key=other");
+/// ```
+pub(crate) fn without_query_value(url: &str, name: &str, value: &str) -> String {
+    let Some((start, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let (pair_name, pair_value) = pair.split_once('=').unwrap_or((pair, ""));
+            unquote_plus(pair_name) != name || unquote_plus(pair_value) != value
+        })
+        .collect();
+    if kept.is_empty() {
+        start.to_string()
+    } else {
+        format!("{start}?{}", kept.join("&"))
+    }
+}
+
 /// `url` with the query parameter `name` set to `encoded_value` (already
 /// encoded), first: any other value of `name` is removed.
 ///
@@ -490,6 +514,10 @@ mod tests {
             "http://h/x?key=1&a=2"
         );
         assert_eq!(without_query_param("http://h/x?key=1", "key"), "http://h/x");
+        assert_eq!(
+            without_query_value("http://h/x?key=k%2By&a=1&key=other&key=k%2by", "key", "k+y"),
+            "http://h/x?a=1&key=other"
+        );
         assert_eq!(
             with_query_param("http://h/x?a=2&key=old", "key", "k%2B"),
             "http://h/x?key=k%2B&a=2"
