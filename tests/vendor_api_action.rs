@@ -441,3 +441,55 @@ fn a_module_of_api_actions_needs_no_configuration_type() {
         r#"{"status": "finished", "results": {"id": 18446744073709551616}}"#
     );
 }
+
+#[test]
+fn credentials_follow_a_redirect_to_the_same_origin_only() {
+    // The Python SDK (`requests`) strips `Authorization` on a redirect to
+    // another host but sends the API key header there, and the key in
+    // the query when the `Location` forwards it; the crate sends neither.
+    let other = FakeVendor::start(|_| Reply::json(200, r#"{"where": "other"}"#));
+    let other_url = other.url.clone();
+    let setup = setup(
+        move |request| {
+            let query = request.url.split_once('?').map_or("", |(_, query)| query);
+            match request.path() {
+                "/api/v2/me" => Reply::status(302).header("Location", &format!("{other_url}/me")),
+                "/api/v2/lookup" => {
+                    Reply::status(307).header("Location", &format!("{other_url}/lookup?{query}"))
+                }
+                "/api/v2/alerts" => {
+                    Reply::status(301).header("Location", &format!("/moved?{query}"))
+                }
+                _ => Reply::json(200, r#"{"where": "same"}"#),
+            }
+        },
+        json!({"password": "pässword", "api_key": "k y+1"}),
+    );
+    for action in [BASIC_GET, KEY_IN_QUERY] {
+        let finished = setup.run(action, r#"{"q": "1.2.3.4"}"#);
+        assert_eq!(finished["results"], json!({"where": "other"}), "{finished}");
+    }
+    let landed = other.requests();
+    assert_eq!(landed.len(), 2);
+    assert_eq!(landed[0].header("authorization"), None);
+    assert_eq!(
+        landed[1].url, "/lookup?q=1.2.3.4",
+        "the key is not forwarded"
+    );
+    assert_eq!(landed[1].header("x-key"), None);
+    assert_eq!(landed[1].header("accept"), Some("application/json"));
+
+    // On the same origin the credentials are kept (the `Location` as given).
+    const KEY_ALERTS: Api<Config> = described(
+        Api::get("alerts").authentication(ApiAuthentication::ApiKey {
+            header: Some("X-Key"),
+            query: Some("key"),
+        }),
+        "KeyAlerts",
+    );
+    let finished = setup.run(KEY_ALERTS, "{}");
+    assert_eq!(finished["results"], json!({"where": "same"}), "{finished}");
+    let moved = setup.vendor.requests().pop().unwrap();
+    assert_eq!(moved.url, "/moved?key=k+y%2B1");
+    assert_eq!(moved.header("x-key"), Some("k y+1"));
+}

@@ -672,8 +672,7 @@ fn run<C: Serialize>(
         _ => Members::new(),
     };
 
-    let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
-    headers.extend(auth_headers(api.authentication, &config)?);
+    let credentials = auth_headers(api.authentication, &config)?;
 
     let base = match config.get("base_url").filter(|base| base.is_truthy()) {
         Some(base) => base.to_python_str(),
@@ -720,15 +719,29 @@ fn run<C: Serialize>(
         .deadline(Duration::from_secs(3600))
         .build()
         .map_err(|error| error.to_string())?;
+    // The credentials (headers, the API key parameter) go only to the
+    // target's origin, never to a redirect elsewhere.
+    let key_parameter = match api.authentication {
+        ApiAuthentication::ApiKey {
+            query: Some(name), ..
+        } => Some(name),
+        _ => None,
+    };
     let mut request = client
         .request(api.verb, target.clone())
         .allow_error_status();
     for pair in query.split('&').filter(|pair| !pair.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        request = request.encoded_query(name.to_string(), value.to_string());
+        let (name, value) = (name.to_string(), value.to_string());
+        request = if key_parameter.is_some_and(|key| url::unquote_plus(&name) == key) {
+            request.credential_query(name, value)
+        } else {
+            request.encoded_query(name, value)
+        };
     }
-    for (name, value) in headers {
-        request = request.header(name, value);
+    request = request.header("Accept", "application/json");
+    for (name, value) in credentials {
+        request = request.credential_header(name, value);
     }
     let request = request.body(body, "application/json");
 
@@ -765,6 +778,27 @@ fn run<C: Serialize>(
                 attempts,
                 Some(status),
                 Some((underlying, "HTTPError")),
+            ))
+        }
+        // `requests` raises `TooManyRedirects` (or `InvalidURL` for a
+        // `Location` it cannot use), which the reference retries.
+        Err(
+            ref error @ VendorError::Redirect {
+                status, ref detail, ..
+            },
+        ) => {
+            let kind = if detail.starts_with("more than") {
+                "TooManyRedirects"
+            } else {
+                "InvalidURL"
+            };
+            Ok(retry_error(
+                ctx,
+                &target,
+                &arguments,
+                1,
+                Some(status),
+                Some((error.to_string(), kind)),
             ))
         }
         Err(VendorError::Transport {

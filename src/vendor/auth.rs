@@ -33,7 +33,10 @@ pub struct Auth(pub(crate) AuthKind);
 #[derive(Clone)]
 pub(crate) enum AuthKind {
     Bearer(Secret<String>),
-    Basic(Secret<String>),
+    Basic {
+        header: Secret<String>,
+        password: Secret<String>,
+    },
     Header(String, Secret<String>),
     Query(String, Secret<String>),
     OAuth2(Arc<OAuth2State>),
@@ -43,7 +46,7 @@ impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             AuthKind::Bearer(_) => f.write_str("Auth::Bearer"),
-            AuthKind::Basic(_) => f.write_str("Auth::Basic"),
+            AuthKind::Basic { .. } => f.write_str("Auth::Basic"),
             AuthKind::Header(name, _) => write!(f, "Auth::ApiKeyHeader({name})"),
             AuthKind::Query(name, _) => write!(f, "Auth::ApiKeyQuery({name})"),
             AuthKind::OAuth2(state) => write!(f, "Auth::OAuth2({})", state.config.token_url),
@@ -63,10 +66,10 @@ impl Auth {
     /// `Authorization: Basic <base64(username:password)>`, encoded in
     /// Latin-1 as `requests` does when every character fits, else in UTF-8.
     pub fn basic(username: impl AsRef<str>, password: Secret<String>) -> Self {
-        Auth(AuthKind::Basic(Secret::new(basic_header(
-            username.as_ref(),
-            password.expose(),
-        ))))
+        Auth(AuthKind::Basic {
+            header: Secret::new(basic_header(username.as_ref(), password.expose())),
+            password,
+        })
     }
 
     /// The key in a header of the vendor's choice (`X-Api-Key: <key>`).
@@ -88,25 +91,39 @@ impl Auth {
         })))
     }
 
-    /// The secret values this authentication may put on the wire.
+    /// The secret values this authentication may put on the wire, and
+    /// those they are made of: a header's value with and without its scheme
+    /// (`Bearer t`, `t`), a basic password and its base64 `user:password`,
+    /// an OAuth2 client secret, the base64 `id:secret` of the token
+    /// request, and the current token.
     pub(crate) fn secret_values(&self) -> Vec<String> {
-        match &self.0 {
-            AuthKind::Bearer(value) | AuthKind::Basic(value) => {
-                let value = value.expose();
-                let bare = value
-                    .split_once(' ')
-                    .map_or(value.as_str(), |(_, rest)| rest);
-                vec![value.clone(), bare.to_string()]
+        let with_bare = |header: &str, values: &mut Vec<String>| {
+            values.push(header.to_string());
+            if let Some((_, bare)) = header.split_once(' ') {
+                values.push(bare.to_string());
             }
-            AuthKind::Header(_, key) | AuthKind::Query(_, key) => vec![key.expose().clone()],
+        };
+        let mut values = Vec::new();
+        match &self.0 {
+            AuthKind::Bearer(value) => with_bare(value.expose(), &mut values),
+            AuthKind::Basic { header, password } => {
+                with_bare(header.expose(), &mut values);
+                values.push(password.expose().clone());
+            }
+            AuthKind::Header(_, key) | AuthKind::Query(_, key) => values.push(key.expose().clone()),
             AuthKind::OAuth2(state) => {
-                let mut values = vec![state.config.client_secret.expose().clone()];
+                let config = &state.config;
+                values.push(config.client_secret.expose().clone());
+                with_bare(
+                    &basic_header(&config.client_id, config.client_secret.expose()),
+                    &mut values,
+                );
                 if let Some(token) = state.cached() {
-                    values.push(token);
+                    with_bare(&token, &mut values);
                 }
-                values
             }
         }
+        values
     }
 }
 

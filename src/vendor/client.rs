@@ -12,7 +12,7 @@ use super::error::{TransportError, VendorError};
 use super::json::Json;
 use super::rate_limit::{RateLimit, RateLimiter};
 use super::retry::RetryPolicy;
-use super::url;
+use super::url::{self, Origin};
 use crate::trigger::stop_signal::StopSignal;
 use crate::wire::redact;
 use crate::wire::retry_after::parse_retry_after;
@@ -104,6 +104,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(600);
 /// The default largest answer read.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 256 * 1024 * 1024;
+/// The default most redirects followed by one attempt (`requests`' limit).
+pub const DEFAULT_MAX_REDIRECTS: u32 = 30;
 
 /// A client for a vendor's API: per-host rate limits, urllib3-style retries
 /// honouring `Retry-After`, authentication from [`Secret`](crate::Secret)
@@ -148,12 +150,18 @@ struct Inner {
     deadline: Duration,
     stop: Option<Arc<StopSignal>>,
     max_response_bytes: u64,
+    max_redirects: u32,
+    /// Where the client's credentials go when a base URL is set.
+    base_origin: Option<Origin>,
 }
 
 impl fmt::Debug for VendorClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VendorClient")
-            .field("base_url", &self.inner.base_url)
+            .field(
+                "base_url",
+                &self.inner.base_url.as_deref().map(|url| self.scrub(url)),
+            )
             .field("user_agent", &self.inner.user_agent)
             .field("auth", &self.inner.auth)
             .field("retry", &self.inner.retry)
@@ -176,6 +184,7 @@ pub struct VendorClientBuilder {
     deadline: Duration,
     stop: Option<Arc<StopSignal>>,
     max_response_bytes: u64,
+    max_redirects: u32,
 }
 
 impl Default for VendorClientBuilder {
@@ -191,6 +200,7 @@ impl Default for VendorClientBuilder {
             deadline: DEFAULT_DEADLINE,
             stop: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
         }
     }
 }
@@ -300,15 +310,43 @@ impl VendorClientBuilder {
         self
     }
 
+    /// The most redirects (301, 302, 303, 307, 308) one attempt follows
+    /// (default 30, as `requests`); more fail with
+    /// [`VendorError::Redirect`]. With 0 a redirect is handed back as the
+    /// answer.
+    ///
+    /// The client's credentials go only to its origin (scheme, host, port of
+    /// the base URL, or of the request's URL without one), and a request's
+    /// own `Authorization`, `Proxy-Authorization` and `Cookie` headers only
+    /// to the request URL's origin: a redirect or a next page elsewhere is
+    /// sent without them (and without the API-key query parameter).
+    /// `302` and `303` become a `GET` (and a `301` of a `POST`), without
+    /// the body, as `requests` and browsers do.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::VendorClient;
+    /// let client = VendorClient::builder().max_redirects(0).build()?;
+    /// # Ok::<(), sekoia_automation::vendor::VendorError>(())
+    /// ```
+    pub fn max_redirects(mut self, max: u32) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
     /// Builds the client. Fails when the base URL is not an http(s) URL or
     /// a header cannot be sent.
     pub fn build(self) -> Result<VendorClient, VendorError> {
-        if let Some(base) = &self.base_url {
-            url::prepare(base, None).map_err(|detail| VendorError::InvalidUrl {
-                url: redact::scrub(base).into_owned(),
-                detail,
-            })?;
-        }
+        let base_origin = match &self.base_url {
+            Some(base) => {
+                let prepared =
+                    url::prepare(base, None).map_err(|detail| VendorError::InvalidUrl {
+                        url: redact::scrub(base).into_owned(),
+                        detail,
+                    })?;
+                Origin::of(&prepared)
+            }
+            None => None,
+        };
         for (name, value) in self.headers.iter().chain(std::iter::once(&(
             "User-Agent".to_string(),
             self.user_agent.clone(),
@@ -316,7 +354,7 @@ impl VendorClientBuilder {
             check_header(name, value)?;
         }
         match self.auth.as_ref().map(|auth| &auth.0) {
-            Some(AuthKind::Bearer(value) | AuthKind::Basic(value)) => {
+            Some(AuthKind::Bearer(value) | AuthKind::Basic { header: value, .. }) => {
                 check_header("Authorization", value.expose())?
             }
             Some(AuthKind::Header(name, key)) => check_header(name, key.expose())?,
@@ -329,6 +367,9 @@ impl VendorClientBuilder {
             .timeout_recv_response(Some(self.timeout))
             .timeout_recv_body(Some(self.timeout))
             .http_status_as_error(false)
+            // Redirects are followed by the client's loop, which decides
+            // where credentials go.
+            .max_redirects(0)
             .max_idle_connections_per_host(8)
             .build()
             .into();
@@ -345,6 +386,8 @@ impl VendorClientBuilder {
                 deadline: self.deadline,
                 stop: self.stop,
                 max_response_bytes: self.max_response_bytes,
+                max_redirects: self.max_redirects,
+                base_origin,
             }),
         })
     }
@@ -373,7 +416,10 @@ fn check_header(name: &str, value: &str) -> Result<(), VendorError> {
 /// One request being built; send it with [`send`](VendorRequest::send),
 /// [`send_json`](VendorRequest::send_json) or
 /// [`send_exact_json`](VendorRequest::send_exact_json).
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows no credential: the URL is scrubbed, credential headers
+/// and query parameters show `[REDACTED]`, the body only its length.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct VendorRequest {
     client: VendorClient,
@@ -381,22 +427,117 @@ pub struct VendorRequest {
     pub(crate) url: String,
     pub(crate) query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
+    /// Headers of this request that are credentials (beyond
+    /// `Authorization`, `Proxy-Authorization` and `Cookie`).
+    credential_headers: Vec<String>,
+    /// Query parameters of this request that are credentials (decoded names).
+    credential_query: Vec<String>,
+    /// The first page's URL, whose origin the credentials stay with (set
+    /// when pagination moves the request to a next link).
+    origin_url: Option<String>,
     body: Option<Vec<u8>>,
+    /// The body holds credentials (an OAuth2 token request's client
+    /// secret): never sent to another origin.
+    credential_body: bool,
     body_error: Option<String>,
     error_for_status: bool,
     authenticate: bool,
     retry: Option<RetryPolicy>,
 }
 
-/// An answer of the vendor.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl fmt::Debug for VendorRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let client = &self.client;
+        let query: Vec<(String, String)> = self
+            .query
+            .iter()
+            .map(|(name, value)| {
+                let value = if self.is_credential_query(name) {
+                    redact::MARKER.to_string()
+                } else {
+                    client.scrub(value)
+                };
+                (client.scrub(name), value)
+            })
+            .collect();
+        let headers: Vec<(&str, String)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = if self.is_credential_header(name) {
+                    redact::MARKER.to_string()
+                } else {
+                    client.scrub(value)
+                };
+                (name.as_str(), value)
+            })
+            .collect();
+        f.debug_struct("VendorRequest")
+            .field("method", &self.method)
+            .field("url", &client.scrub(&self.url))
+            .field("query", &query)
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .field("authenticate", &self.authenticate)
+            .field("client", client)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An answer of the vendor (the last one, after redirects).
+///
+/// Its `Debug` shows the URL and headers with the client's secrets
+/// scrubbed and the body's length only (an answer may echo a credential).
+#[derive(Clone)]
 pub struct VendorResponse {
+    client: VendorClient,
     method: Method,
     url: String,
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     attempts: u32,
+}
+
+impl PartialEq for VendorResponse {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.method,
+            &self.url,
+            self.status,
+            &self.headers,
+            &self.body,
+            self.attempts,
+        ) == (
+            other.method,
+            &other.url,
+            other.status,
+            &other.headers,
+            &other.body,
+            other.attempts,
+        )
+    }
+}
+
+impl Eq for VendorResponse {}
+
+impl fmt::Debug for VendorResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let client = &self.client;
+        let headers: Vec<(&str, String)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), client.scrub(value)))
+            .collect();
+        f.debug_struct("VendorResponse")
+            .field("method", &self.method)
+            .field("url", &client.scrub(&self.url))
+            .field("status", &self.status)
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.len())
+            .field("attempts", &self.attempts)
+            .finish()
+    }
 }
 
 impl VendorClient {
@@ -414,7 +555,11 @@ impl VendorClient {
             url: url.into(),
             query: Vec::new(),
             headers: Vec::new(),
+            credential_headers: Vec::new(),
+            credential_query: Vec::new(),
+            origin_url: None,
             body: None,
+            credential_body: false,
             body_error: None,
             error_for_status: true,
             authenticate: true,
@@ -457,31 +602,37 @@ impl VendorClient {
         &self.inner.retry
     }
 
-    /// `text` with the client's own secrets and every registered secret replaced.
+    /// `text` with the client's own secrets and every registered secret
+    /// replaced, in every form they take in text (as is, JSON- and
+    /// Debug-escaped, percent-encoded).
     pub(crate) fn scrub(&self, text: &str) -> String {
         let mut text = text.to_string();
         if let Some(auth) = &self.inner.auth {
-            let mut secrets = auth.secret_values();
-            secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
-            for secret in secrets.iter().filter(|secret| secret.len() >= 4) {
-                let escaped = serde_json::to_string(secret).unwrap_or_default();
-                let in_json = escaped.trim_matches('"').to_string();
-                let in_python_json =
-                    crate::wire::python_json::to_string(secret).unwrap_or_default();
-                let in_python_json = in_python_json.trim_matches('"').to_string();
-                for form in [
-                    secret.clone(),
-                    url::quote_plus(secret),
-                    in_json,
-                    in_python_json,
-                ] {
-                    if text.contains(&form) {
-                        text = text.replace(&form, redact::MARKER);
-                    }
+            let mut forms: Vec<String> = auth
+                .secret_values()
+                .iter()
+                .filter(|secret| secret.len() >= redact::MIN_LEN)
+                .flat_map(|secret| redact::escaped_forms(secret))
+                .filter(|form| form.len() >= redact::MIN_LEN)
+                .collect();
+            // Longest first, so a secret that contains another is scrubbed whole.
+            forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+            for form in forms {
+                if text.contains(&form) {
+                    text = text.replace(&form, redact::MARKER);
                 }
             }
         }
         redact::scrub(&text).into_owned()
+    }
+
+    /// Whether a header is a credential: `Authorization`,
+    /// `Proxy-Authorization`, `Cookie`, or the client's API-key header.
+    fn is_credential_header(&self, name: &str) -> bool {
+        ["Authorization", "Proxy-Authorization", "Cookie"]
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(name))
+            || matches!(&self.inner.auth, Some(Auth(AuthKind::Header(key, _))) if key.eq_ignore_ascii_case(name))
     }
 
     fn sleep(&self, duration: Duration) -> bool {
@@ -508,6 +659,37 @@ enum Attempt {
     Failed(TransportError),
 }
 
+/// An attempt's outcome, and the `Authorization` its last hop carried.
+struct Sent {
+    outcome: Attempt,
+    authorization: Option<String>,
+}
+
+/// The statuses whose `Location` is followed, as `requests` does.
+const REDIRECT_STATUSES: [u16; 5] = [301, 302, 303, 307, 308];
+
+/// One request of an attempt: the first, or one following a redirect.
+struct Hop {
+    method: Method,
+    url: String,
+    /// The body (and its headers) is sent: not after a 301, 302 or 303.
+    with_body: bool,
+    /// The hop goes to the origin of the client's credentials.
+    to_auth_origin: bool,
+    /// The hop goes to the origin of the request's own credentials.
+    to_request_origin: bool,
+}
+
+/// Where credentials may go for one request.
+struct Origins {
+    /// The client's (its `Auth`, and its credential headers): the base
+    /// URL's origin, or the request's without a base URL.
+    auth: Option<Origin>,
+    /// The request's own credential headers and query parameters: its
+    /// (first page's) URL's origin.
+    request: Option<Origin>,
+}
+
 impl VendorRequest {
     /// Adds a query parameter, encoded as `requests` encodes `params`
     /// (`+` for spaces, UTF-8 percent-encoding).
@@ -525,10 +707,46 @@ impl VendorRequest {
         self
     }
 
-    /// Adds a header to this request.
+    /// Adds a header to this request. An `Authorization`,
+    /// `Proxy-Authorization` or `Cookie` header is a credential: it goes
+    /// only to this request URL's origin, never to a redirect or a next page
+    /// elsewhere.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
+    }
+
+    /// Adds a header that is a credential (an API key under a name of the
+    /// vendor's choice): sent only to this request URL's origin, and
+    /// redacted in the request's `Debug`.
+    pub(crate) fn credential_header(mut self, name: String, value: String) -> Self {
+        self.credential_headers.push(name.clone());
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Adds a query parameter already encoded that is a credential: removed
+    /// from a redirect's URL to another origin, redacted in `Debug`.
+    pub(crate) fn credential_query(mut self, name: String, value: String) -> Self {
+        self.credential_query.push(url::unquote_plus(&name));
+        self.query.push((name, value));
+        self
+    }
+
+    /// Whether a header of this request (or of its client) is a credential.
+    fn is_credential_header(&self, name: &str) -> bool {
+        self.client.is_credential_header(name)
+            || self
+                .credential_headers
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether an encoded query parameter of this request is a credential.
+    fn is_credential_query(&self, encoded_name: &str) -> bool {
+        let name = url::unquote_plus(encoded_name);
+        self.credential_query.contains(&name)
+            || matches!(&self.client.inner.auth, Some(Auth(AuthKind::Query(key, _))) if *key == name)
     }
 
     /// A JSON body, written as Python's `json.dumps` (and `requests`'
@@ -611,22 +829,34 @@ impl VendorRequest {
         self.send()?.exact_json()
     }
 
-    /// The URL sent, before normalization: base joined, query appended.
+    /// The URL sent: base joined, query appended (the API-key parameter
+    /// first, when it goes to the client's origin), normalized.
     pub(crate) fn full_url(&self) -> Result<String, VendorError> {
         let client = &self.client.inner;
-        let mut joined = match (&client.base_url, self.url.contains("://")) {
+        let joined = match (&client.base_url, url::has_scheme(&self.url)) {
             (Some(base), false) => url::join(base, self.url.trim_start_matches('/')),
             _ => self.url.clone(),
         };
+        let invalid = |detail| VendorError::InvalidUrl {
+            url: self.client.scrub(&joined),
+            detail,
+        };
         let mut query: Vec<String> = Vec::new();
-        if self.authenticate
-            && let Some(Auth(AuthKind::Query(name, key))) = &client.auth
-        {
-            query.push(format!(
-                "{}={}",
-                url::quote_plus(name),
-                url::quote_plus(key.expose())
-            ));
+        let mut foreign_key = None;
+        if let Some(Auth(AuthKind::Query(name, key))) = &client.auth {
+            let bare = url::prepare(&joined, None).map_err(invalid)?;
+            if Origin::of(&bare).is_some() && Origin::of(&bare) == self.origins(&bare).auth {
+                if self.authenticate {
+                    query.push(format!(
+                        "{}={}",
+                        url::quote_plus(name),
+                        url::quote_plus(key.expose())
+                    ));
+                }
+            } else {
+                // A next link to another origin that carries the key.
+                foreign_key = Some((name, key.expose()));
+            }
         }
         query.extend(
             self.query
@@ -634,11 +864,21 @@ impl VendorRequest {
                 .map(|(name, value)| format!("{name}={value}")),
         );
         let query = query.join("&");
-        joined = url::prepare(&joined, Some(&query)).map_err(|detail| VendorError::InvalidUrl {
-            url: self.client.scrub(&joined),
-            detail,
-        })?;
-        Ok(joined)
+        let prepared = url::prepare(&joined, Some(&query)).map_err(invalid)?;
+        Ok(match foreign_key {
+            Some((name, key)) => url::without_query_value(&prepared, name, key),
+            None => prepared,
+        })
+    }
+
+    /// Where credentials may go for this request sent to `url`.
+    fn origins(&self, url: &str) -> Origins {
+        let request = Origin::of(self.origin_url.as_deref().unwrap_or(url));
+        let auth = match &self.client.inner.base_origin {
+            Some(base) => Some(base.clone()),
+            None => request.clone(),
+        };
+        Origins { auth, request }
     }
 
     pub(crate) fn set_query(&mut self, name: &str, value: &str) {
@@ -647,7 +887,12 @@ impl VendorRequest {
         self.query.push((name, url::quote_plus(value)));
     }
 
+    /// Moves the request to a next page's URL; its credentials stay with
+    /// the first page's origin.
     pub(crate) fn set_url(&mut self, url: String) {
+        if self.origin_url.is_none() {
+            self.origin_url = self.full_url().ok();
+        }
         self.url = url;
         self.query.clear();
     }
@@ -675,7 +920,7 @@ impl VendorClient {
         for (name, value) in &request.headers {
             check_header(name, value)?;
         }
-        let host = host_key(&url);
+        let origins = request.origins(&url);
         let policy = request.retry.as_ref().unwrap_or(&self.inner.retry);
         let mut attempts = 0u32;
         let mut fresh_token_tried = false;
@@ -688,51 +933,26 @@ impl VendorClient {
             last,
         };
         loop {
-            // The rate limit, then the attempt.
-            loop {
-                let wait = self.inner.limiter.try_acquire(host, Instant::now());
-                if wait.is_zero() {
-                    break;
-                }
-                if Instant::now() + wait > deadline_at {
-                    return Err(deadline_error(attempts, last_failure));
-                }
-                log::debug!(
-                    "{method} {}: rate limit reached, waiting {wait:?}",
-                    shown_url()
-                );
-                if !self.sleep(wait) {
-                    return Err(VendorError::Interrupted {
-                        method,
-                        url: shown_url(),
-                        attempts,
-                    });
-                }
-            }
-            if self.is_stopped() {
-                return Err(VendorError::Interrupted {
-                    method,
-                    url: shown_url(),
-                    attempts,
-                });
-            }
-            let remaining = deadline_at.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return Err(deadline_error(attempts, last_failure));
-            }
-            let authorization = if request.authenticate {
-                self.authorization(deadline_at)?
-            } else {
-                None
-            };
             attempts += 1;
-            let outcome =
-                self.attempt(request, &url, authorization.as_deref(), remaining, attempts);
+            // One attempt: the request and the redirects it is answered.
+            let Sent {
+                outcome,
+                authorization,
+            } = self.follow(
+                request,
+                &url,
+                &origins,
+                deadline_at,
+                attempts,
+                &last_failure,
+            )?;
             let wait = match outcome {
                 Attempt::Answer(response) => {
                     let status = response.status;
                     if status == 429 {
-                        self.inner.limiter.fill(host, Instant::now());
+                        self.inner
+                            .limiter
+                            .fill(host_key(&response.url), Instant::now());
                     }
                     if status == 401
                         && !fresh_token_tried
@@ -761,12 +981,8 @@ impl VendorClient {
                     let asked = retry_after
                         .filter(|_| policy.honours_retry_after())
                         .filter(|_| super::retry::RETRY_AFTER_STATUSES.contains(&status))
-                        .and_then(|value| parse_retry_after(value, SystemTime::now()))
-                        .filter(|wait| !wait.is_zero());
-                    match asked {
-                        Some(asked) => asked.min(policy.retry_after_cap()),
-                        None => policy.backoff(attempts),
-                    }
+                        .and_then(|value| parse_retry_after(value, SystemTime::now()));
+                    policy.wait(attempts, asked)
                 }
                 Attempt::Failed(error) => {
                     if attempts > policy.max_retries()
@@ -779,8 +995,8 @@ impl VendorClient {
                             cause: error,
                         });
                     }
-                    last_failure = Some(self.scrub(&error.to_string()));
-                    policy.backoff(attempts)
+                    last_failure = Some(error.to_string());
+                    policy.wait(attempts, None)
                 }
             };
             if Instant::now() + wait > deadline_at {
@@ -804,6 +1020,159 @@ impl VendorClient {
         }
     }
 
+    /// Attempt number `attempts`: sends the request to `start_url`, then to
+    /// each redirect's `Location` (at most `max_redirects`), each hop after
+    /// its host's rate limit. The client's credentials go only to
+    /// `origins.auth`, the request's own only to `origins.request`.
+    fn follow(
+        &self,
+        request: &VendorRequest,
+        start_url: &str,
+        origins: &Origins,
+        deadline_at: Instant,
+        attempts: u32,
+        last_failure: &Option<String>,
+    ) -> Result<Sent, VendorError> {
+        let mut hop = Hop {
+            method: request.method,
+            url: start_url.to_string(),
+            with_body: true,
+            to_auth_origin: false,
+            to_request_origin: false,
+        };
+        let mut redirects = 0u32;
+        loop {
+            // Before the first hop, this attempt was not made yet.
+            let made = if redirects == 0 {
+                attempts - 1
+            } else {
+                attempts
+            };
+            let interrupted = || VendorError::Interrupted {
+                method: request.method,
+                url: self.scrub(start_url),
+                attempts: made,
+            };
+            let deadline_error = || VendorError::DeadlineExceeded {
+                method: request.method,
+                url: self.scrub(start_url),
+                attempts: made,
+                deadline: self.inner.deadline,
+                last: last_failure.clone(),
+            };
+            let host = host_key(&hop.url);
+            loop {
+                let wait = self.inner.limiter.try_acquire(host, Instant::now());
+                if wait.is_zero() {
+                    break;
+                }
+                if Instant::now() + wait > deadline_at {
+                    return Err(deadline_error());
+                }
+                log::debug!(
+                    "{} {}: rate limit reached, waiting {wait:?}",
+                    hop.method,
+                    self.scrub(&hop.url)
+                );
+                if !self.sleep(wait) {
+                    return Err(interrupted());
+                }
+            }
+            if self.is_stopped() {
+                return Err(interrupted());
+            }
+            let remaining = deadline_at.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(deadline_error());
+            }
+            let origin = Origin::of(&hop.url);
+            hop.to_auth_origin = origin.is_some() && origin == origins.auth;
+            hop.to_request_origin = origin.is_some() && origin == origins.request;
+            let authorization = if request.authenticate && hop.to_auth_origin {
+                self.authorization(deadline_at)?
+            } else {
+                None
+            };
+            let outcome =
+                self.attempt(request, &hop, authorization.as_deref(), remaining, attempts);
+            let location = match &outcome {
+                Attempt::Answer(response)
+                    if REDIRECT_STATUSES.contains(&response.status)
+                        && self.inner.max_redirects > 0 =>
+                {
+                    response.header("Location").map(str::to_string)
+                }
+                _ => None,
+            };
+            let (Some(location), Attempt::Answer(response)) = (location, &outcome) else {
+                return Ok(Sent {
+                    outcome,
+                    authorization,
+                });
+            };
+            let status = response.status;
+            let not_followed = |detail: String| VendorError::Redirect {
+                method: hop.method,
+                url: self.scrub(&hop.url),
+                status,
+                location: self.scrub(&location),
+                detail,
+            };
+            if redirects >= self.inner.max_redirects {
+                return Err(not_followed(format!(
+                    "more than {} redirects; check the URL, or raise the client's `max_redirects`",
+                    self.inner.max_redirects
+                )));
+            }
+            let mut next = url::prepare(&url::urljoin(&hop.url, location.trim()), None)
+                .map_err(|detail| not_followed(format!("{detail}; check the vendor's URL")))?;
+            let next_origin = Origin::of(&next);
+            // The client's API key goes back in the query of its origin
+            // only; the request's own credentials in the query go nowhere
+            // else (the `Location` is used as is there, as `requests` does).
+            if let Some(Auth(AuthKind::Query(name, key))) = &self.inner.auth {
+                next = if next_origin.is_some() && next_origin == origins.auth {
+                    if request.authenticate {
+                        url::with_query_param(&next, name, &url::quote_plus(key.expose()))
+                    } else {
+                        next
+                    }
+                } else {
+                    url::without_query_value(&next, name, key.expose())
+                };
+            }
+            if next_origin.is_none() || next_origin != origins.request {
+                for name in &request.credential_query {
+                    next = url::without_query_param(&next, name);
+                }
+            }
+            // `requests`' `rebuild_method`: what browsers do.
+            let method = match (status, hop.method) {
+                (302 | 303, method) if method != Method::Head => Method::Get,
+                (301, Method::Post) => Method::Get,
+                (_, method) => method,
+            };
+            log::debug!(
+                "{} {}: HTTP {status}, following to {method} {}",
+                hop.method,
+                self.scrub(&hop.url),
+                self.scrub(&next)
+            );
+            hop.with_body &= matches!(status, 307 | 308);
+            if hop.with_body
+                && request.credential_body
+                && (next_origin.is_none() || next_origin != origins.request)
+            {
+                return Err(not_followed(
+                    "the request's body holds credentials, which are not sent to another origin; give the URL the vendor redirects to".into(),
+                ));
+            }
+            hop.method = method;
+            hop.url = next;
+            redirects += 1;
+        }
+    }
+
     fn status_error(&self, response: VendorResponse) -> VendorError {
         VendorError::Status {
             method: response.method,
@@ -819,7 +1188,7 @@ impl VendorClient {
     /// fetching an OAuth2 token when needed.
     fn authorization(&self, deadline_at: Instant) -> Result<Option<String>, VendorError> {
         match self.inner.auth.as_ref().map(|auth| &auth.0) {
-            Some(AuthKind::Bearer(value) | AuthKind::Basic(value)) => {
+            Some(AuthKind::Bearer(value) | AuthKind::Basic { header: value, .. }) => {
                 Ok(Some(value.expose().clone()))
             }
             Some(AuthKind::Header(_, key)) => Ok(Some(key.expose().clone())),
@@ -842,7 +1211,9 @@ impl VendorClient {
             .without_auth()
             .body(config.form(), "application/x-www-form-urlencoded")
             .header("Accept", "application/json");
-        if !config.credentials_in_body {
+        if config.credentials_in_body {
+            request.credential_body = true;
+        } else {
             request = request.header(
                 "Authorization",
                 super::auth::basic_header(&config.client_id, config.client_secret.expose()),
@@ -875,24 +1246,35 @@ impl VendorClient {
         Ok(state.store(token, expires_in, fetched_at))
     }
 
+    /// One hop of an attempt: its headers (credentials only to their
+    /// origin, the body's headers only with the body), then the answer.
     fn attempt(
         &self,
         request: &VendorRequest,
-        url: &str,
+        hop: &Hop,
         authorization: Option<&str>,
         remaining: Duration,
         attempts: u32,
     ) -> Attempt {
         let inner = &self.inner;
         let mut builder = ureq::http::Request::builder()
-            .method(request.method.to_http())
-            .uri(url)
+            .method(hop.method.to_http())
+            .uri(hop.url.as_str())
             .header("User-Agent", &inner.user_agent);
         for (name, value) in &inner.headers {
-            builder = builder.header(name, value);
+            if hop.to_auth_origin || !self.is_credential_header(name) {
+                builder = builder.header(name, value);
+            }
         }
         for (name, value) in &request.headers {
-            builder = builder.header(name, value);
+            let body_header = ["Content-Type", "Content-Length", "Transfer-Encoding"]
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(name));
+            if (hop.with_body || !body_header)
+                && (hop.to_request_origin || !request.is_credential_header(name))
+            {
+                builder = builder.header(name, value);
+            }
         }
         if let Some(value) = authorization {
             let name = match inner.auth.as_ref().map(|auth| &auth.0) {
@@ -901,7 +1283,8 @@ impl VendorClient {
             };
             builder = builder.header(name, value);
         }
-        let result = match &request.body {
+        let body = request.body.as_ref().filter(|_| hop.with_body);
+        let result = match body {
             Some(body) => builder
                 .body(body.as_slice())
                 .map_err(ureq::Error::from)
@@ -913,7 +1296,9 @@ impl VendorClient {
         };
         let mut response = match result {
             Ok(response) => response,
-            Err(error) => return Attempt::Failed(TransportError::new(error)),
+            Err(error) => {
+                return Attempt::Failed(TransportError::new(error, |text| self.scrub(text)));
+            }
         };
         let status = response.status().as_u16();
         let headers = response
@@ -926,7 +1311,7 @@ impl VendorClient {
                 )
             })
             .collect();
-        let body = if request.method == Method::Head {
+        let body = if hop.method == Method::Head {
             Vec::new()
         } else {
             match response
@@ -936,12 +1321,15 @@ impl VendorClient {
                 .read_to_vec()
             {
                 Ok(body) => body,
-                Err(error) => return Attempt::Failed(TransportError::new(error)),
+                Err(error) => {
+                    return Attempt::Failed(TransportError::new(error, |text| self.scrub(text)));
+                }
             }
         };
         Attempt::Answer(VendorResponse {
-            method: request.method,
-            url: url.to_string(),
+            client: self.clone(),
+            method: hop.method,
+            url: hop.url.clone(),
             status,
             headers,
             body,
@@ -1047,10 +1435,9 @@ impl VendorResponse {
     fn json_error(&self, detail: String) -> VendorError {
         VendorError::InvalidJson {
             method: self.method,
-            url: redact::scrub(&self.url).into_owned(),
+            url: self.client.scrub(&self.url),
             detail,
-            excerpt: crate::wire::http::excerpt(&self.body)
-                .map(|text| redact::scrub(&text).into_owned()),
+            excerpt: crate::wire::http::excerpt(&self.body).map(|text| self.client.scrub(&text)),
         }
     }
 }

@@ -85,6 +85,23 @@ pub enum VendorError {
         /// Attempts made.
         attempts: u32,
     },
+    /// A redirect was not followed: more hops than the client's
+    /// `max_redirects`, or a `Location` that is not an http(s) URL.
+    #[error(
+        "{method} {url} answered HTTP {status} with `Location: {location}`, which was not followed: {detail}"
+    )]
+    Redirect {
+        /// The method of the request redirected.
+        method: Method,
+        /// The URL redirected, secrets scrubbed.
+        url: String,
+        /// The redirect's status (301, 302, 303, 307 or 308).
+        status: u16,
+        /// The `Location` header, secrets scrubbed.
+        location: String,
+        /// What is wrong, and what to do.
+        detail: String,
+    },
     /// The URL cannot be used.
     #[error(
         "the URL `{url}` cannot be used: {detail}. Give an absolute http(s) URL, or a path with a base URL set on the client"
@@ -199,11 +216,13 @@ impl fmt::Debug for AnswerBody {
     }
 }
 
-/// A transport failure (no HTTP answer), kept opaque: its message and its
-/// [`kind`](TransportError::kind) say what happened.
+/// A transport failure (no HTTP answer), kept opaque: its message (the
+/// client's secrets scrubbed) and its [`kind`](TransportError::kind) say
+/// what happened.
 pub struct TransportError {
-    pub(crate) inner: ureq::Error,
+    pub(crate) inner: Box<ureq::Error>,
     pub(crate) kind: TransportKind,
+    message: String,
 }
 
 /// What kind of transport failure a [`TransportError`] is.
@@ -223,9 +242,15 @@ pub enum TransportKind {
 }
 
 impl TransportError {
-    pub(crate) fn new(inner: ureq::Error) -> Self {
+    /// `inner`, its message passed through `scrub`.
+    pub(crate) fn new(inner: ureq::Error, scrub: impl FnOnce(&str) -> String) -> Self {
         let kind = classify(&inner);
-        TransportError { inner, kind }
+        let message = scrub(&inner.to_string());
+        TransportError {
+            inner: Box::new(inner),
+            kind,
+            message,
+        }
     }
 
     /// What kind of failure it is.
@@ -237,7 +262,7 @@ impl TransportError {
     /// `ConnectTimeout`, `ReadTimeout`...), for messages written as the
     /// Python SDK writes them.
     pub fn python_exception_name(&self) -> &'static str {
-        match &self.inner {
+        match &*self.inner {
             ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
                 "ConnectTimeout"
             }
@@ -253,14 +278,14 @@ impl fmt::Debug for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TransportError")
             .field("kind", &self.kind)
-            .field("message", &self.inner.to_string())
+            .field("message", &self.message)
             .finish()
     }
 }
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.inner, f)
+        f.write_str(&self.message)
     }
 }
 

@@ -12,12 +12,15 @@
 //!   blocking until allowed; a `429` fills the window;
 //! - [`RetryPolicy`]: connection failures retried for every method,
 //!   statuses and dropped connections for idempotent ones, waits 0, 2, 4,
-//!   8, 16 s, `Retry-After` ([`parse_retry_after`]) honoured on 413/429/503
-//!   and capped; every wait is woken by the module's
+//!   8, 16 s, `Retry-After` ([`parse_retry_after`]) honoured on 413/429/503,
+//!   capped and never shorter than the backoff; every wait is woken by the module's
 //!   [`StopSignal`](crate::StopSignal);
 //! - [`Auth`]: bearer, basic, API key in a header or the query, OAuth2
 //!   client credentials ([`OAuth2ClientCredentials`]) refreshed *before*
-//!   expiry;
+//!   expiry; credentials sent only to their origin (scheme, host, port),
+//!   never to a redirect or a next page elsewhere;
+//! - redirects followed by the client itself, at most
+//!   [`max_redirects`](VendorClientBuilder::max_redirects) per attempt;
 //! - [`VendorError`]: the status, method, URL and a body excerpt, secrets
 //!   scrubbed;
 //! - [`Pages`]: next-link and cursor pagination;
@@ -39,8 +42,8 @@ pub use crate::wire::retry_after::parse_retry_after;
 pub use api_action::{Api, ApiAuthentication};
 pub use auth::{Auth, OAuth2ClientCredentials};
 pub use client::{
-    DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Method, VendorClient,
-    VendorClientBuilder, VendorRequest, VendorResponse, connector_user_agent,
+    DEFAULT_DEADLINE, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Method,
+    VendorClient, VendorClientBuilder, VendorRequest, VendorResponse, connector_user_agent,
 };
 pub use error::{AnswerBody, TransportError, TransportKind, VendorError};
 pub use json::{Json, JsonError, JsonNumber};

@@ -19,9 +19,10 @@ use super::json::Json;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Pagination {
-    /// The next page's URL (absolute, or a path on the same host) at a JSON
-    /// pointer of the answer; the listing ends when it is missing, `null`
-    /// or empty.
+    /// The next page's URL (absolute, or relative to the page's URL) at a
+    /// JSON pointer of the answer; the listing ends when it is missing,
+    /// `null` or empty. A next page on another origin than the first is
+    /// fetched without the credentials.
     NextLink {
         /// The JSON pointer (`/links/next`).
         pointer: String,
@@ -133,23 +134,10 @@ fn link_next(header: &str) -> Option<String> {
     })
 }
 
-/// A next link made absolute against the page's URL.
+/// A next link made absolute against the page's URL (RFC 3986, as
+/// `urllib.parse.urljoin`): a path whose query holds `://` is a path.
 fn absolute(link: String, page_url: &str) -> String {
-    if link.contains("://") {
-        return link;
-    }
-    let (scheme, rest) = page_url.split_once("://").unwrap_or(("https", page_url));
-    let host = rest.split(['/', '?']).next().unwrap_or(rest);
-    if link.starts_with('/') {
-        format!("{scheme}://{host}{link}")
-    } else {
-        // Relative to the page's directory.
-        let path_end = rest.find('?').unwrap_or(rest.len());
-        let directory = rest[..path_end]
-            .rsplit_once('/')
-            .map_or(host, |(dir, _)| dir);
-        format!("{scheme}://{directory}/{link}")
-    }
+    super::url::urljoin(page_url, &link)
 }
 
 impl Iterator for Pages {
@@ -234,6 +222,14 @@ mod tests {
         assert_eq!(
             absolute("https://o/y".into(), "http://h:1/v2/x"),
             "https://o/y"
+        );
+        assert_eq!(
+            absolute("search?url=http://x/".into(), "http://h:1/v2/x?p=1"),
+            "http://h:1/v2/search?url=http://x/"
+        );
+        assert_eq!(
+            absolute("//o:2/z".into(), "https://h:1/v2/x"),
+            "https://o:2/z"
         );
     }
 }

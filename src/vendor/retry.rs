@@ -18,7 +18,8 @@ use super::error::TransportKind;
 ///   `DELETE`, `OPTIONS`, `TRACE`), never `POST` or `PATCH`;
 /// - a `413`, `429` or `503` with a `Retry-After` header retried (idempotent
 ///   methods) after the wait it asks for, capped by
-///   [`retry_after_max`](RetryPolicy::retry_after_max);
+///   [`retry_after_max`](RetryPolicy::retry_after_max), and never shorter
+///   than the backoff ([`wait`](RetryPolicy::wait));
 /// - otherwise waits of `backoff_factor × 2^(n−1)` after the n-th
 ///   consecutive failure, none after the first: 0, 2, 4, 8, 16 s, capped at
 ///   [`backoff_max`](RetryPolicy::backoff_max) (120 s).
@@ -164,6 +165,32 @@ impl RetryPolicy {
         self.backoff_factor
             .saturating_mul(factor)
             .min(self.backoff_max)
+    }
+
+    /// The wait after `failures` consecutive failed attempts when the last
+    /// answer asked for `retry_after`: never shorter than the backoff
+    /// (a `Retry-After: 0` or a past date does not hurry the client), the
+    /// ask capped by [`retry_after_max`](RetryPolicy::retry_after_max).
+    /// urllib3 waits the ask instead of the backoff, even when shorter.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::RetryPolicy;
+    /// use std::time::Duration;
+    ///
+    /// let policy = RetryPolicy::default(); // backoffs 0, 2, 4, 8, 16 s
+    /// let secs = Duration::from_secs;
+    /// assert_eq!(policy.wait(3, Some(secs(0))), secs(4));
+    /// assert_eq!(policy.wait(3, Some(secs(1))), secs(4));
+    /// assert_eq!(policy.wait(3, Some(secs(60))), secs(60));
+    /// assert_eq!(policy.wait(3, Some(secs(3600))), secs(300));
+    /// assert_eq!(policy.wait(3, None), secs(4));
+    /// ```
+    pub fn wait(&self, failures: u32, retry_after: Option<Duration>) -> Duration {
+        let backoff = self.backoff(failures);
+        match retry_after {
+            Some(asked) => backoff.max(asked.min(self.retry_after_max)),
+            None => backoff,
+        }
     }
 
     fn method_retryable(&self, method: Method) -> bool {

@@ -205,6 +205,145 @@ pub fn prepare(url: &str, query: Option<&str>) -> Result<String, String> {
     Ok(out)
 }
 
+/// Whether `url` starts with a scheme and an authority (`https://…`). A
+/// relative path whose query holds `://` (`search?url=http://x/`) does not.
+///
+/// ```text
+/// assert!(has_scheme("HTTPS://api.example.com/x"));
+/// assert!(!has_scheme("search?url=http://x/"));
+/// assert!(!has_scheme("/a/b://c"));
+/// ```
+pub(crate) fn has_scheme(url: &str) -> bool {
+    url.trim_start()
+        .split_once("://")
+        .is_some_and(|(scheme, _)| {
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || b"+-.".contains(&byte))
+        })
+}
+
+/// Where a credential may go: the scheme, host and port of a URL (the
+/// scheme's default port when none is written), as browsers compare origins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Origin {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+}
+
+impl Origin {
+    /// The origin of a URL [`prepare`]d (scheme and host lower-case);
+    /// `None` for a URL that is not absolute.
+    pub(crate) fn of(prepared: &str) -> Option<Origin> {
+        let (scheme, rest) = prepared.split_once("://")?;
+        let scheme = scheme.to_ascii_lowercase();
+        let authority = &rest[..rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len())];
+        let host_port = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host_port)| host_port);
+        let (host, port) = split_port(host_port).ok()?;
+        let port = match port {
+            Some(port) => port.parse().ok(),
+            None => match scheme.as_str() {
+                "http" => Some(80),
+                "https" => Some(443),
+                _ => None,
+            },
+        };
+        Some(Origin {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+}
+
+/// `urllib.parse.unquote_plus`: `+` is a space, `%XX` a byte (invalid
+/// UTF-8 replaced).
+pub(crate) fn unquote_plus(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'+' => out.push(b' '),
+            b'%' if is_percent_escape(bytes, at) => {
+                out.push(
+                    hex_value(bytes[at + 1]).unwrap_or(0) * 16
+                        + hex_value(bytes[at + 2]).unwrap_or(0),
+                );
+                at += 2;
+            }
+            byte => out.push(byte),
+        }
+        at += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `url` without its query parameters named `name` (names compared
+/// decoded, so `api%5Fkey` is `api_key`).
+///
+/// ```text
+/// assert_eq!(without_query_param("http://h/x?key=1&a=2&key=3", "key"), "http://h/x?a=2");
+/// assert_eq!(without_query_param("http://h/x?key=1", "key"), "http://h/x");
+/// ```
+pub(crate) fn without_query_param(url: &str, name: &str) -> String {
+    let Some((start, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| unquote_plus(pair.split('=').next().unwrap_or("")) != name)
+        .collect();
+    if kept.is_empty() {
+        start.to_string()
+    } else {
+        format!("{start}?{}", kept.join("&"))
+    }
+}
+
+/// `url` without the query parameters named `name` whose value is `value`
+/// (both compared decoded, however the URL encodes them).
+///
+/// ```text
+/// assert_eq!(without_query_value("http://h/x?key=k%2By&key=other", "key", "k+y"), "http://h/x?key=other");
+/// ```
+pub(crate) fn without_query_value(url: &str, name: &str, value: &str) -> String {
+    let Some((start, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let (pair_name, pair_value) = pair.split_once('=').unwrap_or((pair, ""));
+            unquote_plus(pair_name) != name || unquote_plus(pair_value) != value
+        })
+        .collect();
+    if kept.is_empty() {
+        start.to_string()
+    } else {
+        format!("{start}?{}", kept.join("&"))
+    }
+}
+
+/// `url` with the query parameter `name` set to `encoded_value` (already
+/// encoded), first: any other value of `name` is removed.
+///
+/// ```text
+/// assert_eq!(with_query_param("http://h/x?a=2&key=old", "key", "k"), "http://h/x?key=k&a=2");
+/// ```
+pub(crate) fn with_query_param(url: &str, name: &str, encoded_value: &str) -> String {
+    let url = without_query_param(url, name);
+    let pair = format!("{}={encoded_value}", quote_plus(name));
+    match url.split_once('?') {
+        Some((start, query)) => format!("{start}?{pair}&{query}"),
+        None => format!("{url}?{pair}"),
+    }
+}
+
 fn split_port(host_port: &str) -> Result<(&str, Option<&str>), String> {
     // An IPv6 literal keeps its colons inside brackets.
     let colon = if host_port.starts_with('[') {
@@ -355,6 +494,38 @@ mod tests {
         ] {
             assert_eq!(urljoin(base, reference), joined, "{base} + {reference}");
         }
+    }
+
+    #[test]
+    fn schemes_origins_and_query_parameters() {
+        assert!(has_scheme("HTTPS://api.example.com/x"));
+        assert!(has_scheme("http://127.0.0.1:9/"));
+        assert!(!has_scheme("search?url=http://x/"));
+        assert!(!has_scheme("/a/b://c"));
+        assert!(!has_scheme("://x"));
+        let origin = |url: &str| Origin::of(&prepare(url, None).unwrap()).unwrap();
+        assert_eq!(origin("http://H:80/a"), origin("http://h/b?c"));
+        assert_eq!(origin("https://u:p@h/a"), origin("https://h:443/"));
+        assert_ne!(origin("http://h/"), origin("https://h/"));
+        assert_ne!(origin("http://h:1/"), origin("http://h:2/"));
+        assert_ne!(origin("http://h/"), origin("http://g/"));
+        assert_eq!(
+            without_query_param("http://h/x?key=1&a=2&api%5Fkey=3", "api_key"),
+            "http://h/x?key=1&a=2"
+        );
+        assert_eq!(without_query_param("http://h/x?key=1", "key"), "http://h/x");
+        assert_eq!(
+            without_query_value("http://h/x?key=k%2By&a=1&key=other&key=k%2by", "key", "k+y"),
+            "http://h/x?a=1&key=other"
+        );
+        assert_eq!(
+            with_query_param("http://h/x?a=2&key=old", "key", "k%2B"),
+            "http://h/x?key=k%2B&a=2"
+        );
+        assert_eq!(
+            with_query_param("http://h/x", "k y", "v"),
+            "http://h/x?k+y=v"
+        );
     }
 
     #[test]

@@ -88,8 +88,10 @@ fn visit_strings(value: &Value, visit: &mut dyn FnMut(&str)) {
 
 /// `secret` as is and in the forms it takes in text: JSON-escaped (as
 /// serde_json and as the Python SDK's `ensure_ascii` write it),
-/// Debug-escaped, URL-encoded (`%20` and `+` for a space).
-fn escaped_forms(secret: &str) -> Vec<String> {
+/// Debug-escaped, URL-encoded (`%20` and `+` for a space, hex digits upper-
+/// or lower-case). The vendor client scrubs its own credentials in these
+/// forms too.
+pub(crate) fn escaped_forms(secret: &str) -> Vec<String> {
     let unquote = |quoted: String| {
         quoted
             .strip_prefix('"')
