@@ -104,7 +104,8 @@ fn main() -> ExitCode {
                 schema: strict_schema,
             };
             let problems = check::check(&directory, None, &rules);
-            check::report(&directory, &problems)
+            let checked = check::checked(&directory, None);
+            check::report("sekoia-automation check", &directory, &checked, &problems)
         }
         Command::Documentation { directory, output } => {
             match sekoia_automation::unversioned::documentation::from_directory(&directory) {
