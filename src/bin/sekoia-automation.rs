@@ -153,7 +153,7 @@ fn new_module(
                 println!("wrote {}", directory.join(file).display());
             }
             println!(
-                "\nnext:\n  cd {}\n  cargo build && cargo test\n  cargo run -- run-local greet name=world -c '{{\"api_key\": \"k\"}}'\n  cargo run -- run-local ticker --events 3 -c '{{\"api_key\": \"k\"}}'",
+                "\nnext:\n  cd {}\n  cargo build && cargo test\n  cargo run -- run-local greet name=world -c '{{\"api_key\": \"my-key\"}}'\n  cargo run -- run-local ticker --events 3 -c '{{\"api_key\": \"my-key\"}}'",
                 directory.display()
             );
             ExitCode::SUCCESS
