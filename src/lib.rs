@@ -41,10 +41,13 @@
 //! }
 //! ```
 //!
+//! # The module binary
+//!
 //! `argv[1]` selects the item, as the platform runs the container
-//! (`my-module greet`); the same binary answers `generate-files`,
-//! `check-module`, `run-local` and `generate-documentation`
-//! (`my-module --help`).
+//! (`my-module greet`). The same binary answers the reserved invocations
+//! `generate-files` (the manifests, from the types), `check-module`,
+//! `run-local` (one item against an embedded platform) and
+//! `generate-documentation`; `my-module --help` lists them with the items.
 //!
 //! # What an author uses
 //!
