@@ -1,76 +1,6 @@
-//! Write [Sekoia.io](https://www.sekoia.io) playbook modules in Rust.
-//!
-//! A module is one binary holding **actions** (short programs that read
-//! arguments, do one job and report an [`Outcome`]), **triggers**
-//! (long-running watchers that send events which start playbook runs, see
-//! [`Trigger`]) and **connectors** (collectors pushing events to a
-//! Sekoia.io intake, checkpointed, see [`Connector`]). On the wire it is a drop-in
-//! replacement for a module written with the Python SDK: same inputs
-//! (`/symphony` files, environment fallback, `argv[1]`), same requests, same
-//! bodies.
-//!
-//! # Architecture
-//!
-//! The module tree is the design: one folder per concern, one concept per
-//! file, and this page re-exports what a module author names.
-//!
-//! - `module/`: the [`Module`] builder and its [`typestate`] (configured →
-//!   registered → running).
-//! - `item/`: how items are registered (type-erased) and the manifests that
-//!   describe them in the platform's shape.
-//! - `config/` ([protocol §1](crate::protocol#1-inputs)): settings, the `/symphony` file / environment
-//!   source, `manifest.json`, [`Secret`].
-//! - `runtime/`: what every item kind runs in (configuration loading, the
-//!   secrets, the platform client).
-//! - `action/`: [`Action`], [`ActionContext`], [`Outcome`],
-//!   [`AccountValidator`] and the action runner ([protocol §3](crate::protocol#3-actions)).
-//! - `trigger/` ([protocol §4](crate::protocol#4-triggers)): [`Trigger`], [`TriggerContext`], the runner
-//!   (start, run loop, critical rule), event sending, log shipping, the
-//!   `/health` and metrics listener, the stop signal, the clock.
-//! - `connector/` (PROTOCOL-connectors §1–3): [`Connector`],
-//!   [`ConnectorContext`], the default polling loop, `push_events` (event
-//!   encoding, chunking, 4 senders, retries, the per-event [`PushReport`]
-//!   and [`Acknowledgement`]), the checkpoints ([`CheckpointDatetime`],
-//!   [`CheckpointTimestamp`], [`CheckpointCursor`]) in one shared
-//!   [`ContextFile`], and the [`MetricsRegistry`](metrics::MetricsRegistry).
-//! - `storage/`: [`DataDirectory`] and [`PersistentJson`].
-//! - `wire/` ([protocol §2](crate::protocol#2-requests-to-the-platform)): the HTTP client and its one retry loop (the ureq
-//!   agent; the events' keep-alive connection, same deadline rules), every
-//!   body the module sends, Python-exact JSON, timestamps, redaction.
-//! - [`vendor`]: the client a module uses toward its vendor's API (rate
-//!   limits, urllib3-style retries, `Retry-After`, authentication, deadline,
-//!   pagination, exact JSON) and [`Api`](vendor::Api), the Python SDK's
-//!   `GenericAPIAction` (one value per action).
-//! - `tooling/`: the reserved invocations every module binary answers
-//!   (`generate-files`, `check-module`, `run-local`,
-//!   `generate-documentation`), the manifests they write ([`Identity`]: the
-//!   uuid, slug and file an existing item keeps; [`Documented`]: a value
-//!   whose schema the manifest documents by hand; existing manifests
-//!   rewritten in their own style, only what changed) and the
-//!   `sekoia-automation` command's scaffold; reachable through
-//!   [`unversioned`], outside the semver promise.
-//! - [`testing`]: the embedded local platform, [`Sandbox`](testing::Sandbox)
-//!   and the manual clock, for module tests.
-//! - [`protocol`]: the wire protocol all of it implements, cited as
-//!   "protocol §N" (the repository's `docs/protocol.md`).
-//!
-//! The folders form layers without loops: `config/` and `storage/` at the
-//! bottom, then `wire/`, `runtime/`, `action/` and `trigger/`, `item/`,
-//! `tooling/` and `module/` on top.
-//! Porting a module from the Python SDK: `docs/migrating.md`.
-//!
-//! # Errors
-//!
-//! Error messages say what was wrong, with which file, key or URL, and what
-//! to do. They are reported as one line (to the platform, on stderr), so
-//! each error prints its cause in its message and does not also return it
-//! from `source()`: a reporter that prints the chain never prints a cause
-//! twice. The cause is kept typed (`cause` fields: `std::io::Error`,
-//! `serde_json::Error`, [`HttpError`]...); where a field holds text instead,
-//! the text is composed by the crate or scrubbed of secrets (a serde message
-//! may quote a secret value).
-//!
-//! # A module
+//! Write [Sekoia.io](https://www.sekoia.io) playbook modules in Rust:
+//! actions, triggers and connectors in one binary, a drop-in replacement on
+//! the wire for a module written with the Python SDK 1.27.
 //!
 //! ```no_run
 //! use sekoia_automation::{Action, ActionContext, Module, Outcome, Secret};
@@ -110,6 +40,51 @@
 //!     Module::<Config>::new().register("greet", Greet).run()
 //! }
 //! ```
+//!
+//! # The module binary
+//!
+//! `argv[1]` selects the item, as the platform runs the container
+//! (`my-module greet`). The same binary answers the reserved invocations
+//! `generate-files` (the manifests, from the types), `check-module`,
+//! `run-local` (one item against an embedded platform) and
+//! `generate-documentation`; `my-module --help` lists them with the items.
+//!
+//! # What an author uses
+//!
+//! - [`Module`]: the builder, `new()` → `register(...)` → `run()`; its
+//!   states in [`typestate`], checked at compile time.
+//! - Actions: [`Action`], [`ActionContext`], [`Outcome`]; an
+//!   [`AccountValidator`] for the module's configuration.
+//! - Triggers: [`Trigger`], [`TriggerContext`], [`TriggerError`],
+//!   [`TriggerOptions`].
+//! - Connectors: [`Connector`], [`ConnectorContext`], [`Page`],
+//!   [`Acknowledgement`] and [`PushError`], the checkpoints
+//!   ([`CheckpointCursor`], [`CheckpointDatetime`], [`CheckpointTimestamp`]);
+//!   the rest (writing events, the per-event report, the time stepper,
+//!   options) in [`connector`].
+//! - Configuration and storage: [`Secret`], [`Settings`],
+//!   [`DataDirectory`], [`PersistentJson`].
+//! - [`vendor`]: the HTTP client toward the vendor's API, and
+//!   [`Api`](vendor::Api) for the Python SDK's `GenericAPIAction`.
+//! - [`testing`]: the local platform on 127.0.0.1 and
+//!   [`Sandbox`](testing::Sandbox), for a module's own tests.
+//! - [`metrics`]: a module's own Prometheus metrics.
+//! - [`protocol`]: the wire protocol the crate implements, cited as
+//!   "protocol §N".
+//!
+//! Guides, in the repository: the
+//! [README](https://github.com/SEKOIA-IO/sekoia-automation-rs#readme)
+//! (your first module), [porting a Python
+//! module](https://github.com/SEKOIA-IO/sekoia-automation-rs/blob/main/docs/migrating.md),
+//! and for contributors the
+//! [architecture](https://github.com/SEKOIA-IO/sekoia-automation-rs/blob/main/ARCHITECTURE.md).
+//!
+//! # Errors
+//!
+//! An error says what was wrong, with which file, key or URL, and what to
+//! do, in one line: its `Display` holds its cause, so `source()` does not
+//! return it again (a reporter printing the chain never prints a cause
+//! twice), and no secret is ever in its text.
 
 #![warn(missing_docs)]
 // Documented exceptions, each a libc call std has no safe form of:
@@ -122,7 +97,7 @@
 
 mod action;
 mod config;
-mod connector;
+pub mod connector;
 mod item;
 mod module;
 mod runtime;
@@ -140,7 +115,7 @@ pub mod testing;
 /// ([`ConnectorContext::metrics`]). A name the SDK also uses is shared, not
 /// refused: registering it disables nothing.
 pub mod metrics {
-    pub use crate::connector::{
+    pub use crate::connector::registry::{
         Counter, Gauge, Histogram, MetricConflict, MetricKind, MetricsRegistry,
     };
 }
@@ -158,11 +133,10 @@ pub use config::identity::Identity;
 pub use config::secret::Secret;
 pub use config::settings::Settings;
 pub use config::source::ConfigurationError;
+#[doc(inline)]
 pub use connector::{
-    Acknowledgement, Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError,
-    CheckpointTimestamp, Connector, ConnectorContext, ConnectorOptions, ContextFile, EventError,
-    EventOutcome, EventWriter, IntakeEvent, IntakeId, JsonEvent, Page, PushCounts, PushError,
-    PushReport, Refusal, TimeStepper, TimeUnit, TimeWindow, TimeWindows,
+    Acknowledgement, CheckpointCursor, CheckpointDatetime, CheckpointTimestamp, Connector,
+    ConnectorContext, JsonEvent, Page, PushError,
 };
 pub use module::Module;
 pub use storage::data_directory::{DataDirectory, StorageError};

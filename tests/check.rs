@@ -4,6 +4,7 @@
 #[path = "../examples/sample_module.rs"]
 #[allow(dead_code)]
 mod sample_module;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -292,4 +293,70 @@ fn the_invocation_fails_with_the_list() {
     let code = sample_module::module()
         .run_invocation("check-module", vec![directory.path().display().to_string()]);
     assert_eq!(format!("{code:?}"), format!("{:?}", ExitCode::from(1)));
+}
+
+#[test]
+fn the_invocation_says_what_it_checked() {
+    let directory = good_directory();
+    let output = std::process::Command::new(support::example("sample_module"))
+        .arg("check-module")
+        .arg(directory.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        stdout,
+        format!(
+            "check-module: {}: checked manifest.json, 2 item manifests (action_lookup_ip.json, trigger_watch_indicators.json) and their JSON Schemas, against the 3 items the code registers (`lookup`, `watch`, `validate_module_configuration`): ok\n",
+            directory.path().display()
+        )
+    );
+
+    // With a problem: the same description, then the list, on stderr.
+    std::fs::remove_file(directory.path().join("trigger_watch_indicators.json")).unwrap();
+    let output = std::process::Command::new(support::example("sample_module"))
+        .arg("check-module")
+        .arg(directory.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "check-module: {}: checked manifest.json, 1 item manifest (action_lookup_ip.json) and their JSON Schemas, against the 3 items",
+            directory.path().display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains(": 1 problem\n  - "), "{stderr}");
+}
+
+/// `sekoia-automation check`: the files it read, without the code.
+#[cfg(feature = "cli")]
+#[test]
+fn the_command_says_what_it_checked() {
+    let directory = good_directory();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sekoia-automation"))
+        .arg("check")
+        .arg(directory.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        stdout,
+        format!(
+            "sekoia-automation check: {}: checked manifest.json, 2 item manifests (action_lookup_ip.json, trigger_watch_indicators.json) and their JSON Schemas: ok\n",
+            directory.path().display()
+        )
+    );
 }

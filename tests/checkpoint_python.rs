@@ -23,8 +23,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, UNIX_EPOCH};
 
-use sekoia_automation::{CheckpointCursor, CheckpointDatetime, CheckpointTimestamp, TimeUnit};
-use sekoia_automation::{ContextFile, Timestamp};
+use sekoia_automation::connector::{ContextFile, TimeUnit};
+use sekoia_automation::{CheckpointCursor, CheckpointDatetime, CheckpointTimestamp, Timestamp};
 use serde_json::{Value, json};
 
 /// Runs a list of checkpoint operations with the Python SDK's classes on

@@ -10,11 +10,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 mod support;
 
 use sekoia_automation::StopSignal;
-use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::{
-    Connector, ConnectorContext, ConnectorOptions, EventError, EventOutcome, EventWriter,
-    IntakeEvent, JsonEvent, Refusal,
+use sekoia_automation::connector::{
+    ConnectorOptions, EventError, EventOutcome, EventWriter, IntakeEvent, Refusal,
 };
+use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::{Connector, ConnectorContext, JsonEvent};
 use sekoia_automation::{Module, Settings, Timestamp, TriggerError};
 use serde_json::{Value, json};
 

@@ -235,9 +235,54 @@ fn a_trigger_with_a_configuration_error_fails_instead_of_hanging() {
         stdout.contains(": critical: Configuration error"),
         "{stdout}"
     );
+    // The module exited 0 (a trigger stops cleanly after its critical
+    // log): the last line says why the run failed, not "exit code 0".
     assert!(
-        stdout.trim_end().ends_with("failure (exit code 0)"),
+        stdout.trim_end().ends_with(
+            "failure: the trigger logged a critical error and stopped (see its logs above)"
+        ),
         "{stdout}"
+    );
+    assert!(!stdout.contains("exit code 0"), "{stdout}");
+}
+
+#[test]
+fn a_failing_action_in_text_says_why_it_failed() {
+    // The action reports an error and its process exits 0, as on the
+    // platform: run-local exits 1 and says the action's error is the cause.
+    let directory = module_directory();
+    let output = run_local(directory.path(), &["lookup", "-c", CONFIGURATION]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("error: "), "{stdout}");
+    assert!(stdout.contains("missing field `ip`"), "{stdout}");
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("failure: the action finished with an error (see `error:` above)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("exit code 0"), "{stdout}");
+}
+
+#[test]
+fn the_help_names_the_binary() {
+    let directory = module_directory();
+    let output = run_local(directory.path(), &["--help"]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.starts_with("usage: sample_module run-local COMMAND [KEY=VALUE ...] [OPTIONS]\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("<module>"), "{stdout}");
+    // A usage error shows the same text on stderr.
+    let output = run_local(directory.path(), &["lookup", "--events"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("\n\nusage: sample_module run-local COMMAND"),
+        "{stderr}"
     );
 }
 

@@ -113,6 +113,14 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
+    // It says what it checked.
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!(
+            "sekoia-automation check: {}: checked manifest.json, 2 item manifests (action_greet.json, trigger_ticker.json) and their JSON Schemas: ok\n",
+            directory.display()
+        )
+    );
 
     // A non-empty directory is refused.
     let output = Command::new(CLI)

@@ -11,11 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
+use sekoia_automation::connector::{ConnectorOptions, TimeStepper, TimeWindow};
 use sekoia_automation::testing::{LocalPlatform, ManualClock, Sandbox};
-use sekoia_automation::{
-    Connector, ConnectorContext, ConnectorOptions, JsonEvent, Module, TimeStepper, TimeWindow,
-    Timestamp, TriggerError,
-};
+use sekoia_automation::{Connector, ConnectorContext, JsonEvent, Module, Timestamp, TriggerError};
 use serde_json::{Value, json};
 
 /// 2026-11-28T10:00:00Z, when the connector starts.

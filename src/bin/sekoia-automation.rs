@@ -104,7 +104,8 @@ fn main() -> ExitCode {
                 schema: strict_schema,
             };
             let problems = check::check(&directory, None, &rules);
-            check::report(&directory, &problems)
+            let checked = check::checked(&directory, None);
+            check::report("sekoia-automation check", &directory, &checked, &problems)
         }
         Command::Documentation { directory, output } => {
             match sekoia_automation::unversioned::documentation::from_directory(&directory) {
@@ -152,7 +153,7 @@ fn new_module(
                 println!("wrote {}", directory.join(file).display());
             }
             println!(
-                "\nnext:\n  cd {}\n  cargo build && cargo test\n  cargo run -- run-local greet name=world -c '{{\"api_key\": \"k\"}}'\n  cargo run -- run-local ticker --events 3 -c '{{\"api_key\": \"k\"}}'",
+                "\nnext:\n  cd {}\n  cargo build && cargo test\n  cargo run -- run-local greet name=world -c '{{\"api_key\": \"my-key\"}}'\n  cargo run -- run-local ticker --events 3 -c '{{\"api_key\": \"my-key\"}}'",
                 directory.display()
             );
             ExitCode::SUCCESS

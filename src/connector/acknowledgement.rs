@@ -147,10 +147,10 @@ pub enum Refusal {
         /// Its length in UTF-8 bytes.
         bytes: usize,
     },
-    /// It could not be written for the intake ([`EventError`](crate::EventError)).
+    /// It could not be written for the intake ([`EventError`](crate::connector::EventError)).
     Unserializable {
         /// Why: the JSON serializer's message, or the one an
-        /// [`IntakeEvent`](crate::IntakeEvent) written by hand gave.
+        /// [`IntakeEvent`](crate::connector::IntakeEvent) written by hand gave.
         message: String,
     },
 }
@@ -273,7 +273,7 @@ impl fmt::Debug for ChunkIds {
 /// What happened to one event of a push.
 ///
 /// ```
-/// # use sekoia_automation::{EventOutcome, PushReport};
+/// # use sekoia_automation::connector::{EventOutcome, PushReport};
 /// # fn show(report: &PushReport) {
 /// match report.outcome(0) {
 ///     EventOutcome::Acknowledged(Some(id)) => println!("on the intake as {id}"),
@@ -324,7 +324,7 @@ impl EventOutcome<'_> {
 /// What a push did, event by event.
 ///
 /// ```
-/// # fn show(report: &sekoia_automation::PushReport) {
+/// # fn show(report: &sekoia_automation::connector::PushReport) {
 /// for (index, outcome) in report.outcomes().enumerate() {
 ///     if !outcome.is_acknowledged() {
 ///         eprintln!("event {index}: {outcome:?}");
@@ -436,8 +436,8 @@ impl PushReport {
     /// is rebuilt from the 16 bytes the report keeps.
     ///
     /// ```
-    /// # fn keep(report: &sekoia_automation::PushReport) {
-    /// let ids: Vec<sekoia_automation::IntakeId> = report.ids().collect();
+    /// # fn keep(report: &sekoia_automation::connector::PushReport) {
+    /// let ids: Vec<sekoia_automation::connector::IntakeId> = report.ids().collect();
     /// # }
     /// ```
     pub fn ids(&self) -> impl Iterator<Item = IntakeId> + '_ {

@@ -442,7 +442,8 @@ impl TimeUnit {
 /// `CheckpointTimestamp` stores.
 ///
 /// ```
-/// use sekoia_automation::{CheckpointTimestamp, TimeUnit};
+/// use sekoia_automation::CheckpointTimestamp;
+/// use sekoia_automation::connector::TimeUnit;
 ///
 /// let directory = tempfile::tempdir()?;
 /// std::fs::write(directory.path().join("context.json"), r#"{"most_recent_date_seen":"2026-11-28T04:37:29.5+00:00"}"#)?;

@@ -187,7 +187,7 @@ impl<E> Page<E> {
 /// The runtime's settings for one connector.
 ///
 /// ```
-/// use sekoia_automation::ConnectorOptions;
+/// use sekoia_automation::connector::ConnectorOptions;
 /// use std::time::Duration;
 /// let options = ConnectorOptions::default().stop_grace(Duration::from_secs(2));
 /// assert_eq!(options.stop_grace, Duration::from_secs(2));

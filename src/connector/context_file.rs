@@ -28,7 +28,7 @@ pub const CONTEXT_FILE: &str = "context.json";
 /// A `context.json` shared by the checkpoints and code of one process.
 ///
 /// ```
-/// use sekoia_automation::ContextFile;
+/// use sekoia_automation::connector::ContextFile;
 /// use serde_json::json;
 ///
 /// let directory = tempfile::tempdir()?;

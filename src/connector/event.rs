@@ -28,7 +28,8 @@ use crate::wire::python_json::PythonNumber;
 /// `Serialize` value as compact JSON) and references to them.
 ///
 /// ```
-/// use sekoia_automation::{IntakeEvent, JsonEvent};
+/// use sekoia_automation::JsonEvent;
+/// use sekoia_automation::connector::IntakeEvent;
 /// use serde_json::json;
 ///
 /// let event = json!({"a": "é\"x", "b": 1, "f": 1e16});
@@ -76,7 +77,7 @@ pub trait IntakeEvent {
 ///
 /// ```
 /// use std::fmt::Write;
-/// use sekoia_automation::{EventError, EventWriter, IntakeEvent};
+/// use sekoia_automation::connector::{EventError, EventWriter, IntakeEvent};
 ///
 /// /// A syslog line with its priority.
 /// struct Line { priority: u8, text: String }
@@ -182,13 +183,13 @@ impl std::fmt::Write for EventWriter<'_> {
 }
 
 /// Why an event could not be written for the intake; its message becomes
-/// the event's [`Refusal::Unserializable`](crate::Refusal::Unserializable).
+/// the event's [`Refusal::Unserializable`](crate::connector::Refusal::Unserializable).
 ///
 /// An [`IntakeEvent`] written by hand refuses an event with
 /// [`EventError::new`]:
 ///
 /// ```
-/// use sekoia_automation::{EventError, EventWriter, IntakeEvent};
+/// use sekoia_automation::connector::{EventError, EventWriter, IntakeEvent};
 ///
 /// /// A syslog line; an empty one is refused.
 /// struct Line(String);
@@ -229,7 +230,8 @@ impl EventError {
 /// A serializable value sent as compact JSON.
 ///
 /// ```
-/// use sekoia_automation::{IntakeEvent, JsonEvent};
+/// use sekoia_automation::JsonEvent;
+/// use sekoia_automation::connector::IntakeEvent;
 /// let event = JsonEvent(vec![1.5e-7, f64::NAN]);
 /// assert_eq!(event.to_event_string().unwrap(), "[1.5e-7,null]");
 /// ```

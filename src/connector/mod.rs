@@ -66,7 +66,7 @@ mod metrics;
 mod polling;
 mod prefault;
 mod push;
-mod registry;
+pub(crate) mod registry;
 mod sender;
 mod time_stepper;
 
@@ -81,7 +81,8 @@ pub use connector::{Connector, ConnectorOptions, Page};
 pub use context::ConnectorContext;
 pub use context_file::ContextFile;
 pub use event::{EventError, EventWriter, IntakeEvent, JsonEvent};
-pub use registry::{Counter, Gauge, Histogram, MetricConflict, MetricKind, MetricsRegistry};
+// Public as `sekoia_automation::metrics`.
+pub(crate) use registry::MetricsRegistry;
 pub use time_stepper::{TimeStepper, TimeWindow, TimeWindows};
 
 pub(crate) use configuration::schema as configuration_schema;

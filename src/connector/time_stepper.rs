@@ -55,11 +55,12 @@ enum Start {
 /// minutes and the start in hours).
 ///
 /// Time is read from the connector's clock
-/// ([`ConnectorOptions::clock`](crate::ConnectorOptions::clock)), so a
+/// ([`ConnectorOptions::clock`](crate::connector::ConnectorOptions::clock)), so a
 /// test can drive the stepper with a [`ManualClock`](crate::testing::ManualClock).
 ///
 /// ```no_run
-/// use sekoia_automation::{Connector, ConnectorContext, TimeStepper, TriggerError};
+/// use sekoia_automation::connector::TimeStepper;
+/// use sekoia_automation::{Connector, ConnectorContext, TriggerError};
 /// use std::time::Duration;
 ///
 /// struct Alerts;
@@ -148,7 +149,7 @@ impl TimeStepper {
     /// the module's `events_lags` gauges are).
     ///
     /// ```
-    /// use sekoia_automation::TimeStepper;
+    /// use sekoia_automation::connector::TimeStepper;
     /// use sekoia_automation::metrics::MetricsRegistry;
     ///
     /// let lags = MetricsRegistry::global().gauge(

@@ -280,7 +280,7 @@ impl<C, S: ModuleState> Module<C, S> {
     }
 
     /// Runs the item registered under `command`, as if it were `argv[1]`
-    /// (a [reserved invocation](crate#architecture) runs with no argument).
+    /// (a [reserved invocation](crate#the-module-binary) runs with no argument).
     /// An unknown command is reported on stderr, listing the known ones, and
     /// fails with exit code 2.
     pub fn run_command(self, command: &str) -> ExitCode
@@ -291,7 +291,7 @@ impl<C, S: ModuleState> Module<C, S> {
     }
 
     /// Runs `command` with the command-line arguments that follow it: one of
-    /// the [reserved invocations](crate#architecture) (`generate-files`,
+    /// the [reserved invocations](crate#the-module-binary) (`generate-files`,
     /// `check-module`, `run-local`...), or the item registered under it
     /// (which ignores the arguments).
     pub fn run_invocation(mut self, command: &str, arguments: Vec<String>) -> ExitCode

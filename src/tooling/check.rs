@@ -736,17 +736,63 @@ fn compare(
     }
 }
 
-/// Prints the problems (or that there is none) and gives the exit code:
-/// success without problems, 1 with.
-pub fn report(directory: &Path, problems: &[Problem]) -> ExitCode {
+/// What a check of `directory` read, for its report: the module manifest,
+/// the item manifests by name, and with `items` the code they were checked
+/// against.
+///
+/// ```
+/// use sekoia_automation::unversioned::check::checked;
+///
+/// let directory = tempfile::tempdir()?;
+/// std::fs::write(directory.path().join("manifest.json"), "{}")?;
+/// std::fs::write(directory.path().join("action_greet.json"), "{}")?;
+/// std::fs::write(directory.path().join("trigger_ticker.json"), "{}")?;
+/// std::fs::write(directory.path().join("notes.json"), "{}")?;
+/// assert_eq!(
+///     checked(directory.path(), None),
+///     "manifest.json, 2 item manifests (action_greet.json, trigger_ticker.json) and their JSON Schemas"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn checked(directory: &Path, items: Option<&ModuleItems<'_>>) -> String {
+    let files = item_files(directory);
+    let mut text = MANIFEST_FILE.to_string();
+    match files.len() {
+        0 => text.push_str(", no item manifest"),
+        count => {
+            let plural = if count == 1 { "" } else { "s" };
+            text.push_str(&format!(
+                ", {count} item manifest{plural} ({}) and their JSON Schemas",
+                files.join(", ")
+            ));
+        }
+    }
+    if let Some(items) = items {
+        let count = items.iter().count();
+        let plural = if count == 1 { "" } else { "s" };
+        text.push_str(&format!(
+            ", against the {count} item{plural} the code registers ({})",
+            items.command_list()
+        ));
+    }
+    text
+}
+
+/// Prints the outcome of a check run by `invocation` (`check-module`,
+/// `sekoia-automation check`): what was checked (see [`checked`]) and `ok`,
+/// or the problems on stderr; exit code 0 or 1.
+pub fn report(invocation: &str, directory: &Path, checked: &str, problems: &[Problem]) -> ExitCode {
     if problems.is_empty() {
-        println!("check-module: {}: no problem", directory.display());
+        println!(
+            "{invocation}: {}: checked {checked}: ok",
+            directory.display()
+        );
         return ExitCode::SUCCESS;
     }
     let count = problems.len();
     let plural = if count == 1 { "" } else { "s" };
     eprintln!(
-        "check-module: {}: {count} problem{plural}",
+        "{invocation}: {}: checked {checked}: {count} problem{plural}",
         directory.display()
     );
     for problem in problems {

@@ -46,7 +46,9 @@
 //! SIGTERM and stops as on the platform), or a `critical` log (a
 //! configuration error: the run fails). The exit code is 0 when the item
 //! succeeded: an action finished without error, a trigger stopped cleanly
-//! without a critical log.
+//! without a critical log; else 1, and the last line says why (`failure:
+//! the action finished with an error`: the module itself exits 0 then, as
+//! on the platform).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -64,7 +66,7 @@ use crate::config::settings::{
 };
 use crate::item::registration::ItemKind;
 use crate::testing::{LocalPlatform, RecordedRequest};
-use crate::tooling::{ItemRef, ModuleItems, RUN_LOCAL};
+use crate::tooling::{ItemRef, ModuleItems, RUN_LOCAL, program_name};
 
 /// How long a stopped item has to exit before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(15);
@@ -95,8 +97,9 @@ pub struct Options {
     pub help: bool,
 }
 
-/// The usage text.
-pub const USAGE: &str = "usage: <module> run-local COMMAND [KEY=VALUE ...] [OPTIONS]
+/// The usage text of `program` (the module binary's name).
+pub fn usage(program: &str) -> String {
+    format!("usage: {program} run-local COMMAND [KEY=VALUE ...] [OPTIONS]
 
   KEY=VALUE                        one argument (for a trigger: one configuration value);
                                    VALUE is read as JSON when it parses, else as a string
@@ -110,7 +113,8 @@ pub const USAGE: &str = "usage: <module> run-local COMMAND [KEY=VALUE ...] [OPTI
       --data DIR                   use this data directory (default: a temporary one)
       --json                       print JSON instead of text (a trigger: JSON lines as it goes)
       --keep                       keep the temporary directories
-";
+")
+}
 
 /// Reads `run-local`'s arguments (those after `run-local`).
 pub fn parse_options(arguments: &[String]) -> Result<Options, String> {
@@ -226,12 +230,12 @@ pub(crate) fn main(items: &ModuleItems<'_>, settings: &Settings, arguments: &[St
     let options = match parse_options(arguments) {
         Ok(options) => options,
         Err(message) => {
-            eprintln!("error: {message}\n\n{USAGE}");
+            eprintln!("error: {message}\n\n{}", usage(&program_name()));
             return ExitCode::from(2);
         }
     };
     if options.help {
-        print!("{USAGE}");
+        print!("{}", usage(&program_name()));
         println!("\ncommands: {}", items.command_list());
         return ExitCode::SUCCESS;
     }
@@ -375,11 +379,8 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
     let exit_code = status.and_then(|status| status.code());
     let finished = seen.finished.clone().unwrap_or(Value::Null);
     let error = finished.get("error").cloned().unwrap_or(Value::Null);
-    let success = exit_code == Some(0)
-        && match item.kind {
-            ItemKind::Trigger | ItemKind::Connector => !seen.critical(),
-            _ => seen.finished.is_some() && error.is_null(),
-        };
+    let failure = failure(item.kind, exit_code, &seen, &error);
+    let success = failure.is_none();
     if options.json {
         let logs = match item.kind {
             ItemKind::Trigger | ItemKind::Connector => Value::Array(seen.logs.clone()),
@@ -419,7 +420,12 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
         }
     } else {
         print_summary(
-            item.kind, &seen, &finished, &stdout, &stderr, success, exit_code,
+            item.kind,
+            &seen,
+            &finished,
+            &stdout,
+            &stderr,
+            failure.as_deref(),
         );
         if item.kind == ItemKind::Connector {
             match context_file(&directories.data) {
@@ -442,6 +448,31 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Why the run failed, `None` when it succeeded: the module exited 0 and
+/// an action finished without error, a trigger or connector stopped
+/// without a critical log. An action that reports an error still exits 0,
+/// as on the platform: the reason says so rather than "exit code 0".
+fn failure(kind: ItemKind, exit_code: Option<i32>, seen: &Seen, error: &Value) -> Option<String> {
+    let kind_name = crate::tooling::kind_name(kind);
+    match exit_code {
+        None => return Some("the module was killed by a signal".into()),
+        Some(0) => {}
+        Some(code) => return Some(format!("the module exited with code {code}")),
+    }
+    match kind {
+        ItemKind::Trigger | ItemKind::Connector => seen.critical().then(|| {
+            format!("the {kind_name} logged a critical error and stopped (see its logs above)")
+        }),
+        _ if seen.finished.is_none() => Some(format!(
+            "the {kind_name} exited without sending its finished report"
+        )),
+        _ if !error.is_null() => Some(format!(
+            "the {kind_name} finished with an error (see `error:` above)"
+        )),
+        _ => None,
+    }
 }
 
 /// The data directory's `context.json` (the connector's checkpoints), or
@@ -703,8 +734,7 @@ fn print_summary(
     finished: &Value,
     stdout: &str,
     stderr: &str,
-    success: bool,
-    exit_code: Option<i32>,
+    failure: Option<&str>,
 ) {
     if kind == ItemKind::Trigger {
         println!("events sent: {}", seen.events.len());
@@ -755,15 +785,14 @@ fn print_summary(
         println!("module stdout:");
         print!("{stdout}");
     }
-    if !success && !stderr.is_empty() {
+    if failure.is_some() && !stderr.is_empty() {
         println!("module stderr:");
         print!("{stderr}");
     }
-    let code = exit_code.map_or_else(
-        || "killed by a signal".to_string(),
-        |code| format!("exit code {code}"),
-    );
-    println!("{} ({code})", if success { "success" } else { "failure" });
+    match failure {
+        None => println!("success (exit code 0)"),
+        Some(reason) => println!("failure: {reason}"),
+    }
 }
 
 #[cfg(test)]

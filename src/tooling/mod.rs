@@ -359,7 +359,8 @@ fn check_module(items: &ModuleItems<'_>, settings: &Settings, arguments: &[Strin
         Some(items),
         &crate::tooling::check::Rules::default(),
     );
-    crate::tooling::check::report(&directory, &problems)
+    let checked = crate::tooling::check::checked(&directory, Some(items));
+    crate::tooling::check::report(CHECK_MODULE, &directory, &checked, &problems)
 }
 
 fn generate_documentation(
@@ -490,7 +491,7 @@ pub(crate) fn help(program: &str, items: &ModuleItems<'_>) -> String {
 }
 
 /// The name this binary was called by, for the help.
-fn program_name() -> String {
+pub(crate) fn program_name() -> String {
     std::env::args_os()
         .next()
         .as_deref()
