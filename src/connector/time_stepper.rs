@@ -96,6 +96,10 @@ pub struct TimeStepper {
     start: Start,
     /// The last window given, once the iteration started.
     current: Option<TimeWindow>,
+    /// Whether the loop asked for the window after `current`: the loop's
+    /// body finished `current`. A window handed out and not finished is
+    /// handed out again by the next [`windows`](Self::windows).
+    finished: bool,
     gauge: Option<Gauge>,
 }
 
@@ -125,6 +129,7 @@ impl TimeStepper {
             delay,
             start: Start::Back(start_back),
             current: None,
+            finished: false,
             gauge: None,
         }
     }
@@ -139,6 +144,7 @@ impl TimeStepper {
             delay,
             start: Start::At(start),
             current: None,
+            finished: false,
             gauge: None,
         }
     }
@@ -172,13 +178,61 @@ impl TimeStepper {
 
     /// The windows, one after the other, for as long as the connector runs:
     /// the iteration ends when it stops (a wait for the next window ends at
-    /// once then). Dropping the iterator and calling `windows` again goes on
-    /// after the last window given.
+    /// once then).
+    ///
+    /// A window counts as finished when the loop asks for the next one. A
+    /// loop left in the middle of a window (an error returned with `?`, a
+    /// `break`) leaves it unfinished, and the next `windows` hands it out
+    /// again first, as the Python SDK's `ranges()` yields the current range
+    /// again: a stepper kept in the connector's struct across runs fetches
+    /// the window of a failed run again instead of skipping its events.
+    ///
+    /// ```
+    /// use sekoia_automation::{Connector, ConnectorContext, TimeStepper, TriggerError};
+    /// use std::time::Duration;
+    ///
+    /// struct Alerts {
+    ///     stepper: TimeStepper, // kept between the runs
+    /// }
+    ///
+    /// impl Connector for Alerts {
+    ///     type ModuleConfiguration = ();
+    ///     type Configuration = serde_json::Value;
+    ///     type Event = String;
+    ///     const NAME: &'static str = "Alerts";
+    ///     const DESCRIPTION: &'static str = "Collect the alerts, minute by minute";
+    ///
+    ///     fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+    ///         for window in self.stepper.windows(ctx) {
+    ///             // A failure here ends this run; the next run fetches
+    ///             // the same window again.
+    ///             let events = fetch_alerts(window.start, window.end)?;
+    ///             ctx.push_events(events)?;
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # fn fetch_alerts(_: sekoia_automation::Timestamp, _: sekoia_automation::Timestamp) -> Result<Vec<String>, TriggerError> { Ok(Vec::new()) }
+    /// # let _ = Alerts { stepper: TimeStepper::default() };
+    /// ```
     pub fn windows<'s, 'c, C: Connector>(
         &'s mut self,
         ctx: &'s ConnectorContext<'c, C>,
     ) -> TimeWindows<'s, 'c, C> {
-        TimeWindows { stepper: self, ctx }
+        TimeWindows {
+            stepper: self,
+            ctx,
+            entered: false,
+        }
+    }
+
+    /// The window to hand out at the start of an iteration: the current one
+    /// again when its loop was left before it finished it, else the next.
+    fn enter(&mut self, host: &impl Host) -> Option<TimeWindow> {
+        match self.current {
+            Some(current) if !self.finished => host.running().then_some(current),
+            _ => self.step(host),
+        }
     }
 
     /// The next window: the first one, or the one after the current,
@@ -186,6 +240,9 @@ impl TimeStepper {
     fn step(&mut self, host: &impl Host) -> Option<TimeWindow> {
         if !host.running() {
             return None;
+        }
+        if self.current.is_some() {
+            self.finished = true;
         }
         let Some(current) = self.current else {
             let now = host.now();
@@ -204,6 +261,7 @@ impl TimeStepper {
                 },
             };
             self.current = Some(window);
+            self.finished = false;
             return Some(window);
         };
         let mut next_end = plus(current.end, self.frequency);
@@ -233,6 +291,7 @@ impl TimeStepper {
             end: next_end,
         };
         self.current = Some(window);
+        self.finished = false;
         Some(window)
     }
 }
@@ -283,6 +342,8 @@ impl<C: Connector> Host for ConnectorContext<'_, C> {
 pub struct TimeWindows<'s, 'c, C: Connector> {
     stepper: &'s mut TimeStepper,
     ctx: &'s ConnectorContext<'c, C>,
+    /// Whether the first window of this iteration was handed out.
+    entered: bool,
 }
 
 impl<C: Connector> std::fmt::Debug for TimeWindows<'_, '_, C> {
@@ -297,7 +358,11 @@ impl<C: Connector> Iterator for TimeWindows<'_, '_, C> {
     type Item = TimeWindow;
 
     fn next(&mut self) -> Option<TimeWindow> {
-        self.stepper.step(self.ctx)
+        if std::mem::replace(&mut self.entered, true) {
+            self.stepper.step(self.ctx)
+        } else {
+            self.stepper.enter(self.ctx)
+        }
     }
 }
 
