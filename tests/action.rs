@@ -486,6 +486,27 @@ fn a_409_on_the_finished_patch_is_ignored() {
 }
 
 #[test]
+fn a_409_on_every_patch_closes_the_run_with_the_request_s_error_record_as_python_does() {
+    let setup = Platform::new();
+    setup
+        .platform
+        .inject(Fault::status(409).always().on_method("PATCH"));
+    assert_eq!(setup.run_scripted("list"), ExitCode::SUCCESS);
+    assert_eq!(setup.requests().len(), 2, "no attempt after a 409");
+    let finished = setup.finished();
+    assert!(finished["error"].as_str().unwrap().contains("HTTP 409"));
+    // Python's `_log_request_error` logs the failed running PATCH as an
+    // `error` record: `<date>: error: An exception occurred` and the error.
+    let logs = finished["logs"].as_str().unwrap_or_default();
+    let record = logs
+        .lines()
+        .find(|line| line.contains(": error: An exception occurred"))
+        .unwrap_or_else(|| panic!("no error record in the logs: {finished}"));
+    assert!(logs.contains("HTTP 409"), "{logs}");
+    assert!(record.len() > ": error: An exception occurred".len());
+}
+
+#[test]
 fn an_undeliverable_finished_patch_fails_the_process() {
     let setup = Platform::new();
     setup.platform.inject(
@@ -633,7 +654,7 @@ fn the_command_selects_the_item_and_unknown_commands_fail() {
     };
     assert_eq!(module().run_command(""), ExitCode::SUCCESS);
     assert_eq!(setup.requests().len(), 2);
-    assert_eq!(module().run_command("nope"), ExitCode::from(2));
+    assert_eq!(module().run_command("nope"), ExitCode::FAILURE);
     assert_eq!(
         setup.requests().len(),
         2,
