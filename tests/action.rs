@@ -616,6 +616,25 @@ fn sub_folder_moves_the_data_directory() {
 }
 
 #[test]
+fn an_absolute_sub_folder_is_the_data_directory_as_python_makes_it() {
+    let setup = Platform::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    setup
+        .sandbox
+        .set("sub_folder", elsewhere.path().to_str().unwrap())
+        .unwrap();
+    std::fs::write(elsewhere.path().join("d.json"), "[3]").unwrap();
+    setup.arguments(json!({"mode": "json-argument", "data_path": "d.json"}));
+    Module::<()>::with_settings(setup.sandbox.settings())
+        .register("s", Scripted)
+        .run_command("s");
+    let finished = setup.finished();
+    assert!(finished.get("error").is_none(), "{finished}");
+    let file = finished["results"]["data_path"].as_str().unwrap();
+    assert!(elsewhere.path().join(file).is_file(), "{finished}");
+}
+
+#[test]
 fn updated_secrets_are_sent_with_the_finished_patch() {
     struct Rotate;
     impl Action for Rotate {
