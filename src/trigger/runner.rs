@@ -193,8 +193,10 @@ fn run_loop<T: Trigger>(
     client: &PlatformClient,
     secrets_url: &str,
 ) -> ExitCode {
-    let (secrets, node_secrets) = match crate::runtime::secrets::fetch_secrets(client, secrets_url)
-    {
+    let fetched = crate::runtime::secrets::fetch_secrets(client, secrets_url, |wait| {
+        runtime.stop.sleep(wait)
+    });
+    let (secrets, node_secrets) = match fetched {
         Ok(secrets) => secrets,
         Err(_) if runtime.stop.is_stopped() => return ExitCode::SUCCESS,
         Err(error) => {
