@@ -823,3 +823,42 @@ fn an_action_reads_the_module_settings_from_its_context() {
         json!({"backoff_ms": 7, "data": data})
     );
 }
+
+/// An action whose module configuration type accepts `{}`.
+struct Lenient;
+
+impl Action for Lenient {
+    type ModuleConfiguration = Value;
+    type Arguments = Value;
+    type Results = Value;
+    const NAME: &'static str = "Lenient";
+    const DESCRIPTION: &'static str = "Succeed with any configuration";
+
+    fn run(&self, _: &ActionContext<'_, Value>, _: Value) -> Outcome<Value> {
+        Outcome::success(json!({"ran": true}))
+    }
+}
+
+#[test]
+fn a_missing_module_configuration_is_an_error_unless_the_module_takes_none() {
+    let setup = Platform::new();
+    setup.arguments(json!({}));
+    let code = Module::<Value>::with_settings(setup.sandbox.settings())
+        .register("lenient", Lenient)
+        .run_command("lenient");
+    assert_eq!(code, ExitCode::SUCCESS, "the run was reported");
+    let finished = setup.finished();
+    assert!(finished.get("results").is_none(), "it ran: {finished}");
+    let error = finished["error"].as_str().unwrap();
+    assert!(error.contains("module_configuration"), "{error}");
+
+    // A module whose configuration type is `()` never reads it, as a
+    // Python module without configuration.
+    let setup = Platform::new();
+    assert_eq!(setup.run_scripted("list"), ExitCode::SUCCESS);
+    assert!(
+        setup.finished().get("error").is_none(),
+        "{}",
+        setup.finished()
+    );
+}

@@ -96,6 +96,8 @@ impl Connector for Poller {
 fn a_connector_polls_window_by_window_and_waits_for_the_future_ones() {
     let platform = LocalPlatform::start().unwrap();
     let sandbox = Sandbox::new(&platform).unwrap();
+    // As the platform gives every trigger (the Python SDK reads it at start).
+    sandbox.set("module_configuration", "{}").unwrap();
     sandbox
         .set_json("connector_configuration", &json!({"intake_key": "STEP"}))
         .unwrap();

@@ -209,6 +209,7 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
         environment,
         &manifest,
         secrets,
+        crate::runtime::configuration::ModuleReader::Action,
     )
     .map_err(|e| e.to_string())?;
     Ok(Prepared {

@@ -363,9 +363,13 @@ fn load_configurations<T: Trigger>(
     node_secrets: &Map<String, Value>,
 ) -> Result<Configurations<T>, ConfigurationError> {
     let manifest = environment.manifest()?;
-    let (module, _) = crate::runtime::configuration::load_module_configuration::<
-        T::ModuleConfiguration,
-    >(environment, &manifest, secrets.clone())?;
+    let (module, _) =
+        crate::runtime::configuration::load_module_configuration::<T::ModuleConfiguration>(
+            environment,
+            &manifest,
+            secrets.clone(),
+            crate::runtime::configuration::ModuleReader::Trigger,
+        )?;
     let trigger = crate::runtime::configuration::load_trigger_configuration::<T::Configuration>(
         environment,
         node_secrets,
