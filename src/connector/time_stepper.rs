@@ -555,6 +555,35 @@ mod tests {
     }
 
     #[test]
+    fn an_iteration_starts_again_with_the_window_its_loop_did_not_finish() {
+        let host = Fake::at("2026-11-28T10:00:00Z");
+        let mut stepper = TimeStepper::default();
+        let first = stepper.enter(&host).unwrap();
+        // The loop was left inside `first`: handed out again, as Python's
+        // `ranges()` yields its current range first, without a log.
+        assert_eq!(stepper.enter(&host), Some(first));
+        assert!(host.take_logs().is_empty());
+        let second = stepper.step(&host).unwrap();
+        assert_eq!(second.start, first.end);
+        assert_eq!(stepper.enter(&host), Some(second));
+        // `second` finished (the loop asked for the next one) and the
+        // wait for the third stopped: the next iteration goes on after it.
+        let mut host = Fake::at("2026-11-28T10:00:00Z");
+        host.stop_at_wait = Some(0);
+        let start = Timestamp::parse_iso8601("2026-11-28T09:59:00Z").unwrap();
+        let mut stepper =
+            TimeStepper::create_from_time(start, Duration::from_secs(60), Duration::ZERO);
+        let first = stepper.enter(&host).unwrap();
+        assert_eq!(stepper.step(&host), None);
+        host.stopped.set(false);
+        let next = stepper.enter(&host).unwrap();
+        assert_eq!(
+            next.start, first.end,
+            "a finished window is not handed out again"
+        );
+    }
+
+    #[test]
     fn a_frequency_under_a_second_waits_a_second_once_caught_up() {
         let host = Fake::at("2026-11-28T10:00:00Z");
         let start = Timestamp::parse_iso8601("2026-11-28T09:59:59Z").unwrap();
