@@ -364,9 +364,10 @@ fn require_intake_key(arguments: &mut Value) {
     let Value::Object(schema) = arguments else {
         return;
     };
-    if !schema
+    if schema
         .get("properties")
-        .is_some_and(|properties| properties.get("intake_key").is_some())
+        .and_then(|properties| properties.get("intake_key"))
+        .is_none()
     {
         return;
     }
