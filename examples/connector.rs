@@ -178,6 +178,8 @@ fn main() -> ExitCode {
 fn demo() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let platform = LocalPlatform::start()?;
     let sandbox = Sandbox::new(&platform)?;
+    // The platform gives every connector its module configuration.
+    sandbox.set("module_configuration", "{}")?;
     sandbox.set("liveness_port", "0")?;
     sandbox.set("metrics_port", "0")?;
     // The intake misbehaves twice: the SDK retries.

@@ -313,6 +313,8 @@ fn median(mut values: Vec<f64>) -> f64 {
 fn figures() {
     let platform = LocalPlatform::start().expect("start the platform");
     let sandbox = Sandbox::new(&platform).expect("a sandbox");
+    // The platform gives every connector its module configuration.
+    sandbox.set("module_configuration", "{}").unwrap();
     sandbox.set("liveness_port", "0").unwrap();
     sandbox.set("metrics_port", "0").unwrap();
 

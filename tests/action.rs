@@ -486,6 +486,27 @@ fn a_409_on_the_finished_patch_is_ignored() {
 }
 
 #[test]
+fn a_409_on_every_patch_closes_the_run_with_the_request_s_error_record_as_python_does() {
+    let setup = Platform::new();
+    setup
+        .platform
+        .inject(Fault::status(409).always().on_method("PATCH"));
+    assert_eq!(setup.run_scripted("list"), ExitCode::SUCCESS);
+    assert_eq!(setup.requests().len(), 2, "no attempt after a 409");
+    let finished = setup.finished();
+    assert!(finished["error"].as_str().unwrap().contains("HTTP 409"));
+    // Python's `_log_request_error` logs the failed running PATCH as an
+    // `error` record: `<date>: error: An exception occurred` and the error.
+    let logs = finished["logs"].as_str().unwrap_or_default();
+    let record = logs
+        .lines()
+        .find(|line| line.contains(": error: An exception occurred"))
+        .unwrap_or_else(|| panic!("no error record in the logs: {finished}"));
+    assert!(logs.contains("HTTP 409"), "{logs}");
+    assert!(record.len() > ": error: An exception occurred".len());
+}
+
+#[test]
 fn an_undeliverable_finished_patch_fails_the_process() {
     let setup = Platform::new();
     setup.platform.inject(
@@ -595,6 +616,25 @@ fn sub_folder_moves_the_data_directory() {
 }
 
 #[test]
+fn an_absolute_sub_folder_is_the_data_directory_as_python_makes_it() {
+    let setup = Platform::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    setup
+        .sandbox
+        .set("sub_folder", elsewhere.path().to_str().unwrap())
+        .unwrap();
+    std::fs::write(elsewhere.path().join("d.json"), "[3]").unwrap();
+    setup.arguments(json!({"mode": "json-argument", "data_path": "d.json"}));
+    Module::<()>::with_settings(setup.sandbox.settings())
+        .register("s", Scripted)
+        .run_command("s");
+    let finished = setup.finished();
+    assert!(finished.get("error").is_none(), "{finished}");
+    let file = finished["results"]["data_path"].as_str().unwrap();
+    assert!(elsewhere.path().join(file).is_file(), "{finished}");
+}
+
+#[test]
 fn updated_secrets_are_sent_with_the_finished_patch() {
     struct Rotate;
     impl Action for Rotate {
@@ -633,7 +673,7 @@ fn the_command_selects_the_item_and_unknown_commands_fail() {
     };
     assert_eq!(module().run_command(""), ExitCode::SUCCESS);
     assert_eq!(setup.requests().len(), 2);
-    assert_eq!(module().run_command("nope"), ExitCode::from(2));
+    assert_eq!(module().run_command("nope"), ExitCode::FAILURE);
     assert_eq!(
         setup.requests().len(),
         2,
@@ -781,5 +821,44 @@ fn an_action_reads_the_module_settings_from_its_context() {
     assert_eq!(
         setup.finished()["results"],
         json!({"backoff_ms": 7, "data": data})
+    );
+}
+
+/// An action whose module configuration type accepts `{}`.
+struct Lenient;
+
+impl Action for Lenient {
+    type ModuleConfiguration = Value;
+    type Arguments = Value;
+    type Results = Value;
+    const NAME: &'static str = "Lenient";
+    const DESCRIPTION: &'static str = "Succeed with any configuration";
+
+    fn run(&self, _: &ActionContext<'_, Value>, _: Value) -> Outcome<Value> {
+        Outcome::success(json!({"ran": true}))
+    }
+}
+
+#[test]
+fn a_missing_module_configuration_is_an_error_unless_the_module_takes_none() {
+    let setup = Platform::new();
+    setup.arguments(json!({}));
+    let code = Module::<Value>::with_settings(setup.sandbox.settings())
+        .register("lenient", Lenient)
+        .run_command("lenient");
+    assert_eq!(code, ExitCode::SUCCESS, "the run was reported");
+    let finished = setup.finished();
+    assert!(finished.get("results").is_none(), "it ran: {finished}");
+    let error = finished["error"].as_str().unwrap();
+    assert!(error.contains("module_configuration"), "{error}");
+
+    // A module whose configuration type is `()` never reads it, as a
+    // Python module without configuration.
+    let setup = Platform::new();
+    assert_eq!(setup.run_scripted("list"), ExitCode::SUCCESS);
+    assert!(
+        setup.finished().get("error").is_none(),
+        "{}",
+        setup.finished()
     );
 }

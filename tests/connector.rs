@@ -68,6 +68,8 @@ impl Env {
     fn with_configuration(configuration: Value) -> Self {
         let platform = LocalPlatform::start().unwrap();
         let sandbox = Sandbox::new(&platform).unwrap();
+        // As the platform gives every trigger (the Python SDK reads it at start).
+        sandbox.set("module_configuration", "{}").unwrap();
         sandbox
             .set_json("connector_configuration", &configuration)
             .unwrap();

@@ -82,6 +82,8 @@ fn a_connector_killed_at_random_moments_never_checkpoints_past_unacknowledged_ev
     let binary = support::example("connector");
     let platform = LocalPlatform::start().unwrap();
     let sandbox = Sandbox::new(&platform).unwrap();
+    // As the platform gives every trigger (the Python SDK reads it at start).
+    sandbox.set("module_configuration", "{}").unwrap();
     sandbox.set("liveness_port", "0").unwrap();
     sandbox.set("metrics_port", "0").unwrap();
     // Every batch takes the intake 20 ms: the kills land mostly while a

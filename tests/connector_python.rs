@@ -200,6 +200,8 @@ fn run_python_as(
 /// Runs this crate's connector (`examples/connector_replay.rs`).
 fn run_ours(platform: &LocalPlatform, intake_server: &str, events: &Path, kind: &str) -> Side {
     let sandbox = Sandbox::new(platform).unwrap();
+    // As the platform gives every trigger (the Python SDK reads it at start).
+    sandbox.set("module_configuration", "{}").unwrap();
     sandbox.set("liveness_port", "0").unwrap();
     sandbox.set("metrics_port", "0").unwrap();
     sandbox

@@ -138,3 +138,48 @@ fn generate_documentation_lists_the_connector() {
     assert!(page.contains("Collect logs"), "{page}");
     assert!(page.contains("intake_key"), "{page}");
 }
+
+/// A connector whose own fields all have defaults.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[allow(dead_code)]
+struct Defaulted {
+    /// Seconds between two polls.
+    #[serde(default)]
+    frequency: u64,
+}
+
+struct Polling;
+
+impl Connector for Polling {
+    type ModuleConfiguration = ();
+    type Configuration = Defaulted;
+    type Event = String;
+    const NAME: &'static str = "Polling";
+    const DESCRIPTION: &'static str = "Poll with defaults";
+
+    fn run(&mut self, _: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn intake_key_is_required_even_when_the_connector_s_own_fields_all_have_defaults() {
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::write(
+        directory.path().join("manifest.json"),
+        json!({
+            "name": "Vendor", "slug": "vendor", "version": "1.0.0",
+            "uuid": "6f0b1a1e-7c39-4a57-9a4e-2c1f3f0f8e61", "description": "A vendor",
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let module = Module::<()>::new().register("polling", Polling);
+    let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
+    generate::write(directory.path(), &files).unwrap();
+    let arguments = &read(directory.path(), "connector_polling.json")["arguments"];
+    assert_eq!(arguments["required"], json!(["intake_key"]), "{arguments}");
+    let keys: Vec<&String> = arguments.as_object().unwrap().keys().collect();
+    let properties = keys.iter().position(|key| *key == "properties").unwrap();
+    assert_eq!(keys[properties + 1], "required", "{keys:?}");
+}

@@ -143,6 +143,8 @@ impl Trigger for Forward {
 fn a_trigger_sends_numbers_exactly() {
     let platform = LocalPlatform::start().unwrap();
     let sandbox = Sandbox::new(&platform).unwrap();
+    // As the platform gives every trigger (the Python SDK reads it at start).
+    sandbox.set("module_configuration", "{}").unwrap();
     sandbox
         .set(
             "trigger_configuration",

@@ -161,3 +161,109 @@ fn the_secrets_get_is_retried_like_any_request() {
         .unwrap();
     assert_eq!(event.json().unwrap()["event"], json!({"has_key": true}));
 }
+
+/// A trigger sandbox whose module declares the secret `api_key`.
+fn trigger_sandbox(platform: &LocalPlatform) -> Sandbox {
+    platform.set_secrets(json!({"api_key": "retried-secret-value"}));
+    let sandbox = Sandbox::new(platform).unwrap();
+    sandbox
+        .write_manifest(&json!({
+            "slug": "once",
+            "configuration": {"properties": {"api_key": {}}, "secrets": ["api_key"]}
+        }))
+        .unwrap();
+    sandbox
+        .set_json("module_configuration", &json!({}))
+        .unwrap();
+    sandbox
+        .set_json("trigger_configuration", &json!({}))
+        .unwrap();
+    sandbox.set("liveness_port", "0").unwrap();
+    sandbox.set("metrics_port", "0").unwrap();
+    sandbox
+}
+
+fn routes(platform: &LocalPlatform) -> Vec<(String, u16)> {
+    platform
+        .requests()
+        .iter()
+        .filter(|request| request.route() != "logs")
+        .map(|request| (request.route().to_string(), request.status))
+        .collect()
+}
+
+#[test]
+fn a_404_to_the_secrets_get_is_retried_as_python_does_and_the_trigger_starts() {
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = trigger_sandbox(&platform);
+    platform.inject(Fault::status(404).times(1).on_path_suffix("/secrets"));
+    let code =
+        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
+            .register("once", Once)
+            .run_command("once");
+    assert_eq!(code, ExitCode::SUCCESS);
+    assert_eq!(
+        routes(&platform),
+        [
+            ("secrets".to_string(), 404),
+            ("secrets".to_string(), 200),
+            ("callback".to_string(), 200),
+        ]
+    );
+}
+
+#[test]
+fn a_secrets_get_that_always_fails_ends_the_trigger_after_10_attempts() {
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = trigger_sandbox(&platform);
+    platform.inject(Fault::status(404).always().on_path_suffix("/secrets"));
+    let code =
+        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
+            .register("once", Once)
+            .run_command("once");
+    assert_eq!(code, ExitCode::FAILURE);
+    assert_eq!(routes(&platform), vec![("secrets".to_string(), 404); 10]);
+}
+
+/// `Once`, stopped from the test.
+struct Stoppable(std::sync::Arc<sekoia_automation::StopSignal>);
+
+impl Trigger for Stoppable {
+    type ModuleConfiguration = Value;
+    type Configuration = Value;
+    type Event = Value;
+    const NAME: &'static str = "Once";
+    const DESCRIPTION: &'static str = "Send one event with a secret and stop";
+
+    fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
+        ctx.send_event("got", &json!({"started": true}))?;
+        ctx.stop();
+        Ok(())
+    }
+
+    fn options(&self) -> sekoia_automation::TriggerOptions {
+        sekoia_automation::TriggerOptions::default().stop_signal(std::sync::Arc::clone(&self.0))
+    }
+}
+
+#[test]
+fn a_stop_wakes_the_wait_between_two_secrets_gets() {
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = trigger_sandbox(&platform);
+    platform.inject(Fault::status(404).always().on_path_suffix("/secrets"));
+    let stop = std::sync::Arc::new(sekoia_automation::StopSignal::new());
+    // An hour per backoff unit: only a stop ends the first wait.
+    let settings = sandbox.settings().retry_backoff(Duration::from_secs(3600));
+    let trigger = Stoppable(std::sync::Arc::clone(&stop));
+    let running = std::thread::spawn(move || {
+        Module::<Value>::with_settings(settings)
+            .register("once", trigger)
+            .run_command("once")
+    });
+    assert!(platform.wait_for(Duration::from_secs(20), |requests| {
+        requests.iter().any(|request| request.route() == "secrets")
+    }));
+    stop.stop();
+    assert_eq!(running.join().unwrap(), ExitCode::SUCCESS);
+    assert_eq!(routes(&platform), [("secrets".to_string(), 404)]);
+}

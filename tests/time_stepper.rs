@@ -94,6 +94,8 @@ impl Connector for Poller {
 fn a_connector_polls_window_by_window_and_waits_for_the_future_ones() {
     let platform = LocalPlatform::start().unwrap();
     let sandbox = Sandbox::new(&platform).unwrap();
+    // As the platform gives every trigger (the Python SDK reads it at start).
+    sandbox.set("module_configuration", "{}").unwrap();
     sandbox
         .set_json("connector_configuration", &json!({"intake_key": "STEP"}))
         .unwrap();
@@ -206,4 +208,106 @@ fn a_connector_polls_window_by_window_and_waits_for_the_future_ones() {
         exposition.contains("symphony_module_common_events_lags{intake_key=\"STEP\"} "),
         "{exposition}"
     );
+}
+
+/// Keeps its stepper between runs and fails its first run in the middle of
+/// its second window, before pushing it.
+struct Retrier {
+    stepper: TimeStepper,
+    runs: u32,
+    /// `(run, window)` for every window handed out.
+    windows: Arc<Mutex<Vec<(u32, TimeWindow)>>>,
+}
+
+impl Connector for Retrier {
+    type ModuleConfiguration = Value;
+    type Configuration = Value;
+    type Event = JsonEvent<Value>;
+    const NAME: &'static str = "Retrier";
+    const DESCRIPTION: &'static str = "Fail once in the middle of a window";
+
+    fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+        self.runs += 1;
+        let run = self.runs;
+        let mut in_this_run = 0;
+        for window in self.stepper.windows(ctx) {
+            in_this_run += 1;
+            self.windows.lock().unwrap().push((run, window));
+            if run == 1 && in_this_run == 2 {
+                return Err(TriggerError::msg("the source answered 502"));
+            }
+            let _acknowledged = ctx.push_events(fetch(window))?;
+            if in_this_run == 3 || run > 5 {
+                ctx.stop();
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_window_left_unfinished_by_a_failed_run_is_fetched_again_by_the_next_run() {
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = Sandbox::new(&platform).unwrap();
+    sandbox
+        .set_json("module_configuration", &json!({}))
+        .unwrap();
+    sandbox
+        .set_json("connector_configuration", &json!({"intake_key": "AGAIN"}))
+        .unwrap();
+    sandbox.set("liveness_port", "0").unwrap();
+    sandbox.set("metrics_port", "0").unwrap();
+    let windows = Arc::new(Mutex::new(Vec::new()));
+    // Windows long past on the system clock: none is waited for, and the
+    // pause after the failed run is one backoff unit (1 ms).
+    let retrier = Retrier {
+        stepper: TimeStepper::create_from_time(
+            at(FIRST),
+            Duration::from_secs(60),
+            Duration::from_secs(60),
+        ),
+        runs: 0,
+        windows: Arc::clone(&windows),
+    };
+    let code =
+        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
+            .register("retrier", retrier)
+            .run_command("retrier");
+    assert_eq!(code, ExitCode::SUCCESS);
+
+    let windows = windows.lock().unwrap().clone();
+    let first_run: Vec<TimeWindow> = windows
+        .iter()
+        .filter(|(run, _)| *run == 1)
+        .map(|(_, w)| *w)
+        .collect();
+    let second_run: Vec<TimeWindow> = windows
+        .iter()
+        .filter(|(run, _)| *run == 2)
+        .map(|(_, w)| *w)
+        .collect();
+    assert_eq!(first_run.len(), 2, "{windows:?}");
+    assert_eq!(
+        second_run.first(),
+        Some(&first_run[1]),
+        "the window the first run failed in was not handed out again: {windows:?}"
+    );
+    assert_eq!(second_run[1].start, first_run[1].end, "{windows:?}");
+
+    // No event of the source lost, none sent twice, up to the last window.
+    let mut ids = Vec::new();
+    for request in platform.requests() {
+        if request.route() != "batch" {
+            continue;
+        }
+        for event in request.json().unwrap()["jsons"].as_array().unwrap() {
+            let event: Value = serde_json::from_str(event.as_str().unwrap()).unwrap();
+            ids.push(event["id"].as_u64().unwrap());
+        }
+    }
+    let last = second_run.last().unwrap();
+    let expected: Vec<u64> = (0..)
+        .take_while(|k| at(FIRST + 10 * k) < last.end)
+        .collect();
+    assert_eq!(ids, expected);
 }

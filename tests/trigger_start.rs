@@ -82,12 +82,14 @@ fn without_node_value_the_configuration_is_kept() {
 }
 
 #[test]
-fn missing_secrets_endpoint_fails_the_start() {
+fn a_secrets_endpoint_missing_at_every_attempt_fails_the_start() {
     let env = Env::new();
     env.platform
-        .inject(Fault::status(404).on_path_suffix("/secrets"));
+        .inject(Fault::status(404).always().on_path_suffix("/secrets"));
     let code = env.run(Scripted::new(|_, _| panic!("never runs")));
     assert_eq!(code, ExitCode::FAILURE);
+    // Retried as the Python SDK does, 404 included: 10 attempts.
+    assert_eq!(env.requests("secrets").len(), 10);
     assert!(env.logs().iter().any(|log| {
         log["level"] == "error"
             && log["message"]
@@ -120,4 +122,44 @@ fn url_logs_and_url_secrets_may_be_given() {
         .map(|request| request.path.clone())
         .collect();
     assert_eq!(paths, ["/elsewhere/secrets", "/elsewhere/logs"]);
+}
+
+/// Runs `Scripted` (configuration types `Value`, which accept `{}`) until
+/// its configuration error is logged, then stops it: the records and the
+/// events sent.
+fn start_without(missing: &str) -> (Vec<Value>, usize) {
+    let env = Env::new();
+    env.sandbox.remove(missing).unwrap();
+    let stop = Arc::new(sekoia_automation::StopSignal::new());
+    let running = env.spawn({
+        let stop = Arc::clone(&stop);
+        move || {
+            Scripted::new(|ctx, _| {
+                ctx.send_event("started", &json!({}))?;
+                ctx.stop();
+                Ok(())
+            })
+            .with_options(TriggerOptions::default().stop_signal(stop))
+        }
+    });
+    let logged = env.wait_for_log(|log| log["message"] == "Configuration error");
+    stop.stop();
+    assert_eq!(running.join().unwrap(), ExitCode::SUCCESS);
+    assert!(logged, "{missing}: {:?}", env.logs());
+    (env.logs(), env.requests("callback").len())
+}
+
+#[test]
+fn a_missing_module_or_trigger_configuration_is_a_configuration_error_even_for_a_type_that_accepts_an_empty_object()
+ {
+    for missing in ["module_configuration", "trigger_configuration"] {
+        let (logs, events) = start_without(missing);
+        assert_eq!(events, 0, "{missing}: the trigger ran");
+        assert!(
+            logs.iter()
+                .any(|log| log["level"] == "error"
+                    && log["message"].as_str().unwrap().contains(missing)),
+            "{missing}: {logs:?}"
+        );
+    }
 }

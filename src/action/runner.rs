@@ -178,7 +178,13 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
     let answer = callback
         .client
         .patch_json(&callback.url, &body)
-        .map_err(|e| e.to_string())?;
+        .map_err(|error| {
+            // The Python SDK's `_log_request_error`: the failed request is
+            // an `error` record in the finished PATCH's logs (captured on
+            // this thread), besides the run's error.
+            log::error!("An exception occurred\n{error}");
+            error.to_string()
+        })?;
     let mut secrets = Map::new();
     if manifest.has_secrets() {
         let answer: Value = answer.json().unwrap_or(Value::Null);
@@ -203,6 +209,7 @@ fn prepare<C: DeserializeOwned + JsonSchema>(
         environment,
         &manifest,
         secrets,
+        crate::runtime::configuration::ModuleReader::Action,
     )
     .map_err(|e| e.to_string())?;
     Ok(Prepared {

@@ -123,54 +123,66 @@ impl Slot {
         }
     }
 
-    fn read(&self) -> Result<Option<Value>, StorageError> {
+    fn read(&self) -> Result<Option<Value>, CheckpointError> {
         let mut map = self.file.read()?;
         let map = match &self.subkey {
             Some(subkey) => match map.remove(subkey) {
+                None => return Ok(None),
                 Some(Value::Object(inner)) => inner,
-                _ => return Ok(None),
+                Some(other) => return Err(self.not_an_object(subkey, &other)),
             },
             None => map,
         };
         Ok(map.get(self.key).filter(|value| !value.is_null()).cloned())
     }
 
-    fn write(&self, value: Value) -> Result<(), StorageError> {
+    fn write(&self, value: Value) -> Result<(), CheckpointError> {
         self.write_if(|_| Some(value)).map(|_| ())
     }
 
     /// Under the file's lock: reads the stored value, and writes what
-    /// `decide` returns for it (nothing for `None`); whether it wrote.
+    /// `decide` returns for it (nothing for `None`); whether it wrote. A
+    /// subkey that holds something else than an object is an error, and
+    /// nothing is written.
     fn write_if(
         &self,
         decide: impl FnOnce(Option<&Value>) -> Option<Value>,
-    ) -> Result<bool, StorageError> {
+    ) -> Result<bool, CheckpointError> {
         self.file.update(|map| {
             let stored = match &self.subkey {
-                Some(subkey) => map.get(subkey).and_then(|inner| inner.get(self.key)),
+                Some(subkey) => match map.get(subkey) {
+                    None => None,
+                    Some(Value::Object(inner)) => inner.get(self.key),
+                    Some(other) => return Err(self.not_an_object(subkey, other)),
+                },
                 None => map.get(self.key),
             };
             let Some(value) = decide(stored.filter(|value| !value.is_null())) else {
-                return false;
+                return Ok(false);
             };
             let target = match &self.subkey {
-                Some(subkey) => {
-                    let entry = map
-                        .entry(subkey.clone())
-                        .or_insert_with(|| Value::Object(Map::new()));
-                    if !entry.is_object() {
-                        *entry = Value::Object(Map::new());
-                    }
-                    match entry {
-                        Value::Object(inner) => inner,
-                        _ => unreachable!("set to an object above"),
-                    }
-                }
+                Some(subkey) => match map
+                    .entry(subkey.clone())
+                    .or_insert_with(|| Value::Object(Map::new()))
+                {
+                    Value::Object(inner) => inner,
+                    _ => unreachable!("checked to be an object, or inserted as one"),
+                },
                 None => map,
             };
             target.insert(self.key.to_string(), value);
-            true
-        })
+            Ok(true)
+        })?
+    }
+
+    /// The error for a subkey that holds `value`, not an object.
+    fn not_an_object(&self, subkey: &str, value: &Value) -> CheckpointError {
+        CheckpointError::Invalid {
+            path: self.file.path().to_owned(),
+            key: subkey.to_string(),
+            value: value.to_string(),
+            expected: "a JSON object (the subkey holds the checkpoint's keys)",
+        }
     }
 
     fn invalid(&self, value: &Value, expected: &'static str) -> CheckpointError {
@@ -598,7 +610,6 @@ impl<V: Serialize + DeserializeOwned> CheckpointCursor<V> {
             path: self.slot.file.path().to_owned(),
             cause: source,
         })?;
-        self.slot.write(value)?;
-        Ok(())
+        self.slot.write(value)
     }
 }

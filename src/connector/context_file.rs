@@ -2,17 +2,24 @@
 //! keys share (PROTOCOL-connectors §3.1), with the flaws F11–F13 fixed.
 //!
 //! - One object per file per process ([`ContextFile::open`] returns the
-//!   same one for the same path), holding a lock: every change is a
-//!   read-merge-write under it, so two checkpoints (two subkeys, or a
-//!   checkpoint and the module's own keys) never erase each other.
+//!   same one for the same path), holding a lock, and an advisory lock
+//!   (`flock`) on the sidecar file `.context.json.lock` across processes:
+//!   every change is a read-merge-write under both, so two checkpoints (two
+//!   subkeys, or a checkpoint and the module's own keys, in one process or
+//!   in two sharing the data directory) never erase each other.
 //! - Saves are atomic ([`PersistentJson`](crate::PersistentJson)'s write: a
 //!   temporary file renamed over the file, flushed): a crash leaves the old
-//!   file or the new one, never a truncated one.
+//!   file or the new one, never a truncated one. The temporary files of a
+//!   process killed while saving are removed when the file is first opened
+//!   in a process, as [`PersistentJson::open`](crate::PersistentJson::open)
+//!   removes them.
 //! - Reads never write.
 //! - The file is compact JSON, as the Python SDK's `orjson.dumps` writes it
-//!   (numbers too: `1E5` read from an API is saved `100000.0`); an empty file
-//!   (left by the Python SDK's non-atomic save) reads as `{}`; an invalid
-//!   one is an error naming the file, never silently `{}`.
+//!   (numbers too: `1E5` read from an API is saved `100000.0`); an empty
+//!   (0-byte) file, left by the Python SDK's non-atomic save, reads as `{}`;
+//!   any other content that is not a JSON object (whitespace only included)
+//!   is an error naming the file, never silently `{}`, and the file is left
+//!   as it is.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +28,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use serde_json::{Map, Value};
 
 use crate::storage::data_directory::StorageError;
+use crate::storage::{file_lock, persistent_json};
 
 /// The name of the file in the data directory.
 pub const CONTEXT_FILE: &str = "context.json";
@@ -50,7 +58,9 @@ pub struct ContextFile {
 
 impl ContextFile {
     /// The context file at `path`: the same object for the same path in the
-    /// whole process. Nothing is read or written yet.
+    /// whole process. Nothing is read or written yet; the first `open` of a
+    /// path in the process removes the temporary files that a process killed
+    /// while saving it left (those no live process is writing).
     pub fn open(path: impl Into<PathBuf>) -> Arc<ContextFile> {
         static OPEN: OnceLock<Mutex<HashMap<PathBuf, Arc<ContextFile>>>> = OnceLock::new();
         let path = path.into();
@@ -60,6 +70,12 @@ impl ContextFile {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         Arc::clone(open.entry(key).or_insert_with(|| {
+            let directory = directory_of(&path);
+            if let Some(name) = path.file_name()
+                && directory.is_dir()
+            {
+                persistent_json::remove_stale_temporary_files(directory, name);
+            }
             Arc::new(ContextFile {
                 path,
                 lock: Mutex::new(()),
@@ -95,18 +111,20 @@ impl ContextFile {
     }
 
     /// Reads the file, lets `change` modify its content, and saves it
-    /// atomically when it changed, all under the file's lock: keys changed
-    /// by others in between are kept.
+    /// atomically when it changed, all under the file's lock (in the process
+    /// and across processes): keys changed by others in between are kept.
     ///
     /// # Errors
     ///
     /// As [`read`](Self::read); [`StorageError::Io`] when it cannot be
-    /// written (the file keeps its previous content).
+    /// written, or its lock file cannot be created (the file keeps its
+    /// previous content).
     pub fn update<R>(
         &self,
         change: impl FnOnce(&mut Map<String, Value>) -> R,
     ) -> Result<R, StorageError> {
         let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let _across_processes = self.lock_across_processes()?;
         let mut map = self.load()?;
         let before = map.clone();
         let result = change(&mut map);
@@ -119,14 +137,42 @@ impl ContextFile {
                     cause: source,
                 }
             })?;
-            let bytes = text.into_bytes();
-            if let Some(directory) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(directory)
-                    .map_err(|e| StorageError::io("create the directory", directory, e))?;
-            }
-            crate::storage::persistent_json::write_atomically(&self.path, &bytes)?;
+            persistent_json::write_atomically(&self.path, &text.into_bytes())?;
         }
         Ok(result)
+    }
+
+    /// Creates the directory and takes the exclusive `flock` of the sidecar
+    /// `.<name>.lock`, held until the returned file is dropped. Another
+    /// process changing the file waits for it.
+    fn lock_across_processes(&self) -> Result<std::fs::File, StorageError> {
+        let name = self
+            .path
+            .file_name()
+            .ok_or_else(|| StorageError::NotAFile {
+                path: self.path.clone(),
+            })?;
+        let directory = directory_of(&self.path);
+        std::fs::create_dir_all(directory)
+            .map_err(|e| StorageError::io("create the directory", directory, e))?;
+        let mut lock_name = std::ffi::OsString::from(".");
+        lock_name.push(name);
+        lock_name.push(".lock");
+        let lock_path = directory.join(lock_name);
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StorageError::io("create the lock file", &lock_path, e))?;
+        if !file_lock::lock(&file, false) {
+            log::debug!(
+                "`{}` could not be locked: changes to `{}` are locked in this process only",
+                lock_path.display(),
+                self.path.display()
+            );
+        }
+        Ok(file)
     }
 
     fn load(&self) -> Result<Map<String, Value>, StorageError> {
@@ -135,8 +181,17 @@ impl ContextFile {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
             Err(error) => return Err(StorageError::io("read the file", &self.path, error)),
         };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        if bytes.is_empty() {
+            // Left by the Python SDK's non-atomic save, killed between the
+            // truncation and the write: what it reads as `{}` too.
             return Ok(Map::new());
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(StorageError::WrongShape {
+                path: self.path.clone(),
+                expected: "JSON object",
+                detail: format!("it holds only whitespace ({} bytes)", bytes.len()),
+            });
         }
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(map),
@@ -151,6 +206,13 @@ impl ContextFile {
             }),
         }
     }
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+fn directory_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 fn kind(value: &Value) -> &'static str {

@@ -23,7 +23,9 @@ const MAX_FAILURE_PAUSE: u32 = 60;
 
 /// What the trigger runtime reads as the trigger configuration of a
 /// connector: nothing (the connector reads `connector_configuration`
-/// itself, without the node-secret overlay).
+/// itself, without the node-secret overlay). Its schema is `null`, a type
+/// that holds nothing, so that the runtime does not require a
+/// `trigger_configuration`.
 #[derive(Debug, Default)]
 pub(crate) struct NotRead;
 
@@ -39,7 +41,7 @@ impl JsonSchema for NotRead {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({"type": "object"})
+        schemars::json_schema!({"type": "null"})
     }
 }
 

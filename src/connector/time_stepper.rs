@@ -97,6 +97,10 @@ pub struct TimeStepper {
     start: Start,
     /// The last window given, once the iteration started.
     current: Option<TimeWindow>,
+    /// Whether the loop asked for the window after `current`: the loop's
+    /// body finished `current`. A window handed out and not finished is
+    /// handed out again by the next [`windows`](Self::windows).
+    finished: bool,
     gauge: Option<Gauge>,
 }
 
@@ -126,6 +130,7 @@ impl TimeStepper {
             delay,
             start: Start::Back(start_back),
             current: None,
+            finished: false,
             gauge: None,
         }
     }
@@ -140,6 +145,7 @@ impl TimeStepper {
             delay,
             start: Start::At(start),
             current: None,
+            finished: false,
             gauge: None,
         }
     }
@@ -173,13 +179,61 @@ impl TimeStepper {
 
     /// The windows, one after the other, for as long as the connector runs:
     /// the iteration ends when it stops (a wait for the next window ends at
-    /// once then). Dropping the iterator and calling `windows` again goes on
-    /// after the last window given.
+    /// once then).
+    ///
+    /// A window counts as finished when the loop asks for the next one. A
+    /// loop left in the middle of a window (an error returned with `?`, a
+    /// `break`) leaves it unfinished, and the next `windows` hands it out
+    /// again first, as the Python SDK's `ranges()` yields the current range
+    /// again: a stepper kept in the connector's struct across runs fetches
+    /// the window of a failed run again instead of skipping its events.
+    ///
+    /// ```
+    /// use sekoia_automation::{Connector, ConnectorContext, TimeStepper, TriggerError};
+    /// use std::time::Duration;
+    ///
+    /// struct Alerts {
+    ///     stepper: TimeStepper, // kept between the runs
+    /// }
+    ///
+    /// impl Connector for Alerts {
+    ///     type ModuleConfiguration = ();
+    ///     type Configuration = serde_json::Value;
+    ///     type Event = String;
+    ///     const NAME: &'static str = "Alerts";
+    ///     const DESCRIPTION: &'static str = "Collect the alerts, minute by minute";
+    ///
+    ///     fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+    ///         for window in self.stepper.windows(ctx) {
+    ///             // A failure here ends this run; the next run fetches
+    ///             // the same window again.
+    ///             let events = fetch_alerts(window.start, window.end)?;
+    ///             ctx.push_events(events)?;
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # fn fetch_alerts(_: sekoia_automation::Timestamp, _: sekoia_automation::Timestamp) -> Result<Vec<String>, TriggerError> { Ok(Vec::new()) }
+    /// # let _ = Alerts { stepper: TimeStepper::default() };
+    /// ```
     pub fn windows<'s, 'c, C: Connector>(
         &'s mut self,
         ctx: &'s ConnectorContext<'c, C>,
     ) -> TimeWindows<'s, 'c, C> {
-        TimeWindows { stepper: self, ctx }
+        TimeWindows {
+            stepper: self,
+            ctx,
+            entered: false,
+        }
+    }
+
+    /// The window to hand out at the start of an iteration: the current one
+    /// again when its loop was left before it finished it, else the next.
+    fn enter(&mut self, host: &impl Host) -> Option<TimeWindow> {
+        match self.current {
+            Some(current) if !self.finished => host.running().then_some(current),
+            _ => self.step(host),
+        }
     }
 
     /// The next window: the first one, or the one after the current,
@@ -187,6 +241,9 @@ impl TimeStepper {
     fn step(&mut self, host: &impl Host) -> Option<TimeWindow> {
         if !host.running() {
             return None;
+        }
+        if self.current.is_some() {
+            self.finished = true;
         }
         let Some(current) = self.current else {
             let now = host.now();
@@ -205,6 +262,7 @@ impl TimeStepper {
                 },
             };
             self.current = Some(window);
+            self.finished = false;
             return Some(window);
         };
         let mut next_end = plus(current.end, self.frequency);
@@ -234,6 +292,7 @@ impl TimeStepper {
             end: next_end,
         };
         self.current = Some(window);
+        self.finished = false;
         Some(window)
     }
 }
@@ -284,6 +343,8 @@ impl<C: Connector> Host for ConnectorContext<'_, C> {
 pub struct TimeWindows<'s, 'c, C: Connector> {
     stepper: &'s mut TimeStepper,
     ctx: &'s ConnectorContext<'c, C>,
+    /// Whether the first window of this iteration was handed out.
+    entered: bool,
 }
 
 impl<C: Connector> std::fmt::Debug for TimeWindows<'_, '_, C> {
@@ -298,7 +359,11 @@ impl<C: Connector> Iterator for TimeWindows<'_, '_, C> {
     type Item = TimeWindow;
 
     fn next(&mut self) -> Option<TimeWindow> {
-        self.stepper.step(self.ctx)
+        if std::mem::replace(&mut self.entered, true) {
+            self.stepper.step(self.ctx)
+        } else {
+            self.stepper.enter(self.ctx)
+        }
     }
 }
 
@@ -488,6 +553,35 @@ mod tests {
             "the stopped window is not given"
         );
         assert_eq!(stepper.step(&host), None, "stopped: nothing more");
+    }
+
+    #[test]
+    fn an_iteration_starts_again_with_the_window_its_loop_did_not_finish() {
+        let host = Fake::at("2026-11-28T10:00:00Z");
+        let mut stepper = TimeStepper::default();
+        let first = stepper.enter(&host).unwrap();
+        // The loop was left inside `first`: handed out again, as Python's
+        // `ranges()` yields its current range first, without a log.
+        assert_eq!(stepper.enter(&host), Some(first));
+        assert!(host.take_logs().is_empty());
+        let second = stepper.step(&host).unwrap();
+        assert_eq!(second.start, first.end);
+        assert_eq!(stepper.enter(&host), Some(second));
+        // `second` finished (the loop asked for the next one) and the
+        // wait for the third stopped: the next iteration goes on after it.
+        let mut host = Fake::at("2026-11-28T10:00:00Z");
+        host.stop_at_wait = Some(0);
+        let start = Timestamp::parse_iso8601("2026-11-28T09:59:00Z").unwrap();
+        let mut stepper =
+            TimeStepper::create_from_time(start, Duration::from_secs(60), Duration::ZERO);
+        let first = stepper.enter(&host).unwrap();
+        assert_eq!(stepper.step(&host), None);
+        host.stopped.set(false);
+        let next = stepper.enter(&host).unwrap();
+        assert_eq!(
+            next.start, first.end,
+            "a finished window is not handed out again"
+        );
     }
 
     #[test]

@@ -339,11 +339,10 @@ impl<K: crate::connector::Connector> ItemManifest for ConnectorManifest<K> {
     }
 
     fn fields(&self) -> Map<String, Value> {
+        let mut arguments = crate::connector::configuration_schema::<K::Configuration>();
+        require_intake_key(&mut arguments);
         let mut fields = Map::new();
-        fields.insert(
-            "arguments".into(),
-            crate::connector::configuration_schema::<K::Configuration>(),
-        );
+        fields.insert("arguments".into(), arguments);
         fields
     }
 
@@ -353,6 +352,42 @@ impl<K: crate::connector::Connector> ItemManifest for ConnectorManifest<K> {
 
     fn module_without_configuration(&self) -> bool {
         without_configuration::<K::ModuleConfiguration>()
+    }
+}
+
+/// Puts `intake_key` first in the `required` list of a connector's
+/// arguments, the list placed after `properties` when the connector's own
+/// fields all have defaults (it has none then), as the Python SDK's
+/// `DefaultConnectorConfiguration` makes it required whatever the
+/// connector's fields.
+fn require_intake_key(arguments: &mut Value) {
+    let Value::Object(schema) = arguments else {
+        return;
+    };
+    if schema
+        .get("properties")
+        .and_then(|properties| properties.get("intake_key"))
+        .is_none()
+    {
+        return;
+    }
+    match schema.get_mut("required") {
+        Some(Value::Array(required)) => {
+            if !required.iter().any(|name| name == "intake_key") {
+                required.insert(0, Value::from("intake_key"));
+            }
+        }
+        _ => {
+            let after_properties = schema
+                .keys()
+                .position(|key| key == "properties")
+                .map_or(schema.len(), |index| index + 1);
+            schema.shift_insert(
+                after_properties,
+                "required".into(),
+                Value::Array(vec![Value::from("intake_key")]),
+            );
+        }
     }
 }
 

@@ -282,7 +282,8 @@ impl<C, S: ModuleState> Module<C, S> {
     /// Runs the item registered under `command`, as if it were `argv[1]`
     /// (a [reserved invocation](crate#the-module-binary) runs with no argument).
     /// An unknown command is reported on stderr, listing the known ones, and
-    /// fails with exit code 2.
+    /// fails with exit code 1, as the Python SDK's `CommandNotFoundError`
+    /// ends its process.
     pub fn run_command(self, command: &str) -> ExitCode
     where
         S: CanRun,
@@ -319,7 +320,7 @@ impl<C, S: ModuleState> Module<C, S> {
                 "error: unknown command `{command}`: this module knows {}. Give one of them as the first argument (`--help` lists them with the tooling)",
                 known.join(", ")
             );
-            return ExitCode::from(2);
+            return ExitCode::FAILURE;
         };
         let item = self.items.swap_remove(position);
         item.execute(&Environment::new(self.settings))

@@ -10,27 +10,49 @@ use serde_json::{Map, Value, json};
 use crate::config::manifest::Manifest;
 use crate::config::secret::secret_properties;
 use crate::config::source::{ConfigurationError, ConfigurationSource};
+use crate::item::manifest::without_configuration;
 use crate::runtime::environment::Environment;
 use crate::wire::redact;
 
+/// Who reads `module_configuration`, which decides whether it may be absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ModuleReader {
+    /// A trigger or connector: the Python SDK's `Trigger.execute` always
+    /// reads it (`set_secrets`), so its absence is always an error.
+    Trigger,
+    /// An action or validator: the Python SDK reads it only when the
+    /// manifest declares secrets or the item's code reads it. A module whose
+    /// configuration type holds nothing (`()`) cannot read it: absent, it is
+    /// `{}` unless the manifest declares secrets.
+    Action,
+}
+
 /// Loads `module_configuration`, merges the secrets (declared keys only),
 /// checks the manifest's required properties and deserializes it.
+///
+/// An absent `module_configuration` is an error naming the file and the
+/// variable, as in the Python SDK, even when `C` would accept `{}`; the
+/// one exception is an action of a module whose configuration type holds
+/// nothing (see [`ModuleReader::Action`]).
 pub(crate) fn load_module_configuration<C: DeserializeOwned + JsonSchema>(
     environment: &Environment,
     manifest: &Manifest,
     secrets: Map<String, Value>,
+    reader: ModuleReader,
 ) -> Result<(C, Value), ConfigurationError> {
     let name = "module_configuration";
     let raw = match environment.source.optional_json(name)? {
         Some(raw) => raw,
-        None if secrets.is_empty() => {
-            // A module whose configuration type accepts nothing does not read it.
-            if let Ok(configuration) = deserialize::<C>(&json!({})) {
-                return Ok((configuration, json!({})));
-            }
-            return Err(environment.source.missing(name));
+        None if reader == ModuleReader::Action
+            && !manifest.has_secrets()
+            && secrets.is_empty()
+            && without_configuration::<C>() =>
+        {
+            let configuration =
+                deserialize::<C>(&json!({})).map_err(|_| environment.source.missing(name))?;
+            return Ok((configuration, json!({})));
         }
-        None => json!({}),
+        None => return Err(environment.source.missing(name)),
     };
     let mut raw = raw;
     if let Value::Object(map) = &mut raw {
@@ -59,6 +81,10 @@ pub(crate) fn load_module_configuration<C: DeserializeOwned + JsonSchema>(
 
 /// Loads `trigger_configuration` with the non-null `node_value` secrets
 /// overlaid, registers its secret fields to be scrubbed and deserializes it.
+///
+/// An absent `trigger_configuration` is an error naming the file and the
+/// variable, even when `C` would accept `{}`, unless `C` holds nothing
+/// (`()`) and there are no node secrets.
 pub(crate) fn load_trigger_configuration<C: DeserializeOwned + JsonSchema>(
     environment: &Environment,
     node_secrets: &Map<String, Value>,
@@ -66,14 +92,13 @@ pub(crate) fn load_trigger_configuration<C: DeserializeOwned + JsonSchema>(
     let name = "trigger_configuration";
     let mut raw = match environment.source.optional_json(name)? {
         Some(raw) => raw,
-        None if node_secrets.is_empty() => {
-            // A trigger whose configuration type accepts nothing does not read it.
-            if let Ok(configuration) = deserialize::<C>(&json!({})) {
-                return Ok(configuration);
-            }
-            return Err(environment.source.missing(name));
+        // A trigger whose configuration type holds nothing (`()`) never
+        // reads it: the Python SDK reads it only for the trigger's code and
+        // to lay node secrets over it.
+        None if node_secrets.is_empty() && without_configuration::<C>() => {
+            return deserialize::<C>(&json!({})).map_err(|_| environment.source.missing(name));
         }
-        None => json!({}),
+        None => return Err(environment.source.missing(name)),
     };
     if let Value::Object(map) = &mut raw {
         for (key, value) in node_secrets {

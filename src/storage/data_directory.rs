@@ -245,13 +245,17 @@ impl DataDirectory {
     /// paths are then relative to `<root>/<sub_folder>`, and may not leave it.
     ///
     /// An empty `sub_folder` means no sub-folder (as in the Python SDK, where
-    /// an empty value is ignored): the result is the same data directory.
+    /// an empty value is ignored): the result is the same data directory. An
+    /// absolute `sub_folder` is used as given, as the Python SDK's
+    /// `path / sub_folder` does: it is the platform's configuration, not a
+    /// path a user chose (paths given as arguments stay refused when
+    /// absolute, [`resolve`](Self::resolve)).
     ///
     /// # Errors
     ///
-    /// [`StorageError::SubFolder`] when `sub_folder` is absolute, climbs
-    /// above the data directory with `..`, or leaves it through a symbolic
-    /// link (the Python SDK would silently use a directory elsewhere).
+    /// [`StorageError::SubFolder`] when a relative `sub_folder` climbs above
+    /// the data directory with `..`, or leaves it through a symbolic link
+    /// (the Python SDK would silently use a directory elsewhere).
     ///
     /// # Example
     ///
@@ -260,12 +264,17 @@ impl DataDirectory {
     ///
     /// let data = DataDirectory::new("/symphony_data").with_sub_folder("tenant-a")?;
     /// assert_eq!(data.root(), std::path::Path::new("/symphony_data/tenant-a"));
+    /// let elsewhere = DataDirectory::new("/symphony_data").with_sub_folder("/mnt/tenant-b")?;
+    /// assert_eq!(elsewhere.root(), std::path::Path::new("/mnt/tenant-b"));
     /// assert!(DataDirectory::new("/symphony_data").with_sub_folder("../etc").is_err());
     /// # Ok::<(), sekoia_automation::StorageError>(())
     /// ```
     pub fn with_sub_folder(&self, sub_folder: &str) -> Result<DataDirectory, StorageError> {
         if sub_folder.is_empty() {
             return Ok(self.clone());
+        }
+        if Path::new(sub_folder).is_absolute() {
+            return Ok(DataDirectory::new(sub_folder));
         }
         match self.resolve(sub_folder) {
             Ok(root) => Ok(DataDirectory { root }),

@@ -4,5 +4,6 @@
 //! runs).
 
 pub(crate) mod data_directory;
+pub(crate) mod file_lock;
 pub(crate) mod finite;
 pub(crate) mod persistent_json;

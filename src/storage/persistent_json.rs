@@ -23,6 +23,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::storage::data_directory::{StorageError, real_location};
+use crate::storage::file_lock::lock;
 
 /// Temporary files left by a process killed in the middle of a save are
 /// removed by the next [`PersistentJson::open`] once their writer is gone
@@ -421,7 +422,7 @@ fn is_temporary_name(candidate: &std::ffi::OsStr, name: &std::ffi::OsStr) -> boo
 /// Removes the temporary files of `name` in `directory` whose writer is
 /// gone or older than [`STALE_TEMPORARY_FILE`], best effort (failures are
 /// logged as warnings).
-fn remove_stale_temporary_files(directory: &Path, name: &std::ffi::OsStr) {
+pub(crate) fn remove_stale_temporary_files(directory: &Path, name: &std::ffi::OsStr) {
     let entries = match fs::read_dir(directory) {
         Ok(entries) => entries,
         Err(error) => {
@@ -525,26 +526,6 @@ fn still_linked(file: &fs::File, path: &Path) -> bool {
 #[cfg(not(unix))]
 fn still_linked(_file: &fs::File, _path: &Path) -> bool {
     true
-}
-
-/// Takes an exclusive `flock` on `file` (held until it is closed); with
-/// `try_only`, without waiting: whether it was taken.
-#[cfg(unix)]
-#[allow(unsafe_code)] // flock(2): see the crate root.
-fn lock(file: &fs::File, try_only: bool) -> bool {
-    use std::os::fd::AsRawFd as _;
-    let operation = if try_only {
-        libc::LOCK_EX | libc::LOCK_NB
-    } else {
-        libc::LOCK_EX
-    };
-    // SAFETY: flock(2) on a file descriptor owned by `file`.
-    unsafe { libc::flock(file.as_raw_fd(), operation) == 0 }
-}
-
-#[cfg(not(unix))]
-fn lock(_file: &fs::File, _try_only: bool) -> bool {
-    false
 }
 
 /// Whether the temporary file at `path` has no writer any more: nobody

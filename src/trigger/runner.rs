@@ -193,8 +193,10 @@ fn run_loop<T: Trigger>(
     client: &PlatformClient,
     secrets_url: &str,
 ) -> ExitCode {
-    let (secrets, node_secrets) = match crate::runtime::secrets::fetch_secrets(client, secrets_url)
-    {
+    let fetched = crate::runtime::secrets::fetch_secrets(client, secrets_url, |wait| {
+        runtime.stop.sleep(wait)
+    });
+    let (secrets, node_secrets) = match fetched {
         Ok(secrets) => secrets,
         Err(_) if runtime.stop.is_stopped() => return ExitCode::SUCCESS,
         Err(error) => {
@@ -361,9 +363,13 @@ fn load_configurations<T: Trigger>(
     node_secrets: &Map<String, Value>,
 ) -> Result<Configurations<T>, ConfigurationError> {
     let manifest = environment.manifest()?;
-    let (module, _) = crate::runtime::configuration::load_module_configuration::<
-        T::ModuleConfiguration,
-    >(environment, &manifest, secrets.clone())?;
+    let (module, _) =
+        crate::runtime::configuration::load_module_configuration::<T::ModuleConfiguration>(
+            environment,
+            &manifest,
+            secrets.clone(),
+            crate::runtime::configuration::ModuleReader::Trigger,
+        )?;
     let trigger = crate::runtime::configuration::load_trigger_configuration::<T::Configuration>(
         environment,
         node_secrets,

@@ -80,6 +80,8 @@ impl Env {
     pub fn new() -> Self {
         let platform = LocalPlatform::start().unwrap();
         let sandbox = Sandbox::new(&platform).unwrap();
+        // As the platform gives every trigger (the Python SDK reads it at start).
+        sandbox.set("module_configuration", "{}").unwrap();
         sandbox
             .set_json("trigger_configuration", &json!({}))
             .unwrap();
