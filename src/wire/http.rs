@@ -37,6 +37,12 @@ pub enum Method {
     Post,
     /// `PATCH`.
     Patch,
+    /// `PUT` (the S3 file backend).
+    Put,
+    /// `HEAD` (the S3 file backend).
+    Head,
+    /// `DELETE` (the S3 file backend).
+    Delete,
 }
 
 impl fmt::Display for Method {
@@ -45,6 +51,9 @@ impl fmt::Display for Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Patch => "PATCH",
+            Method::Put => "PUT",
+            Method::Head => "HEAD",
+            Method::Delete => "DELETE",
         })
     }
 }
@@ -361,8 +370,12 @@ impl PlatformClient {
     fn attempt(&self, request: &Request<'_>) -> Result<Response, ureq::Error> {
         let url = request.url;
         let mut response = match request.method {
-            Method::Get => {
-                let mut builder = self.agent.get(url);
+            Method::Get | Method::Head | Method::Delete => {
+                let mut builder = match request.method {
+                    Method::Head => self.agent.head(url),
+                    Method::Delete => self.agent.delete(url),
+                    _ => self.agent.get(url),
+                };
                 if request.authenticated {
                     builder = builder.header("Authorization", self.authorization.expose());
                 }
@@ -371,11 +384,11 @@ impl PlatformClient {
                 }
                 builder.call()?
             }
-            Method::Post | Method::Patch => {
-                let mut builder = if request.method == Method::Post {
-                    self.agent.post(url)
-                } else {
-                    self.agent.patch(url)
+            Method::Post | Method::Patch | Method::Put => {
+                let mut builder = match request.method {
+                    Method::Post => self.agent.post(url),
+                    Method::Put => self.agent.put(url),
+                    _ => self.agent.patch(url),
                 };
                 if request.authenticated {
                     builder = builder.header("Authorization", self.authorization.expose());
