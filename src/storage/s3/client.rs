@@ -198,6 +198,28 @@ impl S3Client {
         }
     }
 
+    /// Creates the bucket (a local store for `run-local` and tests; on the
+    /// platform the bucket exists).
+    pub fn create_bucket(&self) -> Result<(), S3Error> {
+        let body = if self.config.region == "us-east-1" {
+            String::new()
+        } else {
+            format!(
+                "<CreateBucketConfiguration><LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+                xml::escape(&self.config.region)
+            )
+        };
+        self.send(
+            "CreateBucket",
+            Method::Put,
+            None,
+            &[],
+            &[],
+            Some(body.as_bytes()),
+        )
+        .map(drop)
+    }
+
     /// The object at `key`, `None` when there is none.
     pub fn get(&self, key: &str) -> Result<Option<Object>, S3Error> {
         match self.send("GetObject", Method::Get, Some(key), &[], &[], None) {
