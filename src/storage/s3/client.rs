@@ -85,10 +85,21 @@ pub struct S3Client {
     part_size: usize,
 }
 
+/// Two clients are equal when they reach the same data directory of the
+/// same store with the same credentials.
+impl PartialEq for S3Client {
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config && self.location == other.location
+    }
+}
+
+impl Eq for S3Client {}
+
 impl std::fmt::Debug for S3Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3Client")
             .field("config", &self.config)
+            .field("location", &self.location)
             .field("multipart_threshold", &self.multipart_threshold)
             .finish_non_exhaustive()
     }
@@ -178,6 +189,16 @@ impl S3Client {
         self.multipart_threshold = threshold;
         self.part_size = part_size.max(1);
         self
+    }
+
+    /// The same client for the data directory's sub-folder `relative`.
+    pub fn in_sub_folder(&self, relative: &str) -> S3Client {
+        let mut client = self.clone();
+        client.location = S3Location::new(
+            self.location.bucket().to_string(),
+            Some(&self.location.key(relative)),
+        );
+        client
     }
 
     /// The data directory in the bucket (`sub_folder` applied).
