@@ -146,7 +146,9 @@ pub mod metrics {
 }
 
 /// The S3 file backend: the client, its configuration keys and the object
-/// keys of the data directory's files (`docs/storage.md`).
+/// keys of the data directory's files.
+///
+#[doc = include_str!("../docs/storage.md")]
 pub mod s3 {
     pub use crate::storage::s3::*;
 }

@@ -9,8 +9,8 @@ mod s3_server;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use sekoia_automation::s3::S3Client;
-use sekoia_automation::{DataDirectory, StorageError};
+use sekoia_automation::s3::{Condition, S3Client};
+use sekoia_automation::{CheckpointCursor, ContextFile, DataDirectory, StorageError};
 use serde_json::{Value, json};
 
 /// Runs the same scenario on a data directory, and returns what it saw.
@@ -128,4 +128,43 @@ fn a_failing_store_is_an_error_naming_the_file_in_the_bucket() {
     let text = error.to_string();
     assert!(text.contains("/no-such-bucket/a.json"), "{text}");
     assert!(text.contains("NoSuchBucket"), "{text}");
+}
+
+#[test]
+fn context_json_in_the_bucket_keeps_both_writers_keys() {
+    let Some(server) = s3_server::server() else {
+        return;
+    };
+    let (_, client) = server.bucket("context");
+    let data = DataDirectory::s3(client.clone())
+        .with_sub_folder("module")
+        .unwrap();
+    let mut cursor = CheckpointCursor::<String>::new(data.root());
+    assert_eq!(cursor.offset().unwrap(), None);
+    cursor.advance_unacknowledged("page-1".into()).unwrap();
+    assert_eq!(
+        client.get("module/context.json").unwrap().unwrap().body,
+        br#"{"cursor":"page-1"}"#
+    );
+    // Another process writes the object between this writer's read and its
+    // conditional write: the write is refused, then made again on the
+    // other's object with this writer's change only.
+    let file = ContextFile::open(data.root().join("context.json"));
+    file.update(|map| {
+        client
+            .put(
+                "module/context.json",
+                br#"{"cursor":"page-1","theirs":1}"#,
+                &Condition::None,
+            )
+            .unwrap();
+        map.insert("mine".into(), json!(2));
+    })
+    .unwrap();
+    assert_eq!(
+        client.get("module/context.json").unwrap().unwrap().body,
+        br#"{"cursor":"page-1","theirs":1,"mine":2}"#
+    );
+    assert_eq!(cursor.offset().unwrap().as_deref(), Some("page-1"));
+    assert_eq!(file.get("theirs").unwrap(), Some(json!(1)));
 }

@@ -6,6 +6,7 @@ use crate::config::secret::Secret;
 use crate::config::settings::Settings;
 use crate::config::source::{ConfigurationError, ConfigurationSource};
 use crate::storage::data_directory::DataDirectory;
+use crate::storage::s3::{FileBackend, S3Client};
 use crate::wire::http::PlatformClient;
 use crate::wire::redact;
 
@@ -107,8 +108,19 @@ impl Environment {
         }
     }
 
-    /// The data directory, with `sub_folder` when it is set.
+    /// The data directory, with `sub_folder` when it is set: on the local
+    /// disk, or in the S3 bucket when `file_backend` is `s3` (the bucket is
+    /// checked, as the Python SDK's `get_s3_data_path` does; `docs/storage.md`).
     pub(crate) fn data_directory(&self) -> Result<DataDirectory, String> {
+        if let FileBackend::S3(config) =
+            FileBackend::from_source(&self.source).map_err(|e| e.to_string())?
+        {
+            let client = S3Client::new(*config)
+                .map_err(|e| e.to_string())?
+                .with_retry(self.settings.retry_backoff, crate::wire::http::MAX_ATTEMPTS);
+            client.check_bucket().map_err(|e| e.to_string())?;
+            return Ok(DataDirectory::s3(client));
+        }
         let root = DataDirectory::new(&self.settings.data_directory);
         match self
             .source

@@ -188,7 +188,7 @@ pub enum StorageError {
         /// The path involved, `/<bucket>/<key>` as the Python SDK's `S3Path`.
         path: PathBuf,
         /// What the store answered.
-        cause: S3Error,
+        cause: Box<S3Error>,
     },
     /// A file system operation failed.
     #[error("cannot {operation} `{}`: {cause}", path.display())]
@@ -207,7 +207,7 @@ impl StorageError {
         StorageError::S3 {
             operation,
             path: path.into(),
-            cause,
+            cause: Box::new(cause),
         }
     }
 
@@ -293,6 +293,7 @@ impl DataDirectory {
         if !location.prefix().is_empty() {
             root.push(location.prefix());
         }
+        crate::storage::s3::registry::register(&root, &client);
         DataDirectory {
             root,
             s3: Some(client),
@@ -331,13 +332,15 @@ impl DataDirectory {
             return Ok(self.clone());
         }
         match self.resolve(sub_folder) {
-            Ok(root) => Ok(DataDirectory {
-                s3: self.s3.as_ref().map(|client| {
+            Ok(root) => match &self.s3 {
+                Some(client) => {
                     let relative = root.strip_prefix(&self.root).unwrap_or(&root);
-                    client.in_sub_folder(&relative.to_string_lossy())
-                }),
-                root,
-            }),
+                    Ok(DataDirectory::s3(
+                        client.in_sub_folder(&relative.to_string_lossy()),
+                    ))
+                }
+                None => Ok(DataDirectory { root, s3: None }),
+            },
             Err(reason) => Err(StorageError::SubFolder {
                 sub_folder: sub_folder.to_owned(),
                 reason: Box::new(reason),

@@ -119,6 +119,10 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// their writer is gone (no process holds the lock a save takes on its
     /// temporary file), or after an hour.
     ///
+    /// Under the S3 file backend, a path under the data directory's
+    /// [`root`](crate::DataDirectory::root) (`/<bucket>/...`) is the object
+    /// at that key (`docs/storage.md`): one GET here, one PUT per save.
+    ///
     /// # Errors
     ///
     /// The file is never modified when `open` fails:
@@ -148,6 +152,10 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
         let path = path.into();
         if path.file_name().is_none() {
             return Err(StorageError::NotAFile { path });
+        }
+        // A path under an S3 data directory's root (`/<bucket>/...`) is its object.
+        if let Some((client, key)) = crate::storage::s3::registry::object_for(&path) {
+            return Self::open_s3(client, key, path);
         }
         let target = match fs::symlink_metadata(&path) {
             Ok(metadata) if metadata.file_type().is_symlink() => real_location(&path, 0)?,

@@ -528,18 +528,18 @@ impl S3Client {
             Ok(response) => Err(S3Error::Request {
                 operation,
                 target: self.target(key),
-                cause: HttpError::Status {
+                cause: Box::new(HttpError::Status {
                     method,
                     url,
                     status: response.status,
                     attempts: 1,
                     message: Some(String::from_utf8_lossy(&response.body).into_owned()),
-                },
+                }),
             }),
             Err(cause) => Err(S3Error::Request {
                 operation,
                 target: self.target(key),
-                cause,
+                cause: Box::new(cause),
             }),
         }
     }

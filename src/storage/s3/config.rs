@@ -50,7 +50,7 @@ pub enum S3ConfigError {
         /// The key.
         key: &'static str,
         /// Why it could not be read.
-        cause: ConfigurationError,
+        cause: Box<ConfigurationError>,
     },
     /// A key is present but unusable.
     #[error("the S3 file backend cannot use `{key}`: {detail}")]
@@ -202,7 +202,7 @@ impl S3Config {
 fn required(source: &ConfigurationSource, key: &'static str) -> Result<String, S3ConfigError> {
     optional(source, key)?.ok_or_else(|| S3ConfigError::Key {
         key,
-        cause: source.missing(key),
+        cause: Box::new(source.missing(key)),
     })
 }
 
@@ -213,7 +213,10 @@ fn optional(
 ) -> Result<Option<String>, S3ConfigError> {
     source
         .optional_text(key)
-        .map_err(|cause| S3ConfigError::Key { key, cause })
+        .map_err(|cause| S3ConfigError::Key {
+            key,
+            cause: Box::new(cause),
+        })
 }
 
 #[cfg(test)]

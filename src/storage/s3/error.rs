@@ -16,7 +16,7 @@ pub enum S3Error {
         /// `bucket/key`.
         target: String,
         /// What the crate's retry loop reported.
-        cause: HttpError,
+        cause: Box<HttpError>,
     },
     /// A conditional write lost: the object changed since it was read (or
     /// exists, for a create-only write).
@@ -76,7 +76,7 @@ impl S3Error {
     /// counting them as its own errors; 4xx and the rest are counted.
     pub fn is_internal(&self) -> bool {
         match self {
-            S3Error::Request { cause, .. } => match cause {
+            S3Error::Request { cause, .. } => match cause.as_ref() {
                 HttpError::Status { status, .. } => *status >= 500,
                 HttpError::Transport { .. } | HttpError::Interrupted { .. } => true,
                 _ => false,

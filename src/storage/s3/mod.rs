@@ -6,12 +6,16 @@
 //! - [`sigv4`]: the request signature;
 //! - [`client`]: GET, PUT (conditional, multipart), HEAD, DELETE, listing;
 //! - [`error`]: what failed, and whether a trigger counts it;
+//! - [`registry`]: which paths are in a bucket (checkpoints name files by path);
+//! - [`context_object`]: `context.json`'s read-merge-write, a conditional PUT;
 //! - [`xml`]: the few values read from S3's answers.
 
 pub(crate) mod client;
 pub(crate) mod config;
+pub(crate) mod context_object;
 pub(crate) mod error;
 pub(crate) mod location;
+pub(crate) mod registry;
 pub(crate) mod sigv4;
 pub(crate) mod xml;
 
