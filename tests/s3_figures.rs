@@ -22,6 +22,8 @@ use sekoia_automation::s3::S3Client;
 use serde_json::{Value, json};
 
 const SAVES: usize = 20;
+/// Saves of the runs whose requests are counted.
+const COUNTED_SAVES: usize = 5;
 
 /// Saves `PersistentJSON("figures.json")` SAVES times, each with a changed
 /// value of about `size` bytes; prints the seconds spent in the saves.
@@ -46,6 +48,8 @@ print(spent)
 fn persistent_json_saves_crate_against_python() {
     let server = s3_server::server().expect("SEKOIA_S3_PYTHON: a Python with moto[server]");
     let sdk = std::env::var("SEKOIA_PYTHON").expect("SEKOIA_PYTHON: the Python SDK's Python");
+    // Requests are counted through a proxy, in runs of their own; times are
+    // taken straight against the server.
     let proxy = FaultProxy::start(&server.endpoint, &[]);
     println!(
         "| size | crate ms/save | crate requests/save | Python ms/save | Python requests/save |"
@@ -53,25 +57,21 @@ fn persistent_json_saves_crate_against_python() {
     println!("|---|---|---|---|---|");
     for size in [1024usize, 1024 * 1024] {
         let (bucket, _) = server.bucket("figures");
-        let client = S3Client::new(server.config_at(&proxy.endpoint, &bucket)).unwrap();
-        let data = DataDirectory::s3(client);
-        let mut state = data.persistent_json::<Value>("figures.json").unwrap();
-        let before = proxy.requests();
-        let mut spent = std::time::Duration::ZERO;
-        for i in 0..SAVES {
-            *state = json!({"payload": "x".repeat(size), "i": i});
-            let start = Instant::now();
-            state.save().unwrap();
-            spent += start.elapsed();
-        }
-        state.discard();
-        let crate_requests = (proxy.requests() - before) as f64 / SAVES as f64;
-        let crate_ms = spent.as_secs_f64() * 1000.0 / SAVES as f64;
-
-        // Python: a run without saves (start: bucket check, load), then one
-        // with SAVES saves; the saves' requests are the difference.
-        let python_run = |saves: usize| {
-            let before = proxy.requests();
+        let crate_run = |endpoint: &str, saves: usize| {
+            let client = S3Client::new(server.config_at(endpoint, &bucket)).unwrap();
+            let data = DataDirectory::s3(client);
+            let mut state = data.persistent_json::<Value>("figures.json").unwrap();
+            let mut spent = std::time::Duration::ZERO;
+            for i in 0..saves {
+                *state = json!({"payload": "x".repeat(size), "i": i, "run": endpoint});
+                let start = Instant::now();
+                state.save().unwrap();
+                spent += start.elapsed();
+            }
+            state.discard();
+            spent.as_secs_f64()
+        };
+        let python_run = |endpoint: &str, saves: usize| {
             let output = Command::new(&sdk)
                 .args(["-c", SCRIPT, &size.to_string(), &saves.to_string()])
                 .env("FILE_BACKEND", "s3")
@@ -79,7 +79,7 @@ fn persistent_json_saves_crate_against_python() {
                 .env("AWS_ACCESS_KEY_ID", &server.access_key_id)
                 .env("AWS_SECRET_ACCESS_KEY", &server.secret_access_key)
                 .env("AWS_DEFAULT_REGION", "us-east-1")
-                .env("AWS_S3_ENDPOINT_URL", &proxy.endpoint)
+                .env("AWS_S3_ENDPOINT_URL", endpoint)
                 .output()
                 .unwrap();
             assert!(
@@ -87,18 +87,25 @@ fn persistent_json_saves_crate_against_python() {
                 "{}",
                 String::from_utf8_lossy(&output.stderr)
             );
-            let seconds: f64 = String::from_utf8_lossy(&output.stdout)
+            String::from_utf8_lossy(&output.stdout)
                 .trim()
-                .parse()
-                .unwrap();
-            (seconds, proxy.requests() - before)
+                .parse::<f64>()
+                .unwrap()
         };
-        let (_, start_requests) = python_run(0);
-        let (python_seconds, python_requests) = python_run(SAVES);
+        let counted = |run: &dyn Fn(&str, usize) -> f64| {
+            let before = proxy.requests();
+            run(&proxy.endpoint, 0);
+            let start = proxy.requests() - before;
+            let before = proxy.requests();
+            run(&proxy.endpoint, COUNTED_SAVES);
+            (proxy.requests() - before - start) as f64 / COUNTED_SAVES as f64
+        };
+        let crate_ms = crate_run(&server.endpoint, SAVES) * 1000.0 / SAVES as f64;
+        let python_ms = python_run(&server.endpoint, SAVES) * 1000.0 / SAVES as f64;
+        let crate_requests = counted(&crate_run);
+        let python_requests = counted(&python_run);
         println!(
-            "| {size} B | {crate_ms:.2} | {crate_requests:.2} | {:.2} | {:.2} |",
-            python_seconds * 1000.0 / SAVES as f64,
-            (python_requests - start_requests) as f64 / SAVES as f64,
+            "| {size} B | {crate_ms:.2} | {crate_requests:.2} | {python_ms:.2} | {python_requests:.2} |"
         );
     }
 }

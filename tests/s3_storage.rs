@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use sekoia_automation::s3::{Condition, S3Client};
-use sekoia_automation::{CheckpointCursor, ContextFile, DataDirectory, StorageError};
+use sekoia_automation::{
+    ActionContext, CheckpointCursor, ContextFile, DataDirectory, StorageError,
+};
 use serde_json::{Value, json};
 
 /// Runs the same scenario on a data directory, and returns what it saw.
@@ -167,4 +169,42 @@ fn context_json_in_the_bucket_keeps_both_writers_keys() {
     );
     assert_eq!(cursor.offset().unwrap().as_deref(), Some("page-1"));
     assert_eq!(file.get("theirs").unwrap(), Some(json!(1)));
+}
+
+#[test]
+fn an_actions_file_arguments_and_results_are_objects_of_the_bucket() {
+    let Some(server) = s3_server::server() else {
+        return;
+    };
+    let (_, client) = server.bucket("action");
+    let data = DataDirectory::s3(client.clone())
+        .with_sub_folder("playbook")
+        .unwrap();
+    // The platform put the argument in the bucket.
+    client
+        .put(
+            "playbook/ips-in.json",
+            br#"["1.2.3.4","::1"]"#,
+            &Condition::None,
+        )
+        .unwrap();
+    let arguments = json!({"ips_path": "ips-in.json"});
+    let ctx = ActionContext::new(&(), &arguments, &data);
+    let ips: Vec<String> = ctx.json_argument("ips").unwrap();
+    assert_eq!(ips, ["1.2.3.4", "::1"]);
+    let result = ctx.json_result("ips", &ips).unwrap();
+    let relative = result["ips_path"].as_str().unwrap();
+    assert!(relative.starts_with("ips-"), "{relative}");
+    assert_eq!(
+        client
+            .get(&format!("playbook/{relative}"))
+            .unwrap()
+            .unwrap()
+            .body,
+        br#"["1.2.3.4","::1"]"#
+    );
+    let missing = json!({"ips_path": "absent.json"});
+    let ctx = ActionContext::new(&(), &missing, &data);
+    let error = ctx.json_argument::<Vec<String>>("ips").unwrap_err();
+    assert!(error.to_string().contains("absent.json"), "{error}");
 }

@@ -84,16 +84,27 @@ impl FaultProxy {
 }
 
 /// One HTTP message: its head and body, and whether it is a HEAD request.
-fn read_message(reader: &mut BufReader<TcpStream>, no_body: bool) -> Option<(Vec<u8>, bool)> {
+/// A request's `Expect: 100-continue` is answered here (to `client`) and
+/// not forwarded.
+fn read_message(
+    reader: &mut BufReader<TcpStream>,
+    no_body: bool,
+    client: Option<&mut TcpStream>,
+) -> Option<(Vec<u8>, bool)> {
     let mut head = Vec::new();
     let mut length: Option<usize> = None;
+    let mut expect_continue = false;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).ok()? == 0 {
             return None;
         }
-        head.extend_from_slice(line.as_bytes());
         let lower = line.to_ascii_lowercase();
+        if lower.starts_with("expect:") && lower.contains("100-continue") {
+            expect_continue = true;
+            continue;
+        }
+        head.extend_from_slice(line.as_bytes());
         if let Some(value) = lower.strip_prefix("content-length:") {
             length = value.trim().parse().ok();
         }
@@ -101,7 +112,28 @@ fn read_message(reader: &mut BufReader<TcpStream>, no_body: bool) -> Option<(Vec
             break;
         }
     }
+    if expect_continue && let Some(client) = client {
+        client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").ok()?;
+    }
     let is_head = head.starts_with(b"HEAD ");
+    let chunked = String::from_utf8_lossy(&head)
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    if chunked && !no_body {
+        // Chunks as they are, up to the last (empty) one and its blank line.
+        loop {
+            let mut size_line = String::new();
+            reader.read_line(&mut size_line).ok()?;
+            head.extend_from_slice(size_line.as_bytes());
+            let size = usize::from_str_radix(size_line.trim().split(';').next()?, 16).ok()?;
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk).ok()?;
+            head.extend_from_slice(&chunk);
+            if size == 0 {
+                return Some((head, is_head));
+            }
+        }
+    }
     let mut body = vec![0; if no_body { 0 } else { length.unwrap_or(0) }];
     reader.read_exact(&mut body).ok()?;
     head.extend_from_slice(&body);
@@ -109,10 +141,12 @@ fn read_message(reader: &mut BufReader<TcpStream>, no_body: bool) -> Option<(Vec
 }
 
 fn serve(client: TcpStream, upstream: &str, state: &(Mutex<State>, Condvar)) {
+    // No test waits on a silent peer for ever.
+    let _ = client.set_read_timeout(Some(Duration::from_secs(60)));
     let mut writer = client.try_clone().unwrap();
     let mut reader = BufReader::new(client);
     let mut server: Option<(TcpStream, BufReader<TcpStream>)> = None;
-    while let Some((request, is_head)) = read_message(&mut reader, false) {
+    while let Some((request, is_head)) = read_message(&mut reader, false, Some(&mut writer)) {
         let fault = {
             let (lock, condvar) = state;
             let mut state = lock.lock().unwrap();
@@ -148,7 +182,7 @@ fn serve(client: TcpStream, upstream: &str, state: &(Mutex<State>, Condvar)) {
                 if upstream_writer.write_all(&request).is_err() {
                     return;
                 }
-                let Some((answer, _)) = read_message(upstream_reader, is_head) else {
+                let Some((answer, _)) = read_message(upstream_reader, is_head, None) else {
                     return;
                 };
                 if writer.write_all(&answer).is_err() {
