@@ -120,6 +120,14 @@ pub mod metrics {
     };
 }
 
+/// The S3 file backend: the client, its configuration keys and the object
+/// keys of the data directory's files.
+///
+#[doc = include_str!("../docs/storage.md")]
+pub mod s3 {
+    pub use crate::storage::s3::*;
+}
+
 /// The wire protocol between a module and the platform, as this crate
 /// implements it.
 #[doc = include_str!("../docs/protocol.md")]

@@ -423,6 +423,23 @@ impl<'a, C> ActionContext<'a, C> {
             .as_str()
             .ok_or_else(|| ArgumentError::PathNotString { name: name.into() })?;
         let path = self.data_directory.resolve(relative)?;
+        // S3 file backend (begin): the object, read whole.
+        if self.data_directory.is_s3() {
+            let Some(bytes) = self.data_directory.read(relative)? else {
+                return Err(ArgumentError::MissingFile {
+                    name: name.into(),
+                    path,
+                });
+            };
+            return serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| ArgumentError::File {
+                    operation: "parse the JSON file",
+                    path,
+                    detail: e.to_string(),
+                });
+        }
+        // S3 file backend (end).
         if !path.is_file() {
             return Err(ArgumentError::MissingFile {
                 name: name.into(),
@@ -465,6 +482,17 @@ impl<'a, C> ActionContext<'a, C> {
         }
         let filename = format!("{name}-{}.json", uuid::Uuid::new_v4());
         let path = self.data_directory.resolve(&filename)?;
+        // S3 file backend (begin): one PUT of the whole object.
+        if self.data_directory.is_s3() {
+            let bytes = serde_json::to_vec(value).map_err(|cause| ArgumentError::Serialize {
+                name: name.into(),
+                cause,
+            })?;
+            self.data_directory.write_file(&filename, bytes)?;
+            result.insert(format!("{name}_path"), filename.into());
+            return Ok(result);
+        }
+        // S3 file backend (end).
         if let Err(detail) = write_json_file(&path, value) {
             // Never leave a partial result file behind.
             let _ = std::fs::remove_file(&path);

@@ -54,6 +54,10 @@ pub const CONTEXT_FILE: &str = "context.json";
 pub struct ContextFile {
     path: PathBuf,
     lock: Mutex<()>,
+    // S3 file backend (begin): the object, when `path` is in an S3 data
+    // directory (`docs/storage.md`); `None` on the local disk.
+    s3: Option<(crate::storage::s3::S3Client, String)>,
+    // S3 file backend (end).
 }
 
 impl ContextFile {
@@ -77,6 +81,7 @@ impl ContextFile {
                 persistent_json::remove_stale_temporary_files(directory, name);
             }
             Arc::new(ContextFile {
+                s3: crate::storage::s3::registry::object_for(&path),
                 path,
                 lock: Mutex::new(()),
             })
@@ -124,6 +129,35 @@ impl ContextFile {
         change: impl FnOnce(&mut Map<String, Value>) -> R,
     ) -> Result<R, StorageError> {
         let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        // S3 file backend (begin): a conditional write on the ETag read.
+        if let Some((client, key)) = &self.s3 {
+            let (mut map, etag) = self.load_tagged()?;
+            let before = map.clone();
+            let result = change(&mut map);
+            if map != before || etag.is_none() {
+                let serialize = |map: &Map<String, Value>| {
+                    crate::connector::event::compact_json(map)
+                        .map(String::into_bytes)
+                        .map_err(|cause| StorageError::Serialize {
+                            path: self.path.clone(),
+                            cause,
+                        })
+                };
+                crate::storage::s3::context_object::save(
+                    client,
+                    key,
+                    &self.path,
+                    (&before, map),
+                    etag,
+                    crate::storage::s3::context_object::Access {
+                        reload: || self.load_tagged(),
+                        serialize,
+                    },
+                )?;
+            }
+            return Ok(result);
+        }
+        // S3 file backend (end).
         let _across_processes = self.lock_across_processes()?;
         let mut map = self.load()?;
         let before = map.clone();
@@ -176,11 +210,31 @@ impl ContextFile {
     }
 
     fn load(&self) -> Result<Map<String, Value>, StorageError> {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
-            Err(error) => return Err(StorageError::io("read the file", &self.path, error)),
+        self.load_tagged().map(|(map, _)| map)
+    }
+
+    /// The content and, on S3, the ETag of the object read (`None`: absent).
+    fn load_tagged(&self) -> Result<(Map<String, Value>, Option<String>), StorageError> {
+        // S3 file backend (begin).
+        let (bytes, etag) = match &self.s3 {
+            Some((client, key)) => match client.get(key) {
+                Ok(Some(object)) => (object.body, Some(object.etag)),
+                Ok(None) => return Ok((Map::new(), None)),
+                Err(cause) => return Err(StorageError::s3("read the file", &self.path, cause)),
+            },
+            // S3 file backend (end).
+            None => match std::fs::read(&self.path) {
+                Ok(bytes) => (bytes, None),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok((Map::new(), None));
+                }
+                Err(error) => return Err(StorageError::io("read the file", &self.path, error)),
+            },
         };
+        self.parse(bytes).map(|map| (map, etag))
+    }
+
+    fn parse(&self, bytes: Vec<u8>) -> Result<Map<String, Value>, StorageError> {
         if bytes.is_empty() {
             // Left by the Python SDK's non-atomic save, killed between the
             // truncation and the write: what it reads as `{}` too.

@@ -6,6 +6,7 @@ use crate::config::secret::Secret;
 use crate::config::settings::Settings;
 use crate::config::source::{ConfigurationError, ConfigurationSource};
 use crate::storage::data_directory::DataDirectory;
+use crate::storage::s3::{FileBackend, S3Client};
 use crate::wire::http::PlatformClient;
 use crate::wire::redact;
 
@@ -107,8 +108,19 @@ impl Environment {
         }
     }
 
-    /// The data directory, with `sub_folder` when it is set.
+    /// The data directory, with `sub_folder` when it is set: on the local
+    /// disk, or in the S3 bucket when `file_backend` is `s3` (the bucket is
+    /// checked, as the Python SDK's `get_s3_data_path` does; `docs/storage.md`).
     pub(crate) fn data_directory(&self) -> Result<DataDirectory, String> {
+        if let FileBackend::S3(config) =
+            FileBackend::from_source(&self.source).map_err(|e| e.to_string())?
+        {
+            let client = S3Client::new(*config)
+                .map_err(|e| e.to_string())?
+                .with_retry(self.settings.retry_backoff, crate::wire::http::MAX_ATTEMPTS);
+            client.check_bucket().map_err(|e| e.to_string())?;
+            return Ok(DataDirectory::s3(client));
+        }
         let root = DataDirectory::new(&self.settings.data_directory);
         match self
             .source
@@ -118,5 +130,56 @@ impl Environment {
             Some(sub_folder) => root.with_sub_folder(&sub_folder).map_err(|e| e.to_string()),
             None => Ok(root),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn configured(files: &[(&str, &str)]) -> (tempfile::TempDir, Environment) {
+        let root = tempfile::tempdir().unwrap();
+        for (name, value) in files {
+            std::fs::write(root.path().join(name), value).unwrap();
+        }
+        let settings = Settings::default()
+            .configuration_root(root.path())
+            .data_directory(root.path().join("data"))
+            .retry_backoff(Duration::ZERO);
+        (root, Environment::new(settings))
+    }
+
+    #[test]
+    fn file_backend_s3_puts_the_data_directory_in_the_bucket_after_checking_it() {
+        // Nothing listens on port 1: the bucket check fails, and says so.
+        let (_root, environment) = configured(&[
+            ("file_backend", "S3"),
+            ("aws_bucket_name", "bucket"),
+            ("aws_access_key_id", "AKID"),
+            ("aws_secret_access_key", "s3cr3t-value"),
+            ("aws_default_region", "us-east-1"),
+            ("aws_s3_endpoint_url", "http://127.0.0.1:1"),
+        ]);
+        let error = environment.data_directory().unwrap_err();
+        assert!(error.contains("HeadBucket of `bucket`"), "{error}");
+        assert!(!error.contains("s3cr3t"), "{error}");
+        let (_root, environment) = environment_without_region();
+        let error = environment.data_directory().unwrap_err();
+        assert!(error.contains("`aws_default_region`"), "{error}");
+        let (root, environment) = configured(&[("file_backend", "local")]);
+        let data = environment.data_directory().unwrap();
+        assert!(!data.is_s3());
+        assert_eq!(data.root(), root.path().join("data"));
+    }
+
+    fn environment_without_region() -> (tempfile::TempDir, Environment) {
+        configured(&[
+            ("file_backend", "s3"),
+            ("aws_bucket_name", "bucket"),
+            ("aws_access_key_id", "AKID"),
+            ("aws_secret_access_key", "s3cr3t-value"),
+            ("aws_s3_endpoint_url", "http://127.0.0.1:1"),
+        ])
     }
 }

@@ -21,7 +21,8 @@ use std::path::{Component, Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::storage::persistent_json::PersistentJson;
+use crate::storage::persistent_json::{PersistentJson, write_atomically};
+use crate::storage::s3::{Condition, S3Client, S3Error};
 
 /// How many symbolic links [`DataDirectory::resolve`] follows by hand (for
 /// links whose target does not exist yet) before giving up, as the kernel's
@@ -178,6 +179,17 @@ pub enum StorageError {
         /// Where the float is in the value (`rates[2]`, `the value`).
         at: String,
     },
+    /// The S3 file backend failed (after its retries for 5xx and network
+    /// errors).
+    #[error("cannot {operation} `{}` in the S3 file backend: {cause}", path.display())]
+    S3 {
+        /// What was being done, e.g. `read the file`.
+        operation: &'static str,
+        /// The path involved, `/<bucket>/<key>` as the Python SDK's `S3Path`.
+        path: PathBuf,
+        /// What the store answered.
+        cause: Box<S3Error>,
+    },
     /// A file system operation failed.
     #[error("cannot {operation} `{}`: {cause}", path.display())]
     Io {
@@ -191,6 +203,14 @@ pub enum StorageError {
 }
 
 impl StorageError {
+    pub(crate) fn s3(operation: &'static str, path: impl Into<PathBuf>, cause: S3Error) -> Self {
+        StorageError::S3 {
+            operation,
+            path: path.into(),
+            cause: Box::new(cause),
+        }
+    }
+
     pub(crate) fn io(operation: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         StorageError::Io {
             operation,
@@ -221,6 +241,9 @@ impl StorageError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataDirectory {
     root: PathBuf,
+    /// The bucket the files are in, under the S3 file backend; `None` on the
+    /// local disk.
+    s3: Option<S3Client>,
 }
 
 impl DataDirectory {
@@ -238,7 +261,48 @@ impl DataDirectory {
     /// assert_eq!(data.root(), std::path::Path::new("/symphony_data"));
     /// ```
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DataDirectory { root: root.into() }
+        DataDirectory {
+            root: root.into(),
+            s3: None,
+        }
+    }
+
+    /// The data directory in an S3 bucket (the S3 file backend,
+    /// `docs/storage.md`): `/<bucket>` plus the client's `sub_folder`, as the
+    /// Python SDK's `get_data_path`. Every method works on objects of the
+    /// bucket, with the keys the Python SDK's `S3Path` gives the same files;
+    /// [`root`](Self::root) and [`resolve`](Self::resolve) give those
+    /// `/<bucket>/<key>` paths, which are not paths of the local disk: read
+    /// and write through [`read`](Self::read), [`write_file`](Self::write_file)
+    /// and the other methods, which work on both backends.
+    ///
+    /// ```no_run
+    /// use sekoia_automation::s3::{S3Client, S3Config};
+    /// use sekoia_automation::{DataDirectory, Secret};
+    ///
+    /// let config = S3Config::new("http://127.0.0.1:9000", "us-east-1", "bucket", "AKID", Secret::new("key".into()))
+    ///     .with_sub_folder("module");
+    /// let data = DataDirectory::s3(S3Client::new(config)?);
+    /// assert_eq!(data.root(), std::path::Path::new("/bucket/module"));
+    /// data.write_file("state/a.json", b"{}")?; // the object `module/state/a.json`
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn s3(client: S3Client) -> Self {
+        let location = client.location();
+        let mut root = PathBuf::from("/").join(location.bucket());
+        if !location.prefix().is_empty() {
+            root.push(location.prefix());
+        }
+        crate::storage::s3::registry::register(&root, &client);
+        DataDirectory {
+            root,
+            s3: Some(client),
+        }
+    }
+
+    /// Whether the files are in an S3 bucket.
+    pub fn is_s3(&self) -> bool {
+        self.s3.is_some()
     }
 
     /// The data directory narrowed to the `sub_folder` setting ([protocol §1](crate::protocol#1-inputs)):
@@ -277,7 +341,15 @@ impl DataDirectory {
             return Ok(DataDirectory::new(sub_folder));
         }
         match self.resolve(sub_folder) {
-            Ok(root) => Ok(DataDirectory { root }),
+            Ok(root) => match &self.s3 {
+                Some(client) => {
+                    let relative = root.strip_prefix(&self.root).unwrap_or(&root);
+                    Ok(DataDirectory::s3(
+                        client.in_sub_folder(&relative.to_string_lossy()),
+                    ))
+                }
+                None => Ok(DataDirectory { root, s3: None }),
+            },
             Err(reason) => Err(StorageError::SubFolder {
                 sub_folder: sub_folder.to_owned(),
                 reason: Box::new(reason),
@@ -340,6 +412,27 @@ impl DataDirectory {
     /// ```
     pub fn resolve(&self, relative: impl AsRef<Path>) -> Result<PathBuf, StorageError> {
         let relative = relative.as_ref();
+        let normalized = self.normalize(relative)?;
+        let joined = self.root.join(&normalized);
+        if normalized.as_os_str().is_empty() || self.s3.is_some() {
+            // `.`, `a/..`: the data directory itself; S3 has no links.
+            return Ok(joined);
+        }
+        let real_root = real_location(&self.root, 0)?;
+        let real = real_location(&joined, 0)?;
+        if !real.starts_with(&real_root) {
+            return Err(StorageError::SymlinkEscape {
+                path: relative.to_owned(),
+                data_directory: self.root.clone(),
+                resolved: real,
+            });
+        }
+        Ok(joined)
+    }
+
+    /// `relative` with `.` dropped and `..` applied, refused when it is
+    /// empty, absolute or climbs above the data directory.
+    fn normalize(&self, relative: &Path) -> Result<PathBuf, StorageError> {
         if relative.as_os_str().is_empty() {
             return Err(StorageError::EmptyPath {
                 data_directory: self.root.clone(),
@@ -366,21 +459,12 @@ impl DataDirectory {
                 Component::Normal(name) => normalized.push(name),
             }
         }
-        let joined = self.root.join(&normalized);
-        if normalized.as_os_str().is_empty() {
-            // `.`, `a/..`: the data directory itself.
-            return Ok(joined);
-        }
-        let real_root = real_location(&self.root, 0)?;
-        let real = real_location(&joined, 0)?;
-        if !real.starts_with(&real_root) {
-            return Err(StorageError::SymlinkEscape {
-                path: relative.to_owned(),
-                data_directory: self.root.clone(),
-                resolved: real,
-            });
-        }
-        Ok(joined)
+        Ok(normalized)
+    }
+
+    /// The object key of a normalized relative path (S3 backend).
+    fn key(client: &S3Client, normalized: &Path) -> String {
+        client.location().key(&normalized.to_string_lossy())
     }
 
     /// Writes `content` to a file named `filename` in a fresh temporary
@@ -458,6 +542,13 @@ impl DataDirectory {
     fn write_checked(&self, filename: &str, content: &[u8]) -> Result<PathBuf, StorageError> {
         let directory = self.temp_directory()?;
         let relative = directory.join(filename);
+        if let Some(client) = &self.s3 {
+            // One PUT of the whole object: S3 never shows a partial one.
+            client
+                .put(&Self::key(client, &relative), content, &Condition::None)
+                .map_err(|e| StorageError::s3("write the file", self.root.join(&relative), e))?;
+            return Ok(relative);
+        }
         let path = self.root.join(&relative);
         let written = fs::File::options()
             .write(true)
@@ -498,6 +589,11 @@ impl DataDirectory {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn temp_directory(&self) -> Result<PathBuf, StorageError> {
+        if self.s3.is_some() {
+            // S3 has no directories: the name is reserved by its uuid, as
+            // `S3Path.mkdir` creates no object.
+            return Ok(PathBuf::from(uuid::Uuid::new_v4().to_string()));
+        }
         fs::create_dir_all(&self.root)
             .map_err(|e| StorageError::io("create the data directory", &self.root, e))?;
         let relative = PathBuf::from(uuid::Uuid::new_v4().to_string());
@@ -540,7 +636,194 @@ impl DataDirectory {
     where
         T: Serialize + DeserializeOwned + Default,
     {
-        PersistentJson::open(self.resolve(relative)?)
+        match &self.s3 {
+            Some(client) => {
+                let normalized = self.normalize(relative.as_ref())?;
+                PersistentJson::open_s3(
+                    client.clone(),
+                    Self::key(client, &normalized),
+                    self.root.join(&normalized),
+                )
+            }
+            None => PersistentJson::open(self.resolve(relative)?),
+        }
+    }
+
+    /// The content of the file at `relative`, `None` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`resolve`](DataDirectory::resolve);
+    /// [`StorageError::Io`] or [`StorageError::S3`] when it cannot be read.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sekoia_automation::DataDirectory;
+    ///
+    /// let root = std::env::temp_dir().join(format!("sekoia-doc-read-{}", std::process::id()));
+    /// let data = DataDirectory::new(&root);
+    /// assert_eq!(data.read("absent.json")?, None);
+    /// data.write_file("dir/present.json", "{}")?;
+    /// assert_eq!(data.read("dir/present.json")?.as_deref(), Some(&b"{}"[..]));
+    /// # std::fs::remove_dir_all(&root)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read(&self, relative: impl AsRef<Path>) -> Result<Option<Vec<u8>>, StorageError> {
+        let path = self.resolve(relative.as_ref())?;
+        if let Some(client) = &self.s3 {
+            let normalized = self.normalize(relative.as_ref())?;
+            return client
+                .get(&Self::key(client, &normalized))
+                .map(|object| object.map(|object| object.body))
+                .map_err(|e| StorageError::s3("read the file", path, e));
+        }
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StorageError::io("read the file", path, e)),
+        }
+    }
+
+    /// Writes the whole file at `relative` (its directories created on the
+    /// local disk): a reader sees the old content or the new one, never a
+    /// part (an atomic rename on disk, one PUT on S3).
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`resolve`](DataDirectory::resolve);
+    /// [`StorageError::Io`] or [`StorageError::S3`] when it cannot be written.
+    pub fn write_file(
+        &self,
+        relative: impl AsRef<Path>,
+        content: impl AsRef<[u8]>,
+    ) -> Result<(), StorageError> {
+        let path = self.resolve(relative.as_ref())?;
+        if let Some(client) = &self.s3 {
+            let normalized = self.normalize(relative.as_ref())?;
+            return client
+                .put(
+                    &Self::key(client, &normalized),
+                    content.as_ref(),
+                    &Condition::None,
+                )
+                .map(drop)
+                .map_err(|e| StorageError::s3("write the file", path, e));
+        }
+        let directory = path.parent().unwrap_or(&self.root);
+        fs::create_dir_all(directory)
+            .map_err(|e| StorageError::io("create the directory", directory, e))?;
+        write_atomically(&path, content.as_ref())
+    }
+
+    /// Whether `relative` is a file or a directory holding files.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`resolve`](DataDirectory::resolve);
+    /// [`StorageError::S3`] when the bucket cannot be asked.
+    pub fn exists(&self, relative: impl AsRef<Path>) -> Result<bool, StorageError> {
+        let path = self.resolve(relative.as_ref())?;
+        let Some(client) = &self.s3 else {
+            return Ok(path.exists());
+        };
+        let key = Self::key(client, &self.normalize(relative.as_ref())?);
+        let found = match client.head(&key) {
+            Ok(Some(_)) => Ok(true),
+            Ok(None) => client
+                .list_pages(&format!("{key}/"), 1)
+                .map(|keys| !keys.is_empty()),
+            Err(e) => Err(e),
+        };
+        found.map_err(|e| StorageError::s3("look for", path, e))
+    }
+
+    /// Removes the file at `relative`, or the directory and everything in
+    /// it; nothing when there is nothing there.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`resolve`](DataDirectory::resolve);
+    /// [`StorageError::Io`] or [`StorageError::S3`] when it cannot be removed.
+    pub fn remove(&self, relative: impl AsRef<Path>) -> Result<(), StorageError> {
+        let path = self.resolve(relative.as_ref())?;
+        if path == self.root {
+            return Err(StorageError::Escape {
+                path: relative.as_ref().to_owned(),
+                data_directory: self.root.clone(),
+            });
+        }
+        if let Some(client) = &self.s3 {
+            let key = Self::key(client, &self.normalize(relative.as_ref())?);
+            let removed = client.list(&format!("{key}/")).and_then(|keys| {
+                keys.iter()
+                    .chain(std::iter::once(&key))
+                    .try_for_each(|key| client.delete(key))
+            });
+            return removed.map_err(|e| StorageError::s3("remove", path, e));
+        }
+        let removed = match fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.is_dir() => fs::remove_dir_all(&path),
+            Ok(_) => fs::remove_file(&path),
+            Err(e) => Err(e),
+        };
+        match removed {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                Err(StorageError::io("remove", path, e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The files under the directory `relative` (`.` for the whole data
+    /// directory), at any depth, as paths relative to the data directory,
+    /// sorted.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`resolve`](DataDirectory::resolve);
+    /// [`StorageError::Io`] or [`StorageError::S3`] when it cannot be listed.
+    pub fn list(&self, relative: impl AsRef<Path>) -> Result<Vec<PathBuf>, StorageError> {
+        let path = self.resolve(relative.as_ref())?;
+        let normalized = self.normalize(relative.as_ref())?;
+        if let Some(client) = &self.s3 {
+            let key = Self::key(client, &normalized);
+            let prefix = if key.is_empty() {
+                key
+            } else {
+                format!("{key}/")
+            };
+            let keys = client
+                .list(&prefix)
+                .map_err(|e| StorageError::s3("list", &path, e))?;
+            let mut files: Vec<PathBuf> = keys
+                .iter()
+                .filter_map(|key| client.location().path_of(key))
+                .map(PathBuf::from)
+                .collect();
+            files.sort();
+            return Ok(files);
+        }
+        let mut files = Vec::new();
+        let mut pending = vec![normalized];
+        while let Some(directory) = pending.pop() {
+            let full = self.root.join(&directory);
+            let entries = match fs::read_dir(&full) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(StorageError::io("list", full, e)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(|e| StorageError::io("list", &full, e))?;
+                let relative = directory.join(entry.file_name());
+                match entry.file_type() {
+                    Ok(kind) if kind.is_dir() => pending.push(relative),
+                    _ => files.push(relative),
+                }
+            }
+        }
+        files.sort();
+        Ok(files)
     }
 }
 

@@ -24,6 +24,7 @@ use serde::de::DeserializeOwned;
 
 use crate::storage::data_directory::{StorageError, real_location};
 use crate::storage::file_lock::lock;
+use crate::storage::s3::{Condition, S3Client};
 
 /// Temporary files left by a process killed in the middle of a save are
 /// removed by the next [`PersistentJson::open`] once their writer is gone
@@ -101,6 +102,9 @@ pub struct PersistentJson<T: Serialize + DeserializeOwned + Default> {
     on_disk: Option<Vec<u8>>,
     /// Whether dropping the guard saves the value.
     armed: bool,
+    /// Under the S3 file backend: the bucket and the object's key (`path`
+    /// and `target` are then `/<bucket>/<key>`, for messages).
+    s3: Option<(S3Client, String)>,
 }
 
 impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
@@ -115,6 +119,10 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// left by a process killed while saving this file are removed once
     /// their writer is gone (no process holds the lock a save takes on its
     /// temporary file), or after an hour.
+    ///
+    /// Under the S3 file backend, a path under the data directory's
+    /// [`root`](crate::DataDirectory::root) (`/<bucket>/...`) is the object
+    /// at that key (`docs/storage.md`): one GET here, one PUT per save.
     ///
     /// # Errors
     ///
@@ -146,6 +154,10 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
         if path.file_name().is_none() {
             return Err(StorageError::NotAFile { path });
         }
+        // A path under an S3 data directory's root (`/<bucket>/...`) is its object.
+        if let Some((client, key)) = crate::storage::s3::registry::object_for(&path) {
+            return Self::open_s3(client, key, path);
+        }
         let target = match fs::symlink_metadata(&path) {
             Ok(metadata) if metadata.file_type().is_symlink() => real_location(&path, 0)?,
             _ => path.clone(),
@@ -169,6 +181,32 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
             value,
             on_disk,
             armed: true,
+            s3: None,
+        })
+    }
+
+    /// Opens the JSON object at `key` of the S3 file backend (`path` is its
+    /// `/<bucket>/<key>`, for messages): one GET, as the Python SDK's
+    /// `PersistentJSON.load`; each save is one PUT of the whole object.
+    pub(crate) fn open_s3(
+        client: S3Client,
+        key: String,
+        path: PathBuf,
+    ) -> Result<Self, StorageError> {
+        let object = client
+            .get(&key)
+            .map_err(|e| StorageError::s3("read the file", &path, e))?;
+        let (value, on_disk) = match object {
+            Some(object) => (parse::<T>(&path, &object.body)?, Some(object.body)),
+            None => (T::default(), None),
+        };
+        Ok(PersistentJson {
+            target: path.clone(),
+            path,
+            value,
+            on_disk,
+            armed: true,
+            s3: Some((client, key)),
         })
     }
 
@@ -233,7 +271,14 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
         if self.on_disk.as_deref() == Some(bytes.as_slice()) {
             return Ok(());
         }
-        write_atomically(&self.target, &bytes)?;
+        match &self.s3 {
+            // One PUT of the whole object: S3 shows the old or the new one.
+            Some((client, key)) => client
+                .put(key, &bytes, &Condition::None)
+                .map(drop)
+                .map_err(|e| StorageError::s3("write the file", &self.path, e))?,
+            None => write_atomically(&self.target, &bytes)?,
+        }
         self.on_disk = Some(bytes);
         Ok(())
     }

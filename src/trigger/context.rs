@@ -204,7 +204,18 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
         {
             runtime.stop.stop();
         }
-        if let Some((_, path, true)) = attached {
+        if let Some((relative, path, true)) = attached {
+            // S3 file backend (begin): the directory's objects.
+            if self.data_directory.is_s3() {
+                return self.data_directory.remove(&relative).map_err(|source| {
+                    SendEventError::RemoveDirectory {
+                        name: name.to_string(),
+                        directory: path,
+                        cause: std::io::Error::other(source.to_string()),
+                    }
+                });
+            }
+            // S3 file backend (end).
             std::fs::remove_dir_all(&path).map_err(|source| SendEventError::RemoveDirectory {
                 name: name.to_string(),
                 directory: path,
@@ -240,7 +251,18 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
                     name: name.to_string(),
                     cause: source,
                 })?;
-        if !path.is_dir() {
+        // S3 file backend: a directory is a key prefix holding objects.
+        let exists = if self.data_directory.is_s3() {
+            self.data_directory
+                .exists(relative)
+                .map_err(|source| SendEventError::Refused {
+                    name: name.to_string(),
+                    cause: source,
+                })?
+        } else {
+            path.is_dir()
+        };
+        if !exists {
             return Err(SendEventError::InvalidDirectory {
                 name: name.to_string(),
                 directory: directory.to_owned(),

@@ -41,6 +41,12 @@ pub enum Method {
     Post,
     /// `PATCH`.
     Patch,
+    /// `PUT` (the S3 file backend).
+    Put,
+    /// `HEAD` (the S3 file backend).
+    Head,
+    /// `DELETE` (the S3 file backend).
+    Delete,
 }
 
 impl fmt::Display for Method {
@@ -49,6 +55,9 @@ impl fmt::Display for Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Patch => "PATCH",
+            Method::Put => "PUT",
+            Method::Head => "HEAD",
+            Method::Delete => "DELETE",
         })
     }
 }
@@ -74,7 +83,7 @@ pub enum HttpError {
     /// The platform answered a redirect (3xx). Redirects are never followed
     /// (a POST redirected and answered 200 elsewhere did not reach the
     /// platform), so the request was not delivered; not retried.
-    #[error("{method} {url} answered HTTP {status}, a redirect{}: redirects are not followed, so the request was not delivered. Check `url_callback` (and `url_logs`, `url_secrets`): they must name the platform's endpoints themselves", location.as_deref().map(|l| format!(" to `{l}`")).unwrap_or_else(|| " without a `Location`".to_owned()))]
+    #[error("{method} {url} answered HTTP {status}, a redirect{}: redirects are not followed, so the request was not delivered. Check the configured URL: it must name the endpoint itself (for the platform: `url_callback`, `url_logs`, `url_secrets`; for S3: `aws_s3_endpoint_url` and `aws_default_region`)", location.as_deref().map(|l| format!(" to `{l}`")).unwrap_or_else(|| " without a `Location`".to_owned()))]
     Redirected {
         /// The method.
         method: Method,
@@ -396,8 +405,12 @@ impl PlatformClient {
     fn attempt(&self, request: &Request<'_>) -> Result<Response, ureq::Error> {
         let url = request.url;
         let mut response = match request.method {
-            Method::Get => {
-                let mut builder = self.agent.get(url);
+            Method::Get | Method::Head | Method::Delete => {
+                let mut builder = match request.method {
+                    Method::Head => self.agent.head(url),
+                    Method::Delete => self.agent.delete(url),
+                    _ => self.agent.get(url),
+                };
                 if request.authenticated {
                     builder = builder.header("Authorization", self.authorization.expose());
                 }
@@ -406,11 +419,11 @@ impl PlatformClient {
                 }
                 builder.call()?
             }
-            Method::Post | Method::Patch => {
-                let mut builder = if request.method == Method::Post {
-                    self.agent.post(url)
-                } else {
-                    self.agent.patch(url)
+            Method::Post | Method::Patch | Method::Put => {
+                let mut builder = match request.method {
+                    Method::Post => self.agent.post(url),
+                    Method::Put => self.agent.put(url),
+                    _ => self.agent.patch(url),
                 };
                 if request.authenticated {
                     builder = builder.header("Authorization", self.authorization.expose());

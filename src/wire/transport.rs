@@ -46,20 +46,33 @@ pub(crate) fn agent(deadline: Duration) -> ureq::Agent {
     if let Some((_, agent)) = agents.iter().find(|(d, _)| *d == deadline) {
         return agent.clone();
     }
-    let config = ureq::Agent::config_builder()
+    let agent = build(deadline, None);
+    agents.push((deadline, agent.clone()));
+    agent
+}
+
+/// An agent like [`agent`]'s that trusts its own certificate authority or
+/// presents a client certificate (the S3 file backend's `ca_cert`,
+/// `client_cert`): one per store, not shared.
+pub(crate) fn agent_with_tls(deadline: Duration, tls: ureq::tls::TlsConfig) -> ureq::Agent {
+    build(deadline, Some(tls))
+}
+
+fn build(deadline: Duration, tls: Option<ureq::tls::TlsConfig>) -> ureq::Agent {
+    let mut config = ureq::Agent::config_builder()
         .timeout_global(Some(deadline))
         .http_status_as_error(false)
         .max_redirects(0)
         .user_agent(USER_AGENT)
-        .max_idle_connections_per_host(8)
-        .build();
-    let agent = ureq::Agent::with_parts(
-        config,
+        .max_idle_connections_per_host(8);
+    if let Some(tls) = tls {
+        config = config.tls_config(tls);
+    }
+    ureq::Agent::with_parts(
+        config.build(),
         DefaultConnector::default().chain(Guard),
         LiteralFirst(DefaultResolver::default()),
-    );
-    agents.push((deadline, agent.clone()));
-    agent
+    )
 }
 
 /// Resolves IP literals in place; host names through ureq's resolver.
