@@ -318,6 +318,7 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
     let directories = Directories::new(options)?;
     directories.set("token", platform.token())?;
     directories.set("url_callback", &platform.callback_url())?;
+    directories.set("sentry_dsn", &platform.sentry_dsn())?;
     directories.set(
         "module_configuration",
         &Value::Object(options.module_configuration.clone()).to_string(),
@@ -600,6 +601,29 @@ impl Seen {
 fn record(request: &RecordedRequest, seen: &mut Seen, json: bool, kind: ItemKind) {
     let quiet = json;
     let lines = json && kind == ItemKind::Trigger;
+    if request.route() == "envelope" {
+        for event in crate::wire::sentry::envelope::events_of(&request.body).unwrap_or_default() {
+            if lines {
+                println!("{}", json!({"sentry": &event}));
+            }
+            if !quiet {
+                let exception = &event["exception"]["values"][0];
+                let what = match event.get("message").and_then(Value::as_str) {
+                    Some(message) => message.to_string(),
+                    None => format!(
+                        "{}: {}",
+                        exception["type"].as_str().unwrap_or_default(),
+                        exception["value"].as_str().unwrap_or_default()
+                    ),
+                };
+                println!(
+                    "sentry {}: {what}",
+                    event["level"].as_str().unwrap_or_default()
+                );
+            }
+        }
+        return;
+    }
     let Some(body) = request.json() else {
         return;
     };
