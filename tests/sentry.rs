@@ -1,4 +1,4 @@
-//! Errors reported to the platform's Sentry (docs/protocol.md §9), as real
+//! Errors reported to the platform's Sentry (docs/protocol.md §8), as real
 //! processes (`examples/sentry_probe.rs`) against the local platform, whose
 //! `/api/<project>/envelope/` route records what a Sentry server would
 //! store: the events of an action's failure and panic and of a trigger's
@@ -246,17 +246,25 @@ fn an_unknown_command_is_reported() {
     let (status, stderr, _) = finish(spawn(&sandbox, "nope"));
     assert_ne!(status.code(), Some(0), "{stderr}");
     let events = platform.sentry_events();
-    assert_eq!(events.len(), 1, "{events:#?}\n{stderr}");
-    assert_eq!(events[0]["level"], "error");
+    assert_eq!(events.len(), 2, "{events:#?}\n{stderr}");
+    let error = "Could not find any Action or Trigger matching command 'nope'";
+    assert_eq!(events[0]["message"], error);
     assert_eq!(
-        events[0]["message"],
-        "Could not find any Action or Trigger matching command 'nope'"
+        exception(&events[1]),
+        (
+            "CommandNotFoundError",
+            &*format!("CommandNotFoundError: {error}")
+        )
     );
     let mut expected = tags("", "");
     let map = expected.as_object_mut().unwrap();
     map.remove("name");
     map.remove("item_type");
-    assert_eq!(events[0]["tags"], expected);
+    for event in &events {
+        assert_eq!(event["level"], "error");
+        assert_eq!(event["tags"], expected);
+        assert_eq!(event["environment"], "prod");
+    }
 }
 
 #[test]
@@ -375,4 +383,28 @@ fn a_slow_or_unreachable_sentry_does_not_hold_the_stop() {
             "{case}"
         );
     }
+}
+
+#[test]
+fn run_local_shows_what_would_be_reported() {
+    let directory = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(support::example("sentry_probe"))
+        .args(["run-local", "fail", "-c"])
+        .arg(json!({"api_key": API_KEY, "base_url": BASE_URL}).to_string())
+        .current_dir(directory.path())
+        .env_remove("SEKOIA_AUTOMATION_MANIFEST")
+        .env_remove("SEKOIA_AUTOMATION_ROOT")
+        .env_remove("SEKOIA_AUTOMATION_DATA")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("sentry warning: careful: the vendor is slow\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("sentry error: ActionError: boom: the vendor refused the key [REDACTED]\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(API_KEY), "{stdout}");
 }

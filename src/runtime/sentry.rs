@@ -1,5 +1,5 @@
 //! Errors reported to the platform's Sentry, as a Python module reports
-//! them ([protocol §9](crate::protocol#9-sentry)).
+//! them ([protocol §8](crate::protocol#8-sentry)).
 //!
 //! Nothing happens unless the platform gives a `sentry_dsn` (file or
 //! `SENTRY_DSN`, read like every other value): then [`start`] reads it and
@@ -298,14 +298,18 @@ pub(crate) fn capture_panic(text: &str) {
     }
 }
 
-/// Reports an unknown command as the Python SDK does (an `error` message
-/// `Could not find any Action or Trigger matching command '<command>'`),
-/// then waits for it to be sent, at most [`SHUTDOWN_TIMEOUT`].
+/// Reports an unknown command as the Python SDK does: an `error` message
+/// `Could not find any Action or Trigger matching command '<command>'`, then
+/// the `CommandNotFoundError` exception that ends the process (Python's
+/// uncaught exception); waits for them to be sent, at most
+/// [`SHUTDOWN_TIMEOUT`].
 pub(crate) fn report_unknown_command(settings: &Settings, command: &str) {
     let _session = start(&Environment::new(settings.clone()), None);
-    capture_log(
-        Level::Error,
-        &format!("Could not find any Action or Trigger matching command '{command}'"),
+    let error = format!("Could not find any Action or Trigger matching command '{command}'");
+    capture_log(Level::Error, &error);
+    capture_exception(
+        "CommandNotFoundError",
+        &format!("CommandNotFoundError: {error}"),
     );
 }
 

@@ -185,7 +185,7 @@ impl LogShipper {
 
     /// Queues a record as [`log`](Self::log) does and, when the rate limit
     /// admitted it, reports it to Sentry at the level it was queued with
-    /// (`warning` and above: [protocol §9](crate::protocol#9-sentry)).
+    /// (`warning` and above: [protocol §8](crate::protocol#8-sentry)).
     pub(crate) fn log_reported(&self, level: Level, message: &str) {
         if let Some(level) = self.queue(level, message) {
             crate::runtime::sentry::capture_log(level, message);

@@ -1,5 +1,5 @@
 //! The one place where a Sentry event and its envelope are written
-//! ([protocol §9](crate::protocol#9-sentry)).
+//! ([protocol §8](crate::protocol#8-sentry)).
 //!
 //! An envelope is three lines: its header (`event_id`, `sent_at`), the
 //! item header (`{"type":"event","content_type":"application/json","length":N}`)

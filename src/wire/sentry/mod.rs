@@ -1,4 +1,4 @@
-//! Sentry on the wire ([protocol §9](crate::protocol#9-sentry)): the DSN
+//! Sentry on the wire ([protocol §8](crate::protocol#8-sentry)): the DSN
 //! ([`dsn`]), the one place where an event and its envelope are written
 //! ([`envelope`]), and the sender thread with its bounded queue
 //! ([`sender`]). What goes into an event (tags, contexts, when an event is

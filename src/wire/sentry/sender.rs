@@ -1,5 +1,5 @@
 //! The Sentry sender: a bounded queue of envelopes and the one thread that
-//! posts them ([protocol §9](crate::protocol#9-sentry)).
+//! posts them ([protocol §8](crate::protocol#8-sentry)).
 //!
 //! - [`Sender::send`] never blocks: when [`MAX_QUEUED`] envelopes already
 //!   wait (Sentry is slow or unreachable), the new one is dropped and
