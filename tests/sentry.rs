@@ -408,3 +408,72 @@ fn run_local_shows_what_would_be_reported() {
     );
     assert!(!stdout.contains(API_KEY), "{stdout}");
 }
+
+#[test]
+fn a_connector_failure_is_reported_with_its_configuration_redacted() {
+    let (platform, sandbox) = setup();
+    sandbox.remove("trigger_configuration_uuid").unwrap();
+    sandbox
+        .set("connector_configuration_uuid", "connector-configuration-1")
+        .unwrap();
+    sandbox.set("intake_url", &platform.intake_url()).unwrap();
+    sandbox
+        .set_json("module_configuration", &json!({"base_url": BASE_URL}))
+        .unwrap();
+    sandbox
+        .set_json(
+            "connector_configuration",
+            &json!({"intake_key": "intake-key-5d0a", "total": 3, "page_size": "many"}),
+        )
+        .unwrap();
+    let mut child = sandbox
+        .command(support::example("connector"))
+        .arg("collect_feed")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // A configuration error: reported, then the trigger waits for its stop.
+    let reported = platform.wait_for(WAIT, |requests| {
+        requests
+            .iter()
+            .filter(|request| request.route() == "envelope")
+            .count()
+            >= 2
+    });
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() && started.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let events = platform.sentry_events();
+    assert!(reported, "{events:#?}");
+    assert_eq!(events.len(), 2, "{events:#?}");
+    let (kind, value) = exception(&events[0]);
+    assert_eq!(kind, "TriggerError");
+    assert!(value.contains("connector_configuration"), "{value}");
+    assert_eq!(events[1]["level"], "critical");
+    assert_eq!(events[1]["message"], "Configuration error");
+    let mut expected = tags("collect_feed", "trigger");
+    let map = expected.as_object_mut().unwrap();
+    map.remove("trigger_configuration_uuid");
+    map.insert(
+        "connector_configuration_uuid".into(),
+        "connector-configuration-1".into(),
+    );
+    for event in &events {
+        assert_eq!(event["tags"], expected, "{event:#}");
+        assert_eq!(
+            event["contexts"]["connector_configuration"],
+            json!({"intake_key": "[REDACTED]", "total": 3, "page_size": "many"})
+        );
+    }
+    for request in platform.requests() {
+        if request.route() == "envelope" {
+            assert!(!request.body_text().contains("intake-key-5d0a"));
+        }
+    }
+}

@@ -15,8 +15,9 @@
 //! - an unknown command is a message event ([`report_unknown_command`]);
 //! - the module and item configurations are the contexts
 //!   `module_configuration` and `trigger_configuration` (or
-//!   `connector_configuration`), every declared secret replaced by
-//!   `[REDACTED]` and every text scrubbed ([`set_configuration`]).
+//!   `connector_configuration`), every declared secret (and a connector's
+//!   `intake_key`) replaced by `[REDACTED]` and every text scrubbed
+//!   ([`set_configuration`]).
 //!
 //! Messages and exception texts are scrubbed of secret values as every
 //! other output. Capturing never waits for the network: an event is queued
@@ -211,9 +212,15 @@ pub(crate) fn set_configuration(which: Configuration, raw: &Value, secrets: &[St
         (Configuration::Item, Some(ItemKind::Connector)) => "connector_configuration",
         (Configuration::Item, _) => "trigger_configuration",
     };
-    hub.scope
-        .contexts
-        .insert(name.into(), redacted(raw, secrets));
+    let mut value = redacted(raw, secrets);
+    if let Value::Object(map) = &mut value
+        && name == "connector_configuration"
+        && let Some(key) = map.get_mut("intake_key")
+    {
+        // It lets anyone push events to the intake: not for Sentry's eyes.
+        *key = Value::String(redact::MARKER.into());
+    }
+    hub.scope.contexts.insert(name.into(), value);
 }
 
 /// `raw` with the `secrets` keys replaced by the marker and every string
