@@ -407,6 +407,25 @@ fn run_local_shows_what_would_be_reported() {
         "{stdout}"
     );
     assert!(!stdout.contains(API_KEY), "{stdout}");
+
+    // As JSON: the document's `sentry` list.
+    let output = std::process::Command::new(support::example("sentry_probe"))
+        .args(["run-local", "fail", "--json", "-c"])
+        .arg(json!({"api_key": API_KEY, "base_url": BASE_URL}).to_string())
+        .current_dir(directory.path())
+        .env_remove("SEKOIA_AUTOMATION_MANIFEST")
+        .env_remove("SEKOIA_AUTOMATION_ROOT")
+        .env_remove("SEKOIA_AUTOMATION_DATA")
+        .output()
+        .unwrap();
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let reported = document["sentry"].as_array().unwrap();
+    assert_eq!(reported.len(), 2, "{document}");
+    assert_eq!(reported[0]["message"], "careful: the vendor is slow");
+    assert_eq!(
+        exception(&reported[1]),
+        ("ActionError", "boom: the vendor refused the key [REDACTED]")
+    );
 }
 
 #[test]

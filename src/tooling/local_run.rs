@@ -34,6 +34,11 @@
 //! checkpoints (the data directory's `context.json`); with `--json`,
 //! `"batches"` and `"context"` too.
 //!
+//! Every item gets the local platform's `sentry_dsn` (docs/protocol.md §8):
+//! each event it would report to Sentry is shown as it arrives
+//! (`sentry <level>: <message>`, or `<type>: <value>` for an exception);
+//! with `--json`, they are the document's `"sentry"` list.
+//!
 //! It prints, as they arrive, each event a trigger sends and each log it
 //! ships; for an action, the results, branches, error and logs of its
 //! finished PATCH. With `--json`, one document at the end:
@@ -219,6 +224,8 @@ struct Seen {
     batches: Vec<Value>,
     /// Events of the batches the intake acknowledged.
     acknowledged: u64,
+    /// What the item reported to Sentry (the platform's DSN is given).
+    sentry: Vec<Value>,
 }
 
 /// `run-local`: parses the options, runs the item, prints.
@@ -405,6 +412,7 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
             "logs": logs,
             "events": seen.events,
             "batches": seen.batches,
+            "sentry": seen.sentry,
             "context": context_file(&directories.data),
             "stdout": stdout,
             "stderr": stderr,
@@ -603,9 +611,6 @@ fn record(request: &RecordedRequest, seen: &mut Seen, json: bool, kind: ItemKind
     let lines = json && kind == ItemKind::Trigger;
     if request.route() == "envelope" {
         for event in crate::wire::sentry::envelope::events_of(&request.body).unwrap_or_default() {
-            if lines {
-                println!("{}", json!({"sentry": &event}));
-            }
             if !quiet {
                 let exception = &event["exception"]["values"][0];
                 let what = match event.get("message").and_then(Value::as_str) {
@@ -621,6 +626,7 @@ fn record(request: &RecordedRequest, seen: &mut Seen, json: bool, kind: ItemKind
                     event["level"].as_str().unwrap_or_default()
                 );
             }
+            seen.sentry.push(event);
         }
         return;
     }
