@@ -170,9 +170,9 @@ impl LocalPlatform {
     /// ```
     /// # use sekoia_automation::testing::LocalPlatform;
     /// let platform = LocalPlatform::start()?;
-    /// let dsn = platform.sentry_dsn();
-    /// let endpoint = dsn.replace("sekoia-local@", "").replace("/1", "/api/1/envelope/");
-    /// ureq::post(&endpoint)
+    /// let address = platform.address();
+    /// assert_eq!(platform.sentry_dsn(), format!("http://sekoia-local@{address}/1"));
+    /// ureq::post(format!("http://{address}/api/1/envelope/"))
     ///     .header("X-Sentry-Auth", "Sentry sentry_key=sekoia-local, sentry_version=7")
     ///     .send("{\"event_id\":\"0\"}\n{\"type\":\"event\",\"length\":17}\n{\"level\":\"error\"}\n")?;
     /// assert_eq!(platform.sentry_events()[0]["level"], "error");
