@@ -175,9 +175,11 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
     // platform did not take by then goes to stderr), then the listeners
     // closed at once.
     drop(forward);
+    // The platform's logs first: the Sentry sender has been sending all
+    // along, and by the same deadline it drops what is left.
     let deadline = stop_grace::flush_deadline(&stop, options.stop_grace);
-    crate::runtime::sentry::shutdown_by(deadline);
     logs.shutdown_by(deadline);
+    crate::runtime::sentry::shutdown_by(deadline);
     drop(liveness);
     drop(exporter);
     drop(watchdog);
