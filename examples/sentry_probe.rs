@@ -63,6 +63,27 @@ impl Action for Panic {
     }
 }
 
+/// Starts a thread of its own that panics, then succeeds: the runtime
+/// does not catch that panic, its hook reports it.
+struct ThreadPanic;
+
+impl Action for ThreadPanic {
+    type ModuleConfiguration = Config;
+    type Arguments = Value;
+    type Results = Value;
+    const NAME: &'static str = "Thread panic";
+    const DESCRIPTION: &'static str = "Panic in a thread of its own";
+
+    fn run(&self, ctx: &ActionContext<'_, Config>, _: Value) -> Outcome<Value> {
+        let key = ctx.configuration().api_key.expose().clone();
+        let worker = std::thread::Builder::new()
+            .name("worker".into())
+            .spawn(move || panic!("the worker lost the key {key}"))
+            .expect("a thread");
+        Outcome::success(json!({"worker_panicked": worker.join().is_err()}))
+    }
+}
+
 /// The trigger configuration: one secret.
 #[derive(Deserialize, JsonSchema)]
 struct TriggerConfig {
@@ -126,6 +147,7 @@ fn main() -> ExitCode {
     Module::<Config>::new()
         .register("fail", Fail)
         .register("panic", Panic)
+        .register("thread_panic", ThreadPanic)
         .register("flaky", Flaky)
         .register("noisy", Noisy)
         .run()

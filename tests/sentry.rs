@@ -208,6 +208,26 @@ fn a_panic_in_an_action_is_reported_before_the_process_ends() {
 }
 
 #[test]
+fn a_panic_in_a_thread_of_the_item_is_reported_by_the_hook() {
+    let (platform, sandbox) = setup();
+    let stderr = run(&sandbox, "thread_panic");
+    let events = platform.sentry_events();
+    assert_eq!(events.len(), 1, "{events:#?}\n{stderr}");
+    let (kind, value) = exception(&events[0]);
+    assert_eq!(kind, "Panic");
+    assert!(
+        value.starts_with("the item panicked at examples/sentry_probe.rs:"),
+        "{value}"
+    );
+    assert!(
+        value.ends_with("(thread 'worker'): the worker lost the key [REDACTED]"),
+        "{value}"
+    );
+    assert_eq!(events[0]["tags"], tags("thread_panic", "action"));
+    assert_no_secret(&platform);
+}
+
+#[test]
 fn a_trigger_error_log_and_failure_are_reported_once_within_the_rate_limit() {
     let (platform, sandbox) = setup();
     let (status, stderr, _) = finish(spawn(&sandbox, "flaky"));
@@ -291,12 +311,20 @@ impl Action for Threads {
     const DESCRIPTION: &'static str = "List the process's threads";
 
     fn run(&self, _: &ActionContext<'_, Value>, _: Value) -> Outcome<Value> {
+        // A new thread takes its name once it runs: look a few times.
         let mut names = Vec::new();
-        for task in std::fs::read_dir("/proc/self/task").unwrap() {
-            let comm = task.unwrap().path().join("comm");
-            if let Ok(name) = std::fs::read_to_string(comm) {
-                names.push(name.trim().to_string());
+        for _ in 0..50 {
+            names.clear();
+            for task in std::fs::read_dir("/proc/self/task").unwrap() {
+                let comm = task.unwrap().path().join("comm");
+                if let Ok(name) = std::fs::read_to_string(comm) {
+                    names.push(name.trim().to_string());
+                }
             }
+            if names.iter().any(|name| name == "sekoia-sentry") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
         Outcome::success(json!({"threads": names}))
     }
