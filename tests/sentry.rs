@@ -315,8 +315,8 @@ impl Action for Threads {
         let mut names = Vec::new();
         for _ in 0..50 {
             names.clear();
-            for task in std::fs::read_dir("/proc/self/task").unwrap() {
-                let comm = task.unwrap().path().join("comm");
+            for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+                let comm = task.path().join("comm");
                 if let Ok(name) = std::fs::read_to_string(comm) {
                     names.push(name.trim().to_string());
                 }
@@ -347,8 +347,8 @@ fn the_sender_thread_runs_only_with_a_dsn() {
             .unwrap();
         serde_json::from_value(finished["results"]["threads"].clone()).unwrap()
     };
-    let with = threads(&platform);
-    assert!(with.iter().any(|name| name == "sekoia-sentry"), "{with:?}");
+    // Without first: no earlier run in this process started a sender.
+    let dsn = platform.sentry_dsn();
     sandbox.remove("sentry_dsn").unwrap();
     let without = threads(&platform);
     assert!(
@@ -356,6 +356,9 @@ fn the_sender_thread_runs_only_with_a_dsn() {
         "{without:?}"
     );
     assert!(platform.sentry_events().is_empty());
+    sandbox.set("sentry_dsn", &dsn).unwrap();
+    let with = threads(&platform);
+    assert!(with.iter().any(|name| name == "sekoia-sentry"), "{with:?}");
 }
 
 #[test]
