@@ -377,6 +377,7 @@ impl<'a, C> ActionContext<'a, C> {
             }
         }
         logging::echo_to_stderr(level, &record.message);
+        crate::runtime::sentry::capture_log(level, &record.message);
         self.sink.borrow_mut().push(record);
     }
 

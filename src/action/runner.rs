@@ -31,11 +31,15 @@ pub(crate) fn run_action<A: Action>(action: &A, environment: &Environment) -> Ex
     drop(capture);
     let mut report = match ended {
         Ok(outcome) => {
+            if let Some(error) = outcome.error() {
+                crate::runtime::sentry::capture_exception("ActionError", error);
+            }
             warn_undeclared_branches(A::OUTPUTS, outcome.outputs(), &mut records);
             outcome.into_report(&records)
         }
         Err(details) => {
             logging::echo_to_stderr(Level::Error, &details);
+            crate::runtime::sentry::capture_exception("ActionError", &details);
             ActionReport::unexpected(&details, &records)
         }
     };

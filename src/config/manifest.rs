@@ -100,6 +100,11 @@ impl Manifest {
         })
     }
 
+    /// The module's `name`, when the manifest gives one.
+    pub fn name(&self) -> Option<&str> {
+        self.raw.get("name").and_then(Value::as_str)
+    }
+
     /// `configuration.secrets`: properties whose values the platform holds.
     pub fn secrets(&self) -> &[String] {
         &self.secrets

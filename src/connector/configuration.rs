@@ -66,11 +66,17 @@ pub(crate) fn load<C: DeserializeOwned + JsonSchema>(
             None => return Err(source.missing(CONNECTOR_CONFIGURATION)),
         },
     };
-    for secret in crate::config::secret::secret_properties::<C>() {
-        if let Some(value) = raw.get(&secret) {
+    let secrets = crate::config::secret::secret_properties::<C>();
+    for secret in &secrets {
+        if let Some(value) = raw.get(secret) {
             redact::register_value(value);
         }
     }
+    crate::runtime::sentry::set_configuration(
+        crate::runtime::sentry::Configuration::Item,
+        &raw,
+        &secrets,
+    );
     let intake = IntakeSettings::deserialize(&raw).map_err(|error| {
         mismatch(
             source,

@@ -243,6 +243,7 @@ impl<C> Registration<C> {
     }
 
     pub(crate) fn execute(self, environment: &Environment) -> ExitCode {
+        let _sentry = crate::runtime::sentry::start(environment, Some((self.kind, &self.command)));
         self.runner.execute(environment)
     }
 }

@@ -315,6 +315,7 @@ impl<C, S: ModuleState> Module<C, S> {
             return code;
         }
         let Some(position) = self.items.iter().position(|item| item.command() == command) else {
+            crate::runtime::sentry::report_unknown_command(&self.settings, command);
             let known: Vec<String> = self.commands().map(|c| format!("`{c}`")).collect();
             eprintln!(
                 "error: unknown command `{command}`: this module knows {}. Give one of them as the first argument (`--help` lists them with the tooling)",

@@ -12,6 +12,7 @@ use crate::config::secret::secret_properties;
 use crate::config::source::{ConfigurationError, ConfigurationSource};
 use crate::item::manifest::without_configuration;
 use crate::runtime::environment::Environment;
+use crate::runtime::sentry::Configuration::{Item, Module};
 use crate::wire::redact;
 
 /// Who reads `module_configuration`, which decides whether it may be absent.
@@ -58,16 +59,18 @@ pub(crate) fn load_module_configuration<C: DeserializeOwned + JsonSchema>(
     if let Value::Object(map) = &mut raw {
         map.extend(secrets);
     }
-    for secret in manifest
+    let declared: Vec<String> = manifest
         .secrets()
         .iter()
         .cloned()
         .chain(secret_properties::<C>())
-    {
-        if let Some(value) = raw.get(&secret) {
-            redact::register_declared(&secret, value);
+        .collect();
+    for secret in &declared {
+        if let Some(value) = raw.get(secret) {
+            redact::register_declared(secret, value);
         }
     }
+    crate::runtime::sentry::set_configuration(Module, &raw, &declared);
     manifest.check_required(&raw)?;
     let configuration = deserialize::<C>(&raw).map_err(|error| ConfigurationError::Mismatch {
         name: name.into(),
@@ -110,11 +113,14 @@ pub(crate) fn load_trigger_configuration<C: DeserializeOwned + JsonSchema>(
     for value in node_secrets.values() {
         redact::register_value(value);
     }
-    for secret in secret_properties::<C>() {
-        if let Some(value) = raw.get(&secret) {
-            redact::register_declared(&secret, value);
+    let mut declared = secret_properties::<C>();
+    for secret in &declared {
+        if let Some(value) = raw.get(secret) {
+            redact::register_declared(secret, value);
         }
     }
+    declared.extend(node_secrets.keys().cloned());
+    crate::runtime::sentry::set_configuration(Item, &raw, &declared);
     deserialize::<C>(&raw).map_err(|error| ConfigurationError::Mismatch {
         name: name.into(),
         expected: std::any::type_name::<C>().into(),

@@ -20,6 +20,7 @@
 //! | `POST …/callback` (trigger events) | `200 {}` |
 //! | `POST …/logs` | `200 {}` |
 //! | `GET …/secrets` | `200 {"value": <secrets>}`, plus `"node_value"` when [set](LocalPlatform::set_node_secrets) |
+//! | `POST …/envelope` (Sentry, `/api/<project>/envelope/`) | `200 {}` with the `X-Sentry-Auth` of [`LocalPlatform::sentry_dsn`] (`401` without); `400` for a body that is not an envelope; events listed by [`LocalPlatform::sentry_events`] |
 //! | `POST …/batch` (connector intake) | `200 {"event_ids": [<one UUIDv4 per element of "jsons">]}`; `400` without a `jsons` list; `413` for a body over [`MAX_BATCH_BYTES`] (10 MiB) |
 //! | anything else | `404` |
 //!

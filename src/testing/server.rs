@@ -154,6 +154,39 @@ impl LocalPlatform {
         format!("{}{INTAKE_PREFIX}", self.base_url())
     }
 
+    /// A Sentry DSN whose envelope endpoint is this platform's:
+    /// `http://sekoia-local@127.0.0.1:PORT/1` (events are posted to
+    /// `<base>/api/1/envelope/`). Give it to a module as `sentry_dsn` to see
+    /// what it would report to Sentry ([`sentry_events`](Self::sentry_events)).
+    pub fn sentry_dsn(&self) -> String {
+        format!("http://{SENTRY_KEY}@{}/{SENTRY_PROJECT}", self.address)
+    }
+
+    /// The events of the Sentry envelopes received
+    /// (`POST /api/<project>/envelope/`), in arrival order: each the JSON
+    /// object a Sentry server would store (`level`, `message` or
+    /// `exception`, `tags`, `contexts`, `environment`...).
+    ///
+    /// ```
+    /// # use sekoia_automation::testing::LocalPlatform;
+    /// let platform = LocalPlatform::start()?;
+    /// let address = platform.address();
+    /// assert_eq!(platform.sentry_dsn(), format!("http://sekoia-local@{address}/1"));
+    /// ureq::post(format!("http://{address}/api/1/envelope/"))
+    ///     .header("X-Sentry-Auth", "Sentry sentry_key=sekoia-local, sentry_version=7")
+    ///     .send("{\"event_id\":\"0\"}\n{\"type\":\"event\",\"length\":17}\n{\"level\":\"error\"}\n")?;
+    /// assert_eq!(platform.sentry_events()[0]["level"], "error");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sentry_events(&self) -> Vec<Value> {
+        self.requests()
+            .iter()
+            .filter(|request| request.method == "POST" && request.route() == "envelope")
+            .filter_map(|request| crate::wire::sentry::envelope::events_of(&request.body))
+            .flatten()
+            .collect()
+    }
+
     /// The bearer token the platform expects on callback, logs and secrets
     /// requests (a random UUIDv4 string).
     pub fn token(&self) -> &str {
@@ -741,6 +774,20 @@ impl Planned {
     }
 }
 
+/// The public key of [`LocalPlatform::sentry_dsn`].
+const SENTRY_KEY: &str = "sekoia-local";
+/// The project id of [`LocalPlatform::sentry_dsn`].
+const SENTRY_PROJECT: &str = "1";
+
+/// Whether `head` carries the `X-Sentry-Auth` of [`LocalPlatform::sentry_dsn`].
+fn sentry_authorized(head: &Head) -> bool {
+    head.header("x-sentry-auth").is_some_and(|value| {
+        value
+            .split([',', ' '])
+            .any(|part| part == format!("sentry_key={SENTRY_KEY}"))
+    })
+}
+
 /// The routes: the path's last segment and the method decide.
 fn plan(head: &Head, body: &mut ParsedBody<'_>, token: &str) -> Planned {
     const NOT_AN_OBJECT: &str = "the body must be a JSON object";
@@ -774,6 +821,14 @@ fn plan(head: &Head, body: &mut ParsedBody<'_>, token: &str) -> Planned {
             _ => Planned::message(400, NOT_AN_OBJECT),
         },
         ("GET", "secrets") => Planned::ok(Answer::Secrets),
+        // Sentry's envelope endpoint (`/api/<project>/envelope/`).
+        ("POST", "envelope") if !sentry_authorized(head) => {
+            Planned::message(401, "missing or invalid X-Sentry-Auth")
+        }
+        ("POST", "envelope") => match crate::wire::sentry::envelope::events_of(body.bytes) {
+            Some(_) => Planned::ok(Answer::Empty),
+            None => Planned::message(400, "the body must be a Sentry envelope"),
+        },
         ("POST", "batch") if body.bytes.len() > MAX_BATCH_BYTES => Planned::message(
             413,
             "the batch body is larger than 10 MiB: send fewer events per request",

@@ -34,6 +34,11 @@
 //! checkpoints (the data directory's `context.json`); with `--json`,
 //! `"batches"` and `"context"` too.
 //!
+//! Every item gets the local platform's `sentry_dsn` (docs/protocol.md §8):
+//! each event it would report to Sentry is shown as it arrives
+//! (`sentry <level>: <message>`, or `<type>: <value>` for an exception);
+//! with `--json`, they are the document's `"sentry"` list.
+//!
 //! It prints, as they arrive, each event a trigger sends and each log it
 //! ships; for an action, the results, branches, error and logs of its
 //! finished PATCH. With `--json`, one document at the end:
@@ -223,6 +228,8 @@ struct Seen {
     batches: Vec<Value>,
     /// Events of the batches the intake acknowledged.
     acknowledged: u64,
+    /// What the item reported to Sentry (the platform's DSN is given).
+    sentry: Vec<Value>,
 }
 
 /// `run-local`: parses the options, runs the item, prints.
@@ -322,6 +329,7 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
     let directories = Directories::new(options)?;
     directories.set("token", platform.token())?;
     directories.set("url_callback", &platform.callback_url())?;
+    directories.set("sentry_dsn", &platform.sentry_dsn())?;
     directories.set(
         "module_configuration",
         &Value::Object(options.module_configuration.clone()).to_string(),
@@ -405,6 +413,7 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
             "logs": logs,
             "events": seen.events,
             "batches": seen.batches,
+            "sentry": seen.sentry,
             "context": context_file(&directories.data),
             "stdout": stdout,
             "stderr": stderr,
@@ -631,6 +640,27 @@ impl Seen {
 fn record(request: &RecordedRequest, seen: &mut Seen, json: bool, kind: ItemKind) {
     let quiet = json;
     let lines = json && kind == ItemKind::Trigger;
+    if request.route() == "envelope" {
+        for event in crate::wire::sentry::envelope::events_of(&request.body).unwrap_or_default() {
+            if !quiet {
+                let exception = &event["exception"]["values"][0];
+                let what = match event.get("message").and_then(Value::as_str) {
+                    Some(message) => message.to_string(),
+                    None => format!(
+                        "{}: {}",
+                        exception["type"].as_str().unwrap_or_default(),
+                        exception["value"].as_str().unwrap_or_default()
+                    ),
+                };
+                println!(
+                    "sentry {}: {what}",
+                    event["level"].as_str().unwrap_or_default()
+                );
+            }
+            seen.sentry.push(event);
+        }
+        return;
+    }
     let Some(body) = request.json() else {
         return;
     };

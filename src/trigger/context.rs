@@ -331,7 +331,7 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
     pub fn log(&self, level: Level, message: impl AsRef<str>) {
         let message = message.as_ref();
         logging::echo_to_stderr(level, &crate::wire::redact::scrub(message));
-        self.runtime.logs.log(level, message);
+        self.runtime.logs.log_reported(level, message);
     }
 
     /// Consecutive counted errors since the last event.

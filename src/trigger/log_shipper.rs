@@ -180,6 +180,21 @@ impl LogShipper {
     /// Secret values are scrubbed from the message. Never blocks on the
     /// network.
     pub fn log(&self, level: Level, message: &str) {
+        self.queue(level, message);
+    }
+
+    /// Queues a record as [`log`](Self::log) does and, when the rate limit
+    /// admitted it, reports it to Sentry at the level it was queued with
+    /// (`warning` and above: [protocol §8](crate::protocol#8-sentry)).
+    pub(crate) fn log_reported(&self, level: Level, message: &str) {
+        if let Some(level) = self.queue(level, message) {
+            crate::runtime::sentry::capture_log(level, message);
+        }
+    }
+
+    /// Queues a record; the level it was queued with, `None` when the rate
+    /// limit left it out.
+    pub(crate) fn queue(&self, level: Level, message: &str) -> Option<Level> {
         let message = redact::scrub(message);
         let inner = &*self.inner;
         let now = inner.clock.now();
@@ -191,7 +206,7 @@ impl LogShipper {
         };
         if level != Level::Critical && !state.admit(level, &message, now) {
             inner.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-            return;
+            return None;
         }
         if state.queue.len() >= MAX_QUEUED {
             let oldest = state
@@ -219,6 +234,7 @@ impl LogShipper {
         if urgent || was_empty {
             inner.changed.notify_all();
         }
+        Some(level)
     }
 
     /// Whether a `critical` record was ever queued (later ones are

@@ -118,7 +118,7 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
     let watchdog = Watchdog::arm(Arc::clone(&stop), options.stop_grace, Arc::clone(&logs));
     let forward = Forward::start({
         let logs = Arc::clone(&logs);
-        Arc::new(move |level, message: &str| logs.log(level, message))
+        Arc::new(move |level, message: &str| logs.log_reported(level, message))
     });
     let health = Arc::new(Health::new(
         Arc::clone(&clock),
@@ -175,7 +175,11 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
     // platform did not take by then goes to stderr), then the listeners
     // closed at once.
     drop(forward);
-    logs.shutdown_by(stop_grace::flush_deadline(&stop, options.stop_grace));
+    // The platform's logs first: the Sentry sender has been sending all
+    // along, and by the same deadline it drops what is left.
+    let deadline = stop_grace::flush_deadline(&stop, options.stop_grace);
+    logs.shutdown_by(deadline);
+    crate::runtime::sentry::shutdown_by(deadline);
     drop(liveness);
     drop(exporter);
     drop(watchdog);
@@ -340,18 +344,19 @@ fn is_interrupted(error: &TriggerError) -> bool {
 }
 
 /// The Python SDK's `Trigger.log_exception`: an `error` record
-/// `"An exception occurred\n<error>"`.
+/// `"An exception occurred\n<error>"`, and the error reported to Sentry as
+/// an exception (not as a message), when the rate limit admitted the record.
 fn log_exception(runtime: &Runtime, error: &dyn std::fmt::Display) {
-    log(
-        runtime,
-        Level::Error,
-        &format!("An exception occurred\n{error}"),
-    );
+    let message = format!("An exception occurred\n{error}");
+    logging::echo_to_stderr(Level::Error, &redact::scrub(&message));
+    if runtime.logs.queue(Level::Error, &message).is_some() {
+        crate::runtime::sentry::capture_exception("TriggerError", &error.to_string());
+    }
 }
 
 fn log(runtime: &Runtime, level: Level, message: &str) {
     logging::echo_to_stderr(level, &redact::scrub(message));
-    runtime.logs.log(level, message);
+    runtime.logs.log_reported(level, message);
 }
 
 /// The module configuration (every `value` key merged in, as the Python

@@ -329,6 +329,9 @@ impl log::Log for Bridge {
             };
             CAPTURE.with(|capture| {
                 if let Some(sink) = capture.borrow().as_ref() {
+                    // An action's record (a trigger's is reported by its
+                    // log shipper, once the rate limit admitted it).
+                    crate::runtime::sentry::capture_log(entry.level, &entry.message);
                     sink.borrow_mut().push(entry);
                 }
             });

@@ -3,7 +3,8 @@
 //! [`report`], [`logging`]), timestamps in the platform's format
 //! ([`timestamp`]), secrets kept out of every body ([`redact`]), the one `Retry-After`
 //! reader of the vendor client and the connector's intake retries
-//! ([`retry_after`]), and the one
+//! ([`retry_after`]), and the Sentry
+//! envelopes and their sender ([`sentry`]), the one
 //! HTTP/1.1 server codec for incoming requests ([`server`]: the liveness and
 //! metrics endpoints and the local platform); [`block_masks`] reads 64
 //! bytes at once for the intake bodies' encoder and the local intake.
@@ -17,6 +18,7 @@ pub(crate) mod python_json;
 pub(crate) mod redact;
 pub(crate) mod report;
 pub(crate) mod retry_after;
+pub(crate) mod sentry;
 pub(crate) mod server;
 pub(crate) mod stderr_limit;
 pub(crate) mod timestamp;
