@@ -26,7 +26,8 @@ struct Config {
     base_url: String,
 }
 
-/// Logs a warning, then fails.
+/// Logs a warning, then fails with an error of its own code: what a
+/// raised exception is in Python, reported as an exception.
 struct Fail;
 
 impl Action for Fail {
@@ -38,10 +39,27 @@ impl Action for Fail {
 
     fn run(&self, ctx: &ActionContext<'_, Config>, _: Value) -> Outcome<Value> {
         ctx.log(Level::Warning, "careful: the vendor is slow");
-        Outcome::failure(format!(
+        let refused: Result<Value, String> = Err(format!(
             "boom: the vendor refused the key {}",
             ctx.configuration().api_key.expose()
-        ))
+        ));
+        Outcome::from(refused)
+    }
+}
+
+/// Ends with an explicit failure: Python's `self.error(...)`, which is not
+/// reported to Sentry.
+struct Refuse;
+
+impl Action for Refuse {
+    type ModuleConfiguration = Config;
+    type Arguments = Value;
+    type Results = Value;
+    const NAME: &'static str = "Refuse";
+    const DESCRIPTION: &'static str = "End with an explicit failure";
+
+    fn run(&self, _: &ActionContext<'_, Config>, _: Value) -> Outcome<Value> {
+        Outcome::failure("the IP is not routable")
     }
 }
 
@@ -146,6 +164,7 @@ impl Trigger for Noisy {
 fn main() -> ExitCode {
     Module::<Config>::new()
         .register("fail", Fail)
+        .register("refuse", Refuse)
         .register("panic", Panic)
         .register("thread_panic", ThreadPanic)
         .register("flaky", Flaky)

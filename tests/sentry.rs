@@ -159,6 +159,20 @@ fn exception(event: &Value) -> (&str, &str) {
 }
 
 #[test]
+fn an_explicit_failure_is_not_reported_as_python_self_error_is_not() {
+    let (platform, sandbox) = setup();
+    let stderr = run(&sandbox, "refuse");
+    let finished = platform
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "PATCH")
+        .filter_map(|request| request.json())
+        .any(|body| body["error"] == "the IP is not routable");
+    assert!(finished, "the failure reached the platform\n{stderr}");
+    assert_eq!(platform.sentry_events(), Vec::<Value>::new(), "{stderr}");
+}
+
+#[test]
 fn an_action_failure_and_its_warning_are_reported_with_tags_and_redacted_contexts() {
     let (platform, sandbox) = setup();
     let stderr = run(&sandbox, "fail");

@@ -48,12 +48,21 @@ use std::fmt::Display;
 /// let failed: Outcome<String> = check("nope").into();
 /// assert!(failed.error().is_some());
 /// ```
+///
+/// An error that reaches the outcome through one of these conversions is
+/// what a raised exception is in a Python action: it is also reported to
+/// the platform's Sentry when one is configured. An error given
+/// explicitly ([`failure`](Outcome::failure),
+/// [`with_error`](Outcome::with_error)) is Python's `self.error(...)`,
+/// reported to the platform only.
 #[must_use = "an Outcome is what the action reports: return it from `run`"]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Outcome<R> {
     results: Option<R>,
     error: Option<String>,
     outputs: Vec<(String, bool)>,
+    /// The error came from an `Err` converted into the outcome.
+    raised: bool,
 }
 
 impl<R> Default for Outcome<R> {
@@ -62,7 +71,16 @@ impl<R> Default for Outcome<R> {
             results: None,
             error: None,
             outputs: Vec::new(),
+            raised: false,
         }
+    }
+}
+
+/// Compares what is reported (results, error, branches), not where the
+/// error came from.
+impl<R: PartialEq> PartialEq for Outcome<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.results == other.results && self.error == other.error && self.outputs == other.outputs
     }
 }
 
@@ -91,7 +109,21 @@ impl<R> Outcome<R> {
     /// Adds (or replaces) the error message, keeping the results.
     pub fn with_error(mut self, error: impl Display) -> Self {
         self.error = Some(error.to_string());
+        self.raised = false;
         self
+    }
+
+    /// The error came from an `Err` converted into this outcome: what the
+    /// Python SDK reports to Sentry as the exception its action raised.
+    pub(crate) fn error_was_raised(&self) -> bool {
+        self.raised && self.error.is_some()
+    }
+
+    fn raised(error: impl Display) -> Self {
+        Outcome {
+            raised: true,
+            ..Outcome::failure(error)
+        }
     }
 
     /// Activates an output branch (Python's `set_output(name)`).
@@ -141,6 +173,7 @@ impl<R> Outcome<R> {
             results: self.results.map(f),
             error: self.error,
             outputs: self.outputs,
+            raised: self.raised,
         }
     }
 
@@ -171,7 +204,7 @@ impl<R, E: Display> From<Result<R, E>> for Outcome<R> {
     fn from(result: Result<R, E>) -> Self {
         match result {
             Ok(results) => Outcome::success(results),
-            Err(error) => Outcome::failure(error),
+            Err(error) => Outcome::raised(error),
         }
     }
 }
@@ -180,7 +213,7 @@ impl<R, E: Display> From<Result<Outcome<R>, E>> for Outcome<R> {
     fn from(result: Result<Outcome<R>, E>) -> Self {
         match result {
             Ok(outcome) => outcome,
-            Err(error) => Outcome::failure(error),
+            Err(error) => Outcome::raised(error),
         }
     }
 }

@@ -31,7 +31,10 @@ pub(crate) fn run_action<A: Action>(action: &A, environment: &Environment) -> Ex
     drop(capture);
     let mut report = match ended {
         Ok(outcome) => {
-            if let Some(error) = outcome.error() {
+            if outcome.error_was_raised()
+                && let Some(error) = outcome.error()
+            {
+                // Python's `execute` reports a raised exception; `self.error()` is not reported.
                 crate::runtime::sentry::capture_exception("ActionError", error);
             }
             warn_undeclared_branches(A::OUTPUTS, outcome.outputs(), &mut records);
