@@ -214,6 +214,14 @@ fn is_internal(target: &str) -> bool {
         .any(|prefix| target == *prefix || target.starts_with(&format!("{prefix}::")))
 }
 
+/// Whether stderr may show the record. Dependencies' trace records are
+/// never shown: ureq's are hex dumps of the bytes it sends, which split an
+/// `Authorization` header across lines where no scrubbing can find it.
+fn shown_on_stderr(stderr: &env_logger::Logger, metadata: &log::Metadata<'_>) -> bool {
+    stderr.enabled(metadata)
+        && !(metadata.level() == log::Level::Trace && is_internal(metadata.target()))
+}
+
 struct Bridge {
     stderr: env_logger::Logger,
 }
@@ -282,11 +290,11 @@ pub(crate) fn echo_to_stderr(level: Level, message: &str) {
 
 impl log::Log for Bridge {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Info || self.stderr.enabled(metadata)
+        metadata.level() <= log::Level::Info || shown_on_stderr(&self.stderr, metadata)
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        let to_stderr = self.stderr.enabled(record.metadata());
+        let to_stderr = shown_on_stderr(&self.stderr, record.metadata());
         let forwarder = FORWARD.with(|forward| forward.borrow().clone());
         let to_platform = record.level() <= log::Level::Info
             && !is_internal(record.target())
@@ -340,5 +348,28 @@ impl log::Log for Bridge {
 
     fn flush(&self) {
         self.stderr.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependencies_trace_dumps_never_reach_stderr_even_when_asked_for() {
+        let everything = env_logger::Builder::new().parse_filters("trace").build();
+        let shown = |target: &str, level| {
+            let metadata = log::Metadata::builder().target(target).level(level).build();
+            shown_on_stderr(&everything, &metadata)
+        };
+        assert!(!shown(
+            "ureq::unversioned::transport::tcp",
+            log::Level::Trace
+        ));
+        assert!(!shown("ureq_proto::client", log::Level::Trace));
+        assert!(!shown("rustls::client", log::Level::Trace));
+        assert!(shown("ureq::pool", log::Level::Debug));
+        assert!(shown("my_module", log::Level::Trace));
+        assert!(shown("sekoia_automation::wire", log::Level::Trace));
     }
 }
