@@ -133,6 +133,8 @@ mod wire;
 
 pub mod vendor;
 
+pub mod asset;
+
 pub mod testing;
 
 /// Metrics a module registers beside the connector metrics of the SDK,
@@ -212,7 +214,8 @@ pub use wire::timestamp::Timestamp;
 /// ```
 pub mod typestate {
     pub use crate::item::registration::{
-        ActionKind, ApiKind, ConnectorKind, Item, SameAs, TriggerKind, ValidatorKind,
+        ActionKind, ApiKind, AssetConnectorKind, ConnectorKind, Item, SameAs, TriggerKind,
+        ValidatorKind,
     };
     pub use crate::module::{CanConfigure, CanRun, Configured, ModuleState, Registered};
 }

@@ -164,6 +164,9 @@ pub struct Response {
     pub body: Vec<u8>,
     /// The `Location` header of a redirect (3xx) answer; `None` otherwise.
     pub location: Option<String>,
+    /// The `Retry-After` header, when the answer has one (read by the
+    /// asset connector's push on a 429).
+    pub retry_after: Option<String>,
 }
 
 /// One request to send.
@@ -393,7 +396,8 @@ impl PlatformClient {
         }
     }
 
-    fn attempt(&self, request: &Request<'_>) -> Result<Response, ureq::Error> {
+    /// One try of `request` on the agent (no retry).
+    pub(crate) fn attempt(&self, request: &Request<'_>) -> Result<Response, ureq::Error> {
         let url = request.url;
         let mut response = match request.method {
             Method::Get => {
@@ -432,6 +436,10 @@ impl PlatformClient {
             .then(|| response.headers().get("location"))
             .flatten()
             .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
         let body = response
             .body_mut()
             .with_config()
@@ -441,6 +449,7 @@ impl PlatformClient {
             status,
             body,
             location,
+            retry_after,
         })
     }
 }
