@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::asset::context::Assets;
+use crate::asset::context::{AssetConnectorContext, Assets};
 use crate::trigger::TriggerError;
 
 /// An asset connector of a module: Python's `AssetConnector`.
@@ -92,7 +92,8 @@ pub trait AssetConnector: Sized + 'static {
     /// `asset_schema_fields.json`, the checkpoint is reset so that every
     /// asset is fetched again with the new mapping. Empty (the default):
     /// no check.
-    fn mapped_fields(&self) -> Vec<(String, String)> {
+    fn mapped_fields(&self, ctx: &AssetConnectorContext<'_, Self>) -> Vec<(String, String)> {
+        let _ = ctx;
         Vec::new()
     }
 

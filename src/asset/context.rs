@@ -68,6 +68,12 @@ impl<'a, K: AssetConnector> AssetConnectorContext<'a, K> {
         self.trigger.running()
     }
 
+    /// Asks the connector to stop: the current cycle ends at its next push
+    /// or wait, and no other starts.
+    pub fn stop(&self) {
+        self.trigger.stop();
+    }
+
     /// Sleeps, waking at once on a stop; `false` when stopped.
     pub fn sleep(&self, duration: Duration) -> bool {
         self.trigger.sleep(duration)

@@ -106,7 +106,7 @@ fn check_schema<K: AssetConnector>(
     connector: &K,
     ctx: &AssetConnectorContext<'_, K>,
 ) -> Result<(), TriggerError> {
-    let fields = connector.mapped_fields();
+    let fields = connector.mapped_fields(ctx);
     if fields.is_empty() {
         return Ok(());
     }
