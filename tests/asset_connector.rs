@@ -374,3 +374,40 @@ fn a_mapping_change_resets_the_checkpoint_and_stores_the_new_fingerprint() {
             .ends_with(r#""fields":{"id":"device.uid_alt","ip":"device.ip"}}"#)
     );
 }
+
+#[test]
+fn run_local_runs_an_asset_connector_against_the_local_platform() {
+    let directory = tempfile::tempdir().unwrap();
+    let file = devices(directory.path(), 3);
+    let output = std::process::Command::new(support::example("asset_connector"))
+        .args([
+            "run-local",
+            "devices",
+            "cycles=1",
+            "frequency=0",
+            "batch_size=2",
+        ])
+        .arg(format!("devices={}", file.display()))
+        .current_dir(directory.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    support::assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("asset push #1: 2 assets, HTTP 200"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("asset push #2: 1 assets, HTTP 200"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("asset pushes: 2, assets accepted by the platform: 3"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"checkpoint (context.json): {"pushed":3}"#),
+        "{stdout}"
+    );
+}
