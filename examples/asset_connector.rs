@@ -65,10 +65,13 @@ impl AssetConnector for FileDevices {
             ctx.stop();
             return Ok(());
         }
-        let text = std::fs::read(&configuration.devices)?;
-        let devices: Vec<DeviceOCSFModel> = serde_json::from_slice(&text)?;
+        // Each device is read into its model when it is pushed, as the
+        // Python connector builds each model when it yields it.
+        let text = std::fs::read(&ctx.configuration().devices)?;
+        let devices: Vec<&serde_json::value::RawValue> = serde_json::from_slice(&text)?;
         let pushed = ctx.checkpoint()?.unwrap_or(0);
         for (index, device) in devices.into_iter().enumerate().skip(pushed) {
+            let device: DeviceOCSFModel = serde_json::from_str(device.get())?;
             assets.checkpoint(index + 1);
             assets.push(device)?;
         }

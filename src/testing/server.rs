@@ -765,7 +765,7 @@ fn plan(head: &Head, body: &mut ParsedBody<'_>, token: &str) -> Planned {
     if authenticated && !authorized(head, token) {
         return Planned::message(401, "missing or invalid bearer token");
     }
-    if let Some(routed) = assets::plan(method, &head.path, body.json()) {
+    if let Some(routed) = assets::plan(method, &head.path, body.bytes) {
         return match routed {
             Ok(answer) => Planned::ok(Answer::Asset(answer)),
             Err((status, message)) => Planned::message(status, message),
