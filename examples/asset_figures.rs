@@ -185,7 +185,7 @@ fn device(n: usize) -> Value {
             "hostname": format!("pc-{n:08}.corp.example"),
             "os": {"name": "Windows 11 Pro", "type": "windows", "type_id": 100},
             "ip": format!("10.{}.{}.{}", n / 65536 % 256, n / 256 % 256, n % 256),
-            "is_managed": n % 2 == 0, "risk_score": n % 100,
+            "is_managed": n.is_multiple_of(2), "risk_score": n % 100,
             "last_seen_time": 1733200000.5,
             "network_interfaces": [{"mac": "aa:bb:cc:dd:ee:ff", "name": "eth0", "type": "Wired", "type_id": 1}]
         }

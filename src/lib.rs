@@ -33,6 +33,8 @@
 //!   and [`Acknowledgement`]), the checkpoints ([`CheckpointDatetime`],
 //!   [`CheckpointTimestamp`], [`CheckpointCursor`]) in one shared
 //!   [`ContextFile`], and the [`MetricsRegistry`](metrics::MetricsRegistry).
+//! - [`asset`] (protocol §8): asset connectors ([`AssetConnector`](asset::AssetConnector)),
+//!   their push to the asset-management API, and the OCSF models.
 //! - `storage/`: [`DataDirectory`] and [`PersistentJson`].
 //! - `wire/` ([protocol §2](crate::protocol#2-requests-to-the-platform)): the HTTP client and its one retry loop (the ureq
 //!   agent; the events' keep-alive connection, same deadline rules), every

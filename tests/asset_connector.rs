@@ -7,7 +7,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 
 use sekoia_automation::asset::AssetList;
 use sekoia_automation::testing::{AssetTasks, Fault, LocalPlatform, RecordedRequest, Sandbox};
@@ -34,17 +34,13 @@ fn devices(directory: &Path, count: usize) -> PathBuf {
     path
 }
 
-struct Run {
-    output: Output,
-}
-
 fn run(
     platform: &LocalPlatform,
     sandbox: &Sandbox,
     file: &Path,
     extra: Value,
     env: &[(&str, &str)],
-) -> Run {
+) {
     let mut configuration = json!({
         "sekoia_base_url": format!("{}/", platform.base_url()),
         "sekoia_api_key": platform.token(),
@@ -72,7 +68,6 @@ fn run(
     }
     let output = command.output().expect("run the example");
     support::assert_success(&output);
-    Run { output }
 }
 
 fn asset_requests(platform: &LocalPlatform) -> Vec<RecordedRequest> {
@@ -115,7 +110,7 @@ fn a_cycle_pushes_batches_with_pythons_url_headers_and_bodies_then_waits_for_eac
     let platform = LocalPlatform::start().unwrap();
     let sandbox = Sandbox::new(&platform).unwrap();
     let file = devices(sandbox.path(), 5);
-    let _ = run(&platform, &sandbox, &file, json!({}), &[]);
+    run(&platform, &sandbox, &file, json!({}), &[]);
     let requests = asset_requests(&platform);
     let shape: Vec<(String, String)> = requests
         .iter()
@@ -204,7 +199,7 @@ fn a_429_ends_the_cycle_and_pauses_for_retry_after_without_saving_the_checkpoint
             .on_path_suffix("00000000beef")
             .with_header("Retry-After", "0.2"),
     );
-    let _ = run(&platform, &sandbox, &file, json!({"cycles": 3}), &[]);
+    run(&platform, &sandbox, &file, json!({"cycles": 3}), &[]);
     assert!(has_log(
         &platform,
         "warning",
@@ -235,7 +230,7 @@ fn a_failed_task_is_logged_with_its_error_and_the_checkpoint_stays() {
     let sandbox = Sandbox::new(&platform).unwrap();
     let file = devices(sandbox.path(), 1);
     platform.set_asset_tasks(AssetTasks::Failed("disk \"full\"".into()));
-    let _ = run(&platform, &sandbox, &file, json!({}), &[]);
+    run(&platform, &sandbox, &file, json!({}), &[]);
     assert!(has_log(
         &platform,
         "error",
@@ -253,7 +248,7 @@ fn a_task_that_never_ends_is_given_up_and_the_cycle_stops_waiting_for_tasks() {
     let sandbox = Sandbox::new(&platform).unwrap();
     let file = devices(sandbox.path(), 6);
     platform.set_asset_tasks(AssetTasks::Running);
-    let _ = run(
+    run(
         &platform,
         &sandbox,
         &file,
@@ -285,7 +280,7 @@ fn a_platform_that_stops_answering_tasks_is_not_asked_again_this_cycle() {
             .on_method("GET")
             .on_path_suffix("-000000000000"),
     );
-    let _ = run(&platform, &sandbox, &file, json!({}), &[]);
+    run(&platform, &sandbox, &file, json!({}), &[]);
     let gets = asset_requests(&platform)
         .iter()
         .filter(|r| r.method == "GET")
@@ -308,7 +303,7 @@ fn a_push_refused_is_logged_as_python_logs_it_and_saves_nothing() {
             .on_method("POST")
             .on_path_suffix("00000000beef"),
     );
-    let _ = run(&platform, &sandbox, &file, json!({"cycles": 1}), &[]);
+    run(&platform, &sandbox, &file, json!({"cycles": 1}), &[]);
     let url = format!("{}{PUSH}", platform.base_url());
     assert!(
         logs(&platform)
@@ -332,7 +327,7 @@ fn a_mapping_change_resets_the_checkpoint_and_stores_the_new_fingerprint() {
     let sandbox = Sandbox::new(&platform).unwrap();
     let file = devices(sandbox.path(), 2);
     let first = json!({"mapping": {"id": "device.uid", "name": "device.hostname"}});
-    let _ = run(&platform, &sandbox, &file, first, &[]);
+    run(&platform, &sandbox, &file, first, &[]);
     let schema = sandbox.data_directory().join("asset_schema_fields.json");
     // hashlib.sha256(json.dumps(sorted({"id": "device.uid", "name": "device.hostname"}.items())).encode()).hexdigest()
     assert_eq!(
@@ -340,7 +335,7 @@ fn a_mapping_change_resets_the_checkpoint_and_stores_the_new_fingerprint() {
         r#"{"fingerprint":"f283dae8cbaf54c6d30ade02fc724e9ca77a77f7c5d8d140e4f4d8743fac1abc","fields":{"id":"device.uid","name":"device.hostname"}}"#
     );
     platform.clear();
-    let _ = run(
+    run(
         &platform,
         &sandbox,
         &file,
@@ -354,7 +349,7 @@ fn a_mapping_change_resets_the_checkpoint_and_stores_the_new_fingerprint() {
     );
     platform.clear();
     let second = json!({"mapping": {"id": "device.uid_alt", "ip": "device.ip"}});
-    let _ = run(&platform, &sandbox, &file, second, &[]);
+    run(&platform, &sandbox, &file, second, &[]);
     assert!(has_log(
         &platform,
         "info",
@@ -410,4 +405,28 @@ fn run_local_runs_an_asset_connector_against_the_local_platform() {
         stdout.contains(r#"checkpoint (context.json): {"pushed":3}"#),
         "{stdout}"
     );
+}
+
+#[test]
+fn the_environment_overrides_the_batch_size_and_gives_the_base_when_the_configuration_has_none() {
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = Sandbox::new(&platform).unwrap();
+    let file = devices(sandbox.path(), 4);
+    let base = platform.base_url();
+    run(
+        &platform,
+        &sandbox,
+        &file,
+        json!({"sekoia_base_url": null, "batch_size": 2}),
+        &[
+            ("ASSET_CONNECTOR_BATCH_SIZE", "3"),
+            ("ASSET_CONNECTOR_PRODUCTION_BASE_URL", &base),
+        ],
+    );
+    let sizes: Vec<usize> = asset_requests(&platform)
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.json().unwrap()["items"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [3, 1]);
 }

@@ -117,7 +117,7 @@ fn devices(directory: &Path, count: usize) -> PathBuf {
                 "device": {
                     "type_id": 2, "type": "Desktop", "uid": format!("dev-{n}"),
                     "hostname": format!("pc \"{n}\""), "os": {"name": "Windows", "type_id": 100, "type": "windows"},
-                    "is_managed": n % 2 == 0, "risk_score": n, "first_seen_time": 1e16
+                    "is_managed": n.is_multiple_of(2), "risk_score": n, "first_seen_time": 1e16
                 },
                 "enrichments": [{"name": "e", "data": {"Storage_encryption": {"partitions": {"C:": "Enabled", "B:": "Disabled"}}}}]
             })

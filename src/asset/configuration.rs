@@ -17,10 +17,10 @@ const TRIGGER_CONFIGURATION: &str = "trigger_configuration";
 
 /// The platform's API when `sekoia_base_url` is empty or `null` (and
 /// `ASSET_CONNECTOR_PRODUCTION_BASE_URL` is not set).
-pub const PRODUCTION_BASE_URL: &str = "https://api.sekoia.io";
+pub(crate) const PRODUCTION_BASE_URL: &str = "https://api.sekoia.io";
 /// The file (or variable) holding the uuid of the connector's
 /// configuration: the push URL's last segment and the `User-Agent`'s.
-pub const CONNECTOR_CONFIGURATION_UUID: &str = "connector_configuration_uuid";
+pub(crate) const CONNECTOR_CONFIGURATION_UUID: &str = "connector_configuration_uuid";
 
 /// The fields every asset connector's configuration holds, as Python's
 /// `DefaultAssetConnectorConfiguration` reads them: `sekoia_base_url` must
@@ -98,7 +98,7 @@ fn non_negative_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
 impl AssetConnectorConfiguration {
     /// The base of the platform's URLs: `sekoia_base_url` when set and not
     /// empty, else `ASSET_CONNECTOR_PRODUCTION_BASE_URL`, else
-    /// [`PRODUCTION_BASE_URL`]; without its trailing slashes.
+    /// `https://api.sekoia.io`; without its trailing slashes.
     pub fn base_url(&self) -> String {
         let base = match self.sekoia_base_url.as_deref() {
             Some(url) if !url.is_empty() => url.to_owned(),
