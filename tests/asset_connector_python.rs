@@ -341,6 +341,30 @@ fn a_429_without_retry_after_uses_the_rate_limit_wait_as_python() {
 
 #[test]
 #[ignore = "needs the Python SDK: SEKOIA_PYTHON=/path/to/python"]
+fn a_refused_push_matches_pythons() {
+    compare(3, &[json!({"cycles": 1})], &[], |platform| {
+        platform.inject(
+            Fault::status(400)
+                .on_method("POST")
+                .on_path_suffix("00000000beef"),
+        );
+    });
+}
+
+#[test]
+#[ignore = "needs the Python SDK: SEKOIA_PYTHON=/path/to/python"]
+fn a_task_that_cannot_be_read_matches_pythons() {
+    compare(6, &[json!({})], &[], |platform| {
+        platform.inject(
+            Fault::status(404)
+                .on_method("GET")
+                .on_path_suffix("-000000000001"),
+        );
+    });
+}
+
+#[test]
+#[ignore = "needs the Python SDK: SEKOIA_PYTHON=/path/to/python"]
 fn a_failed_task_matches_pythons() {
     compare(3, &[json!({})], &[], |platform| {
         platform.set_asset_tasks(AssetTasks::Failed("disk \"full\" \u{e9}".into()));

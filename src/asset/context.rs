@@ -138,7 +138,7 @@ pub struct Assets<'a, K: AssetConnector> {
     batch: Vec<AssetItem>,
     batch_size: usize,
     total: u64,
-    pending: Option<Value>,
+    pending: Option<Result<Value, String>>,
     skip_task_wait: bool,
 }
 
@@ -162,8 +162,8 @@ impl<'a, K: AssetConnector> Assets<'a, K> {
     /// Sets the position reached: saved once the assets given so far are
     /// on the platform (after the next push it accepts).
     pub fn checkpoint(&mut self, position: K::Checkpoint) {
-        // A value that cannot be JSON is refused by the save, not here.
-        self.pending = Some(serde_json::to_value(&position).unwrap_or(Value::Null));
+        // A value that cannot be JSON fails the save, not here.
+        self.pending = Some(serde_json::to_value(&position).map_err(|error| error.to_string()));
     }
 
     /// Adds an asset to the batch, and pushes the batch once it holds
@@ -225,8 +225,14 @@ impl<'a, K: AssetConnector> Assets<'a, K> {
             }
             Pushed::Accepted { answer } => answer,
         };
-        if let Some(position) = self.pending.clone() {
-            ctx.save_checkpoint(position)?;
+        match self.pending.clone() {
+            Some(Ok(position)) => ctx.save_checkpoint(position)?,
+            Some(Err(error)) => {
+                return Err(TriggerError::msg(format!(
+                    "the checkpoint given to `Assets::checkpoint` cannot be saved as JSON: {error}"
+                )));
+            }
+            None => {}
         }
         ctx.trigger.runtime().health.event_sent();
         ctx.log(

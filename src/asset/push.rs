@@ -258,9 +258,16 @@ impl AssetPusher {
             ..Request::new(Method::Post, &self.endpoint).body(&body)
         };
         let mut retry_after_header: Option<String> = None;
+        // The last refusal's body, whole, as Python logs `res.text`.
+        let mut refusal_body: Vec<u8> = Vec::new();
         let result = self.push_client.send_with(&request, |request| {
             let response = self.push_client.attempt(request)?;
             retry_after_header = response.retry_after.clone();
+            refusal_body = if response.status >= 300 {
+                response.body.clone()
+            } else {
+                Vec::new()
+            };
             Ok(response)
         });
         let response = match result {
@@ -289,16 +296,14 @@ impl AssetPusher {
                 }
                 .into());
             }
-            Err(HttpError::Status {
-                status, message, ..
-            }) => {
+            Err(HttpError::Status { status, .. }) => {
                 // `if res:` is false for 4xx and 5xx: the body's text.
                 log(
                     Level::Error,
                     format!(
                         "Error while pushing assets to Sekoia.io - {} : {}",
                         handle_api_error(status),
-                        message.unwrap_or_default()
+                        String::from_utf8_lossy(&refusal_body)
                     ),
                 );
                 return Ok(Pushed::Failed);
