@@ -278,6 +278,20 @@ INVALID = {
 }
 
 
+# What pydantic's lax mode coerces and this crate refuses (an intended
+# difference: a Rust connector builds typed values; read from JSON, a value
+# of the wrong JSON type is an error, not a guess).
+LAX = {
+    "int_as_string": [base("x", 1, 1, activity_id="2", device=DEVICE)],
+    "int_as_integral_float": [base("x", 1, 1, activity_id=2.0, device=DEVICE)],
+    "float_as_string": [base("x", 1, 1, time="1733200000.5", device=DEVICE)],
+    "bool_as_string": [base("x", 1, 1, device={**DEVICE, "is_managed": "true"})],
+    "bool_as_int": [base("x", 1, 1, device={**DEVICE, "is_managed": 1})],
+    "enum_id_as_string": [base("x", 1, 1, device={**DEVICE, "type_id": "1"})],
+    "int_beyond_64_bits": [base("x", 1, 1, device={**DEVICE, "risk_score": 2**64})],
+}
+
+
 def write(path, text):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="ascii")
@@ -298,6 +312,10 @@ def main():
         else:
             raise SystemExit(f"pydantic accepts the invalid case {name}")
         write(OUT / "invalid" / f"{name}.json", json.dumps(given) + "\n")
+    for name, items in LAX.items():
+        given = {"version": 1, "items": items}
+        AssetList.model_validate(given)  # pydantic takes it
+        write(OUT / "lax" / f"{name}.json", json.dumps(given) + "\n")
     # The fingerprints of field mappings, as _compute_schema_fingerprint.
     import hashlib
 

@@ -76,6 +76,20 @@ fn what_pydantic_refuses_is_refused() {
 }
 
 #[test]
+fn what_pydantic_coerces_in_lax_mode_is_refused_here() {
+    // An intended difference (src/asset/mod.rs): a number as a string, an
+    // integral float for an integer, 1 or "true" for a boolean, an
+    // integer beyond 64 bits.
+    let cases = cases(&fixtures().join("lax"), ".json");
+    assert!(cases.len() >= 7, "fixtures missing: {cases:?}");
+    for (name, path) in cases {
+        let given = std::fs::read(&path).unwrap();
+        let read = serde_json::from_slice::<AssetList>(&given);
+        assert!(read.is_err(), "{name}: accepted: {read:?}");
+    }
+}
+
+#[test]
 fn the_union_picks_the_model_pydantic_picks() {
     let read = |name: &str| -> AssetList {
         serde_json::from_slice(

@@ -14,6 +14,15 @@
 //!   [`UserOCSFModel`], [`SoftwareOCSFModel`], [`VulnerabilityOCSFModel`]
 //!   and what they hold.
 //!
+//! # Reading the models from JSON
+//!
+//! What pydantic refuses is refused (a value outside an enumeration, a
+//! required field missing or `null`, a string where a number is due...),
+//! and so is what pydantic's lax mode coerces: a number written as a
+//! string, `2.0` for an integer, `1` or `"true"` for a boolean, an
+//! integer beyond 64 bits. A connector builds its models from typed
+//! values; the fixtures of `tests/asset_models.rs` pin both lists.
+//!
 //! # The push (docs/protocol.md §8)
 //!
 //! Each fetch cycle's assets are pushed in batches of `batch_size`
