@@ -430,3 +430,78 @@ fn the_environment_overrides_the_batch_size_and_gives_the_base_when_the_configur
         .collect();
     assert_eq!(sizes, [3, 1]);
 }
+
+/// Pushes every device of the file, ignoring what the pushes return.
+struct Ignoring {
+    cycles: u64,
+    devices: Vec<sekoia_automation::asset::DeviceOCSFModel>,
+}
+
+impl sekoia_automation::asset::AssetConnector for Ignoring {
+    type ModuleConfiguration = Value;
+    type Configuration = Value;
+    type Checkpoint = u64;
+    const NAME: &'static str = "Ignoring";
+    const DESCRIPTION: &'static str = "Push, ignoring errors";
+
+    fn get_assets(
+        &mut self,
+        assets: &mut sekoia_automation::asset::Assets<'_, Self>,
+    ) -> Result<(), sekoia_automation::TriggerError> {
+        self.cycles += 1;
+        if self.cycles > 1 {
+            assets.context().stop();
+            return Ok(());
+        }
+        for device in self.devices.clone() {
+            let _ignored = assets.push(device);
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_429_ends_the_cycle_even_when_the_connector_ignores_the_error() {
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = Sandbox::new(&platform).unwrap();
+    let file = devices(sandbox.path(), 3);
+    let list: Vec<Value> = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let devices = list
+        .into_iter()
+        .map(|device| serde_json::from_value(device).unwrap())
+        .collect();
+    sandbox
+        .set_json(
+            "connector_configuration",
+            &json!({
+                "sekoia_base_url": platform.base_url(),
+                "sekoia_api_key": platform.token(),
+                "frequency": 0,
+                "batch_size": 1,
+            }),
+        )
+        .unwrap();
+    sandbox.set("connector_configuration_uuid", UUID).unwrap();
+    sandbox.set("liveness_port", "0").unwrap();
+    sandbox.set("metrics_port", "0").unwrap();
+    platform.inject(
+        Fault::status(429)
+            .on_method("POST")
+            .on_path_suffix("00000000beef")
+            .with_header("Retry-After", "0.1"),
+    );
+    let code = sekoia_automation::Module::<Value>::with_settings(sandbox.settings())
+        .register("ignoring", Ignoring { cycles: 0, devices })
+        .run_command("ignoring");
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let posts = asset_requests(&platform)
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, 1, "no push after the 429 in the same cycle");
+    assert!(has_log(
+        &platform,
+        "warning",
+        "Rate limit hit, pausing connector for 0.1 seconds"
+    ));
+}

@@ -11,7 +11,7 @@ use crate::asset::configuration::AssetConnectorConfiguration;
 use crate::asset::connector::AssetConnector;
 use crate::asset::item::{AssetConnectorItem, State};
 use crate::asset::ocsf::list::{AssetItem, AssetList};
-use crate::asset::push::Pushed;
+use crate::asset::push::{AssetPushError, Pushed};
 use crate::connector::ContextFile;
 use crate::storage::data_directory::DataDirectory;
 use crate::trigger::TriggerError;
@@ -140,6 +140,8 @@ pub struct Assets<'a, K: AssetConnector> {
     total: u64,
     pending: Option<Result<Value, String>>,
     skip_task_wait: bool,
+    /// A 429 ends the cycle even when `get_assets` ignores the error.
+    rate_limited: Option<AssetPushError>,
 }
 
 impl<'a, K: AssetConnector> Assets<'a, K> {
@@ -151,6 +153,7 @@ impl<'a, K: AssetConnector> Assets<'a, K> {
             total: 0,
             pending: None,
             skip_task_wait: false,
+            rate_limited: None,
         }
     }
 
@@ -172,10 +175,15 @@ impl<'a, K: AssetConnector> Assets<'a, K> {
     /// # Errors
     ///
     /// The platform answered 429 ([`AssetPushError::RateLimited`](crate::asset::AssetPushError)):
-    /// return it (`?`), the cycle ends and the connector pauses. Other
+    /// return it (`?`), the cycle ends and the connector pauses (an error
+    /// ignored is given again by every later push, and the cycle ends all
+    /// the same, with no other push). Other
     /// failures of a push are logged and do not stop the cycle, as in the
     /// Python SDK; the checkpoint is then not saved.
     pub fn push(&mut self, asset: impl Into<AssetItem>) -> Result<(), TriggerError> {
+        if let Some(limited) = &self.rate_limited {
+            return Err(limited.clone().into());
+        }
         self.batch.push(asset.into());
         self.total += 1;
         if self.batch.len() >= self.batch_size {
@@ -191,6 +199,9 @@ impl<'a, K: AssetConnector> Assets<'a, K> {
 
     /// Pushes what is left; the number of assets of the cycle.
     pub(crate) fn finish(mut self) -> Result<u64, TriggerError> {
+        if let Some(limited) = self.rate_limited.take() {
+            return Err(limited.into());
+        }
         if !self.batch.is_empty() {
             self.push_batch()?;
         }
@@ -212,7 +223,12 @@ impl<'a, K: AssetConnector> Assets<'a, K> {
                 pusher.endpoint
             ),
         );
-        let answer = match pusher.post(&list, &log)? {
+        let posted = pusher.post(&list, &log).inspect_err(|error| {
+            if let Some(limited) = error.downcast_ref::<AssetPushError>() {
+                self.rate_limited = Some(limited.clone());
+            }
+        });
+        let answer = match posted? {
             Pushed::Failed => {
                 ctx.log(
                     Level::Error,
