@@ -62,6 +62,8 @@
 //!   ([`CheckpointCursor`], [`CheckpointDatetime`], [`CheckpointTimestamp`]);
 //!   the rest (writing events, the per-event report, the time stepper,
 //!   options) in [`connector`].
+//! - Asset connectors: [`asset`] ([`AssetConnector`](asset::AssetConnector)
+//!   and the OCSF models it pushes to the asset-management API).
 //! - Configuration and storage: [`Secret`], [`Settings`],
 //!   [`DataDirectory`], [`PersistentJson`].
 //! - [`vendor`]: the HTTP client toward the vendor's API, and
@@ -69,6 +71,8 @@
 //! - [`testing`]: the local platform on 127.0.0.1 and
 //!   [`Sandbox`](testing::Sandbox), for a module's own tests.
 //! - [`metrics`]: a module's own Prometheus metrics.
+//! - [`s3`]: the platform's S3 file backend behind [`DataDirectory`], chosen
+//!   by the platform's `file_backend`.
 //! - [`protocol`]: the wire protocol the crate implements, cited as
 //!   "protocol §N".
 //!
@@ -107,6 +111,8 @@ mod trigger;
 mod wire;
 
 pub mod vendor;
+
+pub mod asset;
 
 pub mod testing;
 
@@ -194,7 +200,8 @@ pub use wire::timestamp::Timestamp;
 /// ```
 pub mod typestate {
     pub use crate::item::registration::{
-        ActionKind, ApiKind, ConnectorKind, Item, SameAs, TriggerKind, ValidatorKind,
+        ActionKind, ApiKind, AssetConnectorKind, ConnectorKind, Item, SameAs, TriggerKind,
+        ValidatorKind,
     };
     pub use crate::module::{CanConfigure, CanRun, Configured, ModuleState, Registered};
 }

@@ -22,6 +22,9 @@ pub enum TriggerKind {}
 /// Marks items registered as connectors.
 #[derive(Debug)]
 pub enum ConnectorKind {}
+/// Marks items registered as asset connectors.
+#[derive(Debug)]
+pub enum AssetConnectorKind {}
 /// Marks declarative HTTP actions ([`Api`](crate::vendor::Api)).
 #[derive(Debug)]
 pub enum ApiKind {}
@@ -38,6 +41,8 @@ pub enum ItemKind {
     Trigger,
     /// A [`Connector`](crate::Connector).
     Connector,
+    /// An [`AssetConnector`](crate::asset::AssetConnector).
+    AssetConnector,
 }
 
 /// An item that can be registered on a `Module<C, _>`.
@@ -61,6 +66,7 @@ mod sealed {
     impl<A: super::Action> Sealed<super::ActionKind> for A {}
     impl<T: super::Trigger> Sealed<super::TriggerKind> for T {}
     impl<T: crate::connector::Connector> Sealed<super::ConnectorKind> for T {}
+    impl<T: crate::asset::AssetConnector> Sealed<super::AssetConnectorKind> for T {}
     impl<C> Sealed<super::ApiKind> for crate::vendor::Api<C> {}
     pub trait Same<T> {}
     impl<T> Same<T> for T {}
@@ -124,6 +130,23 @@ where
             Box::new(ConnectorRunner(self)),
         )
         .with_manifest(crate::item::manifest::ConnectorManifest::<K>::boxed())
+    }
+}
+
+impl<C, K> Item<C, AssetConnectorKind> for K
+where
+    K: crate::asset::AssetConnector,
+    C: SameAs<K::ModuleConfiguration> + 'static,
+{
+    fn into_registration(self, command: &str) -> Registration<C> {
+        Registration::new(
+            command,
+            ItemKind::AssetConnector,
+            K::NAME,
+            K::DESCRIPTION,
+            Box::new(AssetConnectorRunner(self)),
+        )
+        .with_manifest(crate::asset::manifest::AssetConnectorManifest::<K>::boxed())
     }
 }
 
@@ -257,6 +280,7 @@ struct ActionItem<A>(A);
 struct ValidatorItem<V>(V);
 struct TriggerItem<T>(T);
 struct ConnectorRunner<K>(K);
+struct AssetConnectorRunner<K>(K);
 
 // The runners do not use `C`: registration already checked that it is the
 // item's configuration type.
@@ -282,6 +306,15 @@ impl<C, K: crate::connector::Connector> Runner<C> for ConnectorRunner<K> {
     fn execute(self: Box<Self>, environment: &Environment) -> ExitCode {
         crate::trigger::runner::run_trigger(
             crate::connector::item::ConnectorItem::new(self.0),
+            environment,
+        )
+    }
+}
+
+impl<C, K: crate::asset::AssetConnector> Runner<C> for AssetConnectorRunner<K> {
+    fn execute(self: Box<Self>, environment: &Environment) -> ExitCode {
+        crate::trigger::runner::run_trigger(
+            crate::asset::item::AssetConnectorItem::new(self.0),
             environment,
         )
     }

@@ -147,7 +147,7 @@ pub(crate) fn start(environment: &Environment, item: Option<(ItemKind, &str)>) -
         tags.insert("name".into(), command.into());
         let item_type = match kind {
             ItemKind::Action => Some("action"),
-            ItemKind::Trigger | ItemKind::Connector => Some("trigger"),
+            ItemKind::Trigger | ItemKind::Connector | ItemKind::AssetConnector => Some("trigger"),
             ItemKind::AccountValidator => None,
         };
         if let Some(item_type) = item_type {

@@ -22,9 +22,11 @@
 //! | `GET …/secrets` | `200 {"value": <secrets>}`, plus `"node_value"` when [set](LocalPlatform::set_node_secrets) |
 //! | `POST …/envelope` (Sentry, `/api/<project>/envelope/`) | `200 {}` with the `X-Sentry-Auth` of [`LocalPlatform::sentry_dsn`] (`401` without); `400` for a body that is not an envelope; events listed by [`LocalPlatform::sentry_events`] |
 //! | `POST …/batch` (connector intake) | `200 {"event_ids": [<one UUIDv4 per element of "jsons">]}`; `400` without a `jsons` list; `413` for a body over [`MAX_BATCH_BYTES`] (10 MiB) |
+//! | `POST /api/v2/asset-management/asset-connector/<uuid>` (asset connector push) | `200 {"task_id": "<uuid>"}`; `400` without an integer `version` and an `items` list |
+//! | `GET /api/v1/tasks/<id>` (an asset push's task) | `200 {"uuid", "status"}`: `FINISHED`, or as [set](LocalPlatform::set_asset_tasks) ([`AssetTasks`]) |
 //! | anything else | `404` |
 //!
-//! Callback, logs and secrets requests need `Authorization: Bearer <token>`
+//! Callback, logs, secrets and asset requests need `Authorization: Bearer <token>`
 //! ([`LocalPlatform::token`]), else `401 {"message": ...}`; intake batches need
 //! none. Callback and logs bodies must be JSON objects, else `400`. Error
 //! answers are `{"message": ...}`. Every answer is JSON with a
@@ -69,6 +71,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod assets;
 mod batch;
 mod fault;
 mod recorded;
@@ -76,6 +79,7 @@ mod sandbox;
 mod server;
 
 pub use crate::trigger::clock::{Clock, ManualClock, SystemClock};
+pub use assets::AssetTasks;
 pub use fault::Fault;
 /// The local platform's pseudo-random numbers, for the crate's tests too.
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::assets::{self, AssetAnswer, AssetTasks};
 use super::batch;
 use super::fault::{self, Effect, Fault, Rng, splitmix64};
 use super::recorded::{RecordedRequest, last_segment};
@@ -91,6 +92,7 @@ impl LocalPlatform {
                 rng: Rng::new(seed),
                 waiters: 0,
                 spare_bodies: Vec::new(),
+                asset_tasks: AssetTasks::default(),
             }),
             recorded: Condvar::new(),
             life: Mutex::new(Life {
@@ -204,6 +206,12 @@ impl LocalPlatform {
     /// `node_value`; `None` (the default) leaves the key out.
     pub fn set_node_secrets(&self, value: Option<Value>) {
         self.shared.state().node_secrets = value;
+    }
+
+    /// What `GET /api/v1/tasks/<id>` answers from now on (asset connectors'
+    /// push tasks, see [`AssetTasks`]).
+    pub fn set_asset_tasks(&self, tasks: AssetTasks) {
+        self.shared.state().asset_tasks = tasks;
     }
 
     /// Every request received since the start (or the last
@@ -360,6 +368,8 @@ struct State {
     waiters: usize,
     /// Buffers of large bodies forgotten, to read the next ones into.
     spare_bodies: Vec<Vec<u8>>,
+    /// What the asset tasks answer.
+    asset_tasks: AssetTasks,
 }
 
 impl State {
@@ -756,6 +766,8 @@ enum Answer {
     Secrets,
     /// `{"event_ids": [<n UUIDv4>]}`
     EventIds(usize),
+    /// An asset push or task (`testing/assets.rs`).
+    Asset(AssetAnswer),
 }
 
 impl Planned {
@@ -796,9 +808,15 @@ fn plan(head: &Head, body: &mut ParsedBody<'_>, token: &str) -> Planned {
     let authenticated = matches!(
         (method, route),
         ("PATCH" | "POST", "callback") | ("POST", "logs") | ("GET", "secrets")
-    );
+    ) || assets::is_asset_route(&head.path);
     if authenticated && !authorized(head, token) {
         return Planned::message(401, "missing or invalid bearer token");
+    }
+    if let Some(routed) = assets::plan(method, &head.path, body.bytes) {
+        return match routed {
+            Ok(answer) => Planned::ok(Answer::Asset(answer)),
+            Err((status, message)) => Planned::message(status, message),
+        };
     }
     match (method, route) {
         ("PATCH", "callback") => match body.json() {
@@ -864,6 +882,10 @@ fn write_answer(answer: &Answer, state: &State, out: &mut Vec<u8>) {
             out.push(b'}');
         }
         Answer::EventIds(_) => {}
+        Answer::Asset(answer) => {
+            let rank = assets::pushes(&state.requests);
+            assets::write(answer, &state.asset_tasks, rank, out);
+        }
     }
 }
 

@@ -356,6 +356,26 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
             directories.set("liveness_port", "0")?;
             directories.set("metrics_port", "0")?;
         }
+        ItemKind::AssetConnector => {
+            // The local platform's asset API, whatever the configuration
+            // says; its token is the API key it expects.
+            let mut configuration = options.arguments.clone();
+            configuration.insert("sekoia_base_url".into(), Value::String(platform.base_url()));
+            configuration.insert(
+                "sekoia_api_key".into(),
+                Value::String(platform.token().to_owned()),
+            );
+            directories.set(
+                "connector_configuration",
+                &Value::Object(configuration).to_string(),
+            )?;
+            directories.set(
+                "connector_configuration_uuid",
+                "00000000-0000-4000-8000-0000000a55e7",
+            )?;
+            directories.set("liveness_port", "0")?;
+            directories.set("metrics_port", "0")?;
+        }
         _ => directories.set("arguments", &arguments)?,
     }
     let kind = crate::tooling::kind_name(item.kind);
@@ -391,7 +411,9 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
     let success = failure.is_none();
     if options.json {
         let logs = match item.kind {
-            ItemKind::Trigger | ItemKind::Connector => Value::Array(seen.logs.clone()),
+            ItemKind::Trigger | ItemKind::Connector | ItemKind::AssetConnector => {
+                Value::Array(seen.logs.clone())
+            }
             _ => finished
                 .get("logs")
                 .and_then(Value::as_str)
@@ -436,7 +458,7 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
             &stderr,
             failure.as_deref(),
         );
-        if item.kind == ItemKind::Connector {
+        if matches!(item.kind, ItemKind::Connector | ItemKind::AssetConnector) {
             match context_file(&directories.data) {
                 Value::Null => println!("checkpoint: no context.json"),
                 context => println!("checkpoint (context.json): {context}"),
@@ -471,9 +493,11 @@ fn failure(kind: ItemKind, exit_code: Option<i32>, seen: &Seen, error: &Value) -
         Some(code) => return Some(format!("the module exited with code {code}")),
     }
     match kind {
-        ItemKind::Trigger | ItemKind::Connector => seen.critical().then(|| {
-            format!("the {kind_name} logged a critical error and stopped (see its logs above)")
-        }),
+        ItemKind::Trigger | ItemKind::Connector | ItemKind::AssetConnector => {
+            seen.critical().then(|| {
+                format!("the {kind_name} logged a critical error and stopped (see its logs above)")
+            })
+        }
         _ if seen.finished.is_none() => Some(format!(
             "the {kind_name} exited without sending its finished report"
         )),
@@ -595,7 +619,10 @@ fn watch(
         let timed_out = options
             .timeout
             .is_some_and(|timeout| started.elapsed() >= timeout);
-        let critical = matches!(kind, ItemKind::Trigger | ItemKind::Connector) && seen.critical();
+        let critical = matches!(
+            kind,
+            ItemKind::Trigger | ItemKind::Connector | ItemKind::AssetConnector
+        ) && seen.critical();
         match stopped_at {
             None if enough_events
                 || timed_out
@@ -665,6 +692,28 @@ fn record(request: &RecordedRequest, seen: &mut Seen, json: bool, kind: ItemKind
         return;
     };
     match (request.method.as_str(), request.route()) {
+        ("POST", _)
+            if request
+                .path
+                .starts_with("/api/v2/asset-management/asset-connector/") =>
+        {
+            let count = body
+                .get("items")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            if request.status == 200 {
+                seen.acknowledged += count as u64;
+            }
+            if !quiet {
+                println!(
+                    "asset push #{}: {count} assets, HTTP {}",
+                    seen.batches.len() + 1,
+                    request.status
+                );
+            }
+            seen.batches
+                .push(json!({"status": request.status, "assets": count}));
+        }
         ("POST", "batch") => {
             let events: Vec<Value> = body
                 .get("jsons")
@@ -771,6 +820,12 @@ fn print_summary(
     } else if kind == ItemKind::Connector {
         println!(
             "batches sent: {}, events acknowledged by the intake: {}",
+            seen.batches.len(),
+            seen.acknowledged
+        );
+    } else if kind == ItemKind::AssetConnector {
+        println!(
+            "asset pushes: {}, assets accepted by the platform: {}",
             seen.batches.len(),
             seen.acknowledged
         );

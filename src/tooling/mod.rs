@@ -429,6 +429,7 @@ pub(crate) fn kind_name(kind: ItemKind) -> &'static str {
         ItemKind::Action => "action",
         ItemKind::Trigger => "trigger",
         ItemKind::Connector => "connector",
+        ItemKind::AssetConnector => "asset connector",
         ItemKind::AccountValidator => "account validator",
     }
 }

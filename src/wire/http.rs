@@ -173,6 +173,9 @@ pub struct Response {
     pub body: Vec<u8>,
     /// The `Location` header of a redirect (3xx) answer; `None` otherwise.
     pub location: Option<String>,
+    /// The `Retry-After` header, when the answer has one (read by the
+    /// asset connector's push on a 429).
+    pub retry_after: Option<String>,
 }
 
 /// One request to send.
@@ -402,7 +405,8 @@ impl PlatformClient {
         }
     }
 
-    fn attempt(&self, request: &Request<'_>) -> Result<Response, ureq::Error> {
+    /// One try of `request` on the agent (no retry).
+    pub(crate) fn attempt(&self, request: &Request<'_>) -> Result<Response, ureq::Error> {
         let url = request.url;
         let mut response = match request.method {
             Method::Get | Method::Head | Method::Delete => {
@@ -445,6 +449,10 @@ impl PlatformClient {
             .then(|| response.headers().get("location"))
             .flatten()
             .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
         let body = response
             .body_mut()
             .with_config()
@@ -454,6 +462,7 @@ impl PlatformClient {
             status,
             body,
             location,
+            retry_after,
         })
     }
 }

@@ -307,6 +307,7 @@ fn read_answer(stream: &mut BufReader<Timed>) -> io::Result<(Response, bool)> {
                 status,
                 body,
                 location,
+                retry_after: None,
             },
             keep,
         ));

@@ -518,6 +518,7 @@ impl S3Client {
                 status: answer.status,
                 body,
                 location: None,
+                retry_after: None,
             })
         });
         match sent {
