@@ -1,7 +1,7 @@
 //! The action figures of the README, measured side by side with their floor.
 //!
 //! ```text
-//! cargo run --release --example action_figures [runs]
+//! cargo run --profile dist --example action_figures [runs]
 //! ```
 //!
 //! Starts the embedded platform, then runs, interleaved, `runs` times each
@@ -53,7 +53,7 @@ fn example(name: &str) -> PathBuf {
     let binary = directory.join(name);
     if !binary.is_file() {
         let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--release", "--example", name])
+            .args(["build", "--profile", &profile(), "--example", name])
             .status()
             .expect("cargo build");
         assert!(status.success());
@@ -61,13 +61,14 @@ fn example(name: &str) -> PathBuf {
     binary
 }
 
-/// The floor program (`benches/floor.rs`), built in release: a bench
+/// The floor program (`benches/floor.rs`), built with this profile: a bench
 /// target's binary has a hashed name, which cargo reports.
 fn floor() -> Result<PathBuf, Box<dyn std::error::Error>> {
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args([
             "build",
-            "--release",
+            "--profile",
+            &profile(),
             "--bench",
             "floor",
             "--message-format=json",
@@ -75,7 +76,7 @@ fn floor() -> Result<PathBuf, Box<dyn std::error::Error>> {
         .stderr(std::process::Stdio::inherit())
         .output()?;
     if !output.status.success() {
-        return Err("cargo build --release --bench floor failed".into());
+        return Err("cargo build --bench floor failed".into());
     }
     String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -92,7 +93,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(100);
     if cfg!(debug_assertions) {
-        eprintln!("warning: measure a release build: cargo run --release --example action_figures");
+        eprintln!(
+            "warning: measure a release build: cargo run --profile dist --example action_figures"
+        );
     }
     let quickstart = example("quickstart");
     let floor = floor()?;
@@ -211,4 +214,20 @@ fn which(program: &str) -> Option<PathBuf> {
         .split(':')
         .map(|directory| Path::new(directory).join(program))
         .find(|candidate| candidate.is_file())
+}
+
+/// The cargo profile this example was built with (`target/<profile>/examples/`),
+/// to build the programs it runs the same way.
+fn profile() -> String {
+    let exe = std::env::current_exe().unwrap();
+    let directory = exe
+        .parent()
+        .and_then(|examples| examples.parent())
+        .and_then(|profile| profile.file_name())
+        .and_then(|name| name.to_str())
+        .unwrap_or("dist");
+    match directory {
+        "debug" => "dev".to_string(),
+        name => name.to_string(),
+    }
 }
