@@ -424,7 +424,7 @@ fn figures() {
     let streamed_ids = rust_push(&sandbox, &platform, million, true);
 
     let rate = |sample: &Sample, events: u64| events as f64 / sample.seconds;
-    println!("# Connector figures (release build, one run, same machine)\n");
+    println!("# Connector figures (dist profile, one run, same machine)\n");
     println!("| figure | Rust | baseline | ratio |");
     println!("| --- | --- | --- | --- |");
     match &python {
