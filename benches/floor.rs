@@ -1,7 +1,7 @@
 //! The floor of the action figures: the two PATCH requests an action sends,
 //! made by a bare `ureq` program and nothing else. Not a benchmark of its
 //! own: `examples/action_figures.rs` builds it
-//! (`cargo build --release --bench floor`) and runs it next to the
+//! (`cargo build --profile dist --bench floor`) and runs it next to the
 //! quickstart action, with `URL_CALLBACK`, `TOKEN` and the files named by
 //! `FLOOR_RUNNING_BODY` and `FLOOR_FINISHED_BODY` (the two bodies) set.
 //! Run without them (by `cargo bench` or `cargo test --all-targets`), it

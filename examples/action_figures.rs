@@ -1,7 +1,7 @@
 //! The action figures of the README, measured side by side with their floor.
 //!
 //! ```text
-//! cargo run --release --example action_figures [runs]
+//! cargo run --profile dist --example action_figures [runs]
 //! ```
 //!
 //! Starts the embedded platform, then runs, interleaved, `runs` times each
@@ -9,7 +9,10 @@
 //! the running PATCH with `need_secrets` and the finished PATCH), the same
 //! two requests made by a bare `ureq` program (`benches/floor.rs`) and by
 //! `curl`. Prints the median and 90th percentile wall time and the max RSS of
-//! each, and the ratios to the floors measured in the same run.
+//! each (under GNU time when there is one, see `max_rss_kib`), and the
+//! ratios to the floors measured in the same run. With
+//! `FIGURES_COMPARE=<another build of the quickstart example>`, that build
+//! is run alongside and its figures printed too.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,9 +26,53 @@ struct Sample {
     max_rss_kib: i64,
 }
 
-/// Runs `command` and measures its wall time and max RSS (wait4's rusage).
-#[allow(clippy::zombie_processes)] // wait4 below reaps the child.
+/// Runs `command` and measures its wall time, then runs it again under
+/// GNU time for its max RSS ([`max_rss_kib`]).
 fn measure(command: &mut Command) -> Sample {
+    let (wall, rusage_max_rss_kib) = wait4(command);
+    Sample {
+        wall,
+        max_rss_kib: max_rss_kib(command).unwrap_or(rusage_max_rss_kib),
+    }
+}
+
+/// The max RSS of `command`, run under `/usr/bin/time -f %M` (a small
+/// process that forks it); `None` without GNU time. Not `wait4`'s rusage
+/// of a child of this process: std spawns with `vfork`, and a child's max
+/// RSS then counts the RSS of the address space its exec replaced, this
+/// process's (the platform and the samples: over 4 MiB after a few hundred
+/// runs), so that rusage is only an upper bound.
+fn max_rss_kib(command: &Command) -> Option<i64> {
+    let time = Path::new("/usr/bin/time");
+    if !time.is_file() {
+        return None;
+    }
+    let output = std::env::temp_dir().join(format!("action_figures_rss_{}", std::process::id()));
+    let mut timed = Command::new(time);
+    timed
+        .args(["-f", "%M", "-o"])
+        .arg(&output)
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => timed.env(name, value),
+            None => timed.env_remove(name),
+        };
+    }
+    if let Some(directory) = command.get_current_dir() {
+        timed.current_dir(directory);
+    }
+    wait4(&mut timed);
+    let text = std::fs::read_to_string(&output).ok()?;
+    let _ = std::fs::remove_file(&output);
+    text.trim().parse().ok()
+}
+
+/// Runs `command` and waits for it with `wait4`: its wall time and the
+/// max RSS of its rusage.
+#[allow(clippy::zombie_processes)] // wait4 below reaps the child.
+fn wait4(command: &mut Command) -> (Duration, i64) {
     let start = Instant::now();
     let child = command.spawn().expect("spawn");
     let mut status = 0;
@@ -38,10 +85,7 @@ fn measure(command: &mut Command) -> Sample {
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "{command:?} failed: {status}"
     );
-    Sample {
-        wall,
-        max_rss_kib: usage.ru_maxrss,
-    }
+    (wall, usage.ru_maxrss)
 }
 
 fn example(name: &str) -> PathBuf {
@@ -53,7 +97,7 @@ fn example(name: &str) -> PathBuf {
     let binary = directory.join(name);
     if !binary.is_file() {
         let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--release", "--example", name])
+            .args(["build", "--profile", &profile(), "--example", name])
             .status()
             .expect("cargo build");
         assert!(status.success());
@@ -61,13 +105,14 @@ fn example(name: &str) -> PathBuf {
     binary
 }
 
-/// The floor program (`benches/floor.rs`), built in release: a bench
+/// The floor program (`benches/floor.rs`), built with this profile: a bench
 /// target's binary has a hashed name, which cargo reports.
 fn floor() -> Result<PathBuf, Box<dyn std::error::Error>> {
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args([
             "build",
-            "--release",
+            "--profile",
+            &profile(),
             "--bench",
             "floor",
             "--message-format=json",
@@ -75,7 +120,7 @@ fn floor() -> Result<PathBuf, Box<dyn std::error::Error>> {
         .stderr(std::process::Stdio::inherit())
         .output()?;
     if !output.status.success() {
-        return Err("cargo build --release --bench floor failed".into());
+        return Err("cargo build --bench floor failed".into());
     }
     String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -92,7 +137,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(100);
     if cfg!(debug_assertions) {
-        eprintln!("warning: measure a release build: cargo run --release --example action_figures");
+        eprintln!(
+            "warning: measure a release build: cargo run --profile dist --example action_figures"
+        );
     }
     let quickstart = example("quickstart");
     let floor = floor()?;
@@ -124,7 +171,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         command.arg("triage").env("RUST_LOG", "off");
         command
     };
-    measure(&mut quickstart_command());
+    wait4(&mut quickstart_command());
     let bodies = platform.requests();
     assert_eq!(bodies.len(), 2, "the quickstart action sends two requests");
     let running = sandbox.path().join("running.json");
@@ -134,9 +181,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let authorization = format!("Authorization: Bearer {}", platform.token());
     let url = platform.callback_url();
 
+    // Another build of the quickstart example, measured alongside.
+    let other = std::env::var_os("FIGURES_COMPARE").map(PathBuf::from);
+    let mut other_samples = Vec::new();
     let mut samples: [Vec<Sample>; 3] = Default::default();
     for _ in 0..runs {
         samples[0].push(measure(&mut quickstart_command()));
+        if let Some(other) = &other {
+            let mut command = sandbox.command(other);
+            command.arg("triage").env("RUST_LOG", "off");
+            other_samples.push(measure(&mut command));
+        }
         samples[1].push(measure(
             Command::new(&floor)
                 .env("URL_CALLBACK", &url)
@@ -197,6 +252,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             action_rss as f64 / *rss as f64
         );
     }
+    if let Some(other) = &other {
+        other_samples.sort_by_key(|s| s.wall);
+        let rss = other_samples
+            .iter()
+            .map(|s| s.max_rss_kib)
+            .max()
+            .unwrap_or(0);
+        println!(
+            "FIGURES_COMPARE ({}): median wall {:.2} ms, max RSS {:.2} MiB",
+            other.display(),
+            ms(other_samples[other_samples.len() / 2].wall),
+            rss as f64 / 1024.0
+        );
+    }
     println!("\ntargets: median ≤ 10 ms wall and ≤ 4 MiB max RSS (Python SDK 1.27: 0.76 s, 70 MB)");
     Ok(())
 }
@@ -211,4 +280,20 @@ fn which(program: &str) -> Option<PathBuf> {
         .split(':')
         .map(|directory| Path::new(directory).join(program))
         .find(|candidate| candidate.is_file())
+}
+
+/// The cargo profile this example was built with (`target/<profile>/examples/`),
+/// to build the programs it runs the same way.
+fn profile() -> String {
+    let exe = std::env::current_exe().unwrap();
+    let directory = exe
+        .parent()
+        .and_then(|examples| examples.parent())
+        .and_then(|profile| profile.file_name())
+        .and_then(|name| name.to_str())
+        .unwrap_or("dist");
+    match directory {
+        "debug" => "dev".to_string(),
+        name => name.to_string(),
+    }
 }

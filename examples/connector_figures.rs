@@ -2,29 +2,38 @@
 //! the same run.
 //!
 //! ```text
-//! cargo run --release --example connector_figures
-//! SEKOIA_PYTHON=/path/to/venv/bin/python cargo run --release --example connector_figures
+//! cargo run --profile dist --example connector_figures
+//! SEKOIA_PYTHON=/path/to/venv/bin/python cargo run --profile dist --example connector_figures
 //! ```
 //!
 //! Starts the embedded platform (its intake) in this process, then runs
 //! pushes in child processes, each reporting its own peak RSS (VmHWM of
 //! `/proc/self/status`) and its time around the push call alone; this
-//! process also times each child from spawn to exit:
+//! process also times each child from spawn to exit and takes its CPU time
+//! (user + system, `wait4`'s rusage of the child):
 //!
 //! - **100,000 small events**: one `push_events` call (per-event result with
 //!   the intake's ids) against the Python SDK 1.27's `push_events_to_intakes`
 //!   of the same events (run with `$SEKOIA_PYTHON`, default `python3`, when
 //!   it can import `sekoia_automation`): events/s of the push call and of
 //!   the whole process (what a connector run costs: start-up, configuration,
-//!   the push, the stop), and max RSS, as ratios;
+//!   the push, the stop), CPU time of the whole process per million events
+//!   (what a connector costs on the platform), and max RSS, as ratios;
 //! - **per-event result overhead**: the same push with `push_events` (ids
 //!   kept) against `push_events_without_ids`, 21 runs each, alternated:
 //!   the ratio of the medians and the median of the paired ratios;
 //! - **1,000,000 events streamed** from an iterator through
 //!   `push_events_without_ids` and `push_events`: max RSS.
 //!
-//! The child branch: `connector_figures push <events> <ids|plain>` runs the
-//! module's connector as the platform would.
+//! With `FIGURES_COMPARE=<other builds of this example, :-separated>`
+//! (another checkout's `target/dist/examples/connector_figures`), it only
+//! runs the 100,000-event push of those builds and of this one, alternated
+//! in one run (the machine may be shared: ratios within a run), and the
+//! Python SDK's, and prints the CPU time per million events, max RSS and
+//! events/s of each.
+//!
+//! The child branch: `connector_figures push` runs the module's connector as
+//! the platform would.
 
 use std::io::Read;
 use std::process::{Command, ExitCode, Stdio};
@@ -138,6 +147,8 @@ struct Sample {
     process_seconds: f64,
     /// The push and reading every id and outcome of its report.
     read_seconds: f64,
+    /// The whole process's CPU time, user and system.
+    cpu_seconds: f64,
     acknowledged: u64,
     ids: u64,
     max_rss_kib: i64,
@@ -170,6 +181,8 @@ fn measure(command: &mut Command) -> Option<Sample> {
     // SAFETY: waits for our own child and fills a zeroed rusage.
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     let process_seconds = spawned.elapsed().as_secs_f64();
+    let seconds_of = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
+    let cpu_seconds = seconds_of(usage.ru_utime) + seconds_of(usage.ru_stime);
     let text = reader.join().unwrap_or_default();
     let errors = errors.join().unwrap_or_default();
     if pid != child.id() as libc::pid_t
@@ -183,6 +196,7 @@ fn measure(command: &mut Command) -> Option<Sample> {
     let mut fields = line.split_whitespace();
     Some(Sample {
         process_seconds,
+        cpu_seconds,
         seconds: fields.next()?.parse().ok()?,
         acknowledged: fields.next()?.parse().ok()?,
         ids: fields.next()?.parse().ok()?,
@@ -195,6 +209,18 @@ fn measure(command: &mut Command) -> Option<Sample> {
 }
 
 fn rust_push(sandbox: &Sandbox, platform: &LocalPlatform, events: u64, keep_ids: bool) -> Sample {
+    let binary = std::env::current_exe().unwrap();
+    push_with(&binary, sandbox, platform, events, keep_ids)
+}
+
+/// [`rust_push`] by `binary`, a build of this example.
+fn push_with(
+    binary: &std::path::Path,
+    sandbox: &Sandbox,
+    platform: &LocalPlatform,
+    events: u64,
+    keep_ids: bool,
+) -> Sample {
     sandbox
         .set_json(
             "connector_configuration",
@@ -206,8 +232,7 @@ fn rust_push(sandbox: &Sandbox, platform: &LocalPlatform, events: u64, keep_ids:
             }),
         )
         .unwrap();
-    let binary = std::env::current_exe().unwrap();
-    let sample = measure(sandbox.command(&binary).arg("push").env("RUST_LOG", "warn"))
+    let sample = measure(sandbox.command(binary).arg("push").env("RUST_LOG", "warn"))
         .expect("the Rust push ran");
     platform.clear();
     assert_eq!(sample.acknowledged, events, "every event acknowledged");
@@ -320,6 +345,10 @@ fn figures() {
 
     // 100,000 small events: Rust against the Python SDK.
     let small = 100_000;
+    if let Some(other) = std::env::var_os("FIGURES_COMPARE") {
+        compare(&sandbox, &platform, &other, small);
+        return;
+    }
     if std::env::var_os("FIGURES_RSS_ONLY").is_some() {
         for events in [100_000, 1_000_000] {
             for keep_ids in [false, true, false, true] {
@@ -337,6 +366,7 @@ fn figures() {
     let mut with_ids = Vec::new();
     let mut with_ids_process = Vec::new();
     let mut with_ids_read = Vec::new();
+    let mut with_ids_cpu = Vec::new();
     let mut without_ids = Vec::new();
     let mut bare = Vec::new();
     let mut pythons = Vec::new();
@@ -351,6 +381,7 @@ fn figures() {
         with_ids.push(sample.seconds);
         with_ids_process.push(sample.process_seconds);
         with_ids_read.push(sample.read_seconds);
+        with_ids_cpu.push(sample.cpu_seconds);
         let plain = rust_push(&sandbox, &platform, small, false).seconds;
         paired.push(sample.seconds / plain);
         rust = Some(sample);
@@ -366,6 +397,7 @@ fn figures() {
     let paired = median(paired);
     rust.seconds = median(with_ids.clone());
     rust.process_seconds = median(with_ids_process);
+    rust.cpu_seconds = median(with_ids_cpu);
     let python = (!pythons.is_empty()).then(|| Sample {
         seconds: median(pythons.iter().map(|sample| sample.seconds).collect()),
         process_seconds: median(
@@ -375,6 +407,7 @@ fn figures() {
                 .collect(),
         ),
         read_seconds: f64::NAN,
+        cpu_seconds: median(pythons.iter().map(|sample| sample.cpu_seconds).collect()),
         acknowledged: pythons[0].acknowledged,
         ids: pythons[0].ids,
         max_rss_kib: pythons
@@ -393,7 +426,7 @@ fn figures() {
     let streamed_ids = rust_push(&sandbox, &platform, million, true);
 
     let rate = |sample: &Sample, events: u64| events as f64 / sample.seconds;
-    println!("# Connector figures (release build, one run, same machine)\n");
+    println!("# Connector figures (dist profile, one run, same machine)\n");
     println!("| figure | Rust | baseline | ratio |");
     println!("| --- | --- | --- | --- |");
     match &python {
@@ -411,6 +444,12 @@ fn figures() {
                 python.process_seconds / rust.process_seconds
             );
             println!(
+                "| 100,000 small events, CPU time (user + system) of the whole process per million events (median of 21; Python: of 3) | {:.0} ms | Python SDK 1.27: {:.0} ms | {:.3} |",
+                cpu_ms_per_million(&rust, small),
+                cpu_ms_per_million(python, small),
+                rust.cpu_seconds / python.cpu_seconds
+            );
+            println!(
                 "| 100,000 small events, max RSS | {} KiB | Python SDK 1.27: {} KiB | {:.3} |",
                 rust.max_rss_kib,
                 python.max_rss_kib,
@@ -421,6 +460,10 @@ fn figures() {
             println!(
                 "| 100,000 small events, events/s | {:.0} | Python SDK: could not run (set SEKOIA_PYTHON) | |",
                 rate(&rust, small)
+            );
+            println!(
+                "| 100,000 small events, CPU time (user + system) of the whole process per million events | {:.0} ms | Python SDK: could not run | |",
+                cpu_ms_per_million(&rust, small)
             );
             println!(
                 "| 100,000 small events, max RSS | {} KiB | Python SDK: could not run | |",
@@ -464,4 +507,64 @@ fn figures() {
         rate(&streamed_plain, million),
         streamed_ids.ids
     );
+}
+
+/// CPU time (user + system) of the whole process, in milliseconds per
+/// million events.
+fn cpu_ms_per_million(sample: &Sample, events: u64) -> f64 {
+    sample.cpu_seconds * 1e3 * 1e6 / events as f64
+}
+
+/// The push of `events` (ids kept) by each of `others` (builds of this
+/// example, `:`-separated) and by this build, alternated (each round in
+/// another order), and the Python SDK's: medians of CPU time per million
+/// events, max RSS and events/s.
+fn compare(sandbox: &Sandbox, platform: &LocalPlatform, others: &std::ffi::OsStr, events: u64) {
+    const ROUNDS: usize = 21;
+    let mut builds: Vec<std::path::PathBuf> = std::env::split_paths(others).collect();
+    builds.push(std::env::current_exe().unwrap());
+    let mut samples: Vec<Vec<Sample>> = builds.iter().map(|_| Vec::new()).collect();
+    let mut pythons = Vec::new();
+    for round in 0..ROUNDS {
+        for step in 0..builds.len() {
+            let index = (round + step) % builds.len();
+            let sample = push_with(&builds[index], sandbox, platform, events, true);
+            samples[index].push(sample);
+        }
+        if round < 3 {
+            pythons.extend(python_push(sandbox, platform, events));
+        }
+    }
+    println!(
+        "# Connector process, {events} small events, `push_events`: medians of {ROUNDS} alternated runs (Python: of {})\n",
+        pythons.len()
+    );
+    println!(
+        "| build | CPU ms per million events (user + system) | CPU time over the last build's, median of paired ratios | max RSS | events/s, push call | events/s, whole process |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- |");
+    let last = samples.last().expect("this build");
+    let row = |name: &str, samples: &[Sample]| {
+        let of = |field: fn(&Sample) -> f64| median(samples.iter().map(field).collect());
+        let paired = median(
+            samples
+                .iter()
+                .zip(last)
+                .map(|(sample, last)| sample.cpu_seconds / last.cpu_seconds)
+                .collect(),
+        );
+        println!(
+            "| {name} | {:.0} | {paired:.3} | {:.0} KiB | {:.0} | {:.0} |",
+            of(|sample| sample.cpu_seconds) * 1e3 * 1e6 / events as f64,
+            of(|sample| sample.max_rss_kib as f64),
+            events as f64 / of(|sample| sample.seconds),
+            events as f64 / of(|sample| sample.process_seconds),
+        );
+    };
+    for (binary, samples) in builds.iter().zip(&samples) {
+        row(&binary.display().to_string(), samples);
+    }
+    if !pythons.is_empty() {
+        row("Python SDK 1.27", &pythons);
+    }
 }

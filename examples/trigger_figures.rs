@@ -2,11 +2,11 @@
 //! the same run.
 //!
 //! ```text
-//! cargo run --release --example trigger_figures [events]
+//! cargo run --profile dist --example trigger_figures [events]
 //! ```
 //!
 //! Starts the embedded platform in this process, then runs the trigger
-//! example (`examples/trigger.rs`, built in release if missing) as a child
+//! example (`examples/trigger.rs`, built with the same profile if missing) as a child
 //! process and measures:
 //!
 //! - **events/s**: one trigger process sending `events` events (default
@@ -311,7 +311,7 @@ fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-/// The path of a release example binary, built if missing.
+/// The path of an example binary of this profile, built if missing.
 fn example(name: &str) -> PathBuf {
     let binary = std::env::current_exe()
         .unwrap()
@@ -320,10 +320,26 @@ fn example(name: &str) -> PathBuf {
         .join(name);
     if !binary.is_file() {
         let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--release", "--example", name])
+            .args(["build", "--profile", &profile(), "--example", name])
             .status()
             .expect("cargo build");
         assert!(status.success());
     }
     binary
+}
+
+/// The cargo profile this example was built with (`target/<profile>/examples/`),
+/// to build the programs it runs the same way.
+fn profile() -> String {
+    let exe = std::env::current_exe().unwrap();
+    let directory = exe
+        .parent()
+        .and_then(|examples| examples.parent())
+        .and_then(|profile| profile.file_name())
+        .and_then(|name| name.to_str())
+        .unwrap_or("dist");
+    match directory {
+        "debug" => "dev".to_string(),
+        name => name.to_string(),
+    }
 }

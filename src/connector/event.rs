@@ -14,7 +14,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 use serde_json::Value;
-use serde_json::ser::{CharEscape, CompactFormatter, Formatter, Serializer};
+use serde_json::ser::{CompactFormatter, Formatter, Serializer};
 
 use crate::connector::chunk::{Lengths, lengths};
 use crate::wire::python_json::PythonNumber;
@@ -125,34 +125,15 @@ impl<'a> EventWriter<'a> {
     /// failing `Serialize` implementation); nothing is appended then.
     pub fn push_json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EventError> {
         let start = self.out.len();
-        let mut structural = 0;
         let result = value.serialize(&mut Serializer::with_formatter(
             &mut *self.out,
-            OrjsonFormatter {
-                extra: &mut structural,
-            },
+            OrjsonFormatter,
         ));
         if let Err(error) = result {
             self.out.truncate(start);
             return Err(EventError::new(error));
         }
-        // The quotes and escapes were counted as they were written; the
-        // rest only counts when a byte is DEL or not ASCII.
-        let written = &self.out[start..];
-        let json = if written
-            .iter()
-            .fold(0, |any, &byte| any | byte.wrapping_add(1))
-            & 0x80
-            == 0
-        {
-            Lengths {
-                bytes: written.len(),
-                chars: written.len(),
-                encoded: written.len() + structural + 2,
-            }
-        } else {
-            lengths(written)
-        };
+        let json = lengths(&self.out[start..]);
         self.written = self.written.then(json);
         Ok(())
     }
@@ -293,57 +274,16 @@ impl<T: IntakeEvent + ?Sized> IntakeEvent for &T {
 /// `value` as `orjson.dumps(value)` writes it.
 pub(crate) fn compact_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
     let mut bytes = Vec::new();
-    let mut extra = 0;
-    value.serialize(&mut Serializer::with_formatter(
-        &mut bytes,
-        OrjsonFormatter { extra: &mut extra },
-    ))?;
+    value.serialize(&mut Serializer::with_formatter(&mut bytes, OrjsonFormatter))?;
     // serde_json writes UTF-8 only.
     String::from_utf8(bytes).map_err(serde::ser::Error::custom)
 }
 
 /// serde_json's compact output (whose escapes and shortest float digits are
-/// orjson's) with orjson's explicit `+` in positive exponents; it counts
-/// the bytes that the quotes, escapes and raw fragments it writes add once
-/// the text is encoded as a JSON string literal ([`EventWriter`]).
-struct OrjsonFormatter<'c> {
-    extra: &'c mut usize,
-}
+/// orjson's) with orjson's explicit `+` in positive exponents.
+struct OrjsonFormatter;
 
-impl Formatter for OrjsonFormatter<'_> {
-    fn begin_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        *self.extra += 1;
-        writer.write_all(b"\"")
-    }
-
-    fn end_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        *self.extra += 1;
-        writer.write_all(b"\"")
-    }
-
-    fn write_char_escape<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        escape: CharEscape,
-    ) -> io::Result<()> {
-        // The backslash, and the quote or backslash escaped.
-        *self.extra += 1 + usize::from(matches!(
-            escape,
-            CharEscape::Quote | CharEscape::ReverseSolidus
-        ));
-        CompactFormatter.write_char_escape(writer, escape)
-    }
-
-    fn write_raw_fragment<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        let lengths = lengths(fragment.as_bytes());
-        *self.extra += lengths.encoded - fragment.len() - 2;
-        writer.write_all(fragment.as_bytes())
-    }
-
+impl Formatter for OrjsonFormatter {
     fn write_f64<W: ?Sized + Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
         let mut digits = Vec::with_capacity(24);
         CompactFormatter.write_f64(&mut digits, value)?;
@@ -470,11 +410,12 @@ mod tests {
         assert_eq!(out, b"kept");
     }
 
-    /// The lengths an event writer counts as it writes are those of the
-    /// bytes written: every escape, quote, control, DEL and non-ASCII piece
-    /// in values and keys, raw JSON fragments, and mixed writes.
+    /// The lengths an event writer adds up over its writes are those of
+    /// all the bytes written: every escape, quote, control, DEL and
+    /// non-ASCII piece in values and keys, raw JSON fragments, and mixed
+    /// writes.
     #[test]
-    fn the_lengths_counted_while_writing_are_those_of_the_bytes_written() {
+    fn the_lengths_added_up_over_writes_are_those_of_the_bytes_written() {
         let pieces = [
             "a", "\"", "\\", "\n", "\u{1}", "\u{1f}", "\u{7f}", "é", "€", "😀", "\u{2028}", "/", "",
         ];

@@ -64,7 +64,6 @@ mod iso8601;
 pub(crate) mod item;
 mod metrics;
 mod polling;
-mod prefault;
 mod push;
 pub(crate) mod registry;
 mod sender;

@@ -37,15 +37,6 @@ const INTAKE_PREFIX: &str = "/intake";
 /// How long dropping the platform waits for connection threads to end.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 const READ_BUFFER_BYTES: usize = 64 * 1024;
-/// Request bodies of this size or more are read into the buffers of
-/// bodies forgotten by [`LocalPlatform::clear`], of which at most
-/// `SPARE_BODIES` up to `MAX_SPARE_BYTES` each are kept: a large body is
-/// then received into memory already mapped, not into fresh pages faulted
-/// in one by one (about a third of a millisecond for a 10 MiB batch).
-const MIN_SPARE_BYTES: usize = 1024 * 1024;
-const MAX_SPARE_BYTES: usize = 2 * MAX_BATCH_BYTES;
-const SPARE_BODIES: usize = 2;
-
 /// An embedded Sekoia.io platform on `127.0.0.1`: it answers a module's
 /// requests as the real platform does (see the [module docs](super)) and
 /// records them.
@@ -91,7 +82,6 @@ impl LocalPlatform {
                 faults: Vec::new(),
                 rng: Rng::new(seed),
                 waiters: 0,
-                spare_bodies: Vec::new(),
                 asset_tasks: AssetTasks::default(),
             }),
             recorded: Condvar::new(),
@@ -221,15 +211,9 @@ impl LocalPlatform {
         self.shared.state().requests.clone()
     }
 
-    /// Forgets the recorded requests (faults and secrets are kept); the
-    /// buffers of up to two large bodies (1 MiB to 20 MiB) are kept to read
-    /// the next ones into.
+    /// Forgets the recorded requests (faults and secrets are kept).
     pub fn clear(&self) {
-        let mut state = self.shared.state();
-        let requests = std::mem::take(&mut state.requests);
-        for request in requests {
-            state.keep_spare(request.body);
-        }
+        self.shared.state().requests.clear();
     }
 
     /// Waits until `predicate` holds for the recorded requests, or `timeout`
@@ -366,36 +350,8 @@ struct State {
     /// Threads in [`LocalPlatform::wait_for`]: `recorded` is only notified
     /// when there are some (a notification costs a system call).
     waiters: usize,
-    /// Buffers of large bodies forgotten, to read the next ones into.
-    spare_bodies: Vec<Vec<u8>>,
     /// What the asset tasks answer.
     asset_tasks: AssetTasks,
-}
-
-impl State {
-    /// Keeps the buffer of a body forgotten, if it is large (and not too),
-    /// with its bytes: the next body read into it overwrites them (not
-    /// zeros written first).
-    fn keep_spare(&mut self, body: Vec<u8>) {
-        if (MIN_SPARE_BYTES..=MAX_SPARE_BYTES).contains(&body.capacity())
-            && self.spare_bodies.len() < SPARE_BODIES
-        {
-            self.spare_bodies.push(body);
-        }
-    }
-
-    /// A buffer to read a body of `length` bytes into (its bytes are all
-    /// overwritten): a spare one of at most twice that capacity when the
-    /// body is large, else zeros freshly allocated.
-    fn body_buffer(&mut self, length: usize) -> Vec<u8> {
-        if length >= MIN_SPARE_BYTES {
-            let fits = |spare: &Vec<u8>| (length..=2 * length).contains(&spare.capacity());
-            if let Some(index) = self.spare_bodies.iter().position(fits) {
-                return self.spare_bodies.swap_remove(index);
-            }
-        }
-        vec![0; length]
-    }
 }
 
 /// The connections alive, to close them when the platform stops.
@@ -554,24 +510,12 @@ struct Connection<'a> {
 impl Connection<'_> {
     fn run(&mut self) -> io::Result<()> {
         loop {
-            // An intake batch is read while it arrives.
-            let mut progress: Option<batch::Progress> = None;
-            let mut observe = |head: &Head, body: &[u8]| {
-                if head.method == "POST"
-                    && last_segment(&head.path) == "batch"
-                    && body.len() <= MAX_BATCH_BYTES
-                {
-                    progress.get_or_insert_with(Default::default).advance(body);
-                }
-            };
-            let shared = self.shared;
-            let mut buffer = |length| shared.state().body_buffer(length);
-            let (head, body) = match self.http.read_request_observed(&mut observe, &mut buffer) {
+            let (head, body) = match self.http.read_request() {
                 Ok(Some(request)) => request,
                 Ok(None) => return Ok(()),
                 Err(refused) => return self.refuse(refused),
             };
-            if !self.handle(head, body, progress)? {
+            if !self.handle(head, body)? {
                 return Ok(());
             }
         }
@@ -579,19 +523,13 @@ impl Connection<'_> {
 
     /// Routes, applies faults, records and answers one request; false when
     /// the connection must close.
-    fn handle(
-        &mut self,
-        head: Head,
-        body: Vec<u8>,
-        progress: Option<batch::Progress>,
-    ) -> io::Result<bool> {
+    fn handle(&mut self, head: Head, body: Vec<u8>) -> io::Result<bool> {
         let received_at = Instant::now();
         let shared = self.shared;
         let keep_alive = head.keep_alive();
         let http10 = head.http10;
         let head_only = head.method == "HEAD";
         let mut parsed = ParsedBody::new(&body);
-        parsed.progress = progress;
         let planned = plan(&head, &mut parsed, &shared.token);
         let effect;
         let extra_headers: Vec<(String, String)>;
@@ -715,17 +653,11 @@ fn authorized(head: &Head, token: &str) -> bool {
 struct ParsedBody<'a> {
     bytes: &'a [u8],
     json: Option<Option<Value>>,
-    /// An intake batch's reading while it arrived.
-    progress: Option<batch::Progress>,
 }
 
 impl<'a> ParsedBody<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        ParsedBody {
-            bytes,
-            json: None,
-            progress: None,
-        }
+        ParsedBody { bytes, json: None }
     }
 
     fn json(&mut self) -> Option<&Value> {
@@ -741,10 +673,7 @@ impl<'a> ParsedBody<'a> {
         if let Some(parsed) = &self.json {
             return parsed.as_ref()?.get("jsons")?.as_array().map(Vec::len);
         }
-        match &self.progress {
-            Some(progress) => progress.finish(self.bytes),
-            None => batch::jsons_len(self.bytes),
-        }
+        batch::jsons_len(self.bytes)
     }
 }
 
@@ -903,10 +832,8 @@ struct EventIds<'a> {
     ids: &'a mut IdGenerator,
 }
 
-/// The ids written per part of the answer: 256 KiB, a write system call
-/// each (parts of 64 KiB took about 10% longer to reach a loopback client,
-/// see `intake_answer_timing`); the connection's write buffer keeps that
-/// capacity.
+/// The ids written per part of the answer (256 KiB, a write each): the
+/// answer to a batch of millions of tiny events is never held whole.
 const IDS_PER_PART: usize = 6720;
 
 impl<'a> EventIds<'a> {
@@ -952,19 +879,6 @@ impl<'a> EventIds<'a> {
     }
 }
 
-/// Eight bytes of `0x0f` each: the low nibble of each byte of a word.
-const NIBBLES: u64 = 0x0f0f_0f0f_0f0f_0f0f;
-
-/// The lower-case hex digits of the eight nibbles held one per byte of
-/// `nibbles` (each byte 0 to 15), in the same bytes: `'0'` added to each,
-/// and `'a' - '0' - 10` more to those of 10 and more (a byte plus 6
-/// carries into its bit 4 exactly then; no byte carries into the next).
-#[inline(always)]
-fn hex_digits(nibbles: u64) -> u64 {
-    let letters = ((nibbles + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
-    nibbles + 0x3030_3030_3030_3030 + letters * u64::from(b'a' - b'0' - 10)
-}
-
 /// UUIDv4 event ids without a system call each: 128 bits of splitmix64
 /// (two outputs), seeded from the system's random source once per
 /// connection, of which 122 are the id's random bits; over one period
@@ -978,27 +892,16 @@ impl IdGenerator {
         IdGenerator(high ^ low.rotate_left(29))
     }
 
-    /// Writes the next id, lower-case hyphenated, into `out`: each random
-    /// word's 16 nibbles, a byte each (the low nibbles of its bytes, then
-    /// the high ones), turned into hex digits eight at a time, the version
-    /// (`4`, the 13th digit) and variant (`10` in the 17th digit's top
-    /// bits) set on the nibbles.
+    /// Writes the next id, lower-case hyphenated, into `out`.
     fn write_next(&mut self, out: &mut [u8; 36]) {
         let (first, second) = (splitmix64(&mut self.0), splitmix64(&mut self.0));
-        let version = ((first >> 4) & NIBBLES & !(0xff << 32)) | (4 << 32);
-        let variant = ((second & NIBBLES) | 0x08) & !0x04;
-        let [a, b, c, d] = [first & NIBBLES, version, variant, (second >> 4) & NIBBLES]
-            .map(|nibbles| hex_digits(nibbles).to_le_bytes());
-        // `aaaaaaaa-bbbb-bbbb-cccc-ccccdddddddd`.
-        out[..8].copy_from_slice(&a);
-        out[9..13].copy_from_slice(&b[..4]);
-        out[14..18].copy_from_slice(&b[4..]);
-        out[19..23].copy_from_slice(&c[..4]);
-        out[24..28].copy_from_slice(&c[4..]);
-        out[28..].copy_from_slice(&d);
-        for at in [8, 13, 18, 23] {
-            out[at] = b'-';
-        }
+        let mut random = [0u8; 16];
+        random[..8].copy_from_slice(&first.to_le_bytes());
+        random[8..].copy_from_slice(&second.to_le_bytes());
+        uuid::Builder::from_random_bytes(random)
+            .into_uuid()
+            .hyphenated()
+            .encode_lower(out);
     }
 }
 
@@ -1024,162 +927,6 @@ mod tests {
         assert_eq!(ParsedBody::new(b"nope").event_count(), None);
     }
 
-    /// A large batch body after `clear` is read into the buffer of the one
-    /// forgotten, byte-exact (nothing of the previous body left), and
-    /// counted as it arrived.
-    #[test]
-    fn large_bodies_are_read_into_spare_buffers() {
-        let platform = LocalPlatform::start().unwrap();
-        let url = format!("{}/batch", platform.intake_url());
-        let batch = |events: usize, text: &str| {
-            let jsons: Vec<String> = (0..events)
-                .map(|id| format!(r#"{{"id":{id},"text":"{text}\"é"}}"#))
-                .collect();
-            serde_json::json!({"intake_key": "k", "jsons": jsons}).to_string()
-        };
-        let spares = || platform.shared.state().spare_bodies.len();
-        for (events, text) in [(40_000, "first"), (30_000, "2nd"), (35_000, "x")] {
-            let body = batch(events, text);
-            assert!(body.len() > MIN_SPARE_BYTES, "{}", body.len());
-            let answer = ureq::post(&url)
-                .send(&body)
-                .unwrap()
-                .body_mut()
-                .read_to_string()
-                .unwrap();
-            let answer: Value = serde_json::from_str(&answer).unwrap();
-            assert_eq!(answer["event_ids"].as_array().unwrap().len(), events);
-            let requests = platform.requests();
-            assert_eq!(requests.len(), 1);
-            assert_eq!(requests[0].body, body.as_bytes());
-            // The spare one (after the first) was taken.
-            assert_eq!(spares(), 0);
-            platform.clear();
-            assert_eq!(spares(), 1);
-        }
-        // Small bodies are not read into the spare one.
-        let small = batch(2000, "y");
-        ureq::post(&url).send(&small).unwrap();
-        assert_eq!(platform.requests()[0].body, small.as_bytes());
-        assert_eq!(spares(), 1);
-    }
-
-    /// Timing of the intake's reading of the connector figures' body
-    /// (100,000 small events, 9.3 MB) sent at once on a fresh connection:
-    /// from the first byte written to the first byte of the answer (the
-    /// body received, read and counted), and to its last (the round trip:
-    /// the 100,000 ids made and received too), best and median of 31:
-    /// `cargo test --release --lib intake_read_timing -- --ignored --nocapture`.
-    #[test]
-    #[ignore = "a timing, run by hand in release"]
-    fn intake_read_timing() {
-        use std::io::{Read, Write};
-        let platform = LocalPlatform::start().unwrap();
-        let body = batch::figures_body(100_000);
-        let head = format!(
-            "POST /intake/batch HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        let (mut times, mut round_trips) = (Vec::new(), Vec::new());
-        let mut rest = Vec::with_capacity(100_000 * 39 + 1024);
-        for _ in 0..31 {
-            let mut stream = std::net::TcpStream::connect(platform.address()).unwrap();
-            stream.set_nodelay(true).unwrap();
-            let started = std::time::Instant::now();
-            stream.write_all(head.as_bytes()).unwrap();
-            stream.write_all(&body).unwrap();
-            let mut first = [0; 1];
-            stream.read_exact(&mut first).unwrap();
-            times.push(started.elapsed());
-            rest.clear();
-            stream.read_to_end(&mut rest).unwrap();
-            round_trips.push(started.elapsed());
-            assert!(rest.starts_with(b"TTP/1.1 200"));
-            platform.clear();
-        }
-        for (name, mut times) in [("intake read", times), ("round trip", round_trips)] {
-            times.sort();
-            println!(
-                "{name}: {:.1} MB, best {:?}, median {:?}",
-                body.len() as f64 / 1e6,
-                times[0],
-                times[15]
-            );
-        }
-    }
-
-    /// Timing of the intake's ids answer for 100,000 events (a body of
-    /// 100,000 empty strings, 0.3 MB, so that its reading is short): made in memory
-    /// (`EventIds` parts into one buffer), and made and written to a
-    /// loopback client reading it (from the request's last byte sent to
-    /// the answer's first byte, which includes the body's reading, and to
-    /// its last: "written"; and from the first byte to the last, which
-    /// leaves out the making of the first part), best and median of 31
-    /// each:
-    /// `cargo test --release --lib intake_answer_timing -- --ignored --nocapture`.
-    #[test]
-    #[ignore = "a timing, run by hand in release"]
-    fn intake_answer_timing() {
-        use std::io::{Read, Write};
-        const EVENTS: usize = 100_000;
-        let mut ids = IdGenerator::new();
-        let mut out = Vec::with_capacity(EVENTS * 39 + 16);
-        let mut made = Vec::new();
-        for _ in 0..31 {
-            out.clear();
-            let started = Instant::now();
-            let mut answer = EventIds::new(EVENTS, &mut ids);
-            while answer.part(&mut out) {}
-            made.push(started.elapsed());
-            assert_eq!(out.len(), answer.len());
-        }
-        let platform = LocalPlatform::start().unwrap();
-        let mut body = br#"{"intake_key":"KEY123","jsons":["#.to_vec();
-        body.extend_from_slice(&br#""","#.repeat(EVENTS));
-        body.pop();
-        body.extend_from_slice(b"]}");
-        let head = format!(
-            "POST /intake/batch HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        let (mut first, mut rest, mut written) = (Vec::new(), Vec::new(), Vec::new());
-        let mut answer = Vec::with_capacity(EVENTS * 39 + 1024);
-        for _ in 0..31 {
-            let mut stream = TcpStream::connect(platform.address()).unwrap();
-            stream.set_nodelay(true).unwrap();
-            stream.write_all(head.as_bytes()).unwrap();
-            stream.write_all(&body).unwrap();
-            let sent = Instant::now();
-            answer.clear();
-            answer.push(0);
-            stream.read_exact(&mut answer[..1]).unwrap();
-            let first_byte = sent.elapsed();
-            stream.read_to_end(&mut answer).unwrap();
-            let last_byte = sent.elapsed();
-            first.push(first_byte);
-            rest.push(last_byte - first_byte);
-            written.push(last_byte);
-            platform.clear();
-        }
-        let start = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-        let value: Value = serde_json::from_slice(&answer[start..]).unwrap();
-        assert_eq!(value["event_ids"].as_array().unwrap().len(), EVENTS);
-        for (name, mut times) in [
-            ("made", made),
-            ("first byte", first),
-            ("first to last byte", rest),
-            ("written", written),
-        ] {
-            times.sort();
-            println!(
-                "ids answer {name}: {:.1} MB, best {:?}, median {:?}",
-                out.len() as f64 / 1e6,
-                times[0],
-                times[15]
-            );
-        }
-    }
-
     /// Whether `text` is a lower-case hyphenated v4 UUID with the RFC 9562
     /// variant, as `uuid` reads and writes it.
     fn is_v4(text: &[u8]) -> bool {
@@ -1191,27 +938,6 @@ mod tests {
                 && uuid.get_variant() == uuid::Variant::RFC4122
                 && uuid.hyphenated().to_string() == text
         })
-    }
-
-    #[test]
-    fn hex_digits_of_every_nibble_in_every_byte() {
-        for nibble in 0..16u8 {
-            let digit = b"0123456789abcdef"[usize::from(nibble)];
-            for byte in 0..8 {
-                // The others hold the nibble after it.
-                let mut nibbles = [(nibble + 1) % 16; 8];
-                nibbles[byte] = nibble;
-                let digits = hex_digits(u64::from_le_bytes(nibbles)).to_le_bytes();
-                let next = b"0123456789abcdef"[usize::from((nibble + 1) % 16)];
-                for (at, got) in digits.into_iter().enumerate() {
-                    assert_eq!(
-                        got,
-                        if at == byte { digit } else { next },
-                        "{nibble} at {byte}"
-                    );
-                }
-            }
-        }
     }
 
     /// 100,000 ids of one generator: all v4 UUIDs, distinct, each random

@@ -6,10 +6,8 @@
 //! ([`retry_after`]), and the Sentry
 //! envelopes and their sender ([`sentry`]), the one
 //! HTTP/1.1 server codec for incoming requests ([`server`]: the liveness and
-//! metrics endpoints and the local platform); [`block_masks`] reads 64
-//! bytes at once for the intake bodies' encoder and the local intake.
+//! metrics endpoints and the local platform).
 
-pub(crate) mod block_masks;
 pub(crate) mod bodies;
 pub(crate) mod http;
 pub(crate) mod keep_alive;

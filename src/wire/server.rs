@@ -26,8 +26,6 @@ use std::time::{Duration, Instant};
 const LINGER_BYTES: usize = 1 << 20;
 const LINGER_TIME: Duration = Duration::from_secs(1);
 const MAX_CHUNK_LINE_BYTES: u64 = 4096;
-/// The largest read of a `Content-Length` body, observed after each.
-const OBSERVED_PART_BYTES: usize = 256 * 1024;
 /// A response body larger than this is written apart from its head.
 const SEPARATE_BODY_BYTES: usize = 64 * 1024;
 
@@ -200,22 +198,6 @@ impl HttpConnection {
     /// Reads the next request, head and body; `Ok(None)` when the client
     /// closed the connection between requests.
     pub(crate) fn read_request(&mut self) -> Result<Option<(Head, Vec<u8>)>, Refused> {
-        self.read_request_observed(&mut |_, _| {}, &mut |length| vec![0; length])
-    }
-
-    /// [`read_request`](Self::read_request), with `observe` given the body
-    /// received so far after each read (at most 256 KiB), and `buffer`
-    /// giving the buffer it is read into (`Content-Length` bodies only),
-    /// of any content (all overwritten), made the length asked with zeros
-    /// or cut to it: a server can read a large body while it arrives, into
-    /// memory it already has. Give a buffer of at least that length, or
-    /// zeros the allocator maps fresh (`vec![0; length]`), not an empty one
-    /// of that capacity, whose zeros would be written first.
-    pub(crate) fn read_request_observed(
-        &mut self,
-        observe: &mut dyn FnMut(&Head, &[u8]),
-        buffer: &mut dyn FnMut(usize) -> Vec<u8>,
-    ) -> Result<Option<(Head, Vec<u8>)>, Refused> {
         let head = match self.read_head() {
             Ok(Some(head)) => head,
             Ok(None) => return Ok(None),
@@ -223,7 +205,7 @@ impl HttpConnection {
         };
         match head
             .framing()
-            .and_then(|framing| self.read_body(&head, framing, observe, buffer))
+            .and_then(|framing| self.read_body(&head, framing))
         {
             Ok(body) => Ok(Some((head, body))),
             Err(error) => Err(Refused {
@@ -281,13 +263,7 @@ impl HttpConnection {
         }))
     }
 
-    fn read_body(
-        &mut self,
-        head: &Head,
-        framing: Framing,
-        observe: &mut dyn FnMut(&Head, &[u8]),
-        buffer: &mut dyn FnMut(usize) -> Vec<u8>,
-    ) -> Result<Vec<u8>, ParseError> {
+    fn read_body(&mut self, head: &Head, framing: Framing) -> Result<Vec<u8>, ParseError> {
         match framing {
             Framing::Empty => Ok(Vec::new()),
             Framing::Length(length) => {
@@ -297,34 +273,8 @@ impl HttpConnection {
                 if head.expects_continue() {
                     self.writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
                 }
-                // Read into a buffer of the body's length (bytes that are
-                // all overwritten: zeros of fresh pages, or a spare body),
-                // what the head's reading buffered, then from the stream
-                // itself (no second copy through the buffer), each read as
-                // large as what has arrived, up to a part, then observed.
-                // (`read_to_end` into capacity would start its reads at
-                // 8 KiB again for each part.)
-                let length = length as usize;
-                let mut body = buffer(length);
-                body.resize(length, 0);
-                let buffered = self.reader.buffer();
-                let mut filled = buffered.len().min(length);
-                body[..filled].copy_from_slice(&buffered[..filled]);
-                self.reader.consume(filled);
-                if filled > 0 {
-                    observe(head, &body[..filled]);
-                }
-                let stream = self.reader.get_mut();
-                while filled < length {
-                    let end = length.min(filled + OBSERVED_PART_BYTES);
-                    match stream.read(&mut body[filled..end]) {
-                        Ok(0) => return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into()),
-                        Ok(read) => filled += read,
-                        Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                        Err(error) => return Err(error.into()),
-                    }
-                    observe(head, &body[..filled]);
-                }
+                let mut body = vec![0; length as usize];
+                self.reader.read_exact(&mut body)?;
                 Ok(body)
             }
             Framing::Chunked => {
@@ -798,24 +748,16 @@ mod tests {
         assert!(parse_request_line(b"GET nope HTTP/1.1").is_err());
     }
 
-    /// A `Content-Length` body sent in pieces: read byte-exact into the
-    /// buffer given, whatever it held and however long it was, each read
-    /// observed as a growing prefix of the body; a body cut short by the
-    /// client closing is refused as an I/O error.
+    /// A `Content-Length` body sent in pieces: read byte-exact; a body
+    /// cut short by the client closing is refused as an I/O error.
     #[test]
-    fn observed_bodies_are_read_into_the_buffer_given() {
+    fn bodies_sent_in_pieces_are_read_whole() {
         let limits = Limits {
             max_body: 1 << 20,
             ..TEST_LIMITS
         };
         let body: Vec<u8> = (0..300_000u32).map(|index| (index % 251) as u8).collect();
-        // Longer than the body, shorter, and empty, each with stale bytes.
-        let buffers: [fn(usize) -> Vec<u8>; 3] = [
-            |length| vec![0xaa; 2 * length],
-            |_| vec![0xbb; 3],
-            |_| Vec::new(),
-        ];
-        for (buffer, cut) in buffers.into_iter().zip([false, false, true]) {
+        for cut in [false, true] {
             let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
             let address = listener.local_addr().unwrap();
             let sent = body.clone();
@@ -831,19 +773,8 @@ mod tests {
             });
             let (stream, _) = listener.accept().unwrap();
             let mut http = HttpConnection::new(stream, limits).unwrap();
-            let mut observed = Vec::new();
-            let result = http.read_request_observed(
-                &mut |_, received| observed.push(received.to_vec()),
-                &mut |length| buffer(length),
-            );
+            let result = http.read_request();
             client.join().unwrap();
-            for (previous, prefix) in observed.iter().zip(&observed[1..]) {
-                assert!(prefix.len() > previous.len());
-            }
-            assert!(observed.len() > 1);
-            for prefix in &observed {
-                assert_eq!(prefix[..], body[..prefix.len()]);
-            }
             if cut {
                 let refused = result.unwrap_err();
                 assert!(
@@ -851,12 +782,10 @@ mod tests {
                     "{refused:?}"
                 );
                 assert_eq!(refused.head.unwrap().path, "/b");
-                assert_eq!(observed.last().unwrap().len(), body.len() - 1);
             } else {
                 let (head, read) = result.unwrap().unwrap();
                 assert_eq!(head.path, "/b");
                 assert!(read == body, "the body read differs");
-                assert_eq!(observed.last().unwrap().len(), body.len());
             }
         }
     }
