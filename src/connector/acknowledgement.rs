@@ -192,8 +192,7 @@ pub(crate) enum ChunkIds {
     #[default]
     None,
     /// Lower-case UUIDs, as the intake answers: each its 16 bytes
-    /// ([`IntakeId::uuid_bytes`]), in the buffer that held the chunk's body
-    /// (its pages already resident), cut to their length.
+    /// ([`IntakeId::uuid_bytes`]).
     Uuids(Box<[u8]>),
     /// Any other ids (16 bytes each, and a string for those that are not
     /// lower-case UUIDs).
@@ -211,10 +210,7 @@ impl ChunkIds {
         }
     }
 
-    /// UUIDs' 16-byte records ([`IntakeId::uuid_bytes`]), one per event;
-    /// the buffer is cut to their length when it is longer (in place: a
-    /// shrinking `realloc` does not copy), so that it does not hold a
-    /// body's 10 MiB.
+    /// UUIDs' 16-byte records ([`IntakeId::uuid_bytes`]), one per event.
     pub(crate) fn from_uuid_records(records: Vec<u8>) -> Self {
         debug_assert_eq!(records.len() % 16, 0);
         if records.is_empty() {

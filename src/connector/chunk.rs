@@ -381,12 +381,6 @@ impl Body {
         }
     }
 
-    /// Its buffer (events' strings), for the chunk's ids once the intake
-    /// acknowledged it: its pages are resident.
-    pub(crate) fn into_buffer(self) -> Vec<u8> {
-        self.raw
-    }
-
     /// The whole encoded body.
     #[cfg(test)]
     pub(crate) fn to_vec(&self) -> Vec<u8> {

@@ -195,11 +195,8 @@ fn work(client: &IntakeClient, jobs: &Mutex<Receiver<Job>>) {
         let Ok(job) = job else {
             return;
         };
-        // The body is given up as soon as the intake answered 2xx (before
-        // its ids are read: its buffer then holds them, cut to their
-        // length, or is freed when they are not kept), else after the last
-        // attempt: a fresh buffer is mapped for each chunk (reusing them
-        // across chunks keeps them resident: measured).
+        // The body is freed as soon as the intake answered 2xx (before its
+        // ids are read), else after the last attempt.
         let sent = client.send(job.body, job.events, job.keep_ids);
         let _ = job.results.send((job.sequence, sent));
     }

@@ -132,10 +132,9 @@ impl IntakeClient {
     }
 
     /// Sends one chunk with its retries; `events` is its event count,
-    /// `keep_ids` whether to keep the ids answered. The body is given up
-    /// once an attempt is answered 2xx, before the answer is read (no
-    /// attempt follows): its buffer holds the ids, or is freed at once
-    /// without them; else it is freed when the sending ends.
+    /// `keep_ids` whether to keep the ids answered. The body is freed once
+    /// an attempt is answered 2xx, before the answer is read (no attempt
+    /// follows); else when the sending ends.
     pub(crate) fn send(&self, body: Body, events: u32, keep_ids: bool) -> Sent {
         let mut body = Some(body);
         let started = Instant::now();
@@ -208,10 +207,7 @@ impl IntakeClient {
     /// One POST; the ids of a 2xx answer are decoded as it is read when
     /// `ids_of` (the chunk's event count) is given, else the answer is
     /// drained: a 100,000-id answer is 4 MB, never held whole. The body is
-    /// taken (set to `None`) when the answer is 2xx: no attempt follows.
-    /// Its buffer then holds the ids (its pages are resident: a fresh
-    /// buffer's first touch costs a page fault per 4 KiB), or is freed at
-    /// once when the ids are not kept.
+    /// freed (set to `None`) when the answer is 2xx: no attempt follows.
     fn attempt(&self, body: &mut Option<Body>, ids_of: Option<u32>) -> Attempt {
         let Some(sending) = body.as_ref() else {
             return Attempt::Retry {
@@ -237,13 +233,9 @@ impl IntakeClient {
         };
         let status = response.status().as_u16();
         let acknowledged = (200..300).contains(&status);
-        let buffer = if acknowledged {
-            body.take()
-                .filter(|_| ids_of.is_some())
-                .map(Body::into_buffer)
-        } else {
-            None
-        };
+        if acknowledged {
+            *body = None;
+        }
         let location = response
             .headers()
             .get("location")
@@ -270,7 +262,7 @@ impl IntakeClient {
             .reader();
         if let (true, Some(events)) = (acknowledged, ids_of) {
             let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
-            return match read_ids(&mut reader, events, buffer.unwrap_or_default()) {
+            return match read_ids(&mut reader, events) {
                 Ok(ReadIds { ids, problem }) => Attempt::Acknowledged(ids, problem),
                 // A 2xx whose body was cut: the intake has the events
                 // (PROTOCOL §2.6 keeps them too), their ids are lost.
@@ -356,30 +348,18 @@ pub(crate) fn ids(answer: &[u8], events: u32) -> Result<Vec<IntakeId>, String> {
 /// the intake's `{"event_ids":["<uuid>",...]}` exactly, each a lower-case
 /// hyphenated UUID, is read in records of 39 bytes (an id, its closing
 /// quote and what follows) straight from the read buffer, so the answer is
-/// never held whole, and each id is written as its 16 bytes into
-/// `records` (the chunk's body buffer, whose pages are resident: emptied
-/// and cut to the ids' length first); anything else is read to its end
-/// and parsed by [`ids`].
-pub(crate) fn read_ids(
-    reader: &mut impl BufRead,
-    events: u32,
-    mut records: Vec<u8>,
-) -> io::Result<ReadIds> {
+/// never held whole, and each id is kept as its 16 bytes; anything else is
+/// read to its end and parsed by [`ids`].
+pub(crate) fn read_ids(reader: &mut impl BufRead, events: u32) -> io::Result<ReadIds> {
     const PREFIX: &[u8] = br#"{"event_ids":[""#;
     const RECORD: usize = 39;
-    // The buffer is cut to the ids' length before anything is read (a
-    // shrinking `realloc`, in place): the body's other pages are given
-    // back before the answer's read buffers are touched.
     let wanted = events as usize;
-    records.clear();
-    records.shrink_to(wanted * 16);
     let mut head = [0u8; PREFIX.len()];
     let read = fill(reader, &mut head)?;
     if read < PREFIX.len() || head != PREFIX || events == 0 {
-        drop(records);
         return general(reader, &head[..read], &[], events);
     }
-    records.reserve_exact(wanted * 16);
+    let mut records = Vec::with_capacity(wanted * 16);
     let decode = |record: &[u8], index: usize| {
         let end: &[u8] = if index + 1 == wanted {
             b"\"]}"
@@ -562,17 +542,11 @@ mod tests {
         }
     }
 
-    /// The ids read from `answer`, each read size and buffer giving the
-    /// same.
+    /// The ids read from `answer`, each read size giving the same.
     fn read_kept(answer: &str, events: u32) -> (Vec<String>, ChunkIds) {
         let mut ids = Vec::new();
         let mut kept = ChunkIds::None;
-        for (step, buffer) in [
-            (1, Vec::new()),
-            (7, vec![b'x'; 100]),
-            (39, Vec::with_capacity(1 << 20)),
-            (1 << 20, vec![b'x'; 1 << 20]),
-        ] {
+        for step in [1, 7, 39, 1 << 20] {
             let mut reader = io::BufReader::with_capacity(
                 step.max(16),
                 Trickle {
@@ -580,7 +554,7 @@ mod tests {
                     step,
                 },
             );
-            kept = read_ids(&mut reader, events, buffer).unwrap().ids;
+            kept = read_ids(&mut reader, events).unwrap().ids;
             let read: Vec<String> = kept.iter().map(|id| id.to_string()).collect();
             assert_eq!(read.len(), kept.len());
             if step > 1 {
@@ -644,7 +618,7 @@ mod tests {
                     step: 7,
                 },
             );
-            read_ids(&mut reader, events, Vec::new()).unwrap().problem
+            read_ids(&mut reader, events).unwrap().problem
         };
         let fast = format!(r#"{{"event_ids":["{A}","{B}"]}}"#);
         assert_eq!(problem(&fast, 2), None);
@@ -691,19 +665,15 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_written_over_the_bodys_buffer_and_it_is_cut_to_their_length() {
+    fn uuids_are_kept_as_16_byte_records() {
         for count in [1, 2, 3, 255, 256, 4096, 65_537, 100_000] {
             let (answer, expected) = answer_of(count);
-            // The body's buffer as the sender hands it over: 10 MiB, most
-            // of it written, none of it ids.
-            let mut body = Vec::with_capacity(10 << 20);
-            body.resize(7_500_000, 0xff);
             let mut reader = io::BufReader::with_capacity(64 * 1024, answer.as_bytes());
-            let kept = read_ids(&mut reader, count as u32, body).unwrap().ids;
+            let kept = read_ids(&mut reader, count as u32).unwrap().ids;
             let ChunkIds::Uuids(records) = &kept else {
                 panic!("{count} UUIDs kept as 16-byte records: {kept:?}");
             };
-            assert_eq!(records.len(), count as usize * 16, "cut to the ids");
+            assert_eq!(records.len(), count as usize * 16, "16 bytes an id");
             let ids: Vec<String> = kept.iter().map(|id| id.to_string()).collect();
             assert_eq!(ids, expected, "{count}");
             for index in [0, count as usize / 2, count as usize - 1] {
@@ -714,12 +684,6 @@ mod tests {
             }
             assert!(kept.get(count as usize).is_none());
         }
-        // More ids than the buffer holds: it grows.
-        let (answer, expected) = answer_of(1000);
-        let mut reader = io::BufReader::new(answer.as_bytes());
-        let kept = read_ids(&mut reader, 1000, vec![1; 100]).unwrap().ids;
-        let ids: Vec<String> = kept.iter().map(|id| id.to_string()).collect();
-        assert_eq!(ids, expected);
     }
 
     #[test]
@@ -740,24 +704,19 @@ mod timing {
 
     /// `cargo test --release --lib reading_100_000_ids -- --ignored --nocapture`:
     /// the best of 50 reads of an answer of 100,000 ids from memory, into
-    /// a resident buffer of their size (the read, the copies through the
-    /// read buffer and the decoding; no page fault, no cut).
+    /// 1.6 MB of 16-byte records (the read, the copies through the read
+    /// buffer, the decoding).
     #[test]
     #[ignore = "a timing, not a check: run by hand"]
     fn reading_100_000_ids() {
         let (answer, _) = super::tests::answer_of(100_000);
         let mut best = f64::MAX;
-        let mut buffer = vec![0u8; 1_600_000];
         for _ in 0..50 {
             let started = std::time::Instant::now();
             let mut reader = io::BufReader::with_capacity(64 * 1024, answer.as_bytes());
-            let kept = read_ids(&mut reader, 100_000, buffer).unwrap().ids;
+            let kept = read_ids(&mut reader, 100_000).unwrap().ids;
             best = best.min(started.elapsed().as_secs_f64());
             assert_eq!(kept.len(), 100_000);
-            buffer = match kept {
-                ChunkIds::Uuids(records) => records.into_vec(),
-                _ => unreachable!(),
-            };
         }
         println!("100,000 ids read in {:.3} ms (best of 50)", best * 1e3);
     }
