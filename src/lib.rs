@@ -136,7 +136,7 @@ pub use config::source::ConfigurationError;
 #[doc(inline)]
 pub use connector::{
     Acknowledgement, CheckpointCursor, CheckpointDatetime, CheckpointTimestamp, Connector,
-    ConnectorContext, JsonEvent, Page, PushError,
+    ConnectorContext, JsonEvent, Page, PollingConnector, PushError,
 };
 pub use module::Module;
 pub use storage::data_directory::{DataDirectory, StorageError};
