@@ -142,6 +142,15 @@ pub enum HttpError {
 }
 
 impl HttpError {
+    /// The system's error behind a [transport](HttpError::Transport)
+    /// failure, if it was one (see [`TransportError::io_error`]).
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            HttpError::Transport { cause, .. } => cause.io_error(),
+            _ => None,
+        }
+    }
+
     /// The HTTP status the platform answered, if it answered (a 3xx for a
     /// [redirect](HttpError::Redirected)).
     pub fn status(&self) -> Option<u16> {
@@ -484,6 +493,17 @@ impl fmt::Display for TransportError {
 }
 
 impl std::error::Error for TransportError {}
+
+impl TransportError {
+    /// The system's error, when the failure was one (a refused or reset
+    /// connection...): its [`kind`](std::io::Error::kind) says which.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match &self.0 {
+            ureq::Error::Io(error) => Some(error),
+            _ => None,
+        }
+    }
+}
 
 /// The start of an answer's body, for error messages.
 pub(crate) fn excerpt(body: &[u8]) -> Option<String> {
