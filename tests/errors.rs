@@ -73,3 +73,32 @@ fn the_kind_of_a_network_failure_is_reached_through_a_vendor_error() {
     );
     assert!(TriggerError::msg("no system error").io_error().is_none());
 }
+
+/// The platform client's errors name their method with the crate's one
+/// public `Method` (issue 24, point 3), and give their system error too.
+#[test]
+fn a_platform_error_names_the_public_method_and_its_system_error() {
+    use sekoia_automation::unversioned::wire::PlatformClient;
+    use sekoia_automation::vendor::Method;
+    use sekoia_automation::{HttpError, Secret};
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = PlatformClient::new(Secret::new("token".to_string()))
+        .with_backoff(std::time::Duration::from_millis(1));
+    let error = client
+        .get(&format!("http://127.0.0.1:{port}/secrets"))
+        .unwrap_err();
+    let method: Option<Method> = match &error {
+        HttpError::Transport { method, .. } => Some(*method),
+        _ => None,
+    };
+    assert_eq!(method, Some(Method::Get), "{error:?}");
+    assert_eq!(
+        error.io_error().map(std::io::Error::kind),
+        Some(ErrorKind::ConnectionRefused)
+    );
+}

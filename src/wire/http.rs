@@ -32,26 +32,9 @@ pub const USER_AGENT: &str = concat!("sekoia-automation-rust/", env!("CARGO_PKG_
 /// Largest response body read (the platform's answers are small).
 const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// An HTTP method the platform uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// `GET`.
-    Get,
-    /// `POST`.
-    Post,
-    /// `PATCH`.
-    Patch,
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Patch => "PATCH",
-        })
-    }
-}
+/// The crate's one HTTP method type: the vendor client's (the platform
+/// uses `GET`, `POST` and `PATCH` of it).
+pub use crate::vendor::Method;
 
 /// Why a request to the platform failed. Never contains the token.
 #[derive(Debug, thiserror::Error)]
@@ -433,6 +416,11 @@ impl PlatformClient {
                         .send(body)?,
                     None => builder.send_empty()?,
                 }
+            }
+            other => {
+                return Err(ureq::Error::BadUri(format!(
+                    "the platform client does not send {other} requests"
+                )));
             }
         };
         let status = response.status().as_u16();
