@@ -15,10 +15,9 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
+use sekoia_automation::connector::ContextFile;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
-use sekoia_automation::{
-    CheckpointCursor, Connector, ConnectorContext, ContextFile, Module, TriggerError,
-};
+use sekoia_automation::{CheckpointCursor, Connector, ConnectorContext, Module, TriggerError};
 use serde_json::{Value, json};
 
 /// Reads its checkpoint, pushes what follows it, advances it, then stops.

@@ -24,11 +24,12 @@ mod support;
 mod fake_vendor;
 
 use fake_vendor::{FakeVendor, Reply};
+use sekoia_automation::connector::ConnectorOptions;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::unversioned::wire::{EventSender, PlatformClient};
 use sekoia_automation::{
-    Action, ActionContext, Connector, ConnectorContext, ConnectorOptions, HttpError, Module,
-    Outcome, Secret, Settings, StopSignal, Trigger, TriggerContext, TriggerError,
+    Action, ActionContext, Connector, ConnectorContext, HttpError, Module, Outcome, Secret,
+    Settings, StopSignal, Trigger, TriggerContext, TriggerError,
 };
 use serde_json::{Value, json};
 
