@@ -126,7 +126,8 @@ pub enum HttpError {
 
 impl HttpError {
     /// The system's error behind a [transport](HttpError::Transport)
-    /// failure, if it was one (see [`TransportError::io_error`]).
+    /// failure, if it was one (a refused or reset connection...): its
+    /// [`kind`](std::io::Error::kind) says which.
     pub fn io_error(&self) -> Option<&std::io::Error> {
         match self {
             HttpError::Transport { cause, .. } => cause.io_error(),
