@@ -24,7 +24,7 @@ use schemars::JsonSchema;
 use sekoia_automation::Timestamp;
 use sekoia_automation::testing::{Fault, LocalPlatform, Sandbox};
 use sekoia_automation::{Acknowledgement, Connector, ConnectorContext, JsonEvent, Page};
-use sekoia_automation::{Level, Module, TriggerError};
+use sekoia_automation::{Level, Module, PollingConnector, TriggerError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -94,6 +94,12 @@ impl Connector for CollectFeed {
     const NAME: &'static str = "Collect feed";
     const DESCRIPTION: &'static str = "Collect the events of the fake feed";
 
+    fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+        self.poll(ctx)
+    }
+}
+
+impl PollingConnector for CollectFeed {
     fn next_page(
         &mut self,
         ctx: &ConnectorContext<'_, Self>,

@@ -89,6 +89,18 @@
 //! do, in one line: its `Display` holds its cause, so `source()` does not
 //! return it again (a reporter printing the chain never prints a cause
 //! twice), and no secret is ever in its text.
+//!
+//! Causes are reached by type, not by text: a variant holds its cause as a
+//! typed field (`StorageError::Io { cause, .. }`, `SendEventError::Http {
+//! cause, .. }`), and where a system error can be behind a failure,
+//! `io_error()` returns it ([`TriggerError::io_error`],
+//! [`SendEventError::io_error`], [`HttpError::io_error`],
+//! [`vendor::VendorError::io_error`], [`vendor::TransportError::io_error`])
+//! so that its `kind()` is read directly. [`TriggerError`], what `run`
+//! returns, takes any error with `?`, gives it back with
+//! [`downcast_ref`](TriggerError::downcast_ref), and converts into
+//! `Box<dyn Error + Send + Sync>`; like `anyhow::Error`, it does not
+//! implement `Error` itself (that would conflict with taking any error).
 
 #![warn(missing_docs)]
 // Documented exceptions, each a libc call std has no safe form of:
@@ -150,11 +162,12 @@ pub use config::source::ConfigurationError;
 #[doc(inline)]
 pub use connector::{
     Acknowledgement, CheckpointCursor, CheckpointDatetime, CheckpointTimestamp, Connector,
-    ConnectorContext, JsonEvent, Page, PushError,
+    ConnectorContext, JsonEvent, Page, PollingConnector, PushError,
 };
 pub use module::Module;
 pub use storage::data_directory::{DataDirectory, StorageError};
 pub use storage::persistent_json::PersistentJson;
+pub use trigger::clock::{Clock, SystemClock};
 pub use trigger::context::TriggerContext;
 pub use trigger::stop_signal::StopSignal;
 pub use trigger::{FailureKind, SendEventError, Trigger, TriggerError, TriggerOptions};

@@ -14,7 +14,7 @@ use sekoia_automation::connector::{
     ConnectorOptions, EventError, EventOutcome, EventWriter, IntakeEvent, Refusal,
 };
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::{Connector, ConnectorContext, JsonEvent};
+use sekoia_automation::{Connector, ConnectorContext, JsonEvent, PollingConnector};
 use sekoia_automation::{Module, Settings, Timestamp, TriggerError};
 use serde_json::{Value, json};
 
@@ -872,6 +872,16 @@ impl Connector for Failing {
     const NAME: &'static str = "Failing";
     const DESCRIPTION: &'static str = "Fail to fetch";
 
+    fn options(&self) -> ConnectorOptions {
+        ConnectorOptions::default().stop_signal(Arc::clone(&self.stop))
+    }
+
+    fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+        self.poll(ctx)
+    }
+}
+
+impl PollingConnector for Failing {
     fn next_page(
         &mut self,
         _: &ConnectorContext<'_, Self>,
@@ -884,10 +894,6 @@ impl Connector for Failing {
         } else {
             Err(TriggerError::msg("the vendor answered 502"))
         }
-    }
-
-    fn options(&self) -> ConnectorOptions {
-        ConnectorOptions::default().stop_signal(Arc::clone(&self.stop))
     }
 }
 

@@ -1,15 +1,17 @@
 //! Numbers are never changed: floats parsed exactly, integers beyond 64
 //! bits carried exactly, both written back as the Python SDK writes them,
 //! in action results and trigger events; a non-finite float is refused at
-//! save, never written as `null`.
+//! save, never written as `null`. Integers beyond 64 bits read into a
+//! `serde_json::Value` (arguments, configurations) need the
+//! `exact-numbers` feature (`cargo test --features exact-numbers --test
+//! numbers`, as CI runs it); typed results and `vendor::Json` are exact
+//! without it.
 
 use std::process::ExitCode;
 
-use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::{
-    Action, ActionContext, Module, Outcome, PersistentJson, StorageError, Trigger, TriggerContext,
-    TriggerError,
-};
+use sekoia_automation::testing::{LocalPlatform, Sandbox};
+use sekoia_automation::vendor::Json;
+use sekoia_automation::{Action, ActionContext, Module, Outcome, PersistentJson, StorageError};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -60,56 +62,162 @@ fn fifty_thousand_floats_parse_exactly() {
     );
 }
 
-#[derive(Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
-enum Limit {
-    Count(u64),
-    Named(#[allow(dead_code)] String),
+/// Numbers read into a `serde_json::Value` (the arguments, a trigger's
+/// configuration) and given back: exact with serde_json's
+/// `arbitrary_precision`, which only the `exact-numbers` feature turns on.
+#[cfg(feature = "exact-numbers")]
+mod value_paths {
+    use super::*;
+    use sekoia_automation::testing::RecordedRequest;
+    use sekoia_automation::{Trigger, TriggerContext, TriggerError};
+
+    #[derive(Deserialize, schemars::JsonSchema)]
+    #[serde(untagged)]
+    enum Limit {
+        Count(u64),
+        Named(#[allow(dead_code)] String),
+    }
+
+    #[derive(Deserialize, schemars::JsonSchema)]
+    struct Paging {
+        page: u32,
+    }
+
+    #[derive(Deserialize, schemars::JsonSchema)]
+    struct Arguments {
+        numbers: Value,
+        limit: Limit,
+        #[serde(flatten)]
+        paging: Paging,
+    }
+
+    struct Echo;
+
+    impl Action for Echo {
+        type ModuleConfiguration = ();
+        type Arguments = Arguments;
+        type Results = Value;
+        const NAME: &'static str = "Echo";
+        const DESCRIPTION: &'static str = "Give the numbers back";
+
+        fn run(&self, _: &ActionContext<'_, ()>, arguments: Arguments) -> Outcome<Value> {
+            // Untagged enums and flatten still read numbers.
+            assert!(matches!(arguments.limit, Limit::Count(50)));
+            assert_eq!(arguments.paging.page, 2);
+            Outcome::success(serde_json::json!({"numbers": arguments.numbers}))
+        }
+    }
+
+    #[test]
+    fn an_action_gives_numbers_back_exactly() {
+        let platform = LocalPlatform::start().unwrap();
+        let sandbox = Sandbox::new(&platform).unwrap();
+        sandbox
+            .set(
+                "arguments",
+                &format!(r#"{{"numbers": {NUMBERS}, "limit": 50, "page": 2}}"#),
+            )
+            .unwrap();
+        let code = Module::<()>::with_settings(sandbox.settings())
+            .register("echo", Echo)
+            .run_command("echo");
+        assert_eq!(code, ExitCode::SUCCESS);
+        let finished = platform
+            .requests()
+            .into_iter()
+            .rfind(|request| request.method == "PATCH")
+            .unwrap()
+            .body_text();
+        assert!(
+            finished.contains(&format!(r#""results": {{"numbers": {AS_PYTHON}}}"#)),
+            "{finished}"
+        );
+    }
+
+    struct Forward;
+
+    impl Trigger for Forward {
+        type ModuleConfiguration = ();
+        type Configuration = Value;
+        type Event = Value;
+        const NAME: &'static str = "Forward";
+        const DESCRIPTION: &'static str = "Send its configuration as an event";
+
+        fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
+            ctx.send_event("numbers", ctx.configuration())?;
+            ctx.stop();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_trigger_sends_numbers_exactly() {
+        let platform = LocalPlatform::start().unwrap();
+        let sandbox = Sandbox::new(&platform).unwrap();
+        // As the platform gives every trigger (the Python SDK reads it at start).
+        sandbox.set("module_configuration", "{}").unwrap();
+        sandbox
+            .set(
+                "trigger_configuration",
+                &format!(r#"{{"numbers": {NUMBERS}}}"#),
+            )
+            .unwrap();
+        sandbox.set("liveness_port", "0").unwrap();
+        sandbox.set("metrics_port", "0").unwrap();
+        let code = Module::<()>::with_settings(sandbox.settings())
+            .register("forward", Forward)
+            .run_command("forward");
+        assert_eq!(code, ExitCode::SUCCESS);
+        let event = platform
+            .requests()
+            .into_iter()
+            .find(|request| request.route() == "callback")
+            .map(|request: RecordedRequest| request.body_text())
+            .unwrap();
+        assert!(
+            event.contains(&format!(r#""event": {{"numbers": {AS_PYTHON}}}"#)),
+            "{event}"
+        );
+    }
 }
 
-#[derive(Deserialize, schemars::JsonSchema)]
-struct Paging {
-    page: u32,
+/// Typed results hold integers beyond 64 bits (`u128`, `i128`, the exact
+/// `vendor::Json`) without `exact-numbers`: they are written as Python
+/// writes them.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Exact {
+    id: u128,
+    balance: i128,
+    #[schemars(with = "Value")]
+    vendor: Json,
 }
 
-#[derive(Deserialize, schemars::JsonSchema)]
-struct Arguments {
-    numbers: Value,
-    limit: Limit,
-    #[serde(flatten)]
-    paging: Paging,
-}
+struct Typed;
 
-struct Echo;
-
-impl Action for Echo {
+impl Action for Typed {
     type ModuleConfiguration = ();
-    type Arguments = Arguments;
-    type Results = Value;
-    const NAME: &'static str = "Echo";
-    const DESCRIPTION: &'static str = "Give the numbers back";
+    type Arguments = Value;
+    type Results = Exact;
+    const NAME: &'static str = "Typed";
+    const DESCRIPTION: &'static str = "Give exact numbers as typed results";
 
-    fn run(&self, _: &ActionContext<'_, ()>, arguments: Arguments) -> Outcome<Value> {
-        // Untagged enums and flatten still read numbers.
-        assert!(matches!(arguments.limit, Limit::Count(50)));
-        assert_eq!(arguments.paging.page, 2);
-        Outcome::success(serde_json::json!({"numbers": arguments.numbers}))
+    fn run(&self, _: &ActionContext<'_, ()>, _: Value) -> Outcome<Exact> {
+        Outcome::success(Exact {
+            id: u128::MAX,
+            balance: i128::MIN,
+            vendor: NUMBERS.parse().unwrap(),
+        })
     }
 }
 
 #[test]
-fn an_action_gives_numbers_back_exactly() {
+fn typed_results_give_numbers_back_exactly_by_default() {
     let platform = LocalPlatform::start().unwrap();
     let sandbox = Sandbox::new(&platform).unwrap();
-    sandbox
-        .set(
-            "arguments",
-            &format!(r#"{{"numbers": {NUMBERS}, "limit": 50, "page": 2}}"#),
-        )
-        .unwrap();
+    sandbox.set("arguments", "{}").unwrap();
     let code = Module::<()>::with_settings(sandbox.settings())
-        .register("echo", Echo)
-        .run_command("echo");
+        .register("typed", Typed)
+        .run_command("typed");
     assert_eq!(code, ExitCode::SUCCESS);
     let finished = platform
         .requests()
@@ -117,56 +225,12 @@ fn an_action_gives_numbers_back_exactly() {
         .rfind(|request| request.method == "PATCH")
         .unwrap()
         .body_text();
-    assert!(
-        finished.contains(&format!(r#""results": {{"numbers": {AS_PYTHON}}}"#)),
-        "{finished}"
+    let expected = format!(
+        r#""results": {{"id": {}, "balance": {}, "vendor": {AS_PYTHON}}}"#,
+        u128::MAX,
+        i128::MIN
     );
-}
-
-struct Forward;
-
-impl Trigger for Forward {
-    type ModuleConfiguration = ();
-    type Configuration = Value;
-    type Event = Value;
-    const NAME: &'static str = "Forward";
-    const DESCRIPTION: &'static str = "Send its configuration as an event";
-
-    fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
-        ctx.send_event("numbers", ctx.configuration())?;
-        ctx.stop();
-        Ok(())
-    }
-}
-
-#[test]
-fn a_trigger_sends_numbers_exactly() {
-    let platform = LocalPlatform::start().unwrap();
-    let sandbox = Sandbox::new(&platform).unwrap();
-    // As the platform gives every trigger (the Python SDK reads it at start).
-    sandbox.set("module_configuration", "{}").unwrap();
-    sandbox
-        .set(
-            "trigger_configuration",
-            &format!(r#"{{"numbers": {NUMBERS}}}"#),
-        )
-        .unwrap();
-    sandbox.set("liveness_port", "0").unwrap();
-    sandbox.set("metrics_port", "0").unwrap();
-    let code = Module::<()>::with_settings(sandbox.settings())
-        .register("forward", Forward)
-        .run_command("forward");
-    assert_eq!(code, ExitCode::SUCCESS);
-    let event = platform
-        .requests()
-        .into_iter()
-        .find(|request| request.route() == "callback")
-        .map(|request: RecordedRequest| request.body_text())
-        .unwrap();
-    assert!(
-        event.contains(&format!(r#""event": {{"numbers": {AS_PYTHON}}}"#)),
-        "{event}"
-    );
+    assert!(finished.contains(&expected), "{finished}");
 }
 
 #[test]

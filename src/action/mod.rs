@@ -158,14 +158,23 @@ pub struct ActionContext<'a, C> {
     updated_secrets: RefCell<Map<String, Value>>,
     secret_names: &'a [String],
     settings: Settings,
-    stop: OnceCell<(Arc<StopSignal>, Option<SignalListener>)>,
+    stop: Arc<StopSignal>,
+    /// In a module run: SIGTERM and SIGINT raise `stop`, from the first
+    /// use of the stop signal on. `None` in a context made with
+    /// [`new`](ActionContext::new), which installs no signal handler.
+    signals: Option<OnceCell<Option<SignalListener>>>,
     vendor: OnceCell<VendorClient>,
 }
 
 impl<'a, C> ActionContext<'a, C> {
     /// A context outside any module run, to unit-test an action's `run`
     /// without a platform: logs are kept in the context ([`logs`](Self::logs))
-    /// and no secret is declared.
+    /// and no secret is declared. Nothing is read from the process: the
+    /// settings are [`Settings::default`] (set others with
+    /// [`with_settings`](Self::with_settings)), and the stop signal is a
+    /// plain [`StopSignal`] no process signal raises (set one with
+    /// [`with_stop_signal`](Self::with_stop_signal)); only a module run
+    /// listens for SIGTERM and SIGINT.
     ///
     /// ```
     /// use sekoia_automation::{ActionContext, DataDirectory, Level};
@@ -190,8 +199,9 @@ impl<'a, C> ActionContext<'a, C> {
             data_directory,
             Sink::default(),
             &[],
-            Settings::from_env(),
+            Settings::default(),
         )
+        .without_signals()
     }
 
     pub(crate) fn in_run(
@@ -211,23 +221,51 @@ impl<'a, C> ActionContext<'a, C> {
             updated_secrets: RefCell::default(),
             secret_names,
             settings,
-            stop: OnceCell::new(),
+            stop: Arc::new(StopSignal::new()),
+            signals: Some(OnceCell::new()),
             vendor: OnceCell::new(),
         }
+    }
+
+    fn without_signals(mut self) -> Self {
+        self.signals = None;
+        self
     }
 
     /// The context with other settings (a unit test of an action that
     /// reads [`settings`](Self::settings)).
     pub fn with_settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
+        self.vendor = OnceCell::new();
+        self
+    }
+
+    /// The context with `stop` as its stop signal: a unit test raises it
+    /// to end the [`vendor`](Self::vendor) client's requests and waits, as
+    /// SIGTERM does in a module run.
+    ///
+    /// ```
+    /// use sekoia_automation::{ActionContext, DataDirectory, StopSignal};
+    /// use std::sync::Arc;
+    ///
+    /// let data = DataDirectory::new(std::env::temp_dir());
+    /// let arguments = serde_json::json!({});
+    /// let stop = Arc::new(StopSignal::new());
+    /// let ctx = ActionContext::new(&(), &arguments, &data).with_stop_signal(Arc::clone(&stop));
+    /// stop.stop();
+    /// assert!(ctx.vendor().get("http://127.0.0.1:9/").send().is_err());
+    /// ```
+    pub fn with_stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
+        self.stop = stop;
+        self.vendor = OnceCell::new();
         self
     }
 
     /// The settings the module runs with: the retry backoff unit, the
     /// data directory, the manifest path... as set on the
     /// [`Module`](crate::Module) builder or by the `SEKOIA_AUTOMATION_*`
-    /// variables ([`Settings::from_env`] in a context made with
-    /// [`new`](Self::new)). An action that retries a vendor waits in the
+    /// variables ([`Settings::default`] in a context made with
+    /// [`new`](Self::new), unless [`with_settings`](Self::with_settings)). An action that retries a vendor waits in the
     /// same unit as the SDK's own retries, so that a test that shortens
     /// one shortens both.
     ///
@@ -251,7 +289,7 @@ impl<'a, C> ActionContext<'a, C> {
     /// authentication of its own, so requests give full URLs and their
     /// headers. Its retries wait in units of the settings' `retry_backoff`
     /// (a test that shortens the SDK's waits shortens these) and every wait
-    /// ends at SIGTERM/SIGINT.
+    /// ends at the context's stop signal (in a module run, SIGTERM/SIGINT).
     ///
     /// ```no_run
     /// use sekoia_automation::vendor::RetryPolicy;
@@ -309,15 +347,14 @@ impl<'a, C> ActionContext<'a, C> {
             .stop_signal(self.stop_signal())
     }
 
-    /// The run's stop signal, raised by SIGTERM and SIGINT from the first
-    /// call on (the listener lives as long as the context).
+    /// The run's stop signal. In a module run, SIGTERM and SIGINT raise it
+    /// from the first call on (the listener lives as long as the context);
+    /// in a context made with [`new`](Self::new), only its holder does.
     pub(crate) fn stop_signal(&self) -> Arc<StopSignal> {
-        let (stop, _) = self.stop.get_or_init(|| {
-            let stop = Arc::new(StopSignal::new());
-            let listener = SignalListener::start(Arc::clone(&stop)).ok();
-            (stop, listener)
-        });
-        Arc::clone(stop)
+        if let Some(signals) = &self.signals {
+            signals.get_or_init(|| SignalListener::start(Arc::clone(&self.stop)).ok());
+        }
+        Arc::clone(&self.stop)
     }
 
     /// The records logged through this context so far (in a module run, also
@@ -566,5 +603,56 @@ mod tests {
             matches!(error, VendorError::Interrupted { attempts: 0, .. }),
             "{error}"
         );
+    }
+
+    /// The process's current action for `signal`.
+    #[allow(unsafe_code)] // sigaction(2) as a query: std has no equivalent.
+    fn handler(signal: libc::c_int) -> libc::sighandler_t {
+        // SAFETY: a query (no new action), into a zeroed `sigaction`.
+        unsafe {
+            let mut current: libc::sigaction = std::mem::zeroed();
+            assert_eq!(libc::sigaction(signal, std::ptr::null(), &mut current), 0);
+            current.sa_sigaction
+        }
+    }
+
+    /// A context made for a test installs no signal handler, however it
+    /// is used: checked in a child process (this test binary, running this
+    /// test alone), where no other test installs one.
+    #[test]
+    fn a_test_context_installs_no_signal_handler() {
+        const CHILD: &str = "SEKOIA_AUTOMATION_SIGNAL_TEST_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let before = [handler(libc::SIGINT), handler(libc::SIGTERM)];
+            let data = DataDirectory::new(std::env::temp_dir());
+            let arguments = Value::Null;
+            let ctx = ActionContext::new(&(), &arguments, &data);
+            let client = ctx.vendor();
+            assert_eq!(
+                client.retry_policy().backoff(2),
+                Settings::default().retry_backoff * 2,
+                "the default settings, not the environment's"
+            );
+            ctx.stop_signal().stop();
+            assert_eq!([handler(libc::SIGINT), handler(libc::SIGTERM)], before);
+            return;
+        }
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "action::tests::a_test_context_installs_no_signal_handler",
+                "--test-threads=1",
+                "--quiet",
+            ])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(text.contains("1 passed"), "the child ran the test: {text}");
     }
 }

@@ -1,6 +1,6 @@
 //! [`Connector`]: the item kind that collects events from a source and
-//! pushes them to a Sekoia.io intake; [`Page`]: what the default polling
-//! loop asks for; [`ConnectorOptions`]: the runtime's settings.
+//! pushes them to a Sekoia.io intake; [`PollingConnector`] and [`Page`]:
+//! the polling loop and what it asks for; [`ConnectorOptions`]: the runtime's settings.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +19,7 @@ use crate::wire::timestamp::Timestamp;
 
 /// How long chunks in flight get to be answered once the connector stops.
 pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
-/// The default loop's pause when the configuration has no `frequency`.
+/// The polling loop's pause when the configuration has no `frequency`.
 pub const DEFAULT_FREQUENCY: Duration = Duration::from_secs(60);
 /// `/health` answers 500 after this long without an acknowledged event.
 pub const SECONDS_WITHOUT_EVENTS: u64 = 6 * 3600;
@@ -34,16 +34,17 @@ pub const SECONDS_WITHOUT_EVENTS: u64 = 6 * 3600;
 /// beside its own fields (`Configuration`); `/health` turns unhealthy after
 /// 6 hours without an acknowledged event.
 ///
-/// Write [`next_page`](Self::next_page) (and
-/// [`delivered`](Self::delivered) to advance a checkpoint) and the default
-/// loop does the rest: it pushes each page, waits `frequency` seconds once
-/// a page says there is nothing more, and pauses after a failure; or write
-/// [`run`](Self::run) yourself with
+/// Write [`run`](Self::run): either the polling loop, by implementing
+/// [`PollingConnector`] too ([`next_page`](PollingConnector::next_page), and
+/// [`delivered`](PollingConnector::delivered) to advance a checkpoint) and
+/// calling [`poll`](PollingConnector::poll) — it pushes each page, waits
+/// `frequency` seconds once a page says there is nothing more, and pauses
+/// after a failure — or a loop of your own with
 /// [`push_events`](ConnectorContext::push_events).
 ///
 /// ```no_run
 /// use sekoia_automation::{Acknowledgement, CheckpointCursor, Connector, ConnectorContext, Page};
-/// use sekoia_automation::{Module, TriggerError};
+/// use sekoia_automation::{Module, PollingConnector, TriggerError};
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
 /// struct Configuration { frequency: u64 }
@@ -58,6 +59,12 @@ pub const SECONDS_WITHOUT_EVENTS: u64 = 6 * 3600;
 ///     const NAME: &'static str = "Fetch pages";
 ///     const DESCRIPTION: &'static str = "Collect the source's events";
 ///
+///     fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+///         self.poll(ctx)
+///     }
+/// }
+///
+/// impl PollingConnector for Pages {
 ///     fn next_page(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<Page<String>, TriggerError> {
 ///         let cursor = ctx.checkpoint_cursor::<u64>().offset()?.unwrap_or(0);
 ///         let events: Vec<String> = (cursor..cursor + 10).map(|n| format!("event {n}")).collect();
@@ -93,28 +100,45 @@ pub trait Connector: Sized + 'static {
     const DESCRIPTION: &'static str;
 
     /// Collects and pushes events until the connector stops; called again
-    /// when it returns or fails (after a pause when it failed). The default
-    /// is the polling loop over [`next_page`](Self::next_page).
-    fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
-        crate::connector::polling::run(self, ctx)
-    }
+    /// when it returns or fails (after a pause when it failed). A polling
+    /// connector writes `self.poll(ctx)` (see [`PollingConnector`]).
+    ///
+    /// # Errors
+    ///
+    /// An error ends this run: the runtime logs and counts it, and runs the
+    /// connector again after a pause (a configuration error is critical).
+    fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError>;
 
-    /// The default loop's one step: the next events of the source, from the
+    /// The runtime's settings for this connector.
+    fn options(&self) -> ConnectorOptions {
+        ConnectorOptions::default()
+    }
+}
+
+/// A connector that pages through its source: the polling loop
+/// ([`poll`](Self::poll)) asks it for the [`next_page`](Self::next_page),
+/// pushes it, and calls [`delivered`](Self::delivered) with the
+/// acknowledgement. Its [`Connector::run`] calls `self.poll(ctx)`; the
+/// example is on [`Connector`].
+pub trait PollingConnector: Connector {
+    /// The loop's one step: the next events of the source, from the
     /// connector's position.
+    ///
+    /// # Errors
+    ///
+    /// An error ends the loop and the run (see [`Connector::run`]).
     fn next_page(
         &mut self,
         ctx: &ConnectorContext<'_, Self>,
-    ) -> Result<Page<Self::Event>, TriggerError> {
-        let _ = ctx;
-        Err(TriggerError::configuration(format!(
-            "the connector `{}` implements neither `run` nor `next_page`: implement one of them",
-            Self::NAME
-        )))
-    }
+    ) -> Result<Page<Self::Event>, TriggerError>;
 
     /// The events of the last page are on the intake: advance the
     /// checkpoint with `acknowledged`. Not called when some were not
     /// delivered (the loop fails, and fetches the page again).
+    ///
+    /// # Errors
+    ///
+    /// An error ends the loop and the run (see [`Connector::run`]).
     fn delivered(
         &mut self,
         ctx: &ConnectorContext<'_, Self>,
@@ -124,19 +148,29 @@ pub trait Connector: Sized + 'static {
         Ok(())
     }
 
-    /// The default loop's pause between polls once the source is caught up:
-    /// the configuration's `frequency` (seconds), else 60 s.
+    /// The loop's pause between polls once the source is caught up: the
+    /// configuration's `frequency` (seconds), else 60 s.
     fn frequency(&self, ctx: &ConnectorContext<'_, Self>) -> Duration {
         ctx.configured_frequency().unwrap_or(DEFAULT_FREQUENCY)
     }
 
-    /// The runtime's settings for this connector.
-    fn options(&self) -> ConnectorOptions {
-        ConnectorOptions::default()
+    /// The polling loop (PROTOCOL-connectors §1.5), until the connector
+    /// stops: each page pushed, the lag, duration and forwarded metrics
+    /// updated, `delivered` called with the acknowledgement, an
+    /// interruptible pause of [`frequency`](Self::frequency) once a page
+    /// says there is nothing more. Blocks until the connector stops or a
+    /// step fails.
+    ///
+    /// # Errors
+    ///
+    /// The first error of `next_page`, of a push (not one caused by the
+    /// stop), or of `delivered`.
+    fn poll(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+        crate::connector::polling::run(self, ctx)
     }
 }
 
-/// One step of the default loop: events, the date of the most recent one
+/// One step of the polling loop: events, the date of the most recent one
 /// (for the lag metric), and whether more are waiting (poll again at once).
 ///
 /// ```

@@ -3,7 +3,8 @@
 //! SDK 1.27's `Connector` and free of its ways of losing events.
 //!
 //! - [`Connector`] (the item kind, registered like actions and triggers),
-//!   [`Page`] (the default polling loop's step), [`ConnectorOptions`];
+//!   [`PollingConnector`] and [`Page`] (the polling loop and its step),
+//!   [`ConnectorOptions`];
 //! - [`ConnectorContext`]: configuration and intake key,
 //!   [`push_events`](ConnectorContext::push_events), checkpoints, metrics;
 //! - pushing: [`IntakeEvent`]/[`JsonEvent`] (what an event becomes, written
@@ -76,7 +77,7 @@ pub use checkpoint::{
     Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError, CheckpointTimestamp,
     TimeUnit,
 };
-pub use connector::{Connector, ConnectorOptions, Page};
+pub use connector::{Connector, ConnectorOptions, Page, PollingConnector};
 pub use context::ConnectorContext;
 pub use context_file::ContextFile;
 pub use event::{EventError, EventWriter, IntakeEvent, JsonEvent};

@@ -1,17 +1,17 @@
-//! The default run loop of a [`Connector`] (PROTOCOL-connectors §1.5, with
+//! The polling loop of a [`PollingConnector`] (PROTOCOL-connectors §1.5, with
 //! flaw F7 fixed): pages fetched and pushed, the lag, duration and
 //! forwarded metrics updated, `delivered` called with the acknowledgement,
 //! interruptible pauses of `frequency` once the source is caught up.
 
 use std::time::Instant;
 
-use crate::connector::connector::Connector;
+use crate::connector::connector::PollingConnector;
 use crate::connector::context::ConnectorContext;
 use crate::connector::item::MIN_IDLE;
 use crate::trigger::TriggerError;
 use crate::wire::logging::Level;
 
-pub(crate) fn run<C: Connector>(
+pub(crate) fn run<C: PollingConnector>(
     connector: &mut C,
     ctx: &ConnectorContext<'_, C>,
 ) -> Result<(), TriggerError> {

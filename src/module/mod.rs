@@ -192,7 +192,10 @@ impl<C, S: ModuleState> Module<C, S> {
         self.items.iter().map(Registration::command)
     }
 
-    /// The registered items.
+    /// The registered items, for the tooling (`unversioned::ModuleItems`).
+    /// Outside the semver promise, as the `unversioned` types it returns:
+    /// module code never needs it.
+    #[doc(hidden)]
     pub fn items(&self) -> &[Registration<C>] {
         &self.items
     }

@@ -71,6 +71,64 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+//!
+//! # Testing a trigger or a connector
+//!
+//! A trigger or a connector is tested in the test's own process, no binary
+//! built: a [`Sandbox`] holds its configuration, `Module::with_settings`
+//! (`sandbox.settings()`) runs it with
+//! [`run_command`](crate::Module::run_command), and the [`LocalPlatform`]
+//! records what it sent. The item ends its run with `ctx.stop()` (or the
+//! settings' `max_events`); a time rule is driven by a [`ManualClock`] in
+//! its options, and the clocks themselves, [`Clock`](crate::Clock) and
+//! [`SystemClock`](crate::SystemClock), are at the crate's root.
+//!
+//! ```
+//! use sekoia_automation::testing::{LocalPlatform, Sandbox};
+//! use sekoia_automation::{Module, Trigger, TriggerContext, TriggerError};
+//! use serde_json::{Value, json};
+//!
+//! struct Alerts;
+//!
+//! impl Trigger for Alerts {
+//!     type ModuleConfiguration = Value;
+//!     type Configuration = Value;
+//!     type Event = Value;
+//!     const NAME: &'static str = "Alerts";
+//!     const DESCRIPTION: &'static str = "Send the configured alert";
+//!
+//!     fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
+//!         ctx.send_event("alert", &ctx.configuration()["alert"])?;
+//!         ctx.stop();
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let platform = LocalPlatform::start()?;
+//! let sandbox = Sandbox::new(&platform)?;
+//! sandbox.set("module_configuration", "{}")?;
+//! sandbox.set_json("trigger_configuration", &json!({"alert": {"id": 7}}))?;
+//! // No liveness or metrics server on a fixed port.
+//! sandbox.set("liveness_port", "0")?;
+//! sandbox.set("metrics_port", "0")?;
+//! let code = Module::<Value>::with_settings(sandbox.settings())
+//!     .register("alerts", Alerts)
+//!     .run_command("alerts");
+//! assert_eq!(code, std::process::ExitCode::SUCCESS);
+//! let events: Vec<Value> = platform
+//!     .requests()
+//!     .iter()
+//!     .filter(|request| request.method == "POST" && request.route() == "callback")
+//!     .filter_map(|request| request.json())
+//!     .collect();
+//! assert_eq!(events[0]["event"], json!({"id": 7}));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A connector is run the same way, with its `connector_configuration`
+//! (an `intake_key`; the events go to the sandbox's `intake_url`): its
+//! batches are the platform's `POST …/batch` requests.
+
 mod assets;
 mod batch;
 mod fault;
@@ -78,7 +136,7 @@ mod recorded;
 mod sandbox;
 mod server;
 
-pub use crate::trigger::clock::{Clock, ManualClock, SystemClock};
+pub use crate::trigger::clock::ManualClock;
 pub use assets::AssetTasks;
 pub use fault::Fault;
 /// The local platform's pseudo-random numbers, for the crate's tests too.

@@ -186,7 +186,7 @@ pub(crate) fn rewrite(
 }
 
 /// Whether two JSON values say the same thing. Numbers are compared by
-/// value, not by their text (`arbitrary_precision` keeps the text: `-1.5e3`
+/// value, not by their text (`exact-numbers` keeps the text: `-1.5e3`
 /// and `-1500.0` are the same float), but an integer never equals a float,
 /// as Python's `json.dumps` writes `1` and `1.0` differently.
 fn same_json(a: &Value, b: &Value) -> bool {

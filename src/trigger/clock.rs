@@ -15,7 +15,8 @@ use crate::wire::timestamp::Timestamp;
 /// A source of the current UTC time.
 ///
 /// ```
-/// use sekoia_automation::testing::{Clock, ManualClock, SystemClock};
+/// use sekoia_automation::testing::ManualClock;
+/// use sekoia_automation::{Clock, SystemClock};
 /// use std::time::Duration;
 ///
 /// let manual = ManualClock::new(SystemClock.now());
@@ -39,7 +40,7 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// The system's wall clock.
 ///
 /// ```
-/// use sekoia_automation::testing::{Clock, SystemClock};
+/// use sekoia_automation::{Clock, SystemClock};
 /// assert!(SystemClock.now().micros_since_epoch() > 0);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -57,7 +58,8 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use sekoia_automation::Timestamp;
-/// use sekoia_automation::testing::{Clock, ManualClock};
+/// use sekoia_automation::Clock;
+/// use sekoia_automation::testing::ManualClock;
 /// use std::time::{Duration, UNIX_EPOCH};
 ///
 /// let clock = ManualClock::new(Timestamp::from(UNIX_EPOCH + Duration::from_secs(1_767_323_045)));

@@ -347,6 +347,78 @@ impl TriggerError {
     pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
         self.error.downcast_ref::<E>()
     }
+
+    /// The system's error behind it, if there is one, so that its
+    /// [`kind`](std::io::Error::kind) is read without parsing the message:
+    /// an [`io::Error`](std::io::Error) itself, the cause of one of the
+    /// crate's errors ([`StorageError::Io`], [`SendEventError::io_error`],
+    /// [`HttpError::io_error`], [`VendorError::io_error`](crate::vendor::VendorError::io_error)),
+    /// else the first `io::Error` in the underlying error's
+    /// [`source`](StdError::source) chain.
+    ///
+    /// ```
+    /// use sekoia_automation::TriggerError;
+    /// use std::io::ErrorKind;
+    ///
+    /// let error = TriggerError::from(std::fs::read("/nonexistent/state.json").unwrap_err());
+    /// assert_eq!(error.io_error().map(|e| e.kind()), Some(ErrorKind::NotFound));
+    /// assert!(TriggerError::msg("boom").io_error().is_none());
+    /// ```
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        let error: &(dyn StdError + 'static) = &*self.error;
+        if let Some(StorageError::Io { cause, .. }) = error.downcast_ref::<StorageError>() {
+            return Some(cause);
+        }
+        let known = error
+            .downcast_ref::<SendEventError>()
+            .and_then(SendEventError::io_error)
+            .or_else(|| {
+                error
+                    .downcast_ref::<HttpError>()
+                    .and_then(HttpError::io_error)
+            })
+            .or_else(|| {
+                error
+                    .downcast_ref::<crate::vendor::VendorError>()
+                    .and_then(crate::vendor::VendorError::io_error)
+            });
+        if known.is_some() {
+            return known;
+        }
+        let mut next = Some(error);
+        while let Some(current) = next {
+            if let Some(io) = current.downcast_ref::<std::io::Error>() {
+                return Some(io);
+            }
+            next = current.source();
+        }
+        None
+    }
+}
+
+/// A `TriggerError` in the ecosystem's error box (`?` in a function
+/// returning `Result<_, Box<dyn Error + Send + Sync>>`): the underlying
+/// error itself, so that `downcast_ref` finds its type. Its
+/// [`FailureKind`] is a runtime matter and is not kept.
+///
+/// ```
+/// use sekoia_automation::TriggerError;
+/// use std::error::Error;
+///
+/// fn fetch() -> Result<(), TriggerError> {
+///     Err(std::io::Error::other("disk full").into())
+/// }
+/// fn caller() -> Result<(), Box<dyn Error + Send + Sync>> {
+///     fetch()?;
+///     Ok(())
+/// }
+/// let error = caller().unwrap_err();
+/// assert!(error.downcast_ref::<std::io::Error>().is_some());
+/// ```
+impl From<TriggerError> for Box<dyn StdError + Send + Sync + 'static> {
+    fn from(error: TriggerError) -> Self {
+        error.error
+    }
 }
 
 impl<E: StdError + Send + Sync + 'static> From<E> for TriggerError {
@@ -463,6 +535,21 @@ pub enum SendEventError {
 }
 
 impl SendEventError {
+    /// The system's error behind it, if there is one: the directory's
+    /// removal, the refused path's file system check, or the platform's
+    /// connection.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            SendEventError::RemoveDirectory { cause, .. } => Some(cause),
+            SendEventError::Refused {
+                cause: StorageError::Io { cause, .. },
+                ..
+            } => Some(cause),
+            SendEventError::Http { cause, .. } => cause.io_error(),
+            _ => None,
+        }
+    }
+
     /// The platform's status for a failed send: the answered status, or 500
     /// when it could not be reached (as the Python SDK counts it); `None`
     /// when the event never left.

@@ -309,7 +309,7 @@ impl<C> Api<C> {
     ///     .file("action_get_tidewatch_host.json");
     /// let get_host = Api::get("host/{ip}").name("Get host").identity(GET_HOST);
     /// let module = Module::<Documented>::new().register("get-host", get_host);
-    /// assert_eq!(module.items()[0].manifest().identity(), GET_HOST);
+    /// assert_eq!(module.commands().collect::<Vec<_>>(), ["get-host"]);
     /// ```
     pub const fn identity(mut self, identity: Identity) -> Self {
         self.identity = identity;

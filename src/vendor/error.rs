@@ -163,6 +163,15 @@ pub enum VendorError {
 }
 
 impl VendorError {
+    /// The system's error behind a [transport](VendorError::Transport)
+    /// failure, if it was one (see [`TransportError::io_error`]).
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            VendorError::Transport { cause, .. } => cause.io_error(),
+            _ => None,
+        }
+    }
+
     /// The HTTP status the vendor answered, if it answered with an error status.
     ///
     /// ```
@@ -256,6 +265,16 @@ impl TransportError {
     /// What kind of failure it is.
     pub fn kind(&self) -> TransportKind {
         self.kind
+    }
+
+    /// The system's error, when the failure was one (a refused or reset
+    /// connection, a broken pipe...): its [`kind`](std::io::Error::kind)
+    /// says which, without reading the message.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match &*self.inner {
+            ureq::Error::Io(error) => Some(error),
+            _ => None,
+        }
     }
 
     /// The name of the equivalent `requests` exception (`ConnectionError`,

@@ -32,35 +32,10 @@ pub const USER_AGENT: &str = concat!("sekoia-automation-rust/", env!("CARGO_PKG_
 /// Largest response body read (the platform's answers are small).
 const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// An HTTP method the platform uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// `GET`.
-    Get,
-    /// `POST`.
-    Post,
-    /// `PATCH`.
-    Patch,
-    /// `PUT` (the S3 file backend).
-    Put,
-    /// `HEAD` (the S3 file backend).
-    Head,
-    /// `DELETE` (the S3 file backend).
-    Delete,
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Patch => "PATCH",
-            Method::Put => "PUT",
-            Method::Head => "HEAD",
-            Method::Delete => "DELETE",
-        })
-    }
-}
+/// The crate's one HTTP method type: the vendor client's (the platform
+/// uses `GET`, `POST` and `PATCH` of it, the S3 file backend `PUT`, `HEAD`
+/// and `DELETE` too).
+pub use crate::vendor::Method;
 
 /// Why a request to the platform failed. Never contains the token.
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +126,16 @@ pub enum HttpError {
 }
 
 impl HttpError {
+    /// The system's error behind a [transport](HttpError::Transport)
+    /// failure, if it was one (a refused or reset connection...): its
+    /// [`kind`](std::io::Error::kind) says which.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            HttpError::Transport { cause, .. } => cause.io_error(),
+            _ => None,
+        }
+    }
+
     /// The HTTP status the platform answered, if it answered (a 3xx for a
     /// [redirect](HttpError::Redirected)).
     pub fn status(&self) -> Option<u16> {
@@ -442,6 +427,11 @@ impl PlatformClient {
                     None => builder.send_empty()?,
                 }
             }
+            other => {
+                return Err(ureq::Error::BadUri(format!(
+                    "the platform client does not send {other} requests"
+                )));
+            }
         };
         let status = response.status().as_u16();
         let location = (300..400)
@@ -506,6 +496,17 @@ impl fmt::Display for TransportError {
 }
 
 impl std::error::Error for TransportError {}
+
+impl TransportError {
+    /// The system's error, when the failure was one (a refused or reset
+    /// connection...): its [`kind`](std::io::Error::kind) says which.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match &self.0 {
+            ureq::Error::Io(error) => Some(error),
+            _ => None,
+        }
+    }
+}
 
 /// The start of an answer's body, for error messages.
 pub(crate) fn excerpt(body: &[u8]) -> Option<String> {

@@ -331,8 +331,15 @@ mod examples {
         // Expected strings produced by CPython 3.11 `json.dumps(json.loads(text))`.
         let text = r#"[255.66666666666666, 9007199254740993.0, 12345678901234567890123, -98765432109876543210987654321, 0.1, 1E5, 1e22, 1e-7, 5e-324, 1.7976931348623157e308, 18446744073709551615, -9223372036854775808, 3]"#;
         let python = r#"[255.66666666666666, 9007199254740992.0, 12345678901234567890123, -98765432109876543210987654321, 0.1, 100000.0, 1e+22, 1e-07, 5e-324, 1.7976931348623157e+308, 18446744073709551615, -9223372036854775808, 3]"#;
-        let value: serde_json::Value = serde_json::from_str(text).unwrap();
-        assert_eq!(to_string(&value).unwrap(), python);
+        // The crate's exact JSON keeps every number, whatever the features.
+        let exact: crate::vendor::Json = text.parse().unwrap();
+        assert_eq!(to_string(&exact).unwrap(), python);
+        // A `serde_json::Value` does with `exact-numbers` (arbitrary_precision).
+        #[cfg(feature = "exact-numbers")]
+        {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(to_string(&value).unwrap(), python);
+        }
         assert_eq!(to_string(&[1e22f64, 0.5]).unwrap(), "[1e+22, 0.5]");
     }
 

@@ -14,8 +14,9 @@ pub use std::sync::{Arc, Mutex};
 pub use std::thread::JoinHandle;
 pub use std::time::{Duration, Instant};
 
+pub use sekoia_automation::Clock;
 pub use sekoia_automation::StopSignal;
-pub use sekoia_automation::testing::{Clock, ManualClock};
+pub use sekoia_automation::testing::ManualClock;
 pub use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
 pub use sekoia_automation::{Level, Module, Settings, Timestamp};
 pub use sekoia_automation::{SendEventError, TriggerOptions};

@@ -556,7 +556,7 @@ impl S3Client {
         body: Option<&[u8]>,
     ) -> Result<Answer, ureq::Error> {
         let mut response = match method {
-            Method::Put | Method::Post | Method::Patch => {
+            Method::Put | Method::Post => {
                 let mut builder = match method {
                     Method::Post => self.agent.post(url),
                     _ => self.agent.put(url),
@@ -580,6 +580,11 @@ impl S3Client {
                 builder
                     .header("authorization", authorization.expose())
                     .call()?
+            }
+            other => {
+                return Err(ureq::Error::BadUri(format!(
+                    "the S3 client does not send {other} requests"
+                )));
             }
         };
         let status = response.status().as_u16();
