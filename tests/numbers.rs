@@ -262,3 +262,63 @@ fn a_non_finite_float_is_refused_at_save_and_the_file_kept() {
     assert_eq!(state.rates, [1.5]);
     state.discard();
 }
+
+/// Typed arguments read integers beyond 64 bits exactly without
+/// `exact-numbers`: they are read from the text, not from a `Value`.
+#[derive(Deserialize, schemars::JsonSchema)]
+struct Wide {
+    id: u128,
+    balance: i128,
+    ratio: f64,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct WideBack {
+    id: u128,
+    balance: i128,
+    ratio: f64,
+}
+
+struct EchoWide;
+
+impl Action for EchoWide {
+    type ModuleConfiguration = ();
+    type Arguments = Wide;
+    type Results = WideBack;
+    const NAME: &'static str = "Echo wide";
+    const DESCRIPTION: &'static str = "Give typed wide integers back";
+
+    fn run(&self, _: &ActionContext<'_, ()>, arguments: Wide) -> Outcome<WideBack> {
+        Outcome::success(WideBack {
+            id: arguments.id,
+            balance: arguments.balance,
+            ratio: arguments.ratio,
+        })
+    }
+}
+
+#[test]
+fn typed_arguments_read_integers_beyond_64_bits_exactly_by_default() {
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = Sandbox::new(&platform).unwrap();
+    sandbox
+        .set(
+            "arguments",
+            r#"{"id": 340282366920938463463374607431768211455, "balance": -98765432109876543210987654321, "ratio": 255.66666666666666}"#,
+        )
+        .unwrap();
+    let code = Module::<()>::with_settings(sandbox.settings())
+        .register("echo_wide", EchoWide)
+        .run_command("echo_wide");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let finished = platform
+        .requests()
+        .into_iter()
+        .rfind(|request| request.method == "PATCH")
+        .unwrap()
+        .body_text();
+    assert!(
+        finished.contains(r#""results": {"id": 340282366920938463463374607431768211455, "balance": -98765432109876543210987654321, "ratio": 255.66666666666666}"#),
+        "{finished}"
+    );
+}

@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 
 use schemars::JsonSchema;
-use serde::Deserialize as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -78,11 +77,24 @@ fn execute_action<A: Action>(
         Ok(prepared) => prepared,
         Err(details) => return (Err(details), None),
     };
+    let text = match environment.source.optional_json_text("arguments") {
+        Ok(Some(text)) => text,
+        Ok(None) => {
+            return (
+                Err(environment.source.missing("arguments").to_string()),
+                None,
+            );
+        }
+        Err(error) => return (Err(error.to_string()), None),
+    };
     let arguments = match environment.source.json("arguments") {
         Ok(arguments) => arguments,
         Err(error) => return (Err(error.to_string()), None),
     };
-    let typed_arguments = match A::Arguments::deserialize(&arguments) {
+    // Typed from the text, not from the `Value`: a `u128` or an exact JSON
+    // type keeps an integer beyond 64 bits that a `Value` rounds without
+    // the `exact-numbers` feature.
+    let typed_arguments = match serde_json::from_str::<A::Arguments>(&text) {
         Ok(typed) => typed,
         Err(error) => {
             return (

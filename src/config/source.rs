@@ -120,6 +120,33 @@ impl ConfigurationSource {
     /// A JSON value, `None` when neither the file nor the variable is set.
     /// A variable may hold plain JSON or base64 of JSON.
     pub fn optional_json(&self, name: &str) -> Result<Option<Value>, ConfigurationError> {
+        let Some(text) = self.optional_json_text(name)? else {
+            return Ok(None);
+        };
+        // JSON that a `Value` cannot hold (a number beyond `f64` without
+        // `exact-numbers`) is refused here, with the reason.
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|error| ConfigurationError::InvalidJson {
+                name: name.to_string(),
+                origin: self
+                    .raw(name)
+                    .ok()
+                    .flatten()
+                    .map(|(_, origin)| origin.describe())
+                    .unwrap_or_default(),
+                detail: error.to_string(),
+            })
+    }
+
+    /// The JSON text of a value (a variable's base64 decoded), checked to
+    /// be JSON: for a typed reading straight from the text, which keeps
+    /// integers beyond 64 bits for a `u128` or an exact JSON type where a
+    /// [`Value`] without `arbitrary_precision` would round them.
+    pub(crate) fn optional_json_text(
+        &self,
+        name: &str,
+    ) -> Result<Option<String>, ConfigurationError> {
         let Some((text, origin)) = self.raw(name)? else {
             return Ok(None);
         };
@@ -128,8 +155,8 @@ impl ConfigurationSource {
             origin: origin.describe(),
             detail,
         };
-        match serde_json::from_str(&text) {
-            Ok(value) => Ok(Some(value)),
+        match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+            Ok(_) => Ok(Some(text)),
             Err(error) => match origin {
                 Origin::File(_) => Err(invalid(error.to_string())),
                 Origin::Variable(_) => decode_base64_json(&text)
@@ -188,14 +215,16 @@ impl Origin {
 
 /// Python's `base64.b64decode` then `json.loads`; padding may be omitted and
 /// surrounding whitespace is ignored.
-fn decode_base64_json(text: &str) -> Result<Value, ()> {
+fn decode_base64_json(text: &str) -> Result<String, ()> {
     const LENIENT: GeneralPurpose = GeneralPurpose::new(
         &base64::alphabet::STANDARD,
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
     );
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let bytes = LENIENT.decode(compact).map_err(|_| ())?;
-    serde_json::from_slice(&bytes).map_err(|_| ())
+    let text = String::from_utf8(bytes).map_err(|_| ())?;
+    serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|_| ())?;
+    Ok(text)
 }
 
 #[cfg(test)]
