@@ -274,6 +274,8 @@ fn main() -> ExitCode {
     };
 
     let ours_sandbox = Sandbox::new(&platform).expect("sandbox");
+    // As the platform gives every connector (the Python SDK reads it at start).
+    ours_sandbox.set("module_configuration", "{}").unwrap();
     ours_sandbox
         .set_json("connector_configuration", &configuration)
         .unwrap();

@@ -52,6 +52,8 @@ fn run(
     for (key, value) in extra.as_object().unwrap() {
         configuration[key] = value.clone();
     }
+    // As the platform gives every connector (the Python SDK reads it at start).
+    sandbox.set("module_configuration", "{}").unwrap();
     sandbox
         .set_json("connector_configuration", &configuration)
         .unwrap();
@@ -470,6 +472,7 @@ fn a_429_ends_the_cycle_even_when_the_connector_ignores_the_error() {
         .into_iter()
         .map(|device| serde_json::from_value(device).unwrap())
         .collect();
+    sandbox.set("module_configuration", "{}").unwrap();
     sandbox
         .set_json(
             "connector_configuration",

@@ -179,6 +179,8 @@ impl Side {
                 .current_dir(self.sandbox.module_directory());
             command
         } else {
+            // As the platform gives every connector (the Python SDK reads it at start).
+            self.sandbox.set("module_configuration", "{}").unwrap();
             self.sandbox
                 .set_json("connector_configuration", &configuration)
                 .unwrap();
