@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::{
-    Action, ActionContext, Module, Outcome, PersistentJson, StorageError, Trigger, TriggerContext,
-    TriggerError,
+    Action, ActionContext, ActionError, Module, Outcome, PersistentJson, StorageError, Trigger,
+    TriggerContext, TriggerError,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -89,11 +89,17 @@ impl Action for Echo {
     const NAME: &'static str = "Echo";
     const DESCRIPTION: &'static str = "Give the numbers back";
 
-    fn run(&self, _: &ActionContext<'_, ()>, arguments: Arguments) -> Outcome<Value> {
+    fn run(
+        &self,
+        _: &ActionContext<'_, ()>,
+        arguments: Arguments,
+    ) -> Result<Outcome<Value>, ActionError> {
         // Untagged enums and flatten still read numbers.
         assert!(matches!(arguments.limit, Limit::Count(50)));
         assert_eq!(arguments.paging.page, 2);
-        Outcome::success(serde_json::json!({"numbers": arguments.numbers}))
+        Ok(Outcome::success(
+            serde_json::json!({"numbers": arguments.numbers}),
+        ))
     }
 }
 

@@ -11,7 +11,8 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use sekoia_automation::typestate::Registered;
 use sekoia_automation::{
-    Action, ActionContext, Module, Outcome, Secret, Trigger, TriggerContext, TriggerError,
+    Action, ActionContext, ActionError, Module, Outcome, Secret, Trigger, TriggerContext,
+    TriggerError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -61,7 +62,7 @@ impl Action for Greet {
         &self,
         ctx: &ActionContext<'_, Configuration>,
         args: GreetArguments,
-    ) -> Outcome<Greeting> {
+    ) -> Result<Outcome<Greeting>, ActionError> {
         // A `Secret` prints as [REDACTED]: logging it by mistake leaks nothing.
         log::info!(
             "greeting {} for {} ({})",
@@ -73,11 +74,11 @@ impl Action for Greet {
         let outcome = Outcome::success(Greeting {
             message: format!("Hello {}{marks}", args.name),
         });
-        if args.excitement > 0 {
+        Ok(if args.excitement > 0 {
             outcome.activate("excited")
         } else {
             outcome.activate("calm")
-        }
+        })
     }
 }
 
