@@ -53,6 +53,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         ".gitignore",
         "manifest.json",
         "action_greet.json",
+        "action_lookup.json",
         "trigger_ticker.json",
     ] {
         assert!(directory.join(file).is_file(), "{file} missing");
@@ -150,7 +151,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         format!(
-            "sekoia-automation check: {}: checked manifest.json, 2 item manifests (action_greet.json, trigger_ticker.json) and their JSON Schemas: ok\n",
+            "sekoia-automation check: {}: checked manifest.json, 3 item manifests (action_greet.json, action_lookup.json, trigger_ticker.json) and their JSON Schemas: ok\n",
             directory.display()
         )
     );
@@ -180,7 +181,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
     assert!(
-        String::from_utf8_lossy(&output.stdout).contains("3 passed"),
+        String::from_utf8_lossy(&output.stdout).contains("5 passed"),
         "{}",
         text(&output)
     );
@@ -243,7 +244,13 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
     let output = Command::new(&binary).arg("--help").output().unwrap();
     assert!(output.status.success(), "{}", text(&output));
     let help = String::from_utf8_lossy(&output.stdout);
-    for needle in ["greet", "ticker", "generate-files", "run-local COMMAND"] {
+    for needle in [
+        "greet",
+        "lookup",
+        "ticker",
+        "generate-files",
+        "run-local COMMAND",
+    ] {
         assert!(help.contains(needle), "{needle:?} not in {help}");
     }
 }

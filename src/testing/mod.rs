@@ -70,12 +70,14 @@
 //! ```
 
 mod batch;
+mod fake_vendor;
 mod fault;
 mod recorded;
 mod sandbox;
 mod server;
 
 pub use crate::trigger::clock::{Clock, ManualClock, SystemClock};
+pub use fake_vendor::{FakeVendor, Reply};
 pub use fault::Fault;
 /// The local platform's pseudo-random numbers, for the crate's tests too.
 #[cfg(test)]

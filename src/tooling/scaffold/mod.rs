@@ -6,7 +6,8 @@
 //!   when the command was built from a checkout, or its version on
 //!   crates.io when the command was installed from crates.io; never an
 //!   absolute path; see [`Dependency`]),
-//!   `src/main.rs` with one action (`greet`) and one trigger (`ticker`), and
+//!   `src/main.rs` with two actions (`greet`, and `lookup` calling the
+//!   service's API) and one trigger (`ticker`), and
 //!   `tests/module.rs` running them against the embedded platform;
 //! - `manifest.json` (a fresh uuid, `version` 0.1.0, the slug derived from
 //!   the name) and the generated item manifests;
