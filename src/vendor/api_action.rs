@@ -986,7 +986,7 @@ fn call<C: Serialize>(
             }
             let underlying = format!(
                 "{status} Server Error: {} for url: {}",
-                reason(status),
+                response.reason(),
                 response.url()
             );
             Err(retry_error(
@@ -1031,13 +1031,6 @@ fn call<C: Serialize>(
         )),
         Err(other) => Err(ApiFailure::unexpected(other)),
     }
-}
-
-fn reason(status: u16) -> &'static str {
-    ureq::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|status| status.canonical_reason())
-        .unwrap_or("")
 }
 
 /// The reference's `log_request_error`: a 4xx.

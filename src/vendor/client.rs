@@ -1379,6 +1379,30 @@ impl VendorResponse {
         self.status
     }
 
+    /// The status's reason phrase, as `requests`' `response.reason` gives
+    /// it in Python modules' messages (`"Not Found"` for a 404): the
+    /// standard phrase of the status (the HTTP library does not keep the
+    /// one the vendor wrote, which is the same for nearly every server);
+    /// empty for a status without one.
+    ///
+    /// ```
+    /// use sekoia_automation::testing::{FakeVendor, Reply};
+    /// use sekoia_automation::vendor::VendorClient;
+    ///
+    /// let vendor = FakeVendor::start()?;
+    /// vendor.route("GET", "/missing", Reply::json(404, "{}"));
+    /// let client = VendorClient::builder().base_url(vendor.url()).build()?;
+    /// let response = client.get("missing").allow_error_status().send()?;
+    /// assert_eq!(format!("{} {}", response.status(), response.reason()), "404 Not Found");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reason(&self) -> &'static str {
+        ureq::http::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|status| status.canonical_reason())
+            .unwrap_or("")
+    }
+
     /// The URL answered (secrets included: do not log it as is).
     pub fn url(&self) -> &str {
         &self.url
