@@ -133,7 +133,7 @@ pub mod s3 {
 #[doc = include_str!("../docs/protocol.md")]
 pub mod protocol {}
 
-pub use action::error::ActionError;
+pub use action::error::{ActionError, ActionResult};
 pub use action::outcome::Outcome;
 pub use action::validator::{AccountValidator, NotValid, ValidationError};
 pub use action::{Action, ActionContext, ArgumentError};

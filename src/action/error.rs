@@ -40,6 +40,10 @@ pub struct ActionError {
     raised: bool,
 }
 
+/// What an action's [`run`](crate::Action::run) returns, in a shorter
+/// signature: `fn run(&self, ctx: &Ctx, args: Args) -> ActionResult<Results>`.
+pub type ActionResult<R> = Result<Outcome<R>, ActionError>;
+
 impl ActionError {
     /// An error stated rather than raised: Python's `self.error(message)`
     /// followed by `return`, reported to the platform only (not to Sentry).
