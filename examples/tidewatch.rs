@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use sekoia_automation::typestate::Registered;
 use sekoia_automation::vendor::{Api, RetryPolicy, VendorRequest, urljoin};
 use sekoia_automation::{AccountValidator, Action, ActionContext, ActionResult, Documented};
-use sekoia_automation::{Module, NotValid, Outcome, Secret, ValidationError};
+use sekoia_automation::{Module, NotValid, Secret, ValidationError};
 use serde::{Deserialize, Serialize};
 
 /// The module configuration; `manifest.json` documents it by hand
