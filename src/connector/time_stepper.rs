@@ -189,7 +189,8 @@ impl TimeStepper {
     /// the window of a failed run again instead of skipping its events.
     ///
     /// ```
-    /// use sekoia_automation::{Connector, ConnectorContext, TimeStepper, TriggerError};
+    /// use sekoia_automation::connector::TimeStepper;
+    /// use sekoia_automation::{Connector, ConnectorContext, TriggerError};
     /// use std::time::Duration;
     ///
     /// struct Alerts {
