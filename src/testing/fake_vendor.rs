@@ -108,7 +108,10 @@ struct Route {
 
 struct Shared {
     stopped: AtomicBool,
+    recording: AtomicBool,
     routes: Mutex<Vec<Route>>,
+    /// Answers what no route matches (else a `404`).
+    otherwise: Mutex<Option<Arc<Handler>>>,
     script: Mutex<VecDeque<Reply>>,
     requests: Mutex<Vec<RecordedRequest>>,
     /// The open connections, shut down when the vendor is dropped.
@@ -136,7 +139,8 @@ impl Shared {
             .find(|route| {
                 route.method.eq_ignore_ascii_case(&request.method) && route.path == request.path
             })
-            .map(|route| Arc::clone(&route.handler));
+            .map(|route| Arc::clone(&route.handler))
+            .or_else(|| lock(&self.otherwise).clone());
         match handler {
             Some(handler) => handler(request),
             None => Reply::json(
@@ -225,7 +229,9 @@ impl FakeVendor {
         let port = listener.local_addr()?.port();
         let shared = Arc::new(Shared {
             stopped: AtomicBool::new(false),
+            recording: AtomicBool::new(true),
             routes: Mutex::new(Vec::new()),
+            otherwise: Mutex::new(None),
             script: Mutex::new(VecDeque::new()),
             requests: Mutex::new(Vec::new()),
             connections: Mutex::new(Vec::new()),
@@ -283,6 +289,23 @@ impl FakeVendor {
             handler: Arc::new(handler),
         });
         self
+    }
+
+    /// Answers every request no route matches with what `handler` makes
+    /// of it (instead of a `404`): a vendor played by one function.
+    pub fn otherwise(
+        &self,
+        handler: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
+    ) -> &Self {
+        *lock(&self.shared.otherwise) = Some(Arc::new(handler));
+        self
+    }
+
+    /// Stops recording requests (a load test sending thousands, whose
+    /// record would only grow); [`requests`](Self::requests) keeps those
+    /// recorded before.
+    pub fn stop_recording(&self) {
+        self.shared.recording.store(false, Ordering::SeqCst);
     }
 
     /// The next replies, in order, whatever the request: faults before
@@ -354,7 +377,9 @@ fn serve(shared: &Shared, stream: TcpStream) {
         };
         let reply = shared.reply(&request);
         request.status = reply.status;
-        lock(&shared.requests).push(request);
+        if shared.recording.load(Ordering::SeqCst) {
+            lock(&shared.requests).push(request);
+        }
         if !reply.delay.is_zero() && shared.sleep(reply.delay) {
             http.abort();
             return;
@@ -482,6 +507,34 @@ mod tests {
         let mut answer = String::new();
         let _ = stream.read_to_string(&mut answer);
         assert_eq!(answer, "", "dropped, not answered an hour later");
+    }
+
+    #[test]
+    fn a_handler_answers_what_no_route_does_and_recording_stops() {
+        let vendor = FakeVendor::start().unwrap();
+        vendor.route("GET", "/routed", Reply::json(200, "{}"));
+        vendor.otherwise(|request| Reply::text(202, request.path.clone()));
+        let close = "Connection: close\r\n";
+        let routed = exchange(
+            &vendor,
+            &format!("GET /routed HTTP/1.1\r\nHost: h\r\n{close}\r\n"),
+        );
+        assert!(routed.starts_with("HTTP/1.1 200 "), "{routed}");
+        let other = exchange(
+            &vendor,
+            &format!("GET /else HTTP/1.1\r\nHost: h\r\n{close}\r\n"),
+        );
+        assert!(
+            other.starts_with("HTTP/1.1 202 ") && other.ends_with("/else"),
+            "{other}"
+        );
+        vendor.stop_recording();
+        let unrecorded = exchange(
+            &vendor,
+            &format!("GET /x HTTP/1.1\r\nHost: h\r\n{close}\r\n"),
+        );
+        assert!(unrecorded.starts_with("HTTP/1.1 202 "), "still answered");
+        assert_eq!(vendor.requests().len(), 2);
     }
 
     #[test]
