@@ -134,3 +134,65 @@ fn a_pem_without_a_certificate_is_refused_when_built() {
         "{error}"
     );
 }
+
+/// An action reaching the appliance unverified: its run's logs say so.
+struct Unverified;
+
+impl sekoia_automation::Action for Unverified {
+    type ModuleConfiguration = serde_json::Value;
+    type Arguments = serde_json::Value;
+    type Results = serde_json::Value;
+    const NAME: &'static str = "Unverified";
+    const DESCRIPTION: &'static str = "test";
+
+    fn run(
+        &self,
+        ctx: &sekoia_automation::ActionContext<'_, serde_json::Value>,
+        _: serde_json::Value,
+    ) -> sekoia_automation::ActionResult<serde_json::Value> {
+        let url = ctx.configuration()["base_url"].as_str().unwrap_or_default();
+        let client = ctx
+            .vendor_client()
+            .base_url(url)
+            .danger_accept_invalid_certificates()
+            .build()?;
+        let answer: serde_json::Value = client.get("status").send_json()?;
+        Ok(sekoia_automation::Outcome::success(answer))
+    }
+}
+
+#[test]
+fn skipping_verification_is_logged_as_a_warning() {
+    use sekoia_automation::testing::{LocalPlatform, Sandbox};
+    let url = appliance();
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = Sandbox::new(&platform).unwrap();
+    sandbox
+        .write_manifest(&serde_json::json!({"slug": "appliance", "version": "1.0.0"}))
+        .unwrap();
+    sandbox
+        .set_json(
+            "module_configuration",
+            &serde_json::json!({"base_url": url}),
+        )
+        .unwrap();
+    sandbox.set("arguments", "{}").unwrap();
+    sekoia_automation::Module::<serde_json::Value>::with_settings(sandbox.settings())
+        .register("unverified", Unverified)
+        .run_command("unverified");
+    let finished = platform
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|request| request.method == "PATCH")
+        .and_then(|request| request.json())
+        .unwrap();
+    assert_eq!(finished["results"], serde_json::json!({"ok": true}));
+    let logs = finished["logs"].as_str().unwrap_or_default();
+    assert!(
+        logs.contains(&format!(
+            ": warning: the vendor client of {url} does not verify TLS certificates"
+        )),
+        "{logs}"
+    );
+}
