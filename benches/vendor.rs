@@ -1,6 +1,6 @@
 //! The vendor client's overhead per request: `cargo bench --bench vendor`.
 //!
-//! A `GET` with a bearer token to a fake vendor API on 127.0.0.1 (tiny_http,
+//! A `GET` with a bearer token to a fake vendor API on 127.0.0.1 (`testing::FakeVendor`,
 //! a 60-byte JSON answer), read whole, over a kept-alive connection:
 //! - `bare_ureq`: a ureq agent configured as the client's (timeouts per
 //!   phase, statuses as values), the header set by hand, the body read;

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use schemars::JsonSchema;
 use sekoia_automation::{
-    Action, ActionContext, Level, Module, Outcome, Secret, Trigger, TriggerContext, TriggerError,
+    Action, ActionContext, ActionError, Level, Module, Outcome, Secret, Trigger, TriggerContext,
+    TriggerError,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -160,7 +161,11 @@ impl Action for LeakyAction {
     const NAME: &'static str = "Leaky";
     const DESCRIPTION: &'static str = "Log and panic with the secrets";
 
-    fn run(&self, ctx: &ActionContext<'_, Config>, _: Value) -> Outcome<Value> {
+    fn run(
+        &self,
+        ctx: &ActionContext<'_, Config>,
+        _: Value,
+    ) -> Result<Outcome<Value>, ActionError> {
         let config = ctx.configuration();
         for leak in leaks(config) {
             ctx.log(Level::Info, &leak);

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
-use sekoia_automation::{Action, ActionContext, Level, Module, Outcome, Secret};
+use sekoia_automation::{Action, ActionContext, ActionError, Level, Module, Outcome, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -70,11 +70,11 @@ impl Action for Triage {
         &self,
         ctx: &ActionContext<'_, Config>,
         args: TriageArguments,
-    ) -> Outcome<TriageResults> {
+    ) -> Result<Outcome<TriageResults>, ActionError> {
         let config = ctx.configuration();
         // `Secret` prints as [REDACTED]: logging it by mistake leaks nothing.
         log::info!("querying {} with key {}", config.base_url, config.api_key);
-        Outcome::from(triage(ctx, args.threshold))
+        Ok(Outcome::from(triage(ctx, args.threshold)))
     }
 }
 

@@ -6,7 +6,7 @@
 //! ```sh
 //! cargo run --example sample_module -- help-module
 //! cargo run --example sample_module -- generate-files /tmp/sample   # with a manifest.json there
-//! cargo run --example sample_module -- run-local lookup ip=10.0.0.1 -c '{"base_url": "https://intel", "api_key": "k"}'
+//! cargo run --example sample_module -- run-local lookup ip=10.0.0.1 -c '{"base_url": "https://intel", "api_key": "my-key"}'
 //! cargo run --example sample_module -- run-local watch --events 2
 //! ```
 
@@ -17,8 +17,8 @@ use schemars::JsonSchema;
 use sekoia_automation::ValidationError;
 use sekoia_automation::typestate::Registered;
 use sekoia_automation::{
-    AccountValidator, Action, ActionContext, Module, Outcome, Secret, Trigger, TriggerContext,
-    TriggerError,
+    AccountValidator, Action, ActionContext, ActionError, Module, Outcome, Secret, Trigger,
+    TriggerContext, TriggerError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -112,7 +112,7 @@ impl Action for Lookup {
         &self,
         ctx: &ActionContext<'_, Config>,
         args: LookupArguments,
-    ) -> Outcome<LookupResults> {
+    ) -> Result<Outcome<LookupResults>, ActionError> {
         log::info!("looking {} up at {}", args.ip, ctx.configuration().base_url);
         let severity = if args.ip.starts_with("10.") {
             Severity::High
@@ -133,11 +133,11 @@ impl Action for Lookup {
             score: Some(if malicious { 90 } else { 10 }),
         };
         let outcome = Outcome::success(results);
-        if malicious {
+        Ok(if malicious {
             outcome.activate("malicious")
         } else {
             outcome.activate("benign")
-        }
+        })
     }
 }
 

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use schemars::JsonSchema;
 use sekoia_automation::{
-    Action, ActionContext, Level, Module, Outcome, Secret, Trigger, TriggerContext, TriggerError,
+    Action, ActionContext, ActionError, Level, Module, Outcome, Secret, Trigger, TriggerContext,
+    TriggerError,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -37,13 +38,18 @@ impl Action for Fail {
     const NAME: &'static str = "Fail";
     const DESCRIPTION: &'static str = "Log a warning, then fail";
 
-    fn run(&self, ctx: &ActionContext<'_, Config>, _: Value) -> Outcome<Value> {
+    fn run(
+        &self,
+        ctx: &ActionContext<'_, Config>,
+        _: Value,
+    ) -> Result<Outcome<Value>, ActionError> {
         ctx.log(Level::Warning, "careful: the vendor is slow");
         let refused: Result<Value, String> = Err(format!(
             "boom: the vendor refused the key {}",
             ctx.configuration().api_key.expose()
         ));
-        Outcome::from(refused)
+        // `?`: the error raised, as a Python exception is.
+        Ok(Outcome::success(refused?))
     }
 }
 
@@ -58,8 +64,8 @@ impl Action for Refuse {
     const NAME: &'static str = "Refuse";
     const DESCRIPTION: &'static str = "End with an explicit failure";
 
-    fn run(&self, _: &ActionContext<'_, Config>, _: Value) -> Outcome<Value> {
-        Outcome::failure("the IP is not routable")
+    fn run(&self, _: &ActionContext<'_, Config>, _: Value) -> Result<Outcome<Value>, ActionError> {
+        Ok(Outcome::failure("the IP is not routable"))
     }
 }
 
@@ -73,7 +79,11 @@ impl Action for Panic {
     const NAME: &'static str = "Panic";
     const DESCRIPTION: &'static str = "Panic";
 
-    fn run(&self, ctx: &ActionContext<'_, Config>, _: Value) -> Outcome<Value> {
+    fn run(
+        &self,
+        ctx: &ActionContext<'_, Config>,
+        _: Value,
+    ) -> Result<Outcome<Value>, ActionError> {
         panic!(
             "cannot parse the answer of {}",
             ctx.configuration().base_url
@@ -92,13 +102,19 @@ impl Action for ThreadPanic {
     const NAME: &'static str = "Thread panic";
     const DESCRIPTION: &'static str = "Panic in a thread of its own";
 
-    fn run(&self, ctx: &ActionContext<'_, Config>, _: Value) -> Outcome<Value> {
+    fn run(
+        &self,
+        ctx: &ActionContext<'_, Config>,
+        _: Value,
+    ) -> Result<Outcome<Value>, ActionError> {
         let key = ctx.configuration().api_key.expose().clone();
         let worker = std::thread::Builder::new()
             .name("worker".into())
             .spawn(move || panic!("the worker lost the key {key}"))
             .expect("a thread");
-        Outcome::success(json!({"worker_panicked": worker.join().is_err()}))
+        Ok(Outcome::success(
+            json!({"worker_panicked": worker.join().is_err()}),
+        ))
     }
 }
 

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use schemars::JsonSchema;
 use sekoia_automation::typestate::Registered;
 use sekoia_automation::vendor::{Api, RetryPolicy, VendorRequest, urljoin};
-use sekoia_automation::{AccountValidator, Action, ActionContext, Documented};
-use sekoia_automation::{Module, NotValid, Outcome, Secret, ValidationError};
+use sekoia_automation::{AccountValidator, Action, ActionContext, ActionResult, Documented};
+use sekoia_automation::{Module, NotValid, Secret, ValidationError};
 use serde::{Deserialize, Serialize};
 
 /// The module configuration; `manifest.json` documents it by hand
@@ -71,11 +71,11 @@ impl Action for ResolveDomain {
     const NAME: &'static str = "Resolve domain";
     const DESCRIPTION: &'static str = "Resolve a domain with Tidewatch’s passive DNS";
 
-    fn run(&self, ctx: &Ctx, args: ResolveArguments) -> Outcome<ResolveResults> {
+    fn run(&self, ctx: &Ctx, args: ResolveArguments) -> ActionResult<ResolveResults> {
         let base = ctx.configuration().base_url.trim_end_matches('/');
         let request = get(ctx, format!("{base}/dns/{}", args.domain));
         let request = request.query("types", args.record_types.join(","));
-        request.send_json::<ResolveResults>().into()
+        Ok(request.send_json::<ResolveResults>().into())
     }
 }
 

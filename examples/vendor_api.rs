@@ -24,8 +24,8 @@ use sekoia_automation::vendor::{
     Auth, Pagination, RateLimit, VendorClient, VendorClientBuilder, VendorError,
 };
 use sekoia_automation::{
-    Action, ActionContext, Level, Module, Outcome, Secret, Settings, Trigger, TriggerContext,
-    TriggerError,
+    Action, ActionContext, ActionError, Level, Module, Outcome, Secret, Settings, Trigger,
+    TriggerContext, TriggerError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -78,8 +78,12 @@ impl Action for GetAlert {
     const DESCRIPTION: &'static str = "Read one alert of the vendor by its id";
     const OUTPUTS: &'static [&'static str] = &["critical", "other"];
 
-    fn run(&self, ctx: &ActionContext<'_, Config>, args: GetAlertArguments) -> Outcome<Alert> {
-        Outcome::from(get_alert(ctx, &args.alert_id))
+    fn run(
+        &self,
+        ctx: &ActionContext<'_, Config>,
+        args: GetAlertArguments,
+    ) -> Result<Outcome<Alert>, ActionError> {
+        Ok(Outcome::from(get_alert(ctx, &args.alert_id)))
     }
 }
 

@@ -3,7 +3,7 @@
 //! the wire for a module written with the Python SDK 1.27.
 //!
 //! ```no_run
-//! use sekoia_automation::{Action, ActionContext, Module, Outcome, Secret};
+//! use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome, Secret};
 //! use serde::{Deserialize, Serialize};
 //! use schemars::JsonSchema;
 //!
@@ -31,8 +31,8 @@
 //!     const NAME: &'static str = "Greet";
 //!     const DESCRIPTION: &'static str = "Say hello";
 //!
-//!     fn run(&self, _ctx: &ActionContext<'_, Config>, args: Arguments) -> Outcome<Greeting> {
-//!         Outcome::success(Greeting { message: format!("Hello {}", args.name) })
+//!     fn run(&self, _ctx: &ActionContext<'_, Config>, args: Arguments) -> Result<Outcome<Greeting>, ActionError> {
+//!         Ok(Outcome::success(Greeting { message: format!("Hello {}", args.name) }))
 //!     }
 //! }
 //!
@@ -151,6 +151,7 @@ pub mod s3 {
 #[doc = include_str!("../docs/protocol.md")]
 pub mod protocol {}
 
+pub use action::error::{ActionError, ActionResult};
 pub use action::outcome::Outcome;
 pub use action::validator::{AccountValidator, NotValid, ValidationError};
 pub use action::{Action, ActionContext, ArgumentError};
@@ -192,7 +193,7 @@ pub use wire::timestamp::Timestamp;
 ///
 /// ```
 /// use sekoia_automation::typestate::Registered;
-/// use sekoia_automation::{Action, ActionContext, Module, Outcome};
+/// use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome};
 ///
 /// struct Ping;
 /// impl Action for Ping {
@@ -201,8 +202,8 @@ pub use wire::timestamp::Timestamp;
 ///     type Results = serde_json::Value;
 ///     const NAME: &'static str = "Ping";
 ///     const DESCRIPTION: &'static str = "Answer pong";
-///     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Outcome<serde_json::Value> {
-///         Outcome::none()
+///     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Result<Outcome<serde_json::Value>, ActionError> {
+///         Ok(Outcome::none())
 ///     }
 /// }
 ///

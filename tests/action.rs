@@ -7,7 +7,9 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use sekoia_automation::ValidationError;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::{AccountValidator, Action, ActionContext, Level, Module, Outcome, Secret};
+use sekoia_automation::{
+    AccountValidator, Action, ActionContext, ActionError, Level, Module, Outcome, Secret,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -27,11 +29,15 @@ impl Action for Echo {
     const NAME: &'static str = "Echo";
     const DESCRIPTION: &'static str = "Echo the arguments";
 
-    fn run(&self, ctx: &ActionContext<'_, Config>, args: Value) -> Outcome<Value> {
+    fn run(
+        &self,
+        ctx: &ActionContext<'_, Config>,
+        args: Value,
+    ) -> Result<Outcome<Value>, ActionError> {
         let config = ctx.configuration();
-        Outcome::success(
+        Ok(Outcome::success(
             json!({"args": args, "url": config.url, "api_key": config.api_key.expose()}),
-        )
+        ))
     }
 }
 
@@ -50,14 +56,21 @@ impl Action for Scripted {
     const NAME: &'static str = "Scripted";
     const DESCRIPTION: &'static str = "Behave as told";
 
-    fn run(&self, ctx: &ActionContext<'_, ()>, args: ScriptedArguments) -> Outcome<Value> {
-        match args.mode.as_str() {
+    fn run(
+        &self,
+        ctx: &ActionContext<'_, ()>,
+        args: ScriptedArguments,
+    ) -> Result<Outcome<Value>, ActionError> {
+        Ok(match args.mode.as_str() {
             "panic" => panic!("the scripted action was told to panic"),
             "string" => Outcome::success(json!("not an object")),
             "list" => Outcome::success(json!([{"a": 1}, {"b": 2}])),
             "list-of-numbers" => Outcome::success(json!([1, 2])),
             "partial" => Outcome::success(json!({"done": 1})).with_error("one lookup failed"),
             "failure" => Outcome::failure("nothing to do"),
+            // `?` on a standard error, and on a message.
+            "question-mark" => Outcome::success(json!({"n": "x".parse::<u32>()?})),
+            "question-mark-message" => Err("no such host: give a known one")?,
             "branches" => Outcome::none()
                 .activate("found")
                 .deactivate("missing")
@@ -79,7 +92,7 @@ impl Action for Scripted {
             )
             .map(Value::Object),
             other => Outcome::failure(format!("unknown mode {other}")),
-        }
+        })
     }
 }
 
@@ -213,6 +226,23 @@ fn results_lists_and_partial_success() {
 }
 
 #[test]
+fn an_error_returned_with_question_mark_is_the_runs_error() {
+    let setup = Platform::new();
+    assert_eq!(setup.run_scripted("question-mark"), ExitCode::SUCCESS);
+    assert_eq!(
+        setup.finished(),
+        json!({"status": "finished", "error": "invalid digit found in string"})
+    );
+
+    let setup = Platform::new();
+    setup.run_scripted("question-mark-message");
+    assert_eq!(
+        setup.finished(),
+        json!({"status": "finished", "error": "no such host: give a known one"})
+    );
+}
+
+#[test]
 fn invalid_results_are_replaced_by_the_error() {
     let setup = Platform::new();
     assert_eq!(setup.run_scripted("string"), ExitCode::SUCCESS);
@@ -293,8 +323,12 @@ fn secrets_are_requested_and_merged_for_declared_keys_only() {
         type Results = Value;
         const NAME: &'static str = "Raw";
         const DESCRIPTION: &'static str = "Show the configuration";
-        fn run(&self, ctx: &ActionContext<'_, Value>, _: Value) -> Outcome<Value> {
-            Outcome::success(ctx.configuration().clone())
+        fn run(
+            &self,
+            ctx: &ActionContext<'_, Value>,
+            _: Value,
+        ) -> Result<Outcome<Value>, ActionError> {
+            Ok(Outcome::success(ctx.configuration().clone()))
         }
     }
     let setup = Platform::with_secrets();
@@ -317,11 +351,15 @@ fn a_secret_never_reaches_the_logs_or_the_error() {
         type Results = Value;
         const NAME: &'static str = "Leaky";
         const DESCRIPTION: &'static str = "Logs its secret by mistake";
-        fn run(&self, ctx: &ActionContext<'_, Config>, _: Value) -> Outcome<Value> {
+        fn run(
+            &self,
+            ctx: &ActionContext<'_, Config>,
+            _: Value,
+        ) -> Result<Outcome<Value>, ActionError> {
             let key = ctx.configuration().api_key.expose();
             log::warn!("calling with {key}");
             ctx.log(Level::Info, format!("key={key}"));
-            Outcome::failure(format!("refused key {key}"))
+            Ok(Outcome::failure(format!("refused key {key}")))
         }
     }
     let setup = Platform::with_secrets();
@@ -643,12 +681,16 @@ fn updated_secrets_are_sent_with_the_finished_patch() {
         type Results = Value;
         const NAME: &'static str = "Rotate";
         const DESCRIPTION: &'static str = "Rotate the API key";
-        fn run(&self, ctx: &ActionContext<'_, Config>, _: Value) -> Outcome<Value> {
+        fn run(
+            &self,
+            ctx: &ActionContext<'_, Config>,
+            _: Value,
+        ) -> Result<Outcome<Value>, ActionError> {
             assert!(ctx.update_secret("url", "not a secret").is_err());
-            Outcome::from(
+            Ok(Outcome::from(
                 ctx.update_secret("api_key", "k-rotated")
                     .map(|()| json!({})),
-            )
+            ))
         }
     }
     let setup = Platform::with_secrets();
@@ -796,12 +838,12 @@ impl Action for ReadSettings {
     const NAME: &'static str = "Read settings";
     const DESCRIPTION: &'static str = "Answer the retry backoff unit";
 
-    fn run(&self, ctx: &ActionContext<'_, ()>, _: Value) -> Outcome<Value> {
+    fn run(&self, ctx: &ActionContext<'_, ()>, _: Value) -> Result<Outcome<Value>, ActionError> {
         let settings = ctx.settings();
-        Outcome::success(json!({
+        Ok(Outcome::success(json!({
             "backoff_ms": settings.retry_backoff.as_millis() as u64,
             "data": settings.data_directory.display().to_string(),
-        }))
+        })))
     }
 }
 
@@ -834,8 +876,8 @@ impl Action for Lenient {
     const NAME: &'static str = "Lenient";
     const DESCRIPTION: &'static str = "Succeed with any configuration";
 
-    fn run(&self, _: &ActionContext<'_, Value>, _: Value) -> Outcome<Value> {
-        Outcome::success(json!({"ran": true}))
+    fn run(&self, _: &ActionContext<'_, Value>, _: Value) -> Result<Outcome<Value>, ActionError> {
+        Ok(Outcome::success(json!({"ran": true})))
     }
 }
 

@@ -1,5 +1,5 @@
 //! Connectors in-process against the embedded platform
-//! (PROTOCOL-connectors §1–3): real loopback HTTP to `/batch`, real files in
+//! (docs/protocol.md §5): real loopback HTTP to `/batch`, real files in
 //! a sandbox. Every wait is bounded; fault-injection runs are quiet.
 
 use std::collections::HashMap;
@@ -140,7 +140,7 @@ fn the_batch_body_and_headers_are_the_python_sdks() {
     let batch = &batches[0];
     assert_eq!(batch.method, "POST");
     assert_eq!(batch.path, "/intake/batch");
-    // PROTOCOL-connectors §2.3, captured from the Python SDK 1.27.0.
+    // docs/protocol.md §5 (*One batch*), captured from the Python SDK 1.27.0.
     assert_eq!(
         batch.body_text(),
         r#"{"intake_key": "KEY123", "jsons": ["{\"a\":\"\u00e9\\\"x\",\"b\":1}", "raw line \u00e9", "{\"n\":null}"]}"#
@@ -650,7 +650,7 @@ fn the_connector_metrics_and_the_modules_share_one_exposition() {
     );
 }
 
-/// PROTOCOL: 100,000 events through a platform answering 30% 5xx, 5%
+/// docs/protocol.md §5: 100,000 events through a platform answering 30% 5xx, 5%
 /// dropped connections and 1% 413. Every event is acknowledged exactly once
 /// by the intake or reported as not delivered; duplicates only where a
 /// dropped connection made a resend unavoidable.

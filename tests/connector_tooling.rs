@@ -86,7 +86,7 @@ fn generate_files_writes_the_connector_manifest_with_the_intake_fields() {
             "docker_parameters",
             "arguments"
         ],
-        "no `results` for a connector (PROTOCOL §6)"
+        "no `results` for a connector (docs/protocol.md §6)"
     );
     assert_eq!(manifest["docker_parameters"], "collect_logs");
     let arguments = &manifest["arguments"];

@@ -12,7 +12,7 @@ use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::unversioned::ModuleItems;
 use sekoia_automation::unversioned::documentation;
 use sekoia_automation::unversioned::generate::{self, GeneratedFile};
-use sekoia_automation::{Action, ActionContext, Module, Outcome};
+use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome};
 use serde_json::{Value, json};
 
 fn fixtures() -> PathBuf {
@@ -293,10 +293,10 @@ impl Action for Ping {
     const DESCRIPTION: &'static str = "";
     const OUTPUTS: &'static [&'static str] = &["pong"];
 
-    fn run(&self, _: &ActionContext<'_, ()>, _: Value) -> Outcome<Value> {
-        Outcome::success(json!({"answer": "pong"}))
+    fn run(&self, _: &ActionContext<'_, ()>, _: Value) -> Result<Outcome<Value>, ActionError> {
+        Ok(Outcome::success(json!({"answer": "pong"}))
             .activate("pong")
-            .activate("surprise")
+            .activate("surprise"))
     }
 }
 
@@ -409,8 +409,8 @@ impl Action for Renamed {
     const NAME: &'static str = "Say hello";
     const DESCRIPTION: &'static str = "Greets";
 
-    fn run(&self, _: &ActionContext<'_, ()>, _: Value) -> Outcome<Value> {
-        Outcome::none()
+    fn run(&self, _: &ActionContext<'_, ()>, _: Value) -> Result<Outcome<Value>, ActionError> {
+        Ok(Outcome::none())
     }
 }
 

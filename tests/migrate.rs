@@ -246,7 +246,7 @@ fn a_new_module_directory_gets_the_stated_identity() {
 
 #[test]
 fn a_stated_file_must_have_its_kind_prefix() {
-    use sekoia_automation::{Action, ActionContext, Documented, Identity, Outcome};
+    use sekoia_automation::{Action, ActionContext, ActionError, Documented, Identity, Outcome};
 
     struct Misnamed;
     impl Action for Misnamed {
@@ -256,8 +256,12 @@ fn a_stated_file_must_have_its_kind_prefix() {
         const NAME: &'static str = "Misnamed";
         const DESCRIPTION: &'static str = "A file without its prefix";
         const IDENTITY: Identity = Identity::new().file("get_host.json");
-        fn run(&self, _: &ActionContext<'_, ()>, _: Documented) -> Outcome<Documented> {
-            Outcome::none()
+        fn run(
+            &self,
+            _: &ActionContext<'_, ()>,
+            _: Documented,
+        ) -> Result<Outcome<Documented>, ActionError> {
+            Ok(Outcome::none())
         }
     }
     let directory = library_copy();
@@ -784,7 +788,7 @@ fn a_schema_the_file_does_not_give_is_not_added() {
 
 #[test]
 fn a_uuid_stated_twice_or_the_modules_is_refused() {
-    use sekoia_automation::{Action, ActionContext, Documented, Identity, Outcome};
+    use sekoia_automation::{Action, ActionContext, ActionError, Documented, Identity, Outcome};
 
     /// States the uuid of `GetHost` (a copied `IDENTITY` line).
     struct Copied;
@@ -799,8 +803,8 @@ fn a_uuid_stated_twice_or_the_modules_is_refused() {
             &self,
             _: &ActionContext<'_, tidewatch::Configuration>,
             _: Documented,
-        ) -> Outcome<Documented> {
-            Outcome::none()
+        ) -> Result<Outcome<Documented>, ActionError> {
+            Ok(Outcome::none())
         }
     }
     /// States the module's uuid.
@@ -816,8 +820,8 @@ fn a_uuid_stated_twice_or_the_modules_is_refused() {
             &self,
             _: &ActionContext<'_, tidewatch::Configuration>,
             _: Documented,
-        ) -> Outcome<Documented> {
-            Outcome::none()
+        ) -> Result<Outcome<Documented>, ActionError> {
+            Ok(Outcome::none())
         }
     }
     let directory = library_copy();

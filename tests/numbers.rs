@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
 use sekoia_automation::vendor::Json;
-use sekoia_automation::{Action, ActionContext, Module, Outcome, PersistentJson, StorageError};
+use sekoia_automation::{
+    Action, ActionContext, ActionError, Module, Outcome, PersistentJson, StorageError,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -100,11 +102,17 @@ mod value_paths {
         const NAME: &'static str = "Echo";
         const DESCRIPTION: &'static str = "Give the numbers back";
 
-        fn run(&self, _: &ActionContext<'_, ()>, arguments: Arguments) -> Outcome<Value> {
+        fn run(
+            &self,
+            _: &ActionContext<'_, ()>,
+            arguments: Arguments,
+        ) -> Result<Outcome<Value>, ActionError> {
             // Untagged enums and flatten still read numbers.
             assert!(matches!(arguments.limit, Limit::Count(50)));
             assert_eq!(arguments.paging.page, 2);
-            Outcome::success(serde_json::json!({"numbers": arguments.numbers}))
+            Ok(Outcome::success(
+                serde_json::json!({"numbers": arguments.numbers}),
+            ))
         }
     }
 
@@ -201,12 +209,12 @@ impl Action for Typed {
     const NAME: &'static str = "Typed";
     const DESCRIPTION: &'static str = "Give exact numbers as typed results";
 
-    fn run(&self, _: &ActionContext<'_, ()>, _: Value) -> Outcome<Exact> {
-        Outcome::success(Exact {
+    fn run(&self, _: &ActionContext<'_, ()>, _: Value) -> Result<Outcome<Exact>, ActionError> {
+        Ok(Outcome::success(Exact {
             id: u128::MAX,
             balance: i128::MIN,
             vendor: NUMBERS.parse().unwrap(),
-        })
+        }))
     }
 }
 
@@ -288,12 +296,16 @@ impl Action for EchoWide {
     const NAME: &'static str = "Echo wide";
     const DESCRIPTION: &'static str = "Give typed wide integers back";
 
-    fn run(&self, _: &ActionContext<'_, ()>, arguments: Wide) -> Outcome<WideBack> {
-        Outcome::success(WideBack {
+    fn run(
+        &self,
+        _: &ActionContext<'_, ()>,
+        arguments: Wide,
+    ) -> Result<Outcome<WideBack>, ActionError> {
+        Ok(Outcome::success(WideBack {
             id: arguments.id,
             balance: arguments.balance,
             ratio: arguments.ratio,
-        })
+        }))
     }
 }
 

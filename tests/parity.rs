@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sekoia_automation::testing::{Fault, LocalPlatform, Sandbox};
 use sekoia_automation::{
-    Action, ActionContext, Module, Outcome, Trigger, TriggerContext, TriggerError,
+    Action, ActionContext, ActionError, Module, Outcome, Trigger, TriggerContext, TriggerError,
 };
 use serde_json::{Value, json};
 
@@ -22,8 +22,8 @@ impl Action for Done {
     const NAME: &'static str = "Done";
     const DESCRIPTION: &'static str = "Finish at once";
 
-    fn run(&self, _: &ActionContext<'_, ()>, _: Value) -> Outcome<Value> {
-        Outcome::success(json!({"done": true}))
+    fn run(&self, _: &ActionContext<'_, ()>, _: Value) -> Result<Outcome<Value>, ActionError> {
+        Ok(Outcome::success(json!({"done": true})))
     }
 }
 

@@ -27,6 +27,7 @@ fn nested_target() -> PathBuf {
 fn a_new_module_builds_passes_its_tests_and_runs() {
     let parent = tempfile::tempdir().unwrap();
     let directory = parent.path().join("scaffolded");
+    // A local checkout, as an author without network access uses one.
     let output = Command::new(CLI)
         .args(["new-module"])
         .arg(&directory)
@@ -35,6 +36,8 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
             "Scaffold Test",
             "--description",
             "A module from the scaffold",
+            "--sekoia-automation-path",
+            env!("CARGO_MANIFEST_DIR"),
         ])
         .output()
         .unwrap();
@@ -50,6 +53,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         ".gitignore",
         "manifest.json",
         "action_greet.json",
+        "action_lookup.json",
         "trigger_ticker.json",
     ] {
         assert!(directory.join(file).is_file(), "{file} missing");
@@ -70,19 +74,45 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         cargo_toml.contains("name = \"scaffold-test\""),
         "{cargo_toml}"
     );
-    assert!(
-        cargo_toml.contains(&format!("path = \"{}\"", env!("CARGO_MANIFEST_DIR"))),
-        "by default, the checkout the command was built from: {cargo_toml}"
+    // The checkout relative to the module: no absolute path to share.
+    let dependency = cargo_toml
+        .lines()
+        .find(|line| line.starts_with("sekoia-automation = "))
+        .unwrap();
+    let relative = dependency
+        .strip_prefix("sekoia-automation = { path = \"")
+        .and_then(|rest| rest.strip_suffix("\" }"))
+        .unwrap_or_else(|| panic!("{dependency}"));
+    assert!(relative.starts_with("../"), "{dependency}");
+    assert_eq!(
+        std::fs::canonicalize(directory.join(relative)).unwrap(),
+        std::fs::canonicalize(env!("CARGO_MANIFEST_DIR")).unwrap()
     );
+    // `type Event = serde_json::Value`, as the docs suggest, needs no edit.
+    let dependencies = cargo_toml.split("[dependencies]").nth(1).unwrap();
+    let dependencies = dependencies.split("\n[").next().unwrap();
+    assert!(dependencies.contains("\nserde_json = "), "{cargo_toml}");
+    assert!(!cargo_toml.contains("[dev-dependencies]"), "{cargo_toml}");
 
     // The image, checked as text (no Docker engine here): a static musl
     // build, alone in a scratch image, as a non-root user.
     let dockerfile = std::fs::read_to_string(directory.join("Dockerfile")).unwrap();
+    let instructions: Vec<&str> = dockerfile
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .collect();
+    assert!(
+        instructions
+            .iter()
+            .all(|line| !line.contains("x86_64") && !line.contains("aarch64")),
+        "no hard-coded target triple:\n{dockerfile}"
+    );
     for needle in [
         "AS build",
-        "rustup target add x86_64-unknown-linux-musl",
-        "cargo build --release --target x86_64-unknown-linux-musl",
-        "target/x86_64-unknown-linux-musl/release/scaffold-test /module",
+        "rustup target add \"$(uname -m)-unknown-linux-musl\"",
+        "target=\"$(uname -m)-unknown-linux-musl\"",
+        "cargo build --release --target \"$target\"",
+        "cp \"target/$target/release/scaffold-test\" /module",
         "\nFROM scratch\n",
         "COPY --from=build /module /module\n",
         "USER 65534:65534\n",
@@ -103,6 +133,10 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
     assert!(dockerignore.contains("target/"));
     let readme = std::fs::read_to_string(directory.join("README.md")).unwrap();
     assert!(readme.contains("cargo run -- run-local greet name=world"));
+    assert!(
+        !readme.contains(r#""api_key": "k""#),
+        "secrets of 4 bytes or more"
+    );
     assert!(readme.contains("cargo test "));
     assert!(readme.contains("not built by the CI"));
 
@@ -117,7 +151,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         format!(
-            "sekoia-automation check: {}: checked manifest.json, 2 item manifests (action_greet.json, trigger_ticker.json) and their JSON Schemas: ok\n",
+            "sekoia-automation check: {}: checked manifest.json, 3 item manifests (action_greet.json, action_lookup.json, trigger_ticker.json) and their JSON Schemas: ok\n",
             directory.display()
         )
     );
@@ -147,7 +181,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
     assert!(
-        String::from_utf8_lossy(&output.stdout).contains("3 passed"),
+        String::from_utf8_lossy(&output.stdout).contains("5 passed"),
         "{}",
         text(&output)
     );
@@ -161,7 +195,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
             "name=world",
             "excitement=1",
             "-c",
-            r#"{"api_key": "k"}"#,
+            r#"{"api_key": "my-key"}"#,
             "--json",
         ])
         .current_dir(&directory)
@@ -169,6 +203,11 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("shorter than"),
+        "the README's secret is long enough to be scrubbed: {}",
+        text(&output)
+    );
     let document: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(document["results"]["message"], "Hello world!");
     assert_eq!(document["outputs"]["excited"], true);
@@ -182,7 +221,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
             "3",
             "--json",
             "-c",
-            r#"{"api_key": "k"}"#,
+            r#"{"api_key": "my-key"}"#,
         ])
         .current_dir(&directory)
         .env_remove("SEKOIA_AUTOMATION_MANIFEST")
@@ -205,7 +244,35 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
     let output = Command::new(&binary).arg("--help").output().unwrap();
     assert!(output.status.success(), "{}", text(&output));
     let help = String::from_utf8_lossy(&output.stdout);
-    for needle in ["greet", "ticker", "generate-files", "run-local COMMAND"] {
+    for needle in [
+        "greet",
+        "lookup",
+        "ticker",
+        "generate-files",
+        "run-local COMMAND",
+    ] {
         assert!(help.contains(needle), "{needle:?} not in {help}");
     }
+}
+
+#[test]
+fn by_default_a_new_module_depends_on_the_crates_repository() {
+    let parent = tempfile::tempdir().unwrap();
+    let directory = parent.path().join("shared");
+    let output = Command::new(CLI)
+        .arg("new-module")
+        .arg(&directory)
+        .args(["--name", "Shared"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let cargo_toml = std::fs::read_to_string(directory.join("Cargo.toml")).unwrap();
+    assert!(
+        cargo_toml.contains(&format!(
+            "sekoia-automation = {{ git = \"{}\" }}",
+            env!("CARGO_PKG_REPOSITORY")
+        )),
+        "{cargo_toml}"
+    );
+    assert!(!cargo_toml.contains("path = "), "{cargo_toml}");
 }

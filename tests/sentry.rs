@@ -13,7 +13,7 @@ use std::process::{Child, ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use sekoia_automation::testing::{Fault, LocalPlatform, Sandbox};
-use sekoia_automation::{Action, ActionContext, Module, Outcome, TriggerOptions};
+use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome, TriggerOptions};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -324,7 +324,7 @@ impl Action for Threads {
     const NAME: &'static str = "Threads";
     const DESCRIPTION: &'static str = "List the process's threads";
 
-    fn run(&self, _: &ActionContext<'_, Value>, _: Value) -> Outcome<Value> {
+    fn run(&self, _: &ActionContext<'_, Value>, _: Value) -> Result<Outcome<Value>, ActionError> {
         // A new thread takes its name once it runs: look a few times.
         let mut names = Vec::new();
         for _ in 0..50 {
@@ -340,7 +340,7 @@ impl Action for Threads {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        Outcome::success(json!({"threads": names}))
+        Ok(Outcome::success(json!({"threads": names})))
     }
 }
 

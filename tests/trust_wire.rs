@@ -28,8 +28,8 @@ use sekoia_automation::connector::ConnectorOptions;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::unversioned::wire::{EventSender, PlatformClient};
 use sekoia_automation::{
-    Action, ActionContext, Connector, ConnectorContext, HttpError, Module, Outcome, Secret,
-    Settings, StopSignal, Trigger, TriggerContext, TriggerError,
+    Action, ActionContext, ActionError, Connector, ConnectorContext, HttpError, Module, Outcome,
+    Secret, Settings, StopSignal, Trigger, TriggerContext, TriggerError,
 };
 use serde_json::{Value, json};
 
@@ -218,8 +218,8 @@ impl Action for Succeed {
     const NAME: &'static str = "Succeed";
     const DESCRIPTION: &'static str = "Succeed";
 
-    fn run(&self, _: &ActionContext<'_, Value>, _: Value) -> Outcome<Value> {
-        Outcome::success(json!({"done": true}))
+    fn run(&self, _: &ActionContext<'_, Value>, _: Value) -> Result<Outcome<Value>, ActionError> {
+        Ok(Outcome::success(json!({"done": true})))
     }
 }
 

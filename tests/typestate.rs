@@ -4,7 +4,7 @@
 //! its compile-fail run only type-checks (`cargo check`), never builds.
 
 use sekoia_automation::typestate::Registered;
-use sekoia_automation::{Action, ActionContext, Module, Outcome, Secret};
+use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome, Secret};
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Config {
@@ -25,8 +25,8 @@ impl Action for Lookup {
         &self,
         _: &ActionContext<'_, Config>,
         args: serde_json::Value,
-    ) -> Outcome<serde_json::Value> {
-        Outcome::success(args)
+    ) -> Result<Outcome<serde_json::Value>, ActionError> {
+        Ok(Outcome::success(args))
     }
 }
 

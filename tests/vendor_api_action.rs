@@ -12,7 +12,7 @@ use std::time::Duration;
 use fake_vendor::{FakeVendor, Recorded, Reply};
 use schemars::JsonSchema;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
-use sekoia_automation::vendor::{Api, ApiAuthentication};
+use sekoia_automation::vendor::{Api, ApiAuthentication, ApiRequest, Json};
 use sekoia_automation::{Module, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -386,13 +386,15 @@ impl sekoia_automation::Action for CountAlerts {
         &self,
         ctx: &sekoia_automation::ActionContext<'_, Config>,
         _: Value,
-    ) -> sekoia_automation::Outcome<Value> {
+    ) -> Result<sekoia_automation::Outcome<Value>, sekoia_automation::ActionError> {
         // The waits are in the module's backoff unit (1 ms in the sandbox).
         let unit = ctx.settings().retry_backoff;
         assert_eq!(ctx.vendor().retry_policy().backoff(3), unit * 4);
         let url = format!("{}/alerts", ctx.configuration().base_url);
-        let alerts: Result<Vec<Value>, _> = ctx.vendor().get(url).send_json();
-        alerts.map(|alerts| json!({"count": alerts.len()})).into()
+        let alerts: Vec<Value> = ctx.vendor().get(url).send_json()?;
+        Ok(sekoia_automation::Outcome::success(
+            json!({"count": alerts.len()}),
+        ))
     }
 }
 
@@ -492,4 +494,224 @@ fn credentials_follow_a_redirect_to_the_same_origin_only() {
     let moved = setup.vendor.requests().pop().unwrap();
     assert_eq!(moved.url, "/moved?key=k+y%2B1");
     assert_eq!(moved.header("x-key"), Some("k y+1"));
+}
+
+// Ports of `GenericAPIAction` overrides of the automation library's
+// Shodan module (`shodan/__init__.py`, `shodan/helpers.py`): each is the
+// few lines of its override.
+
+/// `ShodanAPIAction.get_url`: the API key in the URL.
+fn shodan_key(request: &mut ApiRequest<'_>) -> Result<(), String> {
+    let key = request
+        .configuration("api_key")
+        .map_or("None".to_string(), Json::to_python_str);
+    request.append_query("key", &key);
+    Ok(())
+}
+
+/// `GetDNSResolve.get_url`: the hostnames, joined by commas, after the key.
+fn dns_resolve(request: &mut ApiRequest<'_>) -> Result<(), String> {
+    shodan_key(request)?;
+    let hostnames = request.take_argument("hostnames").ok_or("no `hostnames`")?;
+    let names: Vec<String> = hostnames
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .map(Json::to_python_str)
+        .collect();
+    request.append_query("hostnames", &names.join(","));
+    Ok(())
+}
+
+/// `ShodanAPIAction`: `get_headers` sets only `Accept`, `run` returns
+/// `sanitize_node(super().run(arguments))`.
+const fn shodan(api: Api<Config>) -> Api<Config> {
+    api.authentication(ApiAuthentication::None)
+        .stringify_big_integers()
+}
+
+const DNS_RESOLVE: Api<Config> = described(
+    shodan(Api::get("dns/resolve")).get_url(dns_resolve),
+    "GetDNSResolve",
+);
+const HOST: Api<Config> = described(
+    shodan(Api::get("shodan/host/{ip}").query(&["history", "minify"])).get_url(shodan_key),
+    "GetShodanHost",
+);
+
+#[test]
+fn a_get_url_override_builds_the_url_of_the_reference() {
+    let setup = setup(
+        |_| {
+            Reply::json(
+                200,
+                r#"{"a.com": 18446744073709551617, "b.com": 18446744073709551616, "c.com": -18446744073709551617}"#,
+            )
+        },
+        json!({"api_key": "k3y-1234"}),
+    );
+    let finished = setup.run(DNS_RESOLVE, r#"{"hostnames": ["a.com", "b.com"]}"#);
+    let requests = setup.vendor.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    // The Python module's request (its URL as the SDK 1.27's `requests`
+    // prepares it): the key, then the hostnames, appended by `get_url`;
+    // no `Authorization`; `{}` as body.
+    assert_eq!(
+        request.url,
+        "/api/v2/dns/resolve?key=k3y-1234&hostnames=a.com,b.com"
+    );
+    assert_eq!(request.header("authorization"), None);
+    assert_eq!(request.header("accept"), Some("application/json"));
+    assert_eq!(request.text(), "{}");
+    // `sanitize_node`: above 2^64 only.
+    assert!(
+        setup.finished_body().contains(r#""results": {"a.com": "18446744073709551617", "b.com": 18446744073709551616, "c.com": -18446744073709551617}"#),
+        "{}",
+        setup.finished_body()
+    );
+    let _ = finished;
+}
+
+#[test]
+fn the_query_parameters_follow_the_query_a_get_url_override_wrote() {
+    let setup = setup(|_| Reply::json(200, "{}"), json!({"api_key": "k3y-1234"}));
+    setup.run(
+        HOST,
+        r#"{"ip": "1.2.3.4", "history": true, "minify": false, "other": 1}"#,
+    );
+    let request = &setup.vendor.requests()[0];
+    assert_eq!(
+        request.url,
+        "/api/v2/shodan/host/1.2.3.4?key=k3y-1234&history=True&minify=False"
+    );
+    assert_eq!(request.text(), r#"{"other": 1}"#);
+}
+
+#[test]
+fn a_get_url_override_that_fails_ends_the_action_before_any_request() {
+    let setup = setup(|_| Reply::json(200, "{}"), json!({"api_key": "k3y-1234"}));
+    let finished = setup.run(DNS_RESOLVE, "{}");
+    assert_eq!(
+        finished["error"],
+        "An unexpected error occurred: no `hostnames`"
+    );
+    assert!(setup.vendor.requests().is_empty());
+}
+
+/// Sekoia.io's `GetContextAction.run`: post-processes `super().run()`,
+/// keeping `items` and `has_more` of the answer.
+fn items_and_more(results: Json) -> Result<Json, String> {
+    let keep = |key: &str| {
+        (
+            key.to_string(),
+            results.get(key).cloned().unwrap_or(Json::Null),
+        )
+    };
+    Ok(Json::Object(vec![keep("items"), keep("has_more")]))
+}
+
+const CONTEXT: Api<Config> = described(
+    Api::post("objects/search")
+        .query(&["term", "sort"])
+        .map_results(items_and_more),
+    "GetContextAction",
+);
+
+#[test]
+fn a_run_override_post_processes_the_results() {
+    let setup = setup(
+        |_| {
+            Reply::json(
+                200,
+                r#"{"items": [{"id": 18446744073709551617}], "total": 1, "has_more": false}"#,
+            )
+        },
+        json!({}),
+    );
+    setup.run(CONTEXT, r#"{"term": "x"}"#);
+    assert_eq!(
+        setup.vendor.requests()[0].url,
+        "/api/v2/objects/search?term=x"
+    );
+    assert!(
+        setup
+            .finished_body()
+            .contains(r#""results": {"items": [{"id": 18446744073709551617}], "has_more": false}"#),
+        "{}",
+        setup.finished_body()
+    );
+}
+
+/// Shodan's `GetShodanHostSearch.run`, which writes its own `run`: page
+/// after page with `super().run(arguments)`, stopping when the failed
+/// request has ended the run (`return None`).
+struct HostSearch;
+
+const SEARCH: Api<Config> =
+    shodan(Api::get("shodan/host/search").query(&["query"])).get_url(shodan_key);
+
+impl sekoia_automation::Action for HostSearch {
+    type ModuleConfiguration = Config;
+    type Arguments = Value;
+    type Results = Vec<Json>;
+    const NAME: &'static str = "Search";
+    const DESCRIPTION: &'static str = "test";
+
+    fn run(
+        &self,
+        ctx: &sekoia_automation::ActionContext<'_, Config>,
+        mut arguments: Value,
+    ) -> Result<sekoia_automation::Outcome<Vec<Json>>, sekoia_automation::ActionError> {
+        let mut pages = Vec::new();
+        for page in 1..=3 {
+            arguments["page"] = page.into();
+            pages.extend(SEARCH.call(ctx, &arguments)?);
+        }
+        Ok(sekoia_automation::Outcome::success(pages))
+    }
+}
+
+#[test]
+fn an_action_with_its_own_run_keeps_the_retries_and_the_4xx_handling() {
+    let setup = setup(
+        |_| Reply::json(200, r#"{"page": 1}"#),
+        json!({"api_key": "k3y-1234"}),
+    );
+    setup.vendor.script([
+        Reply::json(200, r#"{"page": 1}"#),
+        Reply::json(503, "{}"),
+        Reply::json(429, r#"{"message": "slow down"}"#),
+    ]);
+    setup
+        .sandbox
+        .set("arguments", r#"{"query": "port:22"}"#)
+        .unwrap();
+    Module::<Config>::with_settings(setup.sandbox.settings())
+        .register("search", HostSearch)
+        .run_command("search");
+    let finished: Value = serde_json::from_str(&setup.finished_body()).unwrap();
+    let urls: Vec<String> = setup
+        .vendor
+        .requests()
+        .iter()
+        .map(|r| r.url.clone())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "/api/v2/shodan/host/search?key=k3y-1234&query=port%3A22",
+            "/api/v2/shodan/host/search?key=k3y-1234&query=port%3A22",
+            "/api/v2/shodan/host/search?key=k3y-1234&query=port%3A22",
+        ],
+        "the 503 retried, the 429 not"
+    );
+    assert_eq!(
+        finished["error"],
+        "slow down (status code: 429, attempts: 2, retries: 1)"
+    );
+    assert!(
+        logs(&finished).contains(r#""response": {"message": "slow down"}"#),
+        "{finished}"
+    );
 }

@@ -1,6 +1,7 @@
 //! [`Action`]: a short program that reads arguments, does one job and reports
 //! an [`Outcome`]; [`ActionContext`]: what it can use while it runs.
 
+pub(crate) mod error;
 pub(crate) mod outcome;
 pub(crate) mod runner;
 pub(crate) mod validator;
@@ -30,7 +31,7 @@ use crate::wire::logging::{self, Level, LogRecord, Sink};
 /// for a module without configuration.
 ///
 /// ```
-/// use sekoia_automation::{Action, ActionContext, Level, Outcome};
+/// use sekoia_automation::{Action, ActionContext, ActionError, Level, Outcome};
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Deserialize, schemars::JsonSchema)]
@@ -48,11 +49,11 @@ use crate::wire::logging::{self, Level, LogRecord, Sink};
 ///     const NAME: &'static str = "Measure text";
 ///     const DESCRIPTION: &'static str = "Count the characters of a text";
 ///
-///     fn run(&self, ctx: &ActionContext<'_, ()>, args: Arguments) -> Outcome<Results> {
+///     fn run(&self, ctx: &ActionContext<'_, ()>, args: Arguments) -> Result<Outcome<Results>, ActionError> {
 ///         ctx.log(Level::Info, "measuring");
 ///         let length = args.text.chars().count();
 ///         let outcome = Outcome::success(Results { length });
-///         if length > 100 { outcome.activate("long") } else { outcome.activate("short") }
+///         Ok(if length > 100 { outcome.activate("long") } else { outcome.activate("short") })
 ///     }
 /// }
 /// ```
@@ -79,12 +80,17 @@ pub trait Action: 'static {
     /// else derived from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
     const IDENTITY: crate::Identity = crate::Identity::new();
 
-    /// Does the job. A panic is caught and reported as an error.
+    /// Does the job: `?` works on any error (see [`ActionError`]), and an
+    /// `Err` is reported as `Outcome::from(Err(error))` is (the run's
+    /// error, and the exception reported to Sentry). A panic is caught and
+    /// reported as an error.
+    ///
+    /// [`ActionError`]: crate::ActionError
     fn run(
         &self,
         ctx: &ActionContext<'_, Self::ModuleConfiguration>,
         arguments: Self::Arguments,
-    ) -> Outcome<Self::Results>;
+    ) -> Result<Outcome<Self::Results>, crate::ActionError>;
 }
 
 /// Why an argument or result helper failed.

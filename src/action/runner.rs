@@ -118,7 +118,11 @@ fn execute_action<A: Action>(
         prepared.manifest.secrets(),
         environment.settings.clone(),
     );
-    let outcome = crate::runtime::panic::catch_panic(|| action.run(&ctx, typed_arguments));
+    let outcome = crate::runtime::panic::catch_panic(|| {
+        action
+            .run(&ctx, typed_arguments)
+            .unwrap_or_else(crate::Outcome::from)
+    });
     let updated = ctx.take_updated_secrets();
     let secrets = (!updated.is_empty()).then(|| {
         let mut secrets: Map<String, Value> = prepared

@@ -52,8 +52,10 @@ enum Command {
         /// The module's slug (derived from the name when absent).
         #[arg(long)]
         slug: Option<String>,
-        /// Depend on this checkout of sekoia-automation. By default: the checkout this command
-        /// was built from, or the crates.io release when it was installed from crates.io.
+        /// Depend on this checkout of sekoia-automation, written relative to DIRECTORY (the image's
+        /// build context is DIRECTORY: put the checkout inside it to build the image). By
+        /// default: the crate's git repository, or the crates.io release when this command was
+        /// installed from crates.io.
         #[arg(long, value_name = "PATH")]
         sekoia_automation_path: Option<PathBuf>,
     },

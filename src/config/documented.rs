@@ -26,7 +26,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// schema is then the author's to keep true.
 ///
 /// ```
-/// use sekoia_automation::{Action, ActionContext, Documented, Outcome};
+/// use sekoia_automation::{Action, ActionContext, ActionError, Documented, Outcome};
 /// use serde_json::{json, Value};
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -42,8 +42,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 ///     const NAME: &'static str = "Get host";
 ///     const DESCRIPTION: &'static str = "Everything known about a host";
 ///
-///     fn run(&self, _: &ActionContext<'_, ()>, args: Arguments) -> Outcome<Documented> {
-///         Outcome::success(Documented(json!({"ip": args.ip, "ports": [22, 443]})))
+///     fn run(&self, _: &ActionContext<'_, ()>, args: Arguments) -> Result<Outcome<Documented>, ActionError> {
+///         Ok(Outcome::success(Documented(json!({"ip": args.ip, "ports": [22, 443]}))))
 ///     }
 /// }
 ///

@@ -21,7 +21,7 @@
 /// `<kind>_….json` name, the slug must not be empty.
 ///
 /// ```
-/// use sekoia_automation::{Action, ActionContext, Identity, Outcome};
+/// use sekoia_automation::{Action, ActionContext, ActionError, Identity, Outcome};
 ///
 /// struct GetHost;
 ///
@@ -36,8 +36,8 @@
 ///         .slug("get_host")
 ///         .file("action_get_tidewatch_host.json");
 ///
-///     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Outcome<serde_json::Value> {
-///         Outcome::none()
+///     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Result<Outcome<serde_json::Value>, ActionError> {
+///         Ok(Outcome::none())
 ///     }
 /// }
 ///

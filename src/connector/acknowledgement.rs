@@ -505,29 +505,85 @@ impl PushReport {
 pub struct Acknowledgement {
     report: PushReport,
     covered: u64,
+    /// Earlier pushes, each acknowledged whole, combined with
+    /// [`and`](Self::and), in push order.
+    earlier: Vec<PushReport>,
 }
 
 impl Acknowledgement {
     pub(crate) fn new(report: PushReport) -> Self {
         let covered = report.taken;
-        Acknowledgement { report, covered }
+        Acknowledgement {
+            report,
+            covered,
+            earlier: Vec::new(),
+        }
     }
 
-    /// Number of events it acknowledges (the first `covered()` events of
-    /// the push).
+    /// Number of events it acknowledges: the first `covered()` events of
+    /// the pushes it stands for, taken in order.
     pub fn covered(&self) -> u64 {
-        self.covered
+        self.earlier.iter().map(|report| report.taken).sum::<u64>() + self.covered
     }
 
-    /// The whole push's report (ids, outcomes).
+    /// The last push's report (ids, outcomes); [`reports`](Self::reports)
+    /// lists every push's.
     pub fn report(&self) -> &PushReport {
         &self.report
     }
 
+    /// The reports of the pushes it stands for, in push order (one unless
+    /// combined with [`and`](Self::and)).
+    pub fn reports(&self) -> impl Iterator<Item = &PushReport> + '_ {
+        self.earlier.iter().chain(std::iter::once(&self.report))
+    }
+
     /// The intake ids of the acknowledged events, in order
-    /// ([`PushReport::ids`]).
+    /// ([`PushReport::ids`] of each push).
     pub fn ids(&self) -> impl Iterator<Item = IntakeId> + '_ {
-        self.report.ids()
+        self.reports().flat_map(PushReport::ids)
+    }
+
+    /// This acknowledgement and `later`'s as one, for a checkpoint moved
+    /// once after several pushes (pages fetched and pushed in turn, the
+    /// position saved after the last): it vouches for every event of both,
+    /// in order.
+    ///
+    /// # Errors
+    ///
+    /// When this one vouches for only a part of its push
+    /// ([`PushError::acknowledged_prefix`]): the events after that part are
+    /// not on the intake, so nothing after them is proved; `self` is given
+    /// back, still the proof of that part (`later` is dropped).
+    ///
+    /// ```
+    /// # use sekoia_automation::*;
+    /// # fn poll(ctx: &ConnectorContext<'_, impl Connector>, checkpoint: &mut CheckpointCursor<String>, pages: Vec<Vec<String>>, next: String) -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut acknowledged: Option<Acknowledgement> = None;
+    /// for page in pages {
+    ///     let pushed = ctx.push_events(page)?;
+    ///     acknowledged = Some(match acknowledged {
+    ///         None => pushed,
+    ///         Some(earlier) => earlier.and(pushed).map_err(|_| "a page was not delivered")?,
+    ///     });
+    /// }
+    /// if let Some(acknowledged) = acknowledged {
+    ///     checkpoint.advance(next, &acknowledged)?; // once, after every page
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn and(mut self, later: Acknowledgement) -> Result<Acknowledgement, Acknowledgement> {
+        if self.covered < self.report.taken {
+            return Err(self);
+        }
+        self.earlier.push(self.report);
+        self.earlier.extend(later.earlier);
+        Ok(Acknowledgement {
+            report: later.report,
+            covered: later.covered,
+            earlier: self.earlier,
+        })
     }
 
     /// Gives the report back.
@@ -575,6 +631,7 @@ impl PushError {
         (covered > 0).then_some(Acknowledgement {
             report: self.report,
             covered,
+            earlier: Vec::new(),
         })
     }
 
@@ -740,7 +797,45 @@ mod tests {
                 .starts_with("4 of 7 events were not delivered")
         );
         let error = error.acknowledged_except_refused().unwrap_err();
-        assert_eq!(error.acknowledged_prefix().unwrap().covered(), 1);
+        let prefix = error.acknowledged_prefix().unwrap();
+        assert_eq!(prefix.covered(), 1);
+
+        // Combined: whole pushes vouch for the next; a part does not.
+        let whole = |taken: u64, ids: &[&str]| {
+            Acknowledgement::new(PushReport {
+                taken,
+                stopped_early: false,
+                refused: Vec::new(),
+                chunks: vec![ChunkRecord {
+                    first: 0,
+                    last: taken - 1,
+                    events: taken as u32,
+                    status: ChunkStatus::Acknowledged,
+                    ids: ChunkIds::from_ids(ids.iter().map(|id| IntakeId::new(id)).collect()),
+                }],
+                keep_ids: true,
+            })
+        };
+        let both = whole(2, &["a", "b"])
+            .and(whole(1, &["c"]))
+            .unwrap()
+            .and(whole(1, &["d"]))
+            .unwrap();
+        assert_eq!(both.covered(), 4);
+        assert_eq!(both.reports().count(), 3);
+        let ids: Vec<String> = both.ids().map(|id| id.to_string()).collect();
+        assert_eq!(ids, ["a", "b", "c", "d"]);
+        let partial = prefix.and(whole(1, &["e"])).unwrap_err();
+        assert_eq!(
+            partial.covered(),
+            1,
+            "the part only: the gap proves nothing after it"
+        );
+        assert_eq!(
+            whole(1, &["f"]).and(partial).unwrap().covered(),
+            2,
+            "a part may come last"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Checkpoints: where a connector is in its source, kept in `context.json`
-//! (PROTOCOL-connectors §3), advanced only past events the intake
+//! (docs/protocol.md §5, *Checkpoints*), advanced only past events the intake
 //! acknowledged.
 //!
 //! | type | file shape (top level, or under its subkey) | position |

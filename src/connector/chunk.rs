@@ -1,4 +1,4 @@
-//! Chunking events into `/batch` bodies (PROTOCOL-connectors §2.2–2.3).
+//! Chunking events into `/batch` bodies (docs/protocol.md §5, *Sizes* and *One batch*).
 //!
 //! The body is `{"intake_key": "<key>", "jsons": ["<event>", ...]}` in
 //! Python's `json.dumps` format (`", "` and `": "` separators, non-ASCII as
@@ -583,7 +583,7 @@ mod tests {
 
     #[test]
     fn the_body_is_byte_identical_to_the_python_sdks() {
-        // PROTOCOL-connectors §2.3, captured from the Python SDK 1.27.0.
+        // docs/protocol.md §5 (*One batch*), captured from the Python SDK 1.27.0.
         let chunks = body_of(&[r#"{"a":"é\"x","b":1}"#, "raw line é", r#"{"n":null}"#]);
         assert_eq!(chunks.len(), 1);
         assert_eq!(

@@ -1,4 +1,4 @@
-//! A connector's configuration (PROTOCOL-connectors §1.2–1.3): the value
+//! A connector's configuration (docs/protocol.md §5, *Configuration*): the value
 //! `connector_configuration`, falling back to `trigger_configuration`,
 //! holding `intake_key`, optional `intake_server`, and the module's own
 //! fields beside them.

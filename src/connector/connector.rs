@@ -28,8 +28,8 @@ pub const SECONDS_WITHOUT_EVENTS: u64 = 6 * 3600;
 /// to the intake, keeping its position in checkpoints.
 ///
 /// A connector runs on the trigger runtime (liveness, logs, the run loop
-/// and its error accounting: PROTOCOL §4) with the differences of
-/// PROTOCOL-connectors §1: its configuration is `connector_configuration`
+/// and its error accounting: docs/protocol.md §4) with the differences of
+/// docs/protocol.md §5: its configuration is `connector_configuration`
 /// (else `trigger_configuration`), with `intake_key` and `intake_server`
 /// beside its own fields (`Configuration`); `/health` turns unhealthy after
 /// 6 hours without an acknowledged event.

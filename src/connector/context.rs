@@ -72,7 +72,7 @@ impl<'a, C: Connector> ConnectorContext<'a, C> {
     }
 
     /// Pushes events to the intake (the Python SDK's
-    /// `push_events_to_intakes`, PROTOCOL-connectors §2), and says what
+    /// `push_events_to_intakes`, docs/protocol.md §5), and says what
     /// happened to each.
     ///
     /// The events are taken from the iterator as they are chunked: a push

@@ -1,5 +1,5 @@
 //! [`ContextFile`]: the `context.json` a connector's checkpoints and its own
-//! keys share (PROTOCOL-connectors §3.1), with the flaws F11–F13 fixed.
+//! keys share (docs/protocol.md §5, *Checkpoints*; docs/storage.md).
 //!
 //! - One object per file per process ([`ContextFile::open`] returns the
 //!   same one for the same path), holding a lock, and an advisory lock

@@ -1,6 +1,6 @@
 //! [`IntakeEvent`]: what [`push_events`](crate::ConnectorContext::push_events)
 //! accepts, and the string each event becomes in the batch's `jsons` list
-//! (PROTOCOL-connectors §2.1).
+//! (docs/protocol.md §5, *One batch*).
 //!
 //! Strings are sent as they are (raw log lines are common); JSON values and
 //! [`JsonEvent`]-wrapped serializable values become compact JSON as the Python

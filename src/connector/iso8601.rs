@@ -1,4 +1,4 @@
-//! ISO 8601 dates as checkpoints store them (PROTOCOL-connectors §3.3):
+//! ISO 8601 dates as checkpoints store them (docs/protocol.md §5, *Checkpoints*):
 //! written as Python's `datetime.isoformat()` of an aware UTC datetime (UTC
 //! only: see [`CheckpointDatetime`](crate::CheckpointDatetime)),
 //! read as `dateutil.parser.isoparse` reads them (plus naive values read as

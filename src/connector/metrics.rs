@@ -1,4 +1,4 @@
-//! The connector metrics of PROTOCOL-connectors §1.10, with their exact
+//! The connector metrics of docs/protocol.md §5 (*Metrics*), with their exact
 //! names, types, help texts and label, in the process's
 //! [`MetricsRegistry`].
 

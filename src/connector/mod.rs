@@ -1,5 +1,5 @@
 //! Connectors: items that collect events from a source and push them to a
-//! Sekoia.io intake (PROTOCOL-connectors §1–3), wire-identical to the Python
+//! Sekoia.io intake (docs/protocol.md §5), wire-identical to the Python
 //! SDK 1.27's `Connector` and free of its ways of losing events.
 //!
 //! - [`Connector`] (the item kind, registered like actions and triggers),

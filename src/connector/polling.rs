@@ -1,5 +1,5 @@
-//! The polling loop of a [`PollingConnector`] (PROTOCOL-connectors §1.5, with
-//! flaw F7 fixed): pages fetched and pushed, the lag, duration and
+//! The polling loop of a [`PollingConnector`] (docs/protocol.md §4–5,
+//! with the reference's flaws fixed): pages fetched and pushed, the lag, duration and
 //! forwarded metrics updated, `delivered` called with the acknowledgement,
 //! interruptible pauses of `frequency` once the source is caught up.
 
@@ -18,7 +18,7 @@ pub(crate) fn run<C: PollingConnector>(
     while ctx.running() {
         let started = Instant::now();
         // An error (a configuration error included) ends this run: the
-        // runtime logs and counts it (PROTOCOL §4) and runs again after a
+        // runtime logs and counts it (docs/protocol.md §4) and runs again after a
         // pause.
         let page = connector.next_page(ctx)?;
         let count = page.events.len() as u64;

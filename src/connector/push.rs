@@ -1,7 +1,7 @@
 //! `push_events`: events from an iterator, chunked as they come, up to
 //! [`MAX_IN_FLIGHT`] chunks sent in parallel by the connector's sender
-//! threads, every outcome recorded (PROTOCOL-connectors §2.4, with flaws F1,
-//! F5, F6, F9 and F10 fixed).
+//! threads, every outcome recorded (docs/protocol.md §5, *Retries*:
+//! no batch lost without being reported).
 //!
 //! Memory: at most the chunks in flight plus the one being filled (each at
 //! most 10 MiB), whatever the number of events; the caller blocks while
@@ -258,7 +258,7 @@ impl Run<'_> {
                     .map(|m| format!(": {m}"))
                     .unwrap_or_default()
             ),
-            // The Python SDK's message 2 (PROTOCOL-connectors §1.9), with why.
+            // The Python SDK's final-failure message (docs/protocol.md §5, *Retries*), with why.
             ChunkStatus::GaveUp { attempts, last } => log::error!(
                 "Failed to forward {events} events: POST {url} failed until the retry deadline ({attempts} attempts), the last with {last}"
             ),

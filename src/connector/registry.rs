@@ -1,6 +1,6 @@
 //! [`MetricsRegistry`]: the process's metrics beyond the trigger's own,
 //! served in the same exposition on `metrics_port`: the connector metrics
-//! of PROTOCOL-connectors §1.10 and whatever module code registers.
+//! of docs/protocol.md §5 (*Metrics*) and whatever module code registers.
 //!
 //! Registering a name that is already registered with the same type gives
 //! the same family back (the module's series and the SDK's sit side by

@@ -1,5 +1,5 @@
 //! One chunk to the intake: `POST <intake>/batch` and its retry loop
-//! (PROTOCOL-connectors §2.3, §2.5, with the flaws F2 and F10 fixed).
+//! (docs/protocol.md §5, *One batch* and *Retries*).
 //!
 //! - Headers: `User-Agent: sekoiaio-connector-<intake_key>`,
 //!   `Content-Type: application/json`; no `Authorization` (the intake key in
@@ -265,7 +265,7 @@ impl IntakeClient {
             return match read_ids(&mut reader, events) {
                 Ok(ReadIds { ids, problem }) => Attempt::Acknowledged(ids, problem),
                 // A 2xx whose body was cut: the intake has the events
-                // (PROTOCOL §2.6 keeps them too), their ids are lost.
+                // (docs/protocol.md §5, *The answer*), their ids are lost.
                 Err(error) => Attempt::Acknowledged(
                     ChunkIds::None,
                     Some(format!("that could not be read whole ({error})")),
@@ -294,8 +294,8 @@ impl IntakeClient {
                 },
             },
             Ok(answer) => Attempt::Done(status, answer, location),
-            // A 2xx whose body was cut: the intake has the events (PROTOCOL
-            // §2.6 keeps them too), their ids are lost.
+            // A 2xx whose body was cut: the intake has the events (docs/protocol.md
+            // §5, *The answer*), their ids are lost.
             Err(_) if acknowledged => Attempt::Done(status, Vec::new(), None),
             Err(error) => Attempt::Retry {
                 failure: format!("HTTP {status}, answer unreadable: {error}"),
@@ -484,7 +484,7 @@ fn general(
 }
 
 /// The batch URL: the base joined with `batch` as a POSIX path join (a `/`
-/// inserted unless the base ends with one), PROTOCOL-connectors §1.3.
+/// inserted unless the base ends with one), docs/protocol.md §5, *The intake URL*.
 pub(crate) fn batch_url(base: &str) -> String {
     if base.ends_with('/') {
         format!("{base}batch")

@@ -1,6 +1,6 @@
 //! [`TimeStepper`]: successive time windows for connectors that poll an API
-//! by date range (the Python SDK's `helpers/timestepper.py`,
-//! PROTOCOL-connectors §3.5), with every wait ended by the connector's stop.
+//! by date range (the Python SDK's `helpers/timestepper.py`;
+//! docs/migrating.md), with every wait ended by the connector's stop.
 
 use std::time::Duration;
 

@@ -184,7 +184,7 @@ pub const KINDS: &[&ManifestKind] = &[&ACTION, &TRIGGER, &CONNECTOR];
 /// ([`Registration::manifest`](crate::item::registration::Registration::manifest)).
 ///
 /// ```
-/// use sekoia_automation::{Action, ActionContext, Module, Outcome};
+/// use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome};
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
 /// struct Arguments { ip: String }
@@ -197,8 +197,8 @@ pub const KINDS: &[&ManifestKind] = &[&ACTION, &TRIGGER, &CONNECTOR];
 ///     const NAME: &'static str = "Check IP";
 ///     const DESCRIPTION: &'static str = "Ask about an IP";
 ///     const OUTPUTS: &'static [&'static str] = &["malicious", "benign"];
-///     fn run(&self, _: &ActionContext<'_, ()>, _: Arguments) -> Outcome<serde_json::Value> {
-///         Outcome::none()
+///     fn run(&self, _: &ActionContext<'_, ()>, _: Arguments) -> Result<Outcome<serde_json::Value>, ActionError> {
+///         Ok(Outcome::none())
 ///     }
 /// }
 ///

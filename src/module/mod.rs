@@ -67,7 +67,7 @@ impl CanConfigure for Configured {}
 /// [`typestate`](crate::typestate) module for the states.
 ///
 /// ```
-/// use sekoia_automation::{Action, ActionContext, Module, Outcome};
+/// use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome};
 ///
 /// struct Ping;
 /// impl Action for Ping {
@@ -76,8 +76,8 @@ impl CanConfigure for Configured {}
 ///     type Results = serde_json::Value;
 ///     const NAME: &'static str = "Ping";
 ///     const DESCRIPTION: &'static str = "Answer pong";
-///     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Outcome<serde_json::Value> {
-///         Outcome::success(serde_json::json!({"answer": "pong"}))
+///     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Result<Outcome<serde_json::Value>, ActionError> {
+///         Ok(Outcome::success(serde_json::json!({"answer": "pong"})))
 ///     }
 /// }
 ///

@@ -131,6 +131,7 @@
 
 mod assets;
 mod batch;
+mod fake_vendor;
 mod fault;
 mod recorded;
 mod sandbox;
@@ -138,6 +139,7 @@ mod server;
 
 pub use crate::trigger::clock::ManualClock;
 pub use assets::AssetTasks;
+pub use fake_vendor::{FakeVendor, Reply};
 pub use fault::Fault;
 /// The local platform's pseudo-random numbers, for the crate's tests too.
 #[cfg(test)]

@@ -34,7 +34,7 @@
 //!
 //! ```
 //! use sekoia_automation::unversioned::{ModuleItems, generate};
-//! use sekoia_automation::{Action, ActionContext, Module, Outcome};
+//! use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome};
 //!
 //! struct Ping;
 //! impl Action for Ping {
@@ -43,8 +43,8 @@
 //!     type Results = serde_json::Value;
 //!     const NAME: &'static str = "Ping";
 //!     const DESCRIPTION: &'static str = "Answer pong";
-//!     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Outcome<serde_json::Value> {
-//!         Outcome::none()
+//!     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Result<Outcome<serde_json::Value>, ActionError> {
+//!         Ok(Outcome::none())
 //!     }
 //! }
 //!

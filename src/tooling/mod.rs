@@ -112,7 +112,7 @@ impl std::fmt::Debug for ItemRef<'_> {
 ///
 /// ```
 /// use sekoia_automation::unversioned::ModuleItems;
-/// use sekoia_automation::{Action, ActionContext, Module, Outcome};
+/// use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome};
 /// # struct Ping;
 /// # impl Action for Ping {
 /// #     type ModuleConfiguration = ();
@@ -120,7 +120,7 @@ impl std::fmt::Debug for ItemRef<'_> {
 /// #     type Results = serde_json::Value;
 /// #     const NAME: &'static str = "Ping";
 /// #     const DESCRIPTION: &'static str = "Answer pong";
-/// #     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Outcome<serde_json::Value> { Outcome::none() }
+/// #     fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Result<Outcome<serde_json::Value>, ActionError> { Ok(Outcome::none()) }
 /// # }
 /// let module = Module::<()>::new().register("ping", Ping);
 /// let items = ModuleItems::new(module.items());
@@ -530,7 +530,7 @@ pub(crate) fn help_request<C>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Action, ActionContext, Module, Outcome};
+    use crate::{Action, ActionContext, ActionError, Module, Outcome};
 
     struct Ping;
 
@@ -544,8 +544,8 @@ mod tests {
             &self,
             _: &ActionContext<'_, ()>,
             _: serde_json::Value,
-        ) -> Outcome<serde_json::Value> {
-            Outcome::none()
+        ) -> Result<Outcome<serde_json::Value>, ActionError> {
+            Ok(Outcome::none())
         }
     }
 

@@ -15,6 +15,7 @@ use super::error::VendorError;
 use super::json::Json;
 use super::retry::RetryPolicy;
 use super::url;
+use crate::ActionError;
 use crate::action::outcome::Outcome;
 use crate::action::{Action, ActionContext};
 use crate::config::documented::Documented;
@@ -53,6 +54,9 @@ pub enum ApiAuthentication {
         /// The header, when not `Authorization`.
         header: Option<&'static str>,
     },
+    /// No credentials: a `get_headers` override that sets only `Accept`
+    /// (the key then goes where a [`get_url`](Api::get_url) hook puts it).
+    None,
 }
 
 /// A declarative HTTP action, as the Python SDK's `GenericAPIAction`: a
@@ -170,8 +174,15 @@ pub struct Api<C> {
     identity: Identity,
     arguments: ApiSchema,
     results: ApiSchema,
+    url_hook: Option<UrlHook>,
+    results_hook: Option<ResultsHook>,
     configuration: PhantomData<fn() -> C>,
 }
+
+/// What [`Api::get_url`] is given: changes the request before it is sent.
+type UrlHook = fn(&mut ApiRequest<'_>) -> Result<(), String>;
+/// What [`Api::map_results`] is given: changes the vendor's answer.
+type ResultsHook = fn(Json) -> Result<Json, String>;
 
 impl<C> Clone for Api<C> {
     fn clone(&self) -> Self {
@@ -213,6 +224,8 @@ impl<C> Api<C> {
             identity: Identity::new(),
             arguments: ApiSchema::DOCUMENTED,
             results: ApiSchema::DOCUMENTED,
+            url_hook: None,
+            results_hook: None,
             configuration: PhantomData,
         }
     }
@@ -268,10 +281,64 @@ impl<C> Api<C> {
         self
     }
 
-    /// Integers beyond 64 bits in the results become strings (what some
-    /// library modules do by hand).
+    /// Integers above 2^64 in the results become strings, as the Shodan
+    /// module's `sanitize_node` does by hand (its `run` override).
     pub const fn stringify_big_integers(mut self) -> Self {
         self.stringify_big_integers = true;
+        self
+    }
+
+    /// The reference's `get_url` override: `hook` runs once the URL is
+    /// built (`super().get_url(arguments)`: base joined, `{placeholders}`
+    /// filled) and before the [`query`](Self::query) parameters and the
+    /// body are taken from the arguments. It can change the URL (append to
+    /// its query, as Shodan's modules do) and take arguments out of the
+    /// request. Its `Err` ends the action as an unexpected error, as an
+    /// exception raised there does in Python.
+    ///
+    /// Shodan's `GetDNSResolve`, whose `get_url` appends the hostnames
+    /// joined by commas:
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::{Api, ApiRequest};
+    /// use sekoia_automation::{Documented, Module};
+    ///
+    /// fn hostnames(request: &mut ApiRequest<'_>) -> Result<(), String> {
+    ///     let names = request.take_argument("hostnames").ok_or("no `hostnames`")?;
+    ///     let names: Vec<String> = names.as_array().unwrap_or_default().iter().map(|n| n.to_python_str()).collect();
+    ///     request.append_query("hostnames", &names.join(","));
+    ///     Ok(())
+    /// }
+    ///
+    /// let resolve = Api::get("dns/resolve").get_url(hostnames);
+    /// let module = Module::<Documented>::new().register("resolve", resolve);
+    /// # let _ = module;
+    /// ```
+    pub const fn get_url(mut self, hook: fn(&mut ApiRequest<'_>) -> Result<(), String>) -> Self {
+        self.url_hook = Some(hook);
+        self
+    }
+
+    /// The reference's `run` override that post-processes
+    /// `super().run(arguments)`: `hook` gets the vendor's JSON (after
+    /// [`stringify_big_integers`](Self::stringify_big_integers)) and
+    /// returns the action's results. Not called when there are none (a
+    /// `204`, an error). Its `Err` ends the action as an unexpected error.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::{Api, Json};
+    /// use sekoia_automation::{Documented, Module};
+    ///
+    /// fn items(results: Json) -> Result<Json, String> {
+    ///     results.get("items").cloned().ok_or_else(|| "no `items` in the answer".to_string())
+    /// }
+    ///
+    /// let search = Api::post("objects/search").map_results(items);
+    /// let module = Module::<Documented>::new().register("search", search);
+    /// # let _ = module;
+    /// ```
+    pub const fn map_results(mut self, hook: fn(Json) -> Result<Json, String>) -> Self {
+        self.results_hook = Some(hook);
         self
     }
 
@@ -402,11 +469,16 @@ where
     const NAME: &'static str = "";
     const DESCRIPTION: &'static str = "";
 
-    fn run(&self, ctx: &ActionContext<'_, C>, _arguments: AnyArguments) -> Outcome<ApiResults> {
-        match run(&self.0, ctx) {
-            Ok(outcome) => outcome,
-            Err(message) => Outcome::failure(format!("An unexpected error occurred: {message}")),
-        }
+    fn run(
+        &self,
+        ctx: &ActionContext<'_, C>,
+        _arguments: AnyArguments,
+    ) -> Result<Outcome<ApiResults>, ActionError> {
+        Ok(match self.0.call(ctx, ctx.raw_arguments()) {
+            Ok(Some(json)) => Outcome::success(ApiResults(json)),
+            Ok(None) => Outcome::none(),
+            Err(failure) => failure.into(),
+        })
     }
 }
 
@@ -642,6 +714,7 @@ fn auth_headers(
                 format!("Bearer {}", shown("api_key")),
             ));
         }
+        ApiAuthentication::None => {}
     }
     Ok(headers)
 }
@@ -660,19 +733,151 @@ pub(crate) fn reference_retries(unit: Duration) -> RetryPolicy {
         .log_retries(false)
 }
 
-fn run<C: Serialize>(
+/// The request an [`Api`] action is about to send, as its
+/// [`get_url`](Api::get_url) hook sees it: the URL built so far, the
+/// arguments not yet taken (the query parameters and the body are taken
+/// from them after the hook), and the module configuration.
+#[derive(Debug)]
+pub struct ApiRequest<'a> {
+    url: String,
+    arguments: &'a mut Members,
+    configuration: &'a Json,
+}
+
+impl ApiRequest<'_> {
+    /// The URL: base joined, `{placeholders}` filled (`super().get_url(arguments)`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Replaces the URL (what the override returns).
+    pub fn set_url(&mut self, url: impl Into<String>) {
+        self.url = url.into();
+    }
+
+    /// Appends `name=value` to the URL as written (`f"{path}?{name}={value}"`,
+    /// `&` when the URL has a query already); `requests` then appends the
+    /// query parameters after it.
+    pub fn append_query(&mut self, name: &str, value: &str) {
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        self.url = format!("{}{separator}{name}={value}", self.url);
+    }
+
+    /// An argument, when given.
+    pub fn argument(&self, name: &str) -> Option<&Json> {
+        get(self.arguments, name)
+    }
+
+    /// Takes an argument out (`arguments.pop(name)`): it is then neither
+    /// a query parameter nor in the body.
+    pub fn take_argument(&mut self, name: &str) -> Option<Json> {
+        pop(self.arguments, name)
+    }
+
+    /// Sets an argument (`arguments[name] = value`).
+    pub fn set_argument(&mut self, name: &str, value: Json) {
+        insert(self.arguments, name.to_string(), value);
+    }
+
+    /// A value of the module configuration, `None` when absent or null
+    /// (`self._module_configuration_value(key)`).
+    pub fn configuration(&self, key: &str) -> Option<&Json> {
+        self.configuration.get(key).filter(|value| !value.is_null())
+    }
+}
+
+/// Why an [`Api`] request gave no results, already handled as the
+/// reference handles it: a 4xx answer or exhausted retries, logged with
+/// the reference's message and context (its `self.error(...)`), or an
+/// unexpected error. It becomes the action's failure with `?` in a `run`
+/// returning `Result<Outcome<_>, ActionError>` (a stated error, as
+/// Python's `self.error`: not reported to Sentry), or with
+/// `Outcome::from(failure)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiFailure {
+    message: String,
+}
+
+impl ApiFailure {
+    fn unexpected(message: impl std::fmt::Display) -> Self {
+        ApiFailure {
+            message: format!("An unexpected error occurred: {message}"),
+        }
+    }
+
+    /// The action's error message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl<R> From<ApiFailure> for Outcome<R> {
+    fn from(failure: ApiFailure) -> Self {
+        Outcome::failure(failure.message)
+    }
+}
+
+impl<C: Serialize> Api<C> {
+    /// Sends this request with `arguments` (a JSON object: the platform's
+    /// arguments, or those an action that writes its own `run` builds),
+    /// as the action itself would: the reference's `super().run(arguments)`,
+    /// with its retries, its 4xx log and its exhausted-retries log. `Ok`
+    /// holds the results (none for a `204`), after
+    /// [`stringify_big_integers`](Self::stringify_big_integers) and
+    /// [`map_results`](Self::map_results).
+    ///
+    /// Shodan's `GetShodanHostSearch`, whose `run` asks page after page:
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::{Api, ApiRequest, Json};
+    /// use sekoia_automation::{Action, ActionContext, ActionError, Documented, Outcome};
+    ///
+    /// const SEARCH: Api<Documented> = Api::get("shodan/host/search").query(&["query", "page"]);
+    ///
+    /// struct Search;
+    /// impl Action for Search {
+    ///     type ModuleConfiguration = Documented;
+    ///     type Arguments = serde_json::Value;
+    ///     type Results = Vec<Json>;
+    ///     const NAME: &'static str = "Search";
+    ///     const DESCRIPTION: &'static str = "Every page of a search";
+    ///
+    ///     fn run(&self, ctx: &ActionContext<'_, Documented>, mut arguments: serde_json::Value) -> Result<Outcome<Vec<Json>>, ActionError> {
+    ///         let mut pages = Vec::new();
+    ///         for page in 1..=3 {
+    ///             arguments["page"] = page.into();
+    ///             let Some(answer) = SEARCH.call(ctx, &arguments)? else { break };
+    ///             pages.push(answer);
+    ///         }
+    ///         Ok(Outcome::success(pages))
+    ///     }
+    /// }
+    /// ```
+    pub fn call(
+        &self,
+        ctx: &ActionContext<'_, C>,
+        arguments: &serde_json::Value,
+    ) -> Result<Option<Json>, ApiFailure> {
+        let arguments = match Json::from_value(arguments) {
+            Json::Object(members) => members,
+            _ => Members::new(),
+        };
+        call(self, ctx, arguments)
+    }
+}
+
+fn call<C: Serialize>(
     api: &Api<C>,
     ctx: &ActionContext<'_, C>,
-) -> Result<Outcome<ApiResults>, String> {
+    mut arguments: Members,
+) -> Result<Option<Json>, ApiFailure> {
     let config = serde_json::to_value(ctx.configuration())
         .map(|value| Json::from_value(&value))
-        .map_err(|error| format!("the module configuration cannot be read: {error}"))?;
-    let mut arguments = match Json::from_value(ctx.raw_arguments()) {
-        Json::Object(members) => members,
-        _ => Members::new(),
-    };
+        .map_err(|error| {
+            ApiFailure::unexpected(format!("the module configuration cannot be read: {error}"))
+        })?;
 
-    let credentials = auth_headers(api.authentication, &config)?;
+    let credentials = auth_headers(api.authentication, &config).map_err(ApiFailure::unexpected)?;
 
     let base = match config.get("base_url").filter(|base| base.is_truthy()) {
         Some(base) => base.to_python_str(),
@@ -681,14 +886,23 @@ fn run<C: Serialize>(
     let mut endpoint = api.endpoint.to_string();
     for name in placeholders(api.endpoint) {
         let value = pop(&mut arguments, name).ok_or_else(|| {
-            format!(
+            ApiFailure::unexpected(format!(
                 "the endpoint `{}` needs the argument `{name}`: give it",
                 api.endpoint
-            )
+            ))
         })?;
         endpoint = endpoint.replacen(&format!("{{{name}}}"), &value.to_python_str(), 1);
     }
-    let target = url::join(&base, endpoint.trim_start_matches('/'));
+    let mut target = url::join(&base, endpoint.trim_start_matches('/'));
+    if let Some(hook) = api.url_hook {
+        let mut request = ApiRequest {
+            url: target,
+            arguments: &mut arguments,
+            configuration: &config,
+        };
+        hook(&mut request).map_err(ApiFailure::unexpected)?;
+        target = request.url;
+    }
 
     let mut params = Members::new();
     if let ApiAuthentication::ApiKey {
@@ -706,9 +920,10 @@ fn run<C: Serialize>(
         }
     }
     let query = encode_params(&params);
-    let body =
-        crate::wire::python_json::to_vec(&Json::Object(body(&arguments, ctx.data_directory())?))
-            .map_err(|error| format!("the request body cannot be written: {error}"))?;
+    let body = body(&arguments, ctx.data_directory()).map_err(ApiFailure::unexpected)?;
+    let body = crate::wire::python_json::to_vec(&Json::Object(body)).map_err(|error| {
+        ApiFailure::unexpected(format!("the request body cannot be written: {error}"))
+    })?;
 
     // SIGTERM/SIGINT wake the waits between attempts.
     let client = ctx
@@ -718,7 +933,7 @@ fn run<C: Serialize>(
         .timeout(api.timeout)
         .deadline(Duration::from_secs(3600))
         .build()
-        .map_err(|error| error.to_string())?;
+        .map_err(ApiFailure::unexpected)?;
     // The credentials (headers, the API key parameter) go only to the
     // target's origin, never to a redirect elsewhere.
     let key_parameter = match api.authentication {
@@ -752,26 +967,29 @@ fn run<C: Serialize>(
             let attempts = response.attempts();
             if !(400..600).contains(&status) {
                 if status == 204 {
-                    return Ok(Outcome::none());
+                    return Ok(None);
                 }
-                let mut json = response.exact_json().map_err(|error| error.to_string())?;
+                let mut json = response.exact_json().map_err(ApiFailure::unexpected)?;
                 if api.stringify_big_integers {
                     json.stringify_big_integers();
                 }
-                return Ok(Outcome::success(ApiResults(json)));
+                if let Some(hook) = api.results_hook {
+                    json = hook(json).map_err(ApiFailure::unexpected)?;
+                }
+                return Ok(Some(json));
             }
             if api.verb == Method::Delete && status == 404 && attempts > 1 {
-                return Ok(Outcome::none());
+                return Ok(None);
             }
             if status < 500 {
-                return Ok(request_error(ctx, &target, &arguments, &response));
+                return Err(request_error(ctx, &target, &arguments, &response));
             }
             let underlying = format!(
                 "{status} Server Error: {} for url: {}",
-                reason(status),
+                response.reason(),
                 response.url()
             );
-            Ok(retry_error(
+            Err(retry_error(
                 ctx,
                 &target,
                 &arguments,
@@ -792,7 +1010,7 @@ fn run<C: Serialize>(
             } else {
                 "InvalidURL"
             };
-            Ok(retry_error(
+            Err(retry_error(
                 ctx,
                 &target,
                 &arguments,
@@ -803,7 +1021,7 @@ fn run<C: Serialize>(
         }
         Err(VendorError::Transport {
             attempts, cause, ..
-        }) => Ok(retry_error(
+        }) => Err(retry_error(
             ctx,
             &target,
             &arguments,
@@ -811,15 +1029,8 @@ fn run<C: Serialize>(
             None,
             Some((cause.to_string(), cause.python_exception_name())),
         )),
-        Err(other) => Err(other.to_string()),
+        Err(other) => Err(ApiFailure::unexpected(other)),
     }
-}
-
-fn reason(status: u16) -> &'static str {
-    ureq::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|status| status.canonical_reason())
-        .unwrap_or("")
 }
 
 /// The reference's `log_request_error`: a 4xx.
@@ -828,7 +1039,7 @@ fn request_error<C>(
     url: &str,
     arguments: &serde_json::Value,
     response: &super::client::VendorResponse,
-) -> Outcome<ApiResults> {
+) -> ApiFailure {
     let status = response.status();
     let attempts = response.attempts().max(1);
     let retries = attempts - 1;
@@ -851,7 +1062,7 @@ fn request_error<C>(
     context.insert("attempts".into(), attempts.into());
     context.insert("status".into(), status.into());
     ctx.log_with_context(Level::Error, &message, context);
-    Outcome::failure(message)
+    ApiFailure { message }
 }
 
 /// The reference's `log_retry_error`: attempts exhausted.
@@ -862,7 +1073,7 @@ fn retry_error<C>(
     attempts: u32,
     status: Option<u16>,
     underlying: Option<(String, &'static str)>,
-) -> Outcome<ApiResults> {
+) -> ApiFailure {
     let attempts = attempts.max(1);
     let retries = attempts - 1;
     let code = status.map_or("unknown".to_string(), |status| status.to_string());
@@ -888,7 +1099,7 @@ fn retry_error<C>(
     context.insert("underlying_error".into(), error);
     context.insert("exception_type".into(), kind);
     ctx.log_with_context(Level::Error, &message, context);
-    Outcome::failure(message)
+    ApiFailure { message }
 }
 
 #[cfg(test)]

@@ -185,6 +185,9 @@ pub struct VendorClientBuilder {
     stop: Option<Arc<StopSignal>>,
     max_response_bytes: u64,
     max_redirects: u32,
+    /// PEM certificate authorities trusted instead of the built-in roots.
+    root_certificates: Option<Vec<u8>>,
+    accept_invalid_certificates: bool,
 }
 
 impl Default for VendorClientBuilder {
@@ -201,6 +204,8 @@ impl Default for VendorClientBuilder {
             stop: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_redirects: DEFAULT_MAX_REDIRECTS,
+            root_certificates: None,
+            accept_invalid_certificates: false,
         }
     }
 }
@@ -333,8 +338,77 @@ impl VendorClientBuilder {
         self
     }
 
-    /// Builds the client. Fails when the base URL is not an http(s) URL or
-    /// a header cannot be sent.
+    /// Trusts the certificate authorities of `pem` (one or more PEM
+    /// certificates: an on-premise appliance's own CA) instead of the
+    /// built-in web roots, as `requests`' `verify="/path/to/ca.pem"` does.
+    /// [`build`](Self::build) fails when `pem` holds no certificate.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::{VendorClient, VendorError};
+    ///
+    /// let refused = VendorClient::builder().root_certificates_pem("not a certificate").build();
+    /// assert!(matches!(refused, Err(VendorError::InvalidCertificates { .. })));
+    /// ```
+    pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates = Some(pem.into());
+        self
+    }
+
+    /// Does not verify the vendor's TLS certificate at all, as Python
+    /// modules' `verify=False` for appliances with a self-signed
+    /// certificate: anyone on the network path can then read and change
+    /// the traffic, credentials included. An explicit opt-in, that
+    /// [`build`](Self::build) logs as a warning naming the base URL;
+    /// prefer [`root_certificates_pem`](Self::root_certificates_pem) with
+    /// the appliance's certificate.
+    pub fn danger_accept_invalid_certificates(mut self) -> Self {
+        self.accept_invalid_certificates = true;
+        self
+    }
+
+    /// The TLS settings asked for, if any.
+    fn tls_config(&self) -> Result<Option<ureq::tls::TlsConfig>, VendorError> {
+        use ureq::tls::{PemItem, RootCerts, TlsConfig};
+        if self.root_certificates.is_none() && !self.accept_invalid_certificates {
+            return Ok(None);
+        }
+        let mut tls = TlsConfig::builder();
+        if let Some(pem) = &self.root_certificates {
+            let certificates: Vec<_> = ureq::tls::parse_pem(pem)
+                .filter_map(|item| match item {
+                    Ok(PemItem::Certificate(certificate)) => Some(Ok(certificate)),
+                    Ok(_) => None,
+                    Err(error) => Some(Err(error)),
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|error| VendorError::InvalidCertificates {
+                    detail: error.to_string(),
+                })?;
+            if certificates.is_empty() {
+                return Err(VendorError::InvalidCertificates {
+                    detail: "no PEM certificate in it".into(),
+                });
+            }
+            tls = tls.root_certs(RootCerts::new_with_certs(&certificates));
+        }
+        if self.accept_invalid_certificates {
+            log::warn!(
+                "the vendor client of {} does not verify TLS certificates \
+                 (`danger_accept_invalid_certificates`): the traffic and its credentials \
+                 can be read and changed on the way; trust the vendor's CA with \
+                 `root_certificates_pem` instead",
+                self.base_url
+                    .as_deref()
+                    .map_or_else(|| "any URL".into(), redact::scrub)
+            );
+            tls = tls.disable_verification(true);
+        }
+        Ok(Some(tls.build()))
+    }
+
+    /// Builds the client. Fails when the base URL is not an http(s) URL, a
+    /// header cannot be sent or the certificate authorities given cannot be
+    /// used.
     pub fn build(self) -> Result<VendorClient, VendorError> {
         let base_origin = match &self.base_url {
             Some(base) => {
@@ -360,7 +434,8 @@ impl VendorClientBuilder {
             Some(AuthKind::Header(name, key)) => check_header(name, key.expose())?,
             _ => {}
         }
-        let agent = ureq::Agent::config_builder()
+        let tls = self.tls_config()?;
+        let mut agent = ureq::Agent::config_builder()
             .timeout_connect(Some(self.timeout))
             .timeout_send_request(Some(self.timeout))
             .timeout_send_body(Some(self.timeout))
@@ -370,9 +445,11 @@ impl VendorClientBuilder {
             // Redirects are followed by the client's loop, which decides
             // where credentials go.
             .max_redirects(0)
-            .max_idle_connections_per_host(8)
-            .build()
-            .into();
+            .max_idle_connections_per_host(8);
+        if let Some(tls) = tls {
+            agent = agent.tls_config(tls);
+        }
+        let agent = agent.build().into();
         Ok(VendorClient {
             inner: Arc::new(Inner {
                 agent,
@@ -1377,6 +1454,30 @@ impl VendorResponse {
     /// The status code.
     pub fn status(&self) -> u16 {
         self.status
+    }
+
+    /// The status's reason phrase, as `requests`' `response.reason` gives
+    /// it in Python modules' messages (`"Not Found"` for a 404): the
+    /// standard phrase of the status (the HTTP library does not keep the
+    /// one the vendor wrote, which is the same for nearly every server);
+    /// empty for a status without one.
+    ///
+    /// ```
+    /// use sekoia_automation::testing::{FakeVendor, Reply};
+    /// use sekoia_automation::vendor::VendorClient;
+    ///
+    /// let vendor = FakeVendor::start()?;
+    /// vendor.route("GET", "/missing", Reply::json(404, "{}"));
+    /// let client = VendorClient::builder().base_url(vendor.url()).build()?;
+    /// let response = client.get("missing").allow_error_status().send()?;
+    /// assert_eq!(format!("{} {}", response.status(), response.reason()), "404 Not Found");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reason(&self) -> &'static str {
+        ureq::http::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|status| status.canonical_reason())
+            .unwrap_or("")
     }
 
     /// The URL answered (secrets included: do not log it as is).

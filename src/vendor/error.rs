@@ -112,6 +112,16 @@ pub enum VendorError {
         /// What is wrong.
         detail: String,
     },
+    /// The certificate authorities given to
+    /// [`root_certificates_pem`](super::VendorClientBuilder::root_certificates_pem)
+    /// cannot be used.
+    #[error(
+        "the certificate authorities given to the vendor client cannot be used: {detail}. Give one or more PEM certificates (`-----BEGIN CERTIFICATE-----`)"
+    )]
+    InvalidCertificates {
+        /// What is wrong.
+        detail: String,
+    },
     /// A header name or value cannot be sent.
     #[error("the header `{name}` cannot be sent: {detail}")]
     InvalidHeader {

@@ -174,22 +174,30 @@ impl Json {
         matches!(self, Json::Null)
     }
 
-    /// Replaces every integer beyond 64 bits with its decimal string (what
-    /// some library modules do before returning vendor data): one line for
-    /// platforms or consumers that cannot read such numbers.
+    /// Replaces every integer above 2^64 with its decimal string, as the
+    /// library's Shodan module does before returning vendor data
+    /// (`sanitize_node`: `str(node) if node > pow(2, 64)`): 2^64 itself and
+    /// negative integers stay numbers.
     ///
     /// ```
     /// use sekoia_automation::vendor::Json;
-    /// let mut value: Json = "[18446744073709551616, 7]".parse().unwrap();
+    /// let mut value: Json = "[18446744073709551617, 18446744073709551616, -99999999999999999999, 7]"
+    ///     .parse()
+    ///     .unwrap();
     /// value.stringify_big_integers();
-    /// assert_eq!(value.to_python_json(), r#"["18446744073709551616", 7]"#);
+    /// assert_eq!(
+    ///     value.to_python_json(),
+    ///     r#"["18446744073709551617", 18446744073709551616, -99999999999999999999, 7]"#
+    /// );
     /// ```
     pub fn stringify_big_integers(&mut self) {
+        /// 2^64, the bound of `sanitize_big_int`.
+        const BOUND: &str = "18446744073709551616";
         match self {
             Json::Number(number)
                 if number.integer
-                    && number.text.parse::<i64>().is_err()
-                    && number.text.parse::<u64>().is_err() =>
+                    && !number.text.starts_with('-')
+                    && (number.text.len(), number.text.as_str()) > (BOUND.len(), BOUND) =>
             {
                 *self = Json::String(number.text.clone());
             }
@@ -356,6 +364,17 @@ impl fmt::Display for Json {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
         f.write_str(&text)
+    }
+}
+
+/// Any JSON (the schema `true`): a `Json` as an action's results is the
+/// vendor's answer as it came.
+impl schemars::JsonSchema for Json {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Json".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        true.into()
     }
 }
 

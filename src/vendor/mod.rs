@@ -39,7 +39,7 @@ mod retry;
 mod url;
 
 pub use crate::wire::retry_after::parse_retry_after;
-pub use api_action::{Api, ApiAuthentication};
+pub use api_action::{Api, ApiAuthentication, ApiFailure, ApiRequest};
 pub use auth::{Auth, OAuth2ClientCredentials};
 pub use client::{
     DEFAULT_DEADLINE, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Method,

@@ -1,18 +1,20 @@
-//! A fake vendor API on 127.0.0.1, on a real HTTP server (tiny_http), with
-//! faults: scripted statuses and headers (429 + Retry-After, 5xx), slow
-//! answers, and a raw TCP listener that drops connections. Every request
-//! is recorded as received. Shared by the vendor tests, the `vendor_api`
-//! example and the vendor bench (`#[path]` module).
+//! The crate's own tests' view of [`sekoia_automation::testing::FakeVendor`]
+//! (a vendor API on 127.0.0.1, on the crate's server codec): a vendor played
+//! by one handler, the requests as `Recorded` (path and query as sent),
+//! scripted replies first; plus a raw TCP listener that drops connections
+//! and a port where nothing listens. Shared by the vendor tests, the
+//! `vendor_api` example and the vendor bench (`#[path]` module).
 
 #![allow(dead_code)]
 
-use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use sekoia_automation::testing::{self, RecordedRequest};
 
 /// A request as the fake vendor received it.
 #[derive(Debug, Clone)]
@@ -32,6 +34,24 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    fn of(request: &RecordedRequest) -> Recorded {
+        Recorded {
+            method: request.method.clone(),
+            url: match &request.query {
+                Some(query) => format!("{}?{query}", request.path),
+                None => request.path.clone(),
+            },
+            headers: request
+                .headers
+                .iter()
+                .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+                .collect(),
+            body: request.body.clone(),
+            at: request.received_at,
+            peer: Some(request.peer),
+        }
+    }
+
     /// The first value of a header.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -106,131 +126,57 @@ impl Reply {
     pub fn after(self, wait: Duration) -> Reply {
         Reply::Slow(wait, Box::new(self))
     }
-}
 
-type Handler = dyn Fn(&Recorded) -> Reply + Send + Sync;
-
-struct State {
-    recording: AtomicBool,
-    recorded: Mutex<Vec<Recorded>>,
-    script: Mutex<VecDeque<Reply>>,
-    handler: Box<Handler>,
+    /// The crate's reply.
+    fn into_testing(self) -> testing::Reply {
+        match self {
+            Reply::Answer {
+                status,
+                headers,
+                body,
+            } => headers.into_iter().fold(
+                testing::Reply::text(status, body),
+                |reply, (name, value)| reply.header(name, value),
+            ),
+            Reply::Slow(wait, inner) => inner.into_testing().after(wait),
+        }
+    }
 }
 
 /// The fake vendor; stops when dropped.
 pub struct FakeVendor {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
-    server: Arc<tiny_http::Server>,
-    state: Arc<State>,
-    thread: Option<JoinHandle<()>>,
+    inner: testing::FakeVendor,
 }
 
 impl FakeVendor {
     /// A vendor answering every request with `handler`, unless a scripted
     /// reply is waiting.
     pub fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> FakeVendor {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1"));
-        let port = server.server_addr().to_ip().expect("an IP address").port();
-        let state = Arc::new(State {
-            recording: AtomicBool::new(true),
-            recorded: Mutex::new(Vec::new()),
-            script: Mutex::new(VecDeque::new()),
-            handler: Box::new(handler),
-        });
-        let thread = {
-            let server = Arc::clone(&server);
-            let state = Arc::clone(&state);
-            std::thread::spawn(move || {
-                for mut request in server.incoming_requests() {
-                    let mut body = Vec::new();
-                    let _ = request.as_reader().read_to_end(&mut body);
-                    let recorded = Recorded {
-                        method: request.method().as_str().to_string(),
-                        url: request.url().to_string(),
-                        headers: request
-                            .headers()
-                            .iter()
-                            .map(|header| {
-                                (
-                                    header.field.as_str().as_str().to_ascii_lowercase(),
-                                    header.value.as_str().to_string(),
-                                )
-                            })
-                            .collect(),
-                        body,
-                        at: Instant::now(),
-                        peer: request.remote_addr().copied(),
-                    };
-                    let scripted = state.script.lock().unwrap().pop_front();
-                    let reply = scripted.unwrap_or_else(|| (state.handler)(&recorded));
-                    if state.recording.load(Ordering::Relaxed) {
-                        state.recorded.lock().unwrap().push(recorded);
-                    }
-                    // A slow answer on its own thread: it does not hold
-                    // the next request.
-                    match reply {
-                        Reply::Slow(..) => {
-                            std::thread::spawn(move || answer(request, reply));
-                        }
-                        reply => answer(request, reply),
-                    }
-                }
-            })
-        };
+        let inner = testing::FakeVendor::start().expect("a fake vendor on 127.0.0.1");
+        let handler = Arc::new(handler);
+        inner.otherwise(move |request| handler(&Recorded::of(request)).into_testing());
         FakeVendor {
-            url: format!("http://127.0.0.1:{port}"),
-            server,
-            state,
-            thread: Some(thread),
+            url: inner.url(),
+            inner,
         }
     }
 
     /// The next answers, in order, before the handler's.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
-        self.state.script.lock().unwrap().extend(replies);
+        self.inner
+            .script(replies.into_iter().map(Reply::into_testing));
     }
 
     /// Stops recording requests (a bench sending thousands).
     pub fn stop_recording(&self) {
-        self.state.recording.store(false, Ordering::Relaxed);
+        self.inner.stop_recording();
     }
 
     /// The requests received so far.
     pub fn requests(&self) -> Vec<Recorded> {
-        self.state.recorded.lock().unwrap().clone()
-    }
-}
-
-fn answer(request: tiny_http::Request, reply: Reply) {
-    match reply {
-        Reply::Slow(wait, inner) => {
-            std::thread::sleep(wait);
-            answer(request, *inner);
-        }
-        Reply::Answer {
-            status,
-            headers,
-            body,
-        } => {
-            let mut response = tiny_http::Response::from_string(body).with_status_code(status);
-            for (name, value) in headers {
-                response.add_header(
-                    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
-                        .expect("a valid header"),
-                );
-            }
-            let _ = request.respond(response);
-        }
-    }
-}
-
-impl Drop for FakeVendor {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.inner.requests().iter().map(Recorded::of).collect()
     }
 }
 

@@ -2,10 +2,12 @@
 //!
 //! `sekoia-automation new-module DIR --name NAME --description TEXT` writes
 //! into `DIR`:
-//! - `Cargo.toml` (depending on this crate: by default the checkout the
-//!   command was built from, or its version on crates.io when the command
-//!   was installed from crates.io; see [`Dependency::this_build`]),
-//!   `src/main.rs` with one action (`greet`) and one trigger (`ticker`), and
+//! - `Cargo.toml` (depending on this crate: by default its git repository
+//!   when the command was built from a checkout, or its version on
+//!   crates.io when the command was installed from crates.io; never an
+//!   absolute path; see [`Dependency`]),
+//!   `src/main.rs` with two actions (`greet`, and `lookup` calling the
+//!   service's API) and one trigger (`ticker`), and
 //!   `tests/module.rs` running them against the embedded platform;
 //! - `manifest.json` (a fresh uuid, `version` 0.1.0, the slug derived from
 //!   the name) and the generated item manifests;
@@ -40,13 +42,22 @@ pub const DOCKERFILE: &str = include_str!("templates/Dockerfile");
 const DOCKERIGNORE: &str = include_str!("templates/dockerignore");
 const GITIGNORE: &str = include_str!("templates/gitignore");
 
-/// Where the module gets `sekoia-automation` from.
+/// Where the module gets `sekoia-automation` from. Whichever it is, the
+/// module's `Cargo.toml` names no absolute path: the crate can be shared
+/// and built in its own `Dockerfile`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dependency {
     /// crates.io, this version requirement.
     Registry(String),
-    /// A local checkout of the crate.
+    /// A local checkout of the crate, written in `Cargo.toml` relative to
+    /// the module's directory (`../sekoia-automation`). The image's build
+    /// context is the module's directory alone: put the checkout inside
+    /// it (`vendor/sekoia-automation`) to build the image, or switch to a
+    /// git or crates.io dependency.
     Path(PathBuf),
+    /// A git repository of the crate (`{ git = "<url>" }`, its default
+    /// branch): what a module built from a checkout depends on by default.
+    Git(String),
 }
 
 impl Dependency {
@@ -55,18 +66,25 @@ impl Dependency {
         Dependency::Registry(env!("CARGO_PKG_VERSION").into())
     }
 
-    /// The crate this code was built from: its checkout as a path, when it
-    /// was built from a checkout that is still there (the crate is not on
-    /// crates.io yet, and a module built next to a checkout should use that
-    /// very code); its version on crates.io when it was built from a
-    /// published package (`cargo install sekoia-automation`), which holds a
-    /// `Cargo.toml.orig` that a checkout never has.
+    /// This crate's git repository (the `repository` of its `Cargo.toml`).
+    pub fn this_repository() -> Self {
+        Dependency::Git(env!("CARGO_PKG_REPOSITORY").into())
+    }
+
+    /// The crate this code was built from: its git repository, when it was
+    /// built from a checkout (the crate is not on crates.io yet); its
+    /// version on crates.io when it was built from a published package
+    /// (`cargo install sekoia-automation`), which holds a
+    /// `Cargo.toml.orig` that a checkout never has. A module that should
+    /// build against a local checkout says so ([`Dependency::Path`],
+    /// `new-module --sekoia-automation-path`).
     ///
     /// ```
     /// use sekoia_automation::unversioned::scaffold::Dependency;
     /// match Dependency::this_build() {
-    ///     Dependency::Path(path) => assert!(path.join("Cargo.toml").is_file()),
+    ///     Dependency::Git(url) => assert!(url.starts_with("https://")),
     ///     Dependency::Registry(version) => assert_eq!(version, env!("CARGO_PKG_VERSION")),
+    ///     Dependency::Path(_) => unreachable!("never an absolute path by default"),
     /// }
     /// ```
     pub fn this_build() -> Self {
@@ -77,20 +95,46 @@ impl Dependency {
         let checkout =
             directory.join("Cargo.toml").is_file() && !directory.join("Cargo.toml.orig").exists();
         if checkout {
-            Dependency::Path(directory.to_path_buf())
+            Self::this_repository()
         } else {
             Self::this_version()
         }
     }
 
-    fn toml(&self) -> String {
+    /// The TOML of the dependency, for a module in `module`.
+    fn toml(&self, module: &Path) -> String {
         match self {
             Dependency::Registry(version) => format!("{{ version = {} }}", toml_string(version)),
             Dependency::Path(path) => {
-                format!("{{ path = {} }}", toml_string(&path.display().to_string()))
+                let relative = relative_path(module, path);
+                format!(
+                    "{{ path = {} }}",
+                    toml_string(&relative.to_string_lossy().replace('\\', "/"))
+                )
             }
+            Dependency::Git(url) => format!("{{ git = {} }}", toml_string(url)),
         }
     }
+}
+
+/// `to` relative to the directory `from` (both made absolute first).
+fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let (from, to) = (absolute(from), absolute(to));
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut relative = PathBuf::new();
+    for _ in common..from.len() {
+        relative.push("..");
+    }
+    for component in &to[common..] {
+        relative.push(component);
+    }
+    if relative.as_os_str().is_empty() {
+        relative.push(".");
+    }
+    relative
 }
 
 /// What to scaffold.
@@ -253,7 +297,7 @@ pub fn write(module: &NewModule, items: &ModuleItems<'_>) -> Result<Vec<PathBuf>
             &description_toml[1..description_toml.len() - 1],
         ),
         ("slug", slug.as_str()),
-        ("dependency", &module.dependency.toml()),
+        ("dependency", &module.dependency.toml(directory)),
     ];
     let manifest = json!({
         "name": module.name,
@@ -307,12 +351,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_checkout_is_a_path_dependency_and_a_published_package_a_version() {
+    fn a_checkout_is_a_git_dependency_and_a_published_package_a_version() {
         let checkout = tempfile::tempdir().unwrap();
         std::fs::write(checkout.path().join("Cargo.toml"), "[package]\n").unwrap();
         assert_eq!(
             Dependency::for_source(checkout.path()),
-            Dependency::Path(checkout.path().to_path_buf())
+            Dependency::Git(env!("CARGO_PKG_REPOSITORY").into())
         );
 
         let package = tempfile::tempdir().unwrap();
@@ -331,14 +375,23 @@ mod tests {
     }
 
     #[test]
-    fn the_dependency_is_written_as_toml() {
+    fn the_dependency_is_written_as_toml_with_no_absolute_path() {
+        let module = Path::new("/work/modules/acme");
         assert_eq!(
-            Dependency::Path(PathBuf::from("/src/a \"b\"")).toml(),
-            r#"{ path = "/src/a \"b\"" }"#
+            Dependency::Path(PathBuf::from("/work/src/a \"b\"")).toml(module),
+            r#"{ path = "../../src/a \"b\"" }"#
         );
         assert_eq!(
-            Dependency::Registry("0.1.0".into()).toml(),
+            Dependency::Path(PathBuf::from("/work/modules/acme/vendor/sa")).toml(module),
+            r#"{ path = "vendor/sa" }"#
+        );
+        assert_eq!(
+            Dependency::Registry("0.1.0".into()).toml(module),
             r#"{ version = "0.1.0" }"#
+        );
+        assert_eq!(
+            Dependency::Git("https://example.com/sa".into()).toml(module),
+            r#"{ git = "https://example.com/sa" }"#
         );
     }
 }

@@ -1,4 +1,4 @@
-use sekoia_automation::{Action, ActionContext, Identity, Module, Outcome};
+use sekoia_automation::{Action, ActionContext, ActionError, Identity, Module, Outcome};
 
 struct GetHost;
 
@@ -11,8 +11,8 @@ impl Action for GetHost {
     // A uuid cut short while copying it from the manifest.
     const IDENTITY: Identity = Identity::new().uuid("1f8d7a4e-0c1b-4d2e-9a37-5b6c8e0f2a9");
 
-    fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Outcome<serde_json::Value> {
-        Outcome::none()
+    fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Result<Outcome<serde_json::Value>, ActionError> {
+        Ok(Outcome::none())
     }
 }
 

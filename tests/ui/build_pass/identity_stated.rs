@@ -1,6 +1,6 @@
 // The well-formed counterpart of `build_fail/identity_bad_uuid.rs`: an item
 // stating the identity its Python manifest already has builds.
-use sekoia_automation::{Action, ActionContext, Identity, Module, Outcome};
+use sekoia_automation::{Action, ActionContext, ActionError, Identity, Module, Outcome};
 
 struct GetHost;
 
@@ -15,8 +15,8 @@ impl Action for GetHost {
         .slug("get-host")
         .file("action_get_host.json");
 
-    fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Outcome<serde_json::Value> {
-        Outcome::none()
+    fn run(&self, _: &ActionContext<'_, ()>, _: serde_json::Value) -> Result<Outcome<serde_json::Value>, ActionError> {
+        Ok(Outcome::none())
     }
 }
 

@@ -1,4 +1,4 @@
-use sekoia_automation::{Action, ActionContext, Module, Outcome};
+use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome};
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct ThisModule {
@@ -19,8 +19,8 @@ impl Action for OtherAction {
     const NAME: &'static str = "Other";
     const DESCRIPTION: &'static str = "Belongs to another module";
 
-    fn run(&self, _: &ActionContext<'_, OtherModule>, args: serde_json::Value) -> Outcome<serde_json::Value> {
-        Outcome::success(args)
+    fn run(&self, _: &ActionContext<'_, OtherModule>, args: serde_json::Value) -> Result<Outcome<serde_json::Value>, ActionError> {
+        Ok(Outcome::success(args))
     }
 }
 

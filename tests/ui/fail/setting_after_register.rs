@@ -1,4 +1,4 @@
-use sekoia_automation::{Action, ActionContext, Module, Outcome};
+use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome};
 
 struct Ping;
 
@@ -9,8 +9,8 @@ impl Action for Ping {
     const NAME: &'static str = "Ping";
     const DESCRIPTION: &'static str = "Pong";
 
-    fn run(&self, _: &ActionContext<'_, ()>, args: serde_json::Value) -> Outcome<serde_json::Value> {
-        Outcome::success(args)
+    fn run(&self, _: &ActionContext<'_, ()>, args: serde_json::Value) -> Result<Outcome<serde_json::Value>, ActionError> {
+        Ok(Outcome::success(args))
     }
 }
 

@@ -1,5 +1,6 @@
-//! A Sekoia.io playbook module: one action (`greet`) and one trigger
-//! (`ticker`), built with the `sekoia-automation` crate.
+//! A Sekoia.io playbook module: two actions (`greet`, and `lookup`, which
+//! calls the service's API) and one trigger (`ticker`), built with the
+//! `sekoia-automation` crate.
 //!
 //! `<binary> --help` lists the items and the tooling: `generate-files`
 //! (the manifests, from these types), `check-module`, `run-local` (one item
@@ -10,8 +11,10 @@ use std::time::Duration;
 
 use schemars::JsonSchema;
 use sekoia_automation::typestate::Registered;
+use sekoia_automation::vendor::Auth;
 use sekoia_automation::{
-    Action, ActionContext, Module, Outcome, Secret, Trigger, TriggerContext, TriggerError,
+    Action, ActionContext, ActionError, Module, Outcome, Secret, Trigger, TriggerContext,
+    TriggerError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -61,7 +64,7 @@ impl Action for Greet {
         &self,
         ctx: &ActionContext<'_, Configuration>,
         args: GreetArguments,
-    ) -> Outcome<Greeting> {
+    ) -> Result<Outcome<Greeting>, ActionError> {
         // A `Secret` prints as [REDACTED]: logging it by mistake leaks nothing.
         log::info!(
             "greeting {} for {} ({})",
@@ -73,11 +76,50 @@ impl Action for Greet {
         let outcome = Outcome::success(Greeting {
             message: format!("Hello {}{marks}", args.name),
         });
-        if args.excitement > 0 {
+        Ok(if args.excitement > 0 {
             outcome.activate("excited")
         } else {
             outcome.activate("calm")
-        }
+        })
+    }
+}
+
+/// The arguments of the lookup action.
+#[derive(Deserialize, JsonSchema)]
+pub struct LookupArguments {
+    /// What to look up.
+    pub query: String,
+}
+
+/// Asks the service's API: `GET <base_url>/v1/lookup?q=<query>` with the
+/// API key as a bearer token, retried on 5xx and 429.
+pub struct Lookup;
+
+impl Action for Lookup {
+    type ModuleConfiguration = Configuration;
+    type Arguments = LookupArguments;
+    type Results = serde_json::Value;
+    const NAME: &'static str = "Lookup";
+    const DESCRIPTION: &'static str = "Ask the service about something";
+
+    fn run(
+        &self,
+        ctx: &ActionContext<'_, Configuration>,
+        args: LookupArguments,
+    ) -> Result<Outcome<serde_json::Value>, ActionError> {
+        let configuration = ctx.configuration();
+        let client = ctx
+            .vendor_client()
+            .base_url(&configuration.base_url)
+            .auth(Auth::bearer(configuration.api_key.clone()))
+            .build()?;
+        // `?`: an error (the service refused, unreachable after the
+        // retries) ends the run with its message.
+        let answer: serde_json::Value = client
+            .get("v1/lookup")
+            .query("q", &args.query)
+            .send_json()?;
+        Ok(Outcome::success(answer))
     }
 }
 
@@ -144,6 +186,7 @@ pub fn module() -> Module<Configuration, Registered> {
     Module::<Configuration>::new()
         .embedded_manifest(include_str!("../manifest.json"))
         .register("greet", Greet)
+        .register("lookup", Lookup)
         .register("ticker", Ticker::default())
 }
 

@@ -1,11 +1,12 @@
 //! The module's items against the embedded Sekoia.io platform: the binary
 //! runs as the platform runs the container, in a sandbox wired to a local
-//! platform on 127.0.0.1.
+//! platform on 127.0.0.1, and, for `lookup`, to a fake of the service's API
+//! (`FakeVendor`, on 127.0.0.1 too).
 
 use std::path::Path;
 use std::process::Command;
 
-use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::testing::{FakeVendor, LocalPlatform, RecordedRequest, Reply, Sandbox};
 use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_{{crate_name}}");
@@ -67,6 +68,53 @@ fn greet_reports_its_greeting_and_branch() {
         "{logs}"
     );
     assert!(!logs.contains("the-key"), "{logs}");
+}
+
+#[test]
+fn lookup_asks_the_service_and_reports_its_answer() {
+    let (platform, sandbox) = setup();
+    let vendor = FakeVendor::start().unwrap();
+    vendor.route("GET", "/v1/lookup", Reply::json(200, r#"{"found": 1}"#));
+    // The service fails once first: the action retries.
+    vendor.script([Reply::json(503, r#"{"message": "busy"}"#)]);
+    sandbox
+        .set_json("module_configuration", &json!({"base_url": vendor.url()}))
+        .unwrap();
+    sandbox
+        .set_json("arguments", &json!({"query": "a b"}))
+        .unwrap();
+    let output = sandbox.command(BINARY).arg("lookup").output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let requests = vendor.requests();
+    assert_eq!(requests.len(), 2, "the 503 retried");
+    let request = &requests[1];
+    assert_eq!(request.path, "/v1/lookup");
+    assert_eq!(request.query.as_deref(), Some("q=a+b"));
+    assert_eq!(request.header("authorization"), Some("Bearer the-key"));
+    let finished = bodies(&platform).pop().unwrap();
+    assert_eq!(finished["results"], json!({"found": 1}));
+}
+
+#[test]
+fn lookup_reports_what_the_service_refused() {
+    let (platform, sandbox) = setup();
+    let vendor = FakeVendor::start().unwrap();
+    vendor.route("GET", "/v1/lookup", Reply::json(403, r#"{"message": "bad key"}"#));
+    sandbox
+        .set_json("module_configuration", &json!({"base_url": vendor.url()}))
+        .unwrap();
+    sandbox.set_json("arguments", &json!({"query": "x"})).unwrap();
+    let output = sandbox.command(BINARY).arg("lookup").output().unwrap();
+    assert!(output.status.success(), "the run reported its error");
+    assert_eq!(vendor.requests().len(), 1, "a 403 is not retried");
+    let finished = bodies(&platform).pop().unwrap();
+    let error = finished["error"].as_str().unwrap();
+    assert!(error.contains("403"), "{error}");
+    assert!(!error.contains("the-key"), "{error}");
 }
 
 #[test]
