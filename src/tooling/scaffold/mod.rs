@@ -119,7 +119,22 @@ impl Dependency {
 
 /// `to` relative to the directory `from` (both made absolute first).
 fn relative_path(from: &Path, to: &Path) -> PathBuf {
-    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    // Absolute, with `.` and `..` resolved by their names (`../module` from
+    // a checkout names the checkout's sibling).
+    let absolute = |path: &Path| {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut resolved = PathBuf::new();
+        for component in path.components() {
+            match component {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    resolved.pop();
+                }
+                other => resolved.push(other),
+            }
+        }
+        resolved
+    };
     let (from, to) = (absolute(from), absolute(to));
     let from: Vec<_> = from.components().collect();
     let to: Vec<_> = to.components().collect();
@@ -392,6 +407,22 @@ mod tests {
         assert_eq!(
             Dependency::Git("https://example.com/sa".into()).toml(module),
             r#"{ git = "https://example.com/sa" }"#
+        );
+    }
+
+    #[test]
+    fn dot_and_dot_dot_are_resolved_by_name() {
+        // `new-module ../my-module --sekoia-automation-path .` from a checkout.
+        assert_eq!(
+            relative_path(
+                Path::new("/w/checkout/../my-module"),
+                Path::new("/w/checkout/.")
+            ),
+            PathBuf::from("../checkout")
+        );
+        assert_eq!(
+            relative_path(Path::new("/w/a/./b/../m"), Path::new("/w/a")),
+            PathBuf::from("..")
         );
     }
 }
