@@ -21,6 +21,7 @@
 use std::process::ExitCode;
 
 use schemars::JsonSchema;
+use sekoia_automation::vendor::Json;
 use sekoia_automation::{Connector, ConnectorContext, JsonEvent, Module, TriggerError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -48,7 +49,7 @@ struct Replay;
 impl Connector for Replay {
     type ModuleConfiguration = Value;
     type Configuration = ReplayConfiguration;
-    type Event = Value;
+    type Event = Json;
     const NAME: &'static str = "Replay";
     const DESCRIPTION: &'static str = "Forward the events of a JSON file";
 
@@ -56,18 +57,23 @@ impl Connector for Replay {
         let configuration = ctx.configuration();
         let text = std::fs::read(&configuration.events)
             .map_err(|error| TriggerError::msg(format!("{}: {error}", configuration.events)))?;
-        let events: Vec<Value> = serde_json::from_slice(&text)
-            .map_err(|error| TriggerError::msg(format!("{}: {error}", configuration.events)))?;
         let result = match configuration.kind.as_deref() {
             Some("measures") => {
-                let measures = events
-                    .into_iter()
-                    .map(|event| serde_json::from_value::<Measure>(event).map(JsonEvent))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|error| TriggerError::msg(format!("not a measure: {error}")))?;
-                ctx.push_events(measures)
+                let measures: Vec<Measure> = serde_json::from_slice(&text)
+                    .map_err(|error| TriggerError::msg(format!("not measures: {error}")))?;
+                ctx.push_events(measures.into_iter().map(JsonEvent))
             }
-            _ => ctx.push_events(events),
+            // Read exactly: integers beyond 64 bits keep their digits.
+            _ => match String::from_utf8_lossy(&text).parse::<Json>() {
+                Ok(Json::Array(events)) => ctx.push_events(events),
+                Ok(_) => return Err(TriggerError::msg("the events file holds no array")),
+                Err(error) => {
+                    return Err(TriggerError::msg(format!(
+                        "{}: {error}",
+                        configuration.events
+                    )));
+                }
+            },
         };
         let counts = match &result {
             Ok(acknowledgement) => acknowledgement.report().counts(),

@@ -259,6 +259,33 @@ impl IntakeEvent for Value {
     }
 }
 
+/// A vendor's JSON forwarded as it came: a string as it is, any other
+/// value as compact JSON with its numbers exact (an integer beyond 64 bits
+/// keeps its digits, without the `exact-numbers` feature).
+///
+/// ```
+/// use sekoia_automation::connector::IntakeEvent;
+/// use sekoia_automation::vendor::Json;
+/// let event: Json = r#"{"id": 123456789012345678901234567890, "x": 1E5}"#.parse().unwrap();
+/// assert_eq!(
+///     event.to_event_string().unwrap(),
+///     r#"{"id":123456789012345678901234567890,"x":100000.0}"#
+/// );
+/// let line: Json = r#""raw line""#.parse().unwrap();
+/// assert_eq!(line.to_event_string().unwrap(), "raw line");
+/// ```
+impl IntakeEvent for crate::vendor::Json {
+    fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError> {
+        match self {
+            crate::vendor::Json::String(text) => {
+                out.push_str(text);
+                Ok(())
+            }
+            other => out.push_json(other),
+        }
+    }
+}
+
 impl<T: Serialize> IntakeEvent for JsonEvent<T> {
     fn write_event(&self, out: &mut EventWriter<'_>) -> Result<(), EventError> {
         out.push_json(&self.0)
