@@ -2,14 +2,17 @@
 //! `connector_<name>.json`, `check-module` checks it (connector/trigger pairs
 //! share `uuid` and `docker_parameters`), `generate-documentation` lists it.
 
+#[path = "support/tooling.rs"]
+mod tooling;
+
 use std::path::Path;
 
-use sekoia_automation::unversioned::ModuleItems;
-use sekoia_automation::unversioned::check::{Rules, check};
+use tooling::read;
+
 use sekoia_automation::unversioned::documentation;
-use sekoia_automation::unversioned::generate;
+use sekoia_automation::unversioned::{ModuleItems, generate};
 use sekoia_automation::{Connector, ConnectorContext, Module, Secret, TriggerError};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The connector's own configuration.
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -40,36 +43,11 @@ fn module() -> Module<(), sekoia_automation::typestate::Registered> {
 }
 
 fn directory() -> tempfile::TempDir {
-    let directory = tempfile::tempdir().unwrap();
-    std::fs::write(
-        directory.path().join("manifest.json"),
-        json!({
-            "name": "Vendor", "slug": "vendor", "version": "1.0.0",
-            "uuid": "6f0b1a1e-7c39-4a57-9a4e-2c1f3f0f8e61", "description": "A vendor",
-        })
-        .to_string(),
-    )
-    .unwrap();
-    let module = module();
-    let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
-    generate::write(directory.path(), &files).unwrap();
-    directory
-}
-
-fn read(directory: &Path, name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(directory.join(name)).unwrap()).unwrap()
+    tooling::generated(&module())
 }
 
 fn problems(directory: &Path) -> Vec<String> {
-    let module = module();
-    check(
-        directory,
-        Some(&ModuleItems::new(module.items())),
-        &Rules::default(),
-    )
-    .iter()
-    .map(ToString::to_string)
-    .collect()
+    tooling::problems(directory, &module())
 }
 
 #[test]
