@@ -6,9 +6,9 @@ pub(crate) mod outcome;
 pub(crate) mod runner;
 pub(crate) mod validator;
 
-use std::cell::{Cell, OnceCell, RefCell};
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use crate::action::outcome::Outcome;
 use crate::config::settings::Settings;
 use crate::storage::data_directory::{DataDirectory, StorageError};
+use crate::storage::persistent_json::PersistentJson;
 use crate::trigger::stop_signal::{SignalListener, StopSignal};
 use crate::vendor::{RetryPolicy, VendorClient, VendorClientBuilder};
 use crate::wire::logging::{self, Level, LogRecord, Sink};
@@ -57,9 +58,12 @@ use crate::wire::logging::{self, Level, LogRecord, Sink};
 ///     }
 /// }
 /// ```
-pub trait Action: 'static {
+///
+/// The item is `Send` and its configuration types `Send + Sync`: see
+/// [`Module`'s thread safety](crate::Module#thread-safety).
+pub trait Action: Send + 'static {
     /// The configuration of the module this action belongs to.
-    type ModuleConfiguration: DeserializeOwned + JsonSchema + 'static;
+    type ModuleConfiguration: DeserializeOwned + JsonSchema + Send + Sync + 'static;
     /// The action's arguments (the `arguments` configuration value).
     type Arguments: DeserializeOwned + JsonSchema;
     /// The action's results.
@@ -153,23 +157,98 @@ pub enum ArgumentError {
 }
 
 /// What an action (or an account validator) can use while it runs: the typed
-/// module configuration, logging, the data directory and the JSON argument
-/// and result helpers.
+/// module configuration, logging, the data directory, the JSON argument
+/// and result helpers, the settings, the stop signal and a vendor client.
+///
+/// Triggers and connectors have the same surface under the same names
+/// ([`TriggerContext`](crate::TriggerContext),
+/// [`ConnectorContext`](crate::ConnectorContext)): `settings()`,
+/// `stop_signal()`, `vendor()`, `vendor_client()`, `persistent_json()`,
+/// `log()`, `data_directory()`, `configuration()`.
+///
+/// # Thread safety
+///
+/// `ActionContext<'_, C>` is `Send + Sync` whenever `C` is `Sync` (every
+/// configuration deserialized by serde is, unless it holds a `Cell` or an
+/// `Rc`): an action that fans its work out with [`std::thread::scope`]
+/// hands `&ctx` to its workers, which log, call the vendor and read the
+/// arguments. Records logged through [`log`](Self::log) from any thread
+/// reach the report; the `log` crate's macros (`log::info!`...) are
+/// collected only on the thread that runs the action.
+///
+/// ```
+/// use sekoia_automation::{ActionContext, DataDirectory, Level};
+///
+/// let data = DataDirectory::new(std::env::temp_dir());
+/// let arguments = serde_json::json!({"hosts": ["a", "b", "c"]});
+/// let ctx = ActionContext::new(&(), &arguments, &data);
+/// let hosts: Vec<String> = ctx.json_argument("hosts").unwrap();
+/// std::thread::scope(|scope| {
+///     for host in &hosts {
+///         let ctx = &ctx;
+///         scope.spawn(move || ctx.log(Level::Info, format!("checking {host}")));
+///     }
+/// });
+/// assert_eq!(ctx.logs().len(), 3);
+/// ```
+///
+/// Its `Debug` shows the arguments' keys, the data directory and the
+/// settings, never a configuration or argument value (they may be
+/// secrets).
 pub struct ActionContext<'a, C> {
     configuration: &'a C,
     arguments: &'a Value,
     data_directory: &'a DataDirectory,
     sink: Sink,
-    result_as_file: Cell<bool>,
-    updated_secrets: RefCell<Map<String, Value>>,
+    result_as_file: AtomicBool,
+    updated_secrets: Mutex<Map<String, Value>>,
     secret_names: &'a [String],
     settings: Settings,
     stop: Arc<StopSignal>,
     /// In a module run: SIGTERM and SIGINT raise `stop`, from the first
     /// use of the stop signal on. `None` in a context made with
     /// [`new`](ActionContext::new), which installs no signal handler.
-    signals: Option<OnceCell<Option<SignalListener>>>,
-    vendor: OnceCell<VendorClient>,
+    signals: Option<OnceLock<Option<SignalListener>>>,
+    vendor: OnceLock<VendorClient>,
+}
+
+impl<C> std::fmt::Debug for ActionContext<'_, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let argument_names: Vec<&str> = self
+            .arguments
+            .as_object()
+            .map(|arguments| arguments.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        f.debug_struct("ActionContext")
+            .field("configuration", &std::any::type_name::<C>())
+            .field("arguments", &argument_names)
+            .field("data_directory", &self.data_directory)
+            .field("settings", &self.settings)
+            .field("stopped", &self.stop.is_stopped())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The vendor client builder of an item: [`RetryPolicy::default`] with its
+/// waits in units of `settings.retry_backoff` (at most 120 units), every
+/// wait ended by `stop`. The one recipe of every context's
+/// `vendor_client()`.
+pub(crate) fn vendor_client_builder(
+    settings: &Settings,
+    stop: Arc<StopSignal>,
+) -> VendorClientBuilder {
+    let unit = settings.retry_backoff;
+    let retry = RetryPolicy::default()
+        .backoff_factor(unit)
+        .backoff_max(unit.saturating_mul(120));
+    VendorClient::builder().retry(retry).stop_signal(stop)
+}
+
+/// The client [`vendor_client_builder`] builds, with nothing added.
+pub(crate) fn default_vendor_client(settings: &Settings, stop: Arc<StopSignal>) -> VendorClient {
+    vendor_client_builder(settings, stop)
+        .build()
+        .expect("a client without base URL, authentication or headers always builds")
 }
 
 impl<'a, C> ActionContext<'a, C> {
@@ -223,13 +302,13 @@ impl<'a, C> ActionContext<'a, C> {
             arguments,
             data_directory,
             sink,
-            result_as_file: Cell::new(true),
-            updated_secrets: RefCell::default(),
+            result_as_file: AtomicBool::new(true),
+            updated_secrets: Mutex::default(),
             secret_names,
             settings,
             stop: Arc::new(StopSignal::new()),
-            signals: Some(OnceCell::new()),
-            vendor: OnceCell::new(),
+            signals: Some(OnceLock::new()),
+            vendor: OnceLock::new(),
         }
     }
 
@@ -242,7 +321,7 @@ impl<'a, C> ActionContext<'a, C> {
     /// reads [`settings`](Self::settings)).
     pub fn with_settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
-        self.vendor = OnceCell::new();
+        self.vendor = OnceLock::new();
         self
     }
 
@@ -263,7 +342,7 @@ impl<'a, C> ActionContext<'a, C> {
     /// ```
     pub fn with_stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
         self.stop = stop;
-        self.vendor = OnceCell::new();
+        self.vendor = OnceLock::new();
         self
     }
 
@@ -313,11 +392,8 @@ impl<'a, C> ActionContext<'a, C> {
     /// }
     /// ```
     pub fn vendor(&self) -> &VendorClient {
-        self.vendor.get_or_init(|| {
-            self.vendor_client()
-                .build()
-                .expect("a client without base URL, authentication or headers always builds")
-        })
+        self.vendor
+            .get_or_init(|| default_vendor_client(&self.settings, self.stop_signal()))
     }
 
     /// The builder [`vendor`](Self::vendor) starts from, to make a client
@@ -344,29 +420,71 @@ impl<'a, C> ActionContext<'a, C> {
     /// assert_eq!(client.retry_policy().backoff(3), Duration::from_millis(20));
     /// ```
     pub fn vendor_client(&self) -> VendorClientBuilder {
-        let unit = self.settings.retry_backoff;
-        let retry = RetryPolicy::default()
-            .backoff_factor(unit)
-            .backoff_max(unit.saturating_mul(120));
-        VendorClient::builder()
-            .retry(retry)
-            .stop_signal(self.stop_signal())
+        vendor_client_builder(&self.settings, self.stop_signal())
     }
 
-    /// The run's stop signal. In a module run, SIGTERM and SIGINT raise it
-    /// from the first call on (the listener lives as long as the context);
-    /// in a context made with [`new`](Self::new), only its holder does.
-    pub(crate) fn stop_signal(&self) -> Arc<StopSignal> {
+    /// The run's stop signal, for what waits on the action's behalf (a
+    /// vendor client of one's own, a worker thread's loop). In a module
+    /// run, SIGTERM and SIGINT raise it from the first call on (the
+    /// listener lives as long as the context); in a context made with
+    /// [`new`](Self::new), only its holder does
+    /// ([`with_stop_signal`](Self::with_stop_signal)).
+    ///
+    /// ```
+    /// use sekoia_automation::{ActionContext, DataDirectory};
+    /// use std::time::Duration;
+    ///
+    /// let data = DataDirectory::new(std::env::temp_dir());
+    /// let arguments = serde_json::json!({});
+    /// let ctx = ActionContext::new(&(), &arguments, &data);
+    /// let stop = ctx.stop_signal();
+    /// assert!(!stop.is_stopped());
+    /// stop.stop();
+    /// assert!(!stop.sleep(Duration::from_secs(60)), "a stopped signal's sleep ends at once");
+    /// ```
+    pub fn stop_signal(&self) -> Arc<StopSignal> {
         if let Some(signals) = &self.signals {
             signals.get_or_init(|| SignalListener::start(Arc::clone(&self.stop)).ok());
         }
         Arc::clone(&self.stop)
     }
 
-    /// The records logged through this context so far (in a module run, also
-    /// those of the `log` crate's macros).
+    /// Opens a JSON file of the data directory as a [`PersistentJson`]:
+    /// a value that survives the run, saved atomically (as on
+    /// [`TriggerContext::persistent_json`](crate::TriggerContext::persistent_json)).
+    ///
+    /// ```
+    /// use sekoia_automation::{ActionContext, DataDirectory};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let data = DataDirectory::new(dir.path());
+    /// let arguments = serde_json::json!({});
+    /// let ctx = ActionContext::new(&(), &arguments, &data);
+    /// let mut seen = ctx.persistent_json::<Vec<String>>("seen.json").unwrap();
+    /// seen.push("a".to_string());
+    /// seen.close().unwrap();
+    /// assert_eq!(*ctx.persistent_json::<Vec<String>>("seen.json").unwrap(), ["a"]);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The path leaves the data directory, or the file exists and cannot
+    /// be read or is not a `V`.
+    pub fn persistent_json<V>(
+        &self,
+        relative: impl AsRef<Path>,
+    ) -> Result<PersistentJson<V>, StorageError>
+    where
+        V: Serialize + DeserializeOwned + Default,
+    {
+        self.data_directory.persistent_json(relative)
+    }
+
+    /// The records logged through this context so far, from any thread (in
+    /// a module run, also those of the `log` crate's macros called on the
+    /// action's thread).
     pub fn logs(&self) -> Vec<LogRecord> {
-        self.sink.borrow().clone()
+        logging::records_of(&self.sink)
     }
 
     /// The module configuration, secrets merged in.
@@ -421,7 +539,7 @@ impl<'a, C> ActionContext<'a, C> {
         }
         logging::echo_to_stderr(level, &record.message);
         crate::runtime::sentry::capture_log(level, &record.message);
-        self.sink.borrow_mut().push(record);
+        logging::push_to(&self.sink, record);
     }
 
     /// A JSON argument given inline or in a file ([protocol §3](crate::protocol#3-actions)): the value of
@@ -453,7 +571,7 @@ impl<'a, C> ActionContext<'a, C> {
             detail,
         };
         if let Some(value) = self.arguments.get(name).filter(|value| !value.is_null()) {
-            self.result_as_file.set(false);
+            self.result_as_file.store(false, Ordering::Relaxed);
             return T::deserialize(value)
                 .map(Some)
                 .map_err(|e| invalid(e.to_string()));
@@ -462,7 +580,7 @@ impl<'a, C> ActionContext<'a, C> {
         let Some(relative) = self.arguments.get(&path_key) else {
             return Ok(None);
         };
-        self.result_as_file.set(true);
+        self.result_as_file.store(true, Ordering::Relaxed);
         let relative = relative
             .as_str()
             .ok_or_else(|| ArgumentError::PathNotString { name: name.into() })?;
@@ -516,7 +634,7 @@ impl<'a, C> ActionContext<'a, C> {
         value: &T,
     ) -> Result<Map<String, Value>, ArgumentError> {
         let mut result = Map::new();
-        if !self.result_as_file.get() {
+        if !self.result_as_file.load(Ordering::Relaxed) {
             let value = serde_json::to_value(value).map_err(|cause| ArgumentError::Serialize {
                 name: name.into(),
                 cause,
@@ -566,12 +684,20 @@ impl<'a, C> ActionContext<'a, C> {
         }
         let value = value.into();
         crate::wire::redact::register_value(&value);
-        self.updated_secrets.borrow_mut().insert(name.into(), value);
+        self.updated_secrets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.into(), value);
         Ok(())
     }
 
     pub(crate) fn take_updated_secrets(&self) -> Map<String, Value> {
-        self.updated_secrets.take()
+        std::mem::take(
+            &mut *self
+                .updated_secrets
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 }
 

@@ -40,9 +40,12 @@ pub type ValidationError = Box<dyn std::error::Error + Send + Sync>;
 ///     }
 /// }
 /// ```
-pub trait AccountValidator: 'static {
+///
+/// The item is `Send` and its configuration types `Send + Sync`: see
+/// [`Module`'s thread safety](crate::Module#thread-safety).
+pub trait AccountValidator: Send + 'static {
     /// The configuration of the module this validator belongs to.
-    type ModuleConfiguration: DeserializeOwned + JsonSchema + 'static;
+    type ModuleConfiguration: DeserializeOwned + JsonSchema + Send + Sync + 'static;
 
     /// `Ok(())` when the configuration works; the error otherwise.
     fn validate(

@@ -54,12 +54,15 @@ use crate::trigger::TriggerError;
 ///     Module::<()>::new().register("devices", Devices).run()
 /// }
 /// ```
-pub trait AssetConnector: Sized + 'static {
+///
+/// The item is `Send` and its configuration types `Send + Sync`: see
+/// [`Module`'s thread safety](crate::Module#thread-safety).
+pub trait AssetConnector: Sized + Send + 'static {
     /// The configuration of the module this connector belongs to.
-    type ModuleConfiguration: DeserializeOwned + JsonSchema + 'static;
+    type ModuleConfiguration: DeserializeOwned + JsonSchema + Send + Sync + 'static;
     /// The connector's own configuration fields (read beside
     /// `sekoia_base_url`, `sekoia_api_key`, `frequency`, `batch_size`).
-    type Configuration: DeserializeOwned + JsonSchema + 'static;
+    type Configuration: DeserializeOwned + JsonSchema + Send + Sync + 'static;
     /// The position the connector saves after each push (a date, a cursor).
     type Checkpoint: Serialize + DeserializeOwned + 'static;
     /// The connector's name, as shown in the platform.

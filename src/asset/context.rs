@@ -25,6 +25,13 @@ const CONTEXT_FILE: &str = "context.json";
 pub const OCSF_SCHEMA_VERSION: i64 = 1;
 
 /// What an [`AssetConnector`] can use while it runs.
+///
+/// # Thread safety
+///
+/// `Send + Sync`: `get_assets` may hand `assets.context()` to worker
+/// threads ([`std::thread::scope`]) that fetch, log and check the stop;
+/// the assets themselves go through [`Assets::push`], which takes `&mut`
+/// (gather the workers' results, then push them).
 pub struct AssetConnectorContext<'a, K: AssetConnector> {
     pub(crate) trigger: &'a TriggerContext<'a, AssetConnectorItem<K>>,
     pub(crate) state: &'a State<K>,

@@ -12,7 +12,7 @@ use crate::item::manifest::{CONNECTOR, ItemManifest, ManifestKind, configuration
 pub(crate) struct AssetConnectorManifest<K>(PhantomData<fn() -> K>);
 
 impl<K: AssetConnector> AssetConnectorManifest<K> {
-    pub(crate) fn boxed() -> Box<dyn ItemManifest> {
+    pub(crate) fn boxed() -> Box<dyn ItemManifest + Send> {
         Box::new(AssetConnectorManifest::<K>(PhantomData))
     }
 }

@@ -84,13 +84,16 @@ pub const SECONDS_WITHOUT_EVENTS: u64 = 6 * 3600;
 ///     Module::<()>::new().register("pages", Pages::default()).run()
 /// }
 /// ```
-pub trait Connector: Sized + 'static {
+///
+/// The item is `Send` and its configuration types `Send + Sync`: see
+/// [`Module`'s thread safety](crate::Module#thread-safety).
+pub trait Connector: Sized + Send + 'static {
     /// The configuration of the module this connector belongs to.
-    type ModuleConfiguration: DeserializeOwned + JsonSchema + 'static;
+    type ModuleConfiguration: DeserializeOwned + JsonSchema + Send + Sync + 'static;
     /// The connector's own configuration fields (`intake_key` and
     /// `intake_server` are read beside them: see
     /// [`ConnectorContext::intake_key`]).
-    type Configuration: DeserializeOwned + JsonSchema + 'static;
+    type Configuration: DeserializeOwned + JsonSchema + Send + Sync + 'static;
     /// The events of a [`Page`] (`String`, `serde_json::Value`,
     /// [`JsonEvent<T>`](crate::JsonEvent)...).
     type Event: IntakeEvent;

@@ -26,6 +26,15 @@ use crate::wire::timestamp::Timestamp;
 /// key, [`push_events`](Self::push_events), checkpoints in the shared
 /// `context.json`, the stop flag and an interruptible sleep, logs,
 /// heartbeats, metrics and the data directory.
+///
+/// # Thread safety
+///
+/// `Send + Sync`: a connector that fetches or pushes from several threads
+/// ([`std::thread::scope`]) hands `&ctx` to its workers. Their pushes run
+/// side by side, each with its own [`Acknowledgement`] or [`PushError`];
+/// logs, the stop flag, heartbeats and metrics are shared. The `log`
+/// crate's macros reach the platform only from the connector's own thread:
+/// workers use [`log`](Self::log).
 pub struct ConnectorContext<'a, C: Connector> {
     pub(crate) trigger: &'a TriggerContext<'a, crate::connector::item::ConnectorItem<C>>,
     pub(crate) state: &'a State<C>,

@@ -341,6 +341,15 @@ impl<C: Connector> Host for ConnectorContext<'_, C> {
 
 /// The windows of a [`TimeStepper`] for one connector: see
 /// [`TimeStepper::windows`]. Ends when the connector stops.
+///
+/// [`next`](Iterator::next) blocks until the next window is due (a wait
+/// that a stop ends at once).
+///
+/// # Thread safety
+///
+/// `Send + Sync`, as the [`ConnectorContext`] it borrows: the windows can
+/// be walked on a worker thread. Walking them needs `&mut`, so one thread
+/// at a time does.
 pub struct TimeWindows<'s, 'c, C: Connector> {
     stepper: &'s mut TimeStepper,
     ctx: &'s ConnectorContext<'c, C>,

@@ -240,7 +240,7 @@ pub trait ItemManifest {
 pub(crate) struct ActionManifest<A>(PhantomData<fn() -> A>);
 
 impl<A> ActionManifest<A> {
-    pub(crate) fn boxed() -> Box<dyn ItemManifest>
+    pub(crate) fn boxed() -> Box<dyn ItemManifest + Send>
     where
         A: Action,
     {
@@ -284,7 +284,7 @@ impl<A: Action> ItemManifest for ActionManifest<A> {
 pub(crate) struct TriggerManifest<T>(PhantomData<fn() -> T>);
 
 impl<T> TriggerManifest<T> {
-    pub(crate) fn boxed() -> Box<dyn ItemManifest>
+    pub(crate) fn boxed() -> Box<dyn ItemManifest + Send>
     where
         T: Trigger,
     {
@@ -325,7 +325,7 @@ impl<T: Trigger> ItemManifest for TriggerManifest<T> {
 pub(crate) struct ConnectorManifest<K>(PhantomData<fn() -> K>);
 
 impl<K> ConnectorManifest<K> {
-    pub(crate) fn boxed() -> Box<dyn ItemManifest>
+    pub(crate) fn boxed() -> Box<dyn ItemManifest + Send>
     where
         K: crate::connector::Connector,
     {
@@ -395,7 +395,7 @@ fn require_intake_key(arguments: &mut Value) {
 pub(crate) struct ValidatorManifest<V>(PhantomData<fn() -> V>);
 
 impl<V> ValidatorManifest<V> {
-    pub(crate) fn boxed() -> Box<dyn ItemManifest>
+    pub(crate) fn boxed() -> Box<dyn ItemManifest + Send>
     where
         V: AccountValidator,
     {

@@ -155,7 +155,12 @@ where
 #[diagnostic::do_not_recommend]
 impl<C> Item<C, ApiKind> for crate::vendor::Api<C>
 where
-    C: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema + 'static,
+    C: serde::de::DeserializeOwned
+        + serde::Serialize
+        + schemars::JsonSchema
+        + Send
+        + Sync
+        + 'static,
 {
     fn into_registration(self, command: &str) -> Registration<C> {
         crate::vendor::Api::into_registration(self, command)
@@ -168,8 +173,8 @@ pub struct Registration<C> {
     kind: ItemKind,
     name: &'static str,
     description: &'static str,
-    runner: Box<dyn Runner<C>>,
-    manifest: Box<dyn crate::item::manifest::ItemManifest>,
+    runner: Box<dyn Runner<C> + Send>,
+    manifest: Box<dyn crate::item::manifest::ItemManifest + Send>,
 }
 
 impl<C> std::fmt::Debug for Registration<C> {
@@ -188,7 +193,7 @@ impl<C> Registration<C> {
         kind: ItemKind,
         name: &'static str,
         description: &'static str,
-        runner: Box<dyn Runner<C>>,
+        runner: Box<dyn Runner<C> + Send>,
     ) -> Self {
         Registration {
             command: command.to_string(),
@@ -207,7 +212,7 @@ impl<C> Registration<C> {
         name: &'static str,
         description: &'static str,
         action: A,
-        manifest: Box<dyn crate::item::manifest::ItemManifest>,
+        manifest: Box<dyn crate::item::manifest::ItemManifest + Send>,
     ) -> Self {
         Registration::new(
             command,
@@ -219,7 +224,10 @@ impl<C> Registration<C> {
         .with_manifest(manifest)
     }
 
-    fn with_manifest(mut self, manifest: Box<dyn crate::item::manifest::ItemManifest>) -> Self {
+    fn with_manifest(
+        mut self,
+        manifest: Box<dyn crate::item::manifest::ItemManifest + Send>,
+    ) -> Self {
         self.manifest = manifest;
         self
     }

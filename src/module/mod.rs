@@ -87,6 +87,21 @@ impl CanConfigure for Configured {}
 /// assert_eq!(module.commands().collect::<Vec<_>>(), ["ping"]);
 /// // fn main() -> ExitCode { module.run() }
 /// ```
+///
+/// # Thread safety
+///
+/// A module is `Send`: it can be built on one thread and run on another
+/// (a test that runs a trigger on its own thread builds the module there or
+/// moves it). For that, every item is `Send` (the [`Action`](crate::Action),
+/// [`Trigger`](crate::Trigger), [`Connector`](crate::Connector) and
+/// [`AssetConnector`](crate::asset::AssetConnector) traits require it) and
+/// every configuration type is `Send + Sync`, which serde data types are
+/// unless they hold a `Cell` or an `Rc`. It is not `Sync`: nothing in it is
+/// meant to be shared, [`run`](Module::run) takes it by value.
+///
+/// While an item runs, its context (`&ActionContext`, `&TriggerContext`,
+/// `&ConnectorContext`, `&AssetConnectorContext`) is `Send + Sync`: the item
+/// may hand it to worker threads ([`std::thread::scope`]).
 pub struct Module<C, S: ModuleState = Configured> {
     settings: Settings,
     items: Vec<Registration<C>>,

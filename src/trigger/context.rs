@@ -44,6 +44,17 @@ pub(crate) struct Runtime {
 /// and to stderr; the `log` crate's macros called on the trigger's thread
 /// (`log::info!`...) take the same way.
 ///
+/// # Thread safety
+///
+/// `Send + Sync`: a trigger that fans its work out with
+/// [`std::thread::scope`] hands `&ctx` to its workers, which send events,
+/// log, beat the heart and check [`running`](Self::running) as `run` does.
+/// Events sent from several threads at once each get their own
+/// `request_id` (kept across that event's retries) and go out one request
+/// at a time on the sender's keep-alive connection. The `log` crate's
+/// macros reach the platform only from the trigger's own thread: workers
+/// use [`log`](Self::log).
+///
 /// ```no_run
 /// # use sekoia_automation::{Trigger, TriggerContext, TriggerError, Level};
 /// # struct Poller;

@@ -6,20 +6,31 @@
 //! deadline. Plain `http://` URLs go over a keep-alive
 //! connection of the sender's own ([`KeepAlive`], measured twice as fast as
 //! the agent per POST), other URLs through the agent.
+//!
+//! The sender is shared by the threads of a trigger that sends from
+//! several ([`TriggerContext`](crate::TriggerContext) is `Sync`): request
+//! ids come from one locked source, so they stay distinct, and the
+//! keep-alive connection carries one request at a time (each attempt holds
+//! it; the waits between attempts do not).
 
-use std::cell::RefCell;
 use std::io::Read;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use crate::wire::http::{HttpError, Method, PlatformClient, Request};
 use crate::wire::keep_alive::KeepAlive;
 
-/// Sends event bodies to `url_callback` with the §2 retries. Used from one
-/// thread (it is not `Sync`).
+/// Sends event bodies to `url_callback` with the §2 retries.
+///
+/// # Thread safety
+///
+/// `Send + Sync`: threads may send through one sender at once; their
+/// request ids are distinct and the keep-alive connection serves one
+/// attempt at a time (others wait for it, or for their own turn).
 pub struct EventSender {
-    ids: RefCell<RequestIds>,
+    ids: Mutex<RequestIds>,
     url: String,
-    fast: Option<RefCell<KeepAlive>>,
+    fast: Option<Mutex<KeepAlive>>,
     client: PlatformClient,
 }
 
@@ -36,9 +47,9 @@ impl EventSender {
     /// how it waits between attempts).
     pub fn new(url: &str, client: PlatformClient) -> Self {
         EventSender {
-            ids: RefCell::new(RequestIds::new()),
+            ids: Mutex::new(RequestIds::new()),
             url: url.to_string(),
-            fast: KeepAlive::for_url(url, client.authorization()).map(RefCell::new),
+            fast: KeepAlive::for_url(url, client.authorization()).map(Mutex::new),
             client,
         }
     }
@@ -56,25 +67,38 @@ impl EventSender {
 
     /// A fresh UUIDv4 for an event's `request_id`.
     pub fn request_id(&self) -> uuid::Uuid {
-        self.ids.borrow_mut().next()
+        locked(&self.ids).next()
     }
 
     /// `POST url_callback` with `body`, retried as [protocol §2](crate::protocol#2-requests-to-the-platform) says.
+    ///
+    /// Blocks until the platform accepted the body, refused it, or the
+    /// retries ended (their waits end early when the sleeper says so).
+    ///
+    /// # Errors
+    ///
+    /// The platform answered a 4xx or a redirect, or the retries were
+    /// exhausted or abandoned: the last attempt's [`HttpError`].
     pub fn send(&self, body: &[u8]) -> Result<(), HttpError> {
         let request = Request::new(Method::Post, &self.url).body(body);
         match &self.fast {
             Some(fast) => {
                 let deadline = self.client.deadline();
                 self.client.send_with(&request, |_| {
-                    fast.borrow_mut()
-                        .post(body, deadline)
-                        .map_err(ureq::Error::Io)
+                    locked(fast).post(body, deadline).map_err(ureq::Error::Io)
                 })
             }
             None => self.client.send(&request),
         }
         .map(drop)
     }
+}
+
+/// The value behind `mutex`, even when a thread panicked holding it: a
+/// request id source and a connection stay usable ([`KeepAlive`] holds no
+/// connection while a request is on it, so one left mid-request is gone).
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// UUIDv4s from the operating system's randomness, read 4 KiB at a time

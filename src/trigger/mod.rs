@@ -81,11 +81,14 @@ use crate::wire::http::HttpError;
 ///     Module::<()>::new().register("ticker", Ticker { count: 0 }).run()
 /// }
 /// ```
-pub trait Trigger: 'static {
+///
+/// The item is `Send` and its configuration types `Send + Sync`: see
+/// [`Module`'s thread safety](crate::Module#thread-safety).
+pub trait Trigger: Send + 'static {
     /// The configuration of the module this trigger belongs to.
-    type ModuleConfiguration: DeserializeOwned + JsonSchema + 'static;
+    type ModuleConfiguration: DeserializeOwned + JsonSchema + Send + Sync + 'static;
     /// The trigger's configuration (the `trigger_configuration` value).
-    type Configuration: DeserializeOwned + JsonSchema + 'static;
+    type Configuration: DeserializeOwned + JsonSchema + Send + Sync + 'static;
     /// The events it sends.
     type Event: Serialize + JsonSchema;
     /// The trigger's name, as shown in the playbook editor.

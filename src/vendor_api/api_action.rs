@@ -461,7 +461,7 @@ struct ApiItem<C>(Api<C>);
 
 impl<C> Action for ApiItem<C>
 where
-    C: DeserializeOwned + Serialize + JsonSchema + 'static,
+    C: DeserializeOwned + Serialize + JsonSchema + Send + Sync + 'static,
 {
     type ModuleConfiguration = C;
     type Arguments = AnyArguments;
@@ -517,7 +517,7 @@ impl<C: JsonSchema> ItemManifest for ApiManifest<C> {
 
 impl<C> Api<C>
 where
-    C: DeserializeOwned + Serialize + JsonSchema + 'static,
+    C: DeserializeOwned + Serialize + JsonSchema + Send + Sync + 'static,
 {
     /// The registration of the action under `command`.
     pub(crate) fn into_registration(self, command: &str) -> Registration<C> {

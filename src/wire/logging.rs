@@ -10,8 +10,7 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::rc::Rc;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use log::Log as _;
 
@@ -141,8 +140,22 @@ pub fn format_action_logs(records: &[LogRecord]) -> Option<String> {
     Some(logs)
 }
 
-/// Records being collected on one thread.
-pub(crate) type Sink = Rc<RefCell<Vec<LogRecord>>>;
+/// Records being collected for one action: from its thread's `log` crate
+/// records ([`Capture`]) and from its context, on any thread.
+pub(crate) type Sink = Arc<Mutex<Vec<LogRecord>>>;
+
+/// Adds `record` to `sink` (a panic elsewhere while holding the lock leaves
+/// a list that is still whole: keep using it).
+pub(crate) fn push_to(sink: &Sink, record: LogRecord) {
+    sink.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(record);
+}
+
+/// The records of `sink` so far.
+pub(crate) fn records_of(sink: &Sink) -> Vec<LogRecord> {
+    sink.lock().unwrap_or_else(PoisonError::into_inner).clone()
+}
 
 thread_local! {
     static CAPTURE: RefCell<Option<Sink>> = const { RefCell::new(None) };
@@ -157,7 +170,7 @@ pub(crate) struct Capture {
 impl Capture {
     pub(crate) fn start() -> Capture {
         install();
-        let sink: Sink = Rc::default();
+        let sink: Sink = Arc::default();
         let previous = CAPTURE.with(|capture| capture.replace(Some(sink.clone())));
         Capture { sink, previous }
     }
@@ -167,7 +180,7 @@ impl Capture {
     }
 
     pub(crate) fn records(&self) -> Vec<LogRecord> {
-        self.sink.borrow().clone()
+        records_of(&self.sink)
     }
 }
 
@@ -181,7 +194,7 @@ impl Drop for Capture {
 /// Where a trigger's thread sends its `log` crate records: the trigger's log
 /// shipper, which is `Send` (its flusher thread ships them on time even while
 /// the trigger is blocked).
-pub(crate) type Forwarder = std::sync::Arc<dyn Fn(Level, &str) + Send + Sync>;
+pub(crate) type Forwarder = Arc<dyn Fn(Level, &str) + Send + Sync>;
 
 thread_local! {
     static FORWARD: RefCell<Option<Forwarder>> = const { RefCell::new(None) };
@@ -340,7 +353,7 @@ impl log::Log for Bridge {
                     // An action's record (a trigger's is reported by its
                     // log shipper, once the rate limit admitted it).
                     crate::runtime::sentry::capture_log(entry.level, &entry.message);
-                    sink.borrow_mut().push(entry);
+                    push_to(sink, entry);
                 }
             });
         }
