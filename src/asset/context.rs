@@ -12,10 +12,13 @@ use crate::asset::connector::AssetConnector;
 use crate::asset::item::{AssetConnectorItem, State};
 use crate::asset::ocsf::list::{AssetItem, AssetList};
 use crate::asset::push::{AssetPushError, Pushed};
+use crate::config::settings::Settings;
 use crate::connector::ContextFile;
 use crate::storage::data_directory::DataDirectory;
 use crate::trigger::TriggerError;
 use crate::trigger::context::TriggerContext;
+use crate::trigger::stop_signal::StopSignal;
+use crate::vendor::{VendorClient, VendorClientBuilder};
 use crate::wire::logging::Level;
 
 /// The checkpoints' file in the data directory (the connectors' one).
@@ -68,6 +71,32 @@ impl<'a, K: AssetConnector> AssetConnectorContext<'a, K> {
     /// Logs a message to the platform and to stderr.
     pub fn log(&self, level: Level, message: impl AsRef<str>) {
         self.trigger.log(level, message);
+    }
+
+    /// The connector's stop signal: a vendor client given it wakes from its
+    /// waits when the connector stops.
+    pub fn stop_signal(&self) -> Arc<StopSignal> {
+        self.trigger.stop_signal()
+    }
+
+    /// The settings the module runs with.
+    pub fn settings(&self) -> &Settings {
+        self.trigger.settings()
+    }
+
+    /// The vendor client of this process, whose waits end when the
+    /// connector stops (see [`TriggerContext::vendor`](crate::TriggerContext::vendor)).
+    /// A request blocks until the vendor answered, the retries ended or the
+    /// connector stopped.
+    pub fn vendor(&self) -> &VendorClient {
+        self.trigger.vendor()
+    }
+
+    /// The builder [`vendor`](Self::vendor) starts from, for a client of
+    /// one's own whose waits end when the connector stops (see
+    /// [`TriggerContext::vendor_client`](crate::TriggerContext::vendor_client)).
+    pub fn vendor_client(&self) -> VendorClientBuilder {
+        self.trigger.vendor_client()
     }
 
     /// Whether the connector should go on (no stop requested).

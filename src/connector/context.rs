@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::config::settings::Settings;
 use crate::connector::acknowledgement::{Acknowledgement, PushError};
 use crate::connector::checkpoint::{
     CheckpointCursor, CheckpointDatetime, CheckpointTimestamp, TimeUnit,
@@ -16,9 +17,12 @@ use crate::connector::context_file::{CONTEXT_FILE, ContextFile};
 use crate::connector::event::IntakeEvent;
 use crate::connector::item::State;
 use crate::connector::registry::MetricsRegistry;
-use crate::storage::data_directory::DataDirectory;
+use crate::storage::data_directory::{DataDirectory, StorageError};
+use crate::storage::persistent_json::PersistentJson;
 use crate::trigger::SendEventError;
 use crate::trigger::context::TriggerContext;
+use crate::trigger::stop_signal::StopSignal;
+use crate::vendor::{VendorClient, VendorClientBuilder};
 use crate::wire::logging::Level;
 use crate::wire::timestamp::Timestamp;
 
@@ -196,6 +200,60 @@ impl<'a, C: Connector> ConnectorContext<'a, C> {
     /// As [`TriggerContext::send_event`].
     pub fn send_event(&self, name: &str, event: &serde_json::Value) -> Result<(), SendEventError> {
         self.trigger.send_event(name, event)
+    }
+
+    /// The connector's stop signal, for what waits on the connector's
+    /// behalf: a vendor client given it (as [`vendor`](Self::vendor) and
+    /// [`vendor_client`](Self::vendor_client) are) wakes from its retry and
+    /// rate-limit waits when the connector stops, and a worker thread's
+    /// loop can check it or sleep on it.
+    pub fn stop_signal(&self) -> Arc<StopSignal> {
+        self.trigger.stop_signal()
+    }
+
+    /// The settings the module runs with (the retry backoff unit, the data
+    /// directory...).
+    pub fn settings(&self) -> &Settings {
+        self.trigger.settings()
+    }
+
+    /// The vendor client of this process: built once from the module's
+    /// settings, no base URL and no authentication of its own; every wait
+    /// (retry, `Retry-After`, rate limit) ends when the connector stops, and
+    /// the request then fails with
+    /// [`VendorError::Interrupted`](crate::vendor::VendorError::Interrupted).
+    /// A request blocks until the vendor answered, the retries ended or the
+    /// connector stopped. See
+    /// [`TriggerContext::vendor`](crate::TriggerContext::vendor).
+    pub fn vendor(&self) -> &VendorClient {
+        self.trigger.vendor()
+    }
+
+    /// The builder [`vendor`](Self::vendor) starts from, for a client of
+    /// one's own (a base URL, authentication, rate limits) whose waits end
+    /// when the connector stops. See
+    /// [`TriggerContext::vendor_client`](crate::TriggerContext::vendor_client).
+    pub fn vendor_client(&self) -> VendorClientBuilder {
+        self.trigger.vendor_client()
+    }
+
+    /// Opens a JSON file of the data directory as a [`PersistentJson`]: a
+    /// value that survives restarts, saved atomically (for the checkpoints
+    /// shared in `context.json`, prefer
+    /// [`checkpoint_cursor`](Self::checkpoint_cursor) and its siblings).
+    ///
+    /// # Errors
+    ///
+    /// The path leaves the data directory, or the file exists and cannot be
+    /// read or is not a `V`.
+    pub fn persistent_json<V>(
+        &self,
+        relative: impl AsRef<Path>,
+    ) -> Result<PersistentJson<V>, StorageError>
+    where
+        V: Serialize + DeserializeOwned + Default,
+    {
+        self.trigger.persistent_json(relative)
     }
 
     /// Whether the connector should go on: false once stopped.

@@ -1,12 +1,13 @@
 //! [`TriggerContext`]: what a [`Trigger`] can use while it runs.
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::config::settings::Settings;
 use crate::storage::data_directory::{DataDirectory, StorageError};
 use crate::storage::persistent_json::PersistentJson;
 use crate::trigger::clock::{self, Clock};
@@ -16,6 +17,7 @@ use crate::trigger::log_shipper::LogShipper;
 use crate::trigger::metrics::TriggerMetrics;
 use crate::trigger::stop_signal::StopSignal;
 use crate::trigger::{SendEventError, Trigger};
+use crate::vendor::{VendorClient, VendorClientBuilder};
 use crate::wire::logging::{self, Level};
 use crate::wire::timestamp::Timestamp;
 
@@ -34,6 +36,10 @@ pub(crate) struct Runtime {
     pub(crate) source: crate::config::source::ConfigurationSource,
     /// The retry backoff unit (1 s on the platform).
     pub(crate) backoff_unit: Duration,
+    /// The settings the module runs with.
+    pub(crate) settings: Settings,
+    /// The items' vendor client, built at its first use.
+    pub(crate) vendor: OnceLock<VendorClient>,
 }
 
 /// What a trigger can use while it runs: its typed configurations, sending
@@ -312,10 +318,43 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
     }
 
     /// The trigger's stop signal, for what waits on the trigger's behalf: a
-    /// [`VendorClient`](crate::vendor::VendorClient) given it wakes from its
-    /// retry and rate-limit waits when the trigger stops.
+    /// [`VendorClient`] given it wakes from its retry and rate-limit waits
+    /// when the trigger stops (SIGTERM, SIGINT, [`stop`](Self::stop)), and
+    /// a worker thread's loop can check it or sleep on it.
     pub fn stop_signal(&self) -> Arc<StopSignal> {
         Arc::clone(&self.runtime.stop)
+    }
+
+    /// The settings the module runs with (the retry backoff unit, the data
+    /// directory...), as set on the [`Module`](crate::Module) builder or by
+    /// the `SEKOIA_AUTOMATION_*` variables.
+    pub fn settings(&self) -> &Settings {
+        &self.runtime.settings
+    }
+
+    /// The vendor client of this process: built once, from the module's
+    /// settings ([`vendor_client`](Self::vendor_client)); no base URL and
+    /// no authentication of its own, so requests give full URLs and their
+    /// headers. Its retries wait in units of the settings' `retry_backoff`
+    /// and every wait (retry, `Retry-After`, rate limit) ends when the
+    /// trigger stops: the request then fails with
+    /// [`VendorError::Interrupted`](crate::vendor::VendorError::Interrupted).
+    /// A request blocks until the vendor answered, the retries ended or
+    /// the trigger stopped.
+    pub fn vendor(&self) -> &'a VendorClient {
+        let runtime = self.runtime;
+        runtime.vendor.get_or_init(|| {
+            crate::action::default_vendor_client(&runtime.settings, Arc::clone(&runtime.stop))
+        })
+    }
+
+    /// The builder [`vendor`](Self::vendor) starts from, to make a client
+    /// of one's own (a base URL, authentication, rate limits) that keeps
+    /// the module's settings: [`RetryPolicy::default`](crate::vendor::RetryPolicy::default)
+    /// with its waits in units of `retry_backoff` (0, 2, 4, 8, 16 units, at
+    /// most 120) and the trigger's [`stop_signal`](Self::stop_signal).
+    pub fn vendor_client(&self) -> VendorClientBuilder {
+        crate::action::vendor_client_builder(&self.runtime.settings, self.stop_signal())
     }
 
     /// Marks the trigger as alive, for the liveness endpoint's

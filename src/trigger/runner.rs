@@ -168,6 +168,8 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
         max_events: environment.settings.max_events,
         source: environment.source.clone(),
         backoff_unit: environment.settings.retry_backoff,
+        settings: environment.settings.clone(),
+        vendor: std::sync::OnceLock::new(),
     };
     let code = run_loop(&mut trigger, environment, &runtime, &client, &secrets_url);
 
