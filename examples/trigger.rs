@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
-use sekoia_automation::{Level, Module, Secret, Trigger, TriggerContext, TriggerError};
+use sekoia_automation::{
+    AttachedDirectory, Level, Module, Secret, Trigger, TriggerContext, TriggerError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -106,7 +108,12 @@ impl Trigger for PollAlerts {
                 if configuration.attach_every > 0 && id % configuration.attach_every == 0 {
                     let file = ctx.write("alert.json", serde_json::to_vec(&event)?)?;
                     let directory = file.parent().unwrap_or(&file);
-                    ctx.send_event_with_directory("alert", &event, directory, true)?;
+                    ctx.send_event_with_directory(
+                        "alert",
+                        &event,
+                        directory,
+                        AttachedDirectory::Remove,
+                    )?;
                 } else {
                     ctx.send_event("alert", &event)?;
                 }

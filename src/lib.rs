@@ -172,7 +172,7 @@ pub use module::Module;
 pub use storage::data_directory::{DataDirectory, StorageError};
 pub use storage::persistent_json::PersistentJson;
 pub use trigger::clock::{Clock, SystemClock};
-pub use trigger::context::TriggerContext;
+pub use trigger::context::{AttachedDirectory, TriggerContext};
 pub use trigger::stop_signal::StopSignal;
 pub use trigger::{FailureKind, SendEventError, Trigger, TriggerError, TriggerOptions};
 pub use wire::http::HttpError;

@@ -4,6 +4,7 @@
 #[path = "support/trigger.rs"]
 mod trigger_support;
 
+use sekoia_automation::AttachedDirectory;
 use trigger_support::*;
 
 #[test]
@@ -232,12 +233,17 @@ fn directories_are_attached_relative_removed_on_request_and_escapes_refused() {
             // Removed once sent.
             let file = ctx.write("a.txt", "first")?;
             let removed = file.parent().unwrap().to_owned();
-            ctx.send_event_with_directory("removed", &json!({}), &removed, true)?;
+            ctx.send_event_with_directory(
+                "removed",
+                &json!({}),
+                &removed,
+                AttachedDirectory::Remove,
+            )?;
             seen.push(format!("removed exists: {}", root.join(&removed).exists()));
             // Kept.
             let file = ctx.write("b.txt", "second")?;
             let kept = file.parent().unwrap().to_owned();
-            ctx.send_event_with_directory("kept", &json!({}), &kept, false)?;
+            ctx.send_event_with_directory("kept", &json!({}), &kept, AttachedDirectory::Keep)?;
             seen.push(format!("kept exists: {}", root.join(&kept).exists()));
             // Absolute inside the data directory: sent relative.
             std::fs::create_dir_all(root.join("nested/dir")).unwrap();
@@ -245,7 +251,7 @@ fn directories_are_attached_relative_removed_on_request_and_escapes_refused() {
                 "absolute",
                 &json!({}),
                 root.join("nested/./dir"),
-                false,
+                AttachedDirectory::Keep,
             )?;
             // Refused or invalid: nothing sent.
             for (label, path) in [
@@ -258,7 +264,12 @@ fn directories_are_attached_relative_removed_on_request_and_escapes_refused() {
                 ("root", root.clone()),
             ] {
                 let error = ctx
-                    .send_event_with_directory("refused", &json!({}), &path, true)
+                    .send_event_with_directory(
+                        "refused",
+                        &json!({}),
+                        &path,
+                        AttachedDirectory::Remove,
+                    )
                     .unwrap_err();
                 let kind = match error {
                     SendEventError::InvalidDirectory { .. } => "invalid",
@@ -272,7 +283,12 @@ fn directories_are_attached_relative_removed_on_request_and_escapes_refused() {
             {
                 std::os::unix::fs::symlink(&outside_path, root.join("link")).unwrap();
                 let error = ctx
-                    .send_event_with_directory("refused", &json!({}), "link", true)
+                    .send_event_with_directory(
+                        "refused",
+                        &json!({}),
+                        "link",
+                        AttachedDirectory::Remove,
+                    )
                     .unwrap_err();
                 seen.push(format!(
                     "symlink refused: {}",
@@ -284,7 +300,12 @@ fn directories_are_attached_relative_removed_on_request_and_escapes_refused() {
             let file = ctx.write("c.txt", "third")?;
             let failing = file.parent().unwrap().to_owned();
             let error = ctx
-                .send_event_with_directory("failing", &json!({}), &failing, true)
+                .send_event_with_directory(
+                    "failing",
+                    &json!({}),
+                    &failing,
+                    AttachedDirectory::Remove,
+                )
                 .unwrap_err();
             seen.push(format!(
                 "failing: {:?}, exists: {}",

@@ -62,7 +62,7 @@ pub(crate) struct Runtime {
 /// use [`log`](Self::log).
 ///
 /// ```no_run
-/// # use sekoia_automation::{Trigger, TriggerContext, TriggerError, Level};
+/// # use sekoia_automation::{AttachedDirectory, Trigger, TriggerContext, TriggerError, Level};
 /// # struct Poller;
 /// # impl Trigger for Poller {
 /// #     type ModuleConfiguration = ();
@@ -78,7 +78,8 @@ pub(crate) struct Runtime {
 ///         cursor.last_id += 1;
 ///         let file = ctx.write("alert.json", format!("{{\"id\": {}}}", cursor.last_id))?;
 ///         let directory = file.parent().unwrap();
-///         ctx.send_event_with_directory("alert", &serde_json::json!({"id": cursor.last_id}), directory, true)?;
+///         let event = serde_json::json!({"id": cursor.last_id});
+///         ctx.send_event_with_directory("alert", &event, directory, AttachedDirectory::Remove)?;
 ///         cursor.save()?;
 ///         ctx.heartbeat();
 ///         ctx.sleep(std::time::Duration::from_secs(60));
@@ -96,6 +97,18 @@ pub struct TriggerContext<'a, T: Trigger + ?Sized> {
 }
 
 pub use crate::wire::bodies::event_body;
+
+/// What becomes of a directory attached to an event
+/// ([`TriggerContext::send_event_with_directory`]) once the event is sent:
+/// the Python SDK's `remove_directory` argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AttachedDirectory {
+    /// Left in the data directory (`remove_directory=False`).
+    Keep,
+    /// Deleted once the platform accepted the event, kept when the send
+    /// failed, for the next attempt (`remove_directory=True`).
+    Remove,
+}
 
 impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
     pub(crate) fn new(
@@ -149,19 +162,29 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
     /// Sends an event with a directory of the data directory attached (its
     /// files become the run's storage): `directory` is relative to the data
     /// directory (or absolute inside it) and must exist; it is sent relative.
-    /// With `remove_directory`, it is deleted once the event is sent (and
-    /// kept when the send failed, for the next attempt).
+    /// With [`AttachedDirectory::Remove`], it is deleted once the event is
+    /// sent (and kept when the send failed, for the next attempt).
     ///
-    /// A missing directory or one that leaves the data directory is an
-    /// error, and nothing is sent.
+    /// Blocks as [`send_event`](Self::send_event) does.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`send_event`](Self::send_event), and before anything is
+    /// sent: a missing directory ([`SendEventError::InvalidDirectory`]), one
+    /// that leaves the data directory ([`SendEventError::Refused`]), the
+    /// whole data directory to remove
+    /// ([`SendEventError::RemoveDataDirectory`]); after the event was sent:
+    /// a directory that could not be removed
+    /// ([`SendEventError::RemoveDirectory`]).
     pub fn send_event_with_directory(
         &self,
         name: &str,
         event: &T::Event,
         directory: impl AsRef<Path>,
-        remove_directory: bool,
+        after_send: AttachedDirectory,
     ) -> Result<(), SendEventError> {
-        self.send(name, event, Some((directory.as_ref(), remove_directory)))
+        let remove = after_send == AttachedDirectory::Remove;
+        self.send(name, event, Some((directory.as_ref(), remove)))
     }
 
     fn send(
