@@ -13,6 +13,14 @@ use sekoia_automation::vendor::{VendorClient, VendorError};
 use sekoia_automation::{Connector, ConnectorContext, Module, StopSignal, TriggerError};
 use serde_json::{Value, json};
 
+#[path = "support/trigger.rs"]
+mod trigger_support;
+
+/// Secrets as a configuration holds them: quotes, a backslash, an astral
+/// character, so that no escaping hides one from the search.
+const MODULE_SECRET: &str = "m0dule-\"pass\\word\"-🔑";
+const ITEM_SECRET: &str = "it3m-'api'-key-𝄞";
+
 /// What one vendor call of the connector came to.
 type Called = Result<u16, VendorError>;
 
@@ -192,4 +200,82 @@ fn a_connector_reads_the_modules_settings_and_keeps_json_in_its_data_directory()
         serde_json::from_str::<Value>(&saved).unwrap(),
         json!({"after": 18446744073709551615u64})
     );
+}
+
+/// What `{:?}` of a context shows holds no configuration value: checked
+/// on an action's, a trigger's and a connector's, whose configurations
+/// hold secrets.
+#[test]
+fn no_secret_in_the_debug_of_any_context() {
+    use sekoia_automation::{ActionContext, DataDirectory, Secret};
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct Config {
+        #[allow(dead_code)]
+        password: Secret<String>,
+    }
+    let config: Config = serde_json::from_value(json!({"password": MODULE_SECRET})).unwrap();
+    let data = DataDirectory::new(std::env::temp_dir());
+    let arguments = json!({"api_key": ITEM_SECRET, "ip": "1.2.3.4"});
+    let action = format!("{:?}", ActionContext::new(&config, &arguments, &data));
+    assert!(action.contains("api_key"), "the argument names: {action}");
+
+    let env = trigger_support::Env::new();
+    env.sandbox
+        .set_json("module_configuration", &json!({"password": MODULE_SECRET}))
+        .unwrap();
+    env.sandbox
+        .set_json("trigger_configuration", &json!({"api_key": ITEM_SECRET}))
+        .unwrap();
+    let trigger = Arc::new(Mutex::new(String::new()));
+    let code = env.run(trigger_support::Scripted::new({
+        let trigger = Arc::clone(&trigger);
+        move |ctx, _| {
+            assert_eq!(ctx.configuration()["api_key"], ITEM_SECRET);
+            *trigger.lock().unwrap() = format!("{ctx:?}");
+            ctx.stop();
+            Ok(())
+        }
+    }));
+    assert_eq!(code, ExitCode::SUCCESS);
+    let trigger = trigger.lock().unwrap().clone();
+    assert!(trigger.contains("Scripted"), "{trigger}");
+
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = connector_sandbox(&platform);
+    sandbox
+        .set_json("module_configuration", &json!({"password": MODULE_SECRET}))
+        .unwrap();
+    sandbox
+        .set_json(
+            "connector_configuration",
+            &json!({"intake_key": "KEY-OF-THE-INTAKE", "api_key": ITEM_SECRET}),
+        )
+        .unwrap();
+    let out = Arc::new(Mutex::new(None));
+    let connector = Checking {
+        check: Some(Box::new(|ctx: &ConnectorContext<'_, Checking>| {
+            assert_eq!(ctx.configuration()["api_key"], ITEM_SECRET);
+            json!(format!("{ctx:?}"))
+        })),
+        out: Arc::clone(&out),
+    };
+    let code = Module::<Value>::with_settings(sandbox.settings())
+        .register("checking", connector)
+        .run_command("checking");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let connector = out.lock().unwrap().take().expect("the check ran");
+    let connector = connector.as_str().unwrap().to_string();
+    assert!(connector.contains("Checking"), "{connector}");
+
+    for shown in [&action, &trigger, &connector] {
+        for secret in [MODULE_SECRET, ITEM_SECRET, "KEY-OF-THE-INTAKE"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        // Nor escaped as Debug escapes strings.
+        for secret in [MODULE_SECRET, ITEM_SECRET] {
+            let escaped = format!("{secret:?}");
+            assert!(!shown.contains(&escaped[1..escaped.len() - 1]), "{shown}");
+        }
+    }
 }

@@ -192,9 +192,9 @@ pub enum ArgumentError {
 /// assert_eq!(ctx.logs().len(), 3);
 /// ```
 ///
-/// Its `Debug` shows the arguments' keys, the data directory and the
-/// settings, never a configuration or argument value (they may be
-/// secrets).
+/// Its `Debug` shows the configuration's type, the arguments' names, the
+/// data directory and whether the run is stopping: never a configuration or
+/// argument value (they may be secrets).
 pub struct ActionContext<'a, C> {
     configuration: &'a C,
     arguments: &'a Value,
@@ -222,8 +222,7 @@ impl<C> std::fmt::Debug for ActionContext<'_, C> {
         f.debug_struct("ActionContext")
             .field("configuration", &std::any::type_name::<C>())
             .field("arguments", &argument_names)
-            .field("data_directory", &self.data_directory)
-            .field("settings", &self.settings)
+            .field("data_directory", &self.data_directory.root())
             .field("stopped", &self.stop.is_stopped())
             .finish_non_exhaustive()
     }
@@ -502,7 +501,8 @@ impl<'a, C> ActionContext<'a, C> {
         self.data_directory
     }
 
-    /// Logs a message to the platform (and to stderr).
+    /// Logs a message to the platform (and to stderr), from any thread: the
+    /// records are in the action's report, in the order they were logged.
     pub fn log(&self, level: Level, message: impl AsRef<str>) {
         self.log_with_context(level, message, Map::new());
     }
@@ -554,6 +554,12 @@ impl<'a, C> ActionContext<'a, C> {
     /// let report = ctx.json_result("report", &events.len())?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ArgumentError::Missing`] when neither `name` nor `name_path` is
+    /// given; otherwise those of
+    /// [`optional_json_argument`](Self::optional_json_argument).
     pub fn json_argument<T: DeserializeOwned>(&self, name: &str) -> Result<T, ArgumentError> {
         self.optional_json_argument(name)?
             .ok_or_else(|| ArgumentError::Missing { name: name.into() })
@@ -561,6 +567,26 @@ impl<'a, C> ActionContext<'a, C> {
 
     /// Like [`json_argument`](Self::json_argument), `None` when neither
     /// `name` nor `name_path` is given.
+    ///
+    /// ```
+    /// use sekoia_automation::{ActionContext, DataDirectory};
+    ///
+    /// let data = DataDirectory::new(std::env::temp_dir());
+    /// let arguments = serde_json::json!({"limit": 10});
+    /// let ctx = ActionContext::new(&(), &arguments, &data);
+    /// assert_eq!(ctx.optional_json_argument::<u32>("limit").unwrap(), Some(10));
+    /// assert_eq!(ctx.optional_json_argument::<u32>("offset").unwrap(), None);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// - [`ArgumentError::Invalid`]: the value is not a `T`.
+    /// - [`ArgumentError::PathNotString`]: `name_path` is not a string.
+    /// - [`ArgumentError::Storage`]: `name_path` leaves the data directory
+    ///   (absolute, `..`, a symbolic link) or the S3 object cannot be read.
+    /// - [`ArgumentError::MissingFile`]: `name_path` names no file.
+    /// - [`ArgumentError::File`]: the file cannot be read or is not the JSON
+    ///   of a `T`.
     pub fn optional_json_argument<T: DeserializeOwned>(
         &self,
         name: &str,
@@ -628,6 +654,30 @@ impl<'a, C> ActionContext<'a, C> {
     /// [`json_argument`](Self::json_argument) was inline. File is the default.
     /// Flatten the map into the action's results
     /// (`#[serde(flatten)] report: serde_json::Map<String, Value>`).
+    ///
+    /// The mode is the context's, whichever thread read the argument: an
+    /// action whose workers read arguments both ways decides by the last
+    /// read.
+    ///
+    /// ```
+    /// use sekoia_automation::{ActionContext, DataDirectory};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let data = DataDirectory::new(dir.path());
+    /// let arguments = serde_json::json!({});
+    /// let ctx = ActionContext::new(&(), &arguments, &data);
+    /// let result = ctx.json_result("ips", &["1.2.3.4"]).unwrap();
+    /// let file = result["ips_path"].as_str().unwrap();
+    /// assert_eq!(std::fs::read_to_string(dir.path().join(file)).unwrap(), r#"["1.2.3.4"]"#);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// - [`ArgumentError::Serialize`]: the value cannot be JSON.
+    /// - [`ArgumentError::Storage`]: the data directory refuses the file
+    ///   name, or the S3 object cannot be written.
+    /// - [`ArgumentError::File`]: the file cannot be written (none is left
+    ///   behind).
     pub fn json_result<T: Serialize + ?Sized>(
         &self,
         name: &str,
@@ -671,7 +721,24 @@ impl<'a, C> ActionContext<'a, C> {
     /// Asks the platform to store a new value for one of the module's secrets
     /// (a rotated token, say). The finished report then carries the module's
     /// secret values, this one updated. Only secrets declared in the manifest
-    /// can be updated.
+    /// can be updated. The value is scrubbed from every log and error from
+    /// then on.
+    ///
+    /// ```
+    /// use sekoia_automation::{ActionContext, ArgumentError, DataDirectory};
+    ///
+    /// let data = DataDirectory::new(std::env::temp_dir());
+    /// let arguments = serde_json::json!({});
+    /// let ctx = ActionContext::new(&(), &arguments, &data);
+    /// // A context made with `new` declares no secret.
+    /// let refused = ctx.update_secret("api_key", "rotated-key").unwrap_err();
+    /// assert!(matches!(refused, ArgumentError::Invalid { .. }));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ArgumentError::Invalid`]: `name` is not in the manifest's
+    /// `configuration.secrets`.
     pub fn update_secret(&self, name: &str, value: impl Into<Value>) -> Result<(), ArgumentError> {
         if !self.secret_names.iter().any(|declared| declared == name) {
             return Err(ArgumentError::Invalid {

@@ -40,6 +40,29 @@ pub struct AssetConnectorContext<'a, K: AssetConnector> {
     pub(crate) state: &'a State<K>,
 }
 
+impl<K: AssetConnector> std::fmt::Debug for AssetConnectorContext<'_, K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the configuration: it holds the API key.
+        f.debug_struct("AssetConnectorContext")
+            .field("connector", &K::NAME)
+            .field("endpoint", &self.state.pusher.endpoint)
+            .field("data_directory", &self.data_directory().root())
+            .field("running", &self.running())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: AssetConnector> std::fmt::Debug for Assets<'_, K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assets")
+            .field("context", self.ctx)
+            .field("batch", &self.batch.len())
+            .field("batch_size", &self.batch_size)
+            .field("total", &self.total)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a, K: AssetConnector> AssetConnectorContext<'a, K> {
     /// The connector's own configuration fields.
     pub fn configuration(&self) -> &K::Configuration {
@@ -206,7 +229,9 @@ impl<'a, K: AssetConnector> Assets<'a, K> {
     }
 
     /// Adds an asset to the batch, and pushes the batch once it holds
-    /// `batch_size` assets.
+    /// `batch_size` assets: that call blocks while the batch is posted
+    /// (retries included) and, when the platform answers with a task,
+    /// while the task is followed; a stop ends the waits.
     ///
     /// # Errors
     ///

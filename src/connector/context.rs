@@ -29,7 +29,62 @@ use crate::wire::timestamp::Timestamp;
 /// What a connector can use while it runs: its configuration and intake
 /// key, [`push_events`](Self::push_events), checkpoints in the shared
 /// `context.json`, the stop flag and an interruptible sleep, logs,
-/// heartbeats, metrics and the data directory.
+/// heartbeats, metrics and the data directory; the module's settings and a
+/// vendor client whose waits end when the connector stops, as an action's
+/// context has them.
+///
+/// ```no_run
+/// use sekoia_automation::vendor::Auth;
+/// use sekoia_automation::{Connector, ConnectorContext, Module, Secret, TriggerError};
+/// use std::time::Duration;
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Configuration { base_url: String, api_key: Secret<String> }
+///
+/// #[derive(serde::Deserialize)]
+/// struct Alerts { items: Vec<serde_json::Value>, next: Option<String> }
+///
+/// struct Forwarder;
+///
+/// impl Connector for Forwarder {
+///     type ModuleConfiguration = ();
+///     type Configuration = Configuration;
+///     type Event = serde_json::Value;
+///     const NAME: &'static str = "Forward alerts";
+///     const DESCRIPTION: &'static str = "Forward the vendor's alerts to the intake";
+///
+///     fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+///         let config = ctx.configuration();
+///         // Retries in the module's backoff unit; a stop ends every wait.
+///         let vendor = ctx
+///             .vendor_client()
+///             .base_url(&config.base_url)
+///             .auth(Auth::bearer(config.api_key.clone()))
+///             .build()?;
+///         let mut cursor = ctx.checkpoint_cursor::<String>();
+///         while ctx.running() {
+///             let after = cursor.offset()?.unwrap_or_default();
+///             let page: Alerts = vendor.get("alerts").query("after", &after).send_json()?;
+///             let acknowledged = ctx.push_events(page.items)?;
+///             match page.next {
+///                 Some(next) => cursor.advance(next, &acknowledged)?,
+///                 None => {
+///                     ctx.heartbeat();
+///                     ctx.sleep(Duration::from_secs(60));
+///                 }
+///             }
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     Module::<()>::new().register("forward-alerts", Forwarder).run()
+/// }
+/// ```
+///
+/// Its `Debug` shows the connector, the intake URL, the data directory and
+/// whether it runs: never the configuration nor the intake key.
 ///
 /// # Thread safety
 ///
@@ -46,9 +101,12 @@ pub struct ConnectorContext<'a, C: Connector> {
 
 impl<C: Connector> std::fmt::Debug for ConnectorContext<'_, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the configuration (secrets) nor the intake key.
         f.debug_struct("ConnectorContext")
             .field("connector", &C::NAME)
             .field("intake", &self.state.pusher)
+            .field("data_directory", &self.data_directory().root())
+            .field("running", &self.running())
             .finish_non_exhaustive()
     }
 }
@@ -103,6 +161,11 @@ impl<'a, C: Connector> ConnectorContext<'a, C> {
     /// [`Acknowledgement`] is what lets a checkpoint advance. Otherwise a
     /// [`PushError`] whose report says, per event, what happened.
     /// `/health` counts events when the intake acknowledged them.
+    ///
+    /// Blocks until every chunk is acknowledged, refused or given up (at
+    /// most the retry deadline), or the connector stops (then at most the
+    /// stop grace). Threads may push at once, each its own events: see
+    /// [Thread safety](ConnectorContext#thread-safety).
     ///
     /// # Errors
     ///

@@ -96,6 +96,18 @@ pub struct TriggerContext<'a, T: Trigger + ?Sized> {
     runtime: &'a Runtime,
 }
 
+impl<T: Trigger + ?Sized> std::fmt::Debug for TriggerContext<'_, T> {
+    /// The trigger, its data directory and whether it runs: never a
+    /// configuration value (they hold secrets).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TriggerContext")
+            .field("trigger", &T::NAME)
+            .field("data_directory", &self.data_directory.root())
+            .field("running", &self.running())
+            .finish_non_exhaustive()
+    }
+}
+
 pub use crate::wire::bodies::event_body;
 
 /// What becomes of a directory attached to an event
@@ -155,6 +167,19 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
     /// once (also when the stop cuts a send short), so that `?` ends `run`
     /// within the [stop grace](crate::Trigger#stopping). The Python SDK sends on
     /// until the platform kills the process.
+    ///
+    /// Blocks until the platform accepted the event, refused it, or the
+    /// retries ended (waits of the settings' `retry_backoff` unit, ended by
+    /// a stop). Threads may send at once: see
+    /// [Thread safety](TriggerContext#thread-safety).
+    ///
+    /// # Errors
+    ///
+    /// - [`SendEventError::Stopped`]: the trigger is stopping (before or
+    ///   during the send).
+    /// - [`SendEventError::Serialize`]: the event cannot be JSON.
+    /// - [`SendEventError::Http`]: the platform answered a 4xx or a
+    ///   redirect, or the retries were exhausted.
     pub fn send_event(&self, name: &str, event: &T::Event) -> Result<(), SendEventError> {
         self.send(name, event, None)
     }
@@ -387,7 +412,8 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
     }
 
     /// Sleeps `duration`, or less when the trigger is stopped: `true` when
-    /// the whole duration passed, `false` when stopped.
+    /// the whole duration passed, `false` when stopped. Blocks the calling
+    /// thread only; any thread may sleep on the same context.
     pub fn sleep(&self, duration: Duration) -> bool {
         let runtime = self.runtime;
         let deadline = clock::add(runtime.clock.now(), duration);
@@ -421,6 +447,11 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
     /// returns that path, relative to it; attach its directory
     /// (`path.parent()`) to an event with
     /// [`send_event_with_directory`](Self::send_event_with_directory).
+    ///
+    /// # Errors
+    ///
+    /// The data directory refuses `filename` (absolute, `..`), or the file
+    /// cannot be written.
     pub fn write(
         &self,
         filename: &str,
@@ -431,6 +462,11 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
 
     /// Opens a JSON file of the data directory as a [`PersistentJson`]: a
     /// cursor that survives restarts, saved atomically.
+    ///
+    /// # Errors
+    ///
+    /// The path leaves the data directory, or the file exists and cannot be
+    /// read or is not a `V`.
     pub fn persistent_json<V>(
         &self,
         relative: impl AsRef<Path>,
