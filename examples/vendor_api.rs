@@ -45,7 +45,7 @@ struct Config {
 fn vendor_client(config: &Config) -> VendorClientBuilder {
     VendorClient::builder()
         .base_url(&config.base_url)
-        .user_agent_from_manifest(Settings::from_env().manifest_path)
+        .user_agent_from_manifest(Settings::from_env().manifest_path())
         .auth(Auth::bearer(config.api_key.clone()))
         .rate_limit(RateLimit::per_second(5))
 }

@@ -841,8 +841,8 @@ impl Action for ReadSettings {
     fn run(&self, ctx: &ActionContext<'_, ()>, _: Value) -> Result<Outcome<Value>, ActionError> {
         let settings = ctx.settings();
         Ok(Outcome::success(json!({
-            "backoff_ms": settings.retry_backoff.as_millis() as u64,
-            "data": settings.data_directory.display().to_string(),
+            "backoff_ms": settings.retry_backoff().as_millis() as u64,
+            "data": settings.data_directory().display().to_string(),
         })))
     }
 }
@@ -854,8 +854,8 @@ fn an_action_reads_the_module_settings_from_its_context() {
     let settings = setup
         .sandbox
         .settings()
-        .retry_backoff(Duration::from_millis(7));
-    let data = settings.data_directory.display().to_string();
+        .with_retry_backoff(Duration::from_millis(7));
+    let data = settings.data_directory().display().to_string();
     let code = Module::<()>::with_settings(settings)
         .register("read", ReadSettings)
         .run_command("read");

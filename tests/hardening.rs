@@ -126,7 +126,7 @@ fn assert_stopped_in_time(status: ExitStatus, stderr: &str, elapsed: Duration, w
         "{when}: {status}\n{stderr}"
     );
     assert!(
-        elapsed <= TriggerOptions::default().stop_grace + SLACK,
+        elapsed <= TriggerOptions::default().stop_grace() + SLACK,
         "{when}: exited {elapsed:?} after SIGTERM\n{stderr}"
     );
     // A figure, shown with `--nocapture`.

@@ -134,7 +134,7 @@ fn the_secrets_get_is_retried_like_any_request() {
     platform.inject(Fault::status(503).times(2).on_path_suffix("/secrets"));
     platform.inject(Fault::drop_connection().on_path_suffix("/secrets"));
     let code =
-        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
+        Module::<Value>::with_settings(sandbox.settings().with_retry_backoff(Duration::from_millis(1)))
             .register("once", Once)
             .run_command("once");
     assert_eq!(code, ExitCode::SUCCESS);
@@ -198,7 +198,7 @@ fn a_404_to_the_secrets_get_is_retried_as_python_does_and_the_trigger_starts() {
     let sandbox = trigger_sandbox(&platform);
     platform.inject(Fault::status(404).times(1).on_path_suffix("/secrets"));
     let code =
-        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
+        Module::<Value>::with_settings(sandbox.settings().with_retry_backoff(Duration::from_millis(1)))
             .register("once", Once)
             .run_command("once");
     assert_eq!(code, ExitCode::SUCCESS);
@@ -218,7 +218,7 @@ fn a_secrets_get_that_always_fails_ends_the_trigger_after_10_attempts() {
     let sandbox = trigger_sandbox(&platform);
     platform.inject(Fault::status(404).always().on_path_suffix("/secrets"));
     let code =
-        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
+        Module::<Value>::with_settings(sandbox.settings().with_retry_backoff(Duration::from_millis(1)))
             .register("once", Once)
             .run_command("once");
     assert_eq!(code, ExitCode::FAILURE);
@@ -242,7 +242,7 @@ impl Trigger for Stoppable {
     }
 
     fn options(&self) -> sekoia_automation::TriggerOptions {
-        sekoia_automation::TriggerOptions::default().stop_signal(std::sync::Arc::clone(&self.0))
+        sekoia_automation::TriggerOptions::default().with_stop_signal(std::sync::Arc::clone(&self.0))
     }
 }
 
@@ -253,7 +253,7 @@ fn a_stop_wakes_the_wait_between_two_secrets_gets() {
     platform.inject(Fault::status(404).always().on_path_suffix("/secrets"));
     let stop = std::sync::Arc::new(sekoia_automation::StopSignal::new());
     // An hour per backoff unit: only a stop ends the first wait.
-    let settings = sandbox.settings().retry_backoff(Duration::from_secs(3600));
+    let settings = sandbox.settings().with_retry_backoff(Duration::from_secs(3600));
     let trigger = Stoppable(std::sync::Arc::clone(&stop));
     let running = std::thread::spawn(move || {
         Module::<Value>::with_settings(settings)

@@ -416,7 +416,7 @@ fn a_slow_or_unreachable_sentry_does_not_hold_the_stop() {
             "{case}: {stderr}"
         );
         assert!(
-            elapsed <= TriggerOptions::default().stop_grace + SLACK,
+            elapsed <= TriggerOptions::default().stop_grace() + SLACK,
             "{case}: exited {elapsed:?} after SIGTERM\n{stderr}"
         );
         // The platform's logs still got the trigger's errors.

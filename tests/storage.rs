@@ -161,6 +161,7 @@ fn resolve_refuses_symlink_escapes() {
             path: reported,
             data_directory,
             resolved,
+            ..
         } = &error
         else {
             panic!("{path}: {error:?}");
@@ -231,6 +232,7 @@ fn a_relative_sub_folder_must_stay_inside() {
         let StorageError::SubFolder {
             sub_folder: reported,
             reason,
+            ..
         } = &error
         else {
             panic!("{sub_folder}: {error:?}");

@@ -86,7 +86,7 @@ impl Connector for Poller {
     }
 
     fn options(&self) -> ConnectorOptions {
-        ConnectorOptions::default().clock(self.clock.clone())
+        ConnectorOptions::default().with_clock(self.clock.clone())
     }
 }
 
@@ -270,7 +270,7 @@ fn a_window_left_unfinished_by_a_failed_run_is_fetched_again_by_the_next_run() {
         windows: Arc::clone(&windows),
     };
     let code =
-        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
+        Module::<Value>::with_settings(sandbox.settings().with_retry_backoff(Duration::from_millis(1)))
             .register("retrier", retrier)
             .run_command("retrier");
     assert_eq!(code, ExitCode::SUCCESS);

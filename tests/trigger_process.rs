@@ -89,7 +89,7 @@ fn stops_cleanly_on(signal_number: i32) {
     assert_eq!(status.code(), Some(0), "{status}");
     // The documented bound (the default stop grace, 2 s): the watchdog ends
     // the process then at the latest. A tighter figure flakes under load.
-    let grace = TriggerOptions::default().stop_grace;
+    let grace = TriggerOptions::default().stop_grace();
     assert!(
         elapsed < grace,
         "exited {elapsed:?} after the signal, beyond the stop grace"

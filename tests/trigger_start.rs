@@ -139,7 +139,7 @@ fn start_without(missing: &str) -> (Vec<Value>, usize) {
                 ctx.stop();
                 Ok(())
             })
-            .with_options(TriggerOptions::default().stop_signal(stop))
+            .with_options(TriggerOptions::default().with_stop_signal(stop))
         }
     });
     let logged = env.wait_for_log(|log| log["message"] == "Configuration error");

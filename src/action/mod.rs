@@ -101,12 +101,14 @@ pub enum ArgumentError {
     #[error(
         "the argument `{name}` is missing: give `{name}` or `{name}_path` (a JSON file relative to the data directory)"
     )]
+    #[non_exhaustive]
     Missing {
         /// The argument.
         name: String,
     },
     /// `name_path` does not name a file of the data directory.
     #[error("the argument `{name}_path` names `{}`, which is not a file of the data directory", path.display())]
+    #[non_exhaustive]
     MissingFile {
         /// The argument.
         name: String,
@@ -115,12 +117,14 @@ pub enum ArgumentError {
     },
     /// `name_path` is not a string.
     #[error("the argument `{name}_path` must be a string path relative to the data directory")]
+    #[non_exhaustive]
     PathNotString {
         /// The argument.
         name: String,
     },
     /// The value does not have the expected type.
     #[error("the argument `{name}` does not match the expected type `{expected}`: {detail}")]
+    #[non_exhaustive]
     Invalid {
         /// The argument.
         name: String,
@@ -131,6 +135,7 @@ pub enum ArgumentError {
     },
     /// The file could not be read, written or parsed.
     #[error("cannot {operation} `{}`: {detail}", path.display())]
+    #[non_exhaustive]
     File {
         /// What was attempted.
         operation: &'static str,
@@ -144,6 +149,7 @@ pub enum ArgumentError {
     Storage(#[from] StorageError),
     /// The value cannot be serialized to JSON.
     #[error("the result `{name}` cannot be serialized to JSON: {cause}")]
+    #[non_exhaustive]
     Serialize {
         /// The result.
         name: String,
@@ -282,7 +288,7 @@ impl<'a, C> ActionContext<'a, C> {
     /// let data = DataDirectory::new(std::env::temp_dir());
     /// let arguments = serde_json::json!({});
     /// let ctx = ActionContext::new(&(), &arguments, &data)
-    ///     .with_settings(Settings::default().retry_backoff(Duration::from_millis(5)));
+    ///     .with_settings(Settings::default().with_retry_backoff(Duration::from_millis(5)));
     /// let wait = ctx.settings().retry_backoff * 2u32.pow(3);
     /// assert_eq!(wait, Duration::from_millis(40));
     /// ```
@@ -334,7 +340,7 @@ impl<'a, C> ActionContext<'a, C> {
     /// let data = DataDirectory::new(std::env::temp_dir());
     /// let arguments = serde_json::json!({});
     /// let ctx = ActionContext::new(&(), &arguments, &data)
-    ///     .with_settings(Settings::default().retry_backoff(Duration::from_millis(5)));
+    ///     .with_settings(Settings::default().with_retry_backoff(Duration::from_millis(5)));
     /// let client = ctx
     ///     .vendor_client()
     ///     .base_url("https://api.example.com/v2")
@@ -597,7 +603,7 @@ mod tests {
         let arguments = Value::Null;
         let unit = std::time::Duration::from_millis(7);
         let ctx = ActionContext::new(&(), &arguments, &data)
-            .with_settings(Settings::default().retry_backoff(unit));
+            .with_settings(Settings::default().with_retry_backoff(unit));
         let policy = ctx.vendor().retry_policy();
         assert_eq!(policy.backoff(2), unit * 2);
         assert_eq!(policy.backoff(30), unit * 120, "capped at 120 units");

@@ -135,6 +135,7 @@ fn python_float(text: &str) -> Option<f64> {
 pub enum AssetPushError {
     /// HTTP 429: the platform asks to come back after `retry_after`.
     #[error("Asset connector push rate limit exceeded (HTTP 429)")]
+    #[non_exhaustive]
     RateLimited {
         /// How long to pause the connector.
         retry_after: Duration,

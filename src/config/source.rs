@@ -19,6 +19,7 @@ pub enum ConfigurationError {
         "the configuration value `{name}` is missing: write it to the file `{}` or set the environment variable `{variable}`",
         file.display()
     )]
+    #[non_exhaustive]
     Missing {
         /// Name of the value (`token`, `arguments`...).
         name: String,
@@ -29,6 +30,7 @@ pub enum ConfigurationError {
     },
     /// The file exists but could not be read.
     #[error("cannot read the configuration file `{}`: {cause}", file.display())]
+    #[non_exhaustive]
     Unreadable {
         /// The file.
         file: PathBuf,
@@ -37,6 +39,7 @@ pub enum ConfigurationError {
     },
     /// The value is not valid JSON (nor, in an environment variable, base64 of JSON).
     #[error("the configuration value `{name}` from {origin} is not valid JSON{}: {detail}", if origin.starts_with("the environment") { " (nor base64 of JSON)" } else { "" })]
+    #[non_exhaustive]
     InvalidJson {
         /// Name of the value.
         name: String,
@@ -47,6 +50,7 @@ pub enum ConfigurationError {
     },
     /// The value does not have the shape the module expects.
     #[error("the configuration value `{name}` does not match the expected type `{expected}`: {detail}. Fix `{name}` (file `{}` or variable `{variable}`)", file.display())]
+    #[non_exhaustive]
     Mismatch {
         /// Name of the value.
         name: String,
@@ -61,6 +65,7 @@ pub enum ConfigurationError {
     },
     /// `manifest.json` exists but cannot be read or parsed.
     #[error("cannot use the manifest `{}`: {detail}", path.display())]
+    #[non_exhaustive]
     Manifest {
         /// Path of the manifest.
         path: PathBuf,
@@ -71,6 +76,7 @@ pub enum ConfigurationError {
     #[error(
         "the module configuration lacks the properties {names:?} that `manifest.json` requires: add them to `module_configuration`"
     )]
+    #[non_exhaustive]
     MissingRequired {
         /// The missing property names.
         names: Vec<String>,

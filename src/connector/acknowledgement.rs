@@ -141,6 +141,7 @@ impl fmt::Debug for IntakeId {
 #[non_exhaustive]
 pub enum Refusal {
     /// Over 250,000 characters or 256,000 UTF-8 bytes once serialized.
+    #[non_exhaustive]
     TooLarge {
         /// Its length in characters (code points).
         chars: usize,
@@ -148,6 +149,7 @@ pub enum Refusal {
         bytes: usize,
     },
     /// It could not be written for the intake ([`EventError`](crate::connector::EventError)).
+    #[non_exhaustive]
     Unserializable {
         /// Why: the JSON serializer's message, or the one an
         /// [`IntakeEvent`](crate::connector::IntakeEvent) written by hand gave.
@@ -289,6 +291,7 @@ pub enum EventOutcome<'a> {
     /// Its chunk was refused by the intake with this status (a 4xx other
     /// than 408, 422 and 429, e.g. 413; or a redirect, 3xx, which is never
     /// followed: `message` then names its `Location`): not retried.
+    #[non_exhaustive]
     Rejected {
         /// The HTTP status.
         status: u16,
@@ -297,6 +300,7 @@ pub enum EventOutcome<'a> {
     },
     /// Its chunk kept failing (network errors, 408, 422, 429, 5xx) until the
     /// retry deadline.
+    #[non_exhaustive]
     GaveUp {
         /// Attempts made.
         attempts: u32,
@@ -337,24 +341,61 @@ pub struct PushReport {
     pub(crate) keep_ids: bool,
 }
 
-/// Counts of a push, by outcome.
+/// Counts of a push, by outcome ([`PushReport::counts`]); read-only: the
+/// push builds it.
+///
+/// ```
+/// # fn show(report: &sekoia_automation::connector::PushReport) {
+/// let counts = report.counts();
+/// println!("{} of {} acknowledged in {} chunks", counts.acknowledged(), counts.taken(), counts.chunks());
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct PushCounts {
+    pub(crate) taken: u64,
+    pub(crate) acknowledged: u64,
+    pub(crate) refused: u64,
+    pub(crate) rejected: u64,
+    pub(crate) gave_up: u64,
+    pub(crate) stopped: u64,
+    pub(crate) chunks: u64,
+}
+
+impl PushCounts {
     /// Events taken from the iterator.
-    pub taken: u64,
+    pub fn taken(&self) -> u64 {
+        self.taken
+    }
+
     /// Acknowledged by the intake.
-    pub acknowledged: u64,
+    pub fn acknowledged(&self) -> u64 {
+        self.acknowledged
+    }
+
     /// Refused before sending (too large, unserializable).
-    pub refused: u64,
+    pub fn refused(&self) -> u64 {
+        self.refused
+    }
+
     /// In chunks the intake refused (4xx, or a redirect).
-    pub rejected: u64,
+    pub fn rejected(&self) -> u64 {
+        self.rejected
+    }
+
     /// In chunks given up after the retry deadline.
-    pub gave_up: u64,
+    pub fn gave_up(&self) -> u64 {
+        self.gave_up
+    }
+
     /// Not acknowledged because the connector is stopping.
-    pub stopped: u64,
+    pub fn stopped(&self) -> u64 {
+        self.stopped
+    }
+
     /// Requests sent (chunks).
-    pub chunks: u64,
+    pub fn chunks(&self) -> u64 {
+        self.chunks
+    }
 }
 
 impl PushReport {

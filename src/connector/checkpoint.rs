@@ -87,6 +87,7 @@ pub enum CheckpointError {
         "the checkpoint `{key}` in `{}` holds {value}, which is not {expected}: repair the file, or remove the key to start again from the default position",
         path.display()
     )]
+    #[non_exhaustive]
     Invalid {
         /// The context file.
         path: std::path::PathBuf,

@@ -77,7 +77,7 @@ pub use checkpoint::{
     Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError, CheckpointTimestamp,
     TimeUnit,
 };
-pub use connector::{Connector, ConnectorOptions, Page, PollingConnector};
+pub use connector::{Backlog, Connector, ConnectorOptions, Page, PollingConnector};
 pub use context::ConnectorContext;
 pub use context_file::ContextFile;
 pub use event::{EventError, EventWriter, IntakeEvent, JsonEvent};

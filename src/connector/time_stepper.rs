@@ -18,12 +18,29 @@ const MIN_FREQUENCY: Duration = Duration::from_secs(1);
 
 /// One window of time to fetch: events dated from `start` to `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct TimeWindow {
     /// The window's start (the previous window's end).
     pub start: Timestamp,
     /// The window's end: never later than `now − delay`, plus at most one
     /// `frequency` when the stepper caught up.
     pub end: Timestamp,
+}
+
+impl TimeWindow {
+    /// The window from `start` to `end` (for a test of a connector's
+    /// `next_page`; the [`TimeStepper`] makes them at run time).
+    ///
+    /// ```
+    /// use sekoia_automation::connector::TimeWindow;
+    /// use sekoia_automation::Timestamp;
+    /// let start = Timestamp::parse_iso8601("2026-01-02T03:04:05Z").unwrap();
+    /// let window = TimeWindow::new(start, start);
+    /// assert_eq!(window.start, window.end);
+    /// ```
+    pub fn new(start: Timestamp, end: Timestamp) -> Self {
+        TimeWindow { start, end }
+    }
 }
 
 /// Where the first window is.

@@ -56,6 +56,7 @@ pub enum StorageError {
         "the path is empty: give a path relative to the data directory `{}`, e.g. `results.json`",
         data_directory.display()
     )]
+    #[non_exhaustive]
     EmptyPath {
         /// The data directory the path should have been relative to.
         data_directory: PathBuf,
@@ -67,6 +68,7 @@ pub enum StorageError {
         path.display(),
         data_directory.display()
     )]
+    #[non_exhaustive]
     AbsolutePath {
         /// The path as given.
         path: PathBuf,
@@ -79,6 +81,7 @@ pub enum StorageError {
         path.display(),
         data_directory.display()
     )]
+    #[non_exhaustive]
     Escape {
         /// The path as given.
         path: PathBuf,
@@ -93,6 +96,7 @@ pub enum StorageError {
         data_directory.display(),
         resolved.display()
     )]
+    #[non_exhaustive]
     SymlinkEscape {
         /// The path as given.
         path: PathBuf,
@@ -104,6 +108,7 @@ pub enum StorageError {
     /// The `sub_folder` setting cannot be used as a sub-directory of the data
     /// directory.
     #[error("the `sub_folder` setting `{sub_folder}` cannot be used: {reason}")]
+    #[non_exhaustive]
     SubFolder {
         /// The `sub_folder` value.
         sub_folder: String,
@@ -114,6 +119,7 @@ pub enum StorageError {
     #[error(
         "the file name `{filename}` is not a plain file name: give a name without `/`, other than `.` and `..`, e.g. `results.json`"
     )]
+    #[non_exhaustive]
     InvalidFileName {
         /// The file name as given.
         filename: String,
@@ -123,6 +129,7 @@ pub enum StorageError {
         "the path `{}` does not name a file: give a path ending with a file name, e.g. `state/context.json`",
         path.display()
     )]
+    #[non_exhaustive]
     NotAFile {
         /// The path as given.
         path: PathBuf,
@@ -133,6 +140,7 @@ pub enum StorageError {
         "the file `{}` is not valid JSON ({cause}); it was left untouched: repair it, restore it from a backup, or delete it to start again from the default state",
         path.display()
     )]
+    #[non_exhaustive]
     CorruptJson {
         /// The file.
         path: PathBuf,
@@ -146,6 +154,7 @@ pub enum StorageError {
          or delete it to start again from the default state",
         path.display()
     )]
+    #[non_exhaustive]
     WrongShape {
         /// The file.
         path: PathBuf,
@@ -160,6 +169,7 @@ pub enum StorageError {
         "cannot serialize the value for `{}` to JSON: {cause}; nothing was written",
         path.display()
     )]
+    #[non_exhaustive]
     Serialize {
         /// The file the value was for.
         path: PathBuf,
@@ -173,6 +183,7 @@ pub enum StorageError {
         "cannot save `{}`: `{at}` is NaN or infinite, which JSON cannot hold; nothing was written (the file keeps its previous content): store a finite number or none",
         path.display()
     )]
+    #[non_exhaustive]
     NotFinite {
         /// The file the value was for.
         path: PathBuf,
@@ -182,6 +193,7 @@ pub enum StorageError {
     /// The S3 file backend failed (after its retries for 5xx and network
     /// errors).
     #[error("cannot {operation} `{}` in the S3 file backend: {cause}", path.display())]
+    #[non_exhaustive]
     S3 {
         /// What was being done, e.g. `read the file`.
         operation: &'static str,
@@ -192,6 +204,7 @@ pub enum StorageError {
     },
     /// A file system operation failed.
     #[error("cannot {operation} `{}`: {cause}", path.display())]
+    #[non_exhaustive]
     Io {
         /// What was being done, e.g. `read the file`.
         operation: &'static str,

@@ -138,10 +138,10 @@ impl Sandbox {
     /// not slow tests down. Environment variables are not read.
     pub fn settings(&self) -> Settings {
         Settings::default()
-            .configuration_root(self.configuration_root())
-            .data_directory(self.data_directory())
-            .manifest_path(self.manifest_path())
-            .retry_backoff(Duration::from_millis(1))
+            .with_configuration_root(self.configuration_root())
+            .with_data_directory(self.data_directory())
+            .with_manifest_path(self.manifest_path())
+            .with_retry_backoff(Duration::from_millis(1))
     }
 
     /// A command running `program` in the module directory, with the

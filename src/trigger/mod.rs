@@ -137,7 +137,8 @@ pub trait Trigger: 'static {
     }
 }
 
-/// The runtime's settings for one trigger.
+/// The runtime's settings for one trigger. Each has a getter named after it
+/// and a `with_` setter.
 ///
 /// ```
 /// use sekoia_automation::testing::ManualClock;
@@ -145,32 +146,18 @@ pub trait Trigger: 'static {
 /// use std::sync::Arc;
 ///
 /// let options = TriggerOptions::default()
-///     .seconds_without_events(3600)
-///     .last_heartbeat_threshold(300)
-///     .clock(Arc::new(ManualClock::starting_now()));
-/// assert_eq!(options.last_heartbeat_threshold, 300);
+///     .with_seconds_without_events(3600)
+///     .with_last_heartbeat_threshold(300)
+///     .with_clock(Arc::new(ManualClock::starting_now()));
+/// assert_eq!(options.last_heartbeat_threshold(), 300);
 /// ```
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct TriggerOptions {
-    /// Seconds without a sent event after which `/health` answers 500;
-    /// 0 (the default): never.
-    pub seconds_without_events: u64,
-    /// Seconds without a [`heartbeat`](TriggerContext::heartbeat) after which
-    /// `/health` answers 500; 0 (the default): never.
-    pub last_heartbeat_threshold: u64,
-    /// Where the runtime reads the time (the system clock by default).
-    pub clock: Arc<dyn Clock>,
-    /// The trigger's stop flag, when the program wants to stop the trigger
-    /// from another thread (SIGTERM and SIGINT raise it too); a fresh one
-    /// by default.
-    pub stop: Option<Arc<StopSignal>>,
-    /// From a stop request to the end of the process, at most (2 s by
-    /// default): see [Stopping](Trigger#stopping). The process is only cut
-    /// short when the module owns it ([`Module::run`](crate::Module::run));
-    /// a trigger run in-process by `run_command` (tests) is reported on
-    /// stderr instead.
-    pub stop_grace: Duration,
+    pub(crate) seconds_without_events: u64,
+    pub(crate) last_heartbeat_threshold: u64,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) stop: Option<Arc<StopSignal>>,
+    pub(crate) stop_grace: Duration,
 }
 
 impl Default for TriggerOptions {
@@ -186,20 +173,53 @@ impl Default for TriggerOptions {
 }
 
 impl TriggerOptions {
+    /// Seconds without a sent event after which `/health` answers 500;
+    /// 0 (the default): never.
+    pub fn seconds_without_events(&self) -> u64 {
+        self.seconds_without_events
+    }
+
+    /// Seconds without a [`heartbeat`](TriggerContext::heartbeat) after which
+    /// `/health` answers 500; 0 (the default): never.
+    pub fn last_heartbeat_threshold(&self) -> u64 {
+        self.last_heartbeat_threshold
+    }
+
+    /// Where the runtime reads the time (the system clock by default).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The trigger's stop flag, when the program wants to stop the trigger
+    /// from another thread (SIGTERM and SIGINT raise it too); `None` (the
+    /// default): a fresh one.
+    pub fn stop_signal(&self) -> Option<&Arc<StopSignal>> {
+        self.stop.as_ref()
+    }
+
+    /// From a stop request to the end of the process, at most (2 s by
+    /// default): see [Stopping](Trigger#stopping). The process is only cut
+    /// short when the module owns it ([`Module::run`](crate::Module::run));
+    /// a trigger run in-process by `run_command` (tests) is reported on
+    /// stderr instead.
+    pub fn stop_grace(&self) -> Duration {
+        self.stop_grace
+    }
+
     /// Sets [`seconds_without_events`](Self::seconds_without_events).
-    pub fn seconds_without_events(mut self, seconds: u64) -> Self {
+    pub fn with_seconds_without_events(mut self, seconds: u64) -> Self {
         self.seconds_without_events = seconds;
         self
     }
 
     /// Sets [`last_heartbeat_threshold`](Self::last_heartbeat_threshold).
-    pub fn last_heartbeat_threshold(mut self, seconds: u64) -> Self {
+    pub fn with_last_heartbeat_threshold(mut self, seconds: u64) -> Self {
         self.last_heartbeat_threshold = seconds;
         self
     }
 
-    /// Sets the clock.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+    /// Sets the [clock](Self::clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
@@ -212,26 +232,26 @@ impl TriggerOptions {
     /// use std::sync::Arc;
     ///
     /// let stop = Arc::new(StopSignal::new());
-    /// let options = TriggerOptions::default().stop_signal(Arc::clone(&stop));
+    /// let options = TriggerOptions::default().with_stop_signal(Arc::clone(&stop));
     /// // From another thread: stop.stop();
-    /// assert!(options.stop.is_some());
+    /// assert!(options.stop_signal().is_some());
     /// ```
-    pub fn stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
+    pub fn with_stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
         self.stop = Some(stop);
         self
     }
 
-    /// Sets the [stop grace](Trigger#stopping): the process ends at most
+    /// Sets the [stop grace](Self::stop_grace): the process ends at most
     /// this long after a stop request, whatever the trigger's code does.
     ///
     /// ```
     /// use sekoia_automation::TriggerOptions;
     /// use std::time::Duration;
     ///
-    /// let options = TriggerOptions::default().stop_grace(Duration::from_secs(10));
-    /// assert_eq!(options.stop_grace, Duration::from_secs(10));
+    /// let options = TriggerOptions::default().with_stop_grace(Duration::from_secs(10));
+    /// assert_eq!(options.stop_grace(), Duration::from_secs(10));
     /// ```
-    pub fn stop_grace(mut self, grace: Duration) -> Self {
+    pub fn with_stop_grace(mut self, grace: Duration) -> Self {
         self.stop_grace = grace;
         self
     }
@@ -464,6 +484,7 @@ impl fmt::Debug for TriggerError {
 pub enum SendEventError {
     /// The event does not serialize to JSON.
     #[error("the event `{name}` cannot be serialized to JSON: {cause}")]
+    #[non_exhaustive]
     Serialize {
         /// The event name.
         name: String,
@@ -476,6 +497,7 @@ pub enum SendEventError {
         directory.display(),
         data_directory.display()
     )]
+    #[non_exhaustive]
     InvalidDirectory {
         /// The event name.
         name: String,
@@ -487,6 +509,7 @@ pub enum SendEventError {
     /// The directory to attach leaves the data directory (absolute, `..`,
     /// symlink): refused, nothing sent.
     #[error("cannot attach a directory to the event `{name}`: {cause}")]
+    #[non_exhaustive]
     Refused {
         /// The event name.
         name: String,
@@ -496,6 +519,7 @@ pub enum SendEventError {
     /// The platform refused the event (4xx), or could not be reached or kept
     /// failing (network errors, 5xx) through every attempt.
     #[error("the event `{name}` was not sent: {cause}")]
+    #[non_exhaustive]
     Http {
         /// The event name.
         name: String,
@@ -507,6 +531,7 @@ pub enum SendEventError {
     #[error(
         "the event `{name}` was not sent: the trigger is stopping (return from `run`; the runtime ends the process within the stop grace)"
     )]
+    #[non_exhaustive]
     Stopped {
         /// The event name.
         name: String,
@@ -515,6 +540,7 @@ pub enum SendEventError {
     #[error(
         "the event `{name}` would remove the whole data directory once sent: attach a sub-directory (e.g. the parent of a file written with `ctx.write`), or do not ask for its removal"
     )]
+    #[non_exhaustive]
     RemoveDataDirectory {
         /// The event name.
         name: String,
@@ -524,6 +550,7 @@ pub enum SendEventError {
         "the event `{name}` was sent but its directory `{}` could not be removed: {cause}",
         directory.display()
     )]
+    #[non_exhaustive]
     RemoveDirectory {
         /// The event name.
         name: String,

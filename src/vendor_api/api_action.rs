@@ -37,12 +37,14 @@ pub enum ApiAuthentication {
     /// configuration has a non-empty `api_key`, nothing otherwise.
     Default,
     /// `Basic base64(username:password)` (Latin-1) in `Authorization` or `header`.
+    #[non_exhaustive]
     Basic {
         /// The header, when not `Authorization`.
         header: Option<&'static str>,
     },
     /// The `api_key` as is, in a header and/or a query parameter (the
     /// reference's `"apiKey"`).
+    #[non_exhaustive]
     ApiKey {
         /// The header that carries it.
         header: Option<&'static str>,
@@ -50,6 +52,7 @@ pub enum ApiAuthentication {
         query: Option<&'static str>,
     },
     /// `Bearer <api_key>` in `Authorization` or `header`.
+    #[non_exhaustive]
     Bearer {
         /// The header, when not `Authorization`.
         header: Option<&'static str>,
@@ -57,6 +60,36 @@ pub enum ApiAuthentication {
     /// No credentials: a `get_headers` override that sets only `Accept`
     /// (the key then goes where a [`get_url`](Api::get_url) hook puts it).
     None,
+}
+
+impl ApiAuthentication {
+    /// `Basic base64(username:password)` in `header`, `None` for
+    /// `Authorization` (the reference's `"basic"` and `auth_header`).
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::ApiAuthentication;
+    /// assert_eq!(ApiAuthentication::basic(None), ApiAuthentication::basic(None));
+    /// ```
+    pub const fn basic(header: Option<&'static str>) -> Self {
+        ApiAuthentication::Basic { header }
+    }
+
+    /// The `api_key` as is in `header` and/or the query parameter `query`
+    /// (the reference's `"apiKey"`, `auth_header` and `auth_query_param`).
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::{Api, ApiAuthentication};
+    /// const LOOKUP: Api<serde_json::Value> = Api::get("lookup").authentication(ApiAuthentication::api_key(None, Some("key")));
+    /// # let _ = LOOKUP;
+    /// ```
+    pub const fn api_key(header: Option<&'static str>, query: Option<&'static str>) -> Self {
+        ApiAuthentication::ApiKey { header, query }
+    }
+
+    /// `Bearer <api_key>` in `header`, `None` for `Authorization`.
+    pub const fn bearer(header: Option<&'static str>) -> Self {
+        ApiAuthentication::Bearer { header }
+    }
 }
 
 /// A declarative HTTP action, as the Python SDK's `GenericAPIAction`: a
@@ -146,7 +179,7 @@ pub enum ApiAuthentication {
 ///     .description("What the vendor knows of an IP address")
 ///     .arguments::<HostArguments>()
 ///     .results::<Host>()
-///     .authentication(ApiAuthentication::ApiKey { header: None, query: Some("key") });
+///     .authentication(ApiAuthentication::api_key(None, Some("key")));
 /// let module = Module::<Config>::new().register("get_host", get_host);
 /// # let _ = module;
 /// ```

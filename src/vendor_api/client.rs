@@ -251,7 +251,7 @@ impl VendorClientBuilder {
     /// use sekoia_automation::Settings;
     /// use sekoia_automation::vendor::VendorClient;
     /// let client = VendorClient::builder()
-    ///     .user_agent_from_manifest(Settings::from_env().manifest_path)
+    ///     .user_agent_from_manifest(Settings::from_env().manifest_path())
     ///     .build()?;
     /// # Ok::<(), sekoia_automation::vendor::VendorError>(())
     /// ```

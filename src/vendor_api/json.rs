@@ -79,6 +79,7 @@ impl fmt::Display for JsonNumber {
 /// Why a text is not JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid JSON at byte {offset}: {detail}")]
+#[non_exhaustive]
 pub struct JsonError {
     /// Where the problem is.
     pub offset: usize,

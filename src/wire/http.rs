@@ -43,6 +43,7 @@ pub use crate::vendor::Method;
 pub enum HttpError {
     /// The platform answered an error status (4xx at once, 5xx after the last attempt).
     #[error("{method} {url} answered HTTP {status} after {attempts} attempt(s){}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    #[non_exhaustive]
     Status {
         /// The method.
         method: Method,
@@ -59,6 +60,7 @@ pub enum HttpError {
     /// (a POST redirected and answered 200 elsewhere did not reach the
     /// platform), so the request was not delivered; not retried.
     #[error("{method} {url} answered HTTP {status}, a redirect{}: redirects are not followed, so the request was not delivered. Check the configured URL: it must name the endpoint itself (for the platform: `url_callback`, `url_logs`, `url_secrets`; for S3: `aws_s3_endpoint_url` and `aws_default_region`)", location.as_deref().map(|l| format!(" to `{l}`")).unwrap_or_else(|| " without a `Location`".to_owned()))]
+    #[non_exhaustive]
     Redirected {
         /// The method.
         method: Method,
@@ -73,6 +75,7 @@ pub enum HttpError {
     #[error(
         "{method} {url} failed after {attempts} attempt(s): {cause}. Check that the platform is reachable"
     )]
+    #[non_exhaustive]
     Transport {
         /// The method.
         method: Method,
@@ -87,6 +90,7 @@ pub enum HttpError {
     #[error(
         "{method} {url} was abandoned after {attempts} attempt(s) because the module is stopping"
     )]
+    #[non_exhaustive]
     Interrupted {
         /// The method.
         method: Method,
@@ -99,6 +103,7 @@ pub enum HttpError {
     #[error(
         "the URL `{url}` cannot be used: {detail}. Check `url_callback` (and `url_logs`, `url_secrets`, `intake_url`)"
     )]
+    #[non_exhaustive]
     InvalidUrl {
         /// The URL.
         url: String,
@@ -107,6 +112,7 @@ pub enum HttpError {
     },
     /// The answer is not the JSON that was expected.
     #[error("{method} {url} answered a body that is not the expected JSON: {cause}")]
+    #[non_exhaustive]
     InvalidResponse {
         /// The method.
         method: Method,
@@ -117,6 +123,7 @@ pub enum HttpError {
     },
     /// The request body could not be serialized.
     #[error("cannot serialize the request body for {url}: {cause}")]
+    #[non_exhaustive]
     Body {
         /// The URL.
         url: String,

@@ -78,6 +78,7 @@ impl fmt::Display for Level {
 
 /// One log record for the platform.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct LogRecord {
     /// When it was logged.
     pub timestamp: Timestamp,
