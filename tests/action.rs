@@ -74,7 +74,7 @@ impl Action for Scripted {
             "branches" => Outcome::none()
                 .activate("found")
                 .deactivate("missing")
-                .set_output("found", false),
+                .deactivate("found"),
             "logs" => {
                 ctx.log(Level::Warning, "watch out");
                 log::info!("from the log crate");

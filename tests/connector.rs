@@ -789,7 +789,7 @@ fn liveness_counts_events_when_the_intake_acknowledged_them() {
     env.sandbox.set("liveness_port", &port.to_string()).unwrap();
     let clock = Arc::new(ManualClock::starting_now());
     let options = ConnectorOptions::default()
-        .with_seconds_without_events(10)
+        .with_seconds_without_events(Duration::from_secs(10))
         .with_clock(clock.clone());
     let health = move || match ureq::get(&format!("http://127.0.0.1:{port}/health")).call() {
         Ok(response) => response.status().as_u16(),

@@ -22,7 +22,7 @@ pub const DEFAULT_IN_FLIGHT_GRACE: Duration = Duration::from_secs(5);
 /// The polling loop's pause when the configuration has no `frequency`.
 pub const DEFAULT_FREQUENCY: Duration = Duration::from_secs(60);
 /// `/health` answers 500 after this long without an acknowledged event.
-pub const SECONDS_WITHOUT_EVENTS: u64 = 6 * 3600;
+pub const SECONDS_WITHOUT_EVENTS: Duration = Duration::from_secs(6 * 3600);
 
 /// A connector of a module: it fetches events from a source and pushes them
 /// to the intake, keeping its position in checkpoints.
@@ -254,7 +254,7 @@ impl<E> Page<E> {
 /// use std::time::Duration;
 /// let options = ConnectorOptions::default().with_in_flight_grace(Duration::from_secs(2));
 /// assert_eq!(options.in_flight_grace(), Duration::from_secs(2));
-/// assert_eq!(options.trigger().seconds_without_events(), 21_600);
+/// assert_eq!(options.trigger().seconds_without_events(), Some(Duration::from_secs(6 * 3600)));
 /// ```
 #[derive(Debug, Clone)]
 pub struct ConnectorOptions {
@@ -312,10 +312,10 @@ impl ConnectorOptions {
         self
     }
 
-    /// Sets the seconds without acknowledged events after which `/health`
-    /// answers 500 (0: never).
-    pub fn with_seconds_without_events(mut self, seconds: u64) -> Self {
-        self.trigger.seconds_without_events = seconds;
+    /// Sets how long without acknowledged events before `/health` answers
+    /// 500 (6 hours by default): a `Duration`, or `None` for never.
+    pub fn with_seconds_without_events(mut self, threshold: impl Into<Option<Duration>>) -> Self {
+        self.trigger.seconds_without_events = threshold.into();
         self
     }
 

@@ -144,17 +144,19 @@ pub trait Trigger: 'static {
 /// use sekoia_automation::testing::ManualClock;
 /// use sekoia_automation::TriggerOptions;
 /// use std::sync::Arc;
+/// use std::time::Duration;
 ///
 /// let options = TriggerOptions::default()
-///     .with_seconds_without_events(3600)
-///     .with_last_heartbeat_threshold(300)
+///     .with_seconds_without_events(Duration::from_secs(3600))
+///     .with_last_heartbeat_threshold(Duration::from_secs(300))
 ///     .with_clock(Arc::new(ManualClock::starting_now()));
-/// assert_eq!(options.last_heartbeat_threshold(), 300);
+/// assert_eq!(options.last_heartbeat_threshold(), Some(Duration::from_secs(300)));
+/// assert_eq!(TriggerOptions::default().seconds_without_events(), None);
 /// ```
 #[derive(Debug, Clone)]
 pub struct TriggerOptions {
-    pub(crate) seconds_without_events: u64,
-    pub(crate) last_heartbeat_threshold: u64,
+    pub(crate) seconds_without_events: Option<Duration>,
+    pub(crate) last_heartbeat_threshold: Option<Duration>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) stop: Option<Arc<StopSignal>>,
     pub(crate) stop_grace: Duration,
@@ -163,8 +165,8 @@ pub struct TriggerOptions {
 impl Default for TriggerOptions {
     fn default() -> Self {
         TriggerOptions {
-            seconds_without_events: 0,
-            last_heartbeat_threshold: 0,
+            seconds_without_events: None,
+            last_heartbeat_threshold: None,
             clock: Arc::new(SystemClock),
             stop: None,
             stop_grace: crate::trigger::stop_grace::DEFAULT_STOP_GRACE,
@@ -173,15 +175,16 @@ impl Default for TriggerOptions {
 }
 
 impl TriggerOptions {
-    /// Seconds without a sent event after which `/health` answers 500;
-    /// 0 (the default): never.
-    pub fn seconds_without_events(&self) -> u64 {
+    /// How long without a sent event before `/health` answers 500 (the
+    /// Python SDK's `seconds_without_events`); `None` (the default): never.
+    pub fn seconds_without_events(&self) -> Option<Duration> {
         self.seconds_without_events
     }
 
-    /// Seconds without a [`heartbeat`](TriggerContext::heartbeat) after which
-    /// `/health` answers 500; 0 (the default): never.
-    pub fn last_heartbeat_threshold(&self) -> u64 {
+    /// How long without a [`heartbeat`](TriggerContext::heartbeat) before
+    /// `/health` answers 500 (the Python SDK's `last_heartbeat_threshold`);
+    /// `None` (the default): never.
+    pub fn last_heartbeat_threshold(&self) -> Option<Duration> {
         self.last_heartbeat_threshold
     }
 
@@ -206,15 +209,17 @@ impl TriggerOptions {
         self.stop_grace
     }
 
-    /// Sets [`seconds_without_events`](Self::seconds_without_events).
-    pub fn with_seconds_without_events(mut self, seconds: u64) -> Self {
-        self.seconds_without_events = seconds;
+    /// Sets [`seconds_without_events`](Self::seconds_without_events): a
+    /// `Duration`, or `None` for never.
+    pub fn with_seconds_without_events(mut self, threshold: impl Into<Option<Duration>>) -> Self {
+        self.seconds_without_events = threshold.into();
         self
     }
 
-    /// Sets [`last_heartbeat_threshold`](Self::last_heartbeat_threshold).
-    pub fn with_last_heartbeat_threshold(mut self, seconds: u64) -> Self {
-        self.last_heartbeat_threshold = seconds;
+    /// Sets [`last_heartbeat_threshold`](Self::last_heartbeat_threshold): a
+    /// `Duration`, or `None` for never.
+    pub fn with_last_heartbeat_threshold(mut self, threshold: impl Into<Option<Duration>>) -> Self {
+        self.last_heartbeat_threshold = threshold.into();
         self
     }
 
