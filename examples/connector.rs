@@ -21,8 +21,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use schemars::JsonSchema;
-use sekoia_automation::Timestamp;
 use sekoia_automation::connector::Backlog;
+use sekoia_automation::connector::Timestamp;
 use sekoia_automation::testing::{Fault, LocalPlatform, Sandbox};
 use sekoia_automation::{Acknowledgement, Connector, ConnectorContext, JsonEvent, Page};
 use sekoia_automation::{Level, Module, PollingConnector, TriggerError};

@@ -19,13 +19,14 @@ use std::time::Duration;
 
 use fake_vendor::{FakeVendor, Recorded, Reply};
 use schemars::JsonSchema;
+use sekoia_automation::config::Settings;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
 use sekoia_automation::vendor::{
     Auth, Pagination, RateLimit, VendorClient, VendorClientBuilder, VendorError,
 };
 use sekoia_automation::{
-    Action, ActionContext, ActionError, Level, Module, Outcome, Secret, Settings, Trigger,
-    TriggerContext, TriggerError,
+    Action, ActionContext, ActionError, Level, Module, Outcome, Secret, Trigger, TriggerContext,
+    TriggerError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -5,11 +5,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use schemars::JsonSchema;
-use sekoia_automation::ValidationError;
+use sekoia_automation::action::AccountValidator;
+use sekoia_automation::action::ValidationError;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::{
-    AccountValidator, Action, ActionContext, ActionError, Level, Module, Outcome, Secret,
-};
+use sekoia_automation::{Action, ActionContext, ActionError, Level, Module, Outcome, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -751,7 +750,7 @@ impl AccountValidator for KeyLength {
         match ctx.configuration().api_key.expose().len() {
             8 => Ok(()),
             0 => panic!("empty key"),
-            4 => Err(sekoia_automation::NotValid.into()),
+            4 => Err(sekoia_automation::action::NotValid.into()),
             n => Err(format!("the key has {n} characters, not 8").into()),
         }
     }

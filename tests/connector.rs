@@ -9,13 +9,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 mod support;
 
-use sekoia_automation::StopSignal;
+use sekoia_automation::config::Settings;
+use sekoia_automation::connector::Timestamp;
 use sekoia_automation::connector::{
     ConnectorOptions, EventError, EventOutcome, EventWriter, IntakeEvent, Refusal,
 };
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::trigger::StopSignal;
 use sekoia_automation::{Connector, ConnectorContext, JsonEvent, PollingConnector};
-use sekoia_automation::{Module, Settings, Timestamp, TriggerError};
+use sekoia_automation::{Module, TriggerError};
 use serde_json::{Value, json};
 
 type Step = Box<dyn FnMut(&ConnectorContext<'_, Scripted>) -> Result<(), TriggerError> + Send>;
@@ -813,7 +815,7 @@ fn liveness_counts_events_when_the_intake_acknowledged_them() {
 fn two_checkpoint_objects_on_one_key_never_move_it_back() {
     let directory = tempfile::tempdir().unwrap();
     let at = |seconds: u64| Timestamp::from(UNIX_EPOCH + Duration::from_secs(seconds));
-    let mut first = sekoia_automation::CheckpointDatetime::new(directory.path())
+    let mut first = sekoia_automation::connector::CheckpointDatetime::new(directory.path())
         .subkey("tenant")
         .ignore_older_than(None)
         .start_at(Duration::from_secs(100 * 365 * 24 * 3600));

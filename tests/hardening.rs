@@ -9,8 +9,8 @@ use std::io::Read;
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use sekoia_automation::TriggerOptions;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::trigger::TriggerOptions;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);

@@ -13,7 +13,8 @@ use std::process::{Child, ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use sekoia_automation::testing::{Fault, LocalPlatform, Sandbox};
-use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome, TriggerOptions};
+use sekoia_automation::trigger::TriggerOptions;
+use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(60);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use sekoia_automation::{DataDirectory, PersistentJson, StorageError};
+use sekoia_automation::storage::{DataDirectory, PersistentJson, StorageError};
 use serde::{Deserialize, Serialize};
 
 /// A data directory in a fresh temporary directory (the guard removes it).

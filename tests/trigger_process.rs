@@ -7,8 +7,8 @@ mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sekoia_automation::TriggerOptions;
 use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::trigger::TriggerOptions;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);

@@ -145,7 +145,8 @@ fn critical_scenario(
     let handle = env.spawn({
         let clock = Arc::clone(&clock);
         move || {
-            let options = TriggerOptions::default().with_clock(Arc::clone(&clock) as Arc<dyn Clock>);
+            let options =
+                TriggerOptions::default().with_clock(Arc::clone(&clock) as Arc<dyn Clock>);
             Scripted::new(move |ctx, run| {
                 if run > failures {
                     ctx.stop();
@@ -283,7 +284,11 @@ fn a_failing_run_is_restarted_after_a_growing_backoff_woken_by_a_stop() {
                     "the vendor answered 401 (run {run})"
                 )))
             })
-            .with_options(TriggerOptions::default().with_clock(clock).with_stop_signal(stop))
+            .with_options(
+                TriggerOptions::default()
+                    .with_clock(clock)
+                    .with_stop_signal(stop),
+            )
         }
     });
     // The first failure restarts at once, the second after 1 s (on the

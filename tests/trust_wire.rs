@@ -24,12 +24,14 @@ mod support;
 mod fake_vendor;
 
 use fake_vendor::{FakeVendor, Reply};
+use sekoia_automation::config::Settings;
 use sekoia_automation::connector::ConnectorOptions;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::trigger::{HttpError, StopSignal};
 use sekoia_automation::unversioned::wire::{EventSender, PlatformClient};
 use sekoia_automation::{
-    Action, ActionContext, ActionError, Connector, ConnectorContext, HttpError, Module, Outcome,
-    Secret, Settings, StopSignal, Trigger, TriggerContext, TriggerError,
+    Action, ActionContext, ActionError, Connector, ConnectorContext, Module, Outcome, Secret,
+    Trigger, TriggerContext, TriggerError,
 };
 use serde_json::{Value, json};
 
@@ -422,7 +424,9 @@ fn retry_after_zero_or_past_never_shortens_the_intakes_backoff() {
                     .on_path_suffix("/batch")
                     .with_header("Retry-After", after),
             );
-            let settings = env.settings().with_retry_backoff(Duration::from_millis(100));
+            let settings = env
+                .settings()
+                .with_retry_backoff(Duration::from_millis(100));
             let options = ConnectorOptions::default().with_retry_deadline(Duration::from_secs(1));
             let outcome = env.step(settings, options, |ctx| {
                 let error = ctx.push_events(["x"]).expect_err("given up");

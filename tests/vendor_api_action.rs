@@ -343,7 +343,7 @@ fn the_manifest_schemas_are_the_declared_ones() {
 
 #[test]
 fn a_ported_action_states_nothing_or_its_identity_and_keeps_hand_written_schemas() {
-    use sekoia_automation::Identity;
+    use sekoia_automation::config::Identity;
 
     // What a port states: the verb and the endpoint.
     let module = Module::<Config>::new().register("ported", Api::get("ported"));
@@ -422,7 +422,7 @@ fn an_action_reaches_the_vendor_client_configured_from_the_module_settings() {
 
 #[test]
 fn a_module_of_api_actions_needs_no_configuration_type() {
-    use sekoia_automation::Documented;
+    use sekoia_automation::config::Documented;
 
     let setup = setup(
         |_| Reply::json(200, r#"{"id": 18446744073709551616}"#),

@@ -6,6 +6,11 @@ pub(crate) mod outcome;
 pub(crate) mod runner;
 pub(crate) mod validator;
 
+pub use crate::wire::logging::LogRecord;
+pub use error::{ActionError, ActionResult};
+pub use outcome::Outcome;
+pub use validator::{AccountValidator, NotValid, ValidationError};
+
 use std::cell::{Cell, OnceCell, RefCell};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,12 +20,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::action::outcome::Outcome;
 use crate::config::settings::Settings;
 use crate::storage::data_directory::{DataDirectory, StorageError};
 use crate::trigger::stop_signal::{SignalListener, StopSignal};
 use crate::vendor::{RetryPolicy, VendorClient, VendorClientBuilder};
-use crate::wire::logging::{self, Level, LogRecord, Sink};
+use crate::wire::logging::{self, Level, Sink};
 
 /// An action of a module.
 ///
@@ -77,8 +81,8 @@ pub trait Action: 'static {
     /// port of a Python module): its uuid, slug and manifest file name,
     /// kept by `generate-files`. Nothing stated (the default): those of
     /// the manifest file whose `docker_parameters` is the item's command,
-    /// else derived from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
-    const IDENTITY: crate::Identity = crate::Identity::new();
+    /// else derived from [`NAME`](Self::NAME). See [`Identity`](crate::config::Identity).
+    const IDENTITY: crate::config::Identity = crate::config::Identity::new();
 
     /// Does the job: `?` works on any error (see [`ActionError`]), and an
     /// `Err` is reported as `Outcome::from(Err(error))` is (the run's
@@ -189,7 +193,8 @@ impl<'a, C> ActionContext<'a, C> {
     /// listens for SIGTERM and SIGINT.
     ///
     /// ```
-    /// use sekoia_automation::{ActionContext, DataDirectory, Level};
+    /// use sekoia_automation::{ActionContext, Level};
+    /// use sekoia_automation::storage::DataDirectory;
     /// use serde_json::json;
     ///
     /// let data = DataDirectory::new(std::env::temp_dir());
@@ -257,7 +262,9 @@ impl<'a, C> ActionContext<'a, C> {
     /// SIGTERM does in a module run.
     ///
     /// ```
-    /// use sekoia_automation::{ActionContext, DataDirectory, StopSignal};
+    /// use sekoia_automation::ActionContext;
+    /// use sekoia_automation::storage::DataDirectory;
+    /// use sekoia_automation::trigger::StopSignal;
     /// use std::sync::Arc;
     ///
     /// let data = DataDirectory::new(std::env::temp_dir());
@@ -282,7 +289,9 @@ impl<'a, C> ActionContext<'a, C> {
     /// one shortens both.
     ///
     /// ```
-    /// use sekoia_automation::{ActionContext, DataDirectory, Settings};
+    /// use sekoia_automation::ActionContext;
+    /// use sekoia_automation::config::Settings;
+    /// use sekoia_automation::storage::DataDirectory;
     /// use std::time::Duration;
     ///
     /// let data = DataDirectory::new(std::env::temp_dir());
@@ -334,7 +343,9 @@ impl<'a, C> ActionContext<'a, C> {
     ///
     /// ```
     /// use sekoia_automation::vendor::Auth;
-    /// use sekoia_automation::{ActionContext, DataDirectory, Secret, Settings};
+    /// use sekoia_automation::{ActionContext, Secret};
+    /// use sekoia_automation::config::Settings;
+    /// use sekoia_automation::storage::DataDirectory;
     /// use std::time::Duration;
     ///
     /// let data = DataDirectory::new(std::env::temp_dir());
@@ -437,7 +448,7 @@ impl<'a, C> ActionContext<'a, C> {
     ///
     /// ```
     /// # use sekoia_automation::ActionContext;
-    /// # fn example(ctx: &ActionContext<'_, ()>) -> Result<(), sekoia_automation::ArgumentError> {
+    /// # fn example(ctx: &ActionContext<'_, ()>) -> Result<(), sekoia_automation::action::ArgumentError> {
     /// let events: Vec<serde_json::Value> = ctx.json_argument("events")?;
     /// let report = ctx.json_result("report", &events.len())?;
     /// # Ok(()) }

@@ -21,8 +21,9 @@ pub type ValidationError = Box<dyn std::error::Error + Send + Sync>;
 /// The context is an [`ActionContext`] without arguments.
 ///
 /// ```
-/// use sekoia_automation::{AccountValidator, ActionContext, Secret};
-/// use sekoia_automation::ValidationError;
+/// use sekoia_automation::{ActionContext, Secret};
+/// use sekoia_automation::action::AccountValidator;
+/// use sekoia_automation::action::ValidationError;
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
 /// struct Config { api_key: Secret<String> }
@@ -57,8 +58,9 @@ pub trait AccountValidator: 'static {
 /// `self.error(...)`. Any other error is reported as the `error` message.
 ///
 /// ```
-/// use sekoia_automation::{AccountValidator, ActionContext};
-/// use sekoia_automation::{NotValid, ValidationError};
+/// use sekoia_automation::ActionContext;
+/// use sekoia_automation::action::AccountValidator;
+/// use sekoia_automation::action::{NotValid, ValidationError};
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
 /// struct Config { tenant: String }

@@ -38,7 +38,7 @@ pub const DEFAULT_MANIFEST: &str = "manifest.json";
 /// value has a getter named after it and a `with_` setter.
 ///
 /// ```
-/// use sekoia_automation::Settings;
+/// use sekoia_automation::config::Settings;
 /// use std::time::Duration;
 ///
 /// let settings = Settings::from_env()

@@ -531,7 +531,7 @@ impl PushReport {
 
 /// Proof that the intake acknowledged events: every event of a push, or the
 /// part of it a [`PushError`] vouches for. Only a push creates one;
-/// [checkpoints](crate::CheckpointDatetime) advance only with one.
+/// [checkpoints](crate::connector::CheckpointDatetime) advance only with one.
 ///
 /// ```
 /// # use sekoia_automation::*;

@@ -359,7 +359,7 @@ macro_rules! date_settings {
 /// Convert an API's dated string with [`Timestamp::parse_iso8601`] first.
 ///
 /// ```
-/// use sekoia_automation::CheckpointDatetime;
+/// use sekoia_automation::connector::CheckpointDatetime;
 /// use std::time::Duration;
 ///
 /// let directory = tempfile::tempdir()?;
@@ -455,7 +455,7 @@ impl TimeUnit {
 /// `CheckpointTimestamp` stores.
 ///
 /// ```
-/// use sekoia_automation::CheckpointTimestamp;
+/// use sekoia_automation::connector::CheckpointTimestamp;
 /// use sekoia_automation::connector::TimeUnit;
 ///
 /// let directory = tempfile::tempdir()?;
@@ -535,7 +535,7 @@ impl CheckpointTimestamp {
 /// `CheckpointCursor` keeps it: `{"cursor": <value>}`.
 ///
 /// ```
-/// use sekoia_automation::CheckpointCursor;
+/// use sekoia_automation::connector::CheckpointCursor;
 ///
 /// let directory = tempfile::tempdir()?;
 /// let mut cursor = CheckpointCursor::<String>::new(directory.path()).subkey("s");

@@ -43,7 +43,8 @@ pub const SECONDS_WITHOUT_EVENTS: Duration = Duration::from_secs(6 * 3600);
 /// [`push_events`](ConnectorContext::push_events).
 ///
 /// ```no_run
-/// use sekoia_automation::{Acknowledgement, CheckpointCursor, Connector, ConnectorContext, Page};
+/// use sekoia_automation::{Acknowledgement, Connector, ConnectorContext, Page};
+/// use sekoia_automation::connector::CheckpointCursor;
 /// use sekoia_automation::{Module, PollingConnector, TriggerError};
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -191,7 +192,7 @@ pub struct Page<E> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Backlog {
     /// Nothing more for now (the default): the loop pauses
-    /// [`frequency`](crate::Connector::frequency) before the next page.
+    /// [`frequency`](crate::PollingConnector::frequency) before the next page.
     #[default]
     CaughtUp,
     /// More events are waiting: the next page is asked for at once.

@@ -1,6 +1,6 @@
 //! ISO 8601 dates as checkpoints store them (docs/protocol.md §5, *Checkpoints*):
 //! written as Python's `datetime.isoformat()` of an aware UTC datetime (UTC
-//! only: see [`CheckpointDatetime`](crate::CheckpointDatetime)),
+//! only: see [`CheckpointDatetime`](crate::connector::CheckpointDatetime)),
 //! read as `dateutil.parser.isoparse` reads them (plus naive values read as
 //! UTC, **ours**: flaw F16).
 
@@ -19,10 +19,10 @@ impl Timestamp {
     /// a date.
     ///
     /// For dates an API gives with an offset, before advancing a
-    /// [`CheckpointDatetime`](crate::CheckpointDatetime):
+    /// [`CheckpointDatetime`](crate::connector::CheckpointDatetime):
     ///
     /// ```
-    /// use sekoia_automation::Timestamp;
+    /// use sekoia_automation::connector::Timestamp;
     ///
     /// let local = Timestamp::parse_iso8601("2026-11-28T06:37:29.565514+02:00").unwrap();
     /// assert_eq!(local.to_iso8601(), "2026-11-28T04:37:29.565514");

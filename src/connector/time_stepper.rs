@@ -33,7 +33,7 @@ impl TimeWindow {
     ///
     /// ```
     /// use sekoia_automation::connector::TimeWindow;
-    /// use sekoia_automation::Timestamp;
+    /// use sekoia_automation::connector::Timestamp;
     /// let start = Timestamp::parse_iso8601("2026-01-02T03:04:05Z").unwrap();
     /// let window = TimeWindow::new(start, start);
     /// assert_eq!(window.start, window.end);
@@ -72,7 +72,7 @@ enum Start {
 /// minutes and the start in hours).
 ///
 /// Time is read from the connector's clock
-/// ([`ConnectorOptions::clock`](crate::connector::ConnectorOptions::clock)), so a
+/// ([`ConnectorOptions::with_clock`](crate::connector::ConnectorOptions::with_clock)), so a
 /// test can drive the stepper with a [`ManualClock`](crate::testing::ManualClock).
 ///
 /// ```no_run
@@ -105,7 +105,7 @@ enum Start {
 ///         Ok(()) // stopped
 ///     }
 /// }
-/// # fn fetch_alerts(_: sekoia_automation::Timestamp, _: sekoia_automation::Timestamp) -> Vec<String> { Vec::new() }
+/// # fn fetch_alerts(_: sekoia_automation::connector::Timestamp, _: sekoia_automation::connector::Timestamp) -> Vec<String> { Vec::new() }
 /// ```
 #[derive(Debug, Clone)]
 pub struct TimeStepper {
@@ -231,7 +231,7 @@ impl TimeStepper {
     ///         Ok(())
     ///     }
     /// }
-    /// # fn fetch_alerts(_: sekoia_automation::Timestamp, _: sekoia_automation::Timestamp) -> Result<Vec<String>, TriggerError> { Ok(Vec::new()) }
+    /// # fn fetch_alerts(_: sekoia_automation::connector::Timestamp, _: sekoia_automation::connector::Timestamp) -> Result<Vec<String>, TriggerError> { Ok(Vec::new()) }
     /// # let _ = Alerts { stepper: TimeStepper::default() };
     /// ```
     pub fn windows<'s, 'c, C: Connector>(

@@ -37,7 +37,7 @@ const MAX_SYMLINK_HOPS: usize = 40;
 /// # Example
 ///
 /// ```
-/// use sekoia_automation::{DataDirectory, StorageError};
+/// use sekoia_automation::storage::{DataDirectory, StorageError};
 ///
 /// let data = DataDirectory::new("/symphony_data");
 /// let error = data.resolve("../etc/passwd").unwrap_err();
@@ -242,7 +242,7 @@ impl StorageError {
 /// # Example
 ///
 /// ```
-/// use sekoia_automation::DataDirectory;
+/// use sekoia_automation::storage::DataDirectory;
 ///
 /// let root = std::env::temp_dir().join(format!("sekoia-doc-data-{}", std::process::id()));
 /// let data = DataDirectory::new(&root);
@@ -268,7 +268,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let data = DataDirectory::new("/symphony_data");
     /// assert_eq!(data.root(), std::path::Path::new("/symphony_data"));
@@ -290,8 +290,9 @@ impl DataDirectory {
     /// and the other methods, which work on both backends.
     ///
     /// ```no_run
-    /// use sekoia_automation::s3::{S3Client, S3Config};
-    /// use sekoia_automation::{DataDirectory, Secret};
+    /// use sekoia_automation::unversioned::s3::{S3Client, S3Config};
+    /// use sekoia_automation::Secret;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let config = S3Config::new("http://127.0.0.1:9000", "us-east-1", "bucket", "AKID", Secret::new("key".into()))
     ///     .with_sub_folder("module");
@@ -337,14 +338,14 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let data = DataDirectory::new("/symphony_data").with_sub_folder("tenant-a")?;
     /// assert_eq!(data.root(), std::path::Path::new("/symphony_data/tenant-a"));
     /// let elsewhere = DataDirectory::new("/symphony_data").with_sub_folder("/mnt/tenant-b")?;
     /// assert_eq!(elsewhere.root(), std::path::Path::new("/mnt/tenant-b"));
     /// assert!(DataDirectory::new("/symphony_data").with_sub_folder("../etc").is_err());
-    /// # Ok::<(), sekoia_automation::StorageError>(())
+    /// # Ok::<(), sekoia_automation::storage::StorageError>(())
     /// ```
     pub fn with_sub_folder(&self, sub_folder: &str) -> Result<DataDirectory, StorageError> {
         if sub_folder.is_empty() {
@@ -376,7 +377,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// assert_eq!(DataDirectory::new("/data").root(), std::path::Path::new("/data"));
     /// ```
@@ -412,7 +413,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::{DataDirectory, StorageError};
+    /// use sekoia_automation::storage::{DataDirectory, StorageError};
     ///
     /// let data = DataDirectory::new("/symphony_data");
     /// assert_eq!(
@@ -496,7 +497,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let root = std::env::temp_dir().join(format!("sekoia-doc-write-{}", std::process::id()));
     /// let data = DataDirectory::new(&root);
@@ -530,7 +531,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let root = std::env::temp_dir().join(format!("sekoia-doc-write-json-{}", std::process::id()));
     /// let data = DataDirectory::new(&root);
@@ -591,7 +592,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let root = std::env::temp_dir().join(format!("sekoia-doc-temp-{}", std::process::id()));
     /// let data = DataDirectory::new(&root);
@@ -628,7 +629,7 @@ impl DataDirectory {
     ///
     /// ```
     /// use std::collections::BTreeMap;
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let root = std::env::temp_dir().join(format!("sekoia-doc-persistent-{}", std::process::id()));
     /// let data = DataDirectory::new(&root);
@@ -672,7 +673,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let root = std::env::temp_dir().join(format!("sekoia-doc-read-{}", std::process::id()));
     /// let data = DataDirectory::new(&root);

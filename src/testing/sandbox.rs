@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::LocalPlatform;
-use crate::Settings;
+use crate::config::Settings;
 use crate::config::settings::{BACKOFF_VARIABLE, DATA_VARIABLE, MANIFEST_VARIABLE, ROOT_VARIABLE};
 
 /// A temporary module environment for tests, removed when dropped.

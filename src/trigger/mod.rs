@@ -20,6 +20,11 @@ pub(crate) mod runner;
 pub(crate) mod stop_grace;
 pub(crate) mod stop_signal;
 
+pub use crate::wire::http::{HttpError, TransportError as HttpTransportError};
+pub use clock::{Clock, SystemClock};
+pub use context::TriggerContext;
+pub use stop_signal::StopSignal;
+
 use std::error::Error as StdError;
 use std::fmt;
 use std::path::PathBuf;
@@ -32,10 +37,6 @@ use serde::de::DeserializeOwned;
 
 use crate::config::source::ConfigurationError;
 use crate::storage::data_directory::StorageError;
-use crate::trigger::clock::{Clock, SystemClock};
-use crate::trigger::context::TriggerContext;
-use crate::trigger::stop_signal::StopSignal;
-use crate::wire::http::HttpError;
 
 /// A trigger of a module.
 ///
@@ -96,8 +97,8 @@ pub trait Trigger: 'static {
     /// port of a Python module): its uuid, slug and manifest file name,
     /// kept by `generate-files`. Nothing stated (the default): those of
     /// the manifest file whose `docker_parameters` is the item's command,
-    /// else derived from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
-    const IDENTITY: crate::Identity = crate::Identity::new();
+    /// else derived from [`NAME`](Self::NAME). See [`Identity`](crate::config::Identity).
+    const IDENTITY: crate::config::Identity = crate::config::Identity::new();
 
     /// Watches and sends events, usually in a loop on
     /// [`ctx.running()`](TriggerContext::running). Called again when it
@@ -142,7 +143,7 @@ pub trait Trigger: 'static {
 ///
 /// ```
 /// use sekoia_automation::testing::ManualClock;
-/// use sekoia_automation::TriggerOptions;
+/// use sekoia_automation::trigger::TriggerOptions;
 /// use std::sync::Arc;
 /// use std::time::Duration;
 ///
@@ -232,8 +233,8 @@ impl TriggerOptions {
     /// Sets the stop flag: raising it stops the trigger as SIGTERM does.
     ///
     /// ```
-    /// use sekoia_automation::StopSignal;
-    /// use sekoia_automation::TriggerOptions;
+    /// use sekoia_automation::trigger::StopSignal;
+    /// use sekoia_automation::trigger::TriggerOptions;
     /// use std::sync::Arc;
     ///
     /// let stop = Arc::new(StopSignal::new());
@@ -250,7 +251,7 @@ impl TriggerOptions {
     /// this long after a stop request, whatever the trigger's code does.
     ///
     /// ```
-    /// use sekoia_automation::TriggerOptions;
+    /// use sekoia_automation::trigger::TriggerOptions;
     /// use std::time::Duration;
     ///
     /// let options = TriggerOptions::default().with_stop_grace(Duration::from_secs(10));
@@ -281,7 +282,8 @@ pub enum FailureKind {
 /// else to a failure; [`TriggerError::configuration`] marks one explicitly.
 ///
 /// ```
-/// use sekoia_automation::{FailureKind, TriggerError};
+/// use sekoia_automation::TriggerError;
+/// use sekoia_automation::trigger::FailureKind;
 ///
 /// fn parse(text: &str) -> Result<u32, TriggerError> {
 ///     Ok(text.parse::<u32>()?)
@@ -364,7 +366,8 @@ impl TriggerError {
     /// The underlying error, if it is an `E`.
     ///
     /// ```
-    /// use sekoia_automation::{SendEventError, TriggerError};
+    /// use sekoia_automation::TriggerError;
+    /// use sekoia_automation::trigger::SendEventError;
     /// let error = TriggerError::from(std::io::Error::other("disk full"));
     /// assert!(error.downcast_ref::<std::io::Error>().is_some());
     /// assert!(error.downcast_ref::<SendEventError>().is_none());
@@ -587,7 +590,7 @@ impl SendEventError {
     /// when the event never left.
     ///
     /// ```
-    /// use sekoia_automation::SendEventError;
+    /// use sekoia_automation::trigger::SendEventError;
     /// let error = SendEventError::InvalidDirectory {
     ///     name: "alert".into(),
     ///     directory: "missing".into(),
@@ -605,4 +608,4 @@ impl SendEventError {
 
 /// How long the run loop waits for a stop after a critical log before it
 /// runs the trigger again ([protocol §4](crate::protocol#4-triggers)).
-pub const CRITICAL_WAIT: Duration = Duration::from_secs(120);
+pub(crate) const CRITICAL_WAIT: Duration = Duration::from_secs(120);

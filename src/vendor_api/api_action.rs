@@ -143,7 +143,8 @@ impl ApiAuthentication {
 ///
 /// ```
 /// use sekoia_automation::vendor::Api;
-/// use sekoia_automation::{Documented, Module};
+/// use sekoia_automation::Module;
+/// use sekoia_automation::config::Documented;
 ///
 /// let module = Module::<Documented>::new()
 ///     .register("get-host", Api::get("host/{ip}").query(&["history", "minify"]))
@@ -188,7 +189,8 @@ impl ApiAuthentication {
 ///
 /// ```compile_fail
 /// use sekoia_automation::vendor::Api;
-/// use sekoia_automation::{Documented, Module};
+/// use sekoia_automation::Module;
+/// use sekoia_automation::config::Documented;
 ///
 /// const GET_HOST: Api<serde_json::Value> = Api::get("host/{ip}");
 /// let module = Module::<Documented>::new().register("get-host", GET_HOST);
@@ -334,7 +336,8 @@ impl<C> Api<C> {
     ///
     /// ```
     /// use sekoia_automation::vendor::{Api, ApiRequest};
-    /// use sekoia_automation::{Documented, Module};
+    /// use sekoia_automation::Module;
+    /// use sekoia_automation::config::Documented;
     ///
     /// fn hostnames(request: &mut ApiRequest<'_>) -> Result<(), String> {
     ///     let names = request.take_argument("hostnames").ok_or("no `hostnames`")?;
@@ -360,7 +363,8 @@ impl<C> Api<C> {
     ///
     /// ```
     /// use sekoia_automation::vendor::{Api, Json};
-    /// use sekoia_automation::{Documented, Module};
+    /// use sekoia_automation::Module;
+    /// use sekoia_automation::config::Documented;
     ///
     /// fn items(results: Json) -> Result<Json, String> {
     ///     results.get("items").cloned().ok_or_else(|| "no `items` in the answer".to_string())
@@ -402,7 +406,8 @@ impl<C> Api<C> {
     ///
     /// ```
     /// use sekoia_automation::vendor::Api;
-    /// use sekoia_automation::{Documented, Identity, Module};
+    /// use sekoia_automation::Module;
+    /// use sekoia_automation::config::{Documented, Identity};
     ///
     /// const GET_HOST: Identity = Identity::new()
     ///     .uuid("0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52")
@@ -863,7 +868,8 @@ impl<C: Serialize> Api<C> {
     ///
     /// ```
     /// use sekoia_automation::vendor::{Api, ApiRequest, Json};
-    /// use sekoia_automation::{Action, ActionContext, ActionError, Documented, Outcome};
+    /// use sekoia_automation::{Action, ActionContext, ActionError, Outcome};
+    /// use sekoia_automation::config::Documented;
     ///
     /// const SEARCH: Api<Documented> = Api::get("shodan/host/search").query(&["query", "page"]);
     ///

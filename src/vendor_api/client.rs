@@ -248,7 +248,7 @@ impl VendorClientBuilder {
     /// missing or unreadable manifest gives `None-None`, as Python would).
     ///
     /// ```no_run
-    /// use sekoia_automation::Settings;
+    /// use sekoia_automation::config::Settings;
     /// use sekoia_automation::vendor::VendorClient;
     /// let client = VendorClient::builder()
     ///     .user_agent_from_manifest(Settings::from_env().manifest_path())

@@ -533,7 +533,7 @@ pub(crate) fn excerpt(body: &[u8]) -> Option<String> {
 mod examples {
     // Compiled, not run (it would need a platform or a signal).
     #[allow(dead_code)]
-    fn platform_client_example() -> Result<(), crate::HttpError> {
+    fn platform_client_example() -> Result<(), crate::trigger::HttpError> {
         use crate::{Secret, wire::http::PlatformClient};
         use std::time::Duration;
 

@@ -105,7 +105,7 @@ impl LogRecord {
     /// `<date>: <level>: <message>[ - Context: <json>]`.
     ///
     /// ```
-    /// use sekoia_automation::LogRecord;
+    /// use sekoia_automation::action::LogRecord;
     /// use sekoia_automation::Level;
     /// let mut record = LogRecord::new(Level::Info, "looked up");
     /// record.context.insert("ip".into(), "1.2.3.4".into());
