@@ -160,6 +160,20 @@ pub mod testing;
 /// served in the same Prometheus exposition on `metrics_port`
 /// ([`ConnectorContext::metrics`]). A name the SDK also uses is shared, not
 /// refused: registering it disables nothing.
+///
+/// ```
+/// use sekoia_automation::metrics::{MetricConflict, MetricsRegistry};
+///
+/// let registry = MetricsRegistry::global();
+/// let fetched = registry.counter("mymodule_alerts_fetched", "Alerts fetched", &["tenant"])?;
+/// let backlog = registry.gauge("mymodule_backlog", "Alerts waiting", &[])?;
+/// fetched.inc_by(&["acme"], 3.0);
+/// backlog.set(&[], 12.0);
+/// assert_eq!(fetched.get(&["acme"]), 3.0);
+/// // The same name with another type is refused; the first keeps working.
+/// assert!(registry.gauge("mymodule_alerts_fetched", "", &[]).is_err());
+/// # Ok::<(), MetricConflict>(())
+/// ```
 pub mod metrics {
     pub use crate::connector::registry::{
         Counter, Gauge, Histogram, MetricConflict, MetricKind, MetricsRegistry,

@@ -298,7 +298,7 @@ impl<'a, C> ActionContext<'a, C> {
     /// let arguments = serde_json::json!({});
     /// let ctx = ActionContext::new(&(), &arguments, &data)
     ///     .with_settings(Settings::default().with_retry_backoff(Duration::from_millis(5)));
-    /// let wait = ctx.settings().retry_backoff * 2u32.pow(3);
+    /// let wait = ctx.settings().retry_backoff() * 2u32.pow(3);
     /// assert_eq!(wait, Duration::from_millis(40));
     /// ```
     pub fn settings(&self) -> &Settings {

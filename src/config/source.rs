@@ -11,6 +11,19 @@ use serde_json::Value;
 ///
 /// Messages name the file and the environment variable involved and never
 /// quote the value, which may be secret.
+///
+/// ```
+/// use sekoia_automation::config::ConfigurationError;
+///
+/// fn explain(error: &ConfigurationError) -> String {
+///     match error {
+///         ConfigurationError::Missing { name, .. } => format!("set `{name}` in the module configuration"),
+///         // Every message names the file or variable, never a value.
+///         other => other.to_string(),
+///     }
+/// }
+/// # let _ = explain;
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigurationError {

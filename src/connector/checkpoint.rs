@@ -76,6 +76,18 @@ impl Acknowledges for Acknowledgement {
 }
 
 /// Why a checkpoint could not be read or saved.
+///
+/// ```
+/// use sekoia_automation::connector::CheckpointError;
+///
+/// fn explain(error: &CheckpointError) -> String {
+///     match error {
+///         CheckpointError::Invalid { key, path, .. } => format!("repair `{key}` in {}", path.display()),
+///         other => other.to_string(),
+///     }
+/// }
+/// # let _ = explain;
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CheckpointError {

@@ -83,6 +83,7 @@ pub use context_file::ContextFile;
 pub use event::{EventError, EventWriter, IntakeEvent, JsonEvent};
 // Public as `sekoia_automation::metrics`.
 pub use crate::wire::timestamp::Timestamp;
+pub use iso8601::TimestampError;
 pub(crate) use registry::MetricsRegistry;
 pub use time_stepper::{TimeStepper, TimeWindow, TimeWindows};
 

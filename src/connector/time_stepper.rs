@@ -358,6 +358,10 @@ impl<C: Connector> Host for ConnectorContext<'_, C> {
 
 /// The windows of a [`TimeStepper`] for one connector: see
 /// [`TimeStepper::windows`]. Ends when the connector stops.
+///
+/// `next` blocks: once caught up with `now − delay`, it sleeps (a
+/// `frequency` at most) for the next window's end to pass, waking at once
+/// when the connector stops (it then returns `None`).
 pub struct TimeWindows<'s, 'c, C: Connector> {
     stepper: &'s mut TimeStepper,
     ctx: &'s ConnectorContext<'c, C>,

@@ -487,6 +487,23 @@ impl fmt::Debug for TriggerError {
 }
 
 /// Why an event was not sent (or its directory not removed).
+///
+/// ```
+/// use sekoia_automation::trigger::SendEventError;
+///
+/// fn report(error: &SendEventError) {
+///     match error {
+///         SendEventError::Stopped { .. } => {} // `?` ends `run`, as the stop asks
+///         SendEventError::Http { cause, .. } => eprintln!("the platform: {cause}"),
+///         // Non-exhaustive: a new variant is not a breaking change.
+///         other => eprintln!("{other}"),
+///     }
+///     if let Some(io) = error.io_error() {
+///         eprintln!("system error: {:?}", io.kind());
+///     }
+/// }
+/// # let _ = report;
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SendEventError {
@@ -591,12 +608,12 @@ impl SendEventError {
     ///
     /// ```
     /// use sekoia_automation::trigger::SendEventError;
-    /// let error = SendEventError::InvalidDirectory {
-    ///     name: "alert".into(),
-    ///     directory: "missing".into(),
-    ///     data_directory: "/symphony_data".into(),
-    /// };
-    /// assert_eq!(error.status(), None);
+    ///
+    /// /// The platform's trouble, not the trigger's: not counted.
+    /// fn platform_trouble(error: &SendEventError) -> bool {
+    ///     error.status().is_some_and(|status| status >= 500)
+    /// }
+    /// # let _ = platform_trouble;
     /// ```
     pub fn status(&self) -> Option<u16> {
         match self {

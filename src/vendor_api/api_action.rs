@@ -864,6 +864,14 @@ impl<C: Serialize> Api<C> {
     /// [`stringify_big_integers`](Self::stringify_big_integers) and
     /// [`map_results`](Self::map_results).
     ///
+    /// # Errors
+    ///
+    /// [`ApiFailure`], with the message the reference's action would give:
+    /// a status it does not retry, retries exhausted, an answer that is not
+    /// JSON, an unreadable `<name>_path` file.
+    ///
+    /// Blocks for the request, its retries and their waits.
+    ///
     /// Shodan's `GetShodanHostSearch`, whose `run` asks page after page:
     ///
     /// ```

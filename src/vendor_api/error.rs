@@ -250,6 +250,19 @@ impl fmt::Debug for AnswerBody {
 /// A transport failure (no HTTP answer), kept opaque: its message (the
 /// client's secrets scrubbed) and its [`kind`](TransportError::kind) say
 /// what happened.
+///
+/// ```
+/// use sekoia_automation::vendor::{TransportKind, VendorError};
+///
+/// fn explain(error: &VendorError) -> Option<&'static str> {
+///     match error {
+///         VendorError::Transport { cause, .. } if cause.kind() == TransportKind::Connect => Some("nothing was sent"),
+///         VendorError::Transport { .. } => Some("the vendor may have the request"),
+///         _ => None,
+///     }
+/// }
+/// # let _ = explain;
+/// ```
 pub struct TransportError {
     pub(crate) inner: Box<ureq::Error>,
     pub(crate) kind: TransportKind,

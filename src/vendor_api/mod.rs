@@ -43,7 +43,8 @@ pub use api_action::{Api, ApiAuthentication, ApiFailure, ApiRequest};
 pub use auth::{Auth, OAuth2ClientCredentials};
 pub use client::{
     DEFAULT_DEADLINE, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Method,
-    VendorClient, VendorClientBuilder, VendorRequest, VendorResponse, connector_user_agent,
+    UnknownMethod, VendorClient, VendorClientBuilder, VendorRequest, VendorResponse,
+    connector_user_agent,
 };
 pub use error::{AnswerBody, TransportError, TransportKind, VendorError};
 pub use json::{Json, JsonError, JsonNumber};

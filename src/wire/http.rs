@@ -38,6 +38,20 @@ const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 pub use crate::vendor::Method;
 
 /// Why a request to the platform failed. Never contains the token.
+///
+/// ```
+/// use sekoia_automation::trigger::HttpError;
+///
+/// fn retry_later(error: &HttpError) -> bool {
+///     match error {
+///         HttpError::Status { status, .. } => *status >= 500,
+///         // The cause, a `HttpTransportError`, says which system error it was.
+///         HttpError::Transport { cause, .. } => cause.io_error().is_some(),
+///         _ => false,
+///     }
+/// }
+/// # let _ = retry_later;
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpError {
@@ -487,6 +501,23 @@ fn is_retryable(error: &ureq::Error) -> bool {
 
 /// Why an attempt got no answer: connection refused or reset, the deadline
 /// passed, a name that does not resolve...
+///
+/// Public as `sekoia_automation::trigger::HttpTransportError`, the cause of
+/// [`HttpError::Transport`]:
+///
+/// ```
+/// use sekoia_automation::trigger::{HttpError, HttpTransportError};
+/// use std::io::ErrorKind;
+///
+/// fn refused(error: &HttpError) -> bool {
+///     let cause: Option<&HttpTransportError> = match error {
+///         HttpError::Transport { cause, .. } => Some(cause),
+///         _ => None,
+///     };
+///     cause.and_then(HttpTransportError::io_error).is_some_and(|io| io.kind() == ErrorKind::ConnectionRefused)
+/// }
+/// # let _ = refused;
+/// ```
 #[derive(Debug)]
 pub struct TransportError(ureq::Error);
 
