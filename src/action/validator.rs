@@ -46,6 +46,12 @@ pub trait AccountValidator: 'static {
     type ModuleConfiguration: DeserializeOwned + JsonSchema + 'static;
 
     /// `Ok(())` when the configuration works; the error otherwise.
+    ///
+    /// # Errors
+    ///
+    /// Why the configuration does not work (a refused credential, an
+    /// unreachable URL): its message is what the platform shows the user,
+    /// so say what to fix. [`NotValid`] refuses without a message.
     fn validate(
         &self,
         ctx: &ActionContext<'_, Self::ModuleConfiguration>,

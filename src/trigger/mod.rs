@@ -130,6 +130,13 @@ pub trait Trigger: 'static {
     /// cut short: the process exits with code 0, as a stopped trigger does,
     /// saying why on stderr. The Python SDK only sets a flag: a loop that
     /// never looks at it runs on until the platform kills the process.
+    ///
+    /// # Errors
+    ///
+    /// Why this run failed: the runtime logs it and starts `run` again
+    /// after the backoff above; a [configuration
+    /// error](TriggerError::configuration) is logged as `critical` and not
+    /// counted toward the critical rule (protocol §4).
     fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError>;
 
     /// The runtime's settings for this trigger; the defaults suit most.
