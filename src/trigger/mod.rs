@@ -1,7 +1,10 @@
 //! [`Trigger`]: a long-running item that watches something and sends events
 //! that start playbook runs; [`TriggerError`]: why one run of it failed;
-//! [`SendEventError`]: why an event was not sent; [`TriggerOptions`]: the
-//! runtime's per-trigger settings (liveness thresholds, clock).
+//! [`SendEventError`]: why an event was not sent (with [`HttpError`] and
+//! [`HttpTransportError`], the platform's failures); [`TriggerOptions`]: the
+//! runtime's per-trigger settings (liveness thresholds, clock, stop grace);
+//! [`StopSignal`]: the stop flag a program can raise from another thread;
+//! [`Clock`] and [`SystemClock`]: where the runtime reads the time.
 //!
 //! The runtime ([protocol §4](crate::protocol#4-triggers)) fetches the secrets, then calls
 //! [`Trigger::run`] again whenever it returns or fails, until the trigger is
