@@ -13,8 +13,9 @@
 use std::collections::BTreeMap;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sekoia_automation::LogRecord;
-use sekoia_automation::{ActionContext, DataDirectory, Level, Outcome, PersistentJson};
+use sekoia_automation::action::LogRecord;
+use sekoia_automation::storage::{DataDirectory, PersistentJson};
+use sekoia_automation::{ActionContext, Level, Outcome};
 use serde_json::{Value, json};
 
 fn results(entries: usize) -> Value {

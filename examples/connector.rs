@@ -21,7 +21,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use schemars::JsonSchema;
-use sekoia_automation::Timestamp;
+use sekoia_automation::connector::Backlog;
+use sekoia_automation::connector::Timestamp;
 use sekoia_automation::testing::{Fault, LocalPlatform, Sandbox};
 use sekoia_automation::{Acknowledgement, Connector, ConnectorContext, JsonEvent, Page};
 use sekoia_automation::{Level, Module, PollingConnector, TriggerError};
@@ -131,8 +132,12 @@ impl PollingConnector for CollectFeed {
         let to = (from + configuration.page_size).min(configuration.total);
         self.pending = Some((to, feed_date(to - 1)));
         Ok(Page::new(feed_page(from, to))
-            .most_recent(feed_date(to - 1))
-            .more(to < configuration.total))
+            .with_most_recent(feed_date(to - 1))
+            .with_backlog(if to < configuration.total {
+                Backlog::Waiting
+            } else {
+                Backlog::CaughtUp
+            }))
     }
 
     fn delivered(

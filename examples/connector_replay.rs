@@ -83,9 +83,9 @@ impl Connector for Replay {
             "{}",
             serde_json::json!({
                 "ok": result.is_ok(),
-                "acknowledged": counts.acknowledged,
-                "chunks": counts.chunks,
-                "refused": counts.refused,
+                "acknowledged": counts.acknowledged(),
+                "chunks": counts.chunks(),
+                "refused": counts.refused(),
             })
         );
         ctx.stop();

@@ -14,11 +14,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use schemars::JsonSchema;
-use sekoia_automation::ValidationError;
+use sekoia_automation::action::AccountValidator;
+use sekoia_automation::action::ValidationError;
 use sekoia_automation::typestate::Registered;
 use sekoia_automation::{
-    AccountValidator, Action, ActionContext, ActionError, Module, Outcome, Secret, Trigger,
-    TriggerContext, TriggerError,
+    Action, ActionContext, ActionError, Module, Outcome, Secret, Trigger, TriggerContext,
+    TriggerError,
 };
 use serde::{Deserialize, Serialize};
 

@@ -5,10 +5,10 @@
 use std::process::ExitCode;
 
 use schemars::JsonSchema;
+use sekoia_automation::action::{AccountValidator, ActionResult, NotValid, ValidationError};
 use sekoia_automation::typestate::Registered;
 use sekoia_automation::vendor::{Api, RetryPolicy, VendorRequest, urljoin};
-use sekoia_automation::{AccountValidator, Action, ActionContext, ActionResult, Documented};
-use sekoia_automation::{Module, NotValid, Secret, ValidationError};
+use sekoia_automation::{Action, ActionContext, Module, Secret, config::Documented};
 use serde::{Deserialize, Serialize};
 
 /// The module configuration; `manifest.json` documents it by hand

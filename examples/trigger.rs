@@ -18,9 +18,8 @@ use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
-use sekoia_automation::{
-    AttachedDirectory, Level, Module, Secret, Trigger, TriggerContext, TriggerError,
-};
+use sekoia_automation::trigger::AttachedDirectory;
+use sekoia_automation::{Level, Module, Secret, Trigger, TriggerContext, TriggerError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

@@ -19,13 +19,14 @@ use std::time::Duration;
 
 use fake_vendor::{FakeVendor, Recorded, Reply};
 use schemars::JsonSchema;
+use sekoia_automation::config::Settings;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
 use sekoia_automation::vendor::{
     Auth, Pagination, RateLimit, VendorClient, VendorClientBuilder, VendorError,
 };
 use sekoia_automation::{
-    Action, ActionContext, ActionError, Level, Module, Outcome, Secret, Settings, Trigger,
-    TriggerContext, TriggerError,
+    Action, ActionContext, ActionError, Level, Module, Outcome, Secret, Trigger, TriggerContext,
+    TriggerError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -45,7 +46,7 @@ struct Config {
 fn vendor_client(config: &Config) -> VendorClientBuilder {
     VendorClient::builder()
         .base_url(&config.base_url)
-        .user_agent_from_manifest(Settings::from_env().manifest_path)
+        .user_agent_from_manifest(Settings::from_env().manifest_path())
         .auth(Auth::bearer(config.api_key.clone()))
         .rate_limit(RateLimit::per_second(5))
 }

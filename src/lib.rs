@@ -51,28 +51,36 @@
 //!
 //! # What an author uses
 //!
+//! At the root, what every module names:
+//!
 //! - [`Module`]: the builder, `new()` → `register(...)` → `run()`; its
 //!   states in [`typestate`], checked at compile time.
-//! - Actions: [`Action`], [`ActionContext`], [`Outcome`]; an
-//!   [`AccountValidator`] for the module's configuration.
-//! - Triggers: [`Trigger`], [`TriggerContext`], [`TriggerError`],
-//!   [`TriggerOptions`].
-//! - Connectors: [`Connector`], [`ConnectorContext`], [`Page`],
-//!   [`Acknowledgement`] and [`PushError`], the checkpoints
-//!   ([`CheckpointCursor`], [`CheckpointDatetime`], [`CheckpointTimestamp`]);
-//!   the rest (writing events, the per-event report, the time stepper,
-//!   options) in [`connector`].
-//! - Asset connectors: [`asset`] ([`AssetConnector`](asset::AssetConnector)
-//!   and the OCSF models it pushes to the asset-management API).
-//! - Configuration and storage: [`Secret`], [`Settings`],
-//!   [`DataDirectory`], [`PersistentJson`].
+//! - Actions: [`Action`], [`ActionContext`], [`Outcome`], [`ActionError`].
+//! - Triggers: [`Trigger`], [`TriggerContext`], [`TriggerError`].
+//! - Connectors: [`Connector`] (or [`PollingConnector`] and its [`Page`]),
+//!   [`ConnectorContext`], [`JsonEvent`], and what a push gives:
+//!   [`Acknowledgement`] or [`PushError`].
+//! - [`Secret`] for the configuration's secret fields, [`Level`] for logs.
+//!
+//! The rest, by concern:
+//!
+//! - [`action`]: account validators ([`AccountValidator`](action::AccountValidator)),
+//!   argument errors, the records of an action's logs.
+//! - [`trigger`]: a trigger's runtime options ([`TriggerOptions`](trigger::TriggerOptions)),
+//!   why an event was not sent, the stop signal, the clock.
+//! - [`connector`]: checkpoints, writing events, the per-event report,
+//!   the time stepper, options, [`Timestamp`](connector::Timestamp).
+//! - [`asset`]: asset connectors and the OCSF models they push.
+//! - [`config`]: [`Settings`](config::Settings) (where the module's files
+//!   are), manifest identities, hand-documented schemas.
+//! - [`storage`]: the [`DataDirectory`](storage::DataDirectory) and
+//!   [`PersistentJson`](storage::PersistentJson) state, on the local disk
+//!   or S3 as the platform's `file_backend` says.
 //! - [`vendor`]: the HTTP client toward the vendor's API, and
 //!   [`Api`](vendor::Api) for the Python SDK's `GenericAPIAction`.
 //! - [`testing`]: the local platform on 127.0.0.1 and
 //!   [`Sandbox`](testing::Sandbox), for a module's own tests.
 //! - [`metrics`]: a module's own Prometheus metrics.
-//! - [`s3`]: the platform's S3 file backend behind [`DataDirectory`], chosen
-//!   by the platform's `file_backend`.
 //! - [`protocol`]: the wire protocol the crate implements, cited as
 //!   "protocol §N".
 //!
@@ -88,19 +96,36 @@
 //! An error says what was wrong, with which file, key or URL, and what to
 //! do, in one line: its `Display` holds its cause, so `source()` does not
 //! return it again (a reporter printing the chain never prints a cause
-//! twice), and no secret is ever in its text.
+//! twice), and no secret is ever in its text. Error enums and their
+//! variants with fields are `#[non_exhaustive]`: match them with a `_` arm
+//! and `..`, so that a new variant or field is not a breaking change.
 //!
 //! Causes are reached by type, not by text: a variant holds its cause as a
 //! typed field (`StorageError::Io { cause, .. }`, `SendEventError::Http {
 //! cause, .. }`), and where a system error can be behind a failure,
 //! `io_error()` returns it ([`TriggerError::io_error`],
-//! [`SendEventError::io_error`], [`HttpError::io_error`],
+//! [`SendEventError::io_error`](trigger::SendEventError::io_error),
+//! [`HttpError::io_error`](trigger::HttpError::io_error),
 //! [`vendor::VendorError::io_error`], [`vendor::TransportError::io_error`])
 //! so that its `kind()` is read directly. [`TriggerError`], what `run`
 //! returns, takes any error with `?`, gives it back with
 //! [`downcast_ref`](TriggerError::downcast_ref), and converts into
 //! `Box<dyn Error + Send + Sync>`; like `anyhow::Error`, it does not
 //! implement `Error` itself (that would conflict with taking any error).
+//!
+//! # Public dependencies
+//!
+//! Types of four crates appear in this crate's API, so their major
+//! versions are part of it (a new major version of one of them is a new
+//! major version of this crate): [`serde`] (the traits a configuration,
+//! arguments, results and events derive), [`serde_json`] (`Value`, `Map`,
+//! the JSON of arguments and results), [`schemars`] (`JsonSchema`, the
+//! manifests' schemas) and [`log`] ([`Level`] converts from `log::Level`;
+//! the `log` macros of a module reach its logs). `serde_json` and
+//! `schemars` are re-exported at the root so that a module can name the
+//! versions this crate uses (`sekoia_automation::serde_json::Value`). No
+//! other dependency's type is in a stable signature: the HTTP client, TLS,
+//! signals, UUIDs and hashing stay behind this crate's own types.
 
 #![warn(missing_docs)]
 // Documented exceptions, each a libc call std has no safe form of:
@@ -111,15 +136,15 @@
 // tells an abandoned one from a save in progress).
 #![deny(unsafe_code)]
 
-mod action;
-mod config;
+pub mod action;
+pub mod config;
 pub mod connector;
 mod item;
 mod module;
 mod runtime;
-mod storage;
+pub mod storage;
 mod tooling;
-mod trigger;
+pub mod trigger;
 mod wire;
 
 // The folder is `vendor_api/`: tools and code hosts take a `vendor/`
@@ -135,18 +160,24 @@ pub mod testing;
 /// served in the same Prometheus exposition on `metrics_port`
 /// ([`ConnectorContext::metrics`]). A name the SDK also uses is shared, not
 /// refused: registering it disables nothing.
+///
+/// ```
+/// use sekoia_automation::metrics::{MetricConflict, MetricsRegistry};
+///
+/// let registry = MetricsRegistry::global();
+/// let fetched = registry.counter("mymodule_alerts_fetched", "Alerts fetched", &["tenant"])?;
+/// let backlog = registry.gauge("mymodule_backlog", "Alerts waiting", &[])?;
+/// fetched.inc_by(&["acme"], 3.0);
+/// backlog.set(&[], 12.0);
+/// assert_eq!(fetched.get(&["acme"]), 3.0);
+/// // The same name with another type is refused; the first keeps working.
+/// assert!(registry.gauge("mymodule_alerts_fetched", "", &[]).is_err());
+/// # Ok::<(), MetricConflict>(())
+/// ```
 pub mod metrics {
     pub use crate::connector::registry::{
         Counter, Gauge, Histogram, MetricConflict, MetricKind, MetricsRegistry,
     };
-}
-
-/// The S3 file backend: the client, its configuration keys and the object
-/// keys of the data directory's files.
-///
-#[doc = include_str!("../docs/storage.md")]
-pub mod s3 {
-    pub use crate::storage::s3::*;
 }
 
 /// The wire protocol between a module and the platform, as this crate
@@ -154,30 +185,23 @@ pub mod s3 {
 #[doc = include_str!("../docs/protocol.md")]
 pub mod protocol {}
 
-pub use action::error::{ActionError, ActionResult};
-pub use action::outcome::Outcome;
-pub use action::validator::{AccountValidator, NotValid, ValidationError};
-pub use action::{Action, ActionContext, ArgumentError};
-pub use config::documented::Documented;
-pub use config::identity::Identity;
-pub use config::secret::Secret;
-pub use config::settings::Settings;
-pub use config::source::ConfigurationError;
+#[doc(inline)]
+pub use action::{Action, ActionContext, ActionError, Outcome};
+#[doc(inline)]
+pub use config::Secret;
 #[doc(inline)]
 pub use connector::{
-    Acknowledgement, CheckpointCursor, CheckpointDatetime, CheckpointTimestamp, Connector,
-    ConnectorContext, JsonEvent, Page, PollingConnector, PushError,
+    Acknowledgement, Connector, ConnectorContext, JsonEvent, Page, PollingConnector, PushError,
 };
 pub use module::Module;
-pub use storage::data_directory::{DataDirectory, StorageError};
-pub use storage::persistent_json::PersistentJson;
-pub use trigger::clock::{Clock, SystemClock};
-pub use trigger::context::{AttachedDirectory, TriggerContext};
-pub use trigger::stop_signal::StopSignal;
-pub use trigger::{FailureKind, SendEventError, Trigger, TriggerError, TriggerOptions};
-pub use wire::http::HttpError;
-pub use wire::logging::{Level, LogRecord};
-pub use wire::timestamp::Timestamp;
+#[doc(inline)]
+pub use trigger::{Trigger, TriggerContext, TriggerError};
+pub use wire::logging::Level;
+
+#[doc(no_inline)]
+pub use schemars;
+#[doc(no_inline)]
+pub use serde_json;
 
 /// The builder's states and the traits that tie them together: what a
 /// [`Module`] can do depends on its state, checked at compile time.
@@ -252,6 +276,14 @@ pub mod unversioned {
     #[cfg(feature = "cli")]
     pub mod scaffold {
         pub use crate::tooling::scaffold::*;
+    }
+    /// The S3 file backend behind the data directory, chosen by the
+    /// platform's `file_backend` (a module never picks it): the client, its
+    /// configuration keys and the object keys of the data directory's files.
+    ///
+    #[doc = include_str!("../docs/storage.md")]
+    pub mod s3 {
+        pub use crate::storage::s3::*;
     }
     /// Internals measured by the benches.
     pub mod wire {

@@ -5,11 +5,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use schemars::JsonSchema;
-use sekoia_automation::ValidationError;
+use sekoia_automation::action::AccountValidator;
+use sekoia_automation::action::ValidationError;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
-use sekoia_automation::{
-    AccountValidator, Action, ActionContext, ActionError, Level, Module, Outcome, Secret,
-};
+use sekoia_automation::{Action, ActionContext, ActionError, Level, Module, Outcome, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -74,7 +73,7 @@ impl Action for Scripted {
             "branches" => Outcome::none()
                 .activate("found")
                 .deactivate("missing")
-                .set_output("found", false),
+                .deactivate("found"),
             "logs" => {
                 ctx.log(Level::Warning, "watch out");
                 log::info!("from the log crate");
@@ -751,7 +750,7 @@ impl AccountValidator for KeyLength {
         match ctx.configuration().api_key.expose().len() {
             8 => Ok(()),
             0 => panic!("empty key"),
-            4 => Err(sekoia_automation::NotValid.into()),
+            4 => Err(sekoia_automation::action::NotValid.into()),
             n => Err(format!("the key has {n} characters, not 8").into()),
         }
     }
@@ -841,8 +840,8 @@ impl Action for ReadSettings {
     fn run(&self, ctx: &ActionContext<'_, ()>, _: Value) -> Result<Outcome<Value>, ActionError> {
         let settings = ctx.settings();
         Ok(Outcome::success(json!({
-            "backoff_ms": settings.retry_backoff.as_millis() as u64,
-            "data": settings.data_directory.display().to_string(),
+            "backoff_ms": settings.retry_backoff().as_millis() as u64,
+            "data": settings.data_directory().display().to_string(),
         })))
     }
 }
@@ -854,8 +853,8 @@ fn an_action_reads_the_module_settings_from_its_context() {
     let settings = setup
         .sandbox
         .settings()
-        .retry_backoff(Duration::from_millis(7));
-    let data = settings.data_directory.display().to_string();
+        .with_retry_backoff(Duration::from_millis(7));
+    let data = settings.data_directory().display().to_string();
     let code = Module::<()>::with_settings(settings)
         .register("read", ReadSettings)
         .run_command("read");

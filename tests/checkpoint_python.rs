@@ -17,14 +17,16 @@
 //! - `TimeUnit::NANOSECOND` counts microseconds in Python (flaw F15), true
 //!   nanoseconds in ours.
 //!
-//! [`CheckpointDatetime`]: sekoia_automation::CheckpointDatetime
+//! [`CheckpointDatetime`]: sekoia_automation::connector::CheckpointDatetime
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, UNIX_EPOCH};
 
+use sekoia_automation::connector::{
+    CheckpointCursor, CheckpointDatetime, CheckpointTimestamp, Timestamp,
+};
 use sekoia_automation::connector::{ContextFile, TimeUnit};
-use sekoia_automation::{CheckpointCursor, CheckpointDatetime, CheckpointTimestamp, Timestamp};
 use serde_json::{Value, json};
 
 /// Runs a list of checkpoint operations with the Python SDK's classes on

@@ -1,6 +1,7 @@
-//! The typestate guarantees, proven by programs that must not compile
-//! (`tests/ui/fail/`, each with the compiler's message pinned in its
-//! `.stderr`). Their well-formed counterpart is `tests/typestate.rs`: with
+//! The typestate guarantees, and the API's room to grow (options with
+//! private fields, error variants that need `..`), proven by programs that
+//! must not compile (`tests/ui/fail/`, each with the compiler's message
+//! pinned in its `.stderr`). Their well-formed counterpart is `tests/typestate.rs`: with
 //! no passing case in that batch, trybuild only type-checks (`cargo check`),
 //! it never builds nor links.
 //!

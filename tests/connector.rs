@@ -9,13 +9,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 mod support;
 
-use sekoia_automation::StopSignal;
+use sekoia_automation::config::Settings;
+use sekoia_automation::connector::Timestamp;
 use sekoia_automation::connector::{
     ConnectorOptions, EventError, EventOutcome, EventWriter, IntakeEvent, Refusal,
 };
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::trigger::StopSignal;
 use sekoia_automation::{Connector, ConnectorContext, JsonEvent, PollingConnector};
-use sekoia_automation::{Module, Settings, Timestamp, TriggerError};
+use sekoia_automation::{Module, TriggerError};
 use serde_json::{Value, json};
 
 type Step = Box<dyn FnMut(&ConnectorContext<'_, Scripted>) -> Result<(), TriggerError> + Send>;
@@ -79,9 +81,9 @@ impl Env {
     }
 
     fn settings(&self) -> Settings {
-        let mut settings = self.sandbox.settings();
-        settings.retry_backoff = Duration::from_millis(1);
-        settings
+        self.sandbox
+            .settings()
+            .with_retry_backoff(Duration::from_millis(1))
     }
 
     fn run(&self, connector: Scripted) -> ExitCode {
@@ -274,23 +276,11 @@ fn oversized_events_by_characters_or_bytes_are_refused_and_reported() {
     );
     assert_eq!(
         outcomes[1],
-        format!(
-            "{:?}",
-            EventOutcome::Refused(&Refusal::TooLarge {
-                chars: 250_001,
-                bytes: 250_001
-            })
-        )
+        "Refused(TooLarge { chars: 250001, bytes: 250001 })"
     );
     assert_eq!(
         outcomes[2],
-        format!(
-            "{:?}",
-            EventOutcome::Refused(&Refusal::TooLarge {
-                chars: 100_000,
-                bytes: 300_000
-            })
-        )
+        "Refused(TooLarge { chars: 100000, bytes: 300000 })"
     );
     assert!(outcomes[3].starts_with("Acknowledged(Some("));
     assert!(outcomes[4].starts_with("Acknowledged(Some("));
@@ -349,12 +339,7 @@ fn events_that_cannot_be_written_are_refused_with_their_reason_and_the_others_se
     assert_eq!(outcomes.len(), 4, "{outcomes:?}");
     assert_eq!(
         outcomes[0],
-        format!(
-            "{:?}",
-            EventOutcome::Refused(&Refusal::Unserializable {
-                message: "key must be a string".into()
-            })
-        )
+        "Refused(Unserializable { message: \"key must be a string\" })"
     );
     assert!(
         outcomes[1].starts_with("Acknowledged(Some("),
@@ -362,12 +347,7 @@ fn events_that_cannot_be_written_are_refused_with_their_reason_and_the_others_se
     );
     assert_eq!(
         outcomes[2],
-        format!(
-            "{:?}",
-            EventOutcome::Refused(&Refusal::Unserializable {
-                message: "an empty syslog line".into()
-            })
-        )
+        "Refused(Unserializable { message: \"an empty syslog line\" })"
     );
     assert!(
         outcomes[3].starts_with("Acknowledged(Some("),
@@ -471,7 +451,7 @@ fn a_429_retry_after_given_as_an_http_date_is_honoured_within_the_deadline() {
             .with_header("Retry-After", &support::http_date(now() + 3600)),
     );
     let deadline = Duration::from_millis(300);
-    let options = ConnectorOptions::default().retry_deadline(deadline);
+    let options = ConnectorOptions::default().with_retry_deadline(deadline);
     let acknowledged = run_step(&env, options, |ctx| {
         ctx.push_events(["x"]).map(|ack| ack.covered()).ok()
     });
@@ -505,7 +485,7 @@ fn a_chunk_failing_past_the_deadline_is_given_up_and_reported() {
     let env = Env::new();
     env.platform
         .inject(Fault::status(502).always().on_path_suffix("/batch"));
-    let options = ConnectorOptions::default().retry_deadline(Duration::from_millis(50));
+    let options = ConnectorOptions::default().with_retry_deadline(Duration::from_millis(50));
     let outcome = run_step(&env, options, |ctx| {
         let error = ctx.push_events(["x"]).expect_err("given up");
         format!("{:?} / {error}", error.report().outcome(0))
@@ -524,10 +504,9 @@ fn a_stop_wakes_the_retry_waits_and_nothing_counts_as_delivered() {
     env.platform
         .inject(Fault::status(503).always().on_path_suffix("/batch"));
     let stop = Arc::new(StopSignal::new());
-    let options = ConnectorOptions::default().stop_signal(Arc::clone(&stop));
-    let mut settings = env.settings();
+    let options = ConnectorOptions::default().with_stop_signal(Arc::clone(&stop));
     // Waits of 100 s, 200 s...: only the stop can end them.
-    settings.retry_backoff = Duration::from_secs(100);
+    let settings = env.settings().with_retry_backoff(Duration::from_secs(100));
     let result = Arc::new(Mutex::new(None));
     let out = Arc::clone(&result);
     let mut connector = Scripted::new(move |ctx| {
@@ -680,7 +659,7 @@ fn a_hundred_thousand_events_through_a_faulty_intake_are_accounted_for_exactly()
     const PER_PUSH: u64 = 1_000;
     // Waits of 1, 2, 4, 8, 10 ms: a chunk is given up only after 10 s of
     // failures, which the odds make rare but the accounting allows.
-    let options = ConnectorOptions::default().retry_deadline(Duration::from_secs(10));
+    let options = ConnectorOptions::default().with_retry_deadline(Duration::from_secs(10));
     let reported = run_step(&env, options, |ctx| {
         let mut reported: Vec<(u64, String)> = Vec::new();
         for push in 0..PUSHES {
@@ -752,7 +731,7 @@ fn a_hundred_thousand_events_through_a_faulty_intake_are_accounted_for_exactly()
 }
 
 #[test]
-fn a_chunk_whose_answer_does_not_come_gets_the_stop_grace_then_is_reported_stopped() {
+fn a_chunk_whose_answer_does_not_come_gets_the_in_flight_grace_then_is_reported_stopped() {
     let env = Env::new();
     // The intake holds the answer for a minute: only the grace ends the wait.
     env.platform.inject(
@@ -762,8 +741,8 @@ fn a_chunk_whose_answer_does_not_come_gets_the_stop_grace_then_is_reported_stopp
     );
     let stop = Arc::new(StopSignal::new());
     let options = ConnectorOptions::default()
-        .stop_signal(Arc::clone(&stop))
-        .stop_grace(Duration::from_millis(200));
+        .with_stop_signal(Arc::clone(&stop))
+        .with_in_flight_grace(Duration::from_millis(200));
     let result = Arc::new(Mutex::new(None));
     let out = Arc::clone(&result);
     let mut connector = Scripted::new(move |ctx| {
@@ -773,7 +752,7 @@ fn a_chunk_whose_answer_does_not_come_gets_the_stop_grace_then_is_reported_stopp
             .collect();
         let error = ctx.push_events(&events).expect_err("stopped");
         let counts = error.report().counts();
-        *out.lock().unwrap() = Some((error.is_stopped(), counts.stopped, counts.acknowledged));
+        *out.lock().unwrap() = Some((error.is_stopped(), counts.stopped(), counts.acknowledged()));
         Ok(())
     });
     connector.options = options;
@@ -812,8 +791,8 @@ fn liveness_counts_events_when_the_intake_acknowledged_them() {
     env.sandbox.set("liveness_port", &port.to_string()).unwrap();
     let clock = Arc::new(ManualClock::starting_now());
     let options = ConnectorOptions::default()
-        .seconds_without_events(10)
-        .clock(clock.clone());
+        .with_seconds_without_events(Duration::from_secs(10))
+        .with_clock(clock.clone());
     let health = move || match ureq::get(&format!("http://127.0.0.1:{port}/health")).call() {
         Ok(response) => response.status().as_u16(),
         Err(ureq::Error::StatusCode(status)) => status,
@@ -836,7 +815,7 @@ fn liveness_counts_events_when_the_intake_acknowledged_them() {
 fn two_checkpoint_objects_on_one_key_never_move_it_back() {
     let directory = tempfile::tempdir().unwrap();
     let at = |seconds: u64| Timestamp::from(UNIX_EPOCH + Duration::from_secs(seconds));
-    let mut first = sekoia_automation::CheckpointDatetime::new(directory.path())
+    let mut first = sekoia_automation::connector::CheckpointDatetime::new(directory.path())
         .subkey("tenant")
         .ignore_older_than(None)
         .start_at(Duration::from_secs(100 * 365 * 24 * 3600));
@@ -873,7 +852,7 @@ impl Connector for Failing {
     const DESCRIPTION: &'static str = "Fail to fetch";
 
     fn options(&self) -> ConnectorOptions {
-        ConnectorOptions::default().stop_signal(Arc::clone(&self.stop))
+        ConnectorOptions::default().with_stop_signal(Arc::clone(&self.stop))
     }
 
     fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
@@ -908,9 +887,8 @@ fn the_default_loop_reports_a_configuration_error_as_critical_and_never_spins_on
             calls: Arc::clone(&calls),
             stop: Arc::clone(&stop),
         };
-        let mut settings = env.settings();
         // Pauses after a failure of 1, 2, 4... backoff units: 1 s here.
-        settings.retry_backoff = Duration::from_secs(1);
+        let settings = env.settings().with_retry_backoff(Duration::from_secs(1));
         let handle = std::thread::spawn(move || {
             Module::<Value>::with_settings(settings)
                 .register("failing", connector)

@@ -15,9 +15,10 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
+use sekoia_automation::connector::CheckpointCursor;
 use sekoia_automation::connector::ContextFile;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
-use sekoia_automation::{CheckpointCursor, Connector, ConnectorContext, Module, TriggerError};
+use sekoia_automation::{Connector, ConnectorContext, Module, TriggerError};
 use serde_json::{Value, json};
 
 /// Reads its checkpoint, pushes what follows it, advances it, then stops.
@@ -40,7 +41,10 @@ impl Connector for Feed {
             }
             let from = checkpoint.offset()?;
             let acknowledged = ctx.push_events([format!("since {}", from.to_iso8601())])?;
-            checkpoint.advance(sekoia_automation::Timestamp::now(), &acknowledged)?;
+            checkpoint.advance(
+                sekoia_automation::connector::Timestamp::now(),
+                &acknowledged,
+            )?;
             Ok(())
         })();
         ctx.stop();

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use sekoia_automation::connector::ConnectorOptions;
 use sekoia_automation::testing::{FakeVendor, LocalPlatform, Reply, Sandbox};
+use sekoia_automation::trigger::StopSignal;
 use sekoia_automation::vendor::{VendorClient, VendorError};
-use sekoia_automation::{Connector, ConnectorContext, Module, StopSignal, TriggerError};
+use sekoia_automation::{Connector, ConnectorContext, Module, TriggerError};
 use serde_json::{Value, json};
 
 #[path = "support/trigger.rs"]
@@ -101,7 +102,7 @@ fn a_stop_wakes_a_connectors_vendor_clients_from_their_retry_waits() {
     let connector = Caller {
         url: vendor.url(),
         called: Arc::clone(&called),
-        options: ConnectorOptions::default().stop_signal(Arc::clone(&stop)),
+        options: ConnectorOptions::default().with_stop_signal(Arc::clone(&stop)),
     };
     let settings = sandbox.settings();
     let run = std::thread::spawn(move || {
@@ -162,8 +163,9 @@ impl Connector for Checking {
 fn a_connector_reads_the_modules_settings_and_keeps_json_in_its_data_directory() {
     let platform = LocalPlatform::start().unwrap();
     let sandbox = connector_sandbox(&platform);
-    let mut settings = sandbox.settings();
-    settings.retry_backoff = Duration::from_millis(7);
+    let settings = sandbox
+        .settings()
+        .with_retry_backoff(Duration::from_millis(7));
     let out = Arc::new(Mutex::new(None));
     let connector = Checking {
         check: Some(Box::new(|ctx: &ConnectorContext<'_, Checking>| {
@@ -171,10 +173,10 @@ fn a_connector_reads_the_modules_settings_and_keeps_json_in_its_data_directory()
             *cursor = json!({"after": 18446744073709551615u64});
             cursor.close().unwrap();
             json!({
-                "retry_backoff_ms": ctx.settings().retry_backoff.as_millis() as u64,
+                "retry_backoff_ms": ctx.settings().retry_backoff().as_millis() as u64,
                 "vendor_wait_ms": ctx.vendor().retry_policy().backoff(3).as_millis() as u64,
                 "own_wait_ms": ctx.vendor_client().build().unwrap().retry_policy().backoff(3).as_millis() as u64,
-                "data_directory": ctx.settings().data_directory,
+                "data_directory": ctx.settings().data_directory(),
                 "stopped": ctx.stop_signal().is_stopped(),
             })
         })),
@@ -191,11 +193,11 @@ fn a_connector_reads_the_modules_settings_and_keeps_json_in_its_data_directory()
             "retry_backoff_ms": 7,
             "vendor_wait_ms": 28,
             "own_wait_ms": 28,
-            "data_directory": settings.data_directory,
+            "data_directory": settings.data_directory(),
             "stopped": false,
         })
     );
-    let saved = std::fs::read_to_string(settings.data_directory.join("cursor.json")).unwrap();
+    let saved = std::fs::read_to_string(settings.data_directory().join("cursor.json")).unwrap();
     assert_eq!(
         serde_json::from_str::<Value>(&saved).unwrap(),
         json!({"after": 18446744073709551615u64})
@@ -207,7 +209,8 @@ fn a_connector_reads_the_modules_settings_and_keeps_json_in_its_data_directory()
 /// hold secrets.
 #[test]
 fn no_secret_in_the_debug_of_any_context() {
-    use sekoia_automation::{ActionContext, DataDirectory, Secret};
+    use sekoia_automation::storage::DataDirectory;
+    use sekoia_automation::{ActionContext, Secret};
 
     #[derive(serde::Deserialize, schemars::JsonSchema)]
     struct Config {

@@ -7,8 +7,9 @@ use std::error::Error;
 use std::io::ErrorKind;
 use std::net::TcpListener;
 
+use sekoia_automation::TriggerError;
+use sekoia_automation::storage::{DataDirectory, StorageError};
 use sekoia_automation::vendor::VendorClient;
-use sekoia_automation::{DataDirectory, StorageError, TriggerError};
 
 #[test]
 fn a_trigger_error_goes_into_the_ecosystems_error_box() {
@@ -78,9 +79,10 @@ fn the_kind_of_a_network_failure_is_reached_through_a_vendor_error() {
 /// public `Method` (issue 24, point 3), and give their system error too.
 #[test]
 fn a_platform_error_names_the_public_method_and_its_system_error() {
+    use sekoia_automation::Secret;
+    use sekoia_automation::trigger::HttpError;
     use sekoia_automation::unversioned::wire::PlatformClient;
     use sekoia_automation::vendor::Method;
-    use sekoia_automation::{HttpError, Secret};
 
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -9,8 +9,8 @@ use std::io::Read;
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use sekoia_automation::TriggerOptions;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::trigger::TriggerOptions;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -126,7 +126,7 @@ fn assert_stopped_in_time(status: ExitStatus, stderr: &str, elapsed: Duration, w
         "{when}: {status}\n{stderr}"
     );
     assert!(
-        elapsed <= TriggerOptions::default().stop_grace + SLACK,
+        elapsed <= TriggerOptions::default().stop_grace() + SLACK,
         "{when}: exited {elapsed:?} after SIGTERM\n{stderr}"
     );
     // A figure, shown with `--nocapture`.

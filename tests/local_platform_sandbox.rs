@@ -63,10 +63,10 @@ fn sandbox_lays_out_a_module_environment() {
     assert_eq!(written, custom);
 
     let settings = sandbox.settings();
-    assert_eq!(settings.configuration_root, sandbox.configuration_root());
-    assert_eq!(settings.data_directory, sandbox.data_directory());
-    assert_eq!(settings.manifest_path, sandbox.manifest_path());
-    assert_eq!(settings.retry_backoff, Duration::from_millis(1));
+    assert_eq!(settings.configuration_root(), sandbox.configuration_root());
+    assert_eq!(settings.data_directory(), sandbox.data_directory());
+    assert_eq!(settings.manifest_path(), sandbox.manifest_path());
+    assert_eq!(settings.retry_backoff(), Duration::from_millis(1));
 
     drop(sandbox);
     assert!(!root.exists());

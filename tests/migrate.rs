@@ -180,7 +180,7 @@ fn a_port_without_its_manifests_is_told_what_to_state() {
 
 #[test]
 fn a_new_module_directory_gets_the_stated_identity() {
-    use sekoia_automation::Identity;
+    use sekoia_automation::config::Identity;
 
     let directory = tempfile::tempdir().unwrap();
     std::fs::copy(
@@ -246,7 +246,8 @@ fn a_new_module_directory_gets_the_stated_identity() {
 
 #[test]
 fn a_stated_file_must_have_its_kind_prefix() {
-    use sekoia_automation::{Action, ActionContext, ActionError, Documented, Identity, Outcome};
+    use sekoia_automation::config::{Documented, Identity};
+    use sekoia_automation::{Action, ActionContext, ActionError, Outcome};
 
     struct Misnamed;
     impl Action for Misnamed {
@@ -726,7 +727,8 @@ fn the_port_fails_as_the_python_original_fails() {
 
 #[test]
 fn a_trigger_keeps_its_identity_and_documented_configuration() {
-    use sekoia_automation::{Documented, Identity, Trigger, TriggerContext, TriggerError};
+    use sekoia_automation::config::{Documented, Identity};
+    use sekoia_automation::{Trigger, TriggerContext, TriggerError};
 
     /// Polls Tidewatch's alerts.
     struct Alerts;
@@ -788,7 +790,8 @@ fn a_schema_the_file_does_not_give_is_not_added() {
 
 #[test]
 fn a_uuid_stated_twice_or_the_modules_is_refused() {
-    use sekoia_automation::{Action, ActionContext, ActionError, Documented, Identity, Outcome};
+    use sekoia_automation::config::{Documented, Identity};
+    use sekoia_automation::{Action, ActionContext, ActionError, Outcome};
 
     /// States the uuid of `GetHost` (a copied `IDENTITY` line).
     struct Copied;

@@ -9,11 +9,10 @@
 
 use std::process::ExitCode;
 
+use sekoia_automation::storage::{PersistentJson, StorageError};
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
 use sekoia_automation::vendor::Json;
-use sekoia_automation::{
-    Action, ActionContext, ActionError, Module, Outcome, PersistentJson, StorageError,
-};
+use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome};
 use serde::Deserialize;
 use serde_json::Value;
 

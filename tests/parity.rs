@@ -133,10 +133,13 @@ fn the_secrets_get_is_retried_like_any_request() {
     sandbox.set("metrics_port", "0").unwrap();
     platform.inject(Fault::status(503).times(2).on_path_suffix("/secrets"));
     platform.inject(Fault::drop_connection().on_path_suffix("/secrets"));
-    let code =
-        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
-            .register("once", Once)
-            .run_command("once");
+    let code = Module::<Value>::with_settings(
+        sandbox
+            .settings()
+            .with_retry_backoff(Duration::from_millis(1)),
+    )
+    .register("once", Once)
+    .run_command("once");
     assert_eq!(code, ExitCode::SUCCESS);
     let routes: Vec<(String, u16)> = platform
         .requests()
@@ -197,10 +200,13 @@ fn a_404_to_the_secrets_get_is_retried_as_python_does_and_the_trigger_starts() {
     let platform = LocalPlatform::start().unwrap();
     let sandbox = trigger_sandbox(&platform);
     platform.inject(Fault::status(404).times(1).on_path_suffix("/secrets"));
-    let code =
-        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
-            .register("once", Once)
-            .run_command("once");
+    let code = Module::<Value>::with_settings(
+        sandbox
+            .settings()
+            .with_retry_backoff(Duration::from_millis(1)),
+    )
+    .register("once", Once)
+    .run_command("once");
     assert_eq!(code, ExitCode::SUCCESS);
     assert_eq!(
         routes(&platform),
@@ -217,16 +223,19 @@ fn a_secrets_get_that_always_fails_ends_the_trigger_after_10_attempts() {
     let platform = LocalPlatform::start().unwrap();
     let sandbox = trigger_sandbox(&platform);
     platform.inject(Fault::status(404).always().on_path_suffix("/secrets"));
-    let code =
-        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
-            .register("once", Once)
-            .run_command("once");
+    let code = Module::<Value>::with_settings(
+        sandbox
+            .settings()
+            .with_retry_backoff(Duration::from_millis(1)),
+    )
+    .register("once", Once)
+    .run_command("once");
     assert_eq!(code, ExitCode::FAILURE);
     assert_eq!(routes(&platform), vec![("secrets".to_string(), 404); 10]);
 }
 
 /// `Once`, stopped from the test.
-struct Stoppable(std::sync::Arc<sekoia_automation::StopSignal>);
+struct Stoppable(std::sync::Arc<sekoia_automation::trigger::StopSignal>);
 
 impl Trigger for Stoppable {
     type ModuleConfiguration = Value;
@@ -241,8 +250,9 @@ impl Trigger for Stoppable {
         Ok(())
     }
 
-    fn options(&self) -> sekoia_automation::TriggerOptions {
-        sekoia_automation::TriggerOptions::default().stop_signal(std::sync::Arc::clone(&self.0))
+    fn options(&self) -> sekoia_automation::trigger::TriggerOptions {
+        sekoia_automation::trigger::TriggerOptions::default()
+            .with_stop_signal(std::sync::Arc::clone(&self.0))
     }
 }
 
@@ -251,9 +261,11 @@ fn a_stop_wakes_the_wait_between_two_secrets_gets() {
     let platform = LocalPlatform::start().unwrap();
     let sandbox = trigger_sandbox(&platform);
     platform.inject(Fault::status(404).always().on_path_suffix("/secrets"));
-    let stop = std::sync::Arc::new(sekoia_automation::StopSignal::new());
+    let stop = std::sync::Arc::new(sekoia_automation::trigger::StopSignal::new());
     // An hour per backoff unit: only a stop ends the first wait.
-    let settings = sandbox.settings().retry_backoff(Duration::from_secs(3600));
+    let settings = sandbox
+        .settings()
+        .with_retry_backoff(Duration::from_secs(3600));
     let trigger = Stoppable(std::sync::Arc::clone(&stop));
     let running = std::thread::spawn(move || {
         Module::<Value>::with_settings(settings)

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use sekoia_automation::PersistentJson;
+use sekoia_automation::storage::PersistentJson;
 use serde::{Deserialize, Serialize};
 
 /// Set in the child: the path of the file it keeps rewriting.

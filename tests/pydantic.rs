@@ -6,8 +6,9 @@
 //! there).
 
 use schemars::JsonSchema;
+use sekoia_automation::Secret;
+use sekoia_automation::config::Documented;
 use sekoia_automation::unversioned::item_manifest::{configuration_schema, item_schema};
-use sekoia_automation::{Documented, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fault_proxy::{Fault, FaultProxy};
-use sekoia_automation::s3::{Condition, S3Client, S3Error};
-use sekoia_automation::{HttpError, Secret, StopSignal};
+use sekoia_automation::Secret;
+use sekoia_automation::trigger::{HttpError, StopSignal};
+use sekoia_automation::unversioned::s3::{Condition, S3Client, S3Error};
 
 macro_rules! server_or_skip {
     () => {
@@ -66,7 +67,7 @@ fn a_wrong_secret_is_refused_by_the_server_and_never_shown() {
     client.put("k", b"v", &Condition::None).unwrap();
     let wrong = "wrong-\"secret'-value";
     let proxy = FaultProxy::start(&server.endpoint, &[]);
-    let bad = S3Client::new(sekoia_automation::s3::S3Config::new(
+    let bad = S3Client::new(sekoia_automation::unversioned::s3::S3Config::new(
         proxy.endpoint.clone(),
         "us-east-1",
         bucket,

@@ -17,8 +17,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use fault_proxy::FaultProxy;
-use sekoia_automation::DataDirectory;
-use sekoia_automation::s3::S3Client;
+use sekoia_automation::storage::DataDirectory;
+use sekoia_automation::unversioned::s3::S3Client;
 use serde_json::{Value, json};
 
 const SAVES: usize = 20;

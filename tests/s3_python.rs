@@ -17,8 +17,9 @@ use std::io::Write as _;
 use std::process::Command;
 use std::time::{Duration, UNIX_EPOCH};
 
-use sekoia_automation::s3::Condition;
-use sekoia_automation::{CheckpointCursor, CheckpointDatetime, DataDirectory, Timestamp};
+use sekoia_automation::connector::{CheckpointCursor, CheckpointDatetime, Timestamp};
+use sekoia_automation::storage::DataDirectory;
+use sekoia_automation::unversioned::s3::Condition;
 use serde_json::Value;
 
 /// `write <relative> <json>`: `PersistentJSON(relative)` updated with the

@@ -9,9 +9,11 @@ mod s3_server;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use sekoia_automation::ActionContext;
+use sekoia_automation::connector::CheckpointCursor;
 use sekoia_automation::connector::ContextFile;
-use sekoia_automation::s3::{Condition, S3Client};
-use sekoia_automation::{ActionContext, CheckpointCursor, DataDirectory, StorageError};
+use sekoia_automation::storage::{DataDirectory, StorageError};
+use sekoia_automation::unversioned::s3::{Condition, S3Client};
 use serde_json::{Value, json};
 
 /// Runs the same scenario on a data directory, and returns what it saw.

@@ -13,7 +13,8 @@ use std::process::{Child, ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use sekoia_automation::testing::{Fault, LocalPlatform, Sandbox};
-use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome, TriggerOptions};
+use sekoia_automation::trigger::TriggerOptions;
+use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -416,7 +417,7 @@ fn a_slow_or_unreachable_sentry_does_not_hold_the_stop() {
             "{case}: {stderr}"
         );
         assert!(
-            elapsed <= TriggerOptions::default().stop_grace + SLACK,
+            elapsed <= TriggerOptions::default().stop_grace() + SLACK,
             "{case}: exited {elapsed:?} after SIGTERM\n{stderr}"
         );
         // The platform's logs still got the trigger's errors.

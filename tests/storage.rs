@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use sekoia_automation::{DataDirectory, PersistentJson, StorageError};
+use sekoia_automation::storage::{DataDirectory, PersistentJson, StorageError};
 use serde::{Deserialize, Serialize};
 
 /// A data directory in a fresh temporary directory (the guard removes it).
@@ -161,6 +161,7 @@ fn resolve_refuses_symlink_escapes() {
             path: reported,
             data_directory,
             resolved,
+            ..
         } = &error
         else {
             panic!("{path}: {error:?}");
@@ -231,6 +232,7 @@ fn a_relative_sub_folder_must_stay_inside() {
         let StorageError::SubFolder {
             sub_folder: reported,
             reason,
+            ..
         } = &error
         else {
             panic!("{sub_folder}: {error:?}");

@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
+use sekoia_automation::connector::Timestamp;
 use sekoia_automation::connector::{ConnectorOptions, TimeStepper, TimeWindow};
 use sekoia_automation::testing::{LocalPlatform, ManualClock, Sandbox};
-use sekoia_automation::{Connector, ConnectorContext, JsonEvent, Module, Timestamp, TriggerError};
+use sekoia_automation::{Connector, ConnectorContext, JsonEvent, Module, TriggerError};
 use serde_json::{Value, json};
 
 /// 2026-11-28T10:00:00Z, when the connector starts.
@@ -86,7 +87,7 @@ impl Connector for Poller {
     }
 
     fn options(&self) -> ConnectorOptions {
-        ConnectorOptions::default().clock(self.clock.clone())
+        ConnectorOptions::default().with_clock(self.clock.clone())
     }
 }
 
@@ -269,10 +270,13 @@ fn a_window_left_unfinished_by_a_failed_run_is_fetched_again_by_the_next_run() {
         runs: 0,
         windows: Arc::clone(&windows),
     };
-    let code =
-        Module::<Value>::with_settings(sandbox.settings().retry_backoff(Duration::from_millis(1)))
-            .register("retrier", retrier)
-            .run_command("retrier");
+    let code = Module::<Value>::with_settings(
+        sandbox
+            .settings()
+            .with_retry_backoff(Duration::from_millis(1)),
+    )
+    .register("retrier", retrier)
+    .run_command("retrier");
     assert_eq!(code, ExitCode::SUCCESS);
 
     let windows = windows.lock().unwrap().clone();

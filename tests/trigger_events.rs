@@ -4,7 +4,7 @@
 #[path = "support/trigger.rs"]
 mod trigger_support;
 
-use sekoia_automation::AttachedDirectory;
+use sekoia_automation::trigger::AttachedDirectory;
 use trigger_support::*;
 
 #[test]
@@ -431,7 +431,7 @@ fn an_answer_trickling_past_the_request_deadline_is_abandoned_and_the_event_retr
             .unwrap();
         (first_request, second_request)
     });
-    let settings = env.settings().request_deadline(Duration::from_secs(1));
+    let settings = env.settings().with_request_deadline(Duration::from_secs(1));
     let code = Module::<Value>::with_settings(settings)
         .register(
             "scripted",

@@ -24,7 +24,7 @@ fn logs_leave_while_the_trigger_is_blocked_in_its_own_io() {
                 ctx.stop();
                 Ok(())
             })
-            .with_options(TriggerOptions::default().clock(clock))
+            .with_options(TriggerOptions::default().with_clock(clock))
         }
     });
     // Info records wait for the 5 s interval (on the clock)...

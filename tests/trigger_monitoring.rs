@@ -92,9 +92,9 @@ fn health_turns_500_when_a_threshold_passes_and_other_paths_are_404() {
         move || {
             Scripted::new(driven(receiver, done)).with_options(
                 TriggerOptions::default()
-                    .seconds_without_events(60)
-                    .last_heartbeat_threshold(30)
-                    .clock(clock),
+                    .with_seconds_without_events(Duration::from_secs(60))
+                    .with_last_heartbeat_threshold(Duration::from_secs(30))
+                    .with_clock(clock),
             )
         }
     });

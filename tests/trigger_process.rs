@@ -7,8 +7,8 @@ mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sekoia_automation::TriggerOptions;
 use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::trigger::TriggerOptions;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -89,7 +89,7 @@ fn stops_cleanly_on(signal_number: i32) {
     assert_eq!(status.code(), Some(0), "{status}");
     // The documented bound (the default stop grace, 2 s): the watchdog ends
     // the process then at the latest. A tighter figure flakes under load.
-    let grace = TriggerOptions::default().stop_grace;
+    let grace = TriggerOptions::default().stop_grace();
     assert!(
         elapsed < grace,
         "exited {elapsed:?} after the signal, beyond the stop grace"

@@ -24,7 +24,7 @@ fn a_configuration_error_is_critical_once_and_the_loop_waits_for_a_stop() {
                     "`frequency` must be positive: fix the trigger configuration",
                 ))
             })
-            .with_options(TriggerOptions::default().clock(clock))
+            .with_options(TriggerOptions::default().with_clock(clock))
         }
     });
     assert!(env.wait_for_log(|log| log["level"] == "critical"));
@@ -100,7 +100,7 @@ fn an_invalid_trigger_configuration_is_critical_and_names_the_value() {
                     panic!("the configuration is invalid: run is never called")
                 }
                 fn options(&self) -> TriggerOptions {
-                    TriggerOptions::default().stop_signal(Arc::clone(&self.1))
+                    TriggerOptions::default().with_stop_signal(Arc::clone(&self.1))
                 }
             }
             Module::<()>::with_settings(settings)
@@ -145,7 +145,8 @@ fn critical_scenario(
     let handle = env.spawn({
         let clock = Arc::clone(&clock);
         move || {
-            let options = TriggerOptions::default().clock(Arc::clone(&clock) as Arc<dyn Clock>);
+            let options =
+                TriggerOptions::default().with_clock(Arc::clone(&clock) as Arc<dyn Clock>);
             Scripted::new(move |ctx, run| {
                 if run > failures {
                     ctx.stop();
@@ -237,7 +238,7 @@ fn a_stop_wakes_a_sleeping_trigger_at_once() {
                 *slept.lock().unwrap() = Some((full, started.elapsed(), ctx.running()));
                 Ok(())
             })
-            .with_options(TriggerOptions::default().stop_signal(stop))
+            .with_options(TriggerOptions::default().with_stop_signal(stop))
         }
     });
     assert!(env.platform.wait_for(WAIT, |requests| !requests.is_empty()));
@@ -283,7 +284,11 @@ fn a_failing_run_is_restarted_after_a_growing_backoff_woken_by_a_stop() {
                     "the vendor answered 401 (run {run})"
                 )))
             })
-            .with_options(TriggerOptions::default().clock(clock).stop_signal(stop))
+            .with_options(
+                TriggerOptions::default()
+                    .with_clock(clock)
+                    .with_stop_signal(stop),
+            )
         }
     });
     // The first failure restarts at once, the second after 1 s (on the
@@ -335,7 +340,7 @@ fn a_run_that_sent_an_event_resets_the_backoff() {
                     }
                 }
             })
-            .with_options(TriggerOptions::default().clock(clock))
+            .with_options(TriggerOptions::default().with_clock(clock))
         }
     });
     assert!(env.wait_for_log(|log| {

@@ -130,7 +130,7 @@ fn url_logs_and_url_secrets_may_be_given() {
 fn start_without(missing: &str) -> (Vec<Value>, usize) {
     let env = Env::new();
     env.sandbox.remove(missing).unwrap();
-    let stop = Arc::new(sekoia_automation::StopSignal::new());
+    let stop = Arc::new(sekoia_automation::trigger::StopSignal::new());
     let running = env.spawn({
         let stop = Arc::clone(&stop);
         move || {
@@ -139,7 +139,7 @@ fn start_without(missing: &str) -> (Vec<Value>, usize) {
                 ctx.stop();
                 Ok(())
             })
-            .with_options(TriggerOptions::default().stop_signal(stop))
+            .with_options(TriggerOptions::default().with_stop_signal(stop))
         }
     });
     let logged = env.wait_for_log(|log| log["message"] == "Configuration error");

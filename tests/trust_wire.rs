@@ -24,12 +24,14 @@ mod support;
 mod fake_vendor;
 
 use fake_vendor::{FakeVendor, Reply};
+use sekoia_automation::config::Settings;
 use sekoia_automation::connector::ConnectorOptions;
 use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
+use sekoia_automation::trigger::{HttpError, StopSignal};
 use sekoia_automation::unversioned::wire::{EventSender, PlatformClient};
 use sekoia_automation::{
-    Action, ActionContext, ActionError, Connector, ConnectorContext, HttpError, Module, Outcome,
-    Secret, Settings, StopSignal, Trigger, TriggerContext, TriggerError,
+    Action, ActionContext, ActionError, Connector, ConnectorContext, Module, Outcome, Secret,
+    Trigger, TriggerContext, TriggerError,
 };
 use serde_json::{Value, json};
 
@@ -422,8 +424,10 @@ fn retry_after_zero_or_past_never_shortens_the_intakes_backoff() {
                     .on_path_suffix("/batch")
                     .with_header("Retry-After", after),
             );
-            let settings = env.settings().retry_backoff(Duration::from_millis(100));
-            let options = ConnectorOptions::default().retry_deadline(Duration::from_secs(1));
+            let settings = env
+                .settings()
+                .with_retry_backoff(Duration::from_millis(100));
+            let options = ConnectorOptions::default().with_retry_deadline(Duration::from_secs(1));
             let outcome = env.step(settings, options, |ctx| {
                 let error = ctx.push_events(["x"]).expect_err("given up");
                 format!("{:?}", error.report().outcome(0))
@@ -502,7 +506,7 @@ fn an_unusable_intake_server_is_a_critical_configuration_error_at_start() {
                     let _ = ctx.push_events(["x"]);
                 }
             }),
-            options: ConnectorOptions::default().stop_signal(Arc::clone(&stop)),
+            options: ConnectorOptions::default().with_stop_signal(Arc::clone(&stop)),
         };
         let settings = env.settings();
         let handle = std::thread::spawn(move || {
@@ -603,7 +607,7 @@ fn chunks_refused_on_the_sender_threads_are_each_logged_to_the_platform() {
             .push_events(std::iter::repeat_n(event, 50))
             .expect_err("refused");
         let counts = error.report().counts();
-        (counts.chunks, counts.rejected)
+        (counts.chunks(), counts.rejected())
     });
     assert_eq!(counts, (2, 50));
     let batches = env.batches();
@@ -688,9 +692,9 @@ fn a_stop_wakes_the_wait_after_a_422() {
     env.platform
         .inject(Fault::status(422).always().on_path_suffix("/batch"));
     let stop = Arc::new(StopSignal::new());
-    let options = ConnectorOptions::default().stop_signal(Arc::clone(&stop));
+    let options = ConnectorOptions::default().with_stop_signal(Arc::clone(&stop));
     // Waits of 100 s, 200 s...: only the stop can end them.
-    let settings = env.settings().retry_backoff(Duration::from_secs(100));
+    let settings = env.settings().with_retry_backoff(Duration::from_secs(100));
     let result = Arc::new(Mutex::new(None));
     let connector = Scripted {
         step: Box::new({

@@ -38,7 +38,7 @@ fn settings_then_items_then_run_is_a_well_formed_module() {
         .register("again", Lookup);
     assert_eq!(module.commands().collect::<Vec<_>>(), ["lookup", "again"]);
     assert_eq!(
-        module.settings().configuration_root,
+        module.settings().configuration_root(),
         std::path::Path::new("/tmp/root")
     );
     // `run` exists for a registered module (its absence before any item is

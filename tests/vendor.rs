@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fake_vendor::{DroppingVendor, FakeVendor, Reply, closed_port_url};
+use sekoia_automation::Secret;
+use sekoia_automation::trigger::StopSignal;
 use sekoia_automation::vendor::{
     Auth, Json, Method, OAuth2ClientCredentials, Pagination, RateLimit, RetryPolicy, TransportKind,
     VendorClient, VendorClientBuilder, VendorError,
 };
-use sekoia_automation::{Secret, StopSignal};
 
 /// The default policy with millisecond waits, so that tests stay short.
 fn fast_retries() -> RetryPolicy {

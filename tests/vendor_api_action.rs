@@ -59,16 +59,13 @@ const UPDATE_ALERT: Api<Config> = described(
 const LIST_ALERTS: Api<Config> = described(Api::get("alerts"), "ListAlerts");
 const DELETE_ALERT: Api<Config> = described(Api::delete("alerts/{uuid}"), "DeleteAlert");
 const BASIC_GET: Api<Config> = described(
-    Api::get("me").authentication(ApiAuthentication::Basic { header: None }),
+    Api::get("me").authentication(ApiAuthentication::basic(None)),
     "BasicGet",
 );
 const KEY_IN_QUERY: Api<Config> = described(
     Api::get("lookup")
         .query(&["q"])
-        .authentication(ApiAuthentication::ApiKey {
-            header: Some("X-Key"),
-            query: Some("key"),
-        }),
+        .authentication(ApiAuthentication::api_key(Some("X-Key"), Some("key"))),
     "KeyInQuery",
 );
 
@@ -346,7 +343,7 @@ fn the_manifest_schemas_are_the_declared_ones() {
 
 #[test]
 fn a_ported_action_states_nothing_or_its_identity_and_keeps_hand_written_schemas() {
-    use sekoia_automation::Identity;
+    use sekoia_automation::config::Identity;
 
     // What a port states: the verb and the endpoint.
     let module = Module::<Config>::new().register("ported", Api::get("ported"));
@@ -388,7 +385,7 @@ impl sekoia_automation::Action for CountAlerts {
         _: Value,
     ) -> Result<sekoia_automation::Outcome<Value>, sekoia_automation::ActionError> {
         // The waits are in the module's backoff unit (1 ms in the sandbox).
-        let unit = ctx.settings().retry_backoff;
+        let unit = ctx.settings().retry_backoff();
         assert_eq!(ctx.vendor().retry_policy().backoff(3), unit * 4);
         let url = format!("{}/alerts", ctx.configuration().base_url);
         let alerts: Vec<Value> = ctx.vendor().get(url).send_json()?;
@@ -425,7 +422,7 @@ fn an_action_reaches_the_vendor_client_configured_from_the_module_settings() {
 
 #[test]
 fn a_module_of_api_actions_needs_no_configuration_type() {
-    use sekoia_automation::Documented;
+    use sekoia_automation::config::Documented;
 
     let setup = setup(
         |_| Reply::json(200, r#"{"id": 18446744073709551616}"#),
@@ -483,10 +480,7 @@ fn credentials_follow_a_redirect_to_the_same_origin_only() {
 
     // On the same origin the credentials are kept (the `Location` as given).
     const KEY_ALERTS: Api<Config> = described(
-        Api::get("alerts").authentication(ApiAuthentication::ApiKey {
-            header: Some("X-Key"),
-            query: Some("key"),
-        }),
+        Api::get("alerts").authentication(ApiAuthentication::api_key(Some("X-Key"), Some("key"))),
         "KeyAlerts",
     );
     let finished = setup.run(KEY_ALERTS, "{}");

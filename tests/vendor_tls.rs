@@ -149,7 +149,7 @@ impl sekoia_automation::Action for Unverified {
         &self,
         ctx: &sekoia_automation::ActionContext<'_, serde_json::Value>,
         _: serde_json::Value,
-    ) -> sekoia_automation::ActionResult<serde_json::Value> {
+    ) -> sekoia_automation::action::ActionResult<serde_json::Value> {
         let url = ctx.configuration()["base_url"].as_str().unwrap_or_default();
         let client = ctx
             .vendor_client()

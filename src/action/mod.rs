@@ -6,6 +6,11 @@ pub(crate) mod outcome;
 pub(crate) mod runner;
 pub(crate) mod validator;
 
+pub use crate::wire::logging::LogRecord;
+pub use error::{ActionError, ActionResult};
+pub use outcome::Outcome;
+pub use validator::{AccountValidator, NotValid, ValidationError};
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -15,13 +20,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::action::outcome::Outcome;
 use crate::config::settings::Settings;
 use crate::storage::data_directory::{DataDirectory, StorageError};
 use crate::storage::persistent_json::PersistentJson;
 use crate::trigger::stop_signal::{SignalListener, StopSignal};
 use crate::vendor::{RetryPolicy, VendorClient, VendorClientBuilder};
-use crate::wire::logging::{self, Level, LogRecord, Sink};
+use crate::wire::logging::{self, Level, Sink};
 
 /// An action of a module.
 ///
@@ -81,8 +85,8 @@ pub trait Action: Send + 'static {
     /// port of a Python module): its uuid, slug and manifest file name,
     /// kept by `generate-files`. Nothing stated (the default): those of
     /// the manifest file whose `docker_parameters` is the item's command,
-    /// else derived from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
-    const IDENTITY: crate::Identity = crate::Identity::new();
+    /// else derived from [`NAME`](Self::NAME). See [`Identity`](crate::config::Identity).
+    const IDENTITY: crate::config::Identity = crate::config::Identity::new();
 
     /// Does the job: `?` works on any error (see [`ActionError`]), and an
     /// `Err` is reported as `Outcome::from(Err(error))` is (the run's
@@ -105,12 +109,14 @@ pub enum ArgumentError {
     #[error(
         "the argument `{name}` is missing: give `{name}` or `{name}_path` (a JSON file relative to the data directory)"
     )]
+    #[non_exhaustive]
     Missing {
         /// The argument.
         name: String,
     },
     /// `name_path` does not name a file of the data directory.
     #[error("the argument `{name}_path` names `{}`, which is not a file of the data directory", path.display())]
+    #[non_exhaustive]
     MissingFile {
         /// The argument.
         name: String,
@@ -119,12 +125,14 @@ pub enum ArgumentError {
     },
     /// `name_path` is not a string.
     #[error("the argument `{name}_path` must be a string path relative to the data directory")]
+    #[non_exhaustive]
     PathNotString {
         /// The argument.
         name: String,
     },
     /// The value does not have the expected type.
     #[error("the argument `{name}` does not match the expected type `{expected}`: {detail}")]
+    #[non_exhaustive]
     Invalid {
         /// The argument.
         name: String,
@@ -135,6 +143,7 @@ pub enum ArgumentError {
     },
     /// The file could not be read, written or parsed.
     #[error("cannot {operation} `{}`: {detail}", path.display())]
+    #[non_exhaustive]
     File {
         /// What was attempted.
         operation: &'static str,
@@ -148,6 +157,7 @@ pub enum ArgumentError {
     Storage(#[from] StorageError),
     /// The value cannot be serialized to JSON.
     #[error("the result `{name}` cannot be serialized to JSON: {cause}")]
+    #[non_exhaustive]
     Serialize {
         /// The result.
         name: String,
@@ -177,7 +187,8 @@ pub enum ArgumentError {
 /// collected only on the thread that runs the action.
 ///
 /// ```
-/// use sekoia_automation::{ActionContext, DataDirectory, Level};
+/// use sekoia_automation::storage::DataDirectory;
+/// use sekoia_automation::{ActionContext, Level};
 ///
 /// let data = DataDirectory::new(std::env::temp_dir());
 /// let arguments = serde_json::json!({"hosts": ["a", "b", "c"]});
@@ -261,7 +272,8 @@ impl<'a, C> ActionContext<'a, C> {
     /// listens for SIGTERM and SIGINT.
     ///
     /// ```
-    /// use sekoia_automation::{ActionContext, DataDirectory, Level};
+    /// use sekoia_automation::{ActionContext, Level};
+    /// use sekoia_automation::storage::DataDirectory;
     /// use serde_json::json;
     ///
     /// let data = DataDirectory::new(std::env::temp_dir());
@@ -329,7 +341,9 @@ impl<'a, C> ActionContext<'a, C> {
     /// SIGTERM does in a module run.
     ///
     /// ```
-    /// use sekoia_automation::{ActionContext, DataDirectory, StopSignal};
+    /// use sekoia_automation::ActionContext;
+    /// use sekoia_automation::storage::DataDirectory;
+    /// use sekoia_automation::trigger::StopSignal;
     /// use std::sync::Arc;
     ///
     /// let data = DataDirectory::new(std::env::temp_dir());
@@ -354,14 +368,16 @@ impl<'a, C> ActionContext<'a, C> {
     /// one shortens both.
     ///
     /// ```
-    /// use sekoia_automation::{ActionContext, DataDirectory, Settings};
+    /// use sekoia_automation::ActionContext;
+    /// use sekoia_automation::config::Settings;
+    /// use sekoia_automation::storage::DataDirectory;
     /// use std::time::Duration;
     ///
     /// let data = DataDirectory::new(std::env::temp_dir());
     /// let arguments = serde_json::json!({});
     /// let ctx = ActionContext::new(&(), &arguments, &data)
-    ///     .with_settings(Settings::default().retry_backoff(Duration::from_millis(5)));
-    /// let wait = ctx.settings().retry_backoff * 2u32.pow(3);
+    ///     .with_settings(Settings::default().with_retry_backoff(Duration::from_millis(5)));
+    /// let wait = ctx.settings().retry_backoff() * 2u32.pow(3);
     /// assert_eq!(wait, Duration::from_millis(40));
     /// ```
     pub fn settings(&self) -> &Settings {
@@ -403,13 +419,15 @@ impl<'a, C> ActionContext<'a, C> {
     ///
     /// ```
     /// use sekoia_automation::vendor::Auth;
-    /// use sekoia_automation::{ActionContext, DataDirectory, Secret, Settings};
+    /// use sekoia_automation::{ActionContext, Secret};
+    /// use sekoia_automation::config::Settings;
+    /// use sekoia_automation::storage::DataDirectory;
     /// use std::time::Duration;
     ///
     /// let data = DataDirectory::new(std::env::temp_dir());
     /// let arguments = serde_json::json!({});
     /// let ctx = ActionContext::new(&(), &arguments, &data)
-    ///     .with_settings(Settings::default().retry_backoff(Duration::from_millis(5)));
+    ///     .with_settings(Settings::default().with_retry_backoff(Duration::from_millis(5)));
     /// let client = ctx
     ///     .vendor_client()
     ///     .base_url("https://api.example.com/v2")
@@ -430,7 +448,8 @@ impl<'a, C> ActionContext<'a, C> {
     /// ([`with_stop_signal`](Self::with_stop_signal)).
     ///
     /// ```
-    /// use sekoia_automation::{ActionContext, DataDirectory};
+    /// use sekoia_automation::storage::DataDirectory;
+    /// use sekoia_automation::ActionContext;
     /// use std::time::Duration;
     ///
     /// let data = DataDirectory::new(std::env::temp_dir());
@@ -453,7 +472,8 @@ impl<'a, C> ActionContext<'a, C> {
     /// [`TriggerContext::persistent_json`](crate::TriggerContext::persistent_json)).
     ///
     /// ```
-    /// use sekoia_automation::{ActionContext, DataDirectory};
+    /// use sekoia_automation::storage::DataDirectory;
+    /// use sekoia_automation::ActionContext;
     ///
     /// let dir = tempfile::tempdir().unwrap();
     /// let data = DataDirectory::new(dir.path());
@@ -549,7 +569,7 @@ impl<'a, C> ActionContext<'a, C> {
     ///
     /// ```
     /// # use sekoia_automation::ActionContext;
-    /// # fn example(ctx: &ActionContext<'_, ()>) -> Result<(), sekoia_automation::ArgumentError> {
+    /// # fn example(ctx: &ActionContext<'_, ()>) -> Result<(), sekoia_automation::action::ArgumentError> {
     /// let events: Vec<serde_json::Value> = ctx.json_argument("events")?;
     /// let report = ctx.json_result("report", &events.len())?;
     /// # Ok(()) }
@@ -569,7 +589,8 @@ impl<'a, C> ActionContext<'a, C> {
     /// `name` nor `name_path` is given.
     ///
     /// ```
-    /// use sekoia_automation::{ActionContext, DataDirectory};
+    /// use sekoia_automation::storage::DataDirectory;
+    /// use sekoia_automation::ActionContext;
     ///
     /// let data = DataDirectory::new(std::env::temp_dir());
     /// let arguments = serde_json::json!({"limit": 10});
@@ -660,7 +681,8 @@ impl<'a, C> ActionContext<'a, C> {
     /// read.
     ///
     /// ```
-    /// use sekoia_automation::{ActionContext, DataDirectory};
+    /// use sekoia_automation::storage::DataDirectory;
+    /// use sekoia_automation::ActionContext;
     ///
     /// let dir = tempfile::tempdir().unwrap();
     /// let data = DataDirectory::new(dir.path());
@@ -725,7 +747,9 @@ impl<'a, C> ActionContext<'a, C> {
     /// then on.
     ///
     /// ```
-    /// use sekoia_automation::{ActionContext, ArgumentError, DataDirectory};
+    /// use sekoia_automation::action::ArgumentError;
+    /// use sekoia_automation::storage::DataDirectory;
+    /// use sekoia_automation::ActionContext;
     ///
     /// let data = DataDirectory::new(std::env::temp_dir());
     /// let arguments = serde_json::json!({});
@@ -790,7 +814,7 @@ mod tests {
         let arguments = Value::Null;
         let unit = std::time::Duration::from_millis(7);
         let ctx = ActionContext::new(&(), &arguments, &data)
-            .with_settings(Settings::default().retry_backoff(unit));
+            .with_settings(Settings::default().with_retry_backoff(unit));
         let policy = ctx.vendor().retry_policy();
         assert_eq!(policy.backoff(2), unit * 2);
         assert_eq!(policy.backoff(30), unit * 120, "capped at 120 units");

@@ -126,19 +126,27 @@ impl<R> Outcome<R> {
         }
     }
 
-    /// Activates an output branch (Python's `set_output(name)`).
+    /// Activates an output branch (Python's `set_output(name)`); a branch
+    /// set again keeps its first position and takes the last state.
+    ///
+    /// ```
+    /// use sekoia_automation::Outcome;
+    ///
+    /// let outcome = Outcome::<()>::none().activate("found").deactivate("missing").deactivate("found");
+    /// assert_eq!(outcome.outputs(), [("found".to_string(), false), ("missing".to_string(), false)]);
+    /// ```
     pub fn activate(self, branch: impl Into<String>) -> Self {
         self.set_output(branch, true)
     }
 
-    /// Explicitly deactivates an output branch (Python's `set_output(name, False)`).
+    /// Explicitly deactivates an output branch (Python's `set_output(name,
+    /// False)`); a branch set again keeps its first position and takes the
+    /// last state.
     pub fn deactivate(self, branch: impl Into<String>) -> Self {
         self.set_output(branch, false)
     }
 
-    /// Sets an output branch; setting the same branch again replaces its state
-    /// and keeps its first position.
-    pub fn set_output(mut self, branch: impl Into<String>, active: bool) -> Self {
+    fn set_output(mut self, branch: impl Into<String>, active: bool) -> Self {
         let branch = branch.into();
         match self.outputs.iter_mut().find(|(name, _)| *name == branch) {
             Some(entry) => entry.1 = active,

@@ -21,8 +21,9 @@ pub type ValidationError = Box<dyn std::error::Error + Send + Sync>;
 /// The context is an [`ActionContext`] without arguments.
 ///
 /// ```
-/// use sekoia_automation::{AccountValidator, ActionContext, Secret};
-/// use sekoia_automation::ValidationError;
+/// use sekoia_automation::{ActionContext, Secret};
+/// use sekoia_automation::action::AccountValidator;
+/// use sekoia_automation::action::ValidationError;
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
 /// struct Config { api_key: Secret<String> }
@@ -48,6 +49,12 @@ pub trait AccountValidator: Send + 'static {
     type ModuleConfiguration: DeserializeOwned + JsonSchema + Send + Sync + 'static;
 
     /// `Ok(())` when the configuration works; the error otherwise.
+    ///
+    /// # Errors
+    ///
+    /// Why the configuration does not work (a refused credential, an
+    /// unreachable URL): its message is what the platform shows the user,
+    /// so say what to fix. [`NotValid`] refuses without a message.
     fn validate(
         &self,
         ctx: &ActionContext<'_, Self::ModuleConfiguration>,
@@ -60,8 +67,9 @@ pub trait AccountValidator: Send + 'static {
 /// `self.error(...)`. Any other error is reported as the `error` message.
 ///
 /// ```
-/// use sekoia_automation::{AccountValidator, ActionContext};
-/// use sekoia_automation::{NotValid, ValidationError};
+/// use sekoia_automation::ActionContext;
+/// use sekoia_automation::action::AccountValidator;
+/// use sekoia_automation::action::{NotValid, ValidationError};
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
 /// struct Config { tenant: String }

@@ -41,6 +41,7 @@ pub(crate) const CONNECTOR_CONFIGURATION_UUID: &str = "connector_configuration_u
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
 pub struct AssetConnectorConfiguration {
     /// The platform's base URL; `None` or empty: the production API.
     #[serde(deserialize_with = "required_nullable")]

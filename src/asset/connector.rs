@@ -73,7 +73,7 @@ pub trait AssetConnector: Sized + Send + 'static {
     /// `account_detection`...); none when empty.
     const CAPABILITY: &'static str = "";
     /// What the platform knows the connector by, when it already exists.
-    const IDENTITY: crate::Identity = crate::Identity::new();
+    const IDENTITY: crate::config::Identity = crate::config::Identity::new();
     /// The key of `context.json` the checkpoint is saved under (a port
     /// keeps its Python connector's key, so its checkpoint carries over).
     const CHECKPOINT_KEY: &'static str = "checkpoint";

@@ -130,11 +130,25 @@ fn python_float(text: &str) -> Option<f64> {
 /// Why a push did not go through: the platform's 429 (the cycle ends and
 /// the connector pauses), surfaced through [`TriggerError`](crate::TriggerError)
 /// from [`Assets::push`](crate::asset::Assets::push).
+///
+/// ```
+/// use sekoia_automation::TriggerError;
+/// use sekoia_automation::asset::AssetPushError;
+///
+/// fn pause(error: &TriggerError) -> Option<std::time::Duration> {
+///     match error.downcast_ref::<AssetPushError>()? {
+///         AssetPushError::RateLimited { retry_after, .. } => Some(*retry_after),
+///         _ => None,
+///     }
+/// }
+/// # let _ = pause;
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AssetPushError {
     /// HTTP 429: the platform asks to come back after `retry_after`.
     #[error("Asset connector push rate limit exceeded (HTTP 429)")]
+    #[non_exhaustive]
     RateLimited {
         /// How long to pause the connector.
         retry_after: Duration,

@@ -47,6 +47,7 @@ fn as_dict(fields: &[(String, String)]) -> Vec<(String, String)> {
 
 /// A change of the field mapping: what the log says (Python's `diff`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SchemaChange {
     /// Fields now mapped that were not.
     pub added: Vec<(String, String)>,

@@ -26,7 +26,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// schema is then the author's to keep true.
 ///
 /// ```
-/// use sekoia_automation::{Action, ActionContext, ActionError, Documented, Outcome};
+/// use sekoia_automation::{Action, ActionContext, ActionError, Outcome};
+/// use sekoia_automation::config::Documented;
 /// use serde_json::{json, Value};
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]

@@ -21,7 +21,8 @@
 /// `<kind>_….json` name, the slug must not be empty.
 ///
 /// ```
-/// use sekoia_automation::{Action, ActionContext, ActionError, Identity, Outcome};
+/// use sekoia_automation::{Action, ActionContext, ActionError, Outcome};
+/// use sekoia_automation::config::Identity;
 ///
 /// struct GetHost;
 ///

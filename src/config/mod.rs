@@ -1,9 +1,8 @@
-//! Inputs ([protocol §1](crate::protocol#1-inputs)): where things are ([`settings`]), the `/symphony`
-//! file / environment source of every value ([`source`]), the module's
-//! `manifest.json` ([`manifest`]) and the [`Secret`](secret::Secret) fields
-//! of typed configurations ([`secret`]), and what an item's manifests say
-//! of it beyond its types: the identity it already has on the platform
-//! ([`identity`]) and schemas documented by hand ([`documented`]).
+//! A module's configuration and inputs ([protocol §1](crate::protocol#1-inputs)):
+//! [`Secret`] fields of typed configurations, the [`Settings`] a module runs
+//! with (where its files are, retry timing), the [`Identity`] an item
+//! already has on the platform, schemas [`Documented`] by hand, and
+//! [`ConfigurationError`], why a value could not be read.
 
 pub(crate) mod documented;
 pub(crate) mod identity;
@@ -11,3 +10,9 @@ pub(crate) mod manifest;
 pub(crate) mod secret;
 pub(crate) mod settings;
 pub(crate) mod source;
+
+pub use documented::Documented;
+pub use identity::Identity;
+pub use secret::Secret;
+pub use settings::Settings;
+pub use source::ConfigurationError;

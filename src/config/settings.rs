@@ -1,7 +1,7 @@
 //! Where a module finds its inputs: configuration root, data directory,
 //! manifest and retry timing, with the environment variables that override them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Environment variable that overrides the configuration root (`/symphony`).
@@ -34,39 +34,28 @@ pub const DEFAULT_MANIFEST: &str = "manifest.json";
 ///
 /// [`Settings::from_env`] gives the platform defaults, overridden by the
 /// `SEKOIA_AUTOMATION_*` environment variables (for local runs and tests);
-/// the [`Module`](crate::Module) builder can override each one again.
+/// the [`Module`](crate::Module) builder can override each one again. Each
+/// value has a getter named after it and a `with_` setter.
 ///
 /// ```
-/// use sekoia_automation::Settings;
+/// use sekoia_automation::config::Settings;
 /// use std::time::Duration;
 ///
 /// let settings = Settings::from_env()
-///     .configuration_root("/tmp/symphony")
-///     .retry_backoff(Duration::from_millis(1));
-/// assert_eq!(settings.configuration_root.to_str(), Some("/tmp/symphony"));
+///     .with_configuration_root("/tmp/symphony")
+///     .with_retry_backoff(Duration::from_millis(1));
+/// assert_eq!(settings.configuration_root().to_str(), Some("/tmp/symphony"));
+/// assert_eq!(settings.retry_backoff(), Duration::from_millis(1));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Settings {
-    /// Directory holding one file per configuration value (`/symphony`).
-    pub configuration_root: PathBuf,
-    /// Directory where data files are exchanged (`/symphony_data`), before `sub_folder`.
-    pub data_directory: PathBuf,
-    /// Path of the module's `manifest.json`.
-    pub manifest_path: PathBuf,
-    /// Unit of the exponential backoff: attempt `n` waits `unit × 2^n`.
-    pub retry_backoff: Duration,
-    /// Overall deadline of one request attempt (connection, request and the
-    /// whole answer, however slowly it comes): past it the attempt fails as
-    /// a network error and is retried. 30 s by default.
-    pub request_deadline: Duration,
-    /// The text of `manifest.json` compiled into the binary, used when there
-    /// is no file at `manifest_path` (a scratch image holding only the
-    /// binary); `None` by default.
-    pub embedded_manifest: Option<&'static str>,
-    /// A trigger stops itself once it sent this many events (`run-local
-    /// --events N`); `None` (the default): no limit.
-    pub max_events: Option<u64>,
+    pub(crate) configuration_root: PathBuf,
+    pub(crate) data_directory: PathBuf,
+    pub(crate) manifest_path: PathBuf,
+    pub(crate) retry_backoff: Duration,
+    pub(crate) request_deadline: Duration,
+    pub(crate) embedded_manifest: Option<&'static str>,
+    pub(crate) max_events: Option<u64>,
 }
 
 impl Default for Settings {
@@ -118,33 +107,86 @@ impl Settings {
         settings
     }
 
-    /// Sets the configuration root.
-    pub fn configuration_root(mut self, path: impl Into<PathBuf>) -> Self {
+    /// Directory holding one file per configuration value (`/symphony`).
+    pub fn configuration_root(&self) -> &Path {
+        &self.configuration_root
+    }
+
+    /// Directory where data files are exchanged (`/symphony_data`), before
+    /// `sub_folder`.
+    pub fn data_directory(&self) -> &Path {
+        &self.data_directory
+    }
+
+    /// Path of the module's `manifest.json`.
+    pub fn manifest_path(&self) -> &Path {
+        &self.manifest_path
+    }
+
+    /// Unit of the exponential backoff: attempt `n` waits `unit × 2^n`.
+    pub fn retry_backoff(&self) -> Duration {
+        self.retry_backoff
+    }
+
+    /// Overall deadline of one request attempt (connection, request and the
+    /// whole answer, however slowly it comes): past it the attempt fails as
+    /// a network error and is retried. 30 s by default.
+    pub fn request_deadline(&self) -> Duration {
+        self.request_deadline
+    }
+
+    /// The text of `manifest.json` compiled into the binary, used when there
+    /// is no file at [`manifest_path`](Self::manifest_path) (a scratch image
+    /// holding only the binary); `None` by default.
+    pub fn embedded_manifest(&self) -> Option<&'static str> {
+        self.embedded_manifest
+    }
+
+    /// A trigger stops itself once it sent this many events (`run-local
+    /// --events N`); `None` (the default): no limit.
+    pub fn max_events(&self) -> Option<u64> {
+        self.max_events
+    }
+
+    /// Sets [`configuration_root`](Self::configuration_root).
+    pub fn with_configuration_root(mut self, path: impl Into<PathBuf>) -> Self {
         self.configuration_root = path.into();
         self
     }
 
-    /// Sets the data directory.
-    pub fn data_directory(mut self, path: impl Into<PathBuf>) -> Self {
+    /// Sets [`data_directory`](Self::data_directory).
+    pub fn with_data_directory(mut self, path: impl Into<PathBuf>) -> Self {
         self.data_directory = path.into();
         self
     }
 
-    /// Sets the manifest path.
-    pub fn manifest_path(mut self, path: impl Into<PathBuf>) -> Self {
+    /// Sets [`manifest_path`](Self::manifest_path).
+    pub fn with_manifest_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.manifest_path = path.into();
         self
     }
 
-    /// Sets the backoff unit.
-    pub fn retry_backoff(mut self, unit: Duration) -> Self {
+    /// Sets [`retry_backoff`](Self::retry_backoff).
+    pub fn with_retry_backoff(mut self, unit: Duration) -> Self {
         self.retry_backoff = unit;
         self
     }
 
-    /// Sets the overall deadline of one request attempt.
-    pub fn request_deadline(mut self, deadline: Duration) -> Self {
+    /// Sets [`request_deadline`](Self::request_deadline).
+    pub fn with_request_deadline(mut self, deadline: Duration) -> Self {
         self.request_deadline = deadline;
+        self
+    }
+
+    /// Sets [`embedded_manifest`](Self::embedded_manifest).
+    pub fn with_embedded_manifest(mut self, text: Option<&'static str>) -> Self {
+        self.embedded_manifest = text;
+        self
+    }
+
+    /// Sets [`max_events`](Self::max_events).
+    pub fn with_max_events(mut self, events: Option<u64>) -> Self {
+        self.max_events = events;
         self
     }
 }

@@ -11,6 +11,19 @@ use serde_json::Value;
 ///
 /// Messages name the file and the environment variable involved and never
 /// quote the value, which may be secret.
+///
+/// ```
+/// use sekoia_automation::config::ConfigurationError;
+///
+/// fn explain(error: &ConfigurationError) -> String {
+///     match error {
+///         ConfigurationError::Missing { name, .. } => format!("set `{name}` in the module configuration"),
+///         // Every message names the file or variable, never a value.
+///         other => other.to_string(),
+///     }
+/// }
+/// # let _ = explain;
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigurationError {
@@ -19,6 +32,7 @@ pub enum ConfigurationError {
         "the configuration value `{name}` is missing: write it to the file `{}` or set the environment variable `{variable}`",
         file.display()
     )]
+    #[non_exhaustive]
     Missing {
         /// Name of the value (`token`, `arguments`...).
         name: String,
@@ -29,6 +43,7 @@ pub enum ConfigurationError {
     },
     /// The file exists but could not be read.
     #[error("cannot read the configuration file `{}`: {cause}", file.display())]
+    #[non_exhaustive]
     Unreadable {
         /// The file.
         file: PathBuf,
@@ -37,6 +52,7 @@ pub enum ConfigurationError {
     },
     /// The value is not valid JSON (nor, in an environment variable, base64 of JSON).
     #[error("the configuration value `{name}` from {origin} is not valid JSON{}: {detail}", if origin.starts_with("the environment") { " (nor base64 of JSON)" } else { "" })]
+    #[non_exhaustive]
     InvalidJson {
         /// Name of the value.
         name: String,
@@ -47,6 +63,7 @@ pub enum ConfigurationError {
     },
     /// The value does not have the shape the module expects.
     #[error("the configuration value `{name}` does not match the expected type `{expected}`: {detail}. Fix `{name}` (file `{}` or variable `{variable}`)", file.display())]
+    #[non_exhaustive]
     Mismatch {
         /// Name of the value.
         name: String,
@@ -61,6 +78,7 @@ pub enum ConfigurationError {
     },
     /// `manifest.json` exists but cannot be read or parsed.
     #[error("cannot use the manifest `{}`: {detail}", path.display())]
+    #[non_exhaustive]
     Manifest {
         /// Path of the manifest.
         path: PathBuf,
@@ -71,6 +89,7 @@ pub enum ConfigurationError {
     #[error(
         "the module configuration lacks the properties {names:?} that `manifest.json` requires: add them to `module_configuration`"
     )]
+    #[non_exhaustive]
     MissingRequired {
         /// The missing property names.
         names: Vec<String>,

@@ -130,6 +130,33 @@ impl fmt::Display for IntakeId {
     }
 }
 
+/// As the intake gave it: a JSON string.
+///
+/// ```
+/// # let ack: Option<sekoia_automation::Acknowledgement> = None;
+/// # if let Some(ack) = ack {
+/// // Kept in a checkpoint or a report, read back as it was.
+/// let ids: Vec<_> = ack.report().ids().collect();
+/// let text = serde_json::to_string(&ids)?;
+/// let read: Vec<sekoia_automation::connector::IntakeId> = serde_json::from_str(&text)?;
+/// assert_eq!(read, ids);
+/// # }
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+impl serde::Serialize for IntakeId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// From a JSON string, as [`Serialize`](serde::Serialize) writes it.
+impl<'de> serde::Deserialize<'de> for IntakeId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(IntakeId::new(&text))
+    }
+}
+
 impl fmt::Debug for IntakeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "IntakeId({self})")
@@ -141,6 +168,7 @@ impl fmt::Debug for IntakeId {
 #[non_exhaustive]
 pub enum Refusal {
     /// Over 250,000 characters or 256,000 UTF-8 bytes once serialized.
+    #[non_exhaustive]
     TooLarge {
         /// Its length in characters (code points).
         chars: usize,
@@ -148,6 +176,7 @@ pub enum Refusal {
         bytes: usize,
     },
     /// It could not be written for the intake ([`EventError`](crate::connector::EventError)).
+    #[non_exhaustive]
     Unserializable {
         /// Why: the JSON serializer's message, or the one an
         /// [`IntakeEvent`](crate::connector::IntakeEvent) written by hand gave.
@@ -289,6 +318,7 @@ pub enum EventOutcome<'a> {
     /// Its chunk was refused by the intake with this status (a 4xx other
     /// than 408, 422 and 429, e.g. 413; or a redirect, 3xx, which is never
     /// followed: `message` then names its `Location`): not retried.
+    #[non_exhaustive]
     Rejected {
         /// The HTTP status.
         status: u16,
@@ -297,6 +327,7 @@ pub enum EventOutcome<'a> {
     },
     /// Its chunk kept failing (network errors, 408, 422, 429, 5xx) until the
     /// retry deadline.
+    #[non_exhaustive]
     GaveUp {
         /// Attempts made.
         attempts: u32,
@@ -337,24 +368,61 @@ pub struct PushReport {
     pub(crate) keep_ids: bool,
 }
 
-/// Counts of a push, by outcome.
+/// Counts of a push, by outcome ([`PushReport::counts`]); read-only: the
+/// push builds it.
+///
+/// ```
+/// # fn show(report: &sekoia_automation::connector::PushReport) {
+/// let counts = report.counts();
+/// println!("{} of {} acknowledged in {} chunks", counts.acknowledged(), counts.taken(), counts.chunks());
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct PushCounts {
+    pub(crate) taken: u64,
+    pub(crate) acknowledged: u64,
+    pub(crate) refused: u64,
+    pub(crate) rejected: u64,
+    pub(crate) gave_up: u64,
+    pub(crate) stopped: u64,
+    pub(crate) chunks: u64,
+}
+
+impl PushCounts {
     /// Events taken from the iterator.
-    pub taken: u64,
+    pub fn taken(&self) -> u64 {
+        self.taken
+    }
+
     /// Acknowledged by the intake.
-    pub acknowledged: u64,
+    pub fn acknowledged(&self) -> u64 {
+        self.acknowledged
+    }
+
     /// Refused before sending (too large, unserializable).
-    pub refused: u64,
+    pub fn refused(&self) -> u64 {
+        self.refused
+    }
+
     /// In chunks the intake refused (4xx, or a redirect).
-    pub rejected: u64,
+    pub fn rejected(&self) -> u64 {
+        self.rejected
+    }
+
     /// In chunks given up after the retry deadline.
-    pub gave_up: u64,
+    pub fn gave_up(&self) -> u64 {
+        self.gave_up
+    }
+
     /// Not acknowledged because the connector is stopping.
-    pub stopped: u64,
+    pub fn stopped(&self) -> u64 {
+        self.stopped
+    }
+
     /// Requests sent (chunks).
-    pub chunks: u64,
+    pub fn chunks(&self) -> u64 {
+        self.chunks
+    }
 }
 
 impl PushReport {
@@ -490,10 +558,10 @@ impl PushReport {
 
 /// Proof that the intake acknowledged events: every event of a push, or the
 /// part of it a [`PushError`] vouches for. Only a push creates one;
-/// [checkpoints](crate::CheckpointDatetime) advance only with one.
+/// [checkpoints](crate::connector::CheckpointDatetime) advance only with one.
 ///
 /// ```
-/// # use sekoia_automation::*;
+/// # use sekoia_automation::{*, connector::CheckpointCursor};
 /// # fn poll(ctx: &ConnectorContext<'_, impl Connector>, checkpoint: &mut CheckpointCursor<String>, events: Vec<String>, next: String) -> Result<(), Box<dyn std::error::Error>> {
 /// let acknowledged = ctx.push_events(events)?;
 /// checkpoint.advance(next, &acknowledged)?;
@@ -557,7 +625,7 @@ impl Acknowledgement {
     /// back, still the proof of that part (`later` is dropped).
     ///
     /// ```
-    /// # use sekoia_automation::*;
+    /// # use sekoia_automation::{*, connector::CheckpointCursor};
     /// # fn poll(ctx: &ConnectorContext<'_, impl Connector>, checkpoint: &mut CheckpointCursor<String>, pages: Vec<Vec<String>>, next: String) -> Result<(), Box<dyn std::error::Error>> {
     /// let mut acknowledged: Option<Acknowledgement> = None;
     /// for page in pages {
@@ -595,6 +663,34 @@ impl Acknowledgement {
 /// Some events of a push are not on the intake: the report says which and
 /// why. Checkpoints must not pass them;
 /// [`acknowledged_prefix`](Self::acknowledged_prefix) gives what may be passed.
+///
+/// ```
+/// use sekoia_automation::connector::{CheckpointCursor, CheckpointError};
+/// use sekoia_automation::{Acknowledgement, PushError, TriggerError};
+///
+/// fn after_push(
+///     pushed: Result<Acknowledgement, PushError>,
+///     cursor: &mut CheckpointCursor<u64>,
+///     next: u64,
+/// ) -> Result<(), TriggerError> {
+///     match pushed {
+///         Ok(acknowledged) => cursor.advance(next, &acknowledged)?,
+///         // Stopping: the events go again after the restart.
+///         Err(error) if error.is_stopped() => {}
+///         Err(error) => {
+///             let counts = error.report().counts();
+///             eprintln!("{} of {} events are not on the intake", counts.taken() - counts.acknowledged(), counts.taken());
+///             // Pass what the intake has; the rest is fetched again.
+///             if let Some(prefix) = error.acknowledged_prefix() {
+///                 cursor.advance(next - 1, &prefix)?;
+///             }
+///         }
+///     }
+///     Ok(())
+/// }
+/// # let _ = after_push;
+/// # let _: Option<CheckpointError> = None;
+/// ```
 #[derive(Debug)]
 pub struct PushError {
     report: PushReport,
@@ -638,6 +734,11 @@ impl PushError {
     /// The acknowledgement of the whole push when the only events missing
     /// were refused before sending (too large, unserializable): sending them
     /// again cannot succeed, so a checkpoint may pass them.
+    ///
+    /// # Errors
+    ///
+    /// The push error itself when an event is missing for another reason
+    /// (rejected by the intake, given up, stopped).
     pub fn acknowledged_except_refused(self) -> Result<Acknowledgement, PushError> {
         let counts = self.report.counts();
         if !self.report.stopped_early && counts.acknowledged + counts.refused == counts.taken {
@@ -721,6 +822,22 @@ impl std::error::Error for PushError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intake_ids_serialize_as_the_strings_the_intake_gave() {
+        let ids = [
+            IntakeId::new("0b6a5a8e-8c4f-4f3e-9a57-3c2d1e0f9a8b"),
+            IntakeId::new("not-a-uuid \u{1F600}"),
+        ];
+        let text = serde_json::to_string(&ids).unwrap();
+        assert_eq!(
+            text,
+            "[\"0b6a5a8e-8c4f-4f3e-9a57-3c2d1e0f9a8b\",\"not-a-uuid \u{1F600}\"]"
+        );
+        let read: Vec<IntakeId> = serde_json::from_str(&text).unwrap();
+        assert_eq!(read, ids);
+        assert!(serde_json::from_str::<IntakeId>("7").is_err());
+    }
 
     fn chunk(first: u64, last: u64, events: u32, status: ChunkStatus) -> ChunkRecord {
         ChunkRecord {

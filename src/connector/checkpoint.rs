@@ -76,6 +76,18 @@ impl Acknowledges for Acknowledgement {
 }
 
 /// Why a checkpoint could not be read or saved.
+///
+/// ```
+/// use sekoia_automation::connector::CheckpointError;
+///
+/// fn explain(error: &CheckpointError) -> String {
+///     match error {
+///         CheckpointError::Invalid { key, path, .. } => format!("repair `{key}` in {}", path.display()),
+///         other => other.to_string(),
+///     }
+/// }
+/// # let _ = explain;
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CheckpointError {
@@ -87,6 +99,7 @@ pub enum CheckpointError {
         "the checkpoint `{key}` in `{}` holds {value}, which is not {expected}: repair the file, or remove the key to start again from the default position",
         path.display()
     )]
+    #[non_exhaustive]
     Invalid {
         /// The context file.
         path: std::path::PathBuf,
@@ -358,7 +371,7 @@ macro_rules! date_settings {
 /// Convert an API's dated string with [`Timestamp::parse_iso8601`] first.
 ///
 /// ```
-/// use sekoia_automation::CheckpointDatetime;
+/// use sekoia_automation::connector::CheckpointDatetime;
 /// use std::time::Duration;
 ///
 /// let directory = tempfile::tempdir()?;
@@ -454,7 +467,7 @@ impl TimeUnit {
 /// `CheckpointTimestamp` stores.
 ///
 /// ```
-/// use sekoia_automation::CheckpointTimestamp;
+/// use sekoia_automation::connector::CheckpointTimestamp;
 /// use sekoia_automation::connector::TimeUnit;
 ///
 /// let directory = tempfile::tempdir()?;
@@ -534,7 +547,7 @@ impl CheckpointTimestamp {
 /// `CheckpointCursor` keeps it: `{"cursor": <value>}`.
 ///
 /// ```
-/// use sekoia_automation::CheckpointCursor;
+/// use sekoia_automation::connector::CheckpointCursor;
 ///
 /// let directory = tempfile::tempdir()?;
 /// let mut cursor = CheckpointCursor::<String>::new(directory.path()).subkey("s");

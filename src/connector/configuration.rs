@@ -22,6 +22,7 @@ pub const DEFAULT_INTAKE_SERVER: &str = "https://intake.sekoia.io";
 
 /// The fields every connector configuration holds.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct IntakeSettings {
     /// The intake key: sent in every batch body, part of the `User-Agent`.
     pub intake_key: String,

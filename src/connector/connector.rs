@@ -18,11 +18,11 @@ use crate::trigger::{TriggerError, TriggerOptions};
 use crate::wire::timestamp::Timestamp;
 
 /// How long chunks in flight get to be answered once the connector stops.
-pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
+pub const DEFAULT_IN_FLIGHT_GRACE: Duration = Duration::from_secs(5);
 /// The polling loop's pause when the configuration has no `frequency`.
 pub const DEFAULT_FREQUENCY: Duration = Duration::from_secs(60);
 /// `/health` answers 500 after this long without an acknowledged event.
-pub const SECONDS_WITHOUT_EVENTS: u64 = 6 * 3600;
+pub const SECONDS_WITHOUT_EVENTS: Duration = Duration::from_secs(6 * 3600);
 
 /// A connector of a module: it fetches events from a source and pushes them
 /// to the intake, keeping its position in checkpoints.
@@ -43,7 +43,8 @@ pub const SECONDS_WITHOUT_EVENTS: u64 = 6 * 3600;
 /// [`push_events`](ConnectorContext::push_events).
 ///
 /// ```no_run
-/// use sekoia_automation::{Acknowledgement, CheckpointCursor, Connector, ConnectorContext, Page};
+/// use sekoia_automation::{Acknowledgement, Connector, ConnectorContext, Page};
+/// use sekoia_automation::connector::CheckpointCursor;
 /// use sekoia_automation::{Module, PollingConnector, TriggerError};
 ///
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -178,19 +179,27 @@ pub trait PollingConnector: Connector {
 ///
 /// ```
 /// use sekoia_automation::Page;
-/// let page = Page::new(vec!["a".to_string()]).more(true);
-/// assert!(page.more);
+/// use sekoia_automation::connector::Backlog;
+/// let page = Page::new(vec!["a".to_string()]).with_backlog(Backlog::Waiting);
+/// assert_eq!(page.backlog(), Backlog::Waiting);
+/// assert_eq!(page.events(), ["a"]);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub struct Page<E> {
-    /// The events, in order.
-    pub events: Vec<E>,
-    /// The date of the most recent event, for `events_lags`.
-    pub most_recent: Option<Timestamp>,
-    /// Whether the source has more events now: no pause before the next
-    /// page.
-    pub more: bool,
+    pub(crate) events: Vec<E>,
+    pub(crate) most_recent: Option<Timestamp>,
+    pub(crate) backlog: Backlog,
+}
+
+/// Whether the source has more events once a [`Page`] is taken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Backlog {
+    /// Nothing more for now (the default): the loop pauses
+    /// [`frequency`](crate::PollingConnector::frequency) before the next page.
+    #[default]
+    CaughtUp,
+    /// More events are waiting: the next page is asked for at once.
+    Waiting,
 }
 
 impl<E> Page<E> {
@@ -199,7 +208,7 @@ impl<E> Page<E> {
         Page {
             events,
             most_recent: None,
-            more: false,
+            backlog: Backlog::CaughtUp,
         }
     }
 
@@ -208,79 +217,128 @@ impl<E> Page<E> {
         Self::new(Vec::new())
     }
 
-    /// Sets the date of the most recent event.
-    pub fn most_recent(mut self, date: Timestamp) -> Self {
+    /// The events, in order.
+    pub fn events(&self) -> &[E] {
+        &self.events
+    }
+
+    /// The events, taken out of the page.
+    pub fn into_events(self) -> Vec<E> {
+        self.events
+    }
+
+    /// The date of the most recent event, for `events_lags`.
+    pub fn most_recent(&self) -> Option<Timestamp> {
+        self.most_recent
+    }
+
+    /// Whether the source has more events now.
+    pub fn backlog(&self) -> Backlog {
+        self.backlog
+    }
+
+    /// Sets [`most_recent`](Self::most_recent).
+    pub fn with_most_recent(mut self, date: Timestamp) -> Self {
         self.most_recent = Some(date);
         self
     }
 
-    /// Sets whether more events are waiting.
-    pub fn more(mut self, more: bool) -> Self {
-        self.more = more;
+    /// Sets [`backlog`](Self::backlog).
+    pub fn with_backlog(mut self, backlog: Backlog) -> Self {
+        self.backlog = backlog;
         self
     }
 }
 
-/// The runtime's settings for one connector.
+/// The runtime's settings for one connector. Each has a getter named after
+/// it and a `with_` setter.
 ///
 /// ```
 /// use sekoia_automation::connector::ConnectorOptions;
 /// use std::time::Duration;
-/// let options = ConnectorOptions::default().stop_grace(Duration::from_secs(2));
-/// assert_eq!(options.stop_grace, Duration::from_secs(2));
-/// assert_eq!(options.trigger.seconds_without_events, 21_600);
+/// let options = ConnectorOptions::default().with_in_flight_grace(Duration::from_secs(2));
+/// assert_eq!(options.in_flight_grace(), Duration::from_secs(2));
+/// assert_eq!(options.trigger().seconds_without_events(), Some(Duration::from_secs(6 * 3600)));
 /// ```
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct ConnectorOptions {
-    /// The trigger runtime's settings (`seconds_without_events` 6 hours).
-    pub trigger: TriggerOptions,
-    /// How long chunks in flight get once the connector stops (5 s).
-    pub stop_grace: Duration,
-    /// How long a chunk is retried (network errors, 408, 422, 429, 5xx) before
-    /// it is given up (1 hour).
-    pub retry_deadline: Duration,
+    pub(crate) trigger: TriggerOptions,
+    pub(crate) in_flight_grace: Duration,
+    pub(crate) retry_deadline: Duration,
 }
 
 impl Default for ConnectorOptions {
     fn default() -> Self {
         ConnectorOptions {
-            trigger: TriggerOptions::default().seconds_without_events(SECONDS_WITHOUT_EVENTS),
-            stop_grace: DEFAULT_STOP_GRACE,
+            trigger: TriggerOptions::default().with_seconds_without_events(SECONDS_WITHOUT_EVENTS),
+            in_flight_grace: DEFAULT_IN_FLIGHT_GRACE,
             retry_deadline: RETRY_DEADLINE,
         }
     }
 }
 
 impl ConnectorOptions {
-    /// Sets [`stop_grace`](Self::stop_grace).
-    pub fn stop_grace(mut self, grace: Duration) -> Self {
-        self.stop_grace = grace;
+    /// The trigger runtime's settings (`seconds_without_events` 6 hours),
+    /// among them the [stop grace](TriggerOptions::stop_grace) of the whole
+    /// process.
+    pub fn trigger(&self) -> &TriggerOptions {
+        &self.trigger
+    }
+
+    /// How long chunks in flight get once the connector stops (5 s): those
+    /// not acknowledged by then are reported
+    /// [`Stopped`](crate::connector::EventOutcome::Stopped).
+    pub fn in_flight_grace(&self) -> Duration {
+        self.in_flight_grace
+    }
+
+    /// How long a chunk is retried (network errors, 408, 422, 429, 5xx)
+    /// before it is given up (1 hour).
+    pub fn retry_deadline(&self) -> Duration {
+        self.retry_deadline
+    }
+
+    /// Sets the [trigger runtime's settings](Self::trigger).
+    pub fn with_trigger(mut self, trigger: TriggerOptions) -> Self {
+        self.trigger = trigger;
+        self
+    }
+
+    /// Sets [`in_flight_grace`](Self::in_flight_grace).
+    pub fn with_in_flight_grace(mut self, grace: Duration) -> Self {
+        self.in_flight_grace = grace;
         self
     }
 
     /// Sets [`retry_deadline`](Self::retry_deadline).
-    pub fn retry_deadline(mut self, deadline: Duration) -> Self {
+    pub fn with_retry_deadline(mut self, deadline: Duration) -> Self {
         self.retry_deadline = deadline;
         self
     }
 
-    /// Sets the seconds without acknowledged events after which `/health`
-    /// answers 500 (0: never).
-    pub fn seconds_without_events(mut self, seconds: u64) -> Self {
-        self.trigger.seconds_without_events = seconds;
+    /// Sets how long without acknowledged events before `/health` answers
+    /// 500 (6 hours by default): a `Duration`, or `None` for never.
+    pub fn with_seconds_without_events(mut self, threshold: impl Into<Option<Duration>>) -> Self {
+        self.trigger.seconds_without_events = threshold.into();
         self
     }
 
     /// Sets the clock.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.trigger.clock = clock;
         self
     }
 
     /// Sets the stop flag: raising it stops the connector as SIGTERM does.
-    pub fn stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
+    pub fn with_stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
         self.trigger.stop = Some(stop);
+        self
+    }
+
+    /// Sets the [stop grace](TriggerOptions::stop_grace) of the whole
+    /// process (2 s).
+    pub fn with_stop_grace(mut self, grace: Duration) -> Self {
+        self.trigger.stop_grace = grace;
         self
     }
 }

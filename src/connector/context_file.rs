@@ -7,11 +7,11 @@
 //!   every change is a read-merge-write under both, so two checkpoints (two
 //!   subkeys, or a checkpoint and the module's own keys, in one process or
 //!   in two sharing the data directory) never erase each other.
-//! - Saves are atomic ([`PersistentJson`](crate::PersistentJson)'s write: a
+//! - Saves are atomic ([`PersistentJson`](crate::storage::PersistentJson)'s write: a
 //!   temporary file renamed over the file, flushed): a crash leaves the old
 //!   file or the new one, never a truncated one. The temporary files of a
 //!   process killed while saving are removed when the file is first opened
-//!   in a process, as [`PersistentJson::open`](crate::PersistentJson::open)
+//!   in a process, as [`PersistentJson::open`](crate::storage::PersistentJson::open)
 //!   removes them.
 //! - Reads never write.
 //! - The file is compact JSON, as the Python SDK's `orjson.dumps` writes it

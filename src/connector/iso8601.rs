@@ -1,6 +1,6 @@
 //! ISO 8601 dates as checkpoints store them (docs/protocol.md §5, *Checkpoints*):
 //! written as Python's `datetime.isoformat()` of an aware UTC datetime (UTC
-//! only: see [`CheckpointDatetime`](crate::CheckpointDatetime)),
+//! only: see [`CheckpointDatetime`](crate::connector::CheckpointDatetime)),
 //! read as `dateutil.parser.isoparse` reads them (plus naive values read as
 //! UTC, **ours**: flaw F16).
 
@@ -19,10 +19,10 @@ impl Timestamp {
     /// a date.
     ///
     /// For dates an API gives with an offset, before advancing a
-    /// [`CheckpointDatetime`](crate::CheckpointDatetime):
+    /// [`CheckpointDatetime`](crate::connector::CheckpointDatetime):
     ///
     /// ```
-    /// use sekoia_automation::Timestamp;
+    /// use sekoia_automation::connector::Timestamp;
     ///
     /// let local = Timestamp::parse_iso8601("2026-11-28T06:37:29.565514+02:00").unwrap();
     /// assert_eq!(local.to_iso8601(), "2026-11-28T04:37:29.565514");
@@ -31,6 +31,72 @@ impl Timestamp {
     /// ```
     pub fn parse_iso8601(text: &str) -> Option<Timestamp> {
         parse(text).map(to_timestamp)
+    }
+}
+
+/// Parses an ISO 8601 date as [`Timestamp::parse_iso8601`] does (an offset
+/// applied, a naive value taken as UTC), so that [`Display`](std::fmt::Display)'s text
+/// reads back to the same instant.
+///
+/// ```
+/// use sekoia_automation::connector::Timestamp;
+///
+/// let date: Timestamp = "2026-11-28T06:37:29.5+02:00".parse()?;
+/// assert_eq!(date.to_string(), "2026-11-28T04:37:29.500000");
+/// assert_eq!(date.to_string().parse::<Timestamp>()?, date);
+/// assert!("28/11/2026".parse::<Timestamp>().is_err());
+/// # Ok::<(), sekoia_automation::connector::TimestampError>(())
+/// ```
+impl std::str::FromStr for Timestamp {
+    type Err = TimestampError;
+
+    fn from_str(text: &str) -> Result<Timestamp, TimestampError> {
+        Timestamp::parse_iso8601(text).ok_or_else(|| TimestampError {
+            text: text.chars().take(64).collect(),
+        })
+    }
+}
+
+/// A text that is not an ISO 8601 date ([`Timestamp`]'s `FromStr`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{text}` is not an ISO 8601 date: write it as `2026-11-28T04:37:29Z` (an offset such as `+02:00` instead of `Z`, or none for UTC)"
+)]
+pub struct TimestampError {
+    text: String,
+}
+
+impl TimestampError {
+    /// The text given (its first 64 characters).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// An ISO 8601 string with its UTC offset, as checkpoints store dates
+/// (`2026-11-28T04:37:29.565514+00:00`, Python's `isoformat()` of an aware
+/// datetime).
+///
+/// ```
+/// use sekoia_automation::connector::Timestamp;
+///
+/// let date = Timestamp::parse_iso8601("2026-11-28T04:37:29.565514Z").unwrap();
+/// let text = serde_json::to_string(&date)?;
+/// assert_eq!(text, r#""2026-11-28T04:37:29.565514+00:00""#);
+/// assert_eq!(serde_json::from_str::<Timestamp>(&text)?, date);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format(from_timestamp(*self)))
+    }
+}
+
+/// An ISO 8601 string, read as [`FromStr`](std::str::FromStr) reads it.
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 

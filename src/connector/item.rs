@@ -93,7 +93,7 @@ fn start<C: Connector>(
     let pusher = Pusher::new(
         client,
         &intake_key,
-        options.stop_grace,
+        options.in_flight_grace,
         Arc::new(move |_events| health.event_sent()),
     );
     let metrics = ConnectorMetrics::register(MetricsRegistry::global(), &intake_key);

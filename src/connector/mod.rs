@@ -3,7 +3,8 @@
 //! SDK 1.27's `Connector` and free of its ways of losing events.
 //!
 //! - [`Connector`] (the item kind, registered like actions and triggers),
-//!   [`PollingConnector`] and [`Page`] (the polling loop and its step),
+//!   [`PollingConnector`] and [`Page`] (the polling loop and its step,
+//!   whose [`Backlog`] says whether to poll again at once),
 //!   [`ConnectorOptions`];
 //! - [`ConnectorContext`]: configuration and intake key,
 //!   [`push_events`](ConnectorContext::push_events), checkpoints, metrics;
@@ -15,6 +16,7 @@
 //!   [`CheckpointCursor`] in one shared [`ContextFile`], advanced only with
 //!   an [`Acknowledgement`];
 //! - polling by date range: [`TimeStepper`] (successive [`TimeWindow`]s);
+//!   dates as [`Timestamp`]s (ISO 8601 in and out);
 //! - metrics: [`MetricsRegistry`] (the connector's four metrics and the
 //!   module's own, in one exposition).
 //!
@@ -77,11 +79,13 @@ pub use checkpoint::{
     Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError, CheckpointTimestamp,
     TimeUnit,
 };
-pub use connector::{Connector, ConnectorOptions, Page, PollingConnector};
+pub use connector::{Backlog, Connector, ConnectorOptions, Page, PollingConnector};
 pub use context::ConnectorContext;
 pub use context_file::ContextFile;
 pub use event::{EventError, EventWriter, IntakeEvent, JsonEvent};
 // Public as `sekoia_automation::metrics`.
+pub use crate::wire::timestamp::Timestamp;
+pub use iso8601::TimestampError;
 pub(crate) use registry::MetricsRegistry;
 pub use time_stepper::{TimeStepper, TimeWindow, TimeWindows};
 

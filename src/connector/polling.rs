@@ -38,7 +38,7 @@ pub(crate) fn run<C: PollingConnector>(
             Some(Err(error)) => return Err(error.into()),
             None => {}
         }
-        if page.more && count > 0 {
+        if page.backlog == crate::connector::Backlog::Waiting && count > 0 {
             continue;
         }
         let frequency = connector.frequency(ctx);

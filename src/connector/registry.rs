@@ -46,6 +46,7 @@ impl MetricKind {
 #[error(
     "the metric `{name}` is already registered as a {existing}, not a {wanted}: give your metric another name (the registered one keeps working)"
 )]
+#[non_exhaustive]
 pub struct MetricConflict {
     /// The metric name.
     pub name: String,

@@ -18,12 +18,29 @@ const MIN_FREQUENCY: Duration = Duration::from_secs(1);
 
 /// One window of time to fetch: events dated from `start` to `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct TimeWindow {
     /// The window's start (the previous window's end).
     pub start: Timestamp,
     /// The window's end: never later than `now − delay`, plus at most one
     /// `frequency` when the stepper caught up.
     pub end: Timestamp,
+}
+
+impl TimeWindow {
+    /// The window from `start` to `end` (for a test of a connector's
+    /// `next_page`; the [`TimeStepper`] makes them at run time).
+    ///
+    /// ```
+    /// use sekoia_automation::connector::TimeWindow;
+    /// use sekoia_automation::connector::Timestamp;
+    /// let start = Timestamp::parse_iso8601("2026-01-02T03:04:05Z").unwrap();
+    /// let window = TimeWindow::new(start, start);
+    /// assert_eq!(window.start, window.end);
+    /// ```
+    pub fn new(start: Timestamp, end: Timestamp) -> Self {
+        TimeWindow { start, end }
+    }
 }
 
 /// Where the first window is.
@@ -55,7 +72,7 @@ enum Start {
 /// minutes and the start in hours).
 ///
 /// Time is read from the connector's clock
-/// ([`ConnectorOptions::clock`](crate::connector::ConnectorOptions::clock)), so a
+/// ([`ConnectorOptions::with_clock`](crate::connector::ConnectorOptions::with_clock)), so a
 /// test can drive the stepper with a [`ManualClock`](crate::testing::ManualClock).
 ///
 /// ```no_run
@@ -88,7 +105,7 @@ enum Start {
 ///         Ok(()) // stopped
 ///     }
 /// }
-/// # fn fetch_alerts(_: sekoia_automation::Timestamp, _: sekoia_automation::Timestamp) -> Vec<String> { Vec::new() }
+/// # fn fetch_alerts(_: sekoia_automation::connector::Timestamp, _: sekoia_automation::connector::Timestamp) -> Vec<String> { Vec::new() }
 /// ```
 #[derive(Debug, Clone)]
 pub struct TimeStepper {
@@ -214,7 +231,7 @@ impl TimeStepper {
     ///         Ok(())
     ///     }
     /// }
-    /// # fn fetch_alerts(_: sekoia_automation::Timestamp, _: sekoia_automation::Timestamp) -> Result<Vec<String>, TriggerError> { Ok(Vec::new()) }
+    /// # fn fetch_alerts(_: sekoia_automation::connector::Timestamp, _: sekoia_automation::connector::Timestamp) -> Result<Vec<String>, TriggerError> { Ok(Vec::new()) }
     /// # let _ = Alerts { stepper: TimeStepper::default() };
     /// ```
     pub fn windows<'s, 'c, C: Connector>(
@@ -342,8 +359,9 @@ impl<C: Connector> Host for ConnectorContext<'_, C> {
 /// The windows of a [`TimeStepper`] for one connector: see
 /// [`TimeStepper::windows`]. Ends when the connector stops.
 ///
-/// [`next`](Iterator::next) blocks until the next window is due (a wait
-/// that a stop ends at once).
+/// `next` blocks: once caught up with `now − delay`, it sleeps (a
+/// `frequency` at most) for the next window's end to pass, waking at once
+/// when the connector stops (it then returns `None`).
 ///
 /// # Thread safety
 ///

@@ -64,7 +64,7 @@
 //!   item's `DESCRIPTION` and the module's description instead. Field doc
 //!   comments are the properties' descriptions, as pydantic's
 //!   `Field(description=...)`. A port of models with docstrings keeps its
-//!   schemas documented by hand ([`Documented`](crate::Documented));
+//!   schemas documented by hand ([`Documented`](crate::config::Documented));
 //! - integers keep the bounds of their Rust type (`u32`: `minimum: 0`;
 //!   `u8`: also `maximum: 255`), real constraints that pydantic writes for
 //!   `Field(ge=0, le=255)`; `i64` is pydantic's plain `int`;
@@ -72,7 +72,7 @@
 //!   list), as pydantic does for `tags: list[str] = []`; pydantic writes no
 //!   default for `Field(default_factory=list)`;
 //! - a type whose schema accepts any value (`serde_json::Value`, `()`,
-//!   [`Documented`](crate::Documented)) gives `{}`: the schema is then the
+//!   [`Documented`](crate::config::Documented)) gives `{}`: the schema is then the
 //!   manifest's, kept by `generate-files` (the Python generator writes `{}`
 //!   for an item without a model, and leaves the configuration alone when
 //!   the module has none).
@@ -832,7 +832,7 @@ mod examples {
     fn only_unit_is_a_configuration_without_anything() {
         use crate::item::manifest::without_configuration;
         assert!(without_configuration::<()>());
-        assert!(!without_configuration::<crate::Documented>());
+        assert!(!without_configuration::<crate::config::Documented>());
         assert!(!without_configuration::<serde_json::Value>());
         assert!(!without_configuration::<Option<String>>());
     }

@@ -144,9 +144,9 @@ mod tests {
             std::fs::write(root.path().join(name), value).unwrap();
         }
         let settings = Settings::default()
-            .configuration_root(root.path())
-            .data_directory(root.path().join("data"))
-            .retry_backoff(Duration::ZERO);
+            .with_configuration_root(root.path())
+            .with_data_directory(root.path().join("data"))
+            .with_retry_backoff(Duration::ZERO);
         (root, Environment::new(settings))
     }
 

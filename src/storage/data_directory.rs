@@ -37,7 +37,7 @@ const MAX_SYMLINK_HOPS: usize = 40;
 /// # Example
 ///
 /// ```
-/// use sekoia_automation::{DataDirectory, StorageError};
+/// use sekoia_automation::storage::{DataDirectory, StorageError};
 ///
 /// let data = DataDirectory::new("/symphony_data");
 /// let error = data.resolve("../etc/passwd").unwrap_err();
@@ -56,6 +56,7 @@ pub enum StorageError {
         "the path is empty: give a path relative to the data directory `{}`, e.g. `results.json`",
         data_directory.display()
     )]
+    #[non_exhaustive]
     EmptyPath {
         /// The data directory the path should have been relative to.
         data_directory: PathBuf,
@@ -67,6 +68,7 @@ pub enum StorageError {
         path.display(),
         data_directory.display()
     )]
+    #[non_exhaustive]
     AbsolutePath {
         /// The path as given.
         path: PathBuf,
@@ -79,6 +81,7 @@ pub enum StorageError {
         path.display(),
         data_directory.display()
     )]
+    #[non_exhaustive]
     Escape {
         /// The path as given.
         path: PathBuf,
@@ -93,6 +96,7 @@ pub enum StorageError {
         data_directory.display(),
         resolved.display()
     )]
+    #[non_exhaustive]
     SymlinkEscape {
         /// The path as given.
         path: PathBuf,
@@ -104,6 +108,7 @@ pub enum StorageError {
     /// The `sub_folder` setting cannot be used as a sub-directory of the data
     /// directory.
     #[error("the `sub_folder` setting `{sub_folder}` cannot be used: {reason}")]
+    #[non_exhaustive]
     SubFolder {
         /// The `sub_folder` value.
         sub_folder: String,
@@ -114,6 +119,7 @@ pub enum StorageError {
     #[error(
         "the file name `{filename}` is not a plain file name: give a name without `/`, other than `.` and `..`, e.g. `results.json`"
     )]
+    #[non_exhaustive]
     InvalidFileName {
         /// The file name as given.
         filename: String,
@@ -123,6 +129,7 @@ pub enum StorageError {
         "the path `{}` does not name a file: give a path ending with a file name, e.g. `state/context.json`",
         path.display()
     )]
+    #[non_exhaustive]
     NotAFile {
         /// The path as given.
         path: PathBuf,
@@ -133,6 +140,7 @@ pub enum StorageError {
         "the file `{}` is not valid JSON ({cause}); it was left untouched: repair it, restore it from a backup, or delete it to start again from the default state",
         path.display()
     )]
+    #[non_exhaustive]
     CorruptJson {
         /// The file.
         path: PathBuf,
@@ -146,6 +154,7 @@ pub enum StorageError {
          or delete it to start again from the default state",
         path.display()
     )]
+    #[non_exhaustive]
     WrongShape {
         /// The file.
         path: PathBuf,
@@ -160,6 +169,7 @@ pub enum StorageError {
         "cannot serialize the value for `{}` to JSON: {cause}; nothing was written",
         path.display()
     )]
+    #[non_exhaustive]
     Serialize {
         /// The file the value was for.
         path: PathBuf,
@@ -173,6 +183,7 @@ pub enum StorageError {
         "cannot save `{}`: `{at}` is NaN or infinite, which JSON cannot hold; nothing was written (the file keeps its previous content): store a finite number or none",
         path.display()
     )]
+    #[non_exhaustive]
     NotFinite {
         /// The file the value was for.
         path: PathBuf,
@@ -182,6 +193,7 @@ pub enum StorageError {
     /// The S3 file backend failed (after its retries for 5xx and network
     /// errors).
     #[error("cannot {operation} `{}` in the S3 file backend: {cause}", path.display())]
+    #[non_exhaustive]
     S3 {
         /// What was being done, e.g. `read the file`.
         operation: &'static str,
@@ -192,6 +204,7 @@ pub enum StorageError {
     },
     /// A file system operation failed.
     #[error("cannot {operation} `{}`: {cause}", path.display())]
+    #[non_exhaustive]
     Io {
         /// What was being done, e.g. `read the file`.
         operation: &'static str,
@@ -229,7 +242,7 @@ impl StorageError {
 /// # Example
 ///
 /// ```
-/// use sekoia_automation::DataDirectory;
+/// use sekoia_automation::storage::DataDirectory;
 ///
 /// let root = std::env::temp_dir().join(format!("sekoia-doc-data-{}", std::process::id()));
 /// let data = DataDirectory::new(&root);
@@ -255,7 +268,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let data = DataDirectory::new("/symphony_data");
     /// assert_eq!(data.root(), std::path::Path::new("/symphony_data"));
@@ -277,8 +290,9 @@ impl DataDirectory {
     /// and the other methods, which work on both backends.
     ///
     /// ```no_run
-    /// use sekoia_automation::s3::{S3Client, S3Config};
-    /// use sekoia_automation::{DataDirectory, Secret};
+    /// use sekoia_automation::unversioned::s3::{S3Client, S3Config};
+    /// use sekoia_automation::Secret;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let config = S3Config::new("http://127.0.0.1:9000", "us-east-1", "bucket", "AKID", Secret::new("key".into()))
     ///     .with_sub_folder("module");
@@ -324,14 +338,14 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let data = DataDirectory::new("/symphony_data").with_sub_folder("tenant-a")?;
     /// assert_eq!(data.root(), std::path::Path::new("/symphony_data/tenant-a"));
     /// let elsewhere = DataDirectory::new("/symphony_data").with_sub_folder("/mnt/tenant-b")?;
     /// assert_eq!(elsewhere.root(), std::path::Path::new("/mnt/tenant-b"));
     /// assert!(DataDirectory::new("/symphony_data").with_sub_folder("../etc").is_err());
-    /// # Ok::<(), sekoia_automation::StorageError>(())
+    /// # Ok::<(), sekoia_automation::storage::StorageError>(())
     /// ```
     pub fn with_sub_folder(&self, sub_folder: &str) -> Result<DataDirectory, StorageError> {
         if sub_folder.is_empty() {
@@ -363,7 +377,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// assert_eq!(DataDirectory::new("/data").root(), std::path::Path::new("/data"));
     /// ```
@@ -399,7 +413,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::{DataDirectory, StorageError};
+    /// use sekoia_automation::storage::{DataDirectory, StorageError};
     ///
     /// let data = DataDirectory::new("/symphony_data");
     /// assert_eq!(
@@ -483,7 +497,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let root = std::env::temp_dir().join(format!("sekoia-doc-write-{}", std::process::id()));
     /// let data = DataDirectory::new(&root);
@@ -517,7 +531,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let root = std::env::temp_dir().join(format!("sekoia-doc-write-json-{}", std::process::id()));
     /// let data = DataDirectory::new(&root);
@@ -578,7 +592,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let root = std::env::temp_dir().join(format!("sekoia-doc-temp-{}", std::process::id()));
     /// let data = DataDirectory::new(&root);
@@ -615,7 +629,7 @@ impl DataDirectory {
     ///
     /// ```
     /// use std::collections::BTreeMap;
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let root = std::env::temp_dir().join(format!("sekoia-doc-persistent-{}", std::process::id()));
     /// let data = DataDirectory::new(&root);
@@ -659,7 +673,7 @@ impl DataDirectory {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::DataDirectory;
+    /// use sekoia_automation::storage::DataDirectory;
     ///
     /// let root = std::env::temp_dir().join(format!("sekoia-doc-read-{}", std::process::id()));
     /// let data = DataDirectory::new(&root);

@@ -69,7 +69,7 @@ const STALE_TEMPORARY_FILE: Duration = Duration::from_secs(3600);
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};
-/// use sekoia_automation::PersistentJson;
+/// use sekoia_automation::storage::PersistentJson;
 ///
 /// #[derive(Default, Serialize, Deserialize)]
 /// struct Checkpoint {
@@ -109,7 +109,7 @@ pub struct PersistentJson<T: Serialize + DeserializeOwned + Default> {
 
 impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// Opens the JSON file at `path` (any path: use
-    /// [`DataDirectory::persistent_json`](crate::DataDirectory::persistent_json)
+    /// [`DataDirectory::persistent_json`](crate::storage::DataDirectory::persistent_json)
     /// for a path relative to the data directory, checked not to leave it).
     ///
     /// A missing file gives `T::default()` (the file is written at the first
@@ -121,7 +121,7 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// temporary file), or after an hour.
     ///
     /// Under the S3 file backend, a path under the data directory's
-    /// [`root`](crate::DataDirectory::root) (`/<bucket>/...`) is the object
+    /// [`root`](crate::storage::DataDirectory::root) (`/<bucket>/...`) is the object
     /// at that key (`docs/storage.md`): one GET here, one PUT per save.
     ///
     /// # Errors
@@ -138,7 +138,7 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     ///
     /// ```
     /// use std::collections::BTreeMap;
-    /// use sekoia_automation::{PersistentJson, StorageError};
+    /// use sekoia_automation::storage::{PersistentJson, StorageError};
     ///
     /// let directory = std::env::temp_dir().join(format!("sekoia-doc-open-{}", std::process::id()));
     /// std::fs::create_dir_all(&directory)?;
@@ -215,13 +215,13 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::PersistentJson;
+    /// use sekoia_automation::storage::PersistentJson;
     ///
     /// let path = std::env::temp_dir().join(format!("sekoia-doc-path-{}.json", std::process::id()));
     /// let state = PersistentJson::<Vec<u32>>::open(&path)?;
     /// assert_eq!(state.path(), path);
     /// state.discard();
-    /// # Ok::<(), sekoia_automation::StorageError>(())
+    /// # Ok::<(), sekoia_automation::storage::StorageError>(())
     /// ```
     pub fn path(&self) -> &Path {
         &self.path
@@ -246,7 +246,7 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::PersistentJson;
+    /// use sekoia_automation::storage::PersistentJson;
     ///
     /// let path = std::env::temp_dir().join(format!("sekoia-doc-save-{}.json", std::process::id()));
     /// let mut seen = PersistentJson::<Vec<u32>>::open(&path)?;
@@ -295,7 +295,7 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::PersistentJson;
+    /// use sekoia_automation::storage::PersistentJson;
     ///
     /// let path = std::env::temp_dir().join(format!("sekoia-doc-close-{}.json", std::process::id()));
     /// let mut count = PersistentJson::<u64>::open(&path)?;
@@ -316,14 +316,14 @@ impl<T: Serialize + DeserializeOwned + Default> PersistentJson<T> {
     /// # Example
     ///
     /// ```
-    /// use sekoia_automation::PersistentJson;
+    /// use sekoia_automation::storage::PersistentJson;
     ///
     /// let path = std::env::temp_dir().join(format!("sekoia-doc-discard-{}.json", std::process::id()));
     /// let mut count = PersistentJson::<u64>::open(&path)?;
     /// *count += 1;
     /// assert_eq!(count.discard(), 1);
     /// assert!(!path.exists()); // nothing was written
-    /// # Ok::<(), sekoia_automation::StorageError>(())
+    /// # Ok::<(), sekoia_automation::storage::StorageError>(())
     /// ```
     pub fn discard(mut self) -> T {
         self.armed = false;

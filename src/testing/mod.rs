@@ -80,8 +80,8 @@
 //! [`run_command`](crate::Module::run_command), and the [`LocalPlatform`]
 //! records what it sent. The item ends its run with `ctx.stop()` (or the
 //! settings' `max_events`); a time rule is driven by a [`ManualClock`] in
-//! its options, and the clocks themselves, [`Clock`](crate::Clock) and
-//! [`SystemClock`](crate::SystemClock), are at the crate's root.
+//! its options, and the clocks themselves, [`Clock`](crate::trigger::Clock) and
+//! [`SystemClock`](crate::trigger::SystemClock), are at the crate's root.
 //!
 //! ```
 //! use sekoia_automation::testing::{LocalPlatform, Sandbox};

@@ -26,6 +26,7 @@ use serde_json::Value;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RecordedRequest {
     /// The request method, as sent (`"PATCH"`, `"POST"`, `"GET"`, ...).
     pub method: String,

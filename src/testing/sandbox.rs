@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::LocalPlatform;
-use crate::Settings;
+use crate::config::Settings;
 use crate::config::settings::{BACKOFF_VARIABLE, DATA_VARIABLE, MANIFEST_VARIABLE, ROOT_VARIABLE};
 
 /// A temporary module environment for tests, removed when dropped.
@@ -35,7 +35,7 @@ use crate::config::settings::{BACKOFF_VARIABLE, DATA_VARIABLE, MANIFEST_VARIABLE
 /// let token = std::fs::read_to_string(sandbox.configuration_root().join("token"))?;
 /// assert_eq!(token, platform.token());
 /// let settings = sandbox.settings();
-/// assert_eq!(settings.data_directory, sandbox.data_directory());
+/// assert_eq!(settings.data_directory(), sandbox.data_directory());
 /// let root = sandbox.path().to_owned();
 /// drop(sandbox);
 /// assert!(!root.exists());
@@ -49,6 +49,11 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// Creates the sandbox directories and files for `platform`.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of creating the temporary directory or writing its
+    /// files (the configuration values, the manifest).
     pub fn new(platform: &LocalPlatform) -> io::Result<Sandbox> {
         let root = std::env::temp_dir().join(format!("sekoia-sandbox-{}", Uuid::new_v4()));
         std::fs::create_dir_all(&root)?;
@@ -109,17 +114,32 @@ impl Sandbox {
     ///
     /// `name` must be a plain file name (no separator, not `.` or `..`),
     /// else the error is [`InvalidInput`](io::ErrorKind::InvalidInput).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput`](io::ErrorKind::InvalidInput) for a name that is
+    /// not a plain file name; the I/O error of the write.
     pub fn set(&self, name: &str, value: &str) -> io::Result<()> {
         std::fs::write(self.value_path(name)?, value)
     }
 
     /// Writes the configuration value `name` as compact JSON.
+    ///
+    /// # Errors
+    ///
+    /// As [`set`](Self::set).
     pub fn set_json(&self, name: &str, value: &Value) -> io::Result<()> {
         self.set(name, &value.to_string())
     }
 
     /// Removes the configuration value `name`; removing an absent value is
     /// not an error.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput`](io::ErrorKind::InvalidInput) for a name that is
+    /// not a plain file name; the I/O error of the removal, other than
+    /// `NotFound`.
     pub fn remove(&self, name: &str) -> io::Result<()> {
         match std::fs::remove_file(self.value_path(name)?) {
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -128,6 +148,10 @@ impl Sandbox {
     }
 
     /// Replaces `module/manifest.json` (written as pretty JSON).
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of the write.
     pub fn write_manifest(&self, manifest: &Value) -> io::Result<()> {
         let text = serde_json::to_string_pretty(manifest).map_err(io::Error::other)?;
         std::fs::write(self.manifest_path(), text)
@@ -138,10 +162,10 @@ impl Sandbox {
     /// not slow tests down. Environment variables are not read.
     pub fn settings(&self) -> Settings {
         Settings::default()
-            .configuration_root(self.configuration_root())
-            .data_directory(self.data_directory())
-            .manifest_path(self.manifest_path())
-            .retry_backoff(Duration::from_millis(1))
+            .with_configuration_root(self.configuration_root())
+            .with_data_directory(self.data_directory())
+            .with_manifest_path(self.manifest_path())
+            .with_retry_backoff(Duration::from_millis(1))
     }
 
     /// A command running `program` in the module directory, with the

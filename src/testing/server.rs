@@ -69,6 +69,10 @@ impl LocalPlatform {
     /// The platform starts with a random bearer [`token`](Self::token), empty
     /// module secrets (`{}`), no node secrets, no faults and a random
     /// [`seed`](Self::seed).
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of binding the port or starting the server thread.
     pub fn start() -> io::Result<LocalPlatform> {
         let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?;
         let address = listener.local_addr()?;

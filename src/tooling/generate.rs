@@ -1,5 +1,5 @@
 //! Files generated from the registered items ([protocol §6](crate::protocol#6-files-the-tooling-writes)): one manifest per
-//! item (the file the item states, [`Identity::file`](crate::Identity::file);
+//! item (the file the item states, [`Identity::file`](crate::config::Identity::file);
 //! else the existing one whose `docker_parameters` is the item's command,
 //! as the Python SDK's tooling links them, [`ModuleItems::link`]; else
 //! `action_<name>.json`, `trigger_<name>.json`) and `manifest.json`
@@ -21,7 +21,7 @@
 //!   registered; a `true` removed otherwise, a `false` kept). Each is replaced in place, or added at
 //!   the end;
 //! - a schema the code does not state (its type accepts any value:
-//!   `serde_json::Value`, `()`, [`Documented`](crate::Documented)) is the
+//!   `serde_json::Value`, `()`, [`Documented`](crate::config::Documented)) is the
 //!   file's: the schema documented by hand stays, and a file without one
 //!   gets none (a new file gets `{}`, as the Python generator writes),
 //!   except a `manifest.json` without `configuration` for a module

@@ -16,7 +16,7 @@ use crate::wire::timestamp::Timestamp;
 ///
 /// ```
 /// use sekoia_automation::testing::ManualClock;
-/// use sekoia_automation::{Clock, SystemClock};
+/// use sekoia_automation::trigger::{Clock, SystemClock};
 /// use std::time::Duration;
 ///
 /// let manual = ManualClock::new(SystemClock.now());
@@ -40,7 +40,7 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// The system's wall clock.
 ///
 /// ```
-/// use sekoia_automation::{Clock, SystemClock};
+/// use sekoia_automation::trigger::{Clock, SystemClock};
 /// assert!(SystemClock.now().micros_since_epoch() > 0);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -57,8 +57,8 @@ impl Clock for SystemClock {
 /// keeps one handle, the trigger's options another.
 ///
 /// ```
-/// use sekoia_automation::Timestamp;
-/// use sekoia_automation::Clock;
+/// use sekoia_automation::connector::Timestamp;
+/// use sekoia_automation::trigger::Clock;
 /// use sekoia_automation::testing::ManualClock;
 /// use std::time::{Duration, UNIX_EPOCH};
 ///

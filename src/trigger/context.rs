@@ -62,7 +62,8 @@ pub(crate) struct Runtime {
 /// use [`log`](Self::log).
 ///
 /// ```no_run
-/// # use sekoia_automation::{AttachedDirectory, Trigger, TriggerContext, TriggerError, Level};
+/// # use sekoia_automation::trigger::AttachedDirectory;
+/// # use sekoia_automation::{Trigger, TriggerContext, TriggerError, Level};
 /// # struct Poller;
 /// # impl Trigger for Poller {
 /// #     type ModuleConfiguration = ();

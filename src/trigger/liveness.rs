@@ -34,17 +34,17 @@ pub struct Health {
     last_event: AtomicI64,
     last_heartbeat: AtomicI64,
     error_count: AtomicU64,
-    seconds_without_events: u64,
-    last_heartbeat_threshold: u64,
+    seconds_without_events: Option<Duration>,
+    last_heartbeat_threshold: Option<Duration>,
 }
 
 impl Health {
-    /// A trigger starting now (on `clock`), with its thresholds in seconds
-    /// (0: never unhealthy for that reason).
+    /// A trigger starting now (on `clock`), with its thresholds (`None`:
+    /// never unhealthy for that reason).
     pub fn new(
         clock: Arc<dyn Clock>,
-        seconds_without_events: u64,
-        last_heartbeat_threshold: u64,
+        seconds_without_events: Option<Duration>,
+        last_heartbeat_threshold: Option<Duration>,
     ) -> Self {
         let now = clock.now();
         Health {
@@ -103,8 +103,9 @@ impl Health {
     pub fn is_alive(&self, logs: Option<&LogShipper>) -> bool {
         let now = self.clock.now();
         let since_event = clock::elapsed(self.last_event(), now);
-        if self.seconds_without_events > 0
-            && since_event >= Duration::from_secs(self.seconds_without_events)
+        if self
+            .seconds_without_events
+            .is_some_and(|threshold| since_event >= threshold)
         {
             if let Some(logs) = logs {
                 logs.log(
@@ -118,8 +119,9 @@ impl Health {
             return false;
         }
         let since_heartbeat = clock::elapsed(self.last_heartbeat(), now);
-        if self.last_heartbeat_threshold > 0
-            && since_heartbeat >= Duration::from_secs(self.last_heartbeat_threshold)
+        if self
+            .last_heartbeat_threshold
+            .is_some_and(|threshold| since_heartbeat >= threshold)
         {
             if let Some(logs) = logs {
                 logs.log(
@@ -140,11 +142,19 @@ impl Health {
         crate::wire::bodies::health_body(&HealthBody {
             last_events_time: self.last_event().to_iso8601(),
             last_heartbeat: self.last_heartbeat().to_iso8601(),
-            seconds_without_events_threshold: self.seconds_without_events,
-            last_heartbeat_threshold: self.last_heartbeat_threshold,
+            seconds_without_events_threshold: wire_seconds(self.seconds_without_events),
+            last_heartbeat_threshold: wire_seconds(self.last_heartbeat_threshold),
             error_count: self.error_count(),
         })
     }
+}
+
+/// A threshold as the Python SDK reports it: whole seconds, 0 for none (a
+/// fraction of a second counts as one more).
+fn wire_seconds(threshold: Option<Duration>) -> u64 {
+    threshold.map_or(0, |threshold| {
+        threshold.as_secs() + u64::from(threshold.subsec_nanos() > 0)
+    })
 }
 
 /// The body of a 404 from the liveness endpoint.
@@ -321,7 +331,7 @@ mod examples {
         use std::time::Duration;
 
         let clock = Arc::new(ManualClock::starting_now());
-        let health = Health::new(clock.clone(), 60, 0);
+        let health = Health::new(clock.clone(), Some(Duration::from_secs(60)), None);
         assert!(health.is_alive(None));
         clock.advance(Duration::from_secs(60));
         assert!(!health.is_alive(None), "no event for 60 s");
@@ -334,11 +344,12 @@ mod examples {
         use crate::trigger::clock::{ManualClock, at_micros};
         use crate::trigger::liveness::Health;
         use std::sync::Arc;
+        use std::time::Duration;
 
         let health = Health::new(
             Arc::new(ManualClock::new(at_micros(1_767_323_045_000_000))),
-            0,
-            30,
+            None,
+            Some(Duration::from_millis(29_001)),
         );
         assert_eq!(
             String::from_utf8(health.body()).unwrap(),

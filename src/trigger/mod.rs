@@ -1,7 +1,10 @@
 //! [`Trigger`]: a long-running item that watches something and sends events
 //! that start playbook runs; [`TriggerError`]: why one run of it failed;
-//! [`SendEventError`]: why an event was not sent; [`TriggerOptions`]: the
-//! runtime's per-trigger settings (liveness thresholds, clock).
+//! [`SendEventError`]: why an event was not sent (with [`HttpError`] and
+//! [`HttpTransportError`], the platform's failures); [`TriggerOptions`]: the
+//! runtime's per-trigger settings (liveness thresholds, clock, stop grace);
+//! [`StopSignal`]: the stop flag a program can raise from another thread;
+//! [`Clock`] and [`SystemClock`]: where the runtime reads the time.
 //!
 //! The runtime ([protocol §4](crate::protocol#4-triggers)) fetches the secrets, then calls
 //! [`Trigger::run`] again whenever it returns or fails, until the trigger is
@@ -20,6 +23,11 @@ pub(crate) mod runner;
 pub(crate) mod stop_grace;
 pub(crate) mod stop_signal;
 
+pub use crate::wire::http::{HttpError, TransportError as HttpTransportError};
+pub use clock::{Clock, SystemClock};
+pub use context::{AttachedDirectory, TriggerContext};
+pub use stop_signal::StopSignal;
+
 use std::error::Error as StdError;
 use std::fmt;
 use std::path::PathBuf;
@@ -32,10 +40,6 @@ use serde::de::DeserializeOwned;
 
 use crate::config::source::ConfigurationError;
 use crate::storage::data_directory::StorageError;
-use crate::trigger::clock::{Clock, SystemClock};
-use crate::trigger::context::TriggerContext;
-use crate::trigger::stop_signal::StopSignal;
-use crate::wire::http::HttpError;
 
 /// A trigger of a module.
 ///
@@ -99,8 +103,8 @@ pub trait Trigger: Send + 'static {
     /// port of a Python module): its uuid, slug and manifest file name,
     /// kept by `generate-files`. Nothing stated (the default): those of
     /// the manifest file whose `docker_parameters` is the item's command,
-    /// else derived from [`NAME`](Self::NAME). See [`Identity`](crate::Identity).
-    const IDENTITY: crate::Identity = crate::Identity::new();
+    /// else derived from [`NAME`](Self::NAME). See [`Identity`](crate::config::Identity).
+    const IDENTITY: crate::config::Identity = crate::config::Identity::new();
 
     /// Watches and sends events, usually in a loop on
     /// [`ctx.running()`](TriggerContext::running). Called again when it
@@ -132,6 +136,13 @@ pub trait Trigger: Send + 'static {
     /// cut short: the process exits with code 0, as a stopped trigger does,
     /// saying why on stderr. The Python SDK only sets a flag: a loop that
     /// never looks at it runs on until the platform kills the process.
+    ///
+    /// # Errors
+    ///
+    /// Why this run failed: the runtime logs it and starts `run` again
+    /// after the backoff above; a [configuration
+    /// error](TriggerError::configuration) is logged as `critical` and not
+    /// counted toward the critical rule (protocol §4).
     fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError>;
 
     /// The runtime's settings for this trigger; the defaults suit most.
@@ -140,47 +151,36 @@ pub trait Trigger: Send + 'static {
     }
 }
 
-/// The runtime's settings for one trigger.
+/// The runtime's settings for one trigger. Each has a getter named after it
+/// and a `with_` setter.
 ///
 /// ```
 /// use sekoia_automation::testing::ManualClock;
-/// use sekoia_automation::TriggerOptions;
+/// use sekoia_automation::trigger::TriggerOptions;
 /// use std::sync::Arc;
+/// use std::time::Duration;
 ///
 /// let options = TriggerOptions::default()
-///     .seconds_without_events(3600)
-///     .last_heartbeat_threshold(300)
-///     .clock(Arc::new(ManualClock::starting_now()));
-/// assert_eq!(options.last_heartbeat_threshold, 300);
+///     .with_seconds_without_events(Duration::from_secs(3600))
+///     .with_last_heartbeat_threshold(Duration::from_secs(300))
+///     .with_clock(Arc::new(ManualClock::starting_now()));
+/// assert_eq!(options.last_heartbeat_threshold(), Some(Duration::from_secs(300)));
+/// assert_eq!(TriggerOptions::default().seconds_without_events(), None);
 /// ```
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct TriggerOptions {
-    /// Seconds without a sent event after which `/health` answers 500;
-    /// 0 (the default): never.
-    pub seconds_without_events: u64,
-    /// Seconds without a [`heartbeat`](TriggerContext::heartbeat) after which
-    /// `/health` answers 500; 0 (the default): never.
-    pub last_heartbeat_threshold: u64,
-    /// Where the runtime reads the time (the system clock by default).
-    pub clock: Arc<dyn Clock>,
-    /// The trigger's stop flag, when the program wants to stop the trigger
-    /// from another thread (SIGTERM and SIGINT raise it too); a fresh one
-    /// by default.
-    pub stop: Option<Arc<StopSignal>>,
-    /// From a stop request to the end of the process, at most (2 s by
-    /// default): see [Stopping](Trigger#stopping). The process is only cut
-    /// short when the module owns it ([`Module::run`](crate::Module::run));
-    /// a trigger run in-process by `run_command` (tests) is reported on
-    /// stderr instead.
-    pub stop_grace: Duration,
+    pub(crate) seconds_without_events: Option<Duration>,
+    pub(crate) last_heartbeat_threshold: Option<Duration>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) stop: Option<Arc<StopSignal>>,
+    pub(crate) stop_grace: Duration,
 }
 
 impl Default for TriggerOptions {
     fn default() -> Self {
         TriggerOptions {
-            seconds_without_events: 0,
-            last_heartbeat_threshold: 0,
+            seconds_without_events: None,
+            last_heartbeat_threshold: None,
             clock: Arc::new(SystemClock),
             stop: None,
             stop_grace: crate::trigger::stop_grace::DEFAULT_STOP_GRACE,
@@ -189,20 +189,56 @@ impl Default for TriggerOptions {
 }
 
 impl TriggerOptions {
-    /// Sets [`seconds_without_events`](Self::seconds_without_events).
-    pub fn seconds_without_events(mut self, seconds: u64) -> Self {
-        self.seconds_without_events = seconds;
+    /// How long without a sent event before `/health` answers 500 (the
+    /// Python SDK's `seconds_without_events`); `None` (the default): never.
+    pub fn seconds_without_events(&self) -> Option<Duration> {
+        self.seconds_without_events
+    }
+
+    /// How long without a [`heartbeat`](TriggerContext::heartbeat) before
+    /// `/health` answers 500 (the Python SDK's `last_heartbeat_threshold`);
+    /// `None` (the default): never.
+    pub fn last_heartbeat_threshold(&self) -> Option<Duration> {
+        self.last_heartbeat_threshold
+    }
+
+    /// Where the runtime reads the time (the system clock by default).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The trigger's stop flag, when the program wants to stop the trigger
+    /// from another thread (SIGTERM and SIGINT raise it too); `None` (the
+    /// default): a fresh one.
+    pub fn stop_signal(&self) -> Option<&Arc<StopSignal>> {
+        self.stop.as_ref()
+    }
+
+    /// From a stop request to the end of the process, at most (2 s by
+    /// default): see [Stopping](Trigger#stopping). The process is only cut
+    /// short when the module owns it ([`Module::run`](crate::Module::run));
+    /// a trigger run in-process by `run_command` (tests) is reported on
+    /// stderr instead.
+    pub fn stop_grace(&self) -> Duration {
+        self.stop_grace
+    }
+
+    /// Sets [`seconds_without_events`](Self::seconds_without_events): a
+    /// `Duration`, or `None` for never.
+    pub fn with_seconds_without_events(mut self, threshold: impl Into<Option<Duration>>) -> Self {
+        self.seconds_without_events = threshold.into();
         self
     }
 
-    /// Sets [`last_heartbeat_threshold`](Self::last_heartbeat_threshold).
-    pub fn last_heartbeat_threshold(mut self, seconds: u64) -> Self {
-        self.last_heartbeat_threshold = seconds;
+    /// Sets [`last_heartbeat_threshold`](Self::last_heartbeat_threshold): a
+    /// `Duration`, or `None` for never.
+    pub fn with_last_heartbeat_threshold(mut self, threshold: impl Into<Option<Duration>>) -> Self {
+        self.last_heartbeat_threshold = threshold.into();
         self
     }
 
-    /// Sets the clock.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+    /// Sets the [clock](Self::clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
@@ -210,31 +246,31 @@ impl TriggerOptions {
     /// Sets the stop flag: raising it stops the trigger as SIGTERM does.
     ///
     /// ```
-    /// use sekoia_automation::StopSignal;
-    /// use sekoia_automation::TriggerOptions;
+    /// use sekoia_automation::trigger::StopSignal;
+    /// use sekoia_automation::trigger::TriggerOptions;
     /// use std::sync::Arc;
     ///
     /// let stop = Arc::new(StopSignal::new());
-    /// let options = TriggerOptions::default().stop_signal(Arc::clone(&stop));
+    /// let options = TriggerOptions::default().with_stop_signal(Arc::clone(&stop));
     /// // From another thread: stop.stop();
-    /// assert!(options.stop.is_some());
+    /// assert!(options.stop_signal().is_some());
     /// ```
-    pub fn stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
+    pub fn with_stop_signal(mut self, stop: Arc<StopSignal>) -> Self {
         self.stop = Some(stop);
         self
     }
 
-    /// Sets the [stop grace](Trigger#stopping): the process ends at most
+    /// Sets the [stop grace](Self::stop_grace): the process ends at most
     /// this long after a stop request, whatever the trigger's code does.
     ///
     /// ```
-    /// use sekoia_automation::TriggerOptions;
+    /// use sekoia_automation::trigger::TriggerOptions;
     /// use std::time::Duration;
     ///
-    /// let options = TriggerOptions::default().stop_grace(Duration::from_secs(10));
-    /// assert_eq!(options.stop_grace, Duration::from_secs(10));
+    /// let options = TriggerOptions::default().with_stop_grace(Duration::from_secs(10));
+    /// assert_eq!(options.stop_grace(), Duration::from_secs(10));
     /// ```
-    pub fn stop_grace(mut self, grace: Duration) -> Self {
+    pub fn with_stop_grace(mut self, grace: Duration) -> Self {
         self.stop_grace = grace;
         self
     }
@@ -259,7 +295,8 @@ pub enum FailureKind {
 /// else to a failure; [`TriggerError::configuration`] marks one explicitly.
 ///
 /// ```
-/// use sekoia_automation::{FailureKind, TriggerError};
+/// use sekoia_automation::TriggerError;
+/// use sekoia_automation::trigger::FailureKind;
 ///
 /// fn parse(text: &str) -> Result<u32, TriggerError> {
 ///     Ok(text.parse::<u32>()?)
@@ -342,7 +379,8 @@ impl TriggerError {
     /// The underlying error, if it is an `E`.
     ///
     /// ```
-    /// use sekoia_automation::{SendEventError, TriggerError};
+    /// use sekoia_automation::TriggerError;
+    /// use sekoia_automation::trigger::SendEventError;
     /// let error = TriggerError::from(std::io::Error::other("disk full"));
     /// assert!(error.downcast_ref::<std::io::Error>().is_some());
     /// assert!(error.downcast_ref::<SendEventError>().is_none());
@@ -462,11 +500,29 @@ impl fmt::Debug for TriggerError {
 }
 
 /// Why an event was not sent (or its directory not removed).
+///
+/// ```
+/// use sekoia_automation::trigger::SendEventError;
+///
+/// fn report(error: &SendEventError) {
+///     match error {
+///         SendEventError::Stopped { .. } => {} // `?` ends `run`, as the stop asks
+///         SendEventError::Http { cause, .. } => eprintln!("the platform: {cause}"),
+///         // Non-exhaustive: a new variant is not a breaking change.
+///         other => eprintln!("{other}"),
+///     }
+///     if let Some(io) = error.io_error() {
+///         eprintln!("system error: {:?}", io.kind());
+///     }
+/// }
+/// # let _ = report;
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SendEventError {
     /// The event does not serialize to JSON.
     #[error("the event `{name}` cannot be serialized to JSON: {cause}")]
+    #[non_exhaustive]
     Serialize {
         /// The event name.
         name: String,
@@ -479,6 +535,7 @@ pub enum SendEventError {
         directory.display(),
         data_directory.display()
     )]
+    #[non_exhaustive]
     InvalidDirectory {
         /// The event name.
         name: String,
@@ -490,6 +547,7 @@ pub enum SendEventError {
     /// The directory to attach leaves the data directory (absolute, `..`,
     /// symlink): refused, nothing sent.
     #[error("cannot attach a directory to the event `{name}`: {cause}")]
+    #[non_exhaustive]
     Refused {
         /// The event name.
         name: String,
@@ -499,6 +557,7 @@ pub enum SendEventError {
     /// The platform refused the event (4xx), or could not be reached or kept
     /// failing (network errors, 5xx) through every attempt.
     #[error("the event `{name}` was not sent: {cause}")]
+    #[non_exhaustive]
     Http {
         /// The event name.
         name: String,
@@ -510,6 +569,7 @@ pub enum SendEventError {
     #[error(
         "the event `{name}` was not sent: the trigger is stopping (return from `run`; the runtime ends the process within the stop grace)"
     )]
+    #[non_exhaustive]
     Stopped {
         /// The event name.
         name: String,
@@ -518,6 +578,7 @@ pub enum SendEventError {
     #[error(
         "the event `{name}` would remove the whole data directory once sent: attach a sub-directory (e.g. the parent of a file written with `ctx.write`), or do not ask for its removal"
     )]
+    #[non_exhaustive]
     RemoveDataDirectory {
         /// The event name.
         name: String,
@@ -527,6 +588,7 @@ pub enum SendEventError {
         "the event `{name}` was sent but its directory `{}` could not be removed: {cause}",
         directory.display()
     )]
+    #[non_exhaustive]
     RemoveDirectory {
         /// The event name.
         name: String,
@@ -558,13 +620,13 @@ impl SendEventError {
     /// when the event never left.
     ///
     /// ```
-    /// use sekoia_automation::SendEventError;
-    /// let error = SendEventError::InvalidDirectory {
-    ///     name: "alert".into(),
-    ///     directory: "missing".into(),
-    ///     data_directory: "/symphony_data".into(),
-    /// };
-    /// assert_eq!(error.status(), None);
+    /// use sekoia_automation::trigger::SendEventError;
+    ///
+    /// /// The platform's trouble, not the trigger's: not counted.
+    /// fn platform_trouble(error: &SendEventError) -> bool {
+    ///     error.status().is_some_and(|status| status >= 500)
+    /// }
+    /// # let _ = platform_trouble;
     /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -576,4 +638,4 @@ impl SendEventError {
 
 /// How long the run loop waits for a stop after a critical log before it
 /// runs the trigger again ([protocol §4](crate::protocol#4-triggers)).
-pub const CRITICAL_WAIT: Duration = Duration::from_secs(120);
+pub(crate) const CRITICAL_WAIT: Duration = Duration::from_secs(120);

@@ -1,6 +1,6 @@
 //! The stop grace: once a stop is requested (SIGTERM, SIGINT, `ctx.stop()`),
 //! a trigger process ends within [`DEFAULT_STOP_GRACE`] (or the trigger's
-//! [`TriggerOptions::stop_grace`](crate::TriggerOptions::stop_grace)),
+//! [`TriggerOptions::stop_grace`](crate::trigger::TriggerOptions::stop_grace)),
 //! whatever the trigger's code does.
 //!
 //! The Python SDK sets a flag on SIGTERM and lets the trigger's loop look at

@@ -17,7 +17,7 @@ use crate::wire::timestamp::Timestamp;
 /// A stop flag with interruptible waits.
 ///
 /// ```
-/// use sekoia_automation::StopSignal;
+/// use sekoia_automation::trigger::StopSignal;
 /// use std::sync::Arc;
 /// use std::time::{Duration, Instant};
 ///
@@ -57,7 +57,7 @@ impl StopSignal {
     /// When the flag was first raised, `None` while it is not.
     ///
     /// ```
-    /// use sekoia_automation::StopSignal;
+    /// use sekoia_automation::trigger::StopSignal;
     /// let stop = StopSignal::new();
     /// assert!(stop.stopped_at().is_none());
     /// stop.stop();
@@ -253,7 +253,7 @@ mod examples {
 
     #[test]
     fn sleep_until_example() {
-        use crate::StopSignal;
+        use crate::trigger::StopSignal;
         use crate::trigger::clock::{Clock, ManualClock, add};
         use std::sync::Arc;
         use std::time::Duration;

@@ -37,12 +37,14 @@ pub enum ApiAuthentication {
     /// configuration has a non-empty `api_key`, nothing otherwise.
     Default,
     /// `Basic base64(username:password)` (Latin-1) in `Authorization` or `header`.
+    #[non_exhaustive]
     Basic {
         /// The header, when not `Authorization`.
         header: Option<&'static str>,
     },
     /// The `api_key` as is, in a header and/or a query parameter (the
     /// reference's `"apiKey"`).
+    #[non_exhaustive]
     ApiKey {
         /// The header that carries it.
         header: Option<&'static str>,
@@ -50,6 +52,7 @@ pub enum ApiAuthentication {
         query: Option<&'static str>,
     },
     /// `Bearer <api_key>` in `Authorization` or `header`.
+    #[non_exhaustive]
     Bearer {
         /// The header, when not `Authorization`.
         header: Option<&'static str>,
@@ -57,6 +60,36 @@ pub enum ApiAuthentication {
     /// No credentials: a `get_headers` override that sets only `Accept`
     /// (the key then goes where a [`get_url`](Api::get_url) hook puts it).
     None,
+}
+
+impl ApiAuthentication {
+    /// `Basic base64(username:password)` in `header`, `None` for
+    /// `Authorization` (the reference's `"basic"` and `auth_header`).
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::ApiAuthentication;
+    /// assert_eq!(ApiAuthentication::basic(None), ApiAuthentication::basic(None));
+    /// ```
+    pub const fn basic(header: Option<&'static str>) -> Self {
+        ApiAuthentication::Basic { header }
+    }
+
+    /// The `api_key` as is in `header` and/or the query parameter `query`
+    /// (the reference's `"apiKey"`, `auth_header` and `auth_query_param`).
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::{Api, ApiAuthentication};
+    /// const LOOKUP: Api<serde_json::Value> = Api::get("lookup").authentication(ApiAuthentication::api_key(None, Some("key")));
+    /// # let _ = LOOKUP;
+    /// ```
+    pub const fn api_key(header: Option<&'static str>, query: Option<&'static str>) -> Self {
+        ApiAuthentication::ApiKey { header, query }
+    }
+
+    /// `Bearer <api_key>` in `header`, `None` for `Authorization`.
+    pub const fn bearer(header: Option<&'static str>) -> Self {
+        ApiAuthentication::Bearer { header }
+    }
 }
 
 /// A declarative HTTP action, as the Python SDK's `GenericAPIAction`: a
@@ -110,7 +143,8 @@ pub enum ApiAuthentication {
 ///
 /// ```
 /// use sekoia_automation::vendor::Api;
-/// use sekoia_automation::{Documented, Module};
+/// use sekoia_automation::Module;
+/// use sekoia_automation::config::Documented;
 ///
 /// let module = Module::<Documented>::new()
 ///     .register("get-host", Api::get("host/{ip}").query(&["history", "minify"]))
@@ -146,7 +180,7 @@ pub enum ApiAuthentication {
 ///     .description("What the vendor knows of an IP address")
 ///     .arguments::<HostArguments>()
 ///     .results::<Host>()
-///     .authentication(ApiAuthentication::ApiKey { header: None, query: Some("key") });
+///     .authentication(ApiAuthentication::api_key(None, Some("key")));
 /// let module = Module::<Config>::new().register("get_host", get_host);
 /// # let _ = module;
 /// ```
@@ -155,7 +189,8 @@ pub enum ApiAuthentication {
 ///
 /// ```compile_fail
 /// use sekoia_automation::vendor::Api;
-/// use sekoia_automation::{Documented, Module};
+/// use sekoia_automation::Module;
+/// use sekoia_automation::config::Documented;
 ///
 /// const GET_HOST: Api<serde_json::Value> = Api::get("host/{ip}");
 /// let module = Module::<Documented>::new().register("get-host", GET_HOST);
@@ -301,7 +336,8 @@ impl<C> Api<C> {
     ///
     /// ```
     /// use sekoia_automation::vendor::{Api, ApiRequest};
-    /// use sekoia_automation::{Documented, Module};
+    /// use sekoia_automation::Module;
+    /// use sekoia_automation::config::Documented;
     ///
     /// fn hostnames(request: &mut ApiRequest<'_>) -> Result<(), String> {
     ///     let names = request.take_argument("hostnames").ok_or("no `hostnames`")?;
@@ -327,7 +363,8 @@ impl<C> Api<C> {
     ///
     /// ```
     /// use sekoia_automation::vendor::{Api, Json};
-    /// use sekoia_automation::{Documented, Module};
+    /// use sekoia_automation::Module;
+    /// use sekoia_automation::config::Documented;
     ///
     /// fn items(results: Json) -> Result<Json, String> {
     ///     results.get("items").cloned().ok_or_else(|| "no `items` in the answer".to_string())
@@ -369,7 +406,8 @@ impl<C> Api<C> {
     ///
     /// ```
     /// use sekoia_automation::vendor::Api;
-    /// use sekoia_automation::{Documented, Identity, Module};
+    /// use sekoia_automation::Module;
+    /// use sekoia_automation::config::{Documented, Identity};
     ///
     /// const GET_HOST: Identity = Identity::new()
     ///     .uuid("0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52")
@@ -826,11 +864,20 @@ impl<C: Serialize> Api<C> {
     /// [`stringify_big_integers`](Self::stringify_big_integers) and
     /// [`map_results`](Self::map_results).
     ///
+    /// # Errors
+    ///
+    /// [`ApiFailure`], with the message the reference's action would give:
+    /// a status it does not retry, retries exhausted, an answer that is not
+    /// JSON, an unreadable `<name>_path` file.
+    ///
+    /// Blocks for the request, its retries and their waits.
+    ///
     /// Shodan's `GetShodanHostSearch`, whose `run` asks page after page:
     ///
     /// ```
     /// use sekoia_automation::vendor::{Api, ApiRequest, Json};
-    /// use sekoia_automation::{Action, ActionContext, ActionError, Documented, Outcome};
+    /// use sekoia_automation::{Action, ActionContext, ActionError, Outcome};
+    /// use sekoia_automation::config::Documented;
     ///
     /// const SEARCH: Api<Documented> = Api::get("shodan/host/search").query(&["query", "page"]);
     ///

@@ -91,6 +91,41 @@ impl Method {
     }
 }
 
+/// Parses a method name in any case, as [`Method::parse`].
+///
+/// ```
+/// use sekoia_automation::vendor::Method;
+/// let method: Method = "patch".parse()?;
+/// assert_eq!(method, Method::Patch);
+/// assert!("BREW".parse::<Method>().is_err());
+/// # Ok::<(), sekoia_automation::vendor::UnknownMethod>(())
+/// ```
+impl std::str::FromStr for Method {
+    type Err = UnknownMethod;
+
+    fn from_str(name: &str) -> Result<Method, UnknownMethod> {
+        Method::parse(name).ok_or_else(|| UnknownMethod {
+            name: name.chars().take(40).collect(),
+        })
+    }
+}
+
+/// A name that is not one of the [`Method`]s the client sends.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{name}` is not an HTTP method the client sends: use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS"
+)]
+pub struct UnknownMethod {
+    name: String,
+}
+
+impl UnknownMethod {
+    /// The name given (its first 40 characters).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -172,6 +207,23 @@ impl fmt::Debug for VendorClient {
 }
 
 /// Builds a [`VendorClient`]; see [`VendorClient::builder`].
+///
+/// ```no_run
+/// use sekoia_automation::Secret;
+/// use sekoia_automation::vendor::{Auth, RateLimit, RetryPolicy, VendorClient};
+/// use std::time::Duration;
+///
+/// let client = VendorClient::builder()
+///     .base_url("https://api.example.com/v2")
+///     .auth(Auth::bearer(Secret::new("token".to_string())))
+///     .header("X-Tenant", "acme")
+///     .rate_limit(RateLimit::per_second(10))
+///     .retry(RetryPolicy::default())
+///     .deadline(Duration::from_secs(120))
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), sekoia_automation::vendor::VendorError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct VendorClientBuilder {
     base_url: Option<String>,
@@ -248,10 +300,10 @@ impl VendorClientBuilder {
     /// missing or unreadable manifest gives `None-None`, as Python would).
     ///
     /// ```no_run
-    /// use sekoia_automation::Settings;
+    /// use sekoia_automation::config::Settings;
     /// use sekoia_automation::vendor::VendorClient;
     /// let client = VendorClient::builder()
-    ///     .user_agent_from_manifest(Settings::from_env().manifest_path)
+    ///     .user_agent_from_manifest(Settings::from_env().manifest_path())
     ///     .build()?;
     /// # Ok::<(), sekoia_automation::vendor::VendorError>(())
     /// ```
@@ -409,6 +461,13 @@ impl VendorClientBuilder {
     /// Builds the client. Fails when the base URL is not an http(s) URL, a
     /// header cannot be sent or the certificate authorities given cannot be
     /// used.
+    ///
+    /// # Errors
+    ///
+    /// [`VendorError::InvalidUrl`] for a base URL that is not http(s),
+    /// [`VendorError::InvalidHeader`] for a header that cannot be sent,
+    /// [`VendorError::InvalidCertificates`] for certificate authorities
+    /// that cannot be used.
     pub fn build(self) -> Result<VendorClient, VendorError> {
         let base_origin = match &self.base_url {
             Some(base) => {
@@ -496,6 +555,20 @@ fn check_header(name: &str, value: &str) -> Result<(), VendorError> {
 ///
 /// Its `Debug` shows no credential: the URL is scrubbed, credential headers
 /// and query parameters show `[REDACTED]`, the body only its length.
+///
+/// ```no_run
+/// use sekoia_automation::vendor::VendorClient;
+///
+/// let client = VendorClient::builder().base_url("https://api.example.com/v2").build()?;
+/// let created: serde_json::Value = client
+///     .post("alerts")
+///     .query("notify", "false")
+///     .header("X-Request-Id", "42")
+///     .json(&serde_json::json!({"title": "Suspicious login"}))
+///     .send_json()?;
+/// # let _ = created;
+/// # Ok::<(), sekoia_automation::vendor::VendorError>(())
+/// ```
 #[derive(Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct VendorRequest {
@@ -565,6 +638,21 @@ impl fmt::Debug for VendorRequest {
 ///
 /// Its `Debug` shows the URL and headers with the client's secrets
 /// scrubbed and the body's length only (an answer may echo a credential).
+///
+/// ```no_run
+/// use sekoia_automation::vendor::VendorClient;
+///
+/// let client = VendorClient::builder().base_url("https://api.example.com/v2").build()?;
+/// let answer = client.get("alerts/7").allow_error_status().send()?;
+/// if answer.status() == 404 {
+///     println!("no alert 7");
+/// } else {
+///     let remaining = answer.header("x-ratelimit-remaining");
+///     let alert = answer.exact_json()?; // integers of any size exact
+///     println!("{} ({remaining:?} requests left)", alert["title"]);
+/// }
+/// # Ok::<(), sekoia_automation::vendor::VendorError>(())
+/// ```
 #[derive(Clone)]
 pub struct VendorResponse {
     client: VendorClient,
@@ -892,16 +980,45 @@ impl VendorRequest {
     }
 
     /// Sends the request, retrying as the client's policy says.
+    ///
+    /// Blocks until the answer, the retries (their backoff and `Retry-After`
+    /// waits) and the rate limits' waits included; a stop signal given to
+    /// the client ends the waits at once.
+    ///
+    /// # Errors
+    ///
+    /// [`VendorError::Status`] for an error status (after the retries the
+    /// policy allows), [`VendorError::Transport`] when no answer came,
+    /// [`VendorError::DeadlineExceeded`] past the client's deadline,
+    /// [`VendorError::Interrupted`] when the stop signal ended a wait,
+    /// [`VendorError::Redirect`] for a redirect not followed,
+    /// [`VendorError::Token`] when an OAuth2 token could not be had,
+    /// [`VendorError::Body`] for a body that cannot be serialized,
+    /// [`VendorError::InvalidUrl`] for a URL that cannot be sent.
     pub fn send(self) -> Result<VendorResponse, VendorError> {
         self.client.clone().execute(&self)
     }
 
     /// Sends the request and parses the answer as `T` (an empty body as `null`).
+    ///
+    /// Blocks as [`send`](Self::send).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`send`](Self::send), and [`VendorError::InvalidJson`] for
+    /// an answer that is not a `T`.
     pub fn send_json<T: DeserializeOwned>(self) -> Result<T, VendorError> {
         self.send()?.json()
     }
 
     /// Sends the request and parses the answer as [`Json`], numbers exact.
+    ///
+    /// Blocks as [`send`](Self::send).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`send`](Self::send), and [`VendorError::InvalidJson`] for
+    /// an answer that is not JSON.
     pub fn send_exact_json(self) -> Result<Json, VendorError> {
         self.send()?.exact_json()
     }
@@ -1519,6 +1636,11 @@ impl VendorResponse {
     }
 
     /// The body parsed as `T`; an empty body parses as `null` (so as `()` or `Option`).
+    ///
+    /// # Errors
+    ///
+    /// [`VendorError::InvalidJson`] (with the start of the body) when the
+    /// body is not a `T`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, VendorError> {
         let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
             b"null"
@@ -1529,6 +1651,11 @@ impl VendorResponse {
     }
 
     /// The body parsed as [`Json`], integers of any size exact.
+    ///
+    /// # Errors
+    ///
+    /// [`VendorError::InvalidJson`] (with the start of the body) when the
+    /// body is not JSON.
     pub fn exact_json(&self) -> Result<Json, VendorError> {
         Json::parse(&self.body).map_err(|error| self.json_error(error.to_string()))
     }

@@ -27,6 +27,7 @@ use super::client::Method;
 pub enum VendorError {
     /// The vendor answered an error status (4xx, or 5xx after the last attempt).
     #[error("{method} {url} answered HTTP {status} after {attempts} attempt(s){}", excerpt.as_deref().map(|text| format!(": {text}")).unwrap_or_default())]
+    #[non_exhaustive]
     Status {
         /// The method.
         method: Method,
@@ -46,6 +47,7 @@ pub enum VendorError {
     #[error(
         "{method} {url} failed after {attempts} attempt(s): {cause}. Check that the vendor's API is reachable from the module"
     )]
+    #[non_exhaustive]
     Transport {
         /// The method.
         method: Method,
@@ -61,6 +63,7 @@ pub enum VendorError {
         "{method} {url} did not succeed within its deadline of {deadline:?} ({attempts} attempt(s)){}. Raise the client's deadline or lower its retries",
         last.as_deref().map(|last| format!("; last failure: {last}")).unwrap_or_default()
     )]
+    #[non_exhaustive]
     DeadlineExceeded {
         /// The method.
         method: Method,
@@ -77,6 +80,7 @@ pub enum VendorError {
     #[error(
         "{method} {url} was abandoned after {attempts} attempt(s) because the module is stopping"
     )]
+    #[non_exhaustive]
     Interrupted {
         /// The method.
         method: Method,
@@ -90,6 +94,7 @@ pub enum VendorError {
     #[error(
         "{method} {url} answered HTTP {status} with `Location: {location}`, which was not followed: {detail}"
     )]
+    #[non_exhaustive]
     Redirect {
         /// The method of the request redirected.
         method: Method,
@@ -106,6 +111,7 @@ pub enum VendorError {
     #[error(
         "the URL `{url}` cannot be used: {detail}. Give an absolute http(s) URL, or a path with a base URL set on the client"
     )]
+    #[non_exhaustive]
     InvalidUrl {
         /// The URL, secrets scrubbed.
         url: String,
@@ -118,12 +124,14 @@ pub enum VendorError {
     #[error(
         "the certificate authorities given to the vendor client cannot be used: {detail}. Give one or more PEM certificates (`-----BEGIN CERTIFICATE-----`)"
     )]
+    #[non_exhaustive]
     InvalidCertificates {
         /// What is wrong.
         detail: String,
     },
     /// A header name or value cannot be sent.
     #[error("the header `{name}` cannot be sent: {detail}")]
+    #[non_exhaustive]
     InvalidHeader {
         /// The header's name.
         name: String,
@@ -132,6 +140,7 @@ pub enum VendorError {
     },
     /// The answer is not the JSON that was expected.
     #[error("{method} {url} answered a body that is not the expected JSON: {detail}{}", excerpt.as_deref().map(|text| format!(" (body starts with: {text})")).unwrap_or_default())]
+    #[non_exhaustive]
     InvalidJson {
         /// The method.
         method: Method,
@@ -144,6 +153,7 @@ pub enum VendorError {
     },
     /// The request body could not be serialized.
     #[error("cannot serialize the JSON body of the request to {url}: {cause}")]
+    #[non_exhaustive]
     Body {
         /// The URL, secrets scrubbed.
         url: String,
@@ -154,6 +164,7 @@ pub enum VendorError {
     #[error(
         "cannot get an OAuth2 access token from {token_url}: {detail}. Check the client id, secret and scope"
     )]
+    #[non_exhaustive]
     Token {
         /// The token endpoint.
         token_url: String,
@@ -164,6 +175,7 @@ pub enum VendorError {
     #[error(
         "pagination of {url} stopped after {pages} pages, its limit: raise it with `max_pages` if the vendor really has more"
     )]
+    #[non_exhaustive]
     TooManyPages {
         /// The first page's URL, secrets scrubbed.
         url: String,
@@ -238,6 +250,19 @@ impl fmt::Debug for AnswerBody {
 /// A transport failure (no HTTP answer), kept opaque: its message (the
 /// client's secrets scrubbed) and its [`kind`](TransportError::kind) say
 /// what happened.
+///
+/// ```
+/// use sekoia_automation::vendor::{TransportKind, VendorError};
+///
+/// fn explain(error: &VendorError) -> Option<&'static str> {
+///     match error {
+///         VendorError::Transport { cause, .. } if cause.kind() == TransportKind::Connect => Some("nothing was sent"),
+///         VendorError::Transport { .. } => Some("the vendor may have the request"),
+///         _ => None,
+///     }
+/// }
+/// # let _ = explain;
+/// ```
 pub struct TransportError {
     pub(crate) inner: Box<ureq::Error>,
     pub(crate) kind: TransportKind,

@@ -79,6 +79,7 @@ impl fmt::Display for JsonNumber {
 /// Why a text is not JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid JSON at byte {offset}: {detail}")]
+#[non_exhaustive]
 pub struct JsonError {
     /// Where the problem is.
     pub offset: usize,
@@ -90,6 +91,11 @@ static NULL: Json = Json::Null;
 
 impl Json {
     /// Parses a JSON document (UTF-8, surrounding whitespace allowed).
+    ///
+    /// # Errors
+    ///
+    /// [`JsonError`], with the byte offset of the problem, for what is not
+    /// one JSON document.
     pub fn parse(bytes: &[u8]) -> Result<Json, JsonError> {
         let mut parser = Parser {
             bytes,
@@ -261,10 +267,8 @@ impl Json {
         }
     }
 
-    /// Converts to a [`serde_json::Value`]: integers beyond 64 bits become
-    /// the nearest float there (a `Value` cannot hold them), so keep the
-    /// `Json` for what goes on the wire.
-    pub fn to_value(&self) -> serde_json::Value {
+    /// The [`serde_json::Value`] of `From<&Json>`.
+    pub(crate) fn to_value(&self) -> serde_json::Value {
         use serde_json::Value;
         match self {
             Json::Null => Value::Null,
@@ -305,9 +309,8 @@ impl Json {
         }
     }
 
-    /// Converts a [`serde_json::Value`] (whose numbers are already i64, u64
-    /// or f64).
-    pub fn from_value(value: &serde_json::Value) -> Json {
+    /// The `Json` of `From<&serde_json::Value>`.
+    pub(crate) fn from_value(value: &serde_json::Value) -> Json {
         match value {
             serde_json::Value::Null => Json::Null,
             serde_json::Value::Bool(flag) => Json::Bool(*flag),
@@ -331,6 +334,51 @@ impl Json {
                     .collect(),
             ),
         }
+    }
+}
+
+/// Converts a [`serde_json::Value`] (whose numbers are already i64, u64 or
+/// f64: they are kept as they are).
+///
+/// ```
+/// use sekoia_automation::vendor::Json;
+/// let json = Json::from(&serde_json::json!({"id": 7, "tags": ["a"]}));
+/// assert_eq!(json["id"].to_string(), "7");
+/// ```
+impl From<&serde_json::Value> for Json {
+    fn from(value: &serde_json::Value) -> Json {
+        Json::from_value(value)
+    }
+}
+
+/// Converts a [`serde_json::Value`], as `From<&serde_json::Value>`.
+impl From<serde_json::Value> for Json {
+    fn from(value: serde_json::Value) -> Json {
+        Json::from_value(&value)
+    }
+}
+
+/// Converts to a [`serde_json::Value`]: integers beyond 64 bits become the
+/// nearest float there (a `Value` cannot hold them), so keep the `Json`
+/// for what goes on the wire.
+///
+/// ```
+/// use sekoia_automation::vendor::Json;
+/// let json = Json::parse(br#"{"big": 123456789012345678901234567890, "n": 1}"#).unwrap();
+/// let value = serde_json::Value::from(&json);
+/// assert_eq!(value["n"], 1);
+/// assert!(value["big"].is_f64());
+/// ```
+impl From<&Json> for serde_json::Value {
+    fn from(json: &Json) -> serde_json::Value {
+        json.to_value()
+    }
+}
+
+/// Converts to a [`serde_json::Value`], as `From<&Json>`.
+impl From<Json> for serde_json::Value {
+    fn from(json: Json) -> serde_json::Value {
+        json.to_value()
     }
 }
 

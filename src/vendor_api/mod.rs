@@ -14,7 +14,7 @@
 //!   statuses and dropped connections for idempotent ones, waits 0, 2, 4,
 //!   8, 16 s, `Retry-After` ([`parse_retry_after`]) honoured on 413/429/503,
 //!   capped and never shorter than the backoff; every wait is woken by the module's
-//!   [`StopSignal`](crate::StopSignal);
+//!   [`StopSignal`](crate::trigger::StopSignal);
 //! - [`Auth`]: bearer, basic, API key in a header or the query, OAuth2
 //!   client credentials ([`OAuth2ClientCredentials`]) refreshed *before*
 //!   expiry; credentials sent only to their origin (scheme, host, port),
@@ -43,7 +43,8 @@ pub use api_action::{Api, ApiAuthentication, ApiFailure, ApiRequest};
 pub use auth::{Auth, OAuth2ClientCredentials};
 pub use client::{
     DEFAULT_DEADLINE, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Method,
-    VendorClient, VendorClientBuilder, VendorRequest, VendorResponse, connector_user_agent,
+    UnknownMethod, VendorClient, VendorClientBuilder, VendorRequest, VendorResponse,
+    connector_user_agent,
 };
 pub use error::{AnswerBody, TransportError, TransportKind, VendorError};
 pub use json::{Json, JsonError, JsonNumber};

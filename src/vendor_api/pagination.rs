@@ -23,6 +23,7 @@ pub enum Pagination {
     /// JSON pointer of the answer; the listing ends when it is missing,
     /// `null` or empty. A next page on another origin than the first is
     /// fetched without the credentials.
+    #[non_exhaustive]
     NextLink {
         /// The JSON pointer (`/links/next`).
         pointer: String,
@@ -31,6 +32,7 @@ pub enum Pagination {
     LinkHeader,
     /// A cursor at a JSON pointer of the answer, sent back as a query
     /// parameter; the listing ends when it is missing, `null` or empty.
+    #[non_exhaustive]
     Cursor {
         /// The JSON pointer (`/meta/next_cursor`).
         pointer: String,

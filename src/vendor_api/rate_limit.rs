@@ -25,9 +25,44 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// At most `limit` requests per `period` (a limit of 0 means no limit).
+    /// At most `limit` requests per `period`. A `limit` of 0 or a zero
+    /// `period` limits nothing: it is [`unlimited`](Self::unlimited) (as
+    /// `requests_ratelimiter` ignores a rate of 0), so a limit read from a
+    /// configuration where 0 means "none" needs no special case.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::RateLimit;
+    /// use std::time::Duration;
+    ///
+    /// assert!(RateLimit::new(0, Duration::from_secs(60)).is_unlimited());
+    /// assert!(!RateLimit::new(10, Duration::from_secs(60)).is_unlimited());
+    /// ```
     pub fn new(limit: u32, period: Duration) -> Self {
         RateLimit { limit, period }
+    }
+
+    /// No limit: a client given only this one sends requests as they come.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::{RateLimit, VendorClient};
+    ///
+    /// let client = VendorClient::builder()
+    ///     .base_url("https://api.example.com")
+    ///     .rate_limit(RateLimit::unlimited())
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), sekoia_automation::vendor::VendorError>(())
+    /// ```
+    pub fn unlimited() -> Self {
+        RateLimit {
+            limit: 0,
+            period: Duration::ZERO,
+        }
+    }
+
+    /// Whether this limits nothing (a limit of 0 or a zero period).
+    pub fn is_unlimited(&self) -> bool {
+        self.limit == 0 || self.period.is_zero()
     }
 
     /// At most `limit` requests per second.
@@ -67,7 +102,7 @@ pub(crate) struct RateLimiter {
 
 impl RateLimiter {
     pub(crate) fn new(mut limits: Vec<RateLimit>) -> Self {
-        limits.retain(|limit| limit.limit > 0 && !limit.period.is_zero());
+        limits.retain(|limit| !limit.is_unlimited());
         limits.sort_by_key(|limit| limit.period);
         RateLimiter {
             limits,
@@ -179,5 +214,14 @@ mod tests {
         let limiter = RateLimiter::new(vec![RateLimit::per_second(0)]);
         assert!(limiter.limits.is_empty());
         assert!(limiter.try_acquire("h", Instant::now()).is_zero());
+    }
+
+    #[test]
+    fn an_unlimited_limit_never_waits_beside_a_real_one() {
+        let limiter = RateLimiter::new(vec![RateLimit::unlimited(), RateLimit::per_minute(1)]);
+        assert_eq!(limiter.limits, [RateLimit::per_minute(1)]);
+        let now = Instant::now();
+        assert!(limiter.try_acquire("h", now).is_zero());
+        assert_eq!(limiter.try_acquire("h", now), Duration::from_secs(60));
     }
 }

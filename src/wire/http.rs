@@ -38,11 +38,26 @@ const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 pub use crate::vendor::Method;
 
 /// Why a request to the platform failed. Never contains the token.
+///
+/// ```
+/// use sekoia_automation::trigger::HttpError;
+///
+/// fn retry_later(error: &HttpError) -> bool {
+///     match error {
+///         HttpError::Status { status, .. } => *status >= 500,
+///         // The cause, a `HttpTransportError`, says which system error it was.
+///         HttpError::Transport { cause, .. } => cause.io_error().is_some(),
+///         _ => false,
+///     }
+/// }
+/// # let _ = retry_later;
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpError {
     /// The platform answered an error status (4xx at once, 5xx after the last attempt).
     #[error("{method} {url} answered HTTP {status} after {attempts} attempt(s){}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    #[non_exhaustive]
     Status {
         /// The method.
         method: Method,
@@ -59,6 +74,7 @@ pub enum HttpError {
     /// (a POST redirected and answered 200 elsewhere did not reach the
     /// platform), so the request was not delivered; not retried.
     #[error("{method} {url} answered HTTP {status}, a redirect{}: redirects are not followed, so the request was not delivered. Check the configured URL: it must name the endpoint itself (for the platform: `url_callback`, `url_logs`, `url_secrets`; for S3: `aws_s3_endpoint_url` and `aws_default_region`)", location.as_deref().map(|l| format!(" to `{l}`")).unwrap_or_else(|| " without a `Location`".to_owned()))]
+    #[non_exhaustive]
     Redirected {
         /// The method.
         method: Method,
@@ -73,6 +89,7 @@ pub enum HttpError {
     #[error(
         "{method} {url} failed after {attempts} attempt(s): {cause}. Check that the platform is reachable"
     )]
+    #[non_exhaustive]
     Transport {
         /// The method.
         method: Method,
@@ -87,6 +104,7 @@ pub enum HttpError {
     #[error(
         "{method} {url} was abandoned after {attempts} attempt(s) because the module is stopping"
     )]
+    #[non_exhaustive]
     Interrupted {
         /// The method.
         method: Method,
@@ -99,6 +117,7 @@ pub enum HttpError {
     #[error(
         "the URL `{url}` cannot be used: {detail}. Check `url_callback` (and `url_logs`, `url_secrets`, `intake_url`)"
     )]
+    #[non_exhaustive]
     InvalidUrl {
         /// The URL.
         url: String,
@@ -107,6 +126,7 @@ pub enum HttpError {
     },
     /// The answer is not the JSON that was expected.
     #[error("{method} {url} answered a body that is not the expected JSON: {cause}")]
+    #[non_exhaustive]
     InvalidResponse {
         /// The method.
         method: Method,
@@ -117,6 +137,7 @@ pub enum HttpError {
     },
     /// The request body could not be serialized.
     #[error("cannot serialize the request body for {url}: {cause}")]
+    #[non_exhaustive]
     Body {
         /// The URL.
         url: String,
@@ -480,6 +501,23 @@ fn is_retryable(error: &ureq::Error) -> bool {
 
 /// Why an attempt got no answer: connection refused or reset, the deadline
 /// passed, a name that does not resolve...
+///
+/// Public as `sekoia_automation::trigger::HttpTransportError`, the cause of
+/// [`HttpError::Transport`]:
+///
+/// ```
+/// use sekoia_automation::trigger::{HttpError, HttpTransportError};
+/// use std::io::ErrorKind;
+///
+/// fn refused(error: &HttpError) -> bool {
+///     let cause: Option<&HttpTransportError> = match error {
+///         HttpError::Transport { cause, .. } => Some(cause),
+///         _ => None,
+///     };
+///     cause.and_then(HttpTransportError::io_error).is_some_and(|io| io.kind() == ErrorKind::ConnectionRefused)
+/// }
+/// # let _ = refused;
+/// ```
 #[derive(Debug)]
 pub struct TransportError(ureq::Error);
 
@@ -526,7 +564,7 @@ pub(crate) fn excerpt(body: &[u8]) -> Option<String> {
 mod examples {
     // Compiled, not run (it would need a platform or a signal).
     #[allow(dead_code)]
-    fn platform_client_example() -> Result<(), crate::HttpError> {
+    fn platform_client_example() -> Result<(), crate::trigger::HttpError> {
         use crate::{Secret, wire::http::PlatformClient};
         use std::time::Duration;
 

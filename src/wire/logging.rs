@@ -77,6 +77,7 @@ impl fmt::Display for Level {
 
 /// One log record for the platform.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct LogRecord {
     /// When it was logged.
     pub timestamp: Timestamp,
@@ -103,7 +104,7 @@ impl LogRecord {
     /// `<date>: <level>: <message>[ - Context: <json>]`.
     ///
     /// ```
-    /// use sekoia_automation::LogRecord;
+    /// use sekoia_automation::action::LogRecord;
     /// use sekoia_automation::Level;
     /// let mut record = LogRecord::new(Level::Info, "looked up");
     /// record.context.insert("ip".into(), "1.2.3.4".into());

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// `datetime` would print it.
 ///
 /// ```
-/// use sekoia_automation::Timestamp;
+/// use sekoia_automation::connector::Timestamp;
 /// use std::time::{Duration, UNIX_EPOCH};
 ///
 /// let t = Timestamp::from(UNIX_EPOCH + Duration::from_micros(1_767_323_045_123_456));

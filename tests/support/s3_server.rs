@@ -14,7 +14,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 use sekoia_automation::Secret;
-use sekoia_automation::s3::{S3Client, S3Config};
+use sekoia_automation::unversioned::s3::{S3Client, S3Config};
 
 /// Starts moto's threaded server with IAM authentication on, makes a user
 /// allowed everything and its access key (the three actions before

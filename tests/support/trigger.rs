@@ -14,12 +14,14 @@ pub use std::sync::{Arc, Mutex};
 pub use std::thread::JoinHandle;
 pub use std::time::{Duration, Instant};
 
-pub use sekoia_automation::Clock;
-pub use sekoia_automation::StopSignal;
+pub use sekoia_automation::config::Settings;
+pub use sekoia_automation::connector::Timestamp;
 pub use sekoia_automation::testing::ManualClock;
 pub use sekoia_automation::testing::{Fault, LocalPlatform, RecordedRequest, Sandbox};
-pub use sekoia_automation::{Level, Module, Settings, Timestamp};
-pub use sekoia_automation::{SendEventError, TriggerOptions};
+pub use sekoia_automation::trigger::Clock;
+pub use sekoia_automation::trigger::StopSignal;
+pub use sekoia_automation::trigger::{SendEventError, TriggerOptions};
+pub use sekoia_automation::{Level, Module};
 pub use sekoia_automation::{Trigger, TriggerContext, TriggerError};
 pub use serde_json::{Value, json};
 

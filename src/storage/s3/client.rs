@@ -64,7 +64,7 @@ pub struct Object {
 ///
 /// ```no_run
 /// use sekoia_automation::Secret;
-/// use sekoia_automation::s3::{Condition, S3Client, S3Config};
+/// use sekoia_automation::unversioned::s3::{Condition, S3Client, S3Config};
 ///
 /// let config = S3Config::new("http://127.0.0.1:9000", "us-east-1", "bucket", "AKID", Secret::new("key".into()));
 /// let client = S3Client::new(config)?;
@@ -72,7 +72,7 @@ pub struct Object {
 /// let etag = client.put("state.json", b"{}", &Condition::IfAbsent)?;
 /// client.put("state.json", b"{\"a\":1}", &Condition::IfMatch(etag))?;
 /// assert_eq!(client.get("state.json")?.unwrap().body, b"{\"a\":1}");
-/// # Ok::<(), sekoia_automation::s3::S3Error>(())
+/// # Ok::<(), sekoia_automation::unversioned::s3::S3Error>(())
 /// ```
 #[derive(Clone)]
 pub struct S3Client {

@@ -68,7 +68,7 @@ impl FileBackend {
     /// when it is S3.
     ///
     /// ```
-    /// use sekoia_automation::s3::FileBackend;
+    /// use sekoia_automation::unversioned::s3::FileBackend;
     ///
     /// let root = std::env::temp_dir().join(format!("doc-backend-{}", std::process::id()));
     /// std::fs::create_dir_all(&root).unwrap();

@@ -19,7 +19,7 @@ impl S3Location {
     /// `/<bucket>` plus `sub_folder`, as `get_data_path` builds it.
     ///
     /// ```
-    /// use sekoia_automation::s3::S3Location;
+    /// use sekoia_automation::unversioned::s3::S3Location;
     ///
     /// let data = S3Location::new("bucket", Some("module/"));
     /// assert_eq!(data.key("./state/context.json"), "module/state/context.json");

@@ -1,4 +1,4 @@
-use sekoia_automation::{Action, ActionContext, ActionError, Identity, Module, Outcome};
+use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome, config::Identity};
 
 struct GetHost;
 

@@ -1,6 +1,6 @@
 // The well-formed counterpart of `build_fail/identity_bad_uuid.rs`: an item
 // stating the identity its Python manifest already has builds.
-use sekoia_automation::{Action, ActionContext, ActionError, Identity, Module, Outcome};
+use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome, config::Identity};
 
 struct GetHost;
 

@@ -1,7 +1,7 @@
 //! A checkpoint advances only with the acknowledgement `push_events`
 //! returns: not with the unexamined result of the push.
 
-use sekoia_automation::{CheckpointCursor, Connector, ConnectorContext};
+use sekoia_automation::{Connector, ConnectorContext, connector::CheckpointCursor};
 use sekoia_automation::TriggerError;
 
 struct Pages;
