@@ -243,6 +243,23 @@ impl Json {
         }
     }
 
+    /// The number as an `f64` (rounded for large integers), if it is one:
+    /// what Python's arithmetic on it gives (`page["total"] / 100`).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Number(number) => Some(number.as_f64()),
+            _ => None,
+        }
+    }
+
+    /// The number as an `i64`, if it is an integer that fits.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Json::Number(number) => number.as_i64(),
+            _ => None,
+        }
+    }
+
     /// The items, if it is an array.
     pub fn as_array(&self) -> Option<&[Json]> {
         match self {
