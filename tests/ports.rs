@@ -16,15 +16,35 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
 
+use sekoia_automation::Timestamp;
 use sekoia_automation::testing::{FakeVendor, LocalPlatform, RecordedRequest, Reply, Sandbox};
 use serde_json::{Value, json};
 
 /// Runs a module of the library as the platform's container runs it
 /// (`python main.py COMMAND`), its data directory moved from
-/// `/symphony_data` to the sandbox's.
+/// `/symphony_data` to the sandbox's. `structlog`, which only writes to
+/// stderr (Tehtris), is a no-op when the SDK's environment lacks it; the
+/// `pydantic.v1` models of modules written for an older SDK (Tehtris,
+/// Delinea) get the names of pydantic 2 that the SDK 1.27 calls.
 const PYTHON_MAIN: &str = r#"
-import os, runpy, sys
+import os, runpy, sys, types
+import pydantic.v1
+pydantic.v1.BaseModel.model_validate = classmethod(lambda cls, value: cls.parse_obj(value))
+pydantic.v1.BaseModel.model_dump = lambda self, **kwargs: self.dict(**kwargs)
+pydantic.v1.BaseModel.model_dump_json = lambda self, **kwargs: self.json(**kwargs)
+try:
+    import structlog
+except ImportError:
+    class Anything:
+        def __getattr__(self, name): return Anything()
+        def __call__(self, *args, **kwargs): return Anything()
+    shim = types.ModuleType("structlog")
+    shim.__getattr__ = lambda name: Anything()
+    sys.modules["structlog"] = shim
 import sekoia_automation.constants as constants
 constants.DATA_STORAGE = os.environ["PORT_DATA"]
 module = sys.argv[1]
@@ -79,6 +99,8 @@ struct Run<'a> {
     module_configuration: Value,
     arguments: Option<Value>,
     connector_configuration: Option<Value>,
+    /// The `context.json` the data directory starts with.
+    context: Option<Value>,
 }
 
 impl Side<'_> {
@@ -86,6 +108,10 @@ impl Side<'_> {
     /// the caller as long as the process runs).
     fn start(&self, platform: &LocalPlatform, run: &Run<'_>) -> (Child, Sandbox) {
         let sandbox = Sandbox::new(platform).unwrap();
+        if let Some(context) = &run.context {
+            let file = sandbox.data_directory().join("context.json");
+            std::fs::write(file, context.to_string()).unwrap();
+        }
         let mut values = vec![(
             "module_configuration",
             Some(run.module_configuration.clone()),
@@ -321,6 +347,7 @@ fn shodan_actions_send_what_the_original_sends() {
             module_configuration: configuration.clone(),
             arguments: Some(arguments.clone()),
             connector_configuration: None,
+            context: None,
         };
         let [
             (python_vendor, python_platform),
@@ -365,4 +392,241 @@ fn shodan_actions_send_what_the_original_sends() {
             "{command} {arguments}: platform requests"
         );
     }
+}
+
+/// What a connector did, as compared.
+#[derive(Debug)]
+struct Connected {
+    /// Its vendor requests.
+    vendor: Vec<Value>,
+    /// Its `/batch` bodies.
+    batches: Vec<Value>,
+    /// Its log messages, `level: message`, in order.
+    logs: Vec<String>,
+    /// Its `context.json` when it was stopped.
+    context: Value,
+}
+
+/// Runs a connector until its logs hold `last_log`, then kills it.
+fn run_connector(
+    side: &Side<'_>,
+    vendor: &FakeVendor,
+    run: impl Fn(&LocalPlatform) -> Run<'static>,
+    last_log: &str,
+) -> Connected {
+    let platform = LocalPlatform::start().unwrap();
+    let before = vendor.requests().len();
+    let run = run(&platform);
+    let (mut child, sandbox) = side.start(&platform, &run);
+    let logged = |requests: &[RecordedRequest]| {
+        requests
+            .iter()
+            .filter(|r| r.route() == "logs")
+            .any(|r| r.body_text().contains(last_log))
+    };
+    let done = platform.wait_for(Duration::from_secs(60), logged);
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        done,
+        "{}: no log `{last_log}` within 60 s\nstderr:\n{}",
+        run.command,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let requests = platform.requests();
+    let batches = requests
+        .iter()
+        .filter(|r| r.route() == "batch")
+        .filter_map(RecordedRequest::json);
+    let logs = requests
+        .iter()
+        .filter(|r| r.route() == "logs")
+        .filter_map(RecordedRequest::json)
+        .flat_map(|body| body["logs"].as_array().cloned().unwrap_or_default())
+        .map(|log| {
+            format!(
+                "{}: {}",
+                log["level"].as_str().unwrap_or_default(),
+                log["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    let context =
+        std::fs::read_to_string(sandbox.data_directory().join("context.json")).unwrap_or_default();
+    Connected {
+        vendor: vendor.requests()[before..]
+            .iter()
+            .map(vendor_request)
+            .collect(),
+        batches: batches.collect(),
+        logs,
+        context: serde_json::from_str(&context).unwrap_or(Value::Null),
+    }
+}
+
+/// `datetime.isoformat()` of an aware UTC date, `minutes` from now, to the second.
+fn minutes_from_now(minutes: i64) -> String {
+    let now = Timestamp::from(SystemTime::now()).micros_since_epoch() / 1_000_000 * 1_000_000;
+    let date = SystemTime::UNIX_EPOCH + Duration::from_micros((now + minutes * 60_000_000) as u64);
+    format!("{}+00:00", Timestamp::from(date).to_iso8601())
+}
+
+#[test]
+#[ignore = "builds ports/tehtris and runs the Python original: needs SEKOIA_PYTHON and SEKOIA_AUTOMATION_LIBRARY"]
+fn tehtris_connector_sends_what_the_original_sends() {
+    let Some((python, library)) = environment() else {
+        return;
+    };
+    let module = library.join("Tehtris");
+    let binary = build_port("tehtris");
+    let vendor = FakeVendor::start().unwrap();
+    let (first, second) = (minutes_from_now(-20), minutes_from_now(-10));
+    let events = json!([
+        {"id": "a1", "time": second, "message": "user 𝔄da logged in — \"ok\"", "score": 0.1},
+        {"id": "a2", "time": first, "message": "é", "nested": {"n": 9007199254740993u64}},
+        {"id": "a1", "time": second, "message": "the same id again"},
+    ]);
+    vendor.route(
+        "GET",
+        "/api/xdr/v1/event",
+        Reply::json(200, events.to_string()),
+    );
+    let checkpoint = minutes_from_now(-30);
+    let run = |platform: &LocalPlatform| Run {
+        command: "tehtris_events_trigger",
+        module_configuration: json!({
+            "apikey": "tehtris-key-5678", "tenant_id": "acme",
+            "alternative_url": format!("{}/api/", vendor.url()),
+        }),
+        arguments: None,
+        connector_configuration: Some(json!({
+            "intake_key": "intake-key", "intake_server": platform.intake_url(),
+            "frequency": 3600, "filter_id": 42,
+        })),
+        context: Some(json!({"most_recent_date_seen": checkpoint})),
+    };
+    let last_log = "Next batch in the future";
+    let original = run_connector(
+        &Side::Python {
+            python: &python,
+            module: &module,
+        },
+        &vendor,
+        run,
+        last_log,
+    );
+    let port = run_connector(
+        &Side::Port {
+            binary: &binary,
+            module: &module,
+        },
+        &vendor,
+        run,
+        last_log,
+    );
+    assert_eq!(original.vendor.len(), 1, "{original:?}");
+    assert_eq!(original.vendor, port.vendor, "vendor requests");
+    assert_eq!(original.batches.len(), 1, "{original:?}");
+    assert_eq!(original.batches, port.batches, "/batch bodies");
+    assert_eq!(original.logs, port.logs, "log messages");
+    assert_eq!(original.context, port.context, "context.json");
+}
+
+#[test]
+#[ignore = "builds ports/delinea and runs the Python original: needs SEKOIA_PYTHON and SEKOIA_AUTOMATION_LIBRARY"]
+fn delinea_async_connector_made_blocking_sends_what_the_original_sends() {
+    let Some((python, library)) = environment() else {
+        return;
+    };
+    let module = library.join("Delinea");
+    let binary = build_port("delinea");
+    let vendor = FakeVendor::start().unwrap();
+    vendor.route(
+        "POST",
+        "/identity/api/oauth2/token/xpmplatform",
+        Reply::json(200, r#"{"access_token": "token-1", "expires_in": 3600}"#),
+    );
+    let events = json!({"auditEvents": [
+        {"eventMessageId": "m1", "eventDateTime": minutes_from_now(-20).replace("+00:00", ".603+00:00"), "details": "𝔄 — é"},
+        {"eventMessageId": "m2", "eventDateTime": minutes_from_now(-10), "n": 1.5},
+    ], "totalCount": 2});
+    // Per run: the first page of the first poll has the events, every other page none.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    vendor.route_with("GET", "/audit/api/audit-events", move |_| {
+        match counter.fetch_add(1, Ordering::SeqCst) {
+            0 => Reply::json(200, events.to_string()),
+            _ => Reply::json(200, r#"{"auditEvents": [], "totalCount": 2}"#),
+        }
+    });
+    let checkpoint = minutes_from_now(-24 * 60);
+    let run = |platform: &LocalPlatform| Run {
+        command: "delinea_pra",
+        module_configuration: json!({
+            "client_id": "client-1", "client_secret": "delinea-secret-90", "base_url": vendor.url(),
+        }),
+        arguments: None,
+        connector_configuration: Some(json!({
+            "intake_key": "intake-key", "intake_server": platform.intake_url(), "frequency": 3600,
+        })),
+        context: Some(json!({"most_recent_date_seen": checkpoint})),
+    };
+    let last_log = "No new events fetched from Delinea PRA";
+    let original = run_connector(
+        &Side::Python {
+            python: &python,
+            module: &module,
+        },
+        &vendor,
+        run,
+        last_log,
+    );
+    calls.store(0, Ordering::SeqCst);
+    let port = run_connector(
+        &Side::Port {
+            binary: &binary,
+            module: &module,
+        },
+        &vendor,
+        run,
+        last_log,
+    );
+    // The end of the window is the time of the request: not compared.
+    let without_end = |requests: &[Value]| -> Vec<Value> {
+        requests
+            .iter()
+            .map(|request| {
+                let mut request = request.clone();
+                if let Some(query) = request[2].as_str() {
+                    let kept: Vec<&str> = query
+                        .split('&')
+                        .filter(|p| !p.starts_with("EndDateTime="))
+                        .collect();
+                    request[2] = json!(kept.join("&"));
+                }
+                request
+            })
+            .collect()
+    };
+    let is_token = |request: &&Value| request[1] == "/identity/api/oauth2/token/xpmplatform";
+    let (original_tokens, original_pages): (Vec<Value>, Vec<Value>) = without_end(&original.vendor)
+        .into_iter()
+        .partition(|r| is_token(&r));
+    let (port_tokens, port_pages): (Vec<Value>, Vec<Value>) = without_end(&port.vendor)
+        .into_iter()
+        .partition(|r| is_token(&r));
+    assert_eq!(original_pages.len(), 3, "{original:?}");
+    assert_eq!(original_pages, port_pages, "audit event requests");
+    // Intended: the port reuses its token until it expires; the original
+    // asks for one before each page.
+    assert_eq!(original_tokens.len(), 3, "{original:?}");
+    assert_eq!(port_tokens, original_tokens[..1], "token requests");
+    assert_eq!(original.batches, port.batches, "/batch bodies");
+    assert_eq!(original.logs, port.logs, "log messages");
+    let checkpoint = |connected: &Connected| connected.context["most_recent_date_seen"].clone();
+    assert_eq!(
+        checkpoint(&original),
+        checkpoint(&port),
+        "the checkpoint in context.json"
+    );
 }

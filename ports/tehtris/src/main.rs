@@ -2,7 +2,7 @@
 //! TEHTRIS XDR events API from a date checkpoint, page by page (offset),
 //! skipping the events it has already seen.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use sekoia_automation::vendor::{Auth, Json, RateLimit, RetryPolicy, VendorClient};
@@ -45,25 +45,12 @@ fn sixty() -> u64 {
 
 const FETCH_EVENTS_LIMIT: usize = 100;
 
-/// The ids of the last 1000 events forwarded (`LRUCache(maxsize=1000)`).
-#[derive(Default)]
-struct EventsCache(VecDeque<String>, HashSet<String>);
-
-impl EventsCache {
-    fn insert(&mut self, id: String) -> bool {
-        if self.0.len() == 1000 {
-            self.0.pop_front().map(|oldest| self.1.remove(&oldest));
-        }
-        self.0.push_back(id.clone());
-        self.1.insert(id)
-    }
-}
-
 type Ctx<'a> = ConnectorContext<'a, TehtrisEventConnector>;
 
 #[derive(Default)]
 struct TehtrisEventConnector {
-    events_cache: EventsCache,
+    /// The ids of the last 1000 events forwarded (`LRUCache(maxsize=1000)`).
+    events_cache: VecDeque<String>,
 }
 
 impl TehtrisEventConnector {
@@ -130,10 +117,17 @@ impl TehtrisEventConnector {
         let (mut offset, mut most_recent_date_seen, mut acknowledged) = (0, *from_date, None);
         loop {
             let fetched_events = Self::fetch_next_events(ctx, client, *from_date, offset)?;
+            let cache = &mut self.events_cache;
             let next_events: Vec<Json> = fetched_events
                 .into_iter()
-                .filter(|event| self.events_cache.insert(event["id"].to_python_str()))
+                .filter(|event| !cache.contains(&event["id"].to_python_str()))
                 .collect();
+            for id in next_events.iter().map(|event| event["id"].to_python_str()) {
+                if !cache.contains(&id) {
+                    cache.push_back(id);
+                }
+            }
+            cache.drain(..cache.len().saturating_sub(1000));
             offset += next_events.len();
             if next_events.is_empty() {
                 break;
