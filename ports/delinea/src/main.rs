@@ -70,21 +70,17 @@ impl DelineaPraConnector {
         start_date: Timestamp,
         page: u64,
     ) -> Result<Vec<Json>, TriggerError> {
-        let url = format!(
-            "{}/audit/api/audit-events",
-            ctx.module_configuration().base_url
+        // `urlencode` as aiohttp sends it: `:` left as is, `+` escaped.
+        let (start, end) = (isoformat(start_date), isoformat(ctx.now()));
+        let query = format!(
+            "StartDateTime={start}&Page={page}&PageSize=1000&api-version=2.0&EndDateTime={end}"
         );
-        let request = client
-            .get(url)
-            .query("StartDateTime", isoformat(start_date))
-            .query("Page", page.to_string());
-        let request = request
-            .query("PageSize", "1000")
-            .query("api-version", "2.0");
-        let response = request
-            .query("EndDateTime", isoformat(ctx.now()))
-            .allow_error_status()
-            .send()?;
+        let url = format!(
+            "{}/audit/api/audit-events?{}",
+            ctx.module_configuration().base_url,
+            query.replace('+', "%2B")
+        );
+        let response = client.get(url).allow_error_status().send()?;
         if response.status() != 200 {
             return Err(TriggerError::msg(format!(
                 "Error {}: {}",
