@@ -2,7 +2,7 @@
 //! `get_url` puts the API key in the query, and an account validator. Names,
 //! descriptions and uuids stay in the module's manifest files.
 
-use sekoia_automation::vendor::{Api, ApiAuthentication, ApiRequest, Json, urljoin};
+use sekoia_automation::vendor::{Api, ApiAuthentication, ApiRequest, Json, RetryPolicy, urljoin};
 use sekoia_automation::{AccountValidator, Action, ActionContext, ActionError};
 use sekoia_automation::{Documented, Module, NotValid, Outcome, ValidationError};
 
@@ -108,7 +108,14 @@ impl AccountValidator for AccountValidation {
             .unwrap_or("https://api.shodan.io/");
         let key = configuration["api_key"].as_str().unwrap_or_default();
         let url = urljoin(base_url, &format!("account/profile?key={key}"));
-        let response = ctx.vendor().get(url).allow_error_status().send()?;
+        // tenacity: 10 attempts on connection errors; a status is an answer.
+        let retry = RetryPolicy::default().retries(9).status_forcelist([]);
+        let response = ctx
+            .vendor()
+            .get(url)
+            .retry(retry)
+            .allow_error_status()
+            .send()?;
         if response.status() >= 400 {
             return Err(NotValid.into());
         }

@@ -187,7 +187,7 @@ impl Connector for TehtrisEventConnector {
         ));
         let client = client
             .rate_limit(RateLimit::per_minute(5))
-            .retry(RetryPolicy::default().retries(5));
+            .retry(RetryPolicy::default().retries(5).status_forcelist([]));
         let client = client.timeout(Duration::from_secs(60)).build()?;
         let checkpoint = ctx.checkpoint_datetime().start_at(Duration::from_secs(60));
         let mut from_date = checkpoint
