@@ -73,8 +73,49 @@ pub trait Action: Send + 'static {
     /// The action's results.
     type Results: Serialize + JsonSchema;
     /// The action's name, as shown in the playbook editor.
+    ///
+    /// **Named by its manifest.** A port whose manifest file already holds
+    /// the name and the description (`action_*.json`, copied from the
+    /// Python module) leaves both empty: `generate-files`, `check-module`
+    /// and the command list then take them from the manifest file whose
+    /// `docker_parameters` is the command the action is registered under,
+    /// and `generate-files` fails, naming the command, when no file has it.
+    ///
+    /// ```
+    /// use sekoia_automation::{Action, ActionContext, ActionError, Outcome};
+    /// use serde_json::Value;
+    ///
+    /// /// `action_get_host.json` says what it is called and what it does.
+    /// struct GetHost;
+    ///
+    /// impl Action for GetHost {
+    ///     type ModuleConfiguration = ();
+    ///     type Arguments = Value;
+    ///     type Results = Value;
+    ///     const NAME: &'static str = "";
+    ///     const DESCRIPTION: &'static str = "";
+    ///
+    ///     fn run(&self, _: &ActionContext<'_, ()>, args: Value) -> Result<Outcome<Value>, ActionError> {
+    ///         Ok(Outcome::success(args))
+    ///     }
+    /// }
+    ///
+    /// let directory = tempfile::tempdir()?;
+    /// std::fs::write(directory.path().join("manifest.json"), r#"{"name": "Hosts", "slug": "hosts", "uuid": "6f0b1a1e-7c39-4a57-9a4e-2c1f3f0f8e61", "version": "1.0.0"}"#)?;
+    /// std::fs::write(
+    ///     directory.path().join("action_get_host.json"),
+    ///     r#"{"name": "Get host", "description": "Everything known about a host", "uuid": "0b7c1f24-6a9e-4d58-8f3a-51c2e7d9a410", "docker_parameters": "get_host", "arguments": {}, "results": {}}"#,
+    /// )?;
+    /// let module = sekoia_automation::Module::<()>::new().register("get_host", GetHost);
+    /// let items = sekoia_automation::unversioned::ModuleItems::new(module.items());
+    /// let files = sekoia_automation::unversioned::generate::generate(directory.path(), &items)?;
+    /// assert!(files[1].contents.contains(r#""name": "Get host""#), "{}", files[1].contents);
+    /// assert!(files[1].contents.contains(r#""description": "Everything known about a host""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     const NAME: &'static str;
-    /// What the action does.
+    /// What the action does; empty when the manifest file says it (see
+    /// [`NAME`](Self::NAME)).
     const DESCRIPTION: &'static str;
     /// The output branches the action may activate, listed in its manifest
     /// (`outputs`). Empty (the default) declares none; when some are

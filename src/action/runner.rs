@@ -100,7 +100,7 @@ fn execute_action<A: Action>(
             return (
                 Err(format!(
                     "the arguments do not match `{}`: {error}",
-                    std::any::type_name::<A::Arguments>()
+                    crate::config::documented::author_type_name::<A::Arguments>()
                 )),
                 None,
             );

@@ -219,8 +219,12 @@ pub(crate) fn load<C: serde::de::DeserializeOwned + schemars::JsonSchema>(
             error.to_string(),
         )
     })?;
-    let own = C::deserialize(&raw)
-        .map_err(|error| mismatch(std::any::type_name::<C>(), error.to_string()))?;
+    let own = C::deserialize(&raw).map_err(|error| {
+        mismatch(
+            &crate::config::documented::author_type_name::<C>(),
+            error.to_string(),
+        )
+    })?;
     Ok(Loaded { default, own })
 }
 

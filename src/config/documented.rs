@@ -107,3 +107,58 @@ impl<T> JsonSchema for Documented<T> {
         Schema::from(true)
     }
 }
+
+/// The name of `T` as its author wrote it, for error messages:
+/// [`std::any::type_name`] with every `Documented<X>` written `X` (the
+/// wrapper only says where the schema comes from; its crate path
+/// `sekoia_automation::config::documented` is not one the author can use).
+pub(crate) fn author_type_name<T: ?Sized>() -> String {
+    const WRAPPER: &str = "sekoia_automation::config::documented::Documented<";
+    let mut name = std::any::type_name::<T>().to_owned();
+    while let Some(start) = name.find(WRAPPER) {
+        let inner = start + WRAPPER.len();
+        let mut depth = 1usize;
+        let Some(end) = name[inner..].char_indices().find_map(|(index, c)| {
+            match c {
+                '<' => depth += 1,
+                '>' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(inner + index)
+        }) else {
+            break;
+        };
+        name = format!(
+            "{}{}{}",
+            &name[..start],
+            &name[inner..end],
+            &name[end + 1..]
+        );
+    }
+    // `Documented` with its default parameter is named without it.
+    name.replace(
+        "sekoia_automation::config::documented::Documented",
+        "serde_json::value::Value",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Arguments;
+
+    #[test]
+    fn the_author_type_name_has_no_documented_wrapper() {
+        assert_eq!(
+            author_type_name::<Documented<Arguments>>(),
+            "sekoia_automation::config::documented::tests::Arguments"
+        );
+        assert_eq!(
+            author_type_name::<Option<Documented<Vec<Documented<Arguments>>>>>(),
+            "core::option::Option<alloc::vec::Vec<sekoia_automation::config::documented::tests::Arguments>>"
+        );
+        assert_eq!(author_type_name::<Documented>(), "serde_json::value::Value");
+        assert_eq!(author_type_name::<u32>(), "u32");
+    }
+}

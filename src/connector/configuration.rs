@@ -86,8 +86,14 @@ pub(crate) fn load<C: DeserializeOwned + JsonSchema>(
             error.to_string(),
         )
     })?;
-    let own = C::deserialize(&raw)
-        .map_err(|error| mismatch(source, name, std::any::type_name::<C>(), error.to_string()))?;
+    let own = C::deserialize(&raw).map_err(|error| {
+        mismatch(
+            source,
+            name,
+            &crate::config::documented::author_type_name::<C>(),
+            error.to_string(),
+        )
+    })?;
     Ok(Loaded { intake, own, raw })
 }
 

@@ -47,13 +47,15 @@ pub enum ItemKind {
 
 /// An item that can be registered on a `Module<C, _>`.
 ///
-/// Implemented for every [`Action`] and every [`Trigger`] whose
+/// Implemented for every [`Action`], [`Trigger`],
+/// [`Connector`](crate::Connector) and
+/// [`AssetConnector`](crate::asset::AssetConnector) whose
 /// `ModuleConfiguration` is `C`, and for [`Api<C>`](crate::vendor::Api); `Kind` only tells the item kinds apart and
-/// is inferred. Sealed: implement [`Action`] or [`Trigger`] instead.
+/// is inferred. Sealed: implement one of those traits instead.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be registered on a module whose configuration is `{C}`",
-    label = "this item is not an action or a trigger of a module configured with `{C}`",
-    note = "an item is registered on the module whose configuration type is its `ModuleConfiguration`: implement `Action` (or `Trigger`) for `{Self}` with `type ModuleConfiguration = {C};` (an `Api` action: declare it as `Api<{C}>`, or inline in `.register(...)`), or register it on the module it was written for"
+    label = "this item is not an action, trigger, connector or asset connector of a module configured with `{C}`",
+    note = "an item is registered on the module whose configuration type is its `ModuleConfiguration`: implement `Action` (or `Trigger`, `Connector`, `AssetConnector`) for `{Self}` with `type ModuleConfiguration = {C};` (an `Api` action: declare it as `Api<{C}>`, or inline in `.register(...)`), or register it on the module it was written for"
 )]
 pub trait Item<C, Kind>: sealed::Sealed<Kind> {
     /// Erases the item's type.

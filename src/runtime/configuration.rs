@@ -74,7 +74,7 @@ pub(crate) fn load_module_configuration<C: DeserializeOwned + JsonSchema>(
     manifest.check_required(&raw)?;
     let configuration = deserialize::<C>(&raw).map_err(|error| ConfigurationError::Mismatch {
         name: name.into(),
-        expected: std::any::type_name::<C>().into(),
+        expected: crate::config::documented::author_type_name::<C>(),
         detail: redact::scrub(&error.to_string()).into_owned(),
         file: environment.source.file_for(name),
         variable: ConfigurationSource::variable_for(name),
@@ -123,7 +123,7 @@ pub(crate) fn load_trigger_configuration<C: DeserializeOwned + JsonSchema>(
     crate::runtime::sentry::set_configuration(Item, &raw, &declared);
     deserialize::<C>(&raw).map_err(|error| ConfigurationError::Mismatch {
         name: name.into(),
-        expected: std::any::type_name::<C>().into(),
+        expected: crate::config::documented::author_type_name::<C>(),
         detail: redact::scrub(&error.to_string()).into_owned(),
         file: environment.source.file_for(name),
         variable: ConfigurationSource::variable_for(name),

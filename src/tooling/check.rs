@@ -336,14 +336,35 @@ fn kind_of(file: &str) -> Option<&'static crate::item::manifest::ManifestKind> {
     })
 }
 
-/// The item manifests of `directory` that none of `generated` is.
+/// The item manifests of `directory` that none of `generated` is, and that
+/// are not the legacy pair of one (a `trigger_<name>.json` next to the
+/// generated `connector_<name>.json`, with its `docker_parameters`): those
+/// describe the same item, and the platform may still read them.
 pub fn stale_files(directory: &Path, generated: &[GeneratedFile]) -> Vec<String> {
+    let command_of = |text: &str| {
+        serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(|manifest| {
+                manifest
+                    .get("docker_parameters")?
+                    .as_str()
+                    .map(str::to_owned)
+            })
+    };
+    let commands: Vec<String> = generated
+        .iter()
+        .filter_map(|file| command_of(&file.contents))
+        .collect();
     item_files(directory)
         .into_iter()
         .filter(|file| {
             !generated
                 .iter()
                 .any(|generated| generated.file_name == *file)
+        })
+        .filter(|file| {
+            let text = std::fs::read_to_string(directory.join(file)).unwrap_or_default();
+            !command_of(&text).is_some_and(|command| commands.contains(&command))
         })
         .collect()
 }

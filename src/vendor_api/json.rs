@@ -134,6 +134,96 @@ impl Json {
         }
     }
 
+    /// The member `key` of an object, to change in place.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::Json;
+    /// let mut event: Json = r#"{"user": {"name": "ada"}, "id": 123456789012345678901234567890}"#.parse().unwrap();
+    /// if let Some(user) = event.get_mut("user") {
+    ///     user.insert("domain", "corp");
+    /// }
+    /// event["source"] = Json::from("vendor");
+    /// event.remove("user");
+    /// assert_eq!(event.to_python_json(), r#"{"id": 123456789012345678901234567890, "source": "vendor"}"#);
+    /// ```
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
+        match self {
+            Json::Object(members) => members
+                .iter_mut()
+                .find(|(name, _)| name == key)
+                .map(|(_, value)| value),
+            _ => None,
+        }
+    }
+
+    /// Sets the member `key` of an object to `value`, in its place if the
+    /// object has it (the old value is returned), else last, as Python's
+    /// `dict[key] = value`. `null` becomes an object first; any other
+    /// value is left as it is and `value` is returned back as `Err`.
+    pub fn insert(&mut self, key: &str, value: impl Into<Json>) -> Result<Option<Json>, Json> {
+        let value = value.into();
+        if self.is_null() {
+            *self = Json::Object(Vec::new());
+        }
+        let Json::Object(members) = self else {
+            return Err(value);
+        };
+        match members.iter_mut().find(|(name, _)| name == key) {
+            Some((_, old)) => Ok(Some(std::mem::replace(old, value))),
+            None => {
+                members.push((key.to_owned(), value));
+                Ok(None)
+            }
+        }
+    }
+
+    /// Removes the member `key` of an object (Python's `dict.pop(key, None)`).
+    pub fn remove(&mut self, key: &str) -> Option<Json> {
+        let Json::Object(members) = self else {
+            return None;
+        };
+        let index = members.iter().position(|(name, _)| name == key)?;
+        Some(members.remove(index).1)
+    }
+
+    /// The value at a JSON pointer, to change in place.
+    pub fn pointer_mut(&mut self, pointer: &str) -> Option<&mut Json> {
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        let mut current = self;
+        for token in pointer.strip_prefix('/')?.split('/') {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            current = match current {
+                Json::Object(_) => current.get_mut(&token)?,
+                Json::Array(items) => items.get_mut(token.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(current)
+    }
+
+    /// The items, to change in place, if it is an array.
+    pub fn as_array_mut(&mut self) -> Option<&mut Vec<Json>> {
+        match self {
+            Json::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The members, to change in place, if it is an object.
+    pub fn as_object_mut(&mut self) -> Option<&mut Vec<(String, Json)>> {
+        match self {
+            Json::Object(members) => Some(members),
+            _ => None,
+        }
+    }
+
+    /// The value, leaving `null` in its place.
+    pub fn take(&mut self) -> Json {
+        std::mem::take(self)
+    }
+
     /// The value at a JSON pointer (`/data/0/id`); `""` is the whole value.
     pub fn pointer(&self, pointer: &str) -> Option<&Json> {
         if pointer.is_empty() {
@@ -155,6 +245,23 @@ impl Json {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Json::String(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The number as an `f64` (rounded for large integers), if it is one:
+    /// what Python's arithmetic on it gives (`page["total"] / 100`).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Number(number) => Some(number.as_f64()),
+            _ => None,
+        }
+    }
+
+    /// The number as an `i64`, if it is an integer that fits.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Json::Number(number) => number.as_i64(),
             _ => None,
         }
     }
@@ -397,6 +504,69 @@ impl std::ops::Index<usize> for Json {
         self.as_array()
             .and_then(|items| items.get(index))
             .unwrap_or(&NULL)
+    }
+}
+
+impl std::ops::IndexMut<&str> for Json {
+    /// The member, inserted as `null` when missing (`null` becomes an
+    /// object first), as `serde_json::Value`'s.
+    ///
+    /// # Panics
+    ///
+    /// When the value is neither an object nor `null`.
+    fn index_mut(&mut self, key: &str) -> &mut Json {
+        if self.get(key).is_none() && self.insert(key, Json::Null).is_err() {
+            panic!("cannot set the member `{key}` of a JSON value that is not an object");
+        }
+        self.get_mut(key).expect("inserted above")
+    }
+}
+
+impl std::ops::IndexMut<usize> for Json {
+    /// The item.
+    ///
+    /// # Panics
+    ///
+    /// When the value is not an array or has no item `index`.
+    fn index_mut(&mut self, index: usize) -> &mut Json {
+        let length = self.as_array().map(<[Json]>::len);
+        match self.as_array_mut().and_then(|items| items.get_mut(index)) {
+            Some(item) => item,
+            None => panic!("no item {index} in a JSON value of {length:?} items"),
+        }
+    }
+}
+
+impl From<&str> for Json {
+    fn from(text: &str) -> Json {
+        Json::String(text.to_owned())
+    }
+}
+
+impl From<String> for Json {
+    fn from(text: String) -> Json {
+        Json::String(text)
+    }
+}
+
+impl From<bool> for Json {
+    fn from(value: bool) -> Json {
+        Json::Bool(value)
+    }
+}
+
+impl From<i64> for Json {
+    fn from(value: i64) -> Json {
+        Json::Number(JsonNumber {
+            text: value.to_string(),
+            integer: true,
+        })
+    }
+}
+
+impl From<Vec<Json>> for Json {
+    fn from(items: Vec<Json>) -> Json {
+        Json::Array(items)
     }
 }
 

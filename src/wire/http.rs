@@ -382,6 +382,15 @@ impl PlatformClient {
                     }
                     error
                 }
+                // A refused certificate, an unusable bundle: said at once.
+                Err(source) if super::environment::is_final(&source) => {
+                    return Err(HttpError::Transport {
+                        method: request.method,
+                        url: request.url.to_string(),
+                        attempts: attempt,
+                        cause: TransportError(source),
+                    });
+                }
                 Err(source) if is_retryable(&source) => HttpError::Transport {
                     method: request.method,
                     url: request.url.to_string(),
@@ -414,13 +423,17 @@ impl PlatformClient {
     /// One try of `request` on the agent (no retry).
     pub(crate) fn attempt(&self, request: &Request<'_>) -> Result<Response, ureq::Error> {
         let url = request.url;
+        let proxy = super::environment::Environment::process().route(url)?;
         let mut response = match request.method {
             Method::Get | Method::Head | Method::Delete => {
                 let mut builder = match request.method {
                     Method::Head => self.agent.head(url),
                     Method::Delete => self.agent.delete(url),
                     _ => self.agent.get(url),
-                };
+                }
+                .config()
+                .proxy(proxy)
+                .build();
                 if request.authenticated {
                     builder = builder.header("Authorization", self.authorization.expose());
                 }
@@ -434,7 +447,10 @@ impl PlatformClient {
                     Method::Post => self.agent.post(url),
                     Method::Put => self.agent.put(url),
                     _ => self.agent.patch(url),
-                };
+                }
+                .config()
+                .proxy(proxy)
+                .build();
                 if request.authenticated {
                     builder = builder.header("Authorization", self.authorization.expose());
                 }
@@ -523,6 +539,9 @@ pub struct TransportError(ureq::Error);
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(refusal) = super::environment::refusal(&self.0) {
+            return f.write_str(&refusal);
+        }
         match &self.0 {
             ureq::Error::Timeout(_) => {
                 f.write_str("no complete answer within the request deadline")

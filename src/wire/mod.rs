@@ -1,5 +1,6 @@
 //! The wire ([protocol](crate::protocol) §2–4): the one HTTP client and its retry loop
-//! ([`http`]), bodies byte-identical to the Python SDK's ([`python_json`],
+//! ([`http`]) with the container's proxies and certificate authorities
+//! ([`environment`]), bodies byte-identical to the Python SDK's ([`python_json`],
 //! [`report`], [`logging`]), timestamps in the platform's format
 //! ([`timestamp`]), secrets kept out of every body ([`redact`]), the one `Retry-After`
 //! reader of the vendor client and the connector's intake retries
@@ -9,6 +10,7 @@
 //! metrics endpoints and the local platform).
 
 pub(crate) mod bodies;
+pub(crate) mod environment;
 pub(crate) mod http;
 pub(crate) mod keep_alive;
 pub(crate) mod logging;

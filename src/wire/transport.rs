@@ -19,6 +19,8 @@
 //!   error to retry. Reads interrupted by a signal (`EINTR`, which socket
 //!   reads with a timeout return even under `SA_RESTART`) are resumed, never
 //!   reported as a network failure.
+//! - **The container's environment** ([`environment`](super::environment)):
+//!   its certificate authority bundle and its proxies, as `requests` reads them.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -32,6 +34,7 @@ use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport,
 };
 
+use super::environment::Environment;
 use super::http::USER_AGENT;
 
 /// The agent for requests with `deadline` per attempt: one per distinct
@@ -65,7 +68,8 @@ fn build(deadline: Duration, tls: Option<ureq::tls::TlsConfig>) -> ureq::Agent {
         .max_redirects(0)
         .user_agent(USER_AGENT)
         .max_idle_connections_per_host(8);
-    if let Some(tls) = tls {
+    // The S3 store's own TLS settings, else the environment's bundle.
+    if let Some(tls) = tls.or_else(|| Environment::process().tls_config()) {
         config = config.tls_config(tls);
     }
     ureq::Agent::with_parts(
