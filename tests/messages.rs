@@ -9,13 +9,13 @@
 #[allow(dead_code)]
 mod tooling;
 
+use sekoia_automation::config::Documented;
 use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::unversioned::check::stale_files;
 use sekoia_automation::unversioned::{ModuleItems, generate};
 use sekoia_automation::vendor::Json;
 use sekoia_automation::{
-    Action, ActionContext, ActionError, Connector, ConnectorContext, Documented, Module, Outcome,
-    TriggerError,
+    Action, ActionContext, ActionError, Connector, ConnectorContext, Module, Outcome, TriggerError,
 };
 use serde_json::{Value, json};
 

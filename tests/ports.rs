@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use sekoia_automation::Timestamp;
+use sekoia_automation::connector::Timestamp;
 use sekoia_automation::testing::{FakeVendor, LocalPlatform, RecordedRequest, Reply, Sandbox};
 use serde_json::{Value, json};
 

@@ -6,10 +6,9 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use sekoia_automation::connector::Timestamp;
 use sekoia_automation::vendor::{Auth, Json, OAuth2ClientCredentials, VendorClient};
-use sekoia_automation::{
-    Connector, ConnectorContext, Level, Module, Secret, Timestamp, TriggerError,
-};
+use sekoia_automation::{Connector, ConnectorContext, Level, Module, Secret, TriggerError};
 use serde::Deserialize;
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -60,7 +59,7 @@ impl DelineaPraConnector {
             module.client_secret.clone(),
         );
         let auth = Auth::oauth2(credentials.scope("xpmheadless").credentials_in_body());
-        Ok(VendorClient::builder().auth(auth).build()?)
+        Ok(ctx.vendor_client().auth(auth).build()?)
     }
 
     /// `DelineaClient.get_audit_events`: every page from `start_date` to `end_date`.

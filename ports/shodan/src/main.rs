@@ -2,9 +2,12 @@
 //! `get_url` puts the API key in the query, and an account validator. Names,
 //! descriptions and uuids stay in the module's manifest files.
 
+use sekoia_automation::action::AccountValidator;
+use sekoia_automation::action::{NotValid, ValidationError};
+use sekoia_automation::config::Documented;
 use sekoia_automation::vendor::{Api, ApiAuthentication, ApiRequest, Json, RetryPolicy, urljoin};
-use sekoia_automation::{AccountValidator, Action, ActionContext, ActionError};
-use sekoia_automation::{Documented, Module, NotValid, Outcome, ValidationError};
+use sekoia_automation::{Action, ActionContext, ActionError};
+use sekoia_automation::{Module, Outcome};
 
 type Shodan = Api<Documented>;
 

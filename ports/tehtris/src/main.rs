@@ -5,10 +5,9 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use sekoia_automation::connector::Timestamp;
 use sekoia_automation::vendor::{Auth, Json, RateLimit, RetryPolicy, VendorClient};
-use sekoia_automation::{
-    Connector, ConnectorContext, Level, Module, Secret, Timestamp, TriggerError,
-};
+use sekoia_automation::{Connector, ConnectorContext, Level, Module, Secret, TriggerError};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -72,7 +71,7 @@ impl TehtrisEventConnector {
             .query("limit", FETCH_EVENTS_LIMIT.to_string())
             .query("offset", offset.to_string());
         if let Some(filter_id) = &ctx.configuration().filter_id {
-            request = request.query("filterID", Json::from_value(filter_id).to_python_str());
+            request = request.query("filterID", Json::from(filter_id).to_python_str());
         }
         let response = request
             .header("Accept", "application/json")
@@ -181,7 +180,7 @@ impl Connector for TehtrisEventConnector {
     const DESCRIPTION: &'static str = "";
 
     fn run(&mut self, ctx: &Ctx) -> Result<(), TriggerError> {
-        let client = VendorClient::builder().auth(Auth::basic(
+        let client = ctx.vendor_client().auth(Auth::basic(
             "api",
             ctx.module_configuration().apikey.clone(),
         ));
