@@ -70,55 +70,121 @@ fn describe(index: usize, request: &Seen) -> String {
     )
 }
 
-/// The requests compared pair by pair, then the order.
-pub fn requests(python: &[Seen], rust: &[Seen]) -> Vec<Difference> {
-    let mut found = Vec::new();
-    for index in 0..python.len().max(rust.len()) {
-        match (python.get(index), rust.get(index)) {
-            (Some(p), Some(r)) => found.extend(request(index, p, r)),
-            (Some(p), None) => found.push(Difference {
-                subject: describe(index, p),
-                detail: "sent by python only".into(),
-            }),
-            (None, Some(r)) => found.push(Difference {
-                subject: describe(index, r),
-                detail: "sent by rust only".into(),
-            }),
-            (None, None) => {}
+/// The most requests aligned by their longest common sequence (a table of
+/// `python × rust` cells); longer runs are paired by position.
+const MAX_ALIGNED: usize = 4_000_000;
+
+/// The requests paired: the longest common sequence of (server, method,
+/// path), so that one request more or less on a side is named as such and
+/// the others are still compared with their counterparts.
+fn align(python: &[Seen], rust: &[Seen]) -> Vec<(Option<usize>, Option<usize>)> {
+    let (n, m) = (python.len(), rust.len());
+    if n.saturating_mul(m) > MAX_ALIGNED {
+        return (0..n.max(m))
+            .map(|index| ((index < n).then_some(index), (index < m).then_some(index)))
+            .collect();
+    }
+    let same = |i: usize, j: usize| {
+        let (p, r) = (&python[i], &rust[j]);
+        p.server == r.server && p.method == r.method && p.path == r.path
+    };
+    // lengths[i][j]: the longest common sequence of python[i..] and rust[j..].
+    let mut lengths = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lengths[i][j] = if same(i, j) {
+                lengths[i + 1][j + 1] + 1
+            } else {
+                lengths[i + 1][j].max(lengths[i][j + 1])
+            };
         }
     }
-    // The same requests in another order: say which is which.
-    if python.len() == rust.len() && python != rust {
-        let mut taken = vec![false; rust.len()];
-        let mut moves = Vec::new();
-        for (index, p) in python.iter().enumerate() {
-            if rust.get(index) == Some(p) {
-                taken[index] = true;
-                continue;
-            }
-            if let Some(other) = (0..rust.len())
-                .find(|&j| !taken[j] && rust[j] == *p && python.get(j) != Some(&rust[j]))
-            {
-                taken[other] = true;
-                moves.push(format!(
-                    "python's request {} is rust's request {}",
-                    index + 1,
-                    other + 1
-                ));
-            }
+    let (mut i, mut j) = (0, 0);
+    let mut pairs = Vec::new();
+    while i < n || j < m {
+        if i < n && j < m && same(i, j) {
+            pairs.push((Some(i), Some(j)));
+            i += 1;
+            j += 1;
+        } else if j == m || (i < n && lengths[i + 1][j] >= lengths[i][j + 1]) {
+            pairs.push((Some(i), None));
+            i += 1;
+        } else {
+            pairs.push((None, Some(j)));
+            j += 1;
         }
-        if !moves.is_empty() {
-            found.push(Difference {
-                subject: "order".into(),
-                detail: moves.join("; "),
-            });
+    }
+    pairs
+}
+
+/// The requests compared with their counterparts; a request one side
+/// sent in another place is named with both places.
+pub fn requests(python: &[Seen], rust: &[Seen]) -> Vec<Difference> {
+    let pairs = align(python, rust);
+    let python_only: Vec<usize> = pairs
+        .iter()
+        .filter_map(|pair| match pair {
+            (Some(i), None) => Some(*i),
+            _ => None,
+        })
+        .collect();
+    let rust_only: Vec<usize> = pairs
+        .iter()
+        .filter_map(|pair| match pair {
+            (None, Some(j)) => Some(*j),
+            _ => None,
+        })
+        .collect();
+    // The same request, sent at another place.
+    let mut moved: Vec<(usize, usize)> = Vec::new();
+    for &i in &python_only {
+        if let Some(&j) = rust_only
+            .iter()
+            .find(|&&j| python[i] == rust[j] && !moved.iter().any(|(_, taken)| *taken == j))
+        {
+            moved.push((i, j));
+        }
+    }
+    let mut found = Vec::new();
+    for pair in pairs {
+        match pair {
+            (Some(i), Some(j)) => found.extend(request(i, j, &python[i], &rust[j])),
+            (Some(i), None) => {
+                if let Some((_, j)) = moved.iter().find(|(p, _)| *p == i) {
+                    found.push(Difference {
+                        subject: describe(i, &python[i]),
+                        detail: format!(
+                            "order: python sent it as request {}, rust as request {}",
+                            i + 1,
+                            j + 1
+                        ),
+                    });
+                } else {
+                    found.push(Difference {
+                        subject: describe(i, &python[i]),
+                        detail: "sent by python only".into(),
+                    });
+                }
+            }
+            (None, Some(j)) => {
+                if !moved.iter().any(|(_, r)| *r == j) {
+                    found.push(Difference {
+                        subject: describe(j, &rust[j]),
+                        detail: "sent by rust only".into(),
+                    });
+                }
+            }
+            (None, None) => {}
         }
     }
     found
 }
 
-fn request(index: usize, python: &Seen, rust: &Seen) -> Vec<Difference> {
-    let subject = describe(index, python);
+fn request(index: usize, other: usize, python: &Seen, rust: &Seen) -> Vec<Difference> {
+    let mut subject = describe(index, python);
+    if other != index {
+        subject.push_str(&format!(" (rust's request {})", other + 1));
+    }
     let mut found = Vec::new();
     let mut push = |detail: String| {
         found.push(Difference {
@@ -483,10 +549,23 @@ mod tests {
         );
         let a = seen("vendor", Some("a=1"), "{}");
         let b = seen("platform", None, "{}");
-        let found = requests(&[a.clone(), b.clone()], &[b, a]);
+        let found = requests(&[a.clone(), b.clone()], &[b.clone(), a.clone()]);
         assert_eq!(
-            found.last().unwrap().detail,
-            "python's request 1 is rust's request 2; python's request 2 is rust's request 1"
+            found.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            [
+                "request 1 (vendor POST /v2/lamps): order: python sent it as request 1, rust as request 2"
+            ]
+        );
+        // A request more on one side: the others are still compared with their counterparts.
+        let mut changed = b.clone();
+        changed.body = br#"{"x": 1}"#.to_vec();
+        let found = requests(&[a.clone(), b.clone()], &[changed]);
+        assert_eq!(
+            found.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            [
+                "request 1 (vendor POST /v2/lamps): sent by python only",
+                "request 2 (platform POST /v2/lamps) (rust's request 1): body `/x`: python absent, rust 1",
+            ]
         );
         assert!(requests(&p, &p).is_empty());
         let found = requests(&p, &p[..1]);
@@ -503,7 +582,7 @@ mod tests {
         p.headers
             .push(("authorization".into(), "Bearer {token}".into()));
         r.headers.push(("accept".into(), "application/json".into()));
-        let found: Vec<String> = request(0, &p, &r)
+        let found: Vec<String> = request(0, 0, &p, &r)
             .iter()
             .map(|d| d.detail.clone())
             .collect();

@@ -30,9 +30,24 @@ pub fn scenario(
     );
     if differences.is_empty() {
         let [python, _] = runs;
+        let vendor: Vec<String> = python
+            .requests
+            .iter()
+            .filter(|exchange| exchange.server == "vendor")
+            .map(|exchange| exchange.request.status.to_string())
+            .collect();
+        let vendor = if vendor.is_empty() {
+            "none to the vendor".to_string()
+        } else {
+            format!(
+                "{} to the vendor, answered {}",
+                vendor.len(),
+                vendor.join(", ")
+            )
+        };
         writeln!(
             out,
-            "identical: {heading}: {} requests, exit code {}",
+            "identical: {heading}: {} requests ({vendor}), exit code {}",
             python.requests.len(),
             python
                 .exit_code
