@@ -196,3 +196,35 @@ fn a_module_directory_without_main_py_is_a_usage_error() {
     assert!(stderr.contains("`--module`"), "{stderr}");
     assert!(stderr.contains("no main.py there"), "{stderr}");
 }
+
+#[test]
+fn the_scenario_of_the_guide_is_a_valid_scenario_file() {
+    use sekoia_automation::unversioned::compare::Scenario;
+    let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/migrating.md");
+    let text = std::fs::read_to_string(&guide).unwrap();
+    let section = &text[text
+        .find("### With `sekoia-automation compare`")
+        .expect("the section of compare")..];
+    let start = section.find("```json\n").expect("a JSON example") + "```json\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let scenarios = Scenario::parse(example, &guide).unwrap();
+    assert_eq!(scenarios.len(), 1);
+    let scenario = &scenarios[0];
+    assert_eq!(scenario.command, "get-lamp");
+    assert_eq!(scenario.platform_faults.len(), 1);
+    assert_eq!(scenario.vendor_routes.len(), 1);
+    assert_eq!(scenario.vendor_script.len(), 1);
+    assert_eq!(
+        (scenario.stop_events, scenario.stop_seconds),
+        (Some(3), 30.0)
+    );
+    assert_eq!(
+        scenario.vendor_routes[0]
+            .reply
+            .reply(&|text| text.to_string()),
+        sekoia_automation::testing::Reply::json(
+            200,
+            r#"{"id": 18446744073709551615, "watts": 0.30000000000000004, "name": "𝔏antern"}"#
+        )
+    );
+}
