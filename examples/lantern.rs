@@ -6,11 +6,12 @@
 //! `compare` must catch.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use schemars::JsonSchema;
-use sekoia_automation::Secret;
-use sekoia_automation::vendor::{Api, RetryPolicy};
+use sekoia_automation::vendor::{Api, RetryPolicy, VendorClient};
 use sekoia_automation::{Action, ActionContext, ActionResult, Documented, Level, Module, Outcome};
+use sekoia_automation::{Secret, Trigger, TriggerContext, TriggerError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -60,6 +61,39 @@ impl Action for ExportLamps {
     }
 }
 
+/// `WatchLamps`: the vendor's lamp events sent, then a wait for the stop.
+struct WatchLamps;
+
+impl Trigger for WatchLamps {
+    type ModuleConfiguration = Configuration;
+    type Configuration = Value;
+    type Event = Value;
+    const NAME: &'static str = "Watch lamps";
+    const DESCRIPTION: &'static str = "Send the vendor's lamp events";
+
+    fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
+        let configuration = ctx.module_configuration();
+        let base = configuration.base_url.trim_end_matches('/');
+        let bearer = format!("Bearer {}", configuration.api_key.expose());
+        let room = ctx.configuration()["room"].as_str().unwrap_or_default();
+        let events: Vec<Value> = VendorClient::builder()
+            .build()?
+            .get(format!("{base}/lamps/events"))
+            .query("room", room)
+            .header("Accept", "*/*")
+            .header("Authorization", bearer)
+            .retry(RetryPolicy::never())
+            .send_json()?;
+        for event in &events {
+            ctx.send_event("lamp switched", event)?;
+        }
+        while ctx.running() {
+            ctx.sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+}
+
 fn main() -> ExitCode {
     let query: &[&str] = if std::env::var("LANTERN_VARIANT").as_deref() == Ok("query") {
         &["verbose", "limit"]
@@ -70,5 +104,6 @@ fn main() -> ExitCode {
         .register("get-lamp", Api::get("lamps/{id}").query(query))
         .register("switch-lamp", Api::post("lamps/{id}/switch"))
         .register("export-lamps", ExportLamps)
+        .register("watch-lamps", WatchLamps)
         .run()
 }

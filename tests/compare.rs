@@ -60,7 +60,7 @@ fn the_port_is_identical_to_the_python_module_on_every_scenario() {
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(
-        stdout.ends_with("5 scenarios: 5 identical, 0 different\n"),
+        stdout.ends_with("6 scenarios: 6 identical, 0 different\n"),
         "{stdout}"
     );
     for name in [
@@ -69,6 +69,7 @@ fn the_port_is_identical_to_the_python_module_on_every_scenario() {
         "switch a lamp, the vendor busy once",
         "a lamp the vendor does not know",
         "export the lamps of a room",
+        "watch the lamps until 2 events",
     ] {
         assert!(
             stdout.contains(&format!("identical: scenario `{name}`")),
@@ -106,7 +107,7 @@ fn a_port_sending_another_query_is_different_and_the_request_and_field_are_named
         "{stdout}"
     );
     assert!(
-        stdout.ends_with("5 scenarios: 4 identical, 1 different\n"),
+        stdout.ends_with("6 scenarios: 5 identical, 1 different\n"),
         "{stdout}"
     );
 }
@@ -145,12 +146,12 @@ fn a_data_file_written_differently_is_named() {
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
         stdout.contains(
-            "  data directory file `lamps-{file-uuid-1}.json`: content `/2`: python \"extra\", rust absent\n"
+            "  data directory file `lamps-{uuid-1}.json`: content `/2`: python \"extra\", rust absent\n"
         ),
         "{stdout}"
     );
     assert!(
-        stdout.ends_with("5 scenarios: 4 identical, 1 different\n"),
+        stdout.ends_with("6 scenarios: 5 identical, 1 different\n"),
         "{stdout}"
     );
 }

@@ -7,9 +7,11 @@
 //!   its own), replaced by `{platform}`, `{vendor}`, `{token}`;
 //! - the time at the start of each log line an action's finished PATCH
 //!   carries (`2026-11-28 07:53:24.863044: `), replaced by `{date}`;
-//! - the UUIDv4 in the name of a file the item left in the data directory
-//!   (`json_result`'s `results-<uuid>.json`), replaced by `{file-uuid-N}`
-//!   in the order the run first mentions it, wherever it appears;
+//! - the UUIDv4s a run draws: in the name of a file the item left in the
+//!   data directory (`json_result`'s `results-<uuid>.json`) and each
+//!   trigger event's `request_id` (docs/protocol.md §4), replaced by
+//!   `{uuid-N}` in the order the run first mentions them, wherever they
+//!   appear;
 //! - the header fields in [`IGNORED_HEADERS`]: transport (connection
 //!   reuse, compression, length: the body is compared byte for byte), and
 //!   `User-Agent` except on the intake routes whose agent the platform
@@ -78,7 +80,7 @@ pub struct Seen {
 
 /// The run's requests and files with the intended differences taken out.
 pub fn seen(run: &Run) -> (Vec<Seen>, Vec<(String, Vec<u8>)>) {
-    let uuids = file_uuids(run);
+    let uuids = drawn_uuids(run);
     let text = |text: &str| -> String {
         let mut text = text.to_string();
         for (value, placeholder) in &run.volatile {
@@ -87,7 +89,7 @@ pub fn seen(run: &Run) -> (Vec<Seen>, Vec<(String, Vec<u8>)>) {
             }
         }
         for (index, uuid) in uuids.iter().enumerate() {
-            text = text.replace(uuid.as_str(), &format!("{{file-uuid-{}}}", index + 1));
+            text = text.replace(uuid.as_str(), &format!("{{uuid-{}}}", index + 1));
         }
         log_dates(&text)
     };
@@ -127,15 +129,26 @@ pub fn seen(run: &Run) -> (Vec<Seen>, Vec<(String, Vec<u8>)>) {
     (requests, files)
 }
 
-/// The UUIDs in the names of the files left in the data directory, in the
-/// order the run first mentions them (its requests, then the file names).
-fn file_uuids(run: &Run) -> Vec<String> {
+/// The UUIDs the run drew: in the names of the files left in the data
+/// directory, and the `request_id` of each trigger event; in the order the
+/// run first mentions them (its requests, then the file names).
+fn drawn_uuids(run: &Run) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
-    for (name, _) in &run.files {
-        for uuid in uuids_in(name) {
-            if !found.contains(&uuid) {
-                found.push(uuid);
-            }
+    let event_ids = run.requests.iter().filter_map(|exchange| {
+        let request = &exchange.request;
+        (exchange.server == "platform" && request.method == "POST" && request.route() == "callback")
+            .then(|| request.json())
+            .flatten()
+            .and_then(|body| {
+                body.get("request_id")
+                    .and_then(|id| id.as_str())
+                    .map(str::to_string)
+            })
+    });
+    let file_ids = run.files.iter().flat_map(|(name, _)| uuids_in(name));
+    for uuid in event_ids.chain(file_ids) {
+        if !found.contains(&uuid) {
+            found.push(uuid);
         }
     }
     let mut ordered: Vec<(usize, String)> = found
@@ -220,6 +233,79 @@ fn log_dates(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::RecordedRequest;
+
+    /// A run of one trigger sending `ids` as its events' `request_id`s and
+    /// leaving `file`, against a platform at `port` with `token`.
+    fn run(port: u16, token: &str, ids: &[&str], file: &str) -> Run {
+        let platform = format!("http://127.0.0.1:{port}");
+        let requests = ids
+            .iter()
+            .map(|id| Exchange {
+                server: "platform",
+                request: RecordedRequest {
+                    method: "POST".into(),
+                    path: "/api/v1/symphony/callback".into(),
+                    query: None,
+                    headers: vec![
+                        ("Host".into(), format!("127.0.0.1:{port}")),
+                        ("Authorization".into(), format!("Bearer {token}")),
+                        ("User-Agent".into(), "any".into()),
+                    ],
+                    body: format!(
+                        r#"{{"name": "e", "event": {{"n": 123456789012345678901234567890, "file": "{file}"}}, "request_id": "{id}"}}"#
+                    )
+                    .into_bytes(),
+                    status: 200,
+                    peer: "127.0.0.1:1".parse().unwrap(),
+                    received_at: std::time::Instant::now(),
+                },
+            })
+            .collect();
+        Run {
+            side: "python",
+            exit_code: Some(0),
+            stopped: true,
+            requests,
+            files: vec![(file.to_string(), b"{}".to_vec())],
+            stderr: String::new(),
+            volatile: vec![
+                (platform, "{platform}"),
+                (format!("127.0.0.1:{port}"), "{platform-address}"),
+                (token.to_string(), "{token}"),
+            ],
+        }
+    }
+
+    const A: &str = "0b8e5f7a-2c4d-4e19-a6b3-9d1f0c8e7a52";
+    const B: &str = "c3f19a64-7d2e-4b8a-91f5-1e6a9c2d4b70";
+    const C: &str = "5e2a8c1d-3f4b-4a6e-8c3e-1f9a6b24d0e7";
+    const D: &str = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d";
+
+    #[test]
+    fn what_each_run_draws_is_not_a_difference_but_its_reuse_is() {
+        let python = run(4001, "token-one", &[A, B], &format!("lamps-{C}.json"));
+        let rust = run(4002, "token-two", &[D, C], &format!("lamps-{A}.json"));
+        assert_eq!(super::super::differences(&python, &rust), []);
+        let (seen, files) = seen(&rust);
+        assert_eq!(
+            seen[0].headers,
+            [("authorization".to_string(), "Bearer {token}".to_string())]
+        );
+        assert!(
+            String::from_utf8_lossy(&seen[1].body).ends_with(r#""request_id": "{uuid-3}"}"#),
+            "{seen:?}"
+        );
+        assert_eq!(files[0].0, "lamps-{uuid-2}.json");
+        // A retried event keeps its `request_id`: sending a new one is a difference.
+        let retried = run(4003, "token-three", &[A, A], &format!("lamps-{C}.json"));
+        let found = super::super::differences(&python, &retried);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].detail,
+            r#"body `/request_id`: python "{uuid-3}", rust "{uuid-1}""#
+        );
+    }
 
     #[test]
     fn log_times_are_replaced_only_at_a_log_line_shape() {

@@ -47,11 +47,12 @@ pub fn scenario(
         };
         writeln!(
             out,
-            "identical: {heading}: {} requests ({vendor}), exit code {}",
+            "identical: {heading}: {} requests ({vendor}), exit code {}{}",
             python.requests.len(),
             python
                 .exit_code
-                .map_or_else(|| "none".into(), |code| code.to_string())
+                .map_or_else(|| "none".into(), |code| code.to_string()),
+            if python.stopped { " after SIGTERM" } else { "" }
         )?;
         return Ok(());
     }
