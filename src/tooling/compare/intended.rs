@@ -4,7 +4,10 @@
 //!
 //! - values that differ between any two runs: the addresses of the local
 //!   platform and of the fake vendor, the platform's token (each run has
-//!   its own), replaced by `{platform}`, `{vendor}`, `{token}`;
+//!   its own), replaced by `{platform}`, `{vendor}`, `{token}`; and the
+//!   scenario's secrets, replaced by `{secret:NAME}` on both sides so that
+//!   the report never prints them (a secret sent as is on one side and
+//!   encoded on the other still differs);
 //! - the time at the start of each log line an action's finished PATCH
 //!   carries (`2026-11-28 07:53:24.863044: `), replaced by `{date}`;
 //! - the UUIDv4s a run draws: in the name of a file the item left in the
@@ -85,7 +88,7 @@ pub fn seen(run: &Run) -> (Vec<Seen>, Vec<(String, Vec<u8>)>) {
         let mut text = text.to_string();
         for (value, placeholder) in &run.volatile {
             if !value.is_empty() {
-                text = text.replace(value.as_str(), placeholder);
+                text = text.replace(value.as_str(), placeholder.as_str());
             }
         }
         for (index, uuid) in uuids.iter().enumerate() {
@@ -270,9 +273,9 @@ mod tests {
             files: vec![(file.to_string(), b"{}".to_vec())],
             stderr: String::new(),
             volatile: vec![
-                (platform, "{platform}"),
-                (format!("127.0.0.1:{port}"), "{platform-address}"),
-                (token.to_string(), "{token}"),
+                (platform, "{platform}".into()),
+                (format!("127.0.0.1:{port}"), "{platform-address}".into()),
+                (token.to_string(), "{token}".into()),
             ],
         }
     }

@@ -32,6 +32,17 @@ sys.argv = ['main.py'] + sys.argv[1:]
 runpy.run_path('main.py', run_name='__main__')
 ";
 
+/// Configuration values that the scenario does not give, taken out of the
+/// sides' environment with the scenario's own ([`VALUE_KEYS`]).
+const INHERITED: [&str; 6] = [
+    "url_logs",
+    "url_secrets",
+    "sentry_dsn",
+    "environment",
+    "node_run_uuid",
+    "playbook_run_uuid",
+];
+
 /// How long a stopped item (SIGTERM) may take to end before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -89,9 +100,10 @@ pub struct Run {
     pub files: Vec<(String, Vec<u8>)>,
     /// The process's standard error, for the report of a failed run.
     pub stderr: String,
-    /// What differs between any two runs: the servers' addresses and the
-    /// platform's token, replaced before the comparison.
-    pub volatile: Vec<(String, &'static str)>,
+    /// What differs between any two runs (the servers' addresses, the
+    /// platform's token) and the scenario's secrets, each with the
+    /// placeholder that replaces it before the comparison.
+    pub volatile: Vec<(String, String)>,
 }
 
 /// One request and the server that received it.
@@ -184,9 +196,6 @@ pub fn run(program: &Program, scenario: &Scenario) -> Result<Run, RunError> {
                 .current_dir(module)
                 .env(DATA_VARIABLE, sandbox.data_directory())
                 .env("PYTHONDONTWRITEBYTECODE", "1");
-            for name in VALUE_KEYS.iter().chain(&["url_logs", "url_secrets"]) {
-                command.env_remove(name.to_uppercase());
-            }
             for (name, value) in &values {
                 command.env(name.to_uppercase(), value);
             }
@@ -203,6 +212,13 @@ pub fn run(program: &Program, scenario: &Scenario) -> Result<Run, RunError> {
             command
         }
     };
+    // Values left in the environment of `compare` would reach one side
+    // only (the Rust side reads a variable when its file is absent).
+    for name in VALUE_KEYS.iter().chain(&INHERITED) {
+        if !values.iter().any(|(given, _)| given == name) {
+            command.env_remove(name.to_uppercase());
+        }
+    }
     command.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
     let child = command.spawn().map_err(|error| {
         let program = command.get_program().to_string_lossy().into_owned();
@@ -227,16 +243,27 @@ pub fn run(program: &Program, scenario: &Scenario) -> Result<Run, RunError> {
     collect_files(&sandbox.data_directory(), "", &mut files);
     files.sort();
     let stderr = std::fs::read(&stderr_path).unwrap_or_default();
-    let volatile = vec![
-        (platform.base_url(), "{platform}"),
-        (vendor.url(), "{vendor}"),
-        (platform.address().to_string(), "{platform-address}"),
+    let mut volatile = vec![
+        (platform.base_url(), "{platform}".to_string()),
+        (vendor.url(), "{vendor}".to_string()),
+        (
+            platform.address().to_string(),
+            "{platform-address}".to_string(),
+        ),
         (
             vendor.url().trim_start_matches("http://").to_string(),
-            "{vendor-address}",
+            "{vendor-address}".to_string(),
         ),
-        (platform.token().to_string(), "{token}"),
+        (platform.token().to_string(), "{token}".to_string()),
     ];
+    // The secrets are not printed: the same value on both sides is the same placeholder.
+    if let Some(serde_json::Value::Object(secrets)) = &scenario.secrets {
+        for (name, value) in secrets {
+            if let Some(value) = value.as_str().filter(|value| !value.is_empty()) {
+                volatile.push((value.to_string(), format!("{{secret:{name}}}")));
+            }
+        }
+    }
     Ok(Run {
         side: program.label(),
         exit_code: status,
