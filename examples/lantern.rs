@@ -2,14 +2,15 @@
 //! Python: what `tests/compare.rs` runs `sekoia-automation compare` on.
 //!
 //! With `LANTERN_VARIANT=query`, `get-lamp` sends `limit` in the query
-//! instead of the body: a port that differs from the original, which
+//! instead of the body; with `LANTERN_VARIANT=auth`, its key in `X-Key`
+//! instead of `Authorization`: ports that differ from the original, which
 //! `compare` must catch.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use schemars::JsonSchema;
-use sekoia_automation::vendor::{Api, RetryPolicy, VendorClient};
+use sekoia_automation::vendor::{Api, ApiAuthentication, RetryPolicy, VendorClient};
 use sekoia_automation::{Action, ActionContext, ActionResult, Documented, Level, Module, Outcome};
 use sekoia_automation::{Secret, Trigger, TriggerContext, TriggerError};
 use serde::{Deserialize, Serialize};
@@ -95,13 +96,21 @@ impl Trigger for WatchLamps {
 }
 
 fn main() -> ExitCode {
-    let query: &[&str] = if std::env::var("LANTERN_VARIANT").as_deref() == Ok("query") {
+    let variant = std::env::var("LANTERN_VARIANT").unwrap_or_default();
+    let query: &[&str] = if variant == "query" {
         &["verbose", "limit"]
     } else {
         &["verbose"]
     };
+    let mut get_lamp = Api::get("lamps/{id}").query(query);
+    if variant == "auth" {
+        get_lamp = get_lamp.authentication(ApiAuthentication::ApiKey {
+            header: Some("X-Key"),
+            query: None,
+        });
+    }
     Module::<Configuration>::new()
-        .register("get-lamp", Api::get("lamps/{id}").query(query))
+        .register("get-lamp", get_lamp)
         .register("switch-lamp", Api::post("lamps/{id}/switch"))
         .register("export-lamps", ExportLamps)
         .register("watch-lamps", WatchLamps)

@@ -113,6 +113,34 @@ fn a_port_sending_another_query_is_different_and_the_request_and_field_are_named
 }
 
 #[test]
+fn a_port_sending_the_key_in_another_header_is_different_and_the_key_is_never_printed() {
+    let Some(python) = python() else { return };
+    let scenarios = fixtures().join("scenarios.json");
+    let output = compare(
+        &python,
+        &support::example("lantern"),
+        &[&scenarios],
+        Some("auth"),
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    for line in [
+        "  request 2 (vendor GET /v2/lamps/porch): header `authorization`: python `Bearer {secret:api_key}`, rust absent\n",
+        "  request 2 (vendor GET /v2/lamps/porch): header `x-key`: python absent, rust `{secret:api_key}`\n",
+        "  request 2 (vendor GET /v2/lamps/attic): header `x-key`: python absent, rust `{secret:api_key}`\n",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    for secret in ["lantern-\"quoted\"-key", "lantern-key"] {
+        assert!(!stdout.contains(secret), "{secret} printed: {stdout}");
+    }
+    assert!(
+        stdout.ends_with("6 scenarios: 4 identical, 2 different\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn a_data_file_written_differently_is_named() {
     let Some(python) = python() else { return };
     // The Python module's `json_result` file holds the vendor's lamps;
