@@ -74,6 +74,22 @@ impl std::error::Error for CompareError {}
 /// Runs every scenario on both sides, writes the report to `out`; whether
 /// every scenario was identical.
 ///
+/// ```no_run
+/// use sekoia_automation::unversioned::compare::{compare, Options};
+///
+/// let options = Options {
+///     python: "/tmp/sdk/bin/python".into(),
+///     module: "tests/fixtures/lantern".into(),
+///     rust: "target/debug/examples/lantern".into(),
+///     scenarios: vec!["tests/fixtures/lantern/scenarios.json".into()],
+/// };
+/// let mut report = Vec::new();
+/// let identical = compare(&options, &mut report)?;
+/// print!("{}", String::from_utf8_lossy(&report));
+/// assert!(identical);
+/// # Ok::<(), sekoia_automation::unversioned::compare::CompareError>(())
+/// ```
+///
 /// # Errors
 ///
 /// A [`CompareError`] when an option names nothing usable, a scenario file

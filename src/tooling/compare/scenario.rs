@@ -154,6 +154,18 @@ impl ReplySpec {
 }
 
 /// A scenario file that cannot be used: the file, the key, what is wrong.
+///
+/// ```
+/// use sekoia_automation::unversioned::compare::Scenario;
+///
+/// let text = r#"{"scenarios": [{"command": "get-lamp", "stop": {"events": -1}}]}"#;
+/// let error = Scenario::parse(text, "lamp.json".as_ref()).unwrap_err();
+/// assert_eq!(error.key, "scenarios[0].stop.events");
+/// assert_eq!(
+///     error.to_string(),
+///     "lamp.json: `scenarios[0].stop.events`: must be a non-negative integer"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioError {
     /// The scenario file.
