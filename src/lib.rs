@@ -272,6 +272,11 @@ pub mod unversioned {
     pub mod documentation {
         pub use crate::tooling::documentation::*;
     }
+    /// `compare`: a Python module and its port on the same scenarios.
+    #[cfg(feature = "cli")]
+    pub mod compare {
+        pub use crate::tooling::compare::*;
+    }
     /// `new-module`.
     #[cfg(feature = "cli")]
     pub mod scaffold {

@@ -6,6 +6,7 @@
 //! sekoia-automation check DIR
 //! sekoia-automation documentation DIR [--output FILE]
 //! sekoia-automation local-platform [--secrets JSON] [--until-finished] [--until-events N] [--timeout SECONDS]
+//! sekoia-automation compare --python PYTHON --module PYTHON_MODULE_DIR --rust RUST_BINARY SCENARIOS...
 //! ```
 
 use std::io::Write as _;
@@ -17,6 +18,7 @@ use clap::{Parser, Subcommand};
 use sekoia_automation::testing::LocalPlatform;
 use sekoia_automation::unversioned::ModuleItems;
 use sekoia_automation::unversioned::check::{self, Rules};
+use sekoia_automation::unversioned::compare;
 use sekoia_automation::unversioned::scaffold::{self, Dependency, NewModule};
 use serde_json::{Value, json};
 
@@ -89,6 +91,23 @@ enum Command {
         #[arg(long)]
         timeout: Option<f64>,
     },
+    /// Run a Python module and its Rust port on the same scenarios against the local platform
+    /// and a fake vendor; print their differences request by request (docs/migrating.md §10).
+    /// Exit 0 when identical, 1 when they differ, 2 on a usage or scenario error.
+    Compare {
+        /// A Python with sekoia-automation-sdk 1.27 and the module's requirements.
+        #[arg(long)]
+        python: PathBuf,
+        /// The Python module's directory (main.py, manifest.json).
+        #[arg(long)]
+        module: PathBuf,
+        /// The Rust port's binary.
+        #[arg(long)]
+        rust: PathBuf,
+        /// The scenario files (JSON).
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -125,6 +144,17 @@ fn main() -> ExitCode {
             until_events,
             timeout,
         } => local_platform(&secrets, until_finished, until_events, timeout),
+        Command::Compare {
+            python,
+            module,
+            rust,
+            scenarios,
+        } => compare::main(&compare::Options {
+            python,
+            module,
+            rust,
+            scenarios,
+        }),
     }
 }
 

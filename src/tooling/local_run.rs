@@ -564,7 +564,7 @@ fn collect<R: Read + Send + 'static>(stream: Option<R>) -> std::thread::JoinHand
 /// SIGKILL a child, and a SIGKILL would not let the item stop as it does on
 /// the platform.
 #[allow(unsafe_code)]
-fn terminate(child: &Child) {
+pub(crate) fn terminate(child: &Child) {
     #[cfg(unix)]
     {
         if let Ok(pid) = libc::pid_t::try_from(child.id()) {

@@ -25,6 +25,8 @@
 //! ```
 
 pub(crate) mod check;
+#[cfg(feature = "cli")]
+pub(crate) mod compare;
 pub(crate) mod documentation;
 pub(crate) mod generate;
 pub(crate) mod local_run;

@@ -1,0 +1,259 @@
+//! `sekoia-automation compare` on a Python module and its Rust port: the
+//! Lantern module (`tests/fixtures/lantern/main.py`, written with the
+//! Python SDK 1.27) and `examples/lantern.rs`, on
+//! `tests/fixtures/lantern/scenarios.json`.
+//!
+//! The runs need the Python SDK: set `SEKOIA_PYTHON` to a python with
+//! `sekoia-automation-sdk==1.27.0` (they are skipped without it):
+//!
+//! ```text
+//! SEKOIA_PYTHON=/tmp/sdk/bin/python cargo test --features cli --test compare
+//! ```
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lantern")
+}
+
+fn python() -> Option<String> {
+    let python = std::env::var("SEKOIA_PYTHON").ok();
+    if python.is_none() {
+        eprintln!("skipped: set SEKOIA_PYTHON to a python with sekoia-automation-sdk==1.27.0");
+    }
+    python
+}
+
+fn compare(python: &str, rust: &Path, scenarios: &[&Path], variant: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sekoia-automation"));
+    command
+        .arg("compare")
+        .arg("--python")
+        .arg(python)
+        .arg("--module")
+        .arg(fixtures())
+        .arg("--rust")
+        .arg(rust)
+        .args(scenarios)
+        .env_remove("LANTERN_VARIANT");
+    if let Some(variant) = variant {
+        command.env("LANTERN_VARIANT", variant);
+    }
+    command.output().unwrap()
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_port_is_identical_to_the_python_module_on_every_scenario() {
+    let Some(python) = python() else { return };
+    let scenarios = fixtures().join("scenarios.json");
+    let output = compare(&python, &support::example("lantern"), &[&scenarios], None);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.ends_with("6 scenarios: 6 identical, 0 different\n"),
+        "{stdout}"
+    );
+    for name in [
+        "get a lamp",
+        "switch a lamp",
+        "switch a lamp, the vendor busy once",
+        "a lamp the vendor does not know",
+        "export the lamps of a room",
+        "watch the lamps until 2 events",
+    ] {
+        assert!(
+            stdout.contains(&format!("identical: scenario `{name}`")),
+            "{name}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_port_sending_another_query_is_different_and_the_request_and_field_are_named() {
+    let Some(python) = python() else { return };
+    let scenarios = fixtures().join("scenarios.json");
+    let output = compare(
+        &python,
+        &support::example("lantern"),
+        &[&scenarios],
+        Some("query"),
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("DIFFERENT: scenario `get a lamp`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "  request 2 (vendor GET /v2/lamps/porch): query parameter `limit`: python absent, rust `5`\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "  request 2 (vendor GET /v2/lamps/porch): body `/limit`: python 5, rust absent\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("6 scenarios: 5 identical, 1 different\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_port_sending_the_key_in_another_header_is_different_and_the_key_is_never_printed() {
+    let Some(python) = python() else { return };
+    let scenarios = fixtures().join("scenarios.json");
+    let output = compare(
+        &python,
+        &support::example("lantern"),
+        &[&scenarios],
+        Some("auth"),
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    for line in [
+        "  request 2 (vendor GET /v2/lamps/porch): header `authorization`: python `Bearer {secret:api_key}`, rust absent\n",
+        "  request 2 (vendor GET /v2/lamps/porch): header `x-key`: python absent, rust `{secret:api_key}`\n",
+        "  request 2 (vendor GET /v2/lamps/attic): header `x-key`: python absent, rust `{secret:api_key}`\n",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    for secret in ["lantern-\"quoted\"-key", "lantern-key"] {
+        assert!(!stdout.contains(secret), "{secret} printed: {stdout}");
+    }
+    assert!(
+        stdout.ends_with("6 scenarios: 4 identical, 2 different\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_data_file_written_differently_is_named() {
+    let Some(python) = python() else { return };
+    // The Python module's `json_result` file holds the vendor's lamps;
+    // ask the vendor for another answer on the Rust side only is not
+    // possible, so compare the port against a module directory whose
+    // main.py writes the file with an extra space.
+    let module = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixtures().join("manifest.json"),
+        module.path().join("manifest.json"),
+    )
+    .unwrap();
+    let main = std::fs::read_to_string(fixtures().join("main.py")).unwrap();
+    let changed = main.replace(
+        "return self.json_result(\"lamps\", response.json())",
+        "return self.json_result(\"lamps\", response.json() + [\"extra\"])",
+    );
+    assert_ne!(main, changed);
+    std::fs::write(module.path().join("main.py"), changed).unwrap();
+    let scenarios = fixtures().join("scenarios.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_sekoia-automation"))
+        .args(["compare", "--python", &python, "--module"])
+        .arg(module.path())
+        .arg("--rust")
+        .arg(support::example("lantern"))
+        .arg(&scenarios)
+        .env_remove("LANTERN_VARIANT")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "  data directory file `lamps-{uuid-1}.json`: content `/2`: python \"extra\", rust absent\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("6 scenarios: 5 identical, 1 different\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_scenario_error_names_the_file_and_the_key_and_exits_2() {
+    let directory = tempfile::tempdir().unwrap();
+    let scenarios = directory.path().join("broken.json");
+    std::fs::write(
+        &scenarios,
+        r#"{"scenarios": [{"command": "get-lamp", "vendor": {"routes": [{"method": "GET", "path": "/v2/lamps/porch", "json": {}}]}}]}"#,
+    )
+    .unwrap();
+    // Nothing runs before the scenarios are read: any file will do as the port.
+    let rust = Path::new(env!("CARGO_BIN_EXE_sekoia-automation"));
+    let output = compare("python3", rust, &[&scenarios], None);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "error: {}: `scenarios[0].vendor.routes[0].status`: missing: the answer's HTTP status\n",
+            scenarios.display()
+        )
+    );
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
+#[test]
+fn a_module_directory_without_main_py_is_a_usage_error() {
+    let directory = tempfile::tempdir().unwrap();
+    let rust = Path::new(env!("CARGO_BIN_EXE_sekoia-automation"));
+    let output = Command::new(rust)
+        .args(["compare", "--python", "python3", "--module"])
+        .arg(directory.path())
+        .arg("--rust")
+        .arg(rust)
+        .arg(fixtures().join("scenarios.json"))
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`--module`"), "{stderr}");
+    assert!(stderr.contains("no main.py there"), "{stderr}");
+}
+
+#[test]
+fn the_scenario_of_the_guide_is_a_valid_scenario_file() {
+    use sekoia_automation::unversioned::compare::Scenario;
+    let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/migrating.md");
+    let text = std::fs::read_to_string(&guide).unwrap();
+    let section = &text[text
+        .find("### With `sekoia-automation compare`")
+        .expect("the section of compare")..];
+    let start = section.find("```json\n").expect("a JSON example") + "```json\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let scenarios = Scenario::parse(example, &guide).unwrap();
+    assert_eq!(scenarios.len(), 1);
+    let scenario = &scenarios[0];
+    assert_eq!(scenario.command, "get-lamp");
+    assert_eq!(scenario.platform_faults.len(), 1);
+    assert_eq!(scenario.vendor_routes.len(), 1);
+    assert_eq!(scenario.vendor_script.len(), 1);
+    assert_eq!(
+        (scenario.stop_events, scenario.stop_seconds),
+        (Some(3), 30.0)
+    );
+    assert_eq!(
+        scenario.vendor_routes[0]
+            .reply
+            .reply(&|text| text.to_string()),
+        sekoia_automation::testing::Reply::json(
+            200,
+            r#"{"id": 18446744073709551615, "watts": 0.30000000000000004, "name": "𝔏antern"}"#
+        )
+    );
+}
