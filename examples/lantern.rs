@@ -10,8 +10,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use schemars::JsonSchema;
+use sekoia_automation::action::ActionResult;
+use sekoia_automation::config::Documented;
 use sekoia_automation::vendor::{Api, ApiAuthentication, RetryPolicy, VendorClient};
-use sekoia_automation::{Action, ActionContext, ActionResult, Documented, Level, Module, Outcome};
+use sekoia_automation::{Action, ActionContext, Level, Module, Outcome};
 use sekoia_automation::{Secret, Trigger, TriggerContext, TriggerError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -104,10 +106,7 @@ fn main() -> ExitCode {
     };
     let mut get_lamp = Api::get("lamps/{id}").query(query);
     if variant == "auth" {
-        get_lamp = get_lamp.authentication(ApiAuthentication::ApiKey {
-            header: Some("X-Key"),
-            query: None,
-        });
+        get_lamp = get_lamp.authentication(ApiAuthentication::api_key(Some("X-Key"), None));
     }
     Module::<Configuration>::new()
         .register("get-lamp", get_lamp)
