@@ -210,8 +210,10 @@ fn run_loop<T: Trigger>(
             return ExitCode::FAILURE;
         }
     };
-    let data_directory = match environment.data_directory() {
+    let data_directory = match environment.data_directory_until(Some(&runtime.stop)) {
         Ok(data_directory) => data_directory,
+        // A stop during the bucket check's waits: a clean exit.
+        Err(_) if runtime.stop.is_stopped() => return ExitCode::SUCCESS,
         Err(error) => {
             log_exception(runtime, &error);
             log(
