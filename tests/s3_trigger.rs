@@ -18,8 +18,8 @@ mod trigger_support;
 use std::process::Stdio;
 
 use fault_proxy::{Fault, FaultProxy};
-use sekoia_automation::CheckpointCursor;
-use sekoia_automation::testing::Sandbox;
+use sekoia_automation::testing::{RecordedRequest, Sandbox};
+use sekoia_automation::{CheckpointCursor, Module, StopSignal, TriggerOptions};
 use trigger_support::{
     Arc, Duration, Env, ExitCode, Instant, Mutex, Scripted, Value, has_log, json,
 };
@@ -202,5 +202,169 @@ fn a_stop_during_the_bucket_checks_waits_ends_the_process_within_the_stop_grace(
             "Impossible access the object storage"
         ),
         "a stop is not a storage failure"
+    );
+}
+
+/// `send_event_with_directory` on S3: the platform is sent the directory
+/// relative to the data directory (`sub_folder` applied), the files are
+/// objects of the bucket under it, and `remove_directory` deletes them once
+/// the event is sent.
+#[test]
+fn an_attached_directory_is_sent_relative_and_its_objects_are_in_the_bucket() {
+    let Some(server) = s3_server::server() else {
+        return;
+    };
+    let (bucket, client) = server.bucket("attached");
+    let env = Env::new();
+    configure_s3(&env.sandbox, server, &server.endpoint, &bucket);
+    env.sandbox.set("sub_folder", "tenant/module").unwrap();
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let code = env.run(Scripted::new({
+        let seen = Arc::clone(&seen);
+        let client = client.clone();
+        move |ctx, _| {
+            let mut seen = seen.lock().unwrap();
+            let root = ctx.data_directory().root().to_owned();
+            let keys = |prefix: &str| client.list(prefix).unwrap().join(" ");
+            // Kept.
+            let file = ctx.write("a.json", "{\"n\":\"😀\"}")?;
+            let kept = file.parent().unwrap().to_owned();
+            let kept_key = format!("tenant/module/{}/", kept.display());
+            seen.push(format!(
+                "kept before: {}",
+                keys(&kept_key) == format!("{kept_key}a.json")
+            ));
+            ctx.send_event_with_directory("kept", &json!({}), &kept, false)?;
+            seen.push(format!(
+                "kept after: {}",
+                keys(&kept_key) == format!("{kept_key}a.json")
+            ));
+            // Removed once sent, given as an absolute path of the data directory.
+            let file = ctx.write("b.txt", "second")?;
+            let removed = file.parent().unwrap().to_owned();
+            let removed_key = format!("tenant/module/{}/", removed.display());
+            ctx.data_directory()
+                .write_file(removed.join("deeper/c.txt"), "third")?;
+            seen.push(format!(
+                "removed before: {}",
+                keys(&removed_key).split(' ').count()
+            ));
+            ctx.send_event_with_directory("removed", &json!({}), root.join(&removed), true)?;
+            seen.push(format!("removed after: {:?}", keys(&removed_key)));
+            // A directory with no object is not there.
+            let error = ctx
+                .send_event_with_directory("missing", &json!({}), "not-there", true)
+                .unwrap_err();
+            seen.push(format!(
+                "missing: {}",
+                matches!(
+                    error,
+                    sekoia_automation::SendEventError::InvalidDirectory { .. }
+                )
+            ));
+            seen.push(kept.display().to_string());
+            seen.push(removed.display().to_string());
+            ctx.stop();
+            Ok(())
+        }
+    }));
+    assert_eq!(code, ExitCode::SUCCESS);
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        seen[..5],
+        [
+            "kept before: true",
+            "kept after: true",
+            "removed before: 2",
+            "removed after: \"\"",
+            "missing: true",
+        ]
+    );
+    let sent: Vec<(String, Value)> = env
+        .requests("callback")
+        .iter()
+        .filter_map(RecordedRequest::json)
+        .map(|body| {
+            (
+                body["name"].as_str().unwrap().to_string(),
+                body["directory"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("kept".to_string(), json!(seen[5])),
+            ("removed".to_string(), json!(seen[6])),
+        ],
+        "the directory relative to the data directory, a uuid4 as Python's `write`"
+    );
+    assert!(uuid::Uuid::parse_str(&seen[5]).is_ok(), "{}", seen[5]);
+    assert_eq!(
+        client.list("tenant/module/").unwrap(),
+        [format!("tenant/module/{}/a.json", seen[5])],
+        "only the kept directory's object is left"
+    );
+}
+
+/// A stop while an S3 request of `run` waits between attempts (503
+/// SlowDown, waits of seconds): the request is abandoned at once, `run`
+/// returns, and the stop is not logged as a failure.
+#[test]
+fn a_stop_during_a_retry_wait_in_run_abandons_the_request() {
+    let Some(server) = s3_server::server() else {
+        return;
+    };
+    let (bucket, _) = server.bucket("stopped");
+    let proxy = Arc::new(FaultProxy::start(&server.endpoint, &[]));
+    let env = Env::new();
+    configure_s3(&env.sandbox, server, &proxy.endpoint, &bucket);
+    let stop = Arc::new(StopSignal::new());
+    let requests_at_failure = Arc::new(Mutex::new(None));
+    let stopper = std::thread::spawn({
+        let proxy = Arc::clone(&proxy);
+        let stop = Arc::clone(&stop);
+        move || {
+            // The bucket check, then the save's first attempt.
+            assert!(proxy.wait_for_requests(2));
+            stop.stop();
+        }
+    });
+    let trigger = Scripted::new({
+        let proxy = Arc::clone(&proxy);
+        let requests_at_failure = Arc::clone(&requests_at_failure);
+        move |ctx, _| {
+            proxy.always(Fault::SlowDown);
+            let mut state = ctx.persistent_json::<Value>("state.json");
+            let error = match &mut state {
+                Ok(state) => {
+                    **state = json!({"cursor": 1});
+                    state.save().unwrap_err()
+                }
+                Err(_) => state.unwrap_err(),
+            };
+            *requests_at_failure.lock().unwrap() = Some(proxy.requests());
+            Err(error.into())
+        }
+    })
+    .with_options(TriggerOptions::default().stop_signal(Arc::clone(&stop)));
+    // Attempt n waits 2^n s (at most 6 s): ten attempts take most of a minute.
+    let settings = env.settings().retry_backoff(Duration::from_secs(1));
+    let code = Module::<Value>::with_settings(settings)
+        .register("scripted", trigger)
+        .run_command("scripted");
+    stopper.join().unwrap();
+    assert_eq!(code, ExitCode::SUCCESS);
+    let requests = requests_at_failure.lock().unwrap().unwrap();
+    assert!(
+        requests <= 3,
+        "the request was abandoned at the stop, not after its ten attempts: {requests} requests"
+    );
+    let logs = env.logs();
+    assert!(
+        !logs
+            .iter()
+            .any(|log| log["level"] == "error" || log["level"] == "critical"),
+        "a stop is not a failure: {logs:?}"
     );
 }

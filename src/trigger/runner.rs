@@ -331,7 +331,8 @@ fn execute_once<T: Trigger>(
     true
 }
 
-/// A send refused or abandoned because the trigger is stopping.
+/// A send refused or abandoned because the trigger is stopping, or an S3
+/// request of the file backend abandoned in a retry wait by the stop.
 fn is_interrupted(error: &TriggerError) -> bool {
     matches!(
         error.downcast_ref::<SendEventError>(),
@@ -342,6 +343,10 @@ fn is_interrupted(error: &TriggerError) -> bool {
                     ..
                 }
         )
+    ) || matches!(
+        crate::storage::s3::error::s3_cause(error.error()),
+        Some(crate::storage::s3::S3Error::Request { cause, .. })
+            if matches!(**cause, HttpError::Interrupted { .. })
     )
 }
 
