@@ -223,3 +223,57 @@ fn a_stop_during_a_retry_wait_abandons_the_request() {
     assert!(error.is_internal());
     assert!(proxy.requests() < 10, "{}", proxy.requests());
 }
+
+#[test]
+fn refused_credentials_name_the_key_to_check_and_never_a_secret() {
+    let server = server_or_skip!();
+    let (bucket, client) = server.bucket("credentials");
+    client.put("k", b"v", &Condition::None).unwrap();
+    let secret = "unknown-\"secret'-value";
+    // An access key the store does not know (revoked, or never made).
+    let unknown = S3Client::new(sekoia_automation::unversioned::s3::S3Config::new(
+        server.endpoint.clone(),
+        "us-east-1",
+        bucket.clone(),
+        "AKIAREVOKED000000000",
+        Secret::new(secret.to_string()),
+    ))
+    .unwrap()
+    .with_retry(Duration::ZERO, 10);
+    let error = unknown.get("k").unwrap_err();
+    assert_eq!(error.status(), Some(403), "{error}");
+    assert!(!error.is_internal());
+    let text = format!("{error} {error:?}");
+    assert!(text.contains("InvalidAccessKeyId"), "{text}");
+    assert!(text.contains("Check `aws_access_key_id`"), "{text}");
+    assert!(!text.contains("unknown-"), "{text}");
+    // The bucket check is a HEAD: no body, all three keys named.
+    let error = unknown.check_bucket().unwrap_err();
+    assert_eq!(error.status(), Some(403), "{error}");
+    let text = error.to_string();
+    for key in [
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+    ] {
+        assert!(text.contains(key), "{text}");
+    }
+    // A session token the store refuses (expired temporary credentials;
+    // moto refuses any token with a permanent key).
+    let token = "expired-\"token'-value";
+    let expired = S3Client::new(
+        server
+            .config_at(&server.endpoint, &bucket)
+            .with_session_token(Secret::new(token.to_string())),
+    )
+    .unwrap()
+    .with_retry(Duration::ZERO, 10);
+    let error = expired.get("k").unwrap_err();
+    assert_eq!(error.status(), Some(400), "{error}");
+    assert!(!error.is_internal(), "the trigger's error: {error}");
+    let text = format!("{error} {error:?}");
+    assert!(text.contains("InvalidToken"), "{text}");
+    assert!(text.contains("Check `aws_session_token`"), "{text}");
+    assert!(!text.contains("expired-"), "{text}");
+    assert!(!text.contains(&server.secret_access_key), "{text}");
+}

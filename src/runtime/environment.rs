@@ -1,12 +1,15 @@
 //! What an item runs in: the settings and the values read from the
 //! configuration source that every item kind needs.
 
+use std::sync::Arc;
+
 use crate::config::manifest::Manifest;
 use crate::config::secret::Secret;
 use crate::config::settings::Settings;
 use crate::config::source::{ConfigurationError, ConfigurationSource};
 use crate::storage::data_directory::DataDirectory;
 use crate::storage::s3::{FileBackend, S3Client};
+use crate::trigger::stop_signal::StopSignal;
 use crate::wire::http::PlatformClient;
 use crate::wire::redact;
 
@@ -112,12 +115,24 @@ impl Environment {
     /// disk, or in the S3 bucket when `file_backend` is `s3` (the bucket is
     /// checked, as the Python SDK's `get_s3_data_path` does; `docs/storage.md`).
     pub(crate) fn data_directory(&self) -> Result<DataDirectory, String> {
+        self.data_directory_until(None)
+    }
+
+    /// As [`data_directory`](Self::data_directory), the waits between the
+    /// S3 requests' attempts (the bucket check's first) cut short by `stop`.
+    pub(crate) fn data_directory_until(
+        &self,
+        stop: Option<&Arc<StopSignal>>,
+    ) -> Result<DataDirectory, String> {
         if let FileBackend::S3(config) =
             FileBackend::from_source(&self.source).map_err(|e| e.to_string())?
         {
-            let client = S3Client::new(*config)
-                .map_err(|e| e.to_string())?
-                .with_retry(self.settings.retry_backoff, crate::wire::http::MAX_ATTEMPTS);
+            let mut client = S3Client::new(*config).map_err(|e| e.to_string())?;
+            if let Some(stop) = stop {
+                client = client.with_stop_signal(Arc::clone(stop));
+            }
+            let client =
+                client.with_retry(self.settings.retry_backoff, crate::wire::http::MAX_ATTEMPTS);
             client.check_bucket().map_err(|e| e.to_string())?;
             return Ok(DataDirectory::s3(client));
         }

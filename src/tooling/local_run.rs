@@ -16,6 +16,13 @@
 //!       --data DIR                   use this data directory (default: a temporary one)
 //!       --json                       print JSON instead of text (a trigger: JSON lines as it goes)
 //!       --keep                       keep the temporary directories
+//!       --file-backend local|s3      where the module's files go (default: local, the data directory)
+//!       --s3-endpoint URL            S3: the store (else AWS_S3_ENDPOINT_URL)
+//!       --s3-bucket NAME             S3: the bucket, made when missing (else AWS_BUCKET_NAME)
+//!       --s3-region REGION           S3: the region (else AWS_DEFAULT_REGION, else us-east-1)
+//!       --s3-access-key-id ID        S3: the access key (else AWS_ACCESS_KEY_ID); its secret
+//!                                    only from AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)
+//!       --sub-folder PATH            the data directory's sub-folder (else SUB_FOLDER)
 //! ```
 //!
 //! The module binary starts a local platform on 127.0.0.1, writes `token`,
@@ -54,6 +61,15 @@
 //! without a critical log; else 1, and the last line says why (`failure:
 //! the action finished with an error`: the module itself exits 0 then, as
 //! on the platform).
+//!
+//! With `--file-backend s3`, the module runs on the S3 file backend
+//! (`docs/storage.md`): it is given `file_backend: s3` and the bucket's
+//! keys, its files are objects of the bucket (which outlives the run), and
+//! the end shows them (`objects in s3://<bucket>/<sub_folder>:`, with
+//! `--json` the `"objects"` list) and reads the checkpoints from there. The
+//! secret key is read from the environment only, never from the command
+//! line (which every user of the machine can list), and is given to the
+//! module in its environment, never written to the configuration root.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -65,11 +81,13 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use crate::config::manifest::Manifest;
+use crate::config::secret::Secret;
 use crate::config::settings::{
     BACKOFF_VARIABLE, DATA_VARIABLE, MANIFEST_VARIABLE, MAX_EVENTS_VARIABLE, ROOT_VARIABLE,
     Settings,
 };
 use crate::item::registration::ItemKind;
+use crate::storage::s3::{S3Client, S3Config, S3Error};
 use crate::testing::{LocalPlatform, RecordedRequest};
 use crate::tooling::{ItemRef, ModuleItems, RUN_LOCAL, program_name};
 
@@ -100,6 +118,27 @@ pub struct Options {
     pub keep: bool,
     /// Show the usage.
     pub help: bool,
+    /// `--file-backend s3`: the module's files go to an S3 bucket.
+    pub s3: bool,
+    /// The S3 flags (each else its variable).
+    pub s3_flags: S3Flags,
+}
+
+/// `run-local`'s S3 flags; what is not given is read from the environment
+/// variable the module itself reads (`AWS_S3_ENDPOINT_URL`...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct S3Flags {
+    /// `--s3-endpoint`.
+    pub endpoint: Option<String>,
+    /// `--s3-bucket`.
+    pub bucket: Option<String>,
+    /// `--s3-region`.
+    pub region: Option<String>,
+    /// `--s3-access-key-id`.
+    pub access_key_id: Option<String>,
+    /// `--sub-folder`.
+    pub sub_folder: Option<String>,
 }
 
 /// The usage text of `program` (the module binary's name).
@@ -118,6 +157,13 @@ pub fn usage(program: &str) -> String {
       --data DIR                   use this data directory (default: a temporary one)
       --json                       print JSON instead of text (a trigger: JSON lines as it goes)
       --keep                       keep the temporary directories
+      --file-backend local|s3      where the module's files go (default: local, the data directory)
+      --s3-endpoint URL            S3: the store (else AWS_S3_ENDPOINT_URL)
+      --s3-bucket NAME             S3: the bucket, made when missing (else AWS_BUCKET_NAME)
+      --s3-region REGION           S3: the region (else AWS_DEFAULT_REGION, else us-east-1)
+      --s3-access-key-id ID        S3: the access key (else AWS_ACCESS_KEY_ID); its secret
+                                   only from AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)
+      --sub-folder PATH            the data directory's sub-folder (else SUB_FOLDER)
 ")
 }
 
@@ -168,6 +214,21 @@ pub fn parse_options(arguments: &[String]) -> Result<Options, String> {
             }
             "--root" => options.root = Some(PathBuf::from(value(argument)?)),
             "--data" => options.data = Some(PathBuf::from(value(argument)?)),
+            "--file-backend" => {
+                let backend = value(argument)?;
+                options.s3 = match backend.to_ascii_lowercase().as_str() {
+                    "s3" => true,
+                    "local" => false,
+                    _ => {
+                        return Err(format!("`{argument}` is `local` or `s3`, not `{backend}`"));
+                    }
+                };
+            }
+            "--s3-endpoint" => options.s3_flags.endpoint = Some(value(argument)?),
+            "--s3-bucket" => options.s3_flags.bucket = Some(value(argument)?),
+            "--s3-region" => options.s3_flags.region = Some(value(argument)?),
+            "--s3-access-key-id" => options.s3_flags.access_key_id = Some(value(argument)?),
+            "--sub-folder" => options.s3_flags.sub_folder = Some(value(argument)?),
             other if other.starts_with('-') && other.len() > 1 => {
                 return Err(format!("unknown option `{other}`"));
             }
@@ -177,6 +238,15 @@ pub fn parse_options(arguments: &[String]) -> Result<Options, String> {
                 options.arguments.insert(key, parsed);
             }
         }
+    }
+    let flags = &options.s3_flags;
+    if !options.s3
+        && (flags.endpoint.is_some()
+            || flags.bucket.is_some()
+            || flags.region.is_some()
+            || flags.access_key_id.is_some())
+    {
+        return Err("the `--s3-...` options need `--file-backend s3`".into());
     }
     match command {
         Some(command) => options.command = command,
@@ -327,6 +397,14 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
     platform.set_secrets(Value::Object(secrets));
 
     let directories = Directories::new(options)?;
+    let bucket = if options.s3 {
+        Some(LocalBucket::open(&options.s3_flags)?)
+    } else {
+        None
+    };
+    if let Some(bucket) = &bucket {
+        bucket.configure(&directories)?;
+    }
     directories.set("token", platform.token())?;
     directories.set("url_callback", &platform.callback_url())?;
     directories.set("sentry_dsn", &platform.sentry_dsn())?;
@@ -391,13 +469,26 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
             platform.base_url()
         );
         println!("  configuration root {}", directories.root.display());
-        println!("  data directory     {}", directories.data.display());
+        match &bucket {
+            Some(bucket) => println!(
+                "  data directory     {} at {}",
+                bucket.url(),
+                bucket.endpoint
+            ),
+            None => println!("  data directory     {}", directories.data.display()),
+        }
     }
 
     let manifest_path = std::path::absolute(&settings.manifest_path)
         .unwrap_or_else(|_| settings.manifest_path.clone());
     let max_events = options.events.filter(|_| item.kind == ItemKind::Trigger);
-    let mut child = spawn(item.command, &directories, &manifest_path, max_events)?;
+    let mut child = spawn(
+        item.command,
+        &directories,
+        &manifest_path,
+        max_events,
+        bucket.as_ref(),
+    )?;
     let stderr = collect(child.stderr.take());
     let stdout = collect(child.stdout.take());
     let (status, seen) = watch(&platform, &mut child, item.kind, options);
@@ -409,6 +500,13 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
     let error = finished.get("error").cloned().unwrap_or(Value::Null);
     let failure = failure(item.kind, exit_code, &seen, &error);
     let success = failure.is_none();
+    let (context, objects) = match &bucket {
+        Some(bucket) => {
+            let (context, objects) = bucket.contents();
+            (context, Some(objects))
+        }
+        None => (context_file(&directories.data), None),
+    };
     if options.json {
         let logs = match item.kind {
             ItemKind::Trigger | ItemKind::Connector | ItemKind::AssetConnector => {
@@ -436,7 +534,11 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
             "events": seen.events,
             "batches": seen.batches,
             "sentry": seen.sentry,
-            "context": context_file(&directories.data),
+            "context": context,
+            "objects": objects.as_ref().map(|objects| match objects {
+                Ok(keys) => json!(keys),
+                Err(error) => json!({"error": error}),
+            }),
             "stdout": stdout,
             "stderr": stderr,
         });
@@ -459,9 +561,20 @@ fn run(item: &ItemRef<'_>, settings: &Settings, options: &Options) -> Result<Exi
             failure.as_deref(),
         );
         if matches!(item.kind, ItemKind::Connector | ItemKind::AssetConnector) {
-            match context_file(&directories.data) {
+            match &context {
                 Value::Null => println!("checkpoint: no context.json"),
                 context => println!("checkpoint (context.json): {context}"),
+            }
+        }
+        if let (Some(bucket), Some(objects)) = (&bucket, &objects) {
+            match objects {
+                Ok(keys) => {
+                    println!("objects in {}: {}", bucket.url(), keys.len());
+                    for key in keys {
+                        println!("  {key}");
+                    }
+                }
+                Err(error) => println!("objects in {}: cannot list them: {error}", bucket.url()),
             }
         }
     }
@@ -529,11 +642,20 @@ fn spawn(
     directories: &Directories,
     manifest: &Path,
     max_events: Option<u64>,
+    bucket: Option<&LocalBucket>,
 ) -> Result<Child, String> {
     let binary = this_binary()?;
     let mut process = Command::new(&binary);
     if let Some(events) = max_events {
         process.env(MAX_EVENTS_VARIABLE, events.to_string());
+    }
+    if let Some(bucket) = bucket {
+        // The secrets in the environment, never in a file.
+        process.env(SECRET_KEY_VARIABLE, bucket.secret_access_key.expose());
+        match &bucket.session_token {
+            Some(token) => process.env(SESSION_TOKEN_VARIABLE, token.expose()),
+            None => process.env_remove(SESSION_TOKEN_VARIABLE),
+        };
     }
     process
         .arg(command)
@@ -546,6 +668,136 @@ fn spawn(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|error| format!("cannot run {} {command}: {error}", binary.display()))
+}
+
+const SECRET_KEY_VARIABLE: &str = "AWS_SECRET_ACCESS_KEY";
+const SESSION_TOKEN_VARIABLE: &str = "AWS_SESSION_TOKEN";
+
+/// The S3 bucket of a `--file-backend s3` run: its keys (each from its flag,
+/// else its variable), checked, and made when missing.
+struct LocalBucket {
+    endpoint: String,
+    bucket: String,
+    region: String,
+    access_key_id: String,
+    secret_access_key: Secret<String>,
+    session_token: Option<Secret<String>>,
+    sub_folder: Option<String>,
+    client: S3Client,
+}
+
+impl LocalBucket {
+    fn open(flags: &S3Flags) -> Result<LocalBucket, String> {
+        let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let required = |flag: Option<&String>, option: &str, name: &str| {
+            flag.cloned().or_else(|| variable(name)).ok_or_else(|| {
+                format!("`--file-backend s3` needs `{option}`, or the variable {name}")
+            })
+        };
+        let endpoint = required(
+            flags.endpoint.as_ref(),
+            "--s3-endpoint URL",
+            "AWS_S3_ENDPOINT_URL",
+        )?;
+        let bucket = required(flags.bucket.as_ref(), "--s3-bucket NAME", "AWS_BUCKET_NAME")?;
+        let access_key_id = required(
+            flags.access_key_id.as_ref(),
+            "--s3-access-key-id ID",
+            "AWS_ACCESS_KEY_ID",
+        )?;
+        let secret_access_key = Secret::new(variable(SECRET_KEY_VARIABLE).ok_or_else(|| {
+            format!(
+                "`--file-backend s3` needs the secret key in the variable {SECRET_KEY_VARIABLE} (never on the command line)"
+            )
+        })?);
+        let region = flags
+            .region
+            .clone()
+            .or_else(|| variable("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".into());
+        let session_token = variable(SESSION_TOKEN_VARIABLE).map(Secret::new);
+        let sub_folder = flags.sub_folder.clone().or_else(|| variable("SUB_FOLDER"));
+        let mut config = S3Config::new(
+            endpoint.clone(),
+            region.clone(),
+            bucket.clone(),
+            access_key_id.clone(),
+            secret_access_key.clone(),
+        );
+        if let Some(token) = &session_token {
+            config = config.with_session_token(token.clone());
+        }
+        if let Some(sub_folder) = &sub_folder {
+            config = config.with_sub_folder(sub_folder.clone());
+        }
+        let client = S3Client::new(config)
+            .map_err(|error| error.to_string())?
+            .with_retry(Duration::from_millis(100), 3);
+        match client.check_bucket() {
+            Ok(()) => {}
+            Err(S3Error::MissingBucket { .. }) => client
+                .create_bucket()
+                .map_err(|error| format!("cannot make the bucket `{bucket}`: {error}"))?,
+            Err(error) => return Err(error.to_string()),
+        }
+        Ok(LocalBucket {
+            endpoint,
+            bucket,
+            region,
+            access_key_id,
+            secret_access_key,
+            session_token,
+            sub_folder,
+            client,
+        })
+    }
+
+    /// Writes the keys that are not secret into the configuration root, as
+    /// the platform gives them.
+    fn configure(&self, directories: &Directories) -> Result<(), String> {
+        directories.set("file_backend", "s3")?;
+        directories.set("aws_s3_endpoint_url", &self.endpoint)?;
+        directories.set("aws_bucket_name", &self.bucket)?;
+        directories.set("aws_default_region", &self.region)?;
+        directories.set("aws_access_key_id", &self.access_key_id)?;
+        if let Some(sub_folder) = &self.sub_folder {
+            directories.set("sub_folder", sub_folder)?;
+        }
+        Ok(())
+    }
+
+    /// `s3://<bucket>/<sub_folder>`.
+    fn url(&self) -> String {
+        let location = self.client.location();
+        format!("s3://{}/{}", location.bucket(), location.prefix())
+    }
+
+    /// The data directory's `context.json` (or `null`), and its objects'
+    /// keys relative to the data directory.
+    fn contents(&self) -> (Value, Result<Vec<String>, String>) {
+        let location = self.client.location();
+        let context = self
+            .client
+            .get(&location.key("context.json"))
+            .ok()
+            .flatten()
+            .and_then(|object| serde_json::from_slice(&object.body).ok())
+            .unwrap_or(Value::Null);
+        let prefix = match location.prefix() {
+            "" => String::new(),
+            prefix => format!("{prefix}/"),
+        };
+        let objects = self
+            .client
+            .list(&prefix)
+            .map(|keys| {
+                keys.iter()
+                    .filter_map(|key| location.path_of(key))
+                    .collect()
+            })
+            .map_err(|error| error.to_string());
+        (context, objects)
+    }
 }
 
 fn collect<R: Read + Send + 'static>(stream: Option<R>) -> std::thread::JoinHandle<String> {
@@ -904,5 +1156,29 @@ mod examples {
         assert_eq!(options.module_configuration["api_key"], "k");
         assert!(options.json);
         assert!(parse_options(&["greet".into(), "--events".into(), "x".into()]).is_err());
+    }
+
+    #[test]
+    fn the_s3_flags_need_the_s3_file_backend() {
+        use crate::tooling::local_run::parse_options;
+
+        let arguments = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let options = parse_options(&arguments(&[
+            "feed",
+            "--file-backend",
+            "S3",
+            "--s3-bucket",
+            "b",
+            "--sub-folder",
+            "t/f",
+        ]))
+        .unwrap();
+        assert!(options.s3);
+        assert_eq!(options.s3_flags.bucket.as_deref(), Some("b"));
+        assert_eq!(options.s3_flags.sub_folder.as_deref(), Some("t/f"));
+        let error = parse_options(&arguments(&["feed", "--s3-bucket", "b"])).unwrap_err();
+        assert!(error.contains("--file-backend s3"), "{error}");
+        let error = parse_options(&arguments(&["feed", "--file-backend", "disk"])).unwrap_err();
+        assert!(error.contains("`local` or `s3`"), "{error}");
     }
 }

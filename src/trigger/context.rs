@@ -277,7 +277,8 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
                     SendEventError::RemoveDirectory {
                         name: name.to_string(),
                         directory: path,
-                        cause: std::io::Error::other(source.to_string()),
+                        // The storage error kept: the runtime reads its S3 cause.
+                        cause: std::io::Error::other(source),
                     }
                 });
             }

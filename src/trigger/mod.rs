@@ -283,8 +283,9 @@ pub enum FailureKind {
     /// The configuration is wrong: logged as `critical`, not counted.
     Configuration,
     /// Any other failure: logged and counted toward the critical rule,
-    /// except failed event sends with a status of 500 or more (the
-    /// platform's trouble, not the trigger's).
+    /// except failed event sends with a status of 500 or more and S3 file
+    /// backend failures with a 5xx or no answer (the platform's trouble,
+    /// not the trigger's).
     Failure,
 }
 
@@ -360,7 +361,10 @@ impl TriggerError {
     }
 
     /// Whether it counts toward the consecutive errors of the critical rule:
-    /// not a configuration error, not a failed send with a status ≥ 500.
+    /// not a configuration error, not a failed send with a status ≥ 500, not
+    /// an S3 file backend failure that is the store's (5xx such as
+    /// `SlowDown`, no answer: [`S3Error::is_internal`](crate::s3::S3Error::is_internal),
+    /// as the Python SDK's `_handle_s3_exception`).
     ///
     /// ```
     /// use sekoia_automation::TriggerError;
@@ -368,7 +372,9 @@ impl TriggerError {
     /// assert!(!TriggerError::configuration("bad").counts());
     /// ```
     pub fn counts(&self) -> bool {
-        self.kind == FailureKind::Failure && self.status().is_none_or(|status| status < 500)
+        self.kind == FailureKind::Failure
+            && self.status().is_none_or(|status| status < 500)
+            && !crate::storage::s3::error::s3_cause(&*self.error).is_some_and(|s3| s3.is_internal())
     }
 
     /// The underlying error.

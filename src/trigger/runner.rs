@@ -212,8 +212,10 @@ fn run_loop<T: Trigger>(
             return ExitCode::FAILURE;
         }
     };
-    let data_directory = match environment.data_directory() {
+    let data_directory = match environment.data_directory_until(Some(&runtime.stop)) {
         Ok(data_directory) => data_directory,
+        // A stop during the bucket check's waits: a clean exit.
+        Err(_) if runtime.stop.is_stopped() => return ExitCode::SUCCESS,
         Err(error) => {
             log_exception(runtime, &error);
             log(
@@ -331,7 +333,8 @@ fn execute_once<T: Trigger>(
     true
 }
 
-/// A send refused or abandoned because the trigger is stopping.
+/// A send refused or abandoned because the trigger is stopping, or an S3
+/// request of the file backend abandoned in a retry wait by the stop.
 fn is_interrupted(error: &TriggerError) -> bool {
     matches!(
         error.downcast_ref::<SendEventError>(),
@@ -342,6 +345,10 @@ fn is_interrupted(error: &TriggerError) -> bool {
                     ..
                 }
         )
+    ) || matches!(
+        crate::storage::s3::error::s3_cause(error.error()),
+        Some(crate::storage::s3::S3Error::Request { cause, .. })
+            if matches!(**cause, HttpError::Interrupted { .. })
     )
 }
 

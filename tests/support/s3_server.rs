@@ -130,6 +130,7 @@ impl S3Server {
 
     /// A fresh bucket for one test, and a client for it (no waits between
     /// attempts).
+    #[allow(dead_code)]
     pub fn bucket(&self, name: &str) -> (String, S3Client) {
         static COUNT: Mutex<u32> = Mutex::new(0);
         let mut count = COUNT.lock().unwrap_or_else(|p| p.into_inner());

@@ -414,7 +414,7 @@ impl S3Client {
             return Err(S3Error::InvalidResponse {
                 operation: "CompleteMultipartUpload",
                 target: self.target(Some(key)),
-                detail: error_text(&answer.body),
+                detail: error_text(answer.status, &answer.body),
             });
         }
         let etag = answer.etag.or_else(|| xml::element(&text, "ETag"));
@@ -512,7 +512,7 @@ impl S3Client {
             etag = answer.etag;
             let mut body = answer.body;
             if answer.status >= 300 {
-                body = error_text(&body).into_bytes();
+                body = error_text(answer.status, &body).into_bytes();
             }
             Ok(Response {
                 status: answer.status,
@@ -614,13 +614,30 @@ fn retry_client(stop: Arc<StopSignal>) -> PlatformClient {
 
 /// S3's error `Code` and `Message`, and nothing else of the body: a
 /// `SignatureDoesNotMatch` answer quotes the signature and the string to
-/// sign.
-fn error_text(body: &[u8]) -> String {
+/// sign. Refused credentials also name the key to check (a `HEAD`, such
+/// as the bucket check, gets no body: its 400 or 403 names all three).
+fn error_text(status: u16, body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    match (xml::element(&text, "Code"), xml::element(&text, "Message")) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code,
-        _ => String::new(),
+    let code = xml::element(&text, "Code");
+    let hint = match code.as_deref() {
+        Some("InvalidAccessKeyId") => {
+            " Check `aws_access_key_id`: the store does not know this access key."
+        }
+        Some("SignatureDoesNotMatch") => {
+            " Check `aws_secret_access_key`: it is not the secret of `aws_access_key_id`."
+        }
+        Some("InvalidToken" | "ExpiredToken" | "TokenRefreshRequired") => {
+            " Check `aws_session_token`: temporary credentials expire; give the module fresh ones (or none with permanent keys)."
+        }
+        None if status == 400 || status == 403 => {
+            "the credentials or the request were refused (no detail in a HEAD answer): check `aws_access_key_id`, `aws_secret_access_key` and `aws_session_token`"
+        }
+        _ => "",
+    };
+    match (code, xml::element(&text, "Message")) {
+        (Some(code), Some(message)) => format!("{code}: {message}{hint}"),
+        (Some(code), None) => format!("{code}{hint}"),
+        _ => hint.to_string(),
     }
 }
 
@@ -694,7 +711,10 @@ mod tests {
     #[test]
     fn error_bodies_keep_only_the_code_and_message() {
         let body = b"<Error><Code>SignatureDoesNotMatch</Code><Message>no</Message><SignatureProvided>abc123</SignatureProvided><StringToSign>x</StringToSign></Error>";
-        assert_eq!(error_text(body), "SignatureDoesNotMatch: no");
+        assert_eq!(
+            error_text(403, body),
+            "SignatureDoesNotMatch: no Check `aws_secret_access_key`: it is not the secret of `aws_access_key_id`."
+        );
     }
 
     fn client(endpoint: &str, bucket: &str) -> S3Client {

@@ -1,5 +1,10 @@
 //! Why an S3 request failed, and whether the trigger counts it.
 
+use std::error::Error as StdError;
+
+use crate::connector::CheckpointError;
+use crate::storage::data_directory::StorageError;
+use crate::trigger::SendEventError;
 use crate::wire::http::HttpError;
 
 /// Why an S3 request failed. Names the operation and the object; never
@@ -84,4 +89,40 @@ impl S3Error {
             _ => false,
         }
     }
+}
+
+/// The S3 error behind `error`, if there is one: `error` itself, the cause
+/// of a [`StorageError::S3`] (also inside a checkpoint's error, or an
+/// event's refused or removed directory), or the first of these in its
+/// `source` chain or behind an [`io::Error`](std::io::Error) that wraps one.
+pub(crate) fn s3_cause<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a S3Error> {
+    fn of_storage(error: &StorageError) -> Option<&S3Error> {
+        match error {
+            StorageError::S3 { cause, .. } => Some(cause),
+            _ => None,
+        }
+    }
+    let mut next = Some(error);
+    while let Some(current) = next {
+        if let Some(s3) = current.downcast_ref::<S3Error>() {
+            return Some(s3);
+        }
+        if let Some(storage) = current.downcast_ref::<StorageError>() {
+            return of_storage(storage);
+        }
+        if let Some(CheckpointError::Storage(storage)) = current.downcast_ref::<CheckpointError>() {
+            return of_storage(storage);
+        }
+        next = match current.downcast_ref::<SendEventError>() {
+            Some(SendEventError::Refused { cause, .. }) => return of_storage(cause),
+            Some(SendEventError::RemoveDirectory { cause, .. }) => cause
+                .get_ref()
+                .map(|inner| inner as &(dyn StdError + 'static)),
+            _ => match current.downcast_ref::<std::io::Error>() {
+                Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+                None => current.source(),
+            },
+        };
+    }
+    None
 }
