@@ -134,6 +134,11 @@ pub trait Action: Send + 'static {
     /// error, and the exception reported to Sentry). A panic is caught and
     /// reported as an error.
     ///
+    /// # Errors
+    ///
+    /// What the action returns as `Err` ends the run as failed: the
+    /// error's text is the run's error, sent in the finished PATCH.
+    ///
     /// [`ActionError`]: crate::ActionError
     fn run(
         &self,

@@ -160,6 +160,10 @@ impl Json {
     /// object has it (the old value is returned), else last, as Python's
     /// `dict[key] = value`. `null` becomes an object first; any other
     /// value is left as it is and `value` is returned back as `Err`.
+    ///
+    /// # Errors
+    ///
+    /// `Err(value)` when `self` is neither an object nor `null`.
     pub fn insert(&mut self, key: &str, value: impl Into<Json>) -> Result<Option<Json>, Json> {
         let value = value.into();
         if self.is_null() {
