@@ -253,6 +253,11 @@ pub mod unversioned {
     pub mod scaffold {
         pub use crate::tooling::scaffold::*;
     }
+    /// `port`: a module crate from a Python module.
+    #[cfg(feature = "cli")]
+    pub mod port {
+        pub use crate::tooling::port::*;
+    }
     /// Internals measured by the benches.
     pub mod wire {
         pub use crate::trigger::context::event_body;
