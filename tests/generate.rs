@@ -339,8 +339,11 @@ fn a_description_the_code_does_not_state_is_the_files_even_empty() {
     // A library manifest with an empty description (Sekoia.io's
     // action_push_event_to_intake.json has one).
     let file = directory.path().join("action_ping.json");
-    std::fs::write(&file, r#"{"name": "Ping", "description": "", "docker_parameters": "ping"}"#)
-        .unwrap();
+    std::fs::write(
+        &file,
+        r#"{"name": "Ping", "description": "", "docker_parameters": "ping"}"#,
+    )
+    .unwrap();
     let module = Module::<()>::new().register("ping", Ping);
     let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
     let action = parsed(&files, "action_ping.json");

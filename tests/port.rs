@@ -147,14 +147,25 @@ fn the_python_module_becomes_a_crate_that_keeps_its_manifests_byte_for_byte() {
     // A stub quotes the Python class it replaces and says so when run.
     let stub = std::fs::read_to_string(directory.join("src/items/rename_widget.rs")).unwrap();
     assert!(
-        stub.contains(r#"        //         self.log(f"renaming {arguments['id']}", level="info")"#),
+        stub.contains(
+            r#"        //         self.log(f"renaming {arguments['id']}", level="info")"#
+        ),
         "{stub}"
     );
-    assert!(stub.contains("`RenameWidget` (acme_module/actions.py:41)"), "{stub}");
+    assert!(
+        stub.contains("`RenameWidget` (acme_module/actions.py:41)"),
+        "{stub}"
+    );
     // The override of a GenericAPIAction is quoted beside its `Api`.
     let count = std::fs::read_to_string(directory.join("src/items/count_widgets.rs")).unwrap();
-    assert!(count.contains("// `CountWidgets.run`, not ported:"), "{count}");
-    assert!(count.contains(r#"//         return {"count": len(result or [])}"#), "{count}");
+    assert!(
+        count.contains("// `CountWidgets.run`, not ported:"),
+        "{count}"
+    );
+    assert!(
+        count.contains(r#"//         return {"count": len(result or [])}"#),
+        "{count}"
+    );
     // The configuration: the secret as `Secret`, the enum's default a variant.
     let configuration = std::fs::read_to_string(directory.join("src/configuration.rs")).unwrap();
     assert!(
@@ -236,11 +247,7 @@ fn a_directory_that_is_not_empty_or_not_a_module_is_refused() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        text(&output).contains("manifest.json"),
-        "{}",
-        text(&output)
-    );
+    assert!(text(&output).contains("manifest.json"), "{}", text(&output));
 }
 
 /// Each `tests/fixtures/port/schemas/NAME.json` gives the Rust of
@@ -251,15 +258,24 @@ fn schema_fixtures_give_the_expected_types() {
     let mut names: Vec<PathBuf> = std::fs::read_dir(&directory)
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "json")
+        })
         .collect();
     names.sort();
     assert!(names.len() >= 4);
     for path in names {
-        let fixture: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let fixture: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let secrets: Vec<String> = fixture["secrets"]
             .as_array()
-            .map(|secrets| secrets.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+            .map(|secrets| {
+                secrets
+                    .iter()
+                    .map(|s| s.as_str().unwrap().to_string())
+                    .collect()
+            })
             .unwrap_or_default();
         let mut writer = TypeWriter::new();
         let root = writer.root(
@@ -324,7 +340,8 @@ fn run(command: &mut Command, arguments: &Value) -> Vec<Vec<String>> {
         directory.path().join("manifest.json"),
     )
     .unwrap();
-    let configuration = json!({"base_url": format!("{}/v1/", vendor.url()), "api_key": "placeholder"});
+    let configuration =
+        json!({"base_url": format!("{}/v1/", vendor.url()), "api_key": "placeholder"});
     let output = command
         .current_dir(directory.path())
         .env("TOKEN", platform.token())
@@ -351,9 +368,15 @@ fn run(command: &mut Command, arguments: &Value) -> Vec<Vec<String>> {
                 request.path.clone(),
                 request.query.clone().unwrap_or_default(),
                 request.header("x-acme-key").unwrap_or_default().to_string(),
-                request.header("authorization").unwrap_or_default().to_string(),
+                request
+                    .header("authorization")
+                    .unwrap_or_default()
+                    .to_string(),
                 request.header("accept").unwrap_or_default().to_string(),
-                request.header("content-type").unwrap_or_default().to_string(),
+                request
+                    .header("content-type")
+                    .unwrap_or_default()
+                    .to_string(),
                 request.body_text(),
             ]
         })

@@ -169,7 +169,10 @@ fn port(python: PathBuf, out: Option<PathBuf>, path: Option<PathBuf>) -> ExitCod
             for note in &report.notes {
                 println!("note: {note}");
             }
-            println!("\nnext:\n  cd {}\n  cargo build && cargo test", out.display());
+            println!(
+                "\nnext:\n  cd {}\n  cargo build && cargo test",
+                out.display()
+            );
             ExitCode::SUCCESS
         }
         Err(error) => fail(&error.to_string()),

@@ -58,10 +58,12 @@ pub fn api_plan(sources: &PySources, class: &PyClass) -> Option<Result<ApiPlan, 
     let overrides: Vec<(String, String)> = chain
         .iter()
         .flat_map(|class| {
-            class
-                .methods
-                .iter()
-                .map(move |method| (format!("{}.{}", class.name, method.name), method.source.clone()))
+            class.methods.iter().map(move |method| {
+                (
+                    format!("{}.{}", class.name, method.name),
+                    method.source.clone(),
+                )
+            })
         })
         .collect();
     Some(plan(&attribute, overrides))
@@ -89,7 +91,11 @@ fn plan<'a>(
         "put" => "put",
         "patch" => "patch",
         "delete" => "delete",
-        other => return Err(NotAnApi(format!("its verb `{other}` is not one `Api` sends"))),
+        other => {
+            return Err(NotAnApi(format!(
+                "its verb `{other}` is not one `Api` sends"
+            )));
+        }
     };
     let mut expression = format!("Api::{constructor}({})", string_literal(&endpoint));
     match attribute("query_parameters") {
@@ -119,7 +125,9 @@ fn plan<'a>(
     match attribute("timeout") {
         None | Some(PyValue::Int(5)) => {}
         Some(PyValue::Int(seconds)) if *seconds >= 0 => {
-            expression.push_str(&format!(".timeout(std::time::Duration::from_secs({seconds}))"));
+            expression.push_str(&format!(
+                ".timeout(std::time::Duration::from_secs({seconds}))"
+            ));
         }
         Some(PyValue::Float(seconds)) if seconds.is_finite() && *seconds >= 0.0 => {
             expression.push_str(&format!(
@@ -142,7 +150,10 @@ fn plan<'a>(
     if let Some(authentication) = text("authentication")? {
         let variant = match authentication.to_ascii_lowercase().as_str() {
             "basic" => format!("ApiAuthentication::Basic {{ header: {} }}", option(&header)),
-            "bearer" => format!("ApiAuthentication::Bearer {{ header: {} }}", option(&header)),
+            "bearer" => format!(
+                "ApiAuthentication::Bearer {{ header: {} }}",
+                option(&header)
+            ),
             "apikey" => format!(
                 "ApiAuthentication::ApiKey {{ header: {}, query: {} }}",
                 option(&header),
@@ -210,7 +221,10 @@ mod tests {
             vec![
                 ("verb", text("GET")),
                 ("endpoint", text("host/{ip}")),
-                ("query_parameters", PyValue::List(vec![text("history"), text("minify")])),
+                (
+                    "query_parameters",
+                    PyValue::List(vec![text("history"), text("minify")]),
+                ),
             ],
         );
         let sources = PySources {
@@ -230,12 +244,20 @@ mod tests {
         let unknown = class(
             "Dynamic",
             &["GenericAPIAction"],
-            vec![("verb", text("post")), ("endpoint", PyValue::Unknown("build()".into()))],
+            vec![
+                ("verb", text("post")),
+                ("endpoint", PyValue::Unknown("build()".into())),
+            ],
         );
         let sources = PySources {
             classes: vec![unknown],
         };
-        let error = api_plan(&sources, &sources.classes[0]).unwrap().unwrap_err();
-        assert_eq!(error.0, "`endpoint` is not a string the port can read: `build()`");
+        let error = api_plan(&sources, &sources.classes[0])
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            error.0,
+            "`endpoint` is not a string the port can read: `build()`"
+        );
     }
 }

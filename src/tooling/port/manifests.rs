@@ -161,14 +161,33 @@ mod tests {
     #[test]
     fn items_by_command_connector_twins_once_and_what_cannot_run_is_named() {
         let directory = tempfile::tempdir().unwrap();
-        let write = |name: &str, text: &str| std::fs::write(directory.path().join(name), text).unwrap();
-        write("manifest.json", r#"{"name": "Acme", "uuid": "6f0b1a1e-7c39-4a57-9a4e-2c1f3f0f8e61", "supports_validation": true}"#);
-        write("action_get.json", r#"{"name": "Get", "docker_parameters": "get"}"#);
-        write("action_get_again.json", r#"{"name": "Get again", "docker_parameters": "get"}"#);
+        let write =
+            |name: &str, text: &str| std::fs::write(directory.path().join(name), text).unwrap();
+        write(
+            "manifest.json",
+            r#"{"name": "Acme", "uuid": "6f0b1a1e-7c39-4a57-9a4e-2c1f3f0f8e61", "supports_validation": true}"#,
+        );
+        write(
+            "action_get.json",
+            r#"{"name": "Get", "docker_parameters": "get"}"#,
+        );
+        write(
+            "action_get_again.json",
+            r#"{"name": "Get again", "docker_parameters": "get"}"#,
+        );
         write("action_nothing.json", r#"{"name": "Nothing"}"#);
-        write("connector_feed.json", r#"{"name": "Feed", "docker_parameters": "feed"}"#);
-        write("trigger_feed.json", r#"{"name": "Feed", "docker_parameters": "feed"}"#);
-        write("trigger_poll.json", r#"{"name": "Poll", "docker_parameters": "poll"}"#);
+        write(
+            "connector_feed.json",
+            r#"{"name": "Feed", "docker_parameters": "feed"}"#,
+        );
+        write(
+            "trigger_feed.json",
+            r#"{"name": "Feed", "docker_parameters": "feed"}"#,
+        );
+        write(
+            "trigger_poll.json",
+            r#"{"name": "Poll", "docker_parameters": "poll"}"#,
+        );
         let manifests = Manifests::read(directory.path()).unwrap();
         let items: Vec<(Kind, &str, &str)> = manifests
             .items
@@ -183,7 +202,11 @@ mod tests {
                 (Kind::Trigger, "poll", "trigger_poll.json"),
             ]
         );
-        let skipped: Vec<&str> = manifests.skipped.iter().map(|(file, _)| file.as_str()).collect();
+        let skipped: Vec<&str> = manifests
+            .skipped
+            .iter()
+            .map(|(file, _)| file.as_str())
+            .collect();
         assert_eq!(skipped, ["action_get_again.json", "action_nothing.json"]);
         assert!(manifests.skipped[0].1.contains("action_get.json"));
         assert!(manifests.supports_validation());

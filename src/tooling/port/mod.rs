@@ -203,10 +203,12 @@ pub fn port(port: &Port) -> Result<PortReport, PortError> {
     let mut plans = Vec::new();
     for item in &manifests.items {
         let class_name = class_of(&item.command);
-        let class = class_name
-            .as_deref()
-            .and_then(|name| sources.find(name, imported_file(&main, &port.python, name).as_deref()));
-        let classes = class.map(|class| sources.ancestry(class)).unwrap_or_default();
+        let class = class_name.as_deref().and_then(|name| {
+            sources.find(name, imported_file(&main, &port.python, name).as_deref())
+        });
+        let classes = class
+            .map(|class| sources.ancestry(class))
+            .unwrap_or_default();
         let api = match (item.kind, class) {
             (Kind::Action, Some(class)) => api_plan(&sources, class),
             _ => None,
@@ -214,10 +216,18 @@ pub fn port(port: &Port) -> Result<PortReport, PortError> {
         let (how, expression) = match api {
             Some(Ok(plan)) if plan.is_plain() => (How::Api, Some(plan.expression)),
             Some(Ok(plan)) => (
-                How::ApiWithOverrides(plan.overrides.iter().map(|(name, _)| name.clone()).collect()),
+                How::ApiWithOverrides(
+                    plan.overrides
+                        .iter()
+                        .map(|(name, _)| name.clone())
+                        .collect(),
+                ),
                 Some(plan.expression),
             ),
-            Some(Err(reason)) => (How::Stub(format!("a GenericAPIAction, but {}", reason.0)), None),
+            Some(Err(reason)) => (
+                How::Stub(format!("a GenericAPIAction, but {}", reason.0)),
+                None,
+            ),
             None => (
                 How::Stub(match (&class_name, class) {
                     (None, _) => "no class of main.py is registered under its command".into(),
@@ -236,13 +246,14 @@ pub fn port(port: &Port) -> Result<PortReport, PortError> {
         });
     }
     if manifests.supports_validation() {
-        let class = main
-            .validator
-            .as_deref()
-            .and_then(|name| sources.find(name, imported_file(&main, &port.python, name).as_deref()));
+        let class = main.validator.as_deref().and_then(|name| {
+            sources.find(name, imported_file(&main, &port.python, name).as_deref())
+        });
         plans.push(ItemPlan {
             manifest: None,
-            classes: class.map(|class| sources.ancestry(class)).unwrap_or_default(),
+            classes: class
+                .map(|class| sources.ancestry(class))
+                .unwrap_or_default(),
             class_name: main.validator.clone(),
             how: How::Stub("the account validator".into()),
             api: None,
@@ -262,7 +273,12 @@ pub fn port(port: &Port) -> Result<PortReport, PortError> {
         .get("name")
         .and_then(serde_json::Value::as_str)
         .map(str::to_string)
-        .unwrap_or_else(|| port.python.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default());
+        .unwrap_or_else(|| {
+            port.python
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
     let mut crate_name = crate_name(&module_name);
     if crate_name.is_empty() {
         crate_name = "ported-module".into();

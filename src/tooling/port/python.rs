@@ -245,7 +245,8 @@ fn logical_lines(source: &str) -> Vec<LogicalLine> {
                     text.push(' ');
                 }
                 '\'' | '"' => {
-                    let triple = chars.get(index + 1) == Some(&c) && chars.get(index + 2) == Some(&c);
+                    let triple =
+                        chars.get(index + 1) == Some(&c) && chars.get(index + 2) == Some(&c);
                     let quote_len = if triple { 3 } else { 1 };
                     for _ in 0..quote_len {
                         text.push(c);
@@ -358,9 +359,10 @@ fn read_classes(source: &str, file: &Path) -> Vec<PyClass> {
                     let end = body[position + 1..]
                         .iter()
                         .find(|next| next.indent <= body_indent)
-                        .map_or(body.last().map_or(member.last_line, |l| l.last_line), |next| {
-                            next.line - 1
-                        });
+                        .map_or(
+                            body.last().map_or(member.last_line, |l| l.last_line),
+                            |next| next.line - 1,
+                        );
                     methods.push(PyMethod {
                         name,
                         source: trim_trailing_blank(&excerpt(member.line, end)),
@@ -581,7 +583,10 @@ fn tokenize(text: &str) -> Vec<Token> {
             let prefix = word.to_ascii_lowercase();
             if index < chars.len()
                 && (chars[index] == '\'' || chars[index] == '"')
-                && matches!(prefix.as_str(), "r" | "u" | "b" | "f" | "rb" | "br" | "fr" | "rf")
+                && matches!(
+                    prefix.as_str(),
+                    "r" | "u" | "b" | "f" | "rb" | "br" | "fr" | "rf"
+                )
             {
                 let (value, next) = string_literal(&chars, index, prefix.contains('r'));
                 // An f-string's value is not known from the source.
@@ -595,14 +600,18 @@ fn tokenize(text: &str) -> Vec<Token> {
             || (c == '-' && chars.get(index + 1).is_some_and(char::is_ascii_digit) && {
                 !matches!(
                     tokens.last(),
-                    Some(Token::Number(_) | Token::Name(_) | Token::Str(_) | Token::Punct(')' | ']'))
+                    Some(
+                        Token::Number(_) | Token::Name(_) | Token::Str(_) | Token::Punct(')' | ']')
+                    )
                 )
             })
         {
             let start = index;
             index += 1;
             while index < chars.len()
-                && (chars[index].is_ascii_alphanumeric() || chars[index] == '.' || chars[index] == '_')
+                && (chars[index].is_ascii_alphanumeric()
+                    || chars[index] == '.'
+                    || chars[index] == '_')
             {
                 index += 1;
             }
@@ -659,8 +668,13 @@ fn string_literal(chars: &[char], start: usize, raw: bool) -> (Option<String>, u
                         'u' => 4,
                         _ => 8,
                     };
-                    let digits: String = chars[index..(index + length).min(chars.len())].iter().collect();
-                    match u32::from_str_radix(&digits, 16).ok().and_then(char::from_u32) {
+                    let digits: String = chars[index..(index + length).min(chars.len())]
+                        .iter()
+                        .collect();
+                    match u32::from_str_radix(&digits, 16)
+                        .ok()
+                        .and_then(char::from_u32)
+                    {
                         Some(decoded) => value.push(decoded),
                         None => understood = false,
                     }
@@ -759,7 +773,10 @@ impl Parser<'_> {
                         break;
                     }
                 }
-                if open == '(' && items.len() == 1 && !matches!(self.tokens.get(self.position - 2), Some(Token::Punct(','))) {
+                if open == '('
+                    && items.len() == 1
+                    && !matches!(self.tokens.get(self.position - 2), Some(Token::Punct(',')))
+                {
                     return items.pop();
                 }
                 Some(PyValue::List(items))
@@ -914,17 +931,27 @@ ListAlerts = type(
         assert_eq!(base.attributes, [("timeout".to_string(), PyValue::Int(10))]);
         assert_eq!(base.methods.len(), 1);
         assert_eq!(base.methods[0].name, "get_headers");
-        assert!(base.methods[0].source.ends_with(r#"return {"Accept": "application/json"}"#));
+        assert!(
+            base.methods[0]
+                .source
+                .ends_with(r#"return {"Accept": "application/json"}"#)
+        );
         assert_eq!(base.line, 8);
         let host = &classes[1];
         assert_eq!(
             host.attributes,
             [
                 ("verb".to_string(), PyValue::Str("get".into())),
-                ("endpoint".to_string(), PyValue::Str("api/v2/host/{ip}".into())),
+                (
+                    "endpoint".to_string(),
+                    PyValue::Str("api/v2/host/{ip}".into())
+                ),
                 (
                     "query_parameters".to_string(),
-                    PyValue::List(vec![PyValue::Str("history".into()), PyValue::Str("minify".into())])
+                    PyValue::List(vec![
+                        PyValue::Str("history".into()),
+                        PyValue::Str("minify".into())
+                    ])
                 ),
             ]
         );
@@ -956,14 +983,23 @@ ListAlerts = type(
     fn literals_escapes_and_unknown_expressions() {
         let constants = HashMap::from([("PREFIX".to_string(), PyValue::Str("v1/".into()))]);
         let parse = |text| parse_expression(text, &constants);
-        assert_eq!(parse(r#"PREFIX + 'a\'b' "c""#), PyValue::Str("v1/a'bc".into()));
+        assert_eq!(
+            parse(r#"PREFIX + 'a\'b' "c""#),
+            PyValue::Str("v1/a'bc".into())
+        );
         assert_eq!(parse(r#""\u00e9\U0001d517""#), PyValue::Str("é𝔗".into()));
         assert_eq!(parse("-5"), PyValue::Int(-5));
         assert_eq!(parse("2.5"), PyValue::Float(2.5));
         assert_eq!(parse("(1,)"), PyValue::List(vec![PyValue::Int(1)]));
         assert_eq!(parse("(1)"), PyValue::Int(1));
-        assert_eq!(parse("f\"{PREFIX}x\""), PyValue::Unknown("f\"{PREFIX}x\"".into()));
-        assert_eq!(parse("os.environ['X']"), PyValue::Unknown("os.environ['X']".into()));
+        assert_eq!(
+            parse("f\"{PREFIX}x\""),
+            PyValue::Unknown("f\"{PREFIX}x\"".into())
+        );
+        assert_eq!(
+            parse("os.environ['X']"),
+            PyValue::Unknown("os.environ['X']".into())
+        );
         assert_eq!(parse("None"), PyValue::None);
         assert_eq!(parse("a.B"), PyValue::Name("a.B".into()));
     }

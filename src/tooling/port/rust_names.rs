@@ -6,9 +6,9 @@
 const KEYWORDS: &[&str] = &[
     "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
     "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
-    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub",
-    "ref", "return", "self", "static", "struct", "super", "trait", "true", "try", "type",
-    "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// Words of a name: runs of letters and digits, split at lower-to-upper
@@ -121,7 +121,9 @@ pub fn string_literal(text: &str) -> String {
 ///
 /// ```
 /// use sekoia_automation::unversioned::port::rust_names::raw_string_literal;
-/// assert_eq!(raw_string_literal(r#"{"a": "b"}"#), r###"r##"{"a": "b"}"##"###);
+/// assert_eq!(raw_string_literal(r#"{"a": "b"}"#), r###"r#"{"a": "b"}"#"###);
+/// // A text holding `"#` needs two.
+/// assert_eq!(raw_string_literal(r##"a"#b"##), r###"r##"a"#b"##"###);
 /// ```
 pub fn raw_string_literal(text: &str) -> String {
     let mut hashes = String::from("#");

@@ -52,8 +52,21 @@ impl TypeWriter {
     pub fn new() -> Self {
         TypeWriter {
             used: [
-                "Value", "Map", "Secret", "Option", "Vec", "String", "Result", "Box", "Documented",
-                "Module", "Some", "None", "Ok", "Err", "Default",
+                "Value",
+                "Map",
+                "Secret",
+                "Option",
+                "Vec",
+                "String",
+                "Result",
+                "Box",
+                "Documented",
+                "Module",
+                "Some",
+                "None",
+                "Ok",
+                "Err",
+                "Default",
             ]
             .iter()
             .map(|name| name.to_string())
@@ -94,7 +107,13 @@ impl TypeWriter {
         &self.code
     }
 
-    fn type_of(&mut self, schema: &Value, name: &str, context: &mut Context<'_>, root: bool) -> String {
+    fn type_of(
+        &mut self,
+        schema: &Value,
+        name: &str,
+        context: &mut Context<'_>,
+        root: bool,
+    ) -> String {
         let Value::Object(schema) = schema else {
             return "serde_json::Value".into();
         };
@@ -175,7 +194,11 @@ impl TypeWriter {
         let Some(target) = target else {
             return "serde_json::Value".into();
         };
-        let name = reference.rsplit('/').next().unwrap_or("Definition").to_string();
+        let name = reference
+            .rsplit('/')
+            .next()
+            .unwrap_or("Definition")
+            .to_string();
         // Recursive definitions read as any value: written once, a placeholder first.
         self.references
             .push((format!("{}{}", key.0, key.1), "serde_json::Value".into()));
@@ -209,7 +232,9 @@ impl TypeWriter {
         let type_name = unique(camel(name), &mut self.used);
         let mut variants = Vec::new();
         let mut code = doc_of(schema, "");
-        code.push_str("#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]\n");
+        code.push_str(
+            "#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]\n",
+        );
         code.push_str(&format!("pub enum {type_name} {{\n"));
         let mut values = Vec::new();
         for value in strings {
@@ -305,7 +330,10 @@ impl TypeWriter {
         for field in &fields {
             code.push_str(&field.doc);
             if let Some(rename) = &field.rename {
-                code.push_str(&format!("    #[serde(rename = {})]\n", string_literal(rename)));
+                code.push_str(&format!(
+                    "    #[serde(rename = {})]\n",
+                    string_literal(rename)
+                ));
             }
             for attribute in &field.attributes {
                 code.push_str(&format!("    {attribute}\n"));
@@ -336,9 +364,15 @@ impl TypeWriter {
             None => (ty, false),
         };
         let (_, values) = self.enums.iter().find(|(name, _)| name == inner)?;
-        let (_, variant) = values.iter().find(|(value, _)| Some(value.as_str()) == default.as_str())?;
+        let (_, variant) = values
+            .iter()
+            .find(|(value, _)| Some(value.as_str()) == default.as_str())?;
         let path = format!("{inner}::{variant}");
-        Some(if optional { format!("Some({path})") } else { path })
+        Some(if optional {
+            format!("Some({path})")
+        } else {
+            path
+        })
     }
 }
 
@@ -355,7 +389,10 @@ fn wrap_secret(ty: &str, secret: bool) -> String {
     if !secret {
         return ty.to_string();
     }
-    match ty.strip_prefix("Option<").and_then(|inner| inner.strip_suffix('>')) {
+    match ty
+        .strip_prefix("Option<")
+        .and_then(|inner| inner.strip_suffix('>'))
+    {
         Some(inner) => format!("Option<sekoia_automation::Secret<{inner}>>"),
         None => format!("sekoia_automation::Secret<{ty}>"),
     }
@@ -381,18 +418,22 @@ fn default_literal(default: &Value, ty: &str) -> (String, String) {
         ("i64", Value::Number(number)) if number.is_i64() => Some(format!("{number}")),
         ("f64", Value::Number(number)) => number
             .as_f64()
-            .filter(|float| float.is_finite() && float.to_string().parse::<f64>().ok() == Some(*float))
+            .filter(|float| {
+                float.is_finite() && float.to_string().parse::<f64>().ok() == Some(*float)
+            })
             .map(|float| format!("{float:?}")),
         ("bool", Value::Bool(flag)) => Some(flag.to_string()),
-        ("Vec<String>", Value::Array(items)) if items.iter().all(Value::is_string) => Some(format!(
-            "vec![{}]",
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|item| format!("{}.to_string()", string_literal(item)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        ("Vec<String>", Value::Array(items)) if items.iter().all(Value::is_string) => {
+            Some(format!(
+                "vec![{}]",
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|item| format!("{}.to_string()", string_literal(item)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
         ("Vec<i64>", Value::Array(items)) if items.iter().all(Value::is_i64) => Some(format!(
             "vec![{}]",
             items
@@ -445,10 +486,19 @@ mod tests {
     #[test]
     fn a_default_that_fits_no_type_is_read_as_any_value() {
         let mut writer = TypeWriter::new();
-        let schema = json!({"type": "object", "properties": {"x": {"type": "integer", "default": "ten"}}});
+        let schema =
+            json!({"type": "object", "properties": {"x": {"type": "integer", "default": "ten"}}});
         writer.root("Arguments", &schema, &[]);
-        assert!(writer.code().contains("pub x: serde_json::Value,"), "{}", writer.code());
-        assert!(writer.code().contains(r###"serde_json::from_str(r#""ten""#).unwrap_or_default()"###));
+        assert!(
+            writer.code().contains("pub x: serde_json::Value,"),
+            "{}",
+            writer.code()
+        );
+        assert!(
+            writer
+                .code()
+                .contains(r###"serde_json::from_str(r#""ten""#).unwrap_or_default()"###)
+        );
     }
 
     #[test]
