@@ -397,7 +397,15 @@ fn stub(item: &ItemPlan<'_>, label: &str, origin: &str, module: &str) -> (String
             )
         })
         .unwrap_or_else(|| ", the account validator".into());
-    let mut code = format!("//! {origin}{file_note}: not ported yet.\n\n#![allow(dead_code)]\n\n");
+    let mut code = format!("//! {origin}{file_note}: not ported yet.\n");
+    if item
+        .classes
+        .iter()
+        .any(|class| class.base_names().any(|base| base == "AssetConnector"))
+    {
+        code.push_str("//!\n//! The Python class is an `AssetConnector`: port it as a\n//! `sekoia_automation::asset::AssetConnector` (docs/migrating.md, §2).\n");
+    }
+    code.push_str("\n#![allow(dead_code)]\n\n");
     let quoted = quoted_source(item);
     let message = format!(
         "{label} is not ported yet: translate the Python source quoted in src/items/{module}.rs"

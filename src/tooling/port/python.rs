@@ -158,14 +158,79 @@ pub fn read_sources(directory: &Path) -> PySources {
     let mut files = Vec::new();
     collect_python_files(directory, directory, &mut files, 0);
     files.sort();
+    let texts: Vec<(PathBuf, String)> = files
+        .into_iter()
+        .filter_map(|file| {
+            Some((
+                file.clone(),
+                std::fs::read_to_string(directory.join(&file)).ok()?,
+            ))
+        })
+        .collect();
+    // First the constants each file defines, then the classes of each file
+    // with the constants it imports from the others (`from pkg import base_url`).
+    let constants: HashMap<PathBuf, HashMap<String, PyValue>> = texts
+        .iter()
+        .map(|(file, text)| (file.clone(), read_classes(text, file, HashMap::new()).1))
+        .collect();
     let mut sources = PySources::default();
-    for file in files {
-        let Ok(text) = std::fs::read_to_string(directory.join(&file)) else {
-            continue;
-        };
-        sources.classes.extend(read_classes(&text, &file));
+    for (file, text) in &texts {
+        let mut imported = HashMap::new();
+        for (local, (module, name)) in imports(text, file) {
+            let candidates = [module.with_extension("py"), module.join("__init__.py")];
+            if let Some(value) = candidates
+                .iter()
+                .filter_map(|candidate| constants.get(candidate))
+                .find_map(|defined| defined.get(&name))
+            {
+                imported.insert(local, value.clone());
+            }
+        }
+        sources.classes.extend(read_classes(text, file, imported).0);
     }
     sources
+}
+
+/// The `from MODULE import NAME [as LOCAL]` of a file: local name → (the
+/// module as a path relative to the module directory, the imported name).
+/// Relative imports (`from .base import x`) are resolved from `file`.
+fn imports(source: &str, file: &Path) -> HashMap<String, (PathBuf, String)> {
+    let mut found = HashMap::new();
+    for line in logical_lines(source) {
+        let Some(rest) = line.text.trim().strip_prefix("from ") else {
+            continue;
+        };
+        let Some((module, names)) = rest.split_once(" import ") else {
+            continue;
+        };
+        let module = module.trim();
+        let dots = module.len() - module.trim_start_matches('.').len();
+        let mut path = PathBuf::new();
+        if dots > 0 {
+            let mut base = file.parent().map(Path::to_path_buf).unwrap_or_default();
+            for _ in 1..dots {
+                base.pop();
+            }
+            path.push(base);
+        }
+        let dotted = module.trim_start_matches('.');
+        if !dotted.is_empty() {
+            path.push(dotted.replace('.', "/"));
+        }
+        let names = names.trim().trim_start_matches('(').trim_end_matches(')');
+        for name in names.split(',') {
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let (original, local) = match name.split_once(" as ") {
+                Some((original, local)) => (original.trim(), local.trim()),
+                None => (name, name),
+            };
+            found.insert(local.to_string(), (path.clone(), original.to_string()));
+        }
+    }
+    found
 }
 
 fn collect_python_files(root: &Path, directory: &Path, files: &mut Vec<PathBuf>, depth: usize) {
@@ -314,8 +379,13 @@ fn logical_lines(source: &str) -> Vec<LogicalLine> {
     lines
 }
 
-/// The classes of one file's source.
-fn read_classes(source: &str, file: &Path) -> Vec<PyClass> {
+/// The classes of one file's source and the constants it defines;
+/// `constants` starts with the ones it imports.
+fn read_classes(
+    source: &str,
+    file: &Path,
+    mut constants: HashMap<String, PyValue>,
+) -> (Vec<PyClass>, HashMap<String, PyValue>) {
     let physical: Vec<&str> = source.lines().collect();
     let excerpt = |from: usize, to: usize| -> String {
         physical
@@ -324,7 +394,6 @@ fn read_classes(source: &str, file: &Path) -> Vec<PyClass> {
             .unwrap_or_default()
     };
     let lines = logical_lines(source);
-    let mut constants: HashMap<String, PyValue> = HashMap::new();
     let mut classes = Vec::new();
     let mut index = 0;
     while index < lines.len() {
@@ -399,7 +468,7 @@ fn read_classes(source: &str, file: &Path) -> Vec<PyClass> {
         }
         index += 1;
     }
-    classes
+    (classes, constants)
 }
 
 fn trim_trailing_blank(text: &str) -> String {
@@ -480,8 +549,11 @@ fn type_call(target: &str, value: &str, constants: &HashMap<String, PyValue>) ->
     let PyValue::List(bases) = bases else {
         return None;
     };
+    // The class is known by the name it is bound to (`DeletesAssetV2 =
+    // type("DeletesAsset", ...)` is registered as `DeletesAssetV2`).
+    let _ = name;
     Some(PyClass {
-        name: name.as_str().unwrap_or(target).to_string(),
+        name: target.to_string(),
         bases: bases
             .into_iter()
             .filter_map(|base| match base {
@@ -923,7 +995,7 @@ ListAlerts = type(
 
     #[test]
     fn classes_attributes_methods_and_type_calls_are_read() {
-        let classes = read_classes(SOURCE, Path::new("acme/__init__.py"));
+        let classes = read_classes(SOURCE, Path::new("acme/__init__.py"), HashMap::new()).0;
         let names: Vec<&str> = classes.iter().map(|class| class.name.as_str()).collect();
         assert_eq!(names, ["Base", "GetHost", "ListAlerts"]);
         let base = &classes[0];
@@ -966,7 +1038,7 @@ ListAlerts = type(
     #[test]
     fn ancestry_follows_the_bases_found() {
         let sources = PySources {
-            classes: read_classes(SOURCE, Path::new("acme/__init__.py")),
+            classes: read_classes(SOURCE, Path::new("acme/__init__.py"), HashMap::new()).0,
         };
         let host = sources.find("GetHost", None).unwrap();
         let chain: Vec<&str> = sources
@@ -1002,6 +1074,42 @@ ListAlerts = type(
         );
         assert_eq!(parse("None"), PyValue::None);
         assert_eq!(parse("a.B"), PyValue::Name("a.B".into()));
+    }
+
+    #[test]
+    fn constants_imported_from_other_files_and_type_bindings_are_resolved() {
+        let directory = tempfile::tempdir().unwrap();
+        let package = directory.path().join("acme");
+        std::fs::create_dir_all(package.join("center")).unwrap();
+        std::fs::create_dir_all(directory.path().join("tests")).unwrap();
+        std::fs::write(package.join("__init__.py"), "base_url = \"api/v2/\"\n").unwrap();
+        std::fs::write(package.join("center/__init__.py"), "PREFIX = \"center/\"\n").unwrap();
+        std::fs::write(
+            package.join("center/actions.py"),
+            "from acme import base_url\nfrom . import PREFIX as P\n\nclass Search(GenericAPIAction):\n    endpoint = base_url + P + \"search\"\n\nDeleteV2 = type(\"Delete\", (GenericAPIAction,), {\"endpoint\": base_url})\n",
+        )
+        .unwrap();
+        // Tests are not the module's code.
+        std::fs::write(
+            directory.path().join("tests/test_x.py"),
+            "class Search: pass\n",
+        )
+        .unwrap();
+        let sources = read_sources(directory.path());
+        let names: Vec<&str> = sources
+            .classes
+            .iter()
+            .map(|class| class.name.as_str())
+            .collect();
+        assert_eq!(names, ["Search", "DeleteV2"]);
+        assert_eq!(
+            sources.classes[0].attributes[0].1,
+            PyValue::Str("api/v2/center/search".into())
+        );
+        assert_eq!(
+            sources.classes[1].attributes[0].1,
+            PyValue::Str("api/v2/".into())
+        );
     }
 
     #[test]
