@@ -230,6 +230,8 @@ pub(crate) fn crate_files(
                 );
                 if manifest.kind == Kind::Action {
                     tests.push_str(&stub_test(manifest, &module));
+                } else {
+                    tests.push_str(&running_stub_test(manifest, &module));
                 }
             }
             None => {
@@ -697,6 +699,72 @@ fn {name}_says_it_is_not_ported_yet() {{
     )
 }
 
+/// The test of a trigger or connector stub: it runs, logs that it is not
+/// ported to the platform, and is stopped.
+fn running_stub_test(manifest: &ManifestItem, module: &str) -> String {
+    let schema = manifest
+        .manifest
+        .get("arguments")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut configuration = match sample(&schema, &schema, 0) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    let file = if manifest.kind == Kind::Connector {
+        configuration.insert("intake_key".into(), Value::from("intake-key"));
+        "connector_configuration"
+    } else {
+        "trigger_configuration"
+    };
+    format!(
+        r#"
+#[test]
+fn {name}_logs_that_it_is_not_ported_yet() {{
+    let (platform, sandbox) = setup();
+    configure(&sandbox, "http://127.0.0.1:9");
+    let mut configuration: Value = serde_json::from_str({configuration}).unwrap();
+    configuration["intake_server"] = json!(platform.intake_url());
+    sandbox.set_json({file}, &configuration).unwrap();
+    sandbox.set("liveness_port", "0").unwrap();
+    sandbox.set("metrics_port", "0").unwrap();
+    let mut child = sandbox
+        .command(BINARY)
+        .arg({command})
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let logged = |platform: &LocalPlatform| {{
+        platform
+            .requests()
+            .iter()
+            .any(|request| request.body_text().contains("not ported yet") && request.body_text().contains({module}))
+    }};
+    // Bounded: 300 looks, 50 ms apart.
+    for _ in 0..300 {{
+        if logged(&platform) {{
+            break;
+        }}
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }}
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(logged(&platform), "{{:?}}", bodies(&platform));
+}}
+"#,
+        name = snake(&format!(
+            "{}_{}",
+            manifest.kind_name(),
+            file_stem(&manifest.file)
+        )),
+        configuration = raw_string_literal(&Value::Object(configuration).to_string()),
+        file = string_literal(file),
+        command = string_literal(&manifest.command),
+        module = string_literal(&format!("src/items/{module}.rs")),
+    )
+}
+
 fn file_stem(file: &str) -> &str {
     let stem = file.strip_suffix(".json").unwrap_or(file);
     stem.split_once('_').map_or(stem, |(_, rest)| rest)
@@ -729,8 +797,8 @@ fn tests_file(crate_name: &str, manifests: &Manifests, tests: &str) -> String {
         r#"//! The ported module against the embedded Sekoia.io platform: its
 //! manifests are what its code generates (byte for byte), and each action
 //! runs as the platform runs it (`Api` actions against a fake vendor on
-//! 127.0.0.1). Triggers and connectors are not run: their stubs fail,
-//! and the runtime starts a failed trigger again.
+//! 127.0.0.1); each trigger and connector stub runs until it has logged
+//! that it is not ported.
 
 use std::path::{{Path, PathBuf}};
 use std::process::Command;
