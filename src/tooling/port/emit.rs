@@ -148,15 +148,12 @@ pub(crate) fn crate_files(
             if item.how == How::Api {
                 uses_api = true;
                 uses_authentication |= api.contains("ApiAuthentication::");
-                uses_identity |= identity.is_some();
+                uses_identity = true;
             }
             let value = format!(
-                "{api}\n            .name({})\n            .description({}){}",
+                "{api}\n            .name({})\n            .description({})\n            .identity({identity})",
                 string_literal(manifest.text("name").unwrap_or_default()),
                 string_literal(manifest.text("description").unwrap_or_default()),
-                identity
-                    .map(|identity| format!("\n            .identity({identity})"))
-                    .unwrap_or_default()
             );
             if item.how == How::Api {
                 let _ = write!(
@@ -178,11 +175,7 @@ pub(crate) fn crate_files(
                     } else {
                         "Api"
                     },
-                    if identity_of(manifest).is_some() {
-                        "use sekoia_automation::Identity;\n"
-                    } else {
-                        ""
-                    },
+                    "use sekoia_automation::Identity;\n",
                 );
                 for (method, source) in overrides(item) {
                     let _ = write!(
@@ -360,7 +353,7 @@ fn overrides(item: &ItemPlan<'_>) -> Vec<(String, String)> {
 }
 
 /// The identity the manifest gives: uuid (when it parses), slug, file.
-fn identity_of(manifest: &ManifestItem) -> Option<String> {
+fn identity(manifest: &ManifestItem) -> String {
     let mut identity = String::from("Identity::new()");
     if let Some(uuid) = manifest
         .text("uuid")
@@ -372,11 +365,7 @@ fn identity_of(manifest: &ManifestItem) -> Option<String> {
         let _ = write!(identity, ".slug({})", string_literal(slug));
     }
     let _ = write!(identity, ".file({})", string_literal(&manifest.file));
-    Some(identity)
-}
-
-fn identity(manifest: &ManifestItem) -> Option<String> {
-    identity_of(manifest)
+    identity
 }
 
 /// A stub item: its types from the manifest's schemas, and a body quoting
@@ -488,7 +477,7 @@ fn constants(item: &ItemPlan<'_>) -> String {
         let _ = writeln!(
             constants,
             "    const IDENTITY: Identity = {};",
-            identity(manifest).unwrap_or_else(|| "Identity::new()".into())
+            identity(manifest)
         );
     }
     constants

@@ -538,10 +538,11 @@ fn top_level_equals(text: &str) -> Option<usize> {
 fn type_call(target: &str, value: &str, constants: &HashMap<String, PyValue>) -> Option<PyClass> {
     let inside = value.strip_prefix("type(")?.strip_suffix(')')?;
     let parts = split_top_level(inside);
-    let [name, bases, attributes] = parts.as_slice() else {
+    // The class is known by the name it is bound to (`DeletesAssetV2 =
+    // type("DeletesAsset", ...)` is registered as `DeletesAssetV2`).
+    let [_, bases, attributes] = parts.as_slice() else {
         return None;
     };
-    let name = parse_expression(name, constants);
     let bases = parse_expression(bases, constants);
     let PyValue::Dict(attributes) = parse_expression(attributes, constants) else {
         return None;
@@ -549,9 +550,6 @@ fn type_call(target: &str, value: &str, constants: &HashMap<String, PyValue>) ->
     let PyValue::List(bases) = bases else {
         return None;
     };
-    // The class is known by the name it is bound to (`DeletesAssetV2 =
-    // type("DeletesAsset", ...)` is registered as `DeletesAssetV2`).
-    let _ = name;
     Some(PyClass {
         name: target.to_string(),
         bases: bases

@@ -31,8 +31,10 @@ use super::rust_names::{camel, doc_lines, raw_string_literal, snake, string_lite
 #[derive(Debug, Default)]
 pub struct TypeWriter {
     used: Vec<String>,
-    /// `$ref` targets already written: (root pointer, reference) → type.
-    references: Vec<(String, String)>,
+    /// `$ref` targets already written: (root number, reference) → type.
+    references: Vec<((usize, String), String)>,
+    /// How many roots were written (references are the root's own).
+    roots: usize,
     /// Enums written: type → (value, variant).
     enums: Vec<(String, Vec<(String, String)>)>,
     code: String,
@@ -95,8 +97,10 @@ impl TypeWriter {
     /// assert_eq!(writer.root("Count", &json!({"type": "integer"}), &[]), "i64");
     /// ```
     pub fn root(&mut self, name: &str, schema: &Value, secrets: &[String]) -> String {
+        self.roots += 1;
         let mut context = Context {
             root: schema,
+            root_number: self.roots,
             secrets,
         };
         self.type_of(schema, name, &mut context, true)
@@ -180,12 +184,8 @@ impl TypeWriter {
     }
 
     fn reference(&mut self, reference: &str, context: &mut Context<'_>) -> String {
-        let key = (pointer_key(context.root), reference.to_string());
-        if let Some((_, ty)) = self
-            .references
-            .iter()
-            .find(|(known, _)| *known == format!("{}{}", key.0, key.1))
-        {
+        let key = (context.root_number, reference.to_string());
+        if let Some((_, ty)) = self.references.iter().find(|(known, _)| *known == key) {
             return ty.clone();
         }
         let target = reference
@@ -199,20 +199,17 @@ impl TypeWriter {
             .next()
             .unwrap_or("Definition")
             .to_string();
-        // Recursive definitions read as any value: written once, a placeholder first.
+        // A recursive definition reads as any value where it recurs: the
+        // placeholder is what a reference met while writing it gives.
         self.references
-            .push((format!("{}{}", key.0, key.1), "serde_json::Value".into()));
-        let target = target.clone();
+            .push((key.clone(), "serde_json::Value".into()));
         let mut inner = Context {
             root: context.root,
+            root_number: context.root_number,
             secrets: &[],
         };
-        let ty = self.type_of(&target, &name, &mut inner, false);
-        if let Some(entry) = self
-            .references
-            .iter_mut()
-            .find(|(known, _)| *known == format!("{}{}", key.0, key.1))
-        {
+        let ty = self.type_of(target, &name, &mut inner, false);
+        if let Some(entry) = self.references.iter_mut().find(|(known, _)| *known == key) {
             entry.1 = ty.clone();
         }
         ty
@@ -378,11 +375,8 @@ impl TypeWriter {
 
 struct Context<'a> {
     root: &'a Value,
+    root_number: usize,
     secrets: &'a [String],
-}
-
-fn pointer_key(root: &Value) -> String {
-    format!("{:p}", root as *const Value)
 }
 
 fn wrap_secret(ty: &str, secret: bool) -> String {
