@@ -128,8 +128,10 @@ pub(crate) fn crate_files(
     for item in items {
         let command = item.manifest.map(|manifest| manifest.command.as_str());
         let label = item
-            .class_name
-            .clone()
+            .classes
+            .first()
+            .map(|class| class.name.clone())
+            .or_else(|| item.class_name.clone())
             .or_else(|| {
                 item.manifest
                     .and_then(|m| m.text("name"))

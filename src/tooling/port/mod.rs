@@ -43,7 +43,7 @@ use crate::tooling::scaffold::{Dependency, crate_name};
 use emit::{CrateOptions, ItemPlan};
 use generic_api::api_plan;
 use manifests::{Kind, Manifests};
-use python::{PyMain, read_main, read_sources};
+use python::{PyClass, PyMain, PySources, read_main, read_sources};
 
 /// The command the account validator is registered under.
 pub const VALIDATE_COMMAND: &str = "validate_module_configuration";
@@ -203,9 +203,9 @@ pub fn port(port: &Port) -> Result<PortReport, PortError> {
     let mut plans = Vec::new();
     for item in &manifests.items {
         let class_name = class_of(&item.command);
-        let class = class_name.as_deref().and_then(|name| {
-            sources.find(name, imported_file(&main, &port.python, name).as_deref())
-        });
+        let class = class_name
+            .as_deref()
+            .and_then(|name| find_class(&sources, &main, &port.python, name));
         let classes = class
             .map(|class| sources.ancestry(class))
             .unwrap_or_default();
@@ -246,9 +246,10 @@ pub fn port(port: &Port) -> Result<PortReport, PortError> {
         });
     }
     if manifests.supports_validation() {
-        let class = main.validator.as_deref().and_then(|name| {
-            sources.find(name, imported_file(&main, &port.python, name).as_deref())
-        });
+        let class = main
+            .validator
+            .as_deref()
+            .and_then(|name| find_class(&sources, &main, &port.python, name));
         plans.push(ItemPlan {
             manifest: None,
             classes: class
@@ -338,14 +339,27 @@ fn format_sources(directory: &Path, files: &[(String, String)]) {
         .status();
 }
 
-/// The file `main.py` imports `name` from, when it is in the module.
-fn imported_file(main: &PyMain, directory: &Path, name: &str) -> Option<PathBuf> {
-    let module = main.imports.get(name)?;
+/// The class `main.py` names `name`: the one defined in the file it is
+/// imported from (under its original name: `import A as B`), else the
+/// first of that name.
+fn find_class<'a>(
+    sources: &'a PySources,
+    main: &PyMain,
+    directory: &Path,
+    name: &str,
+) -> Option<&'a PyClass> {
+    let Some((module, original)) = main.imports.get(name) else {
+        return sources.find(name, None);
+    };
     let file = module.with_extension("py");
-    if directory.join(&file).is_file() {
-        return Some(file);
-    }
-    Some(module.join("__init__.py"))
+    let file = if directory.join(&file).is_file() {
+        file
+    } else {
+        module.join("__init__.py")
+    };
+    sources
+        .find(original, Some(&file))
+        .or_else(|| sources.find(name, None))
 }
 
 fn write(path: &Path, contents: &[u8]) -> Result<(), PortError> {

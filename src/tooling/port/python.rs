@@ -147,9 +147,9 @@ pub struct PyMain {
     pub registrations: Vec<PyRegistration>,
     /// The account validator's class.
     pub validator: Option<String>,
-    /// Imported names and the file they come from (`from a.b import C`:
-    /// `C` → `a/b.py` or `a/b/__init__.py`), for classes defined twice.
-    pub imports: HashMap<String, PathBuf>,
+    /// Imported names: the local name → the module they come from (as a
+    /// path: `from a.b import C as D` gives `D` → (`a/b`, `C`)).
+    pub imports: HashMap<String, (PathBuf, String)>,
 }
 
 /// Reads every `.py` file of `directory` (tests, virtual environments and
@@ -873,21 +873,13 @@ impl Parser<'_> {
 /// Reads `main.py`: its `register` and `register_account_validator` calls
 /// and its `from ... import ...` lines.
 pub fn read_main(source: &str) -> PyMain {
-    let mut main = PyMain::default();
+    let mut main = PyMain {
+        imports: imports(source, Path::new("main.py")),
+        ..PyMain::default()
+    };
     for line in logical_lines(source) {
         let text = line.text.trim();
-        if let Some(rest) = text.strip_prefix("from ")
-            && let Some((module, names)) = rest.split_once(" import ")
-        {
-            let path = PathBuf::from(module.trim().replace('.', "/"));
-            let names = names.trim().trim_start_matches('(').trim_end_matches(')');
-            for name in names.split(',') {
-                let name = name.trim();
-                let local = name.rsplit(" as ").next().unwrap_or(name).trim();
-                if !local.is_empty() {
-                    main.imports.insert(local.to_string(), path.clone());
-                }
-            }
+        if text.starts_with("from ") {
             continue;
         }
         let mut rest = text;
@@ -1145,6 +1137,9 @@ if __name__ == "__main__":
             ]
         );
         assert_eq!(main.validator.as_deref(), Some("Validator"));
-        assert_eq!(main.imports["Tag"], PathBuf::from("acme/actions"));
+        assert_eq!(
+            main.imports["Tag"],
+            (PathBuf::from("acme/actions"), "TagHost".to_string())
+        );
     }
 }
