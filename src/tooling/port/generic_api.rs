@@ -55,18 +55,98 @@ pub fn api_plan(sources: &PySources, class: &PyClass) -> Option<Result<ApiPlan, 
                 .map(|(_, value)| value)
         })
     };
+    // The `get_headers` that applies (the first in the chain), when it is
+    // one of the shapes the library writes, is an authentication.
+    let headers = chain.iter().find_map(|class| {
+        class
+            .methods
+            .iter()
+            .find(|method| method.name == "get_headers")
+    });
+    let known_headers = headers.and_then(|method| known_get_headers(&method.source));
     let overrides: Vec<(String, String)> = chain
         .iter()
         .flat_map(|class| {
-            class.methods.iter().map(move |method| {
-                (
-                    format!("{}.{}", class.name, method.name),
-                    method.source.clone(),
-                )
-            })
+            class
+                .methods
+                .iter()
+                .filter(|method| known_headers.is_none() || method.name != "get_headers")
+                .map(move |method| {
+                    (
+                        format!("{}.{}", class.name, method.name),
+                        method.source.clone(),
+                    )
+                })
         })
         .collect();
-    Some(plan(&attribute, overrides))
+    Some(plan(&attribute, overrides).map(|mut plan| {
+        if let Some(authentication) = known_headers {
+            if let Some((before, _)) = plan.expression.split_once(".authentication(") {
+                plan.expression = before.to_string();
+            }
+            plan.expression
+                .push_str(&format!(".authentication({authentication})"));
+        }
+        plan
+    }))
+}
+
+/// The `ApiAuthentication` a `get_headers` override amounts to, for the
+/// shapes the library writes:
+///
+/// - `return {"Accept": "application/json"}`: `ApiAuthentication::None`;
+/// - `headers = {"Accept": "application/json"}`, `api_key =
+///   self.module.configuration.get("api_key")`, `if api_key:
+///   headers["X-Key"] = api_key`, `return headers`: the key in `X-Key`;
+/// - `return {"Accept": "application/json", "X-Key":
+///   self.module.configuration["api_key"]}`: the same.
+///
+/// Anything else (another header, a helper, a token of its own) is `None`:
+/// the method stays an override to port.
+///
+/// ```
+/// use sekoia_automation::unversioned::port::generic_api::known_get_headers;
+/// let source = "def get_headers(self):\n    return {'Accept': 'application/json'}";
+/// assert_eq!(known_get_headers(source).as_deref(), Some("ApiAuthentication::None"));
+/// ```
+pub fn known_get_headers(source: &str) -> Option<String> {
+    let mut lines: Vec<String> = source
+        .lines()
+        .map(|line| line.trim().replace('\'', "\""))
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    if !lines.first()?.starts_with("def get_headers(self)") {
+        return None;
+    }
+    lines.remove(0);
+    if lines.first().is_some_and(|line| {
+        line.len() > 6 && line.starts_with("\"\"\"") && line.ends_with("\"\"\"")
+    }) {
+        lines.remove(0);
+    }
+    let body = lines.join(" ");
+    let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let body = body.replace(", }", " }").replace(",}", "}");
+    if body == r#"return {"Accept": "application/json"}"# {
+        return Some("ApiAuthentication::None".into());
+    }
+    let header = |text: &str| -> Option<String> {
+        let name = text.strip_prefix('"')?.strip_suffix('"')?;
+        (!name.is_empty() && !name.contains(['"', '\\']))
+            .then(|| format!("ApiAuthentication::ApiKey {{ header: Some({name:?}), query: None }}"))
+    };
+    if let Some(rest) = body.strip_prefix(
+        r#"headers = {"Accept": "application/json"} api_key = self.module.configuration.get("api_key") if api_key: headers["#,
+    ) && let Some(name) = rest.strip_suffix("] = api_key return headers")
+    {
+        return header(name);
+    }
+    if let Some(rest) = body.strip_prefix(r#"return { "Accept": "application/json", "#)
+        && let Some(name) = rest.strip_suffix(r#": self.module.configuration["api_key"] }"#)
+    {
+        return header(name);
+    }
+    None
 }
 
 fn plan<'a>(
@@ -237,6 +317,31 @@ mod tests {
         );
         assert!(plan.is_plain());
         assert!(api_plan(&sources, &class("Other", &["Action"], vec![])).is_none());
+    }
+
+    #[test]
+    fn the_library_shapes_of_get_headers_are_authentications() {
+        let shodan = "def get_headers(self):\n        \"\"\"Simplified method.\"\"\"\n        return {'Accept': 'application/json'}";
+        assert_eq!(
+            known_get_headers(shodan).as_deref(),
+            Some("ApiAuthentication::None")
+        );
+        let binary_edges = "def get_headers(self):\n    headers = {\"Accept\": \"application/json\"}\n    api_key = self.module.configuration.get(\"api_key\")\n    if api_key:\n        headers[\"X-Key\"] = api_key\n    return headers";
+        assert_eq!(
+            known_get_headers(binary_edges).as_deref(),
+            Some(r#"ApiAuthentication::ApiKey { header: Some("X-Key"), query: None }"#)
+        );
+        let glimps = "def get_headers(self):\n    return {\n        \"Accept\": \"application/json\",\n        \"X-Auth-Token\": self.module.configuration[\"api_key\"],\n    }";
+        assert_eq!(
+            known_get_headers(glimps).as_deref(),
+            Some(r#"ApiAuthentication::ApiKey { header: Some("X-Auth-Token"), query: None }"#)
+        );
+        // A token of its own, one more header: not an authentication `Api` has.
+        let harfanglab =
+            "def get_headers(self):\n    return {\"Authorization\": f\"Token {self.api_token}\"}";
+        assert_eq!(known_get_headers(harfanglab), None);
+        let more = "def get_headers(self):\n    return {\"Accept\": \"application/json\", \"X-Key\": self.module.configuration[\"api_key\"], \"X-Other\": \"1\"}";
+        assert_eq!(known_get_headers(more), None);
     }
 
     #[test]
