@@ -10,6 +10,11 @@
 //! ```sh
 //! SEKOIA_PYTHON=/tmp/sdk/bin/python cargo test --features cli --test port -- --include-ignored
 //! ```
+//!
+//! With `PORT_PARITY_MODULE` set to a module of the automation library as
+//! well, its complete `Api` actions are compared with the Python module's
+//! the same way, one scenario each (every argument its schema names given
+//! a value).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -331,9 +336,113 @@ fn the_api_ports_send_what_the_python_module_sends() {
     }
 }
 
+/// A library module's complete `Api` actions send what its Python sends.
+#[test]
+#[ignore = "runs a library module: SEKOIA_PYTHON and PORT_PARITY_MODULE=/path/to/automation-library/Module"]
+fn a_library_modules_api_ports_send_what_its_python_sends() {
+    let python = std::env::var("SEKOIA_PYTHON")
+        .expect("SEKOIA_PYTHON: a python with sekoia-automation-sdk==1.27.0");
+    let module = PathBuf::from(
+        std::env::var("PORT_PARITY_MODULE")
+            .expect("PORT_PARITY_MODULE: a module of the automation library"),
+    );
+    let directory = Path::new(env!("CARGO_TARGET_TMPDIR")).join("port-parity");
+    let _ = std::fs::remove_dir_all(&directory);
+    let output = Command::new(CLI)
+        .arg("port")
+        .arg(&module)
+        .arg(&directory)
+        .arg("--sekoia-automation-path")
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(&cargo)
+        .args(["build", "--offline", "--quiet"])
+        .current_dir(&directory)
+        .env("CARGO_TARGET_DIR", nested_target())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let toml = std::fs::read_to_string(directory.join("Cargo.toml")).unwrap();
+    let crate_name = toml
+        .lines()
+        .find_map(|line| line.strip_prefix("name = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap();
+    let binary = nested_target().join("debug").join(crate_name);
+    let commands: Vec<&str> = report
+        .lines()
+        .filter_map(|line| line.strip_suffix(": complete (Api)"))
+        .map(str::trim)
+        .collect();
+    assert!(!commands.is_empty(), "{report}");
+    let manifests: Vec<Value> = json_files(&module)
+        .iter()
+        .filter(|file| file.starts_with("action_"))
+        .map(|file| {
+            serde_json::from_str(&std::fs::read_to_string(module.join(file)).unwrap()).unwrap()
+        })
+        .collect();
+    let mut differences = Vec::new();
+    for command in &commands {
+        let manifest = manifests
+            .iter()
+            .find(|manifest| manifest["docker_parameters"] == *command)
+            .unwrap();
+        // Every argument the schema names, a value of its type.
+        let mut arguments = serde_json::Map::new();
+        if let Some(properties) = manifest["arguments"]["properties"].as_object() {
+            for (name, property) in properties {
+                let value = match property["type"].as_str() {
+                    Some("integer") => json!(7),
+                    Some("number") => json!(0.5),
+                    Some("boolean") => json!(true),
+                    Some("array") => json!(["a b", "c"]),
+                    Some("object") => json!({"k": "v"}),
+                    _ => json!("v/1 é"),
+                };
+                arguments.insert(name.clone(), value);
+            }
+        }
+        let arguments = Value::Object(arguments);
+        let python_run = run_in(
+            &module,
+            Command::new(&python)
+                .arg(module.join("main.py"))
+                .arg(command),
+            &arguments,
+        );
+        let rust_run = run_in(&module, Command::new(&binary).arg(command), &arguments);
+        if python_run.len() < 2 {
+            differences.push(format!(
+                "{command}: the Python sent nothing: {python_run:?}"
+            ));
+        } else if python_run != rust_run {
+            differences.push(format!(
+                "{command}:\n  python {python_run:?}\n  rust   {rust_run:?}"
+            ));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{} of {} actions differ:\n{}",
+        differences.len(),
+        commands.len(),
+        differences.join("\n")
+    );
+}
+
 /// What the vendor received from one run: method, path, query, the headers
 /// that carry meaning, body.
 fn run(command: &mut Command, arguments: &Value) -> Vec<Vec<String>> {
+    run_in(&python_module(), command, arguments)
+}
+
+/// [`run`] for the Python module in `module`.
+fn run_in(module: &Path, command: &mut Command, arguments: &Value) -> Vec<Vec<String>> {
     let platform = LocalPlatform::start().unwrap();
     platform.set_secrets(json!({"api_key": "k-\"quoted\"-1"}));
     let vendor = FakeVendor::start().unwrap();
@@ -352,7 +461,7 @@ fn run(command: &mut Command, arguments: &Value) -> Vec<Vec<String>> {
         .env("URL_CALLBACK", platform.callback_url())
         .env("MODULE_CONFIGURATION", configuration.to_string())
         .env("ARGUMENTS", arguments.to_string())
-        .env("PYTHONPATH", python_module())
+        .env("PYTHONPATH", module)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
@@ -372,6 +481,7 @@ fn run(command: &mut Command, arguments: &Value) -> Vec<Vec<String>> {
                 request.path.clone(),
                 request.query.clone().unwrap_or_default(),
                 request.header("x-acme-key").unwrap_or_default().to_string(),
+                request.header("x-key").unwrap_or_default().to_string(),
                 request
                     .header("authorization")
                     .unwrap_or_default()
