@@ -255,7 +255,7 @@ pub(crate) fn crate_files(
     let complete = ported.iter().filter(|item| item.how == How::Api).count();
     let _ = writeln!(
         main,
-        "//!\n//! {} items: {complete} complete (`Api` actions), {} to translate (search for\n//! \"not ported\"). The manifests are the Python module's, kept byte for\n//! byte: `generate-files` changes none of them, `check-module` passes.",
+        "//!\n//! {} items: {complete} complete (`Api` actions), {} to translate (search for\n//! \"not ported\"). The manifests are the Python module's, kept byte for\n//! byte: the code states what they say, so `generate-files` changes none\n//! of them and `check-module` compares them with the code.",
         ported.len(),
         ported.len() - complete
     );
