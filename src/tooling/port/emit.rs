@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::generic_api::ApiPlan;
 use super::manifests::{Kind, ManifestItem, Manifests, secrets};
 use super::python::PyClass;
 use super::rust_names::{comment_lines, raw_string_literal, snake, string_literal};
@@ -28,8 +29,8 @@ pub(crate) struct ItemPlan<'a> {
     pub class_name: Option<String>,
     /// How it is ported.
     pub how: How,
-    /// The `Api` expression, for `Api` items.
-    pub api: Option<String>,
+    /// The `Api`, for `GenericAPIAction` items.
+    pub api: Option<ApiPlan>,
 }
 
 /// The files of the crate, relative to its directory.
@@ -145,7 +146,8 @@ pub(crate) fn crate_files(
             how: item.how.clone(),
         });
         let origin = origin(item);
-        if let (Some(api), Some(manifest)) = (&item.api, item.manifest) {
+        if let (Some(plan), Some(manifest)) = (&item.api, item.manifest) {
+            let api = &plan.expression;
             let identity = identity(manifest);
             if item.how == How::Api {
                 uses_api = true;
@@ -206,7 +208,7 @@ pub(crate) fn crate_files(
                 );
                 modules.push(module);
             }
-            tests.push_str(&api_test(manifest, api));
+            tests.push_str(&api_test(manifest, plan));
             continue;
         }
         let module = unique_module(&label, &mut used_modules);
@@ -581,25 +583,11 @@ pub(crate) fn sample(schema: &Value, root: &Value, depth: usize) -> Value {
 
 /// The test of an `Api` action: its request reaches a fake vendor at the
 /// endpoint's path, the run finishes without error.
-fn api_test(manifest: &ManifestItem, api: &str) -> String {
-    let endpoint = api
-        .split_once('"')
-        .map(|(_, rest)| rest)
-        .and_then(|rest| {
-            let literal = rest
-                .split_once("\")")
-                .map_or(rest, |(endpoint, _)| endpoint);
-            serde_json::from_str::<String>(&format!("\"{literal}\"")).ok()
-        })
-        .unwrap_or_default();
-    let verb = api
-        .strip_prefix("Api::")
-        .and_then(|rest| rest.split_once('('))
-        .map(|(verb, _)| verb.to_ascii_uppercase())
-        .unwrap_or_default();
+fn api_test(manifest: &ManifestItem, plan: &ApiPlan) -> String {
+    let verb = &plan.verb;
     let mut arguments = Map::new();
     let mut path = String::from("/");
-    let mut rest = endpoint.trim_start_matches('/');
+    let mut rest = plan.endpoint.trim_start_matches('/');
     while let Some(open) = rest.find('{') {
         let Some(close) = rest[open..].find('}') else {
             break;
@@ -643,7 +631,7 @@ fn {name}_sends_its_request() {{
         )),
         arguments = raw_string_literal(&Value::Object(arguments).to_string()),
         command = string_literal(&manifest.command),
-        verb = string_literal(&verb),
+        verb = string_literal(verb),
         path = string_literal(&path),
     )
 }

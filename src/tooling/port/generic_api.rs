@@ -16,6 +16,10 @@ pub struct ApiPlan {
     /// The Rust expression building the `Api` (`Api::get("host/{ip}").query(&["history"])`),
     /// without name and identity.
     pub expression: String,
+    /// The HTTP method (`GET`).
+    pub verb: String,
+    /// The endpoint, as the class states it (`host/{ip}`).
+    pub endpoint: String,
     /// Methods the Python subclasses define (`get_url`, `run`...): the `Api`
     /// does what `GenericAPIAction` does, not what they do.
     pub overrides: Vec<(String, String)>,
@@ -249,6 +253,8 @@ fn plan<'a>(
     }
     Ok(ApiPlan {
         expression,
+        verb: constructor.to_ascii_uppercase(),
+        endpoint,
         overrides,
     })
 }

@@ -213,8 +213,8 @@ pub fn port(port: &Port) -> Result<PortReport, PortError> {
             (Kind::Action, Some(class)) => api_plan(&sources, class),
             _ => None,
         };
-        let (how, expression) = match api {
-            Some(Ok(plan)) if plan.is_plain() => (How::Api, Some(plan.expression)),
+        let (how, api) = match api {
+            Some(Ok(plan)) if plan.is_plain() => (How::Api, Some(plan)),
             Some(Ok(plan)) => (
                 How::ApiWithOverrides(
                     plan.overrides
@@ -222,7 +222,7 @@ pub fn port(port: &Port) -> Result<PortReport, PortError> {
                         .map(|(name, _)| name.clone())
                         .collect(),
                 ),
-                Some(plan.expression),
+                Some(plan),
             ),
             Some(Err(reason)) => (
                 How::Stub(format!("a GenericAPIAction, but {}", reason.0)),
@@ -242,7 +242,7 @@ pub fn port(port: &Port) -> Result<PortReport, PortError> {
             classes,
             class_name,
             how,
-            api: expression,
+            api,
         });
     }
     if manifests.supports_validation() {
