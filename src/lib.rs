@@ -290,6 +290,11 @@ pub mod unversioned {
     pub mod s3 {
         pub use crate::storage::s3::*;
     }
+    /// `port`: a module crate from a Python module.
+    #[cfg(feature = "cli")]
+    pub mod port {
+        pub use crate::tooling::port::*;
+    }
     /// Internals measured by the benches.
     pub mod wire {
         pub use crate::trigger::context::event_body;

@@ -334,6 +334,27 @@ fn an_empty_description_is_the_name() {
 }
 
 #[test]
+fn a_description_the_code_does_not_state_is_the_files_even_empty() {
+    let directory = module_directory();
+    // A library manifest with an empty description (Sekoia.io's
+    // action_push_event_to_intake.json has one).
+    let file = directory.path().join("action_ping.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "Ping", "description": "", "docker_parameters": "ping"}"#,
+    )
+    .unwrap();
+    let module = Module::<()>::new().register("ping", Ping);
+    let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
+    let action = parsed(&files, "action_ping.json");
+    assert_eq!(action["description"], "");
+    // Without the key, the name stands in for it.
+    std::fs::write(&file, r#"{"name": "Ping", "docker_parameters": "ping"}"#).unwrap();
+    let files = generate::generate(directory.path(), &ModuleItems::new(module.items())).unwrap();
+    assert_eq!(parsed(&files, "action_ping.json")["description"], "Ping");
+}
+
+#[test]
 fn an_undeclared_branch_is_reported_and_still_sent() {
     let platform = LocalPlatform::start().unwrap();
     let sandbox = Sandbox::new(&platform).unwrap();

@@ -7,6 +7,7 @@
 //! sekoia-automation documentation DIR [--output FILE]
 //! sekoia-automation local-platform [--secrets JSON] [--until-finished] [--until-events N] [--timeout SECONDS]
 //! sekoia-automation compare --python PYTHON --module PYTHON_MODULE_DIR --rust RUST_BINARY SCENARIOS...
+//! sekoia-automation port PYTHON_MODULE_DIR [OUT_DIR] [--sekoia-automation-path PATH]
 //! ```
 
 use std::io::Write as _;
@@ -19,6 +20,7 @@ use sekoia_automation::testing::LocalPlatform;
 use sekoia_automation::unversioned::ModuleItems;
 use sekoia_automation::unversioned::check::{self, Rules};
 use sekoia_automation::unversioned::compare;
+use sekoia_automation::unversioned::port;
 use sekoia_automation::unversioned::scaffold::{self, Dependency, NewModule};
 use serde_json::{Value, json};
 
@@ -74,6 +76,17 @@ enum Command {
         /// The file to write (`-`: standard output); DIR/DOCUMENTATION.md by default.
         #[arg(long, short)]
         output: Option<String>,
+    },
+    /// Write a module crate from a Python module: its manifests kept byte for byte, its
+    /// GenericAPIActions as `Api` actions, every other item a stub quoting its Python source.
+    Port {
+        /// The Python module's directory (manifest.json, main.py, its package).
+        python: PathBuf,
+        /// The crate's directory (it must not exist or be empty); `<crate name>-rs` by default.
+        out: Option<PathBuf>,
+        /// Depend on this checkout of sekoia-automation (as for `new-module`).
+        #[arg(long, value_name = "PATH")]
+        sekoia_automation_path: Option<PathBuf>,
     },
     /// Serve an embedded Sekoia.io platform on 127.0.0.1: print its URLs and token as a
     /// JSON line, then each request it receives as a JSON line.
@@ -155,6 +168,44 @@ fn main() -> ExitCode {
             rust,
             scenarios,
         }),
+        Command::Port {
+            python,
+            out,
+            sekoia_automation_path,
+        } => port(python, out, sekoia_automation_path),
+    }
+}
+
+fn port(python: PathBuf, out: Option<PathBuf>, path: Option<PathBuf>) -> ExitCode {
+    let out = out.unwrap_or_else(|| {
+        let manifest = std::fs::read_to_string(python.join("manifest.json")).unwrap_or_default();
+        let name = serde_json::from_str::<Value>(&manifest)
+            .ok()
+            .and_then(|manifest| manifest["name"].as_str().map(scaffold::crate_name))
+            .unwrap_or_else(|| "ported-module".into());
+        PathBuf::from(format!("{name}-rs"))
+    });
+    let mut request = port::Port::new(&python, &out);
+    if let Some(path) = path {
+        let path = std::path::absolute(&path).unwrap_or(path);
+        request = request.dependency(Dependency::Path(path));
+    }
+    match port::port(&request) {
+        Ok(report) => {
+            println!("wrote {} ({} files)", out.display(), report.files.len());
+            for item in &report.items {
+                println!("  {}: {}", item.command, item.how.describe());
+            }
+            for note in &report.notes {
+                println!("note: {note}");
+            }
+            println!(
+                "\nnext:\n  cd {}\n  cargo build && cargo test",
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error.to_string()),
     }
 }
 

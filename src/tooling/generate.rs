@@ -388,7 +388,17 @@ pub fn generate(
         }
         uuids.push((uuid, item.command));
         let existing = read_existing(&directory.join(&file));
-        let generated = item_manifest(&namespace, item);
+        let mut generated = item_manifest(&namespace, item);
+        // A description the code does not state is the file's, even an
+        // empty one (library manifests have `"description": ""`): the name
+        // stands in for it only in a new file.
+        if item.description.is_empty()
+            && existing
+                .as_ref()
+                .is_some_and(|existing| existing.value.contains_key("description"))
+        {
+            generated.shift_remove("description");
+        }
         let value = match &existing {
             Some(existing) => merge(&existing.value, generated),
             None => generated,

@@ -32,6 +32,8 @@ pub(crate) mod generate;
 pub(crate) mod local_run;
 pub(crate) mod manifest_text;
 #[cfg(feature = "cli")]
+pub(crate) mod port;
+#[cfg(feature = "cli")]
 pub(crate) mod scaffold;
 
 use std::borrow::Cow;

@@ -34,13 +34,13 @@ use crate::tooling::generate::{self, GenerateError};
 
 /// The module's `src/main.rs` (valid Rust: the command compiles it too).
 pub const MAIN_RS: &str = include_str!("templates/src/main.rs");
-const CARGO_TOML: &str = include_str!("templates/Cargo.toml.template");
+pub(crate) const CARGO_TOML: &str = include_str!("templates/Cargo.toml.template");
 const TESTS: &str = include_str!("templates/tests/module.rs");
 const README: &str = include_str!("templates/README.md");
 /// The module's `Dockerfile`.
 pub const DOCKERFILE: &str = include_str!("templates/Dockerfile");
-const DOCKERIGNORE: &str = include_str!("templates/dockerignore");
-const GITIGNORE: &str = include_str!("templates/gitignore");
+pub(crate) const DOCKERIGNORE: &str = include_str!("templates/dockerignore");
+pub(crate) const GITIGNORE: &str = include_str!("templates/gitignore");
 
 /// Where the module gets `sekoia-automation` from. Whichever it is, the
 /// module's `Cargo.toml` names no absolute path: the crate can be shared
@@ -102,7 +102,7 @@ impl Dependency {
     }
 
     /// The TOML of the dependency, for a module in `module`.
-    fn toml(&self, module: &Path) -> String {
+    pub(crate) fn toml(&self, module: &Path) -> String {
         match self {
             Dependency::Registry(version) => format!("{{ version = {} }}", toml_string(version)),
             Dependency::Path(path) => {
@@ -252,7 +252,7 @@ pub fn slug(name: &str) -> String {
     generate::slug(name)
 }
 
-fn toml_string(text: &str) -> String {
+pub(crate) fn toml_string(text: &str) -> String {
     let mut out = String::from("\"");
     for c in text.chars() {
         match c {
@@ -269,7 +269,7 @@ fn toml_string(text: &str) -> String {
     out
 }
 
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
+pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
     values
         .iter()
         .fold(template.to_string(), |text, (key, value)| {
