@@ -27,9 +27,15 @@ use crate::item::registration::Registration;
 use crate::storage::data_directory::DataDirectory;
 use crate::wire::logging::Level;
 
-/// How an [`Api`] action authenticates, from the module configuration's
-/// `api_key`, `username` and `password` (the reference's `authentication`,
-/// `auth_header` and `auth_query_param`).
+/// How an [`Api`] action authenticates, from the module configuration:
+/// its `api_key`, `username` and `password` (the reference's
+/// `authentication`, `auth_header` and `auth_query_param`), or the keys a
+/// `get_headers` override reads
+/// ([`header_from_configuration`](Self::header_from_configuration),
+/// [`prefixed_header_from_configuration`](Self::prefixed_header_from_configuration),
+/// [`basic_from_configuration`](Self::basic_from_configuration)).
+/// The values are sent only to the target's origin, and shown in no log
+/// or error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ApiAuthentication {
@@ -191,13 +197,15 @@ impl ApiAuthentication {
 ///
 /// - URL: the configuration's `base_url` (else [`base_url`](Self::base_url))
 ///   joined as `posixpath.join(base, endpoint.lstrip("/"))`, the endpoint's
-///   `{placeholders}` filled with (and removed from) the arguments, then
-///   normalized as `requests` does;
+///   `{placeholders}` filled with (and removed from) the arguments as
+///   Python's `str()` writes them (integers of any size exact, floats as
+///   Python prints them: `1E2` is `100.0`), then normalized as `requests`
+///   does;
 /// - query: the [`query`](Self::query) parameters present in the
 ///   arguments, taken out of them, encoded as `requests` encodes `params`
 ///   (`+` for spaces, `True`/`False`, lists repeated, `null` dropped), after
 ///   the API key when it goes in the query;
-/// - headers: `Accept: application/json`, the
+/// - headers: `Accept: application/json` (or [`accept`](Self::accept)), the
 ///   [`authentication`](Self::authentication), `Content-Type: application/json`;
 /// - body: the remaining arguments as JSON written as Python writes it, on
 ///   every verb (a `GET` carries `{}`), each `<name>_path` argument replaced
@@ -215,8 +223,38 @@ impl ApiAuthentication {
 ///
 /// `C` is the module configuration type, inferred from the module the
 /// action is registered on (an `Api<C>` registers only on a `Module<C>`).
-/// It must be `Serialize`: its `base_url`, `api_key`, `username` and
-/// `password` are read by name.
+/// It must be `Serialize`: its `base_url` and the keys the
+/// [`authentication`](Self::authentication) names are read by name.
+///
+/// The arguments are read from the platform's text as [`Json`]: integers
+/// beyond 64 bits and floats reach the URL, the query and the body as the
+/// Python SDK writes them, without the crate's `exact-numbers` feature.
+///
+/// # The `get_headers` overrides of real modules
+///
+/// | Python `get_headers` | `Api` |
+/// | --- | --- |
+/// | `{"Accept": "application/json"}` (the key put in the URL by `get_url`) | `.authentication(ApiAuthentication::None)` |
+/// | `headers["X-Key"] = configuration.get("api_key")` when set | `.header_from_configuration("X-Key", "api_key")` |
+/// | `{"Authorization": f"Token {api_token}"}` (no `Accept`) | `.authentication(ApiAuthentication::prefixed_header_from_configuration("Authorization", "Token ", "api_token")).accept("*/*")` |
+/// | `{"Authorization": _basic_auth_str(configuration.get("api_key"), configuration.get("api_secret"))}` | `.authentication(ApiAuthentication::basic_from_configuration("api_key", "api_secret"))` |
+///
+/// Declared once for the module's actions:
+///
+/// ```
+/// use sekoia_automation::vendor::{Api, ApiAuthentication};
+/// use sekoia_automation::Module;
+/// use sekoia_automation::config::Documented;
+///
+/// const fn risk_iq(api: Api<Documented>) -> Api<Documented> {
+///     api.authentication(ApiAuthentication::basic_from_configuration("api_key", "api_secret"))
+/// }
+///
+/// let module = Module::<Documented>::new()
+///     .register("pdns_ip", risk_iq(Api::get("v0/pdns/data/ip").query(&["ip", "lastSeenAfter"])))
+///     .register("whois_domain", risk_iq(Api::get("v0/whois/domain").query(&["domain"])));
+/// assert_eq!(module.commands().count(), 2);
+/// ```
 ///
 /// # What the platform knows it by
 ///
@@ -1017,7 +1055,8 @@ impl<R> From<ApiFailure> for Outcome<R> {
 }
 
 impl<C: Serialize> Api<C> {
-    /// Sends this request with `arguments` (a JSON object: the platform's
+    /// Sends this request with `arguments` (a JSON object, as a
+    /// `&serde_json::Value` or, numbers exact, a [`Json`]: the platform's
     /// arguments, or those an action that writes its own `run` builds),
     /// as the action itself would: the reference's `super().run(arguments)`,
     /// with its retries, its 4xx log and its exhausted-retries log. `Ok`
