@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -27,9 +27,15 @@ use crate::item::registration::Registration;
 use crate::storage::data_directory::DataDirectory;
 use crate::wire::logging::Level;
 
-/// How an [`Api`] action authenticates, from the module configuration's
-/// `api_key`, `username` and `password` (the reference's `authentication`,
-/// `auth_header` and `auth_query_param`).
+/// How an [`Api`] action authenticates, from the module configuration:
+/// its `api_key`, `username` and `password` (the reference's
+/// `authentication`, `auth_header` and `auth_query_param`), or the keys a
+/// `get_headers` override reads
+/// ([`header_from_configuration`](Self::header_from_configuration),
+/// [`prefixed_header_from_configuration`](Self::prefixed_header_from_configuration),
+/// [`basic_from_configuration`](Self::basic_from_configuration)).
+/// The values are sent only to the target's origin, and shown in no log
+/// or error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ApiAuthentication {
@@ -60,6 +66,28 @@ pub enum ApiAuthentication {
     /// No credentials: a `get_headers` override that sets only `Accept`
     /// (the key then goes where a [`get_url`](Api::get_url) hook puts it).
     None,
+    /// A module configuration value, after `prefix`, in `header`: a
+    /// `get_headers` override such as
+    /// `headers["X-Key"] = self.module.configuration["api_key"]`.
+    #[non_exhaustive]
+    Header {
+        /// The header that carries it.
+        header: &'static str,
+        /// What precedes the value (`"Token "`, `"Bearer "`, or nothing).
+        prefix: &'static str,
+        /// The module configuration key of the value.
+        key: &'static str,
+    },
+    /// `Basic base64(<username>:<password>)` in `Authorization`, from two
+    /// module configuration keys, as `requests`' `_basic_auth_str` writes
+    /// it (a `get_headers` override calling it).
+    #[non_exhaustive]
+    BasicFromConfiguration {
+        /// The module configuration key of the login.
+        username: &'static str,
+        /// The module configuration key of the password.
+        password: &'static str,
+    },
 }
 
 impl ApiAuthentication {
@@ -90,6 +118,75 @@ impl ApiAuthentication {
     pub const fn bearer(header: Option<&'static str>) -> Self {
         ApiAuthentication::Bearer { header }
     }
+
+    /// The module configuration's `key`, as is, in `header`: a
+    /// `get_headers` override that sets
+    /// `headers[header] = self.module.configuration[key]` (BinaryEdges'
+    /// `X-Key`, Glimps' `X-Auth-Token`). Python's `str()` of the value;
+    /// no header when the value is absent, null or empty.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::{Api, ApiAuthentication};
+    /// use sekoia_automation::config::Documented;
+    ///
+    /// const SUBSCRIPTION: Api<Documented> = Api::get("v2/user/subscription")
+    ///     .authentication(ApiAuthentication::header_from_configuration("X-Key", "api_key"));
+    /// # let _ = SUBSCRIPTION;
+    /// ```
+    pub const fn header_from_configuration(header: &'static str, key: &'static str) -> Self {
+        ApiAuthentication::Header {
+            header,
+            prefix: "",
+            key,
+        }
+    }
+
+    /// The module configuration's `key` after `prefix` in `header`:
+    /// `headers[header] = f"{prefix}{self.module.configuration[key]}"`
+    /// (HarfangLab's `Authorization: Token <api_token>`, Stormshield SES's
+    /// `Authorization: Bearer <api_token>`). No header when the value is
+    /// absent, null or empty.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::{Api, ApiAuthentication};
+    /// use sekoia_automation::config::Documented;
+    ///
+    /// const TOKEN: ApiAuthentication =
+    ///     ApiAuthentication::prefixed_header_from_configuration("Authorization", "Token ", "api_token");
+    /// const GET_AGENT: Api<Documented> = Api::get("api/data/endpoint/Agent/{id}/").authentication(TOKEN).accept("*/*");
+    /// # let _ = GET_AGENT;
+    /// ```
+    pub const fn prefixed_header_from_configuration(
+        header: &'static str,
+        prefix: &'static str,
+        key: &'static str,
+    ) -> Self {
+        ApiAuthentication::Header {
+            header,
+            prefix,
+            key,
+        }
+    }
+
+    /// `Authorization: Basic base64(<username>:<password>)` from the module
+    /// configuration keys `username` and `password`, as a `get_headers`
+    /// override calling `requests.auth._basic_auth_str(configuration.get(username),
+    /// configuration.get(password))` writes it (RiskIQ's `api_key` and
+    /// `api_secret`, ServiceNow's `username` and `password`): each value
+    /// as Python's `str()` of it (`None` when absent), Latin-1 encoded.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::{Api, ApiAuthentication};
+    /// use sekoia_automation::config::Documented;
+    ///
+    /// const PDNS: Api<Documented> = Api::get("v0/pdns/data/ip")
+    ///     .query(&["ip"])
+    ///     .authentication(ApiAuthentication::basic_from_configuration("api_key", "api_secret"));
+    /// # let _ = PDNS;
+    /// ```
+    pub const fn basic_from_configuration(username: &'static str, password: &'static str) -> Self {
+        ApiAuthentication::BasicFromConfiguration { username, password }
+    }
 }
 
 /// A declarative HTTP action, as the Python SDK's `GenericAPIAction`: a
@@ -100,13 +197,15 @@ impl ApiAuthentication {
 ///
 /// - URL: the configuration's `base_url` (else [`base_url`](Self::base_url))
 ///   joined as `posixpath.join(base, endpoint.lstrip("/"))`, the endpoint's
-///   `{placeholders}` filled with (and removed from) the arguments, then
-///   normalized as `requests` does;
+///   `{placeholders}` filled with (and removed from) the arguments as
+///   Python's `str()` writes them (integers of any size exact, floats as
+///   Python prints them: `1E2` is `100.0`), then normalized as `requests`
+///   does;
 /// - query: the [`query`](Self::query) parameters present in the
 ///   arguments, taken out of them, encoded as `requests` encodes `params`
 ///   (`+` for spaces, `True`/`False`, lists repeated, `null` dropped), after
 ///   the API key when it goes in the query;
-/// - headers: `Accept: application/json`, the
+/// - headers: `Accept: application/json` (or [`accept`](Self::accept)), the
 ///   [`authentication`](Self::authentication), `Content-Type: application/json`;
 /// - body: the remaining arguments as JSON written as Python writes it, on
 ///   every verb (a `GET` carries `{}`), each `<name>_path` argument replaced
@@ -124,8 +223,38 @@ impl ApiAuthentication {
 ///
 /// `C` is the module configuration type, inferred from the module the
 /// action is registered on (an `Api<C>` registers only on a `Module<C>`).
-/// It must be `Serialize`: its `base_url`, `api_key`, `username` and
-/// `password` are read by name.
+/// It must be `Serialize`: its `base_url` and the keys the
+/// [`authentication`](Self::authentication) names are read by name.
+///
+/// The arguments are read from the platform's text as [`Json`]: integers
+/// beyond 64 bits and floats reach the URL, the query and the body as the
+/// Python SDK writes them, without the crate's `exact-numbers` feature.
+///
+/// # The `get_headers` overrides of real modules
+///
+/// | Python `get_headers` | `Api` |
+/// | --- | --- |
+/// | `{"Accept": "application/json"}` (the key put in the URL by `get_url`) | `.authentication(ApiAuthentication::None)` |
+/// | `headers["X-Key"] = configuration.get("api_key")` when set | `.header_from_configuration("X-Key", "api_key")` |
+/// | `{"Authorization": f"Token {api_token}"}` (no `Accept`) | `.authentication(ApiAuthentication::prefixed_header_from_configuration("Authorization", "Token ", "api_token")).accept("*/*")` |
+/// | `{"Authorization": _basic_auth_str(configuration.get("api_key"), configuration.get("api_secret"))}` | `.authentication(ApiAuthentication::basic_from_configuration("api_key", "api_secret"))` |
+///
+/// Declared once for the module's actions:
+///
+/// ```
+/// use sekoia_automation::vendor::{Api, ApiAuthentication};
+/// use sekoia_automation::Module;
+/// use sekoia_automation::config::Documented;
+///
+/// const fn risk_iq(api: Api<Documented>) -> Api<Documented> {
+///     api.authentication(ApiAuthentication::basic_from_configuration("api_key", "api_secret"))
+/// }
+///
+/// let module = Module::<Documented>::new()
+///     .register("pdns_ip", risk_iq(Api::get("v0/pdns/data/ip").query(&["ip", "lastSeenAfter"])))
+///     .register("whois_domain", risk_iq(Api::get("v0/whois/domain").query(&["domain"])));
+/// assert_eq!(module.commands().count(), 2);
+/// ```
 ///
 /// # What the platform knows it by
 ///
@@ -204,6 +333,7 @@ pub struct Api<C> {
     timeout: Duration,
     stringify_big_integers: bool,
     user_agent: &'static str,
+    accept: &'static str,
     name: &'static str,
     description: &'static str,
     identity: Identity,
@@ -254,6 +384,7 @@ impl<C> Api<C> {
             timeout: Duration::from_secs(5),
             stringify_big_integers: false,
             user_agent: concat!("sekoia-automation-rust/", env!("CARGO_PKG_VERSION")),
+            accept: "application/json",
             name: "",
             description: "",
             identity: Identity::new(),
@@ -307,6 +438,34 @@ impl<C> Api<C> {
     /// `api_key`, when it has one).
     pub const fn authentication(mut self, authentication: ApiAuthentication) -> Self {
         self.authentication = authentication;
+        self
+    }
+
+    /// A module configuration value in a header, as a `get_headers`
+    /// override that sets `headers[header] = self.module.configuration[key]`
+    /// besides `Accept` (BinaryEdges' `X-Key`): the
+    /// [`authentication`](Self::authentication)
+    /// [`ApiAuthentication::header_from_configuration`]`(header, key)`.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::Api;
+    /// use sekoia_automation::Module;
+    /// use sekoia_automation::config::Documented;
+    ///
+    /// let module = Module::<Documented>::new()
+    ///     .register("get-domain", Api::get("v2/query/domains/subdomain/{domain}").header_from_configuration("X-Key", "api_key"));
+    /// # let _ = module;
+    /// ```
+    pub const fn header_from_configuration(self, header: &'static str, key: &'static str) -> Self {
+        self.authentication(ApiAuthentication::header_from_configuration(header, key))
+    }
+
+    /// The `Accept` header (`application/json` by default, as the
+    /// reference's `get_headers`). A `get_headers` override that returns
+    /// no `Accept` sends `requests`' default, `*/*` (HarfangLab's and
+    /// Stormshield SES's).
+    pub const fn accept(mut self, accept: &'static str) -> Self {
+        self.accept = accept;
         self
     }
 
@@ -456,18 +615,23 @@ impl ApiSchema {
     }
 }
 
-/// The arguments of an [`Api`] action: used as the platform sent them.
-struct AnyArguments;
+/// The arguments of an [`Api`] action: used as the platform sent them,
+/// read from their text as [`Json`] (integers beyond 64 bits and floats
+/// exact, without the `exact-numbers` feature).
+struct ApiArguments(Json);
 
-impl<'de> Deserialize<'de> for AnyArguments {
+impl<'de> Deserialize<'de> for ApiArguments {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        IgnoredAny::deserialize(deserializer).map(|_| AnyArguments)
+        let text = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        Json::parse(text.get().as_bytes())
+            .map(ApiArguments)
+            .map_err(serde::de::Error::custom)
     }
 }
 
-impl JsonSchema for AnyArguments {
+impl JsonSchema for ApiArguments {
     fn schema_name() -> Cow<'static, str> {
-        "AnyArguments".into()
+        "ApiArguments".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         true.into()
@@ -502,7 +666,7 @@ where
     C: DeserializeOwned + Serialize + JsonSchema + Send + Sync + 'static,
 {
     type ModuleConfiguration = C;
-    type Arguments = AnyArguments;
+    type Arguments = ApiArguments;
     type Results = ApiResults;
     const NAME: &'static str = "";
     const DESCRIPTION: &'static str = "";
@@ -510,9 +674,9 @@ where
     fn run(
         &self,
         ctx: &ActionContext<'_, C>,
-        _arguments: AnyArguments,
+        arguments: ApiArguments,
     ) -> Result<Outcome<ApiResults>, ActionError> {
-        Ok(match self.0.call(ctx, ctx.raw_arguments()) {
+        Ok(match self.0.call(ctx, arguments.0) {
             Ok(Some(json)) => Outcome::success(ApiResults(json)),
             Ok(None) => Outcome::none(),
             Err(failure) => failure.into(),
@@ -701,6 +865,17 @@ fn body(arguments: &[(String, Json)], data: &DataDirectory) -> Result<Members, S
     Ok(body)
 }
 
+/// Whether `value` holds a float that is not finite (a number beyond the
+/// range of a double in the arguments).
+fn non_finite(value: &Json) -> bool {
+    match value {
+        Json::Number(number) => !number.is_integer() && !number.as_f64().is_finite(),
+        Json::Array(items) => items.iter().any(non_finite),
+        Json::Object(members) => members.iter().any(|(_, value)| non_finite(value)),
+        _ => false,
+    }
+}
+
 /// `Authorization`-like headers, as the reference sets them.
 fn auth_headers(
     authentication: ApiAuthentication,
@@ -753,6 +928,30 @@ fn auth_headers(
             ));
         }
         ApiAuthentication::None => {}
+        ApiAuthentication::Header {
+            header,
+            prefix,
+            key,
+        } => {
+            if let Some(value) = value(key).filter(|value| value.is_truthy()) {
+                headers.push((header.into(), format!("{prefix}{}", value.to_python_str())));
+            }
+        }
+        ApiAuthentication::BasicFromConfiguration { username, password } => {
+            let (login, secret) = (shown(username), shown(password));
+            if !format!("{login}{secret}")
+                .chars()
+                .all(|c| (c as u32) < 0x100)
+            {
+                return Err(format!(
+                    "the module configuration's `{username}` and `{password}` must be Latin-1 for basic authentication (the Python SDK cannot encode them either)"
+                ));
+            }
+            headers.push((
+                "Authorization".into(),
+                super::auth::basic_header(&login, &secret),
+            ));
+        }
     }
     Ok(headers)
 }
@@ -856,7 +1055,8 @@ impl<R> From<ApiFailure> for Outcome<R> {
 }
 
 impl<C: Serialize> Api<C> {
-    /// Sends this request with `arguments` (a JSON object: the platform's
+    /// Sends this request with `arguments` (a JSON object, as a
+    /// `&serde_json::Value` or, numbers exact, a [`Json`]: the platform's
     /// arguments, or those an action that writes its own `run` builds),
     /// as the action itself would: the reference's `super().run(arguments)`,
     /// with its retries, its 4xx log and its exhausted-retries log. `Ok`
@@ -903,9 +1103,9 @@ impl<C: Serialize> Api<C> {
     pub fn call(
         &self,
         ctx: &ActionContext<'_, C>,
-        arguments: &serde_json::Value,
+        arguments: impl Into<Json>,
     ) -> Result<Option<Json>, ApiFailure> {
-        let arguments = match Json::from_value(arguments) {
+        let arguments = match arguments.into() {
             Json::Object(members) => members,
             _ => Members::new(),
         };
@@ -968,6 +1168,15 @@ fn call<C: Serialize>(
     }
     let query = encode_params(&params);
     let body = body(&arguments, ctx.data_directory()).map_err(ApiFailure::unexpected)?;
+    if let Some(name) = body
+        .iter()
+        .find_map(|(name, value)| non_finite(value).then_some(name))
+    {
+        // `requests` refuses it (`allow_nan=False`) before sending anything.
+        return Err(ApiFailure::unexpected(format!(
+            "the argument `{name}` holds a number beyond the range of a double (it reads as infinity), which JSON cannot carry: give it as a string or within range (the Python SDK cannot send it either)"
+        )));
+    }
     let body = crate::wire::python_json::to_vec(&Json::Object(body)).map_err(|error| {
         ApiFailure::unexpected(format!("the request body cannot be written: {error}"))
     })?;
@@ -1001,7 +1210,7 @@ fn call<C: Serialize>(
             request.encoded_query(name, value)
         };
     }
-    request = request.header("Accept", "application/json");
+    request = request.header("Accept", api.accept);
     for (name, value) in credentials {
         request = request.credential_header(name, value);
     }

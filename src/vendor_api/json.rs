@@ -328,6 +328,13 @@ impl Json {
 
     /// Python's `str()` of the value: strings bare, `True`/`False`/`None`,
     /// numbers as Python prints them, containers as their `repr`.
+    ///
+    /// ```
+    /// use sekoia_automation::vendor::Json;
+    /// let value: Json = r#"[1180591620717411303424, 1E2, 1e400, 0.30000000000000004, "😀"]"#.parse().unwrap();
+    /// let shown: Vec<String> = value.as_array().unwrap().iter().map(Json::to_python_str).collect();
+    /// assert_eq!(shown, ["1180591620717411303424", "100.0", "inf", "0.30000000000000004", "😀"]);
+    /// ```
     pub fn to_python_str(&self) -> String {
         match self {
             Json::String(text) => text.clone(),
@@ -347,7 +354,14 @@ impl Json {
             Json::Null => out.push_str("None"),
             Json::Bool(true) => out.push_str("True"),
             Json::Bool(false) => out.push_str("False"),
-            Json::Number(number) => out.push_str(&number.text),
+            // A float beyond the range of a double is infinite, as Python's
+            // `float` of it: `repr` writes `inf`.
+            Json::Number(number) => out.push_str(match number.text.as_str() {
+                "Infinity" if !number.integer => "inf",
+                "-Infinity" if !number.integer => "-inf",
+                "NaN" if !number.integer => "nan",
+                text => text,
+            }),
             Json::String(text) => out.push_str(&crate::wire::python_json::repr(
                 &serde_json::Value::String(text.clone()),
             )),
