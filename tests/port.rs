@@ -140,7 +140,7 @@ fn the_python_module_becomes_a_crate_that_keeps_its_manifests_byte_for_byte() {
         r#"Api::get("widgets/{id}")"#,
         r#".query(&["verbose"])"#,
         ".timeout(std::time::Duration::from_secs(10))",
-        r#"ApiAuthentication::ApiKey { header: Some("X-Acme-Key"), query: None, }"#,
+        r#"ApiAuthentication::api_key(Some("X-Acme-Key"), None)"#,
         r#".uuid("7d0b2f7e-4b53-4a3e-8d0a-1f2e3d4c5b6a")"#,
         r#".slug("get_widget")"#,
         r#".file("action_get_widget.json")"#,
@@ -340,12 +340,15 @@ fn the_api_ports_send_what_the_python_module_sends() {
 #[test]
 #[ignore = "runs a library module: SEKOIA_PYTHON and PORT_PARITY_MODULE=/path/to/automation-library/Module"]
 fn a_library_modules_api_ports_send_what_its_python_sends() {
-    let python = std::env::var("SEKOIA_PYTHON")
-        .expect("SEKOIA_PYTHON: a python with sekoia-automation-sdk==1.27.0");
-    let module = PathBuf::from(
-        std::env::var("PORT_PARITY_MODULE")
-            .expect("PORT_PARITY_MODULE: a module of the automation library"),
-    );
+    let (Ok(python), Some(module)) = (
+        std::env::var("SEKOIA_PYTHON"),
+        std::env::var_os("PORT_PARITY_MODULE").map(PathBuf::from),
+    ) else {
+        eprintln!(
+            "skipped: set SEKOIA_PYTHON (sekoia-automation-sdk 1.27) and PORT_PARITY_MODULE=/path/to/automation-library/Module"
+        );
+        return;
+    };
     let directory = Path::new(env!("CARGO_TARGET_TMPDIR")).join("port-parity");
     let _ = std::fs::remove_dir_all(&directory);
     let output = Command::new(CLI)

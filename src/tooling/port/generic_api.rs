@@ -101,7 +101,8 @@ pub fn api_plan(sources: &PySources, class: &PyClass) -> Option<Result<ApiPlan, 
 /// - `return {"Accept": "application/json"}`: `ApiAuthentication::None`;
 /// - `headers = {"Accept": "application/json"}`, `api_key =
 ///   self.module.configuration.get("api_key")`, `if api_key:
-///   headers["X-Key"] = api_key`, `return headers`: the key in `X-Key`;
+///   headers["X-Key"] = api_key`, `return headers`: the key in `X-Key`
+///   when it is set (`ApiAuthentication::header_from_configuration`);
 /// - `return {"Accept": "application/json", "X-Key":
 ///   self.module.configuration["api_key"]}`: the same.
 ///
@@ -137,7 +138,7 @@ pub fn known_get_headers(source: &str) -> Option<String> {
     let header = |text: &str| -> Option<String> {
         let name = text.strip_prefix('"')?.strip_suffix('"')?;
         (!name.is_empty() && !name.contains(['"', '\\']))
-            .then(|| format!("ApiAuthentication::api_key(Some({name:?}), None)"))
+            .then(|| format!("ApiAuthentication::header_from_configuration({name:?}, \"api_key\")"))
     };
     if let Some(rest) = body.strip_prefix(
         r#"headers = {"Accept": "application/json"} api_key = self.module.configuration.get("api_key") if api_key: headers["#,
@@ -332,12 +333,12 @@ mod tests {
         let binary_edges = "def get_headers(self):\n    headers = {\"Accept\": \"application/json\"}\n    api_key = self.module.configuration.get(\"api_key\")\n    if api_key:\n        headers[\"X-Key\"] = api_key\n    return headers";
         assert_eq!(
             known_get_headers(binary_edges).as_deref(),
-            Some(r#"ApiAuthentication::api_key(Some("X-Key"), None)"#)
+            Some(r#"ApiAuthentication::header_from_configuration("X-Key", "api_key")"#)
         );
         let glimps = "def get_headers(self):\n    return {\n        \"Accept\": \"application/json\",\n        \"X-Auth-Token\": self.module.configuration[\"api_key\"],\n    }";
         assert_eq!(
             known_get_headers(glimps).as_deref(),
-            Some(r#"ApiAuthentication::api_key(Some("X-Auth-Token"), None)"#)
+            Some(r#"ApiAuthentication::header_from_configuration("X-Auth-Token", "api_key")"#)
         );
         // A token of its own, one more header: not an authentication `Api` has.
         let harfanglab =
