@@ -1,7 +1,7 @@
 //! Advisory whole-file locks (`flock(2)`), the crate's one lock across
 //! processes: a [`PersistentJson`](crate::storage::PersistentJson) save locks its
 //! temporary file (a later `open` tells a live writer's file from a killed
-//! one's), and a [`ContextFile`](crate::ContextFile) change locks the
+//! one's), and a [`ContextFile`](crate::connector::ContextFile) change locks the
 //! file's sidecar `.<name>.lock` for its read-merge-write.
 //!
 //! A lock is held by the open file: closing it (dropping the

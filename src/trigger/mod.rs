@@ -363,7 +363,7 @@ impl TriggerError {
     /// Whether it counts toward the consecutive errors of the critical rule:
     /// not a configuration error, not a failed send with a status ≥ 500, not
     /// an S3 file backend failure that is the store's (5xx such as
-    /// `SlowDown`, no answer: [`S3Error::is_internal`](crate::s3::S3Error::is_internal),
+    /// `SlowDown`, no answer: [`S3Error::is_internal`](crate::unversioned::s3::S3Error::is_internal),
     /// as the Python SDK's `_handle_s3_exception`).
     ///
     /// ```

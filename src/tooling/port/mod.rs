@@ -3,7 +3,7 @@
 //!
 //! - every item of the manifests ([`manifests`]) is registered under its
 //!   `docker_parameters`, with the uuid, slug and file its manifest has
-//!   (an [`Identity`](crate::Identity)), its name and description;
+//!   (an [`Identity`](crate::config::Identity)), its name and description;
 //! - its arguments, results and configurations are Rust types written
 //!   from the manifests' JSON Schemas ([`schema_types`]), read through
 //!   `Documented<T>` so that the manifests keep their schemas byte for byte;
