@@ -137,10 +137,6 @@ impl Connector for CollectLampEvents {
             .header("Authorization", bearer)
             .retry(RetryPolicy::never())
             .send_json()?;
-        ctx.log(
-            Level::Info,
-            format!("pushing {} lamp events", page.events.len()),
-        );
         if self.variant == "batch"
             && let Some(Value::Object(last)) = page.events.last_mut()
         {
@@ -148,6 +144,8 @@ impl Connector for CollectLampEvents {
         }
         let acknowledged = ctx.push_events(&page.events)?;
         cursor.advance(page.next, &acknowledged)?;
+        let pushed = format!("pushed {} lamp events", page.events.len());
+        ctx.log(Level::Info, pushed);
         while ctx.running() {
             ctx.sleep(Duration::from_millis(50));
         }

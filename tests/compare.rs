@@ -328,7 +328,7 @@ fn two_runs_of_a_connector_that_logs_are_identical_and_another_message_is_not() 
     )
     .unwrap();
     let main = std::fs::read_to_string(fixtures().join("main.py")).unwrap();
-    let changed = main.replace("f\"pushing {len(", "f\"sending {len(");
+    let changed = main.replace("f\"pushed {len(", "f\"sent {len(");
     assert_ne!(main, changed);
     std::fs::write(module.path().join("main.py"), changed).unwrap();
     let other = python_run(&python, module.path(), &scenario);
@@ -336,7 +336,7 @@ fn two_runs_of_a_connector_that_logs_are_identical_and_another_message_is_not() 
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(
         found[0].to_string(),
-        r#"request 4 (platform POST /api/v1/symphony/logs): body `/logs/0/message`: python "pushing 3 lamp events", rust "sending 3 lamp events""#
+        r#"request 4 (platform POST /api/v1/symphony/logs): body `/logs/0/message`: python "pushed 3 lamp events", rust "sent 3 lamp events""#
     );
 }
 
