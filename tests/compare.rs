@@ -216,8 +216,8 @@ fn a_port_pushing_another_event_is_different_and_the_batch_and_field_are_named()
     );
 }
 
-/// A scenario of `collect-lamp-events` whose 42 events (230,000 bytes or
-/// so each) make two chunks, sent at once by both sides.
+/// A scenario of `collect-lamp-events` whose 42 events (231,000 characters
+/// each) make two chunks (40 events, then 2), sent at once by both sides.
 fn two_chunks(directory: &Path) -> PathBuf {
     let events: Vec<String> = (0..42)
         .map(|n| {
