@@ -60,7 +60,7 @@ fn the_port_is_identical_to_the_python_module_on_every_scenario() {
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(
-        stdout.ends_with("6 scenarios: 6 identical, 0 different\n"),
+        stdout.ends_with("7 scenarios: 7 identical, 0 different\n"),
         "{stdout}"
     );
     for name in [
@@ -70,6 +70,7 @@ fn the_port_is_identical_to_the_python_module_on_every_scenario() {
         "a lamp the vendor does not know",
         "export the lamps of a room",
         "watch the lamps until 2 events",
+        "collect the lamp history until 3 events",
     ] {
         assert!(
             stdout.contains(&format!("identical: scenario `{name}`")),
@@ -107,7 +108,7 @@ fn a_port_sending_another_query_is_different_and_the_request_and_field_are_named
         "{stdout}"
     );
     assert!(
-        stdout.ends_with("6 scenarios: 5 identical, 1 different\n"),
+        stdout.ends_with("7 scenarios: 6 identical, 1 different\n"),
         "{stdout}"
     );
 }
@@ -135,7 +136,7 @@ fn a_port_sending_the_key_in_another_header_is_different_and_the_key_is_never_pr
         assert!(!stdout.contains(secret), "{secret} printed: {stdout}");
     }
     assert!(
-        stdout.ends_with("6 scenarios: 4 identical, 2 different\n"),
+        stdout.ends_with("7 scenarios: 5 identical, 2 different\n"),
         "{stdout}"
     );
 }
@@ -179,8 +180,198 @@ fn a_data_file_written_differently_is_named() {
         "{stdout}"
     );
     assert!(
-        stdout.ends_with("6 scenarios: 5 identical, 1 different\n"),
+        stdout.ends_with("7 scenarios: 6 identical, 1 different\n"),
         "{stdout}"
+    );
+}
+
+#[test]
+fn a_port_pushing_another_event_is_different_and_the_batch_and_field_are_named() {
+    let Some(python) = python() else { return };
+    let scenarios = fixtures().join("scenarios.json");
+    let output = compare(
+        &python,
+        &support::example("lantern"),
+        &[&scenarios],
+        Some("batch"),
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("DIFFERENT: scenario `collect the lamp history until 3 events`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(concat!(
+            "  request 3 (platform POST /intake/batch): body `/jsons/2`: ",
+            r#"python "{\"id\":\"attic\",\"on\":false,\"watts\":7.5}", "#,
+            r#"rust "{\"id\":\"attic\",\"on\":true,\"watts\":7.5}""#,
+            "\n"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("7 scenarios: 6 identical, 1 different\n"),
+        "{stdout}"
+    );
+}
+
+/// A scenario of `collect-lamp-events` whose 42 events (231,000 characters
+/// each) make two chunks (40 events, then 2), sent at once by both sides.
+fn two_chunks(directory: &Path) -> PathBuf {
+    let events: Vec<String> = (0..42)
+        .map(|n| {
+            format!(
+                r#"{{"id": "lamp-{n}", "on": {}, "trace": "{}{}"}}"#,
+                n % 2 == 0,
+                "𝔏".repeat(1000),
+                "x".repeat(230_000)
+            )
+        })
+        .collect();
+    let scenario = format!(
+        r#"{{
+  "name": "two chunks",
+  "command": "collect-lamp-events",
+  "module_configuration": {{"base_url": "{{vendor}}/v2", "api_key": "replaced by the secret"}},
+  "secrets": {{"api_key": "lantern-key"}},
+  "connector_configuration": {{"intake_key": "lantern-intake"}},
+  "vendor": {{"routes": [{{"method": "GET", "path": "/v2/lamps/history", "status": 200,
+    "json": {{"events": [{}], "next": "cursor-42"}}}}]}},
+  "stop": {{"events": 42, "seconds": 60}}
+}}"#,
+        events.join(", ")
+    );
+    let file = directory.join("two-chunks.json");
+    std::fs::write(&file, scenario).unwrap();
+    file
+}
+
+#[test]
+fn a_connector_s_chunks_sent_at_once_are_paired_by_content() {
+    let Some(python) = python() else { return };
+    let directory = tempfile::tempdir().unwrap();
+    let scenarios = two_chunks(directory.path());
+    let output = compare(&python, &support::example("lantern"), &[&scenarios], None);
+    let (stdout, stderr) = text(&output);
+    let shown: String = stdout.chars().take(2000).collect();
+    assert_eq!(output.status.code(), Some(0), "{shown}\n{stderr}");
+    assert!(
+        stdout.starts_with("identical: scenario `two chunks` ("),
+        "{shown}"
+    );
+    assert!(
+        stdout.ends_with("1 scenario: 1 identical, 0 different\n"),
+        "{shown}"
+    );
+    // Both chunks reached the platform, on each side.
+    use sekoia_automation::unversioned::compare::{Program, Scenario, run_side};
+    let scenario = Scenario::read(&scenarios).unwrap().remove(0);
+    let program = Program::Rust {
+        binary: support::example("lantern"),
+        module: fixtures(),
+    };
+    let run = run_side(&program, &scenario).unwrap();
+    let batches = run
+        .requests
+        .iter()
+        .filter(|exchange| exchange.request.path.ends_with("/batch"))
+        .count();
+    assert_eq!(batches, 2);
+}
+
+/// The Python side of `scenario`, run on the Lantern module in `module`.
+fn python_run(
+    python: &str,
+    module: &Path,
+    scenario: &sekoia_automation::unversioned::compare::Scenario,
+) -> sekoia_automation::unversioned::compare::Run {
+    use sekoia_automation::unversioned::compare::{Program, run_side};
+    let program = Program::Python {
+        interpreter: python.into(),
+        module: module.to_path_buf(),
+    };
+    run_side(&program, scenario).unwrap()
+}
+
+fn scenario(name: &str) -> sekoia_automation::unversioned::compare::Scenario {
+    use sekoia_automation::unversioned::compare::Scenario;
+    Scenario::read(&fixtures().join("scenarios.json"))
+        .unwrap()
+        .into_iter()
+        .find(|scenario| scenario.name == name)
+        .expect("the scenario")
+}
+
+#[test]
+fn two_runs_of_a_connector_that_logs_are_identical_and_another_message_is_not() {
+    use sekoia_automation::unversioned::compare::differences;
+    let Some(python) = python() else { return };
+    let scenario = scenario("collect the lamp history until 3 events");
+    let first = python_run(&python, &fixtures(), &scenario);
+    let second = python_run(&python, &fixtures(), &scenario);
+    let logs: Vec<String> = first
+        .requests
+        .iter()
+        .filter(|exchange| exchange.request.path.ends_with("/logs"))
+        .map(|exchange| String::from_utf8_lossy(&exchange.request.body).into_owned())
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert!(logs[0].contains(r#""date": "20"#), "{logs:?}");
+    assert_eq!(differences(&first, &second), []);
+
+    // The same module logging another message.
+    let module = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixtures().join("manifest.json"),
+        module.path().join("manifest.json"),
+    )
+    .unwrap();
+    let main = std::fs::read_to_string(fixtures().join("main.py")).unwrap();
+    let changed = main.replace("f\"pushed {len(", "f\"sent {len(");
+    assert_ne!(main, changed);
+    std::fs::write(module.path().join("main.py"), changed).unwrap();
+    let other = python_run(&python, module.path(), &scenario);
+    let found = differences(&first, &other);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].to_string(),
+        r#"request 4 (platform POST /api/v1/symphony/logs): body `/logs/0/message`: python "pushed 3 lamp events", rust "sent 3 lamp events""#
+    );
+}
+
+#[test]
+fn the_platform_answers_the_secrets_as_written() {
+    use sekoia_automation::unversioned::compare::Scenario;
+    let Some(python) = python() else { return };
+    let text = r#"{
+  "command": "get-lamp",
+  "module_configuration": {"base_url": "{vendor}/v2/", "api_key": "replaced by the secret"},
+  "secrets": {"api_key": 123456789012345678901234567890},
+  "arguments": {"id": "porch"},
+  "vendor": {"routes": [{"method": "GET", "path": "/v2/lamps/porch", "status": 200, "json": {}}]}
+}"#;
+    let scenario = Scenario::parse(text, Path::new("secrets.json"))
+        .unwrap()
+        .remove(0);
+    let run = python_run(&python, &fixtures(), &scenario);
+    let vendor = run
+        .requests
+        .iter()
+        .find(|exchange| exchange.server == "vendor")
+        .expect("the vendor request");
+    let authorization = vendor
+        .request
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        .map(|(_, value)| value.as_str());
+    // Rounded through a `serde_json::Value`, Python would read 1.2345678901234568e+29.
+    assert_eq!(
+        authorization,
+        Some("Bearer 123456789012345678901234567890"),
+        "{}",
+        run.stderr
     );
 }
 

@@ -12,6 +12,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::assets::{self, AssetAnswer, AssetTasks};
@@ -80,7 +81,7 @@ impl LocalPlatform {
         let shared = Arc::new(Shared {
             token: Uuid::new_v4().to_string(),
             state: Mutex::new(State {
-                secrets: Value::Object(serde_json::Map::new()),
+                secrets: RawValue::from_string("{}".into()).expect("`{}` is JSON"),
                 node_secrets: None,
                 requests: Vec::new(),
                 faults: Vec::new(),
@@ -193,6 +194,25 @@ impl LocalPlatform {
     /// `PATCH …/callback` with `"need_secrets": true` or
     /// `"status": "running"` (`module_configuration.value`). The default is `{}`.
     pub fn set_secrets(&self, value: Value) {
+        let text = RawValue::from_string(value.to_string()).expect("a JSON value serializes");
+        self.shared.state().secrets = text;
+    }
+
+    /// As [`set_secrets`](Self::set_secrets), with the answer's value given
+    /// as JSON text and answered byte for byte: an integer beyond 64 bits
+    /// or a float as written stays exact (a [`Value`] rounds them without
+    /// the `exact-numbers` feature).
+    ///
+    /// ```
+    /// use sekoia_automation::testing::LocalPlatform;
+    /// use serde_json::value::RawValue;
+    ///
+    /// let platform = LocalPlatform::start()?;
+    /// let secrets = RawValue::from_string(r#"{"pin": 123456789012345678901234567890}"#.into())?;
+    /// platform.set_secrets_raw(secrets);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_secrets_raw(&self, value: Box<RawValue>) {
         self.shared.state().secrets = value;
     }
 
@@ -346,7 +366,8 @@ struct Shared {
 
 /// Configuration and records, under one lock.
 struct State {
-    secrets: Value,
+    /// The module secrets, as answered.
+    secrets: Box<RawValue>,
     node_secrets: Option<Value>,
     requests: Vec<RecordedRequest>,
     faults: Vec<Fault>,
@@ -802,12 +823,12 @@ fn write_answer(answer: &Answer, state: &State, out: &mut Vec<u8>) {
         Answer::Message(message) => write_message(out, message),
         Answer::ModuleConfiguration => {
             out.extend_from_slice(br#"{"module_configuration":{"value":"#);
-            json(out, &state.secrets);
+            out.extend_from_slice(state.secrets.get().as_bytes());
             out.extend_from_slice(b"}}");
         }
         Answer::Secrets => {
             out.extend_from_slice(br#"{"value":"#);
-            json(out, &state.secrets);
+            out.extend_from_slice(state.secrets.get().as_bytes());
             if let Some(node_secrets) = &state.node_secrets {
                 out.extend_from_slice(br#","node_value":"#);
                 json(out, node_secrets);

@@ -36,7 +36,8 @@ impl std::fmt::Display for Difference {
 /// of the runs; empty when they behave the same.
 pub fn differences(python: &Run, rust: &Run) -> Vec<Difference> {
     let (python_requests, python_files) = intended::seen(python);
-    let (rust_requests, rust_files) = intended::seen(rust);
+    let (mut rust_requests, rust_files) = intended::seen(rust);
+    intended::pair_batches(&python_requests, &mut rust_requests);
     let mut found = Vec::new();
     if python.exit_code != rust.exit_code {
         found.push(Difference {

@@ -9,7 +9,16 @@
 //!   the report never prints them (a secret sent as is on one side and
 //!   encoded on the other still differs);
 //! - the time at the start of each log line an action's finished PATCH
-//!   carries (`2026-11-28 07:53:24.863044: `), replaced by `{date}`;
+//!   carries (`2026-11-28 07:53:24.863044: `), and the `date` of each log
+//!   record a trigger or a connector POSTs to `/logs`
+//!   (`"date": "2026-11-28T07:53:24.863044"`), replaced by `{date}`;
+//! - the order of a trigger's or a connector's intake batches sent at once
+//!   (the Python SDK sends a push's chunks on 4 threads, the crate 4 at a
+//!   time): in each run of consecutive `POST …/batch`, the Rust side's
+//!   batches are paired with the Python side's by content ([`pair_batches`]);
+//! - the empty lock file `.context.json.lock` the crate's checkpoints keep
+//!   beside `context.json` (docs/migrating.md §11, "`context.json` shared by
+//!   processes");
 //! - the UUIDv4s a run draws: in the name of a file the item left in the
 //!   data directory (`json_result`'s `results-<uuid>.json`) and each
 //!   trigger event's `request_id` (docs/protocol.md §4), replaced by
@@ -107,6 +116,15 @@ pub fn seen(run: &Run) -> (Vec<Seen>, Vec<(String, Vec<u8>)>) {
         .iter()
         .map(|exchange| {
             let request = &exchange.request;
+            let logs = exchange.server == "platform"
+                && request.method == "POST"
+                && request.route() == "logs";
+            let body = bytes(&request.body);
+            let body = match String::from_utf8(body) {
+                Ok(body) if logs => record_dates(&body).into_bytes(),
+                Ok(body) => body.into_bytes(),
+                Err(error) => error.into_bytes(),
+            };
             Seen {
                 server: exchange.server,
                 method: request.method.clone(),
@@ -118,7 +136,7 @@ pub fn seen(run: &Run) -> (Vec<Seen>, Vec<(String, Vec<u8>)>) {
                     .filter(|(name, _)| header_compared(exchange, name))
                     .map(|(name, value)| (name.to_ascii_lowercase(), text(value)))
                     .collect(),
-                body: bytes(&request.body),
+                body,
                 status: request.status,
             }
         })
@@ -126,10 +144,77 @@ pub fn seen(run: &Run) -> (Vec<Seen>, Vec<(String, Vec<u8>)>) {
     let mut files: Vec<(String, Vec<u8>)> = run
         .files
         .iter()
+        .filter(|(name, content)| !checkpoint_lock(run, name, content))
         .map(|(name, content)| (text(name), bytes(content)))
         .collect();
     files.sort();
     (requests, files)
+}
+
+/// Whether the file `name` is the lock file the crate's checkpoints keep
+/// beside `context.json` (empty, next to a `context.json` of the run).
+fn checkpoint_lock(run: &Run, name: &str, content: &[u8]) -> bool {
+    let (directory, file) = name.rsplit_once('/').unwrap_or(("", name));
+    let beside = |other: &str| match directory {
+        "" => other.to_string(),
+        directory => format!("{directory}/{other}"),
+    };
+    file == ".context.json.lock"
+        && content.is_empty()
+        && run
+            .files
+            .iter()
+            .any(|(other, _)| *other == beside("context.json"))
+}
+
+/// Whether `seen` is an intake batch (`POST …/batch` on the platform).
+fn is_batch(seen: &Seen) -> bool {
+    seen.server == "platform"
+        && seen.method == "POST"
+        && seen.path.trim_end_matches('/').rsplit('/').next() == Some("batch")
+}
+
+/// The runs of consecutive intake batches: `(start, end)` in `requests`.
+fn batch_runs(requests: &[Seen]) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    while start < requests.len() {
+        let length = requests[start..]
+            .iter()
+            .take_while(|seen| is_batch(seen))
+            .count();
+        if length > 0 {
+            runs.push((start, start + length));
+        }
+        start += length.max(1);
+    }
+    runs
+}
+
+/// Reorders `rust`'s intake batches to pair them with `python`'s: a push's
+/// chunks are sent at once and arrive in either order. In the n-th run of
+/// consecutive `POST …/batch` of each side, a Rust batch identical to a
+/// Python one takes its place; the others fill the places left in the
+/// order they arrived, so a batch that differs is compared with the Python
+/// batch nothing else matched.
+pub fn pair_batches(python: &[Seen], rust: &mut [Seen]) {
+    for ((p_start, p_end), (r_start, r_end)) in batch_runs(python).into_iter().zip(batch_runs(rust))
+    {
+        let theirs = &python[p_start..p_end];
+        let mut ours: Vec<Option<Seen>> = rust[r_start..r_end].iter().cloned().map(Some).collect();
+        let mut placed: Vec<Option<Seen>> = vec![None; ours.len()];
+        for (place, wanted) in theirs.iter().enumerate().take(placed.len()) {
+            if let Some(found) = ours.iter_mut().find(|seen| seen.as_ref() == Some(wanted)) {
+                placed[place] = found.take();
+            }
+        }
+        let mut rest = ours.into_iter().flatten();
+        for (slot, place) in rust[r_start..r_end].iter_mut().zip(placed) {
+            if let Some(seen) = place.or_else(|| rest.next()) {
+                *slot = seen;
+            }
+        }
+    }
 }
 
 /// The UUIDs the run drew: in the names of the files left in the data
@@ -194,6 +279,57 @@ fn uuids_in(text: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// `text` (a `/logs` body) with the value of each `"date"` member that is
+/// a time as the Python SDK's `datetime.isoformat()` writes it
+/// (`2026-11-28T07:53:24.863044`, or without the fraction when it is
+/// zero) replaced by `{date}`.
+fn record_dates(text: &str) -> String {
+    const KEY: &str = "\"date\"";
+    const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:dd";
+    let length = |value: &str| -> Option<usize> {
+        let bytes = value.as_bytes();
+        let shaped = bytes.len() >= SHAPE.len()
+            && bytes.iter().zip(SHAPE).all(|(byte, shape)| match shape {
+                b'd' => byte.is_ascii_digit(),
+                _ => byte == shape,
+            });
+        if !shaped {
+            return None;
+        }
+        let after = &bytes[SHAPE.len()..];
+        let fraction = after.first() == Some(&b'.')
+            && after.len() > 7
+            && after[1..7].iter().all(u8::is_ascii_digit);
+        let length = if fraction {
+            SHAPE.len() + 7
+        } else {
+            SHAPE.len()
+        };
+        (bytes.get(length) == Some(&b'"')).then_some(length)
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        let (before, after_key) = rest.split_at(at + KEY.len());
+        out.push_str(before);
+        rest = after_key;
+        let value = after_key
+            .trim_start()
+            .strip_prefix(':')
+            .map(str::trim_start)
+            .and_then(|value| value.strip_prefix('"'));
+        if let Some(value) = value
+            && let Some(length) = length(value)
+        {
+            out.push_str(&after_key[..after_key.len() - value.len()]);
+            out.push_str("{date}");
+            rest = &value[length..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `text` with each log line's time (`YYYY-MM-DD HH:MM:SS.ffffff: `, as
@@ -322,6 +458,173 @@ mod tests {
             log_dates("2026-11-28 07:53:24.86: x"),
             "2026-11-28 07:53:24.86: x"
         );
+    }
+
+    /// A platform request `POST /api/v1/<route>` with `body`.
+    fn posted(route: &str, body: &str) -> Exchange {
+        Exchange {
+            server: "platform",
+            request: RecordedRequest {
+                method: "POST".into(),
+                path: format!("/api/v1/{route}"),
+                query: None,
+                headers: Vec::new(),
+                body: body.as_bytes().to_vec(),
+                status: 200,
+                peer: "127.0.0.1:1".parse().unwrap(),
+                received_at: std::time::Instant::now(),
+            },
+        }
+    }
+
+    fn requests(exchanges: Vec<Exchange>) -> Run {
+        Run {
+            requests: exchanges,
+            files: Vec::new(),
+            ..run(4001, "token", &[], "x")
+        }
+    }
+
+    #[test]
+    fn log_record_dates_are_not_a_difference_but_their_messages_are() {
+        let logs = |date: &str, message: &str| {
+            posted(
+                "symphony/logs",
+                &format!(
+                    r#"{{"logs": [{{"date": "{date}", "level": "info", "message": "{message}"}}, {{"date":"2026-12-06T07:30:00", "level": "error", "message": "x"}}]}}"#
+                ),
+            )
+        };
+        let first = requests(vec![logs(
+            "2026-12-06T07:30:57.123456",
+            "pushing 3 lamp events",
+        )]);
+        let second = requests(vec![logs(
+            "2026-12-06T07:31:02.000001",
+            "pushing 3 lamp events",
+        )]);
+        assert_eq!(super::super::differences(&first, &second), []);
+        let (seen, _) = seen(&second);
+        assert_eq!(
+            String::from_utf8_lossy(&seen[0].body),
+            r#"{"logs": [{"date": "{date}", "level": "info", "message": "pushing 3 lamp events"}, {"date":"{date}", "level": "error", "message": "x"}]}"#
+        );
+        let other = requests(vec![logs(
+            "2026-12-06T07:31:02.000001",
+            "pushing 4 lamp events",
+        )]);
+        let found = super::super::differences(&first, &other);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].detail,
+            r#"body `/logs/0/message`: python "pushing 3 lamp events", rust "pushing 4 lamp events""#
+        );
+        // Only a `date` member shaped as a time, and only in `/logs` bodies.
+        assert_eq!(
+            record_dates(r#"{"date": "2026-12-06T07:30:57.12", "dates": "2026-12-06T07:30:57"}"#),
+            r#"{"date": "2026-12-06T07:30:57.12", "dates": "2026-12-06T07:30:57"}"#
+        );
+        let event = |date: &str| {
+            requests(vec![posted(
+                "symphony/callback",
+                &format!(r#"{{"event": {{"date": "{date}"}}}}"#),
+            )])
+        };
+        let found = super::super::differences(
+            &event("2026-12-06T07:30:57.123456"),
+            &event("2026-12-06T07:31:02.000001"),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+    }
+
+    #[test]
+    fn batches_sent_at_once_are_paired_by_content() {
+        let batch = |n: u128| {
+            posted(
+                "intake/batch",
+                &format!(r#"{{"intake_key": "k", "jsons": ["{{\"n\":{n}}}"]}}"#),
+            )
+        };
+        let python = requests(vec![
+            posted("symphony/logs", r#"{"logs": []}"#),
+            batch(1),
+            batch(2),
+            batch(123456789012345678901234567890),
+            posted("symphony/logs", r#"{"logs": []}"#),
+            batch(4),
+            batch(5),
+        ]);
+        let rust = requests(vec![
+            posted("symphony/logs", r#"{"logs": []}"#),
+            batch(123456789012345678901234567890),
+            batch(1),
+            batch(2),
+            posted("symphony/logs", r#"{"logs": []}"#),
+            batch(5),
+            batch(4),
+        ]);
+        assert_eq!(super::super::differences(&python, &rust), []);
+        // A batch that differs is compared with the one nothing else matched.
+        let different = requests(vec![
+            posted("symphony/logs", r#"{"logs": []}"#),
+            batch(123456789012345678901234567890),
+            batch(7),
+            batch(2),
+            posted("symphony/logs", r#"{"logs": []}"#),
+            batch(4),
+            batch(5),
+        ]);
+        let found = super::super::differences(&python, &different);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].subject,
+            "request 2 (platform POST /api/v1/intake/batch)"
+        );
+        assert_eq!(
+            found[0].detail,
+            r#"body `/jsons/0`: python "{\"n\":1}", rust "{\"n\":7}""#
+        );
+        // Batches are not moved across another request.
+        let moved = requests(vec![
+            posted("symphony/logs", r#"{"logs": []}"#),
+            batch(1),
+            batch(2),
+            batch(4),
+            posted("symphony/logs", r#"{"logs": []}"#),
+            batch(123456789012345678901234567890),
+            batch(5),
+        ]);
+        assert!(!super::super::differences(&python, &moved).is_empty());
+    }
+
+    #[test]
+    fn the_lock_file_of_the_checkpoints_is_not_a_difference() {
+        let with = |files: &[(&str, &[u8])]| Run {
+            files: files
+                .iter()
+                .map(|(name, content)| (name.to_string(), content.to_vec()))
+                .collect(),
+            ..requests(Vec::new())
+        };
+        let python = with(&[("context.json", br#"{"cursor":"c"}"#)]);
+        let rust = with(&[
+            ("context.json", br#"{"cursor":"c"}"#),
+            (".context.json.lock", b""),
+        ]);
+        assert_eq!(super::super::differences(&python, &rust), []);
+        // Not empty, not beside a `context.json`: a file as any other.
+        let cursor: (&str, &[u8]) = ("context.json", br#"{"cursor":"c"}"#);
+        for (python, rust) in [
+            (
+                vec![cursor],
+                vec![cursor, (".context.json.lock", &b"x"[..])],
+            ),
+            (vec![cursor], vec![cursor, ("sub/.context.json.lock", b"")]),
+            (vec![], vec![(".context.json.lock", b"")]),
+        ] {
+            let found = super::super::differences(&with(&python), &with(&rust));
+            assert_eq!(found.len(), 1, "{rust:?}: {found:?}");
+        }
     }
 
     #[test]

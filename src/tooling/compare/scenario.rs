@@ -55,8 +55,9 @@ pub struct Scenario {
     /// The configuration values (`arguments`, `module_configuration`...),
     /// each as the JSON text written in the file.
     pub values: Vec<(String, String)>,
-    /// What the platform answers for the module's secrets.
-    pub secrets: Option<Value>,
+    /// What the platform answers for the module's secrets: a JSON object,
+    /// as written in the file (answered byte for byte).
+    pub secrets: Option<String>,
     /// The platform's faults, in order.
     pub platform_faults: Vec<FaultSpec>,
     /// The fake vendor's routes.
@@ -303,9 +304,9 @@ impl Reader<'_> {
             }
         }
         let secrets = match members.get("secrets") {
-            Some(raw) => match serde_json::from_str::<Value>(raw.get()) {
-                Ok(value @ Value::Object(_)) => Some(value),
-                _ => {
+            Some(raw) => match serde_json::from_str::<Members>(raw.get()) {
+                Ok(_) => Some(raw.get().to_string()),
+                Err(_) => {
                     return Err(self.error(&join(key, "secrets"), "must be a JSON object"));
                 }
             },
@@ -656,6 +657,22 @@ mod tests {
         );
         assert_eq!(scenarios[1].vendor_script.len(), 2);
         assert!(scenarios[1].vendor_script[1].drop_connection);
+    }
+
+    #[test]
+    fn the_secrets_are_kept_as_written() {
+        let text = r#"{"command": "a", "secrets": {"pin": 123456789012345678901234567890, "w": 0.30000000000000004, "k": "\"𝔏\""}}"#;
+        assert_eq!(
+            parse(text).unwrap()[0].secrets.as_deref(),
+            Some(
+                r#"{"pin": 123456789012345678901234567890, "w": 0.30000000000000004, "k": "\"𝔏\""}"#
+            )
+        );
+        let error = parse(r#"{"command": "a", "secrets": [1]}"#).unwrap_err();
+        assert_eq!(
+            (error.key.as_str(), error.problem.as_str()),
+            ("secrets", "must be a JSON object")
+        );
     }
 
     #[test]

@@ -15,9 +15,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::value::RawValue;
+
 use crate::testing::{FakeVendor, LocalPlatform, RecordedRequest, Sandbox};
 
 use super::scenario::{Scenario, VALUE_KEYS};
+
+/// The secrets' members, as written.
+type Secrets = std::collections::BTreeMap<String, Box<RawValue>>;
 
 /// The variable naming the Python side's data directory for [`BOOTSTRAP`].
 const DATA_VARIABLE: &str = "SEKOIA_COMPARE_DATA";
@@ -147,7 +152,9 @@ pub fn run(program: &Program, scenario: &Scenario) -> Result<Run, RunError> {
             .replace("{platform}", &platform.base_url())
     };
     if let Some(secrets) = &scenario.secrets {
-        platform.set_secrets(secrets.clone());
+        let secrets = RawValue::from_string(secrets.clone())
+            .map_err(|error| RunError(format!("the scenario's `secrets`: {error}")))?;
+        platform.set_secrets_raw(secrets);
     }
     for fault in &scenario.platform_faults {
         platform.inject(fault.fault());
@@ -257,10 +264,16 @@ pub fn run(program: &Program, scenario: &Scenario) -> Result<Run, RunError> {
         (platform.token().to_string(), "{token}".to_string()),
     ];
     // The secrets are not printed: the same value on both sides is the same placeholder.
-    if let Some(serde_json::Value::Object(secrets)) = &scenario.secrets {
+    let secrets = scenario
+        .secrets
+        .as_deref()
+        .map(serde_json::from_str::<Secrets>);
+    if let Some(Ok(secrets)) = secrets {
         for (name, value) in secrets {
-            if let Some(value) = value.as_str().filter(|value| !value.is_empty()) {
-                volatile.push((value.to_string(), format!("{{secret:{name}}}")));
+            if let Ok(value) = serde_json::from_str::<String>(value.get())
+                && !value.is_empty()
+            {
+                volatile.push((value, format!("{{secret:{name}}}")));
             }
         }
     }
