@@ -12,6 +12,7 @@ use std::process::Stdio;
 use sekoia_automation::asset::AssetList;
 use sekoia_automation::testing::{AssetTasks, Fault, LocalPlatform, RecordedRequest, Sandbox};
 use serde_json::{Value, json};
+use support::child::Bounded;
 
 const UUID: &str = "6a2d1c3e-0000-4000-8000-00000000beef";
 const PUSH: &str = "/api/v2/asset-management/asset-connector/6a2d1c3e-0000-4000-8000-00000000beef";
@@ -68,7 +69,7 @@ fn run(
     for (name, value) in env {
         command.env(name, value);
     }
-    let output = command.output().expect("run the example");
+    let output = command.output_bounded();
     support::assert_success(&output);
 }
 
@@ -387,8 +388,7 @@ fn run_local_runs_an_asset_connector_against_the_local_platform() {
         .arg(format!("devices={}", file.display()))
         .current_dir(directory.path())
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .output_bounded();
     support::assert_success(&output);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(

@@ -25,6 +25,7 @@ use std::process::{Command, Output, Stdio};
 
 use sekoia_automation::testing::{AssetTasks, Fault, LocalPlatform, RecordedRequest, Sandbox};
 use serde_json::{Value, json};
+use support::child::Bounded;
 
 const UUID: &str = "6a2d1c3e-0000-4000-8000-00000000beef";
 
@@ -197,7 +198,7 @@ impl Side {
         for (name, value) in env {
             command.env(name, value);
         }
-        let output = command.output().expect("run the asset connector");
+        let output = command.output_bounded();
         support::assert_success(&output);
         output
     }

@@ -9,6 +9,10 @@
 //! The nested build shares the scaffold test's target directory (the same
 //! dependencies, built once).
 
+#[path = "support/child.rs"]
+mod child;
+
+use child::Bounded;
 use std::path::Path;
 use std::process::Command;
 
@@ -37,8 +41,7 @@ fn an_authors_untagged_and_flattened_types_deserialize() {
         .arg(&manifest)
         .env("CARGO_TARGET_DIR", &target)
         .env_remove("RUSTFLAGS")
-        .output()
-        .unwrap();
+        .output_within(child::BUILD_DEADLINE);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use sekoia_automation::unversioned::ModuleItems;
 use sekoia_automation::unversioned::check::{Problem, Rules, check};
 use serde_json::{Value, json};
+use support::child::Bounded;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -301,8 +302,7 @@ fn the_invocation_says_what_it_checked() {
     let output = std::process::Command::new(support::example("sample_module"))
         .arg("check-module")
         .arg(directory.path())
-        .output()
-        .unwrap();
+        .output_bounded();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -322,8 +322,7 @@ fn the_invocation_says_what_it_checked() {
     let output = std::process::Command::new(support::example("sample_module"))
         .arg("check-module")
         .arg(directory.path())
-        .output()
-        .unwrap();
+        .output_bounded();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
@@ -344,8 +343,7 @@ fn the_command_says_what_it_checked() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_sekoia-automation"))
         .arg("check")
         .arg(directory.path())
-        .output()
-        .unwrap();
+        .output_bounded();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

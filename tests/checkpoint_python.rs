@@ -19,10 +19,14 @@
 //!
 //! [`CheckpointDatetime`]: sekoia_automation::connector::CheckpointDatetime
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, UNIX_EPOCH};
 
+use child::Bounded;
 use sekoia_automation::connector::{
     CheckpointCursor, CheckpointDatetime, CheckpointTimestamp, Timestamp,
 };
@@ -74,8 +78,7 @@ fn python(directory: &Path, operations: &Value) -> Vec<Value> {
         .arg(SCRIPT)
         .arg(directory)
         .arg(operations.to_string())
-        .output()
-        .expect("run the Python SDK");
+        .output_bounded();
     assert!(
         output.status.success(),
         "python: {}\n{}",

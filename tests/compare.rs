@@ -14,6 +14,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::child::Bounded;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lantern")
@@ -42,7 +43,7 @@ fn compare(python: &str, rust: &Path, scenarios: &[&Path], variant: Option<&str>
     if let Some(variant) = variant {
         command.env("LANTERN_VARIANT", variant);
     }
-    command.output().unwrap()
+    command.output_bounded()
 }
 
 fn text(output: &Output) -> (String, String) {
@@ -169,8 +170,7 @@ fn a_data_file_written_differently_is_named() {
         .arg(support::example("lantern"))
         .arg(&scenarios)
         .env_remove("LANTERN_VARIANT")
-        .output()
-        .unwrap();
+        .output_bounded();
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
@@ -409,8 +409,7 @@ fn a_module_directory_without_main_py_is_a_usage_error() {
         .arg("--rust")
         .arg(rust)
         .arg(fixtures().join("scenarios.json"))
-        .output()
-        .unwrap();
+        .output_bounded();
     let (_, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("`--module`"), "{stderr}");

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
 use serde_json::{Value, json};
+use support::child::Bounded;
 
 const KILLS: u32 = 50;
 const TOTAL: u64 = 120_000;
@@ -137,8 +138,8 @@ fn a_connector_killed_at_random_moments_never_checkpoints_past_unacknowledged_ev
         "the feed ended before the 50th kill: make it longer"
     );
     // The last run, not killed, finishes the feed from the checkpoint.
-    let status = command(&sandbox, &binary).status().unwrap();
-    assert!(status.success(), "the last run: {status}");
+    let output = command(&sandbox, &binary).output_bounded();
+    assert!(output.status.success(), "the last run: {}", output.status);
     assert_eq!(saved_cursor(&sandbox), TOTAL);
     let on_intake = accepted(&platform);
     assert_eq!(
@@ -176,8 +177,7 @@ fn run_local_runs_a_connector_and_shows_its_batches_and_checkpoint() {
         ])
         .current_dir(directory.path())
         .env("RUST_LOG", "off")
-        .output()
-        .unwrap();
+        .output_bounded();
     support::assert_success(&output);
     let document: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(document["kind"], "connector");

@@ -48,6 +48,7 @@ use std::process::{Command, Output, Stdio};
 
 use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use serde_json::{Value, json};
+use support::child::Bounded;
 
 const KEY: &str = "KEY-é\"\\1";
 
@@ -190,7 +191,7 @@ fn run_python_as(
         .env("REPLAY_AS", kind)
         .current_dir(sandbox.module_directory())
         .stdin(Stdio::null());
-    let output = command.output().expect("run the Python SDK");
+    let output = command.output_bounded();
     Side {
         said: said(&output, "python"),
         batches: batches(platform),
@@ -215,8 +216,7 @@ fn run_ours(platform: &LocalPlatform, intake_server: &str, events: &Path, kind: 
         .arg("replay")
         .env("RUST_LOG", "off")
         .stdin(Stdio::null())
-        .output()
-        .expect("run the example");
+        .output_bounded();
     Side {
         said: said(&output, "ours"),
         batches: batches(platform),

@@ -9,12 +9,15 @@
 //! The processes are this test binary run again, its child branch selected
 //! by an environment variable.
 
-use std::io::{BufRead as _, BufReader};
+#[path = "support/child.rs"]
+mod child;
+
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
+use child::Bounded;
 use sekoia_automation::connector::CheckpointCursor;
 use sekoia_automation::connector::ContextFile;
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
@@ -235,7 +238,7 @@ fn two_processes_advancing_their_own_subkeys_lose_none_of_each_other_s_writes() 
         })
         .collect();
     for child in children {
-        let output = child.wait_with_output().unwrap();
+        let output = child::finish(child, TEST, child::DEADLINE);
         assert!(output.status.success(), "{:?}", output.status);
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
@@ -271,11 +274,12 @@ fn the_temporary_files_of_a_killed_writer_are_removed_by_the_next_process_to_ope
         let mut writer = child_command(TEST, "write", directory.path())
             .spawn()
             .unwrap();
-        let stdout = BufReader::new(writer.stdout.take().unwrap());
-        let started = stdout
-            .lines()
-            .any(|line| line.is_ok_and(|line| line.ends_with(WRITING)));
-        assert!(started, "the writer did not start");
+        let stdout = writer.stdout.take().unwrap();
+        let started = child::line_within(stdout, child::DEADLINE, |line| line.ends_with(WRITING));
+        if started.is_none() {
+            let _ = writer.kill();
+        }
+        assert!(started.is_some(), "the writer did not start");
         std::thread::sleep(Duration::from_millis(kill % 7));
         writer.kill().unwrap(); // SIGKILL
         assert_eq!(writer.wait().unwrap().signal(), Some(9));
@@ -295,8 +299,8 @@ fn the_temporary_files_of_a_killed_writer_are_removed_by_the_next_process_to_ope
     assert!(!left.is_empty());
 
     let status = child_command(TEST, "open", directory.path())
-        .status()
-        .unwrap();
+        .output_bounded()
+        .status;
     assert!(status.success());
     assert_eq!(
         temporary_files(directory.path()),

@@ -3,6 +3,10 @@
 #[path = "support/local_platform.rs"]
 mod local_platform_support;
 
+#[path = "support/child.rs"]
+mod child;
+
+use child::Bounded;
 use local_platform_support::*;
 
 #[test]
@@ -98,8 +102,7 @@ fn sandbox_commands_run_in_the_module_directory() {
             "pwd; echo \"$SEKOIA_AUTOMATION_ROOT\"; echo \"$SEKOIA_AUTOMATION_DATA\"; \
              echo \"$SEKOIA_AUTOMATION_MANIFEST\"; echo \"$SEKOIA_AUTOMATION_BACKOFF_MS\"",
         )
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
+use support::child::Bounded;
 
 const CONFIGURATION: &str = r#"{"base_url": "https://intel", "api_key": "k-123"}"#;
 
@@ -30,8 +31,7 @@ fn run_local(directory: &Path, arguments: &[&str]) -> Output {
         .env_remove("SEKOIA_AUTOMATION_MANIFEST")
         .env_remove("SEKOIA_AUTOMATION_ROOT")
         .env_remove("SEKOIA_AUTOMATION_DATA")
-        .output()
-        .unwrap()
+        .output_bounded()
 }
 
 fn text(bytes: &[u8]) -> String {

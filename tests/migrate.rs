@@ -9,6 +9,9 @@
 #[allow(dead_code)]
 mod tidewatch;
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -16,6 +19,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use child::Bounded;
 use sekoia_automation::Module;
 use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::unversioned::ModuleItems;
@@ -569,8 +573,7 @@ fn python_run(
         .env("URL_CALLBACK", platform.callback_url())
         .env("MODULE_CONFIGURATION", configuration(&vendor).to_string())
         .env("ARGUMENTS", arguments.to_string())
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(
         output.status.success(),
         "{}",

@@ -12,6 +12,7 @@ use sekoia_automation::{
     Action, ActionContext, ActionError, Module, Outcome, Trigger, TriggerContext, TriggerError,
 };
 use serde_json::{Value, json};
+use support::child::Bounded;
 
 struct Done;
 
@@ -67,8 +68,7 @@ fn a_token_a_header_cannot_carry_is_named_not_the_url() {
         .command(support::example("hostile"))
         .arg("leaky_action")
         .stdout(Stdio::null())
-        .output()
-        .unwrap();
+        .output_bounded();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("`token`"), "{stderr}");
@@ -86,8 +86,7 @@ fn an_argument_that_is_not_utf8_is_refused_without_a_panic() {
         .command(support::example("hostile"))
         .arg(std::ffi::OsStr::from_bytes(b"leaky_\xffaction"))
         .stdout(Stdio::null())
-        .output()
-        .unwrap();
+        .output_bounded();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("is not valid UTF-8"), "{stderr}");

@@ -12,6 +12,9 @@
 #[path = "support/tunnel_proxy.rs"]
 mod tunnel_proxy;
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -19,6 +22,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use child::Bounded;
 use sekoia_automation::Secret;
 use sekoia_automation::unversioned::wire::PlatformClient;
 use tunnel_proxy::TunnelProxy;
@@ -138,7 +142,7 @@ fn request_in_child(url: &str, variables: &[(&str, &str)]) -> String {
     for (name, value) in variables {
         child.env(name, value);
     }
-    let output = child.output().unwrap();
+    let output = child.output_bounded();
     let stdout = String::from_utf8_lossy(&output.stdout);
     stdout
         .lines()

@@ -14,12 +14,16 @@
 //!     cargo test --test ports -- --ignored
 //! ```
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
+use child::Bounded;
 use sekoia_automation::connector::Timestamp;
 use sekoia_automation::testing::{FakeVendor, LocalPlatform, RecordedRequest, Reply, Sandbox};
 use serde_json::{Value, json};
@@ -77,13 +81,16 @@ fn build_port(name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let target = root.join("target/ports");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let output = Command::new(cargo)
         .args(["build", "--quiet", "--manifest-path"])
         .arg(root.join("ports").join(name).join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "cargo build of ports/{name} failed");
+        .output_within(child::BUILD_DEADLINE);
+    assert!(
+        output.status.success(),
+        "cargo build of ports/{name} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     target.join("debug").join(name)
 }
 
@@ -104,6 +111,21 @@ struct Run<'a> {
 }
 
 impl Side<'_> {
+    /// Names the side and the command, for a panic message.
+    fn describe(&self, run: &Run<'_>) -> String {
+        match self {
+            Side::Python { python, module } => {
+                format!(
+                    "{} ({}) {}",
+                    python.display(),
+                    module.display(),
+                    run.command
+                )
+            }
+            Side::Port { binary, .. } => format!("{} {}", binary.display(), run.command),
+        }
+    }
+
     /// Starts `run` against `platform`, in a fresh sandbox (kept alive by
     /// the caller as long as the process runs).
     fn start(&self, platform: &LocalPlatform, run: &Run<'_>) -> (Child, Sandbox) {
@@ -253,7 +275,7 @@ fn compare_action(
         let _ = vendor.requests();
         let before = vendor.requests().len();
         let (child, _sandbox) = side.start(&platform, run);
-        let output = child.wait_with_output().unwrap();
+        let output = child::finish(child, &side.describe(run), child::DEADLINE);
         assert!(
             output.status.success(),
             "{}\nstderr:\n{}",
@@ -426,7 +448,7 @@ fn run_connector(
     };
     let done = platform.wait_for(Duration::from_secs(60), logged);
     child.kill().unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = child::finish(child, &side.describe(&run), child::DEADLINE);
     assert!(
         done,
         "{}: no log `{last_log}` within 60 s\nstderr:\n{}",

@@ -1,11 +1,15 @@
 //! The quickstart module as a real process: `argv[1]` dispatch, the
-//! environment fallback of docs/protocol.md §1, exit codes, and the demo end to end.
+//! environment fallback of docs/protocol.md §1, exit codes, and the demo end to end;
+//! and the bounded wait on a child that every process test uses.
 
 mod support;
+
+use std::time::Duration;
 
 use base64::Engine as _;
 use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use serde_json::{Value, json};
+use support::child::Bounded;
 
 const MANIFEST: &str = r#"{"slug": "quickstart", "configuration": {"properties": {"base_url": {}, "api_key": {}}, "required": ["base_url", "api_key"], "secrets": ["api_key"]}}"#;
 
@@ -45,8 +49,7 @@ fn values_come_from_files_under_the_root() {
     let output = sandbox
         .command(support::example("quickstart"))
         .arg("triage")
-        .output()
-        .unwrap();
+        .output_bounded();
     support::assert_success(&output);
     let body = finished(&platform);
     assert_eq!(body["results"]["alerts"], 2);
@@ -78,8 +81,7 @@ fn values_fall_back_to_environment_variables_plain_or_base64() {
             "ARGUMENTS",
             base64::engine::general_purpose::STANDARD.encode(arguments),
         )
-        .output()
-        .unwrap();
+        .output_bounded();
     support::assert_success(&output);
     let body = finished(&platform);
     assert_eq!(body["results"]["alerts"], 2);
@@ -102,8 +104,7 @@ fn a_file_wins_over_the_variable() {
         .command(support::example("quickstart"))
         .arg("triage")
         .env("ARGUMENTS", r#"{"alerts": []}"#)
-        .output()
-        .unwrap();
+        .output_bounded();
     support::assert_success(&output);
     assert_eq!(finished(&platform)["results"]["alerts"], 2);
 }
@@ -119,8 +120,7 @@ fn invalid_json_in_a_variable_is_a_clear_error_without_the_value() {
         .command(support::example("quickstart"))
         .arg("triage")
         .env("ARGUMENTS", "{not json, not base64: hunter2")
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(
         output.status.success(),
         "the error is reported to the platform"
@@ -140,8 +140,7 @@ fn without_a_token_the_process_fails_naming_the_file_and_the_variable() {
     let output = sandbox
         .command(support::example("quickstart"))
         .arg("triage")
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let file = sandbox.configuration_root().join("token");
@@ -158,8 +157,7 @@ fn an_unknown_command_exits_1_listing_the_known_ones() {
     let output = sandbox
         .command(support::example("quickstart"))
         .arg("triag")
-        .output()
-        .unwrap();
+        .output_bounded();
     // As the Python SDK's uncaught `CommandNotFoundError`.
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -177,8 +175,7 @@ fn help_lists_the_items_and_the_tooling() {
         let output = sandbox
             .command(support::example("quickstart"))
             .arg(flag)
-            .output()
-            .unwrap();
+            .output_bounded();
         support::assert_success(&output);
         let stdout = String::from_utf8_lossy(&output.stdout);
         for needle in [
@@ -207,8 +204,7 @@ fn no_command_prints_the_help_on_stderr_and_exits_2() {
     let output = sandbox
         .command(support::example("quickstart"))
         .arg("")
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -222,9 +218,7 @@ fn no_command_prints_the_help_on_stderr_and_exits_2() {
 
 #[test]
 fn the_quickstart_demo_runs_end_to_end() {
-    let output = std::process::Command::new(support::example("quickstart"))
-        .output()
-        .unwrap();
+    let output = std::process::Command::new(support::example("quickstart")).output_bounded();
     let stdout = String::from_utf8_lossy(&output.stdout);
     support::assert_success(&output);
     assert!(stdout.contains("\"need_secrets\": true"), "{stdout}");
@@ -237,5 +231,87 @@ fn the_quickstart_demo_runs_end_to_end() {
     assert!(
         stdout.contains(r#"holds: [{"id":"a2","score":91},{"id":"a3","score":75}]"#),
         "{stdout}"
+    );
+}
+
+// The tests' bounded wait on a child (tests/support/child.rs).
+
+#[test]
+fn a_child_past_its_deadline_is_killed_and_the_panic_names_it() {
+    let panic = std::panic::catch_unwind(|| {
+        std::process::Command::new("sh")
+            .args(["-c", "echo pid $$; echo stuck waiting >&2; exec sleep 1000"])
+            .output_within(Duration::from_secs(2))
+    })
+    .expect_err("the child outlived its deadline");
+    let message = panic.downcast_ref::<String>().expect("a formatted message");
+    assert!(
+        message.starts_with(
+            "`sh -c echo pid $$; echo stuck waiting >&2; exec sleep 1000` did not exit within 2s: killed (signal: 9 (SIGKILL))"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("stuck waiting"), "{message}");
+    // Killed and reaped: the process is gone.
+    let pid: u32 = message
+        .split("\npid ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {message}"));
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_child_that_exits_in_time_gives_its_status_and_all_its_output() {
+    // More than a pipe holds (64 KiB) on each stream: read while it runs.
+    let output = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "head -c 200000 /dev/zero; head -c 100000 /dev/zero >&2; echo done >&2; exit 3",
+        ])
+        .output_bounded();
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(output.stdout, vec![0; 200_000]);
+    assert_eq!(output.stderr.len(), 100_005);
+    assert!(output.stderr.ends_with(b"\0done\n"));
+}
+
+#[test]
+fn a_spawned_child_is_finished_and_a_pipe_held_open_past_its_exit_is_reported() {
+    let child = std::process::Command::new("sh")
+        .args(["-c", "echo out; exit 4"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = support::child::finish(child, "sh", support::child::DEADLINE);
+    assert_eq!(output.status.code(), Some(4));
+    assert_eq!(output.stdout, b"out\n");
+    assert!(output.stderr.is_empty());
+
+    // The shell exits at once; the `sleep` it leaves holds its stdout.
+    let child = std::process::Command::new("sh")
+        .args(["-c", "sleep 1000 & echo $!"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let panic = std::panic::catch_unwind(|| {
+        support::child::finish(child, "sh with a sleep", Duration::from_secs(2))
+    })
+    .expect_err("the pipe stayed open");
+    let message = panic.downcast_ref::<String>().expect("a formatted message");
+    let sleep = message.lines().last().unwrap_or_default().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &sleep])
+        .output_bounded();
+    assert!(killed.status.success(), "{message}");
+    assert!(
+        message.starts_with(
+            "`sh with a sleep` exited (exit status: 0) but its stdout or stderr was still open 2s after it started"
+        ),
+        "{message}"
     );
 }

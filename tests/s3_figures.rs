@@ -13,9 +13,13 @@ mod fault_proxy;
 #[path = "support/s3_server.rs"]
 mod s3_server;
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::process::Command;
 use std::time::Instant;
 
+use child::Bounded;
 use fault_proxy::FaultProxy;
 use sekoia_automation::storage::DataDirectory;
 use sekoia_automation::unversioned::s3::S3Client;
@@ -80,8 +84,7 @@ fn persistent_json_saves_crate_against_python() {
                 .env("AWS_SECRET_ACCESS_KEY", &server.secret_access_key)
                 .env("AWS_DEFAULT_REGION", "us-east-1")
                 .env("AWS_S3_ENDPOINT_URL", endpoint)
-                .output()
-                .unwrap();
+                .output_bounded();
             assert!(
                 output.status.success(),
                 "{}",

@@ -13,10 +13,14 @@
 #[path = "support/s3_server.rs"]
 mod s3_server;
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::io::Write as _;
 use std::process::Command;
 use std::time::{Duration, UNIX_EPOCH};
 
+use child::Bounded;
 use sekoia_automation::connector::{CheckpointCursor, CheckpointDatetime, Timestamp};
 use sekoia_automation::storage::DataDirectory;
 use sekoia_automation::unversioned::s3::Condition;
@@ -83,8 +87,7 @@ fn python(
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_S3_ENDPOINT_URL", &server.endpoint)
         .env("SUB_FOLDER", sub_folder)
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(
         output.status.success(),
         "{}",

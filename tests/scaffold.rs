@@ -4,9 +4,13 @@
 //! the checks. One test: the nested build takes a while (its
 //! target directory is kept under this crate's, so later runs reuse it).
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use child::Bounded;
 use serde_json::Value;
 
 const CLI: &str = env!("CARGO_BIN_EXE_sekoia-automation");
@@ -39,8 +43,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
             "--sekoia-automation-path",
             env!("CARGO_MANIFEST_DIR"),
         ])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(output.status.success(), "{}", text(&output));
 
     for file in [
@@ -144,8 +147,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
     let output = Command::new(CLI)
         .arg("check")
         .arg(&directory)
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(output.status.success(), "{}", text(&output));
     // It says what it checked.
     assert_eq!(
@@ -161,8 +163,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         .arg("new-module")
         .arg(&directory)
         .args(["--name", "Again"])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(output.status.code(), Some(2));
     assert!(
         text(&output).contains("exists and is not empty"),
@@ -177,8 +178,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         .args(["test", "--offline", "--quiet"])
         .current_dir(&directory)
         .env("CARGO_TARGET_DIR", nested_target())
-        .output()
-        .unwrap();
+        .output_within(child::BUILD_DEADLINE);
     assert!(output.status.success(), "{}", text(&output));
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("5 passed"),
@@ -200,8 +200,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         ])
         .current_dir(&directory)
         .env_remove("SEKOIA_AUTOMATION_MANIFEST")
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(output.status.success(), "{}", text(&output));
     assert!(
         !String::from_utf8_lossy(&output.stderr).contains("shorter than"),
@@ -225,8 +224,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
         ])
         .current_dir(&directory)
         .env_remove("SEKOIA_AUTOMATION_MANIFEST")
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(output.status.success(), "{}", text(&output));
     // A trigger's `--json` prints JSON lines as the run goes (events, logs),
     // the summary document last.
@@ -241,7 +239,7 @@ fn a_new_module_builds_passes_its_tests_and_runs() {
     assert_eq!(numbers, [1, 2, 3], "{document}");
 
     // `--help` lists the items and the tooling.
-    let output = Command::new(&binary).arg("--help").output().unwrap();
+    let output = Command::new(&binary).arg("--help").output_bounded();
     assert!(output.status.success(), "{}", text(&output));
     let help = String::from_utf8_lossy(&output.stdout);
     for needle in [
@@ -263,8 +261,7 @@ fn by_default_a_new_module_depends_on_the_crates_repository() {
         .arg("new-module")
         .arg(&directory)
         .args(["--name", "Shared"])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(output.status.success(), "{}", text(&output));
     let cargo_toml = std::fs::read_to_string(directory.join("Cargo.toml")).unwrap();
     assert!(

@@ -16,6 +16,7 @@ use sekoia_automation::testing::{Fault, LocalPlatform, Sandbox};
 use sekoia_automation::trigger::TriggerOptions;
 use sekoia_automation::{Action, ActionContext, ActionError, Module, Outcome};
 use serde_json::{Value, json};
+use support::child::Bounded;
 
 const WAIT: Duration = Duration::from_secs(60);
 /// Process scheduling on a busy machine, on top of the grace.
@@ -441,8 +442,7 @@ fn run_local_shows_what_would_be_reported() {
         .env_remove("SEKOIA_AUTOMATION_MANIFEST")
         .env_remove("SEKOIA_AUTOMATION_ROOT")
         .env_remove("SEKOIA_AUTOMATION_DATA")
-        .output()
-        .unwrap();
+        .output_bounded();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains("sentry warning: careful: the vendor is slow\n"),
@@ -462,8 +462,7 @@ fn run_local_shows_what_would_be_reported() {
         .env_remove("SEKOIA_AUTOMATION_MANIFEST")
         .env_remove("SEKOIA_AUTOMATION_ROOT")
         .env_remove("SEKOIA_AUTOMATION_DATA")
-        .output()
-        .unwrap();
+        .output_bounded();
     let document: Value = serde_json::from_slice(&output.stdout).unwrap();
     let reported = document["sentry"].as_array().unwrap();
     assert_eq!(reported.len(), 2, "{document}");

@@ -33,6 +33,7 @@ use std::process::{Command, Output, Stdio};
 
 use sekoia_automation::testing::{LocalPlatform, Sandbox};
 use serde_json::{Value, json};
+use support::child::Bounded;
 
 const API_KEY: &str = "probe-key-\"é𝄞\\-4f1c";
 const PASSWORD: &str = "trigger-pass-9b2e";
@@ -152,7 +153,7 @@ fn events(command: &str, python_side: bool) -> Vec<Value> {
         for (name, value) in values(&platform) {
             python.env(name.to_uppercase(), value);
         }
-        python.output().unwrap()
+        python.output_bounded()
     } else {
         for (name, value) in values(&platform) {
             sandbox.set(name, &value).unwrap();
@@ -161,8 +162,7 @@ fn events(command: &str, python_side: bool) -> Vec<Value> {
             .command(support::example("sentry_probe"))
             .arg(command)
             .stdin(Stdio::null())
-            .output()
-            .unwrap()
+            .output_bounded()
     };
     let events = platform.sentry_events();
     assert!(

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use sekoia_automation::testing::{LocalPlatform, RecordedRequest, Sandbox};
 use sekoia_automation::trigger::TriggerOptions;
 use serde_json::{Value, json};
+use support::child::Bounded;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -81,10 +82,11 @@ fn signal(child: &Child, signal: i32) {
 
 fn stops_cleanly_on(signal_number: i32) {
     let (platform, sandbox) = setup();
-    let mut child = start_sleeping_trigger(&platform, &sandbox);
+    let child = start_sleeping_trigger(&platform, &sandbox);
     let sent = Instant::now();
     signal(&child, signal_number);
-    let status = child.wait().unwrap();
+    let status =
+        support::child::finish(child, "the trigger example", support::child::DEADLINE).status;
     let elapsed = sent.elapsed();
     assert_eq!(status.code(), Some(0), "{status}");
     // The documented bound (the default stop grace, 2 s): the watchdog ends
@@ -134,8 +136,7 @@ fn a_restarted_trigger_goes_on_from_its_cursor() {
         let output = sandbox
             .command(support::example("trigger"))
             .arg("poll_alerts")
-            .output()
-            .unwrap();
+            .output_bounded();
         support::assert_success(&output);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!stderr.contains("process-secret-key"), "{stderr}");
@@ -165,7 +166,7 @@ fn a_restarted_trigger_goes_on_from_its_cursor() {
 
 #[test]
 fn the_demo_runs_end_to_end() {
-    let output = Command::new(support::example("trigger")).output().unwrap();
+    let output = Command::new(support::example("trigger")).output_bounded();
     let stdout = String::from_utf8_lossy(&output.stdout);
     support::assert_success(&output);
     assert!(

@@ -14,6 +14,7 @@ use sekoia_automation::vendor::{
     Auth, Json, Method, OAuth2ClientCredentials, Pagination, RateLimit, RetryPolicy, TransportKind,
     VendorClient, VendorClientBuilder, VendorError,
 };
+use support::child::Bounded;
 
 /// The default policy with millisecond waits, so that tests stay short.
 fn fast_retries() -> RetryPolicy {
@@ -542,9 +543,7 @@ fn pages_follow_cursors_and_next_links() {
 
 #[test]
 fn the_vendor_api_example_runs_end_to_end() {
-    let output = std::process::Command::new(support::example("vendor_api"))
-        .output()
-        .expect("run the vendor_api example");
+    let output = std::process::Command::new(support::example("vendor_api")).output_bounded();
     support::assert_success(&output);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("5 events sent"), "{stdout}");

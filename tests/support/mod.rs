@@ -1,8 +1,12 @@
 //! Helpers shared by the tests that run real processes.
 
+pub mod child;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
+
+use child::Bounded;
 
 /// The path of an example binary of this crate, brought up to date (once
 /// per test binary: `cargo test --test x` does not rebuild examples, and a
@@ -46,8 +50,13 @@ pub fn example(name: &str) -> PathBuf {
         if profile_directory.ends_with("release") {
             build.arg("--release");
         }
-        let status = build.status().expect("run cargo build");
-        assert!(status.success(), "cargo build --example {name} failed");
+        let output = build.output_within(child::BUILD_DEADLINE);
+        assert!(
+            output.status.success(),
+            "cargo build --example {name} failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     binary
 }

@@ -12,6 +12,7 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use sekoia_automation::Secret;
 use sekoia_automation::unversioned::s3::{S3Client, S3Config};
@@ -94,10 +95,21 @@ fn start(python: PathBuf) -> S3Server {
         .spawn()
         .unwrap_or_else(|error| panic!("cannot start {}: {error}", python.display()));
     let stdin = child.stdin.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    // The first line, within a bound: a launcher that hangs fails the test.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (sent, first_line) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = stdout.read_line(&mut line);
+        let _ = sent.send(line);
+    });
+    let Ok(line) = first_line.recv_timeout(Duration::from_secs(120)) else {
+        let _ = child.kill();
+        panic!(
+            "the moto launcher in {} printed nothing within 120 s",
+            python.display()
+        );
+    };
     let mut parts = line.split_whitespace();
     let (Some(port), Some(key), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
         panic!(
