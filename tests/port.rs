@@ -16,10 +16,14 @@
 //! the same way, one scenario each (every argument its schema names given
 //! a value).
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use child::Bounded as _;
 use sekoia_automation::testing::{FakeVendor, LocalPlatform, Reply};
 use sekoia_automation::unversioned::port::schema_types::TypeWriter;
 use serde_json::{Value, json};
@@ -75,16 +79,14 @@ fn ported() -> &'static Ported {
             .arg(&directory)
             .arg("--sekoia-automation-path")
             .arg(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .unwrap();
+            .output_bounded();
         assert!(output.status.success(), "{}", text(&output));
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let output = Command::new(&cargo)
             .args(["build", "--offline", "--quiet"])
             .current_dir(&directory)
             .env("CARGO_TARGET_DIR", nested_target())
-            .output()
-            .unwrap();
+            .output_within(child::BUILD_DEADLINE);
         assert!(output.status.success(), "{}", text(&output));
         Ported {
             directory,
@@ -103,8 +105,7 @@ fn the_python_module_becomes_a_crate_that_keeps_its_manifests_byte_for_byte() {
         .arg(&directory)
         .arg("--sekoia-automation-path")
         .arg(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(output.status.success(), "{}", text(&output));
     let report = String::from_utf8_lossy(&output.stdout);
     for line in [
@@ -196,8 +197,7 @@ fn the_ported_crate_builds_passes_check_module_and_its_tests() {
     let output = Command::new(&ported.binary)
         .arg("generate-files")
         .arg(copy.path())
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(output.status.success(), "{}", text(&output));
     assert_eq!(json_files(copy.path()), json_files(&python_module()));
     for file in json_files(&python_module()) {
@@ -210,8 +210,7 @@ fn the_ported_crate_builds_passes_check_module_and_its_tests() {
     let output = Command::new(&ported.binary)
         .arg("check-module")
         .arg(python_module())
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(output.status.success(), "{}", text(&output));
     // The crate's own tests: the manifests, and each item against the
     // local platform (the Api ones against a fake vendor, the stubs
@@ -221,8 +220,7 @@ fn the_ported_crate_builds_passes_check_module_and_its_tests() {
         .args(["test", "--offline", "--quiet"])
         .current_dir(&ported.directory)
         .env("CARGO_TARGET_DIR", nested_target())
-        .output()
-        .unwrap();
+        .output_within(child::BUILD_DEADLINE);
     assert!(output.status.success(), "{}", text(&output));
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("10 passed"),
@@ -239,8 +237,7 @@ fn a_directory_that_is_not_empty_or_not_a_module_is_refused() {
         .arg("port")
         .arg(python_module())
         .arg(out.path())
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(output.status.code(), Some(2));
     assert!(
         text(&output).contains("exists and is not empty"),
@@ -252,8 +249,7 @@ fn a_directory_that_is_not_empty_or_not_a_module_is_refused() {
         .arg("port")
         .arg(empty.path())
         .arg(empty.path().join("out"))
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output).contains("manifest.json"), "{}", text(&output));
 }
@@ -357,8 +353,7 @@ fn a_library_modules_api_ports_send_what_its_python_sends() {
         .arg(&directory)
         .arg("--sekoia-automation-path")
         .arg(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(output.status.success(), "{}", text(&output));
     let report = String::from_utf8_lossy(&output.stdout).into_owned();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -366,8 +361,7 @@ fn a_library_modules_api_ports_send_what_its_python_sends() {
         .args(["build", "--offline", "--quiet"])
         .current_dir(&directory)
         .env("CARGO_TARGET_DIR", nested_target())
-        .output()
-        .unwrap();
+        .output_within(child::BUILD_DEADLINE);
     assert!(output.status.success(), "{}", text(&output));
     let toml = std::fs::read_to_string(directory.join("Cargo.toml")).unwrap();
     let crate_name = toml
@@ -465,8 +459,7 @@ fn run_in(module: &Path, command: &mut Command, arguments: &Value) -> Vec<Vec<St
         .env("MODULE_CONFIGURATION", configuration.to_string())
         .env("ARGUMENTS", arguments.to_string())
         .env("PYTHONPATH", module)
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(output.status.success(), "{}", text(&output));
     let finished = platform
         .requests()

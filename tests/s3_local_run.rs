@@ -5,6 +5,8 @@
 //! Skipped, with one line on stderr saying how to run them, when no Python
 //! with `moto[server]` is installed; `.ci/run` installs one.
 
+#[path = "support/child.rs"]
+mod child;
 #[path = "support/s3_server.rs"]
 mod s3_server;
 mod support;
@@ -12,6 +14,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use child::Bounded as _;
 use sekoia_automation::unversioned::s3::S3Client;
 use serde_json::Value;
 
@@ -49,7 +52,7 @@ fn run_local(directory: &Path, options: &[&str], secret: Option<&str>) -> Output
     if let Some(secret) = secret {
         command.env("AWS_SECRET_ACCESS_KEY", secret);
     }
-    command.output().unwrap()
+    command.output_bounded()
 }
 
 #[test]
