@@ -5,8 +5,6 @@
 //! Skipped, with one line on stderr saying how to run them, when no Python
 //! with `moto[server]` is installed; `.ci/run` installs one.
 
-#[path = "support/child.rs"]
-mod child;
 #[path = "support/s3_server.rs"]
 mod s3_server;
 mod support;
@@ -14,9 +12,9 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use child::Bounded as _;
 use sekoia_automation::unversioned::s3::S3Client;
 use serde_json::Value;
+use support::child::Bounded as _;
 
 fn module_directory() -> tempfile::TempDir {
     let directory = tempfile::tempdir().unwrap();

@@ -129,6 +129,7 @@ fn floats_are_written_as_python_writes_them() {
 }
 
 #[test]
+#[cfg(not(feature = "exact-numbers"))]
 fn arguments_beyond_the_range_of_a_double_are_refused_before_any_request() {
     // Python reads `1e400` as `inf` (`/lamps/inf`); the crate refuses such
     // arguments at once, as it refuses `Infinity` (docs/migrating.md).
@@ -139,6 +140,19 @@ fn arguments_beyond_the_range_of_a_double_are_refused_before_any_request() {
     assert!(error.contains("`arguments`"), "{error}");
     assert!(error.contains("number out of range"), "{error}");
     assert!(setup.vendor.requests().is_empty());
+}
+
+/// With `exact-numbers`, the arguments' `serde_json::Value` keeps `1e400`
+/// as written, and the path is Python's `str(float("1e400"))`.
+#[test]
+#[cfg(feature = "exact-numbers")]
+fn arguments_beyond_the_range_of_a_double_are_sent_as_python_writes_them() {
+    let setup = setup(json!({}), json!({}));
+    let finished = setup.run(LAMP, r#"{"id": 1e400}"#);
+    let finished: Value = serde_json::from_str(&finished).unwrap();
+    assert!(finished["error"].is_null(), "{finished}");
+    let paths: Vec<String> = setup.vendor.requests().iter().map(target).collect();
+    assert_eq!(paths, ["/v2/lamps/inf"]);
 }
 
 /// An action writing its own `run` that gives `Api::call` a body number
