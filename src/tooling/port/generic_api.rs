@@ -151,7 +151,42 @@ pub fn known_get_headers(source: &str) -> Option<String> {
     {
         return header(name);
     }
-    None
+    basic_from_configuration(&body)
+}
+
+/// `requests.auth._basic_auth_str` of two configuration values, in the two
+/// shapes the library writes (ServiceNow, RiskIQ):
+/// `headers = {"Accept": "application/json"}`, `u =
+/// self.module.configuration.get("username")`, `p = ...get("password")`,
+/// `headers["Authorization"] = basic_auth(u, p)`, `return headers`; or the
+/// two reads then `return {"Accept": "application/json", "Authorization":
+/// basic_auth(u, p)}`.
+fn basic_from_configuration(body: &str) -> Option<String> {
+    let (rest, dictionary_first) =
+        match body.strip_prefix(r#"headers = {"Accept": "application/json"} "#) {
+            Some(rest) => (rest, true),
+            None => (body, false),
+        };
+    // `NAME = self.module.configuration.get("KEY") `: (NAME, KEY, rest).
+    let read = |text: &str| -> Option<(String, String, String)> {
+        let (name, rest) = text.split_once(" = self.module.configuration.get(\"")?;
+        let (key, rest) = rest.split_once("\") ")?;
+        let plain = |word: &str| {
+            !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        (plain(name) && !key.contains(['"', '\\'])).then(|| (name.into(), key.into(), rest.into()))
+    };
+    let (user, user_key, rest) = read(rest)?;
+    let (password, password_key, rest) = read(&rest)?;
+    let call = format!("basic_auth({user}, {password})");
+    let expected = if dictionary_first {
+        format!(r#"headers["Authorization"] = {call} return headers"#)
+    } else {
+        format!(r#"return {{ "Accept": "application/json", "Authorization": {call} }}"#)
+    };
+    (rest == expected).then(|| {
+        format!("ApiAuthentication::basic_from_configuration({user_key:?}, {password_key:?})")
+    })
 }
 
 fn plan<'a>(
@@ -340,6 +375,27 @@ mod tests {
             known_get_headers(glimps).as_deref(),
             Some(r#"ApiAuthentication::header_from_configuration("X-Auth-Token", "api_key")"#)
         );
+        let service_now = "def get_headers(self):\n    headers = {\"Accept\": \"application/json\"}\n\n    username = self.module.configuration.get(\"username\")\n    password = self.module.configuration.get(\"password\")\n    headers[\"Authorization\"] = basic_auth(username, password)\n\n    return headers";
+        assert_eq!(
+            known_get_headers(service_now).as_deref(),
+            Some(r#"ApiAuthentication::basic_from_configuration("username", "password")"#)
+        );
+        let risk_iq = "def get_headers(self):\n    api_key = self.module.configuration.get(\"api_key\")\n    api_secret = self.module.configuration.get(\"api_secret\")\n    return {\n        \"Accept\": \"application/json\",\n        \"Authorization\": basic_auth(api_key, api_secret),\n    }";
+        assert_eq!(
+            known_get_headers(risk_iq).as_deref(),
+            Some(r#"ApiAuthentication::basic_from_configuration("api_key", "api_secret")"#)
+        );
+        // Another function than `basic_auth`, or the reads swapped: not known.
+        let other = risk_iq.replace(
+            "basic_auth(api_key, api_secret)",
+            "token(api_key, api_secret)",
+        );
+        assert_eq!(known_get_headers(&other), None);
+        let swapped = risk_iq.replace(
+            "basic_auth(api_key, api_secret)",
+            "basic_auth(api_secret, api_key)",
+        );
+        assert_eq!(known_get_headers(&swapped), None);
         // A token of its own, one more header: not an authentication `Api` has.
         let harfanglab =
             "def get_headers(self):\n    return {\"Authorization\": f\"Token {self.api_token}\"}";
