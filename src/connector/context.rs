@@ -349,6 +349,40 @@ impl<'a, C: Connector> ConnectorContext<'a, C> {
         self.trigger.log(level, message);
     }
 
+    /// The uuid of this connector's configuration, as the platform gave it
+    /// (the `connector_configuration_uuid` file or variable): the Python
+    /// SDK's `self.module.connector_configuration_uuid`, used for index
+    /// names or metric labels. `None` when the platform gave none (a local
+    /// run).
+    ///
+    /// ```no_run
+    /// # use sekoia_automation::{Connector, ConnectorContext, TriggerError};
+    /// # struct Forwarder;
+    /// # impl Connector for Forwarder {
+    /// #     type ModuleConfiguration = ();
+    /// #     type Configuration = serde_json::Value;
+    /// #     type Event = String;
+    /// #     const NAME: &'static str = "Forwarder";
+    /// #     const DESCRIPTION: &'static str = "Forward";
+    /// fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+    ///     let label = ctx.connector_configuration_uuid().unwrap_or("local");
+    ///     ctx.push_events([format!("collected by {label}")])?;
+    ///     Ok(())
+    /// }
+    /// # }
+    /// ```
+    pub fn connector_configuration_uuid(&self) -> Option<&'a str> {
+        self.trigger.connector_configuration_uuid()
+    }
+
+    /// The uuid of the trigger configuration the platform gave (the
+    /// `trigger_configuration_uuid` file or variable): the Python SDK's
+    /// `self.module.trigger_configuration_uuid`. `None` when the platform
+    /// gave none.
+    pub fn trigger_configuration_uuid(&self) -> Option<&'a str> {
+        self.trigger.trigger_configuration_uuid()
+    }
+
     /// The data directory (`/symphony_data`, plus `sub_folder`).
     pub fn data_directory(&self) -> &DataDirectory {
         self.trigger.data_directory()

@@ -40,6 +40,23 @@ pub(crate) struct Runtime {
     pub(crate) settings: Settings,
     /// The items' vendor client, built at its first use.
     pub(crate) vendor: OnceLock<VendorClient>,
+    /// `trigger_configuration_uuid`, as the platform gave it.
+    pub(crate) trigger_configuration_uuid: Option<String>,
+    /// `connector_configuration_uuid`, as the platform gave it.
+    pub(crate) connector_configuration_uuid: Option<String>,
+}
+
+impl Runtime {
+    /// A configuration uuid the platform gives (`trigger_configuration_uuid`,
+    /// `connector_configuration_uuid`): its file or variable as given, `None`
+    /// when unset or unreadable, as the Python SDK's
+    /// `load_config(name, non_exist_ok=True)`.
+    pub(crate) fn configuration_uuid(
+        source: &crate::config::source::ConfigurationSource,
+        name: &str,
+    ) -> Option<String> {
+        source.optional_text(name).ok().flatten()
+    }
 }
 
 /// What a trigger can use while it runs: its typed configurations, sending
@@ -433,6 +450,39 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
         let message = message.as_ref();
         logging::echo_to_stderr(level, &crate::wire::redact::scrub(message));
         self.runtime.logs.log_reported(level, message);
+    }
+
+    /// The uuid of this trigger's configuration, as the platform gave it
+    /// (the `trigger_configuration_uuid` file or variable): the Python
+    /// SDK's `self.module.trigger_configuration_uuid`. `None` when the
+    /// platform gave none (a local run).
+    ///
+    /// ```no_run
+    /// # use sekoia_automation::{Trigger, TriggerContext, TriggerError};
+    /// # struct Indexer;
+    /// # impl Trigger for Indexer {
+    /// #     type ModuleConfiguration = ();
+    /// #     type Configuration = serde_json::Value;
+    /// #     type Event = serde_json::Value;
+    /// #     const NAME: &'static str = "Indexer";
+    /// #     const DESCRIPTION: &'static str = "Index";
+    /// fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
+    ///     let index = format!("alerts-{}", ctx.trigger_configuration_uuid().unwrap_or("local"));
+    ///     ctx.send_event("index", &serde_json::json!({"index": index}))?;
+    ///     Ok(())
+    /// }
+    /// # }
+    /// ```
+    pub fn trigger_configuration_uuid(&self) -> Option<&'a str> {
+        self.runtime.trigger_configuration_uuid.as_deref()
+    }
+
+    /// The uuid of the connector configuration the platform gave (the
+    /// `connector_configuration_uuid` file or variable): the Python SDK's
+    /// `self.module.connector_configuration_uuid`. `None` when the platform
+    /// gave none.
+    pub fn connector_configuration_uuid(&self) -> Option<&'a str> {
+        self.runtime.connector_configuration_uuid.as_deref()
     }
 
     /// Consecutive counted errors since the last event.

@@ -1,0 +1,103 @@
+//! What Python modules reach for on a connector (issue 20.3): the item
+//! configuration uuids, the size limits, stderr-only logs and
+//! `forward_events`/`send_records`. Real loopback HTTP: the local platform.
+
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use sekoia_automation::testing::{LocalPlatform, Sandbox};
+use sekoia_automation::{Connector, ConnectorContext, Module, TriggerError};
+use serde_json::{Value, json};
+
+/// Runs `check` in a connector's run, and hands back what it returned.
+struct Checking {
+    check: Option<Check>,
+    out: Arc<Mutex<Option<Value>>>,
+}
+
+type Check = Box<dyn FnOnce(&ConnectorContext<'_, Checking>) -> Value + Send>;
+
+impl Connector for Checking {
+    type ModuleConfiguration = Value;
+    type Configuration = Value;
+    type Event = Value;
+    const NAME: &'static str = "Checking";
+    const DESCRIPTION: &'static str = "Check the context";
+
+    fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+        if let Some(check) = self.check.take() {
+            *self.out.lock().unwrap() = Some(check(ctx));
+        }
+        ctx.stop();
+        Ok(())
+    }
+}
+
+fn connector_sandbox(platform: &LocalPlatform) -> Sandbox {
+    let sandbox = Sandbox::new(platform).unwrap();
+    sandbox.set("module_configuration", "{}").unwrap();
+    sandbox
+        .set_json("connector_configuration", &json!({"intake_key": "KEY123"}))
+        .unwrap();
+    sandbox.set("liveness_port", "0").unwrap();
+    sandbox.set("metrics_port", "0").unwrap();
+    sandbox
+}
+
+/// Runs a [`Checking`] connector in `sandbox` and returns what `check` saw.
+fn check_in(
+    sandbox: &Sandbox,
+    check: impl FnOnce(&ConnectorContext<'_, Checking>) -> Value + Send + 'static,
+) -> Value {
+    let out = Arc::new(Mutex::new(None));
+    let connector = Checking {
+        check: Some(Box::new(check)),
+        out: Arc::clone(&out),
+    };
+    let code = Module::<Value>::with_settings(sandbox.settings())
+        .register("checking", connector)
+        .run_command("checking");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let seen = out.lock().unwrap().take().expect("the check ran");
+    seen
+}
+
+fn uuids(ctx: &ConnectorContext<'_, Checking>) -> Value {
+    json!({
+        "connector": ctx.connector_configuration_uuid(),
+        "trigger": ctx.trigger_configuration_uuid(),
+    })
+}
+
+/// The uuids the platform gives in the configuration files reach the
+/// connector as given; absent, they are `None` (Python's `None`).
+#[test]
+fn a_connector_reads_the_configuration_uuids_the_platform_gave() {
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = connector_sandbox(&platform);
+    sandbox
+        .set(
+            "connector_configuration_uuid",
+            "5e2a4c1d-0b7f-4d2e-9a63-1f0c8e7b6a55",
+        )
+        .unwrap();
+    sandbox
+        .set(
+            "trigger_configuration_uuid",
+            "c0ffee00-1234-4abc-8def-00000000abcd",
+        )
+        .unwrap();
+    assert_eq!(
+        check_in(&sandbox, uuids),
+        json!({
+            "connector": "5e2a4c1d-0b7f-4d2e-9a63-1f0c8e7b6a55",
+            "trigger": "c0ffee00-1234-4abc-8def-00000000abcd",
+        })
+    );
+
+    let bare = connector_sandbox(&platform);
+    assert_eq!(
+        check_in(&bare, uuids),
+        json!({"connector": null, "trigger": null})
+    );
+}
