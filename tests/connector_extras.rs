@@ -101,3 +101,29 @@ fn a_connector_reads_the_configuration_uuids_the_platform_gave() {
         json!({"connector": null, "trigger": null})
     );
 }
+
+/// The size limits named after the Python SDK's constants have their
+/// values, read from the SDK 1.27 itself.
+/// `SEKOIA_PYTHON=/tmp/sdk/bin/python cargo test --test connector_extras -- --ignored`
+#[test]
+#[ignore = "needs the Python SDK: SEKOIA_PYTHON=/path/to/python"]
+fn the_size_limits_are_the_python_sdks_constants() {
+    use sekoia_automation::connector::{MAX_BODY_BYTES, MAX_CHUNK_CHARS, MAX_EVENT_CHARS};
+    let python = std::env::var("SEKOIA_PYTHON")
+        .expect("SEKOIA_PYTHON: a python with sekoia-automation-sdk==1.27.0");
+    let output = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import json; from sekoia_automation import constants as c; \
+             print(json.dumps([c.EVENT_BYTES_MAX_SIZE, c.CHUNK_BYTES_MAX_SIZE, \
+             c.INTAKE_PAYLOAD_BYTES_MAX_SIZE]))",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let python: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        python,
+        json!([MAX_EVENT_CHARS, MAX_CHUNK_CHARS, MAX_BODY_BYTES])
+    );
+}

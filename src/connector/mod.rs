@@ -17,6 +17,10 @@
 //!   an [`Acknowledgement`];
 //! - polling by date range: [`TimeStepper`] (successive [`TimeWindow`]s);
 //!   dates as [`Timestamp`]s (ISO 8601 in and out);
+//! - size limits: [`MAX_EVENT_CHARS`], [`MAX_EVENT_BYTES`],
+//!   [`MAX_CHUNK_CHARS`], [`MAX_BODY_BYTES`] (the Python SDK's
+//!   `EVENT_BYTES_MAX_SIZE`, `CHUNK_BYTES_MAX_SIZE`,
+//!   `INTAKE_PAYLOAD_BYTES_MAX_SIZE`);
 //! - metrics: [`MetricsRegistry`] (the connector's four metrics and the
 //!   module's own, in one exposition).
 //!
@@ -75,10 +79,13 @@ mod time_stepper;
 pub use acknowledgement::{
     Acknowledgement, EventOutcome, IntakeId, PushCounts, PushError, PushReport, Refusal,
 };
+// The size limits (the Python SDK's `sekoia_automation.constants`): each
+// constant names its Python twin and says where the crate differs.
 pub use checkpoint::{
     Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError, CheckpointTimestamp,
     TimeUnit,
 };
+pub use chunk::{MAX_BODY_BYTES, MAX_CHUNK_CHARS, MAX_EVENT_BYTES, MAX_EVENT_CHARS};
 pub use connector::{Backlog, Connector, ConnectorOptions, Page, PollingConnector};
 pub use context::ConnectorContext;
 pub use context_file::ContextFile;
