@@ -2,6 +2,8 @@
 //! configuration uuids, the size limits, stderr-only logs and
 //! `forward_events`/`send_records`. Real loopback HTTP: the local platform.
 
+mod support;
+
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
@@ -126,4 +128,99 @@ fn the_size_limits_are_the_python_sdks_constants() {
         python,
         json!([MAX_EVENT_CHARS, MAX_CHUNK_CHARS, MAX_BODY_BYTES])
     );
+}
+
+/// A secret as a configuration holds it: quotes, a backslash, an astral
+/// character.
+const API_KEY: &str = "k3y-\"quoted\\back\"-'𝄞'";
+
+/// Set in the child process run by
+/// [`stderr_only_logs_are_scrubbed_and_never_reach_the_platform`].
+const CHILD: &str = "CONNECTOR_EXTRAS_STDERR_CHILD";
+
+/// Logs once to the platform, then twice to stderr only (the context's
+/// `log_stderr`, the `log` target `"stderr"`), each with its secret.
+struct Talker;
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct TalkerConfiguration {
+    api_key: sekoia_automation::Secret<String>,
+}
+
+impl Connector for Talker {
+    type ModuleConfiguration = Value;
+    type Configuration = TalkerConfiguration;
+    type Event = Value;
+    const NAME: &'static str = "Talker";
+    const DESCRIPTION: &'static str = "Log to stderr only";
+
+    fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+        let key = ctx.configuration().api_key.expose();
+        ctx.log(sekoia_automation::Level::Info, "to the platform");
+        ctx.log_stderr(
+            sekoia_automation::Level::Warning,
+            format!("context line, key={key}"),
+        );
+        log::info!(target: "stderr", "target line, key={key}");
+        ctx.stop();
+        Ok(())
+    }
+}
+
+/// The child's side: runs [`Talker`] in the sandbox the parent made.
+#[test]
+#[ignore = "run as a child process by stderr_only_logs_are_scrubbed_and_never_reach_the_platform"]
+fn stderr_only_child() {
+    assert!(std::env::var_os(CHILD).is_some(), "run by the parent test");
+    let code = Module::<Value>::new()
+        .register("talker", Talker)
+        .run_command("talker");
+    assert_eq!(code, ExitCode::SUCCESS);
+}
+
+/// Lines logged to stderr only reach the process's stderr with the
+/// registered secret scrubbed, and never the platform's `/logs` (where the
+/// line logged with `ctx.log` arrives).
+#[test]
+fn stderr_only_logs_are_scrubbed_and_never_reach_the_platform() {
+    use support::child::Bounded;
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = connector_sandbox(&platform);
+    sandbox
+        .set_json(
+            "connector_configuration",
+            &json!({"intake_key": "KEY123", "api_key": API_KEY}),
+        )
+        .unwrap();
+    let output = sandbox
+        .command(std::env::current_exe().unwrap())
+        .args(["--exact", "stderr_only_child", "--ignored", "--nocapture"])
+        .env(CHILD, "1")
+        .env("RUST_LOG", "info")
+        .output_bounded();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let marker = "[REDACTED]";
+    for line in ["context line", "target line"] {
+        let scrubbed = format!("{line}, key={marker}");
+        assert!(stderr.contains(&scrubbed), "{scrubbed} in {stderr}");
+    }
+    assert!(!stderr.contains("k3y-"), "the secret on stderr: {stderr}");
+
+    let shipped: Vec<String> = platform
+        .requests()
+        .iter()
+        .filter(|request| request.route() == "logs")
+        .map(|request| request.body_text())
+        .collect();
+    assert!(
+        shipped.iter().any(|body| body.contains("to the platform")),
+        "the platform's /logs: {shipped:?}"
+    );
+    for body in &shipped {
+        assert!(
+            !body.contains(" line, key="),
+            "stderr only, on /logs: {body}"
+        );
+    }
 }

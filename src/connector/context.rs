@@ -349,6 +349,14 @@ impl<'a, C: Connector> ConnectorContext<'a, C> {
         self.trigger.log(level, message);
     }
 
+    /// Logs a message to stderr only, never to the platform (the Python
+    /// module's `structlog`/`loguru`/`logging` lines), scrubbed of secrets
+    /// and rate-limited: [`TriggerContext::log_stderr`]. The `log` target
+    /// `"stderr"` does the same: `log::info!(target: "stderr", "...")`.
+    pub fn log_stderr(&self, level: Level, message: impl AsRef<str>) {
+        self.trigger.log_stderr(level, message);
+    }
+
     /// The uuid of this connector's configuration, as the platform gave it
     /// (the `connector_configuration_uuid` file or variable): the Python
     /// SDK's `self.module.connector_configuration_uuid`, used for index

@@ -65,7 +65,8 @@ impl Runtime {
 ///
 /// Logs go to the platform's `url_logs` (batched, rate-limited, [protocol §4](crate::protocol#4-triggers))
 /// and to stderr; the `log` crate's macros called on the trigger's thread
-/// (`log::info!`...) take the same way.
+/// (`log::info!`...) take the same way. [`log_stderr`](Self::log_stderr)
+/// and the `log` target `"stderr"` write to stderr only.
 ///
 /// # Thread safety
 ///
@@ -483,6 +484,36 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
     /// gave none.
     pub fn connector_configuration_uuid(&self) -> Option<&'a str> {
         self.runtime.connector_configuration_uuid.as_deref()
+    }
+
+    /// Logs a message to stderr only, never to the platform: what a Python
+    /// module wrote with `structlog`, `loguru` or `logging` rather than
+    /// `self.log`. Secret values are scrubbed and the line is rate-limited
+    /// like every stderr line (the same line at most once a minute, then
+    /// with the count of the copies left out); `RUST_LOG` filters it.
+    ///
+    /// The `log` crate's macros do the same with the target `"stderr"`,
+    /// from any thread: `log::info!(target: "stderr", "...")`.
+    ///
+    /// ```no_run
+    /// # use sekoia_automation::{Trigger, TriggerContext, TriggerError, Level};
+    /// # struct Poller;
+    /// # impl Trigger for Poller {
+    /// #     type ModuleConfiguration = ();
+    /// #     type Configuration = serde_json::Value;
+    /// #     type Event = serde_json::Value;
+    /// #     const NAME: &'static str = "Poller";
+    /// #     const DESCRIPTION: &'static str = "Poll";
+    /// fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
+    ///     ctx.log_stderr(Level::Debug, "polling the feed");
+    ///     log::info!(target: "stderr", "polled {} alerts", 42);
+    ///     Ok(())
+    /// }
+    /// # }
+    /// ```
+    pub fn log_stderr(&self, level: Level, message: impl AsRef<str>) {
+        logging::install();
+        logging::echo_to_stderr(level, message.as_ref());
     }
 
     /// Consecutive counted errors since the last event.
