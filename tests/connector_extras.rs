@@ -224,3 +224,117 @@ fn stderr_only_logs_are_scrubbed_and_never_reach_the_platform() {
         );
     }
 }
+
+/// `event.json` as the Python SDK 1.27 writes it for the records of
+/// [`forwarded_events`] (`orjson.dumps(records)`, checked with its orjson).
+const EVENT_JSON: &str =
+    r#"["line \"one\" é\t","{\"k\":\"\\u0001𝄞\",\"n\":18446744073709551615}"]"#;
+
+/// Two events that fit and one over the Python SDK's 250000 characters.
+fn forwarded_events() -> Vec<Value> {
+    vec![
+        json!("line \"one\" é\t"),
+        json!({"k": "\u{1}𝄞", "n": 18446744073709551615u64}),
+        json!("x".repeat(sekoia_automation::connector::MAX_EVENT_CHARS + 1)),
+    ]
+}
+
+/// The files left in `<item>_events/` of the data directory: (relative
+/// path, content).
+fn records_files(data: &std::path::Path, item: &str) -> Vec<(String, String)> {
+    let root = data.join(format!("{item}_events"));
+    let mut files = Vec::new();
+    for directory in std::fs::read_dir(&root).into_iter().flatten() {
+        let directory = directory.unwrap().path();
+        for file in std::fs::read_dir(&directory).unwrap() {
+            let path = file.unwrap().path();
+            let relative = path.strip_prefix(data).unwrap().display().to_string();
+            files.push((relative, std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+    files
+}
+
+/// `forward_events` writes the chunk's records to
+/// `<item>_events/<uuid4>/event.json` with the bytes orjson writes and
+/// sends `{"records_path": "event.json"}` with that directory attached,
+/// under the Python SDK's event name; a failed send keeps the directory, a
+/// sent one removes it; the too long event is discarded and logged.
+/// `send_records` without a file sends the records in the event.
+#[test]
+fn forward_events_and_send_records_speak_the_python_sdks_wire() {
+    use sekoia_automation::connector::{RecordsError, RecordsOptions};
+    use sekoia_automation::testing::Fault;
+    let item = "aws_s3_logs_trigger";
+    let platform = LocalPlatform::start().unwrap();
+    let sandbox = connector_sandbox(&platform);
+    let data = sandbox.data_directory();
+    platform.inject(Fault::status(400).times(1).on_path_suffix("callback"));
+    let seen = check_in(&sandbox, move |ctx| {
+        let options = RecordsOptions::new(item);
+        let refused = match ctx.forward_events(forwarded_events(), &options) {
+            Err(RecordsError::Send(error)) => error.to_string(),
+            other => panic!("the first send is refused: {other:?}"),
+        };
+        let kept = records_files(&ctx.settings().data_directory(), item);
+        ctx.forward_events(forwarded_events(), &options).unwrap();
+        let inline = options
+            .clone()
+            .with_to_file(false)
+            .with_records_var_name("events");
+        ctx.send_records(&["a", "é"], "inline", &inline).unwrap();
+        json!({"refused": refused, "kept": kept})
+    });
+    assert!(seen["refused"].as_str().unwrap().contains("400"), "{seen}");
+    // The refused send's directory is kept, with the file's exact bytes.
+    let kept = seen["kept"].as_array().unwrap();
+    assert_eq!(kept.len(), 1, "{seen}");
+    let kept_path = kept[0][0].as_str().unwrap();
+    assert_eq!(kept[0][1], EVENT_JSON);
+    let kept_directory = kept_path.strip_suffix("/event.json").unwrap();
+    let uuid = kept_directory
+        .strip_prefix(&format!("{item}_events/"))
+        .unwrap();
+    assert_eq!(uuid::Uuid::parse_str(uuid).unwrap().get_version_num(), 4);
+    // Only that one is left: the sent one was removed.
+    assert_eq!(
+        records_files(&data, item),
+        [(kept_path.to_string(), EVENT_JSON.to_string())]
+    );
+
+    let events: Vec<Value> = platform
+        .requests()
+        .iter()
+        .filter(|request| request.route() == "callback" && request.method == "POST")
+        .map(|request| request.json().unwrap())
+        .collect();
+    assert_eq!(events.len(), 3, "{events:?}");
+    for (event, status) in events[..2].iter().zip(["refused", "sent"]) {
+        assert_eq!(event["name"], "aws_s3_logs_trigger_00:00:00", "{status}");
+        assert_eq!(event["event"], json!({"records_path": "event.json"}));
+        let directory = event["directory"].as_str().unwrap();
+        assert!(
+            directory.starts_with(&format!("{item}_events/")),
+            "{directory}"
+        );
+    }
+    assert_eq!(events[0]["directory"], kept_directory);
+    assert_ne!(events[1]["directory"], kept_directory);
+    assert_eq!(events[2]["name"], "inline");
+    assert_eq!(events[2]["event"], json!({"events": ["a", "é"]}));
+    assert_eq!(events[2].get("directory"), None);
+
+    let logs: String = platform
+        .requests()
+        .iter()
+        .filter(|request| request.route() == "logs")
+        .map(|request| request.body_text())
+        .collect();
+    assert!(logs.contains("Forwarding 2 records"), "{logs}");
+    assert_eq!(
+        logs.matches("1 too long events were discarded (length > 250kb)")
+            .count(),
+        1,
+        "only the completed forwarding logs it: {logs}"
+    );
+}

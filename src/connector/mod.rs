@@ -12,6 +12,10 @@
 //!   by an [`EventWriter`] straight into its request),
 //!   [`Acknowledgement`] / [`PushError`] / [`PushReport`] (what happened to
 //!   each event);
+//! - handing events to playbook runs, as the Python SDK's older
+//!   connectors did: [`send_records`](ConnectorContext::send_records),
+//!   [`forward_events`](ConnectorContext::forward_events)
+//!   ([`RecordsOptions`], [`RecordsError`]);
 //! - checkpoints: [`CheckpointDatetime`], [`CheckpointTimestamp`],
 //!   [`CheckpointCursor`] in one shared [`ContextFile`], advanced only with
 //!   an [`Acknowledgement`];
@@ -72,6 +76,7 @@ pub(crate) mod item;
 mod metrics;
 mod polling;
 mod push;
+mod records;
 pub(crate) mod registry;
 mod sender;
 mod time_stepper;
@@ -93,6 +98,7 @@ pub use event::{EventError, EventWriter, IntakeEvent, JsonEvent};
 // Public as `sekoia_automation::metrics`.
 pub use crate::wire::timestamp::Timestamp;
 pub use iso8601::TimestampError;
+pub use records::{RecordsError, RecordsOptions};
 pub(crate) use registry::MetricsRegistry;
 pub use time_stepper::{TimeStepper, TimeWindow, TimeWindows};
 
