@@ -60,8 +60,7 @@ fn check_in(
         .register("checking", connector)
         .run_command("checking");
     assert_eq!(code, ExitCode::SUCCESS);
-    let seen = out.lock().unwrap().take().expect("the check ran");
-    seen
+    out.lock().unwrap().take().expect("the check ran")
 }
 
 fn uuids(ctx: &ConnectorContext<'_, Checking>) -> Value {
@@ -276,7 +275,7 @@ fn forward_events_and_send_records_speak_the_python_sdks_wire() {
             Err(RecordsError::Send(error)) => error.to_string(),
             other => panic!("the first send is refused: {other:?}"),
         };
-        let kept = records_files(&ctx.settings().data_directory(), item);
+        let kept = records_files(ctx.settings().data_directory(), item);
         ctx.forward_events(forwarded_events(), &options).unwrap();
         let inline = options
             .clone()
