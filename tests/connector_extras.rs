@@ -3,6 +3,8 @@
 //! `forward_events`/`send_records`. Real loopback HTTP: the local platform.
 
 mod support;
+#[path = "support/trigger.rs"]
+mod trigger_support;
 
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -101,6 +103,35 @@ fn a_connector_reads_the_configuration_uuids_the_platform_gave() {
     assert_eq!(
         check_in(&bare, uuids),
         json!({"connector": null, "trigger": null})
+    );
+}
+
+/// A trigger reads its configuration uuid as the platform gave it.
+#[test]
+fn a_trigger_reads_its_configuration_uuid() {
+    let env = trigger_support::Env::new();
+    env.sandbox
+        .set(
+            "trigger_configuration_uuid",
+            "0d6c7f3e-8a1b-4c2d-9e0f-123456789abc",
+        )
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Value::Null));
+    let code = env.run(trigger_support::Scripted::new({
+        let seen = Arc::clone(&seen);
+        move |ctx, _| {
+            *seen.lock().unwrap() = json!({
+                "trigger": ctx.trigger_configuration_uuid(),
+                "connector": ctx.connector_configuration_uuid(),
+            });
+            ctx.stop();
+            Ok(())
+        }
+    }));
+    assert_eq!(code, ExitCode::SUCCESS);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        json!({"trigger": "0d6c7f3e-8a1b-4c2d-9e0f-123456789abc", "connector": null})
     );
 }
 
