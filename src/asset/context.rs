@@ -96,6 +96,14 @@ impl<'a, K: AssetConnector> AssetConnectorContext<'a, K> {
         self.trigger.log(level, message);
     }
 
+    /// Logs a message to stderr only, never to the platform (the Python
+    /// module's `structlog`/`loguru`/`logging` lines), scrubbed of secrets
+    /// and rate-limited: [`TriggerContext::log_stderr`]. The `log` target
+    /// `"stderr"` does the same: `log::info!(target: "stderr", "...")`.
+    pub fn log_stderr(&self, level: Level, message: impl AsRef<str>) {
+        self.trigger.log_stderr(level, message);
+    }
+
     /// The connector's stop signal: a vendor client given it wakes from its
     /// waits when the connector stops.
     pub fn stop_signal(&self) -> Arc<StopSignal> {

@@ -26,15 +26,31 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// An event longer than this many characters (Unicode code points) is
-/// refused, as the Python SDK refuses it.
+/// refused, as the Python SDK refuses it: its `EVENT_BYTES_MAX_SIZE`
+/// (`sekoia_automation.constants`, 250000), which despite its name counts
+/// the characters of the event's text (`len(str)`), not its bytes.
+///
+/// ```
+/// use sekoia_automation::connector::{MAX_EVENT_BYTES, MAX_EVENT_CHARS};
+/// let event = "é".repeat(200_000);
+/// // Within Python's limit, over the intake's: refused by the crate.
+/// assert!(event.chars().count() <= MAX_EVENT_CHARS && event.len() > MAX_EVENT_BYTES);
+/// ```
 pub const MAX_EVENT_CHARS: usize = 250_000;
 /// An event longer than this many UTF-8 bytes is refused (the intake drops
-/// events over 250 KiB).
+/// events over 250 KiB). **Ours**: the Python SDK has no byte limit per
+/// event (only [`MAX_EVENT_CHARS`]) and sends such an event, which the
+/// intake then drops.
 pub const MAX_EVENT_BYTES: usize = 256_000;
-/// A chunk's events total at most this many characters (the Python SDK's
-/// `int(0.9 × 10 MiB)`).
+/// A chunk's events total at most this many characters: the Python SDK's
+/// `CHUNK_BYTES_MAX_SIZE` (`int(0.9 × INTAKE_PAYLOAD_BYTES_MAX_SIZE)`,
+/// 9437184), which also counts characters, not bytes.
 pub const MAX_CHUNK_CHARS: usize = 9_437_184;
-/// A chunk's request body is at most this many bytes.
+/// A chunk's request body is at most this many bytes: the Python SDK's
+/// `INTAKE_PAYLOAD_BYTES_MAX_SIZE` (10485760), which the Python SDK only
+/// approaches through [`MAX_CHUNK_CHARS`]; the crate also measures the
+/// encoded body (escapes included) and closes a chunk before it passes
+/// this (**ours**).
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// An event over a limit: its lengths.

@@ -16,6 +16,7 @@ use crate::connector::connector::Connector;
 use crate::connector::context_file::{CONTEXT_FILE, ContextFile};
 use crate::connector::event::IntakeEvent;
 use crate::connector::item::State;
+use crate::connector::records::{Chunker, RecordsError, RecordsOptions};
 use crate::connector::registry::MetricsRegistry;
 use crate::storage::data_directory::{DataDirectory, StorageError};
 use crate::storage::persistent_json::PersistentJson;
@@ -265,6 +266,136 @@ impl<'a, C: Connector> ConnectorContext<'a, C> {
         self.trigger.send_event(name, event)
     }
 
+    /// Hands `records` to a playbook run: the Python SDK's
+    /// `Connector.send_records(records, event_name, to_file,
+    /// records_var_name)`, on the same wire.
+    ///
+    /// With [`RecordsOptions::to_file`] (the default), `records` are written
+    /// as a JSON list of strings (the bytes `orjson.dumps` writes) to
+    /// `<item_name>_events/<uuid4>/event.json` in the data directory, and
+    /// the trigger event `{"<records_var_name>_path": "event.json"}` is sent
+    /// with that directory attached, removed once the platform took the
+    /// event ([`AttachedDirectory::Remove`](crate::trigger::AttachedDirectory::Remove)).
+    /// Otherwise the event is `{"<records_var_name>": [...records]}`.
+    ///
+    /// Blocks as [`send_event`](Self::send_event) does.
+    ///
+    /// ```no_run
+    /// # use sekoia_automation::{Connector, ConnectorContext, TriggerError};
+    /// use sekoia_automation::connector::RecordsOptions;
+    /// # struct Logs;
+    /// # impl Connector for Logs {
+    /// #     type ModuleConfiguration = ();
+    /// #     type Configuration = serde_json::Value;
+    /// #     type Event = String;
+    /// #     const NAME: &'static str = "Logs";
+    /// #     const DESCRIPTION: &'static str = "Logs";
+    /// fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+    ///     let options = RecordsOptions::new("aws_s3_logs_trigger");
+    ///     ctx.send_records(&["line one", "line two"], "aws_s3_logs_trigger_batch", &options)?;
+    ///     Ok(())
+    /// }
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`RecordsError::Write`]: `event.json` could not be written (nothing
+    /// sent); [`RecordsError::Send`]: the errors of
+    /// [`send_event_with_directory`](TriggerContext::send_event_with_directory).
+    pub fn send_records<S: AsRef<str>>(
+        &self,
+        records: &[S],
+        event_name: &str,
+        options: &RecordsOptions,
+    ) -> Result<(), RecordsError> {
+        let records: Vec<&str> = records.iter().map(AsRef::as_ref).collect();
+        let name = options.records_var_name();
+        if !options.to_file() {
+            let event = serde_json::json!({ name: records });
+            return Ok(self.trigger.send_event(event_name, &event)?);
+        }
+        let directory = format!(
+            "{}/{}",
+            options.events_directory(),
+            uuid::Uuid::new_v4().hyphenated()
+        );
+        let file = format!("{directory}/event.json");
+        // orjson.dumps of a list of strings: compact, UTF-8 as is, the
+        // same escapes as serde_json's.
+        let bytes = serde_json::to_vec(&records).map_err(|cause| RecordsError::Event {
+            cause: crate::connector::EventError::new(cause),
+        })?;
+        let data = self.trigger.data_directory();
+        data.write_file(&file, bytes)
+            .map_err(|cause| RecordsError::Write {
+                path: data.root().join(&file),
+                cause,
+            })?;
+        let event = serde_json::json!({ format!("{name}_path"): "event.json" });
+        self.trigger.send_event_with_directory(
+            event_name,
+            &event,
+            &directory,
+            crate::trigger::AttachedDirectory::Remove,
+        )?;
+        Ok(())
+    }
+
+    /// Hands events to playbook runs in chunks: the Python SDK's
+    /// `Connector.forward_events(events)`. Each event becomes its string
+    /// (as [`push_events`](Self::push_events) makes it: a string as it is,
+    /// a value as compact JSON); one over [`MAX_EVENT_CHARS`](crate::connector::MAX_EVENT_CHARS)
+    /// characters is discarded (counted in
+    /// `symphony_module_common_discarded_events` and logged, `N too long
+    /// events were discarded (length > 250kb)`); a chunk holds at most
+    /// [`MAX_CHUNK_CHARS`](crate::connector::MAX_CHUNK_CHARS) characters.
+    /// Each chunk is logged (`Forwarding N records`) and sent with
+    /// [`send_records`](Self::send_records) under the event name
+    /// `<item name, lower case, spaces as dashes>_00:00:00`: the Python SDK
+    /// appends `str(datetime.time())` (midnight), and the name is kept.
+    ///
+    /// Unlike the Python SDK, which logs the exception and returns, an
+    /// error ends the forwarding and is returned: the chunks before it were
+    /// sent. The Python SDK always sends to a file under `records`; the
+    /// `options` given here are used as they are.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`send_records`](Self::send_records), and
+    /// [`RecordsError::Event`] for an event that does not serialize.
+    pub fn forward_events<I>(&self, events: I, options: &RecordsOptions) -> Result<(), RecordsError>
+    where
+        I: IntoIterator,
+        I::Item: IntakeEvent,
+    {
+        let event_name = options.forward_event_name();
+        let forward = |records: Vec<String>| {
+            self.log(Level::Info, format!("Forwarding {} records", records.len()));
+            self.send_records(&records, &event_name, options)
+        };
+        let mut chunker = Chunker::new();
+        for event in events {
+            if let Some(records) = chunker.add(&event)? {
+                forward(records)?;
+            }
+        }
+        if let Some(records) = chunker.finish() {
+            forward(records)?;
+        }
+        if chunker.discarded > 0 {
+            self.state.metrics.discarded(chunker.discarded);
+            self.log(
+                Level::Info,
+                format!(
+                    "{} too long events were discarded (length > 250kb)",
+                    chunker.discarded
+                ),
+            );
+        }
+        Ok(())
+    }
+
     /// The connector's stop signal, for what waits on the connector's
     /// behalf: a vendor client given it (as [`vendor`](Self::vendor) and
     /// [`vendor_client`](Self::vendor_client) are) wakes from its retry and
@@ -347,6 +478,48 @@ impl<'a, C: Connector> ConnectorContext<'a, C> {
     /// Logs to the platform and stderr (secrets scrubbed).
     pub fn log(&self, level: Level, message: impl AsRef<str>) {
         self.trigger.log(level, message);
+    }
+
+    /// Logs a message to stderr only, never to the platform (the Python
+    /// module's `structlog`/`loguru`/`logging` lines), scrubbed of secrets
+    /// and rate-limited: [`TriggerContext::log_stderr`]. The `log` target
+    /// `"stderr"` does the same: `log::info!(target: "stderr", "...")`.
+    pub fn log_stderr(&self, level: Level, message: impl AsRef<str>) {
+        self.trigger.log_stderr(level, message);
+    }
+
+    /// The uuid of this connector's configuration, as the platform gave it
+    /// (the `connector_configuration_uuid` file or variable): the Python
+    /// SDK's `self.module.connector_configuration_uuid`, used for index
+    /// names or metric labels. `None` when the platform gave none (a local
+    /// run).
+    ///
+    /// ```no_run
+    /// # use sekoia_automation::{Connector, ConnectorContext, TriggerError};
+    /// # struct Forwarder;
+    /// # impl Connector for Forwarder {
+    /// #     type ModuleConfiguration = ();
+    /// #     type Configuration = serde_json::Value;
+    /// #     type Event = String;
+    /// #     const NAME: &'static str = "Forwarder";
+    /// #     const DESCRIPTION: &'static str = "Forward";
+    /// fn run(&mut self, ctx: &ConnectorContext<'_, Self>) -> Result<(), TriggerError> {
+    ///     let label = ctx.connector_configuration_uuid().unwrap_or("local");
+    ///     ctx.push_events([format!("collected by {label}")])?;
+    ///     Ok(())
+    /// }
+    /// # }
+    /// ```
+    pub fn connector_configuration_uuid(&self) -> Option<&'a str> {
+        self.trigger.connector_configuration_uuid()
+    }
+
+    /// The uuid of the trigger configuration the platform gave (the
+    /// `trigger_configuration_uuid` file or variable): the Python SDK's
+    /// `self.module.trigger_configuration_uuid`. `None` when the platform
+    /// gave none.
+    pub fn trigger_configuration_uuid(&self) -> Option<&'a str> {
+        self.trigger.trigger_configuration_uuid()
     }
 
     /// The data directory (`/symphony_data`, plus `sub_folder`).

@@ -12,11 +12,19 @@
 //!   by an [`EventWriter`] straight into its request),
 //!   [`Acknowledgement`] / [`PushError`] / [`PushReport`] (what happened to
 //!   each event);
+//! - handing events to playbook runs, as the Python SDK's older
+//!   connectors did: [`send_records`](ConnectorContext::send_records),
+//!   [`forward_events`](ConnectorContext::forward_events)
+//!   ([`RecordsOptions`], [`RecordsError`]);
 //! - checkpoints: [`CheckpointDatetime`], [`CheckpointTimestamp`],
 //!   [`CheckpointCursor`] in one shared [`ContextFile`], advanced only with
 //!   an [`Acknowledgement`];
 //! - polling by date range: [`TimeStepper`] (successive [`TimeWindow`]s);
 //!   dates as [`Timestamp`]s (ISO 8601 in and out);
+//! - size limits: [`MAX_EVENT_CHARS`], [`MAX_EVENT_BYTES`],
+//!   [`MAX_CHUNK_CHARS`], [`MAX_BODY_BYTES`] (the Python SDK's
+//!   `EVENT_BYTES_MAX_SIZE`, `CHUNK_BYTES_MAX_SIZE`,
+//!   `INTAKE_PAYLOAD_BYTES_MAX_SIZE`);
 //! - metrics: [`MetricsRegistry`] (the connector's four metrics and the
 //!   module's own, in one exposition).
 //!
@@ -68,6 +76,7 @@ pub(crate) mod item;
 mod metrics;
 mod polling;
 mod push;
+mod records;
 pub(crate) mod registry;
 mod sender;
 mod time_stepper;
@@ -75,10 +84,13 @@ mod time_stepper;
 pub use acknowledgement::{
     Acknowledgement, EventOutcome, IntakeId, PushCounts, PushError, PushReport, Refusal,
 };
+// The size limits (the Python SDK's `sekoia_automation.constants`): each
+// constant names its Python twin and says where the crate differs.
 pub use checkpoint::{
     Acknowledges, CheckpointCursor, CheckpointDatetime, CheckpointError, CheckpointTimestamp,
     TimeUnit,
 };
+pub use chunk::{MAX_BODY_BYTES, MAX_CHUNK_CHARS, MAX_EVENT_BYTES, MAX_EVENT_CHARS};
 pub use connector::{Backlog, Connector, ConnectorOptions, Page, PollingConnector};
 pub use context::ConnectorContext;
 pub use context_file::ContextFile;
@@ -86,6 +98,7 @@ pub use event::{EventError, EventWriter, IntakeEvent, JsonEvent};
 // Public as `sekoia_automation::metrics`.
 pub use crate::wire::timestamp::Timestamp;
 pub use iso8601::TimestampError;
+pub use records::{RecordsError, RecordsOptions};
 pub(crate) use registry::MetricsRegistry;
 pub use time_stepper::{TimeStepper, TimeWindow, TimeWindows};
 

@@ -40,6 +40,23 @@ pub(crate) struct Runtime {
     pub(crate) settings: Settings,
     /// The items' vendor client, built at its first use.
     pub(crate) vendor: OnceLock<VendorClient>,
+    /// `trigger_configuration_uuid`, as the platform gave it.
+    pub(crate) trigger_configuration_uuid: Option<String>,
+    /// `connector_configuration_uuid`, as the platform gave it.
+    pub(crate) connector_configuration_uuid: Option<String>,
+}
+
+impl Runtime {
+    /// A configuration uuid the platform gives (`trigger_configuration_uuid`,
+    /// `connector_configuration_uuid`): its file or variable as given, `None`
+    /// when unset or unreadable, as the Python SDK's
+    /// `load_config(name, non_exist_ok=True)`.
+    pub(crate) fn configuration_uuid(
+        source: &crate::config::source::ConfigurationSource,
+        name: &str,
+    ) -> Option<String> {
+        source.optional_text(name).ok().flatten()
+    }
 }
 
 /// What a trigger can use while it runs: its typed configurations, sending
@@ -48,7 +65,8 @@ pub(crate) struct Runtime {
 ///
 /// Logs go to the platform's `url_logs` (batched, rate-limited, [protocol §4](crate::protocol#4-triggers))
 /// and to stderr; the `log` crate's macros called on the trigger's thread
-/// (`log::info!`...) take the same way.
+/// (`log::info!`...) take the same way. [`log_stderr`](Self::log_stderr)
+/// and the `log` target `"stderr"` write to stderr only.
 ///
 /// # Thread safety
 ///
@@ -433,6 +451,69 @@ impl<'a, T: Trigger + ?Sized> TriggerContext<'a, T> {
         let message = message.as_ref();
         logging::echo_to_stderr(level, &crate::wire::redact::scrub(message));
         self.runtime.logs.log_reported(level, message);
+    }
+
+    /// The uuid of this trigger's configuration, as the platform gave it
+    /// (the `trigger_configuration_uuid` file or variable): the Python
+    /// SDK's `self.module.trigger_configuration_uuid`. `None` when the
+    /// platform gave none (a local run).
+    ///
+    /// ```no_run
+    /// # use sekoia_automation::{Trigger, TriggerContext, TriggerError};
+    /// # struct Indexer;
+    /// # impl Trigger for Indexer {
+    /// #     type ModuleConfiguration = ();
+    /// #     type Configuration = serde_json::Value;
+    /// #     type Event = serde_json::Value;
+    /// #     const NAME: &'static str = "Indexer";
+    /// #     const DESCRIPTION: &'static str = "Index";
+    /// fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
+    ///     let index = format!("alerts-{}", ctx.trigger_configuration_uuid().unwrap_or("local"));
+    ///     ctx.send_event("index", &serde_json::json!({"index": index}))?;
+    ///     Ok(())
+    /// }
+    /// # }
+    /// ```
+    pub fn trigger_configuration_uuid(&self) -> Option<&'a str> {
+        self.runtime.trigger_configuration_uuid.as_deref()
+    }
+
+    /// The uuid of the connector configuration the platform gave (the
+    /// `connector_configuration_uuid` file or variable): the Python SDK's
+    /// `self.module.connector_configuration_uuid`. `None` when the platform
+    /// gave none.
+    pub fn connector_configuration_uuid(&self) -> Option<&'a str> {
+        self.runtime.connector_configuration_uuid.as_deref()
+    }
+
+    /// Logs a message to stderr only, never to the platform: what a Python
+    /// module wrote with `structlog`, `loguru` or `logging` rather than
+    /// `self.log`. Secret values are scrubbed and the line is rate-limited
+    /// like every stderr line (the same line at most once a minute, then
+    /// with the count of the copies left out); `RUST_LOG` filters it.
+    ///
+    /// The `log` crate's macros do the same with the target `"stderr"`,
+    /// from any thread: `log::info!(target: "stderr", "...")`.
+    ///
+    /// ```no_run
+    /// # use sekoia_automation::{Trigger, TriggerContext, TriggerError, Level};
+    /// # struct Poller;
+    /// # impl Trigger for Poller {
+    /// #     type ModuleConfiguration = ();
+    /// #     type Configuration = serde_json::Value;
+    /// #     type Event = serde_json::Value;
+    /// #     const NAME: &'static str = "Poller";
+    /// #     const DESCRIPTION: &'static str = "Poll";
+    /// fn run(&mut self, ctx: &TriggerContext<'_, Self>) -> Result<(), TriggerError> {
+    ///     ctx.log_stderr(Level::Debug, "polling the feed");
+    ///     log::info!(target: "stderr", "polled {} alerts", 42);
+    ///     Ok(())
+    /// }
+    /// # }
+    /// ```
+    pub fn log_stderr(&self, level: Level, message: impl AsRef<str>) {
+        logging::install();
+        logging::echo_to_stderr(level, message.as_ref());
     }
 
     /// Consecutive counted errors since the last event.

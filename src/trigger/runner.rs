@@ -170,6 +170,14 @@ pub(crate) fn run_trigger<T: Trigger>(mut trigger: T, environment: &Environment)
         backoff_unit: environment.settings.retry_backoff,
         settings: environment.settings.clone(),
         vendor: std::sync::OnceLock::new(),
+        trigger_configuration_uuid: Runtime::configuration_uuid(
+            &environment.source,
+            "trigger_configuration_uuid",
+        ),
+        connector_configuration_uuid: Runtime::configuration_uuid(
+            &environment.source,
+            "connector_configuration_uuid",
+        ),
     };
     let code = run_loop(&mut trigger, environment, &runtime, &client, &secrets_url);
 

@@ -7,6 +7,11 @@
 //! client's own internals. Everything also goes to stderr through
 //! `env_logger` (filter with `RUST_LOG`, default `info`). Secret values are
 //! scrubbed from both.
+//!
+//! Records of the target `"stderr"` (`log::info!(target: "stderr",
+//! ...)`) go to stderr only, never to the platform: what a Python module
+//! wrote with `structlog`, `loguru` or `logging` outside the SDK's
+//! `self.log`. They are scrubbed and rate-limited as every stderr line is.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -221,6 +226,19 @@ impl Drop for Forward {
     }
 }
 
+/// The `log` target whose records go to stderr only, never to the
+/// platform (scrubbed of secrets and rate-limited like every stderr line):
+/// what a Python module logged with `structlog`, `loguru` or `logging`
+/// rather than the SDK's `self.log`. Also reached with
+/// [`TriggerContext::log_stderr`](crate::TriggerContext::log_stderr).
+pub(crate) const STDERR_ONLY: &str = "stderr";
+
+/// Whether a record of `target` stays off the platform: [`STDERR_ONLY`]
+/// and its sub-targets (`stderr::...`).
+fn is_stderr_only(target: &str) -> bool {
+    target == STDERR_ONLY || target.starts_with("stderr::")
+}
+
 /// Targets whose records never go to the platform: dependencies' internals.
 fn is_internal(target: &str) -> bool {
     ["ureq", "rustls", "ureq_proto", "env_logger"]
@@ -312,6 +330,7 @@ impl log::Log for Bridge {
         let forwarder = FORWARD.with(|forward| forward.borrow().clone());
         let to_platform = record.level() <= log::Level::Info
             && !is_internal(record.target())
+            && !is_stderr_only(record.target())
             && (forwarder.is_some() || CAPTURE.with(|capture| capture.borrow().is_some()));
         if !to_stderr && !to_platform {
             return;
