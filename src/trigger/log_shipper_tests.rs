@@ -72,8 +72,10 @@ fn logs_go_in_batches_of_fifty_or_every_five_seconds() {
     for n in 0..60 {
         logs.log(Level::Info, &format!("backlog {n}"));
     }
+    // At least 3: under load the shipper may already have sent the
+    // backlog again (the fault answers once) before this looks.
     assert!(
-        platform.wait_for(WAIT, |requests| requests.len() == 3),
+        platform.wait_for(WAIT, |requests| requests.len() >= 3),
         "the failed full batch"
     );
     logs.flush();
