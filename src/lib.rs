@@ -113,6 +113,16 @@
 //! `Box<dyn Error + Send + Sync>`; like `anyhow::Error`, it does not
 //! implement `Error` itself (that would conflict with taking any error).
 //!
+//! # Threads
+//!
+//! Every context ([`ActionContext`], [`TriggerContext`],
+//! [`ConnectorContext`], the asset connector's) is `Send + Sync`: the
+//! workers of a `std::thread::scope` share `&ctx` to send events, push,
+//! log with `ctx.log` and check the stop. Items are `Send`, their
+//! configurations `Send + Sync`; a [`Module`] is `Send`. The `log` crate's
+//! macros reach the platform from the item's own thread only. Each type
+//! says so in its "Thread safety" paragraph.
+//!
 //! # Public dependencies
 //!
 //! Types of four crates appear in this crate's API, so their major
