@@ -141,9 +141,7 @@
 // Documented exceptions, each a libc call std has no safe form of:
 // `run-local` sends SIGTERM to the item it runs (kill(2); std can only
 // SIGKILL a child); a trigger keeps SIGTERM and SIGINT off its own thread
-// (pthread_sigmask(3): a signal there would cut its socket reads short);
-// a `PersistentJson` save locks its temporary file (flock(2): the next open
-// tells an abandoned one from a save in progress).
+// (pthread_sigmask(3): a signal there would cut its socket reads short).
 #![deny(unsafe_code)]
 
 pub mod action;

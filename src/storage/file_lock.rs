@@ -1,4 +1,4 @@
-//! Advisory whole-file locks (`flock(2)`), the crate's one lock across
+//! Advisory whole-file locks (`std::fs::File::lock`: `flock(2)` on Linux), the crate's one lock across
 //! processes: a [`PersistentJson`](crate::storage::PersistentJson) save locks its
 //! temporary file (a later `open` tells a live writer's file from a killed
 //! one's), and a [`ContextFile`](crate::connector::ContextFile) change locks the
@@ -9,33 +9,21 @@
 
 use std::fs;
 
-/// Takes an exclusive `flock` on `file` (held until it is closed); with
-/// `try_only`, without waiting. Whether it was taken: never where locks are
-/// not available (not Unix). A wait interrupted by a signal is resumed.
-#[cfg(unix)]
-#[allow(unsafe_code)] // flock(2): see the crate root.
+/// Takes an exclusive lock on `file` (`flock(2)` on Linux, held until it
+/// is closed); with `try_only`, without waiting. Whether it was taken:
+/// never where locks are not available. A wait interrupted by a signal is
+/// resumed.
 pub(crate) fn lock(file: &fs::File, try_only: bool) -> bool {
-    use std::os::fd::AsRawFd as _;
-    let operation = if try_only {
-        libc::LOCK_EX | libc::LOCK_NB
-    } else {
-        libc::LOCK_EX
-    };
+    if try_only {
+        return file.try_lock().is_ok();
+    }
     loop {
-        // SAFETY: flock(2) on a file descriptor owned by `file`.
-        if unsafe { libc::flock(file.as_raw_fd(), operation) } == 0 {
-            return true;
-        }
-        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            return false;
+        match file.lock() {
+            Ok(()) => return true,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
         }
     }
-}
-
-/// Locks are not available here: nothing is locked.
-#[cfg(not(unix))]
-pub(crate) fn lock(_file: &fs::File, _try_only: bool) -> bool {
-    false
 }
 
 #[cfg(all(test, unix))]
