@@ -77,18 +77,14 @@ fn execute_action<A: Action>(
         Ok(prepared) => prepared,
         Err(details) => return (Err(details), None),
     };
-    let text = match environment.source.optional_json_text("arguments") {
-        Ok(Some(text)) => text,
+    let (arguments, text) = match environment.source.optional_json_and_text("arguments") {
+        Ok(Some(both)) => both,
         Ok(None) => {
             return (
                 Err(environment.source.missing("arguments").to_string()),
                 None,
             );
         }
-        Err(error) => return (Err(error.to_string()), None),
-    };
-    let arguments = match environment.source.json("arguments") {
-        Ok(arguments) => arguments,
         Err(error) => return (Err(error.to_string()), None),
     };
     // Typed from the text, not from the `Value`: a `u128` or an exact JSON

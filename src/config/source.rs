@@ -131,41 +131,20 @@ impl ConfigurationSource {
         Ok(self.raw(name)?.map(|(text, _)| text))
     }
 
-    /// A required JSON value.
-    pub fn json(&self, name: &str) -> Result<Value, ConfigurationError> {
-        self.optional_json(name)?.ok_or_else(|| self.missing(name))
-    }
-
     /// A JSON value, `None` when neither the file nor the variable is set.
     /// A variable may hold plain JSON or base64 of JSON.
     pub fn optional_json(&self, name: &str) -> Result<Option<Value>, ConfigurationError> {
-        let Some(text) = self.optional_json_text(name)? else {
-            return Ok(None);
-        };
-        // JSON that a `Value` cannot hold (a number beyond `f64` without
-        // `exact-numbers`) is refused here, with the reason.
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|error| ConfigurationError::InvalidJson {
-                name: name.to_string(),
-                origin: self
-                    .raw(name)
-                    .ok()
-                    .flatten()
-                    .map(|(_, origin)| origin.describe())
-                    .unwrap_or_default(),
-                detail: error.to_string(),
-            })
+        Ok(self.optional_json_and_text(name)?.map(|(value, _)| value))
     }
 
-    /// The JSON text of a value (a variable's base64 decoded), checked to
-    /// be JSON: for a typed reading straight from the text, which keeps
+    /// A JSON value and its text (a variable's base64 decoded), read once:
+    /// the text is for a typed reading straight from it, which keeps
     /// integers beyond 64 bits for a `u128` or an exact JSON type where a
     /// [`Value`] without `arbitrary_precision` would round them.
-    pub(crate) fn optional_json_text(
+    pub(crate) fn optional_json_and_text(
         &self,
         name: &str,
-    ) -> Result<Option<String>, ConfigurationError> {
+    ) -> Result<Option<(Value, String)>, ConfigurationError> {
         let Some((text, origin)) = self.raw(name)? else {
             return Ok(None);
         };
@@ -174,13 +153,20 @@ impl ConfigurationSource {
             origin: origin.describe(),
             detail,
         };
+        // JSON that a `Value` cannot hold (a number beyond `f64` without
+        // `exact-numbers`) is refused, with the reason.
+        let parse = |text: String| match serde_json::from_str::<Value>(&text) {
+            Ok(value) => Ok(Some((value, text))),
+            Err(error) => Err(invalid(error.to_string())),
+        };
         match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
-            Ok(_) => Ok(Some(text)),
+            Ok(_) => parse(text),
             Err(error) => match origin {
                 Origin::File(_) => Err(invalid(error.to_string())),
-                Origin::Variable(_) => decode_base64_json(&text)
-                    .map(Some)
-                    .map_err(|_| invalid(error.to_string())),
+                Origin::Variable(_) => match decode_base64_json(&text) {
+                    Ok(decoded) => parse(decoded),
+                    Err(()) => Err(invalid(error.to_string())),
+                },
             },
         }
     }
@@ -257,7 +243,10 @@ mod examples {
         std::fs::write(root.join("arguments"), r#"{"ip": "1.2.3.4"}"#).unwrap();
 
         let source = ConfigurationSource::new(&root);
-        assert_eq!(source.json("arguments").unwrap()["ip"], "1.2.3.4");
+        assert_eq!(
+            source.optional_json("arguments").unwrap().unwrap()["ip"],
+            "1.2.3.4"
+        );
         let error = source.text("doc_surely_absent").unwrap_err();
         assert!(error.to_string().contains("DOC_SURELY_ABSENT"));
         std::fs::remove_dir_all(&root).unwrap();
