@@ -192,12 +192,8 @@ impl Json {
 
     /// The value at a JSON pointer, to change in place.
     pub fn pointer_mut(&mut self, pointer: &str) -> Option<&mut Json> {
-        if pointer.is_empty() {
-            return Some(self);
-        }
         let mut current = self;
-        for token in pointer.strip_prefix('/')?.split('/') {
-            let token = token.replace("~1", "/").replace("~0", "~");
+        for token in pointer_tokens(pointer)? {
             current = match current {
                 Json::Object(_) => current.get_mut(&token)?,
                 Json::Array(items) => items.get_mut(token.parse::<usize>().ok()?)?,
@@ -230,12 +226,8 @@ impl Json {
 
     /// The value at a JSON pointer (`/data/0/id`); `""` is the whole value.
     pub fn pointer(&self, pointer: &str) -> Option<&Json> {
-        if pointer.is_empty() {
-            return Some(self);
-        }
         let mut current = self;
-        for token in pointer.strip_prefix('/')?.split('/') {
-            let token = token.replace("~1", "/").replace("~0", "~");
+        for token in pointer_tokens(pointer)? {
             current = match current {
                 Json::Object(_) => current.get(&token)?,
                 Json::Array(items) => items.get(token.parse::<usize>().ok()?)?,
@@ -470,6 +462,22 @@ impl Json {
 /// let json = Json::from(&serde_json::json!({"id": 7, "tags": ["a"]}));
 /// assert_eq!(json["id"].to_string(), "7");
 /// ```
+/// The reference tokens of a JSON pointer (RFC 6901: `~1` is `/`, `~0` is
+/// `~`); none for `""`, the whole value; `None` when it does not start
+/// with `/`.
+fn pointer_tokens(pointer: &str) -> Option<impl Iterator<Item = String> + '_> {
+    let tokens = match pointer {
+        "" => None,
+        _ => Some(pointer.strip_prefix('/')?.split('/')),
+    };
+    Some(
+        tokens
+            .into_iter()
+            .flatten()
+            .map(|token| token.replace("~1", "/").replace("~0", "~")),
+    )
+}
+
 impl From<&serde_json::Value> for Json {
     fn from(value: &serde_json::Value) -> Json {
         Json::from_value(value)
