@@ -6,6 +6,9 @@
 //! selected by an environment variable) and kills it at pseudo-random
 //! instants.
 
+#[path = "support/crash_state.rs"]
+mod crash_state;
+
 use std::fs;
 use std::io::{self, BufRead as _, BufReader, Write as _};
 use std::os::unix::process::ExitStatusExt as _;
@@ -14,8 +17,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crash_state::{SplitMix, State};
 use sekoia_automation::storage::PersistentJson;
-use serde::{Deserialize, Serialize};
 
 /// Set in the child: the path of the file it keeps rewriting.
 const CHILD_VARIABLE: &str = "PERSISTENT_JSON_CRASH_CHILD";
@@ -34,61 +37,12 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bound on the whole run.
 const TIME_LIMIT: Duration = Duration::from_secs(60);
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct State {
-    counter: u64,
-    payload: String,
-}
-
-/// splitmix64: a deterministic pseudo-random generator without a crate.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
-/// The payload of the state whose counter is `counter`: ~100 KB of hex
-/// digits derived from it, so that a file mixing two states is detected.
 fn payload(counter: u64) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut random = SplitMix(counter);
-    let mut payload = String::with_capacity(PAYLOAD_LEN);
-    while payload.len() < PAYLOAD_LEN {
-        let mut word = random.next();
-        for _ in 0..16 {
-            payload.push(HEX[(word & 0xf) as usize] as char);
-            word >>= 4;
-        }
-    }
-    payload.truncate(PAYLOAD_LEN);
-    payload
+    crash_state::payload(counter, PAYLOAD_LEN)
 }
 
-/// Checks that `state` is complete and consistent with its counter.
 fn check(state: &State, context: &str) {
-    if state.counter == 0 {
-        assert!(
-            state.payload.is_empty(),
-            "{context}: default state with a payload"
-        );
-    } else {
-        assert_eq!(
-            state.payload.len(),
-            PAYLOAD_LEN,
-            "{context}: payload length"
-        );
-        assert!(
-            state.payload == payload(state.counter),
-            "{context}: the payload is not the one of counter {}",
-            state.counter
-        );
-    }
+    crash_state::check(state, PAYLOAD_LEN, context);
 }
 
 /// The writer: opens the file, checks it, bumps the counter, rewrites the

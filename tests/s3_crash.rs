@@ -10,16 +10,19 @@
 #[path = "support/s3_server.rs"]
 mod s3_server;
 
+#[path = "support/crash_state.rs"]
+mod crash_state;
+
 use std::io::{self, BufRead as _, BufReader, Write as _};
 use std::os::unix::process::ExitStatusExt as _;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crash_state::{SplitMix, State};
 use sekoia_automation::Secret;
 use sekoia_automation::storage::DataDirectory;
 use sekoia_automation::unversioned::s3::{S3Client, S3Config};
-use serde::{Deserialize, Serialize};
 
 /// Set in the child: `endpoint bucket access_key_id secret`.
 const CHILD_VARIABLE: &str = "S3_CRASH_CHILD";
@@ -36,56 +39,12 @@ const READY: &str = "s3_crash: the writer starts";
 /// How long the writer may take to start.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct State {
-    counter: u64,
-    payload: String,
-}
-
-/// splitmix64: a deterministic pseudo-random generator without a crate.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
-/// The payload of the state whose counter is `counter`: hex digits derived
-/// from it, so that an object mixing two states is detected.
 fn payload(counter: u64) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut random = SplitMix(counter);
-    let mut payload = String::with_capacity(PAYLOAD_LEN);
-    while payload.len() < PAYLOAD_LEN {
-        let mut word = random.next();
-        for _ in 0..16 {
-            payload.push(HEX[(word & 0xf) as usize] as char);
-            word >>= 4;
-        }
-    }
-    payload.truncate(PAYLOAD_LEN);
-    payload
+    crash_state::payload(counter, PAYLOAD_LEN)
 }
 
-/// Checks that `state` is complete and consistent with its counter.
 fn check(state: &State, context: &str) {
-    if state.counter == 0 {
-        assert!(
-            state.payload.is_empty(),
-            "{context}: default state with a payload"
-        );
-    } else {
-        assert!(
-            state.payload.len() == PAYLOAD_LEN && state.payload == payload(state.counter),
-            "{context}: the payload is not the one of counter {}",
-            state.counter
-        );
-    }
+    crash_state::check(state, PAYLOAD_LEN, context);
 }
 
 fn data_directory(endpoint: &str, bucket: &str, key_id: &str, secret: &str) -> DataDirectory {
